@@ -1,0 +1,234 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { buildDataset } from '../../src/gate/build.ts';
+import type { GateRegistry } from '../../src/gate/registry-port.ts';
+import { readFilterFile, writeFilterFile } from '../../src/registry-files/filter-file.ts';
+import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
+import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { isObjector, lexicographicKeys, writeCorpus } from './corpus.ts';
+
+/**
+ * `npm run bench -- gate` (or `node --import tsx bench/gate/index.ts`): the gate against its two
+ * baselines on one generated corpus, then the filter file at 100M objectors.
+ *
+ * VETO_BENCH_SCALE (default 1) scales the corpus (1 ≈ 1 GB, 3.5M records, 10M objectors) and
+ * the filter (1 = 100M keys); e.g. 0.1 for a quick run. Files go to bench/out/gate (gitignored)
+ * and the corpus is reused between runs when its size matches.
+ */
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const OUT = join(HERE, '..', 'out', 'gate');
+
+const scale = Number(process.env.VETO_BENCH_SCALE ?? '1');
+const RECORDS = Math.round(3_500_000 * scale);
+const ACCOUNTS = Math.round(50_000_000 * scale); // one in five objected: ~10M objectors at scale 1
+const FILTER_KEYS = Math.round(100_000_000 * scale);
+
+const mb = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+/** A registry that reads the inclusion index (its cost is part of a run) and stores nothing. */
+const sinkRegistry: GateRegistry = {
+  async objectorsAddedSince() {
+    return [];
+  },
+  async recordDataset(_manifest, rows) {
+    for await (const _ of rows) {
+    }
+  },
+};
+
+async function prepare(): Promise<{ corpus: string; snapshot: string; bytes: number; objectors: number }> {
+  await mkdir(OUT, { recursive: true });
+  const corpus = join(OUT, `corpus-${RECORDS}.jsonl`);
+  const snapshot = join(OUT, `objectors-${ACCOUNTS}.snap`);
+  if (!existsSync(corpus)) {
+    const t = performance.now();
+    const bytes = await writeCorpus(`${corpus}.tmp`, { records: RECORDS, accounts: ACCOUNTS });
+    const { rename } = await import('node:fs/promises');
+    await rename(`${corpus}.tmp`, corpus);
+    console.log(`generated ${corpus}: ${fmt(bytes / 1e6)} MB in ${fmt((performance.now() - t) / 1000)} s`);
+  }
+  let objectors: number;
+  if (!existsSync(snapshot)) {
+    const meta = await writeSnapshotFile(
+      snapshot,
+      { id: 'snap_bench', purpose: 'ai-training', asOf: '2025-05-27T00:00:00.000Z' },
+      lexicographicKeys(ACCOUNTS, isObjector),
+    );
+    objectors = meta.count;
+  } else {
+    const { readSnapshotHeader } = await import('../../src/registry-files/snapshot-file.ts');
+    objectors = (await readSnapshotHeader(snapshot)).count;
+  }
+  return { corpus, snapshot, bytes: (await stat(corpus)).size, objectors };
+}
+
+/** Baseline (a): a single-threaded JSON.parse + JSON.stringify pass, large reads, byte splitting. */
+async function parseStringifyPass(corpus: string, target: string): Promise<number> {
+  const input = await open(corpus, 'r');
+  const output = await open(target, 'w');
+  let records = 0;
+  try {
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(4 << 20);
+      const { bytesRead } = await input.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let out = '';
+      let pos = 0;
+      for (;;) {
+        const nl = data.indexOf(10, pos);
+        if (nl < 0) break;
+        out += `${JSON.stringify(JSON.parse(data.toString('utf8', pos, nl)))}\n`;
+        records++;
+        pos = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(pos));
+      await output.write(out);
+    }
+  } finally {
+    await input.close();
+    await output.close();
+  }
+  return records;
+}
+
+/** Baseline (b): DuckDB, 2 threads, the same rules as SQL (anti-join + 3 regex redactions). */
+async function duckdbPass(corpus: string, snapshot: string, target: string): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const c = await instance.connect();
+  try {
+    const q = (p: string) => `'${p.replaceAll("'", "''")}'`;
+    const email = String.raw`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`;
+    const phone = String.raw`(\+33 ?|0)[1-9]( ?[0-9]{2}){4}`;
+    const ip = String.raw`\b([0-9]{1,3}\.){3}[0-9]{1,3}\b`;
+    await c.run(
+      `CREATE TABLE objectors AS SELECT k FROM read_csv(${q(snapshot)}, skip = 1, header = false, columns = {'k': 'VARCHAR'}, delim = '\t', quote = '')`,
+    );
+    const r = await c.runAndReadAll(`COPY (
+      SELECT * REPLACE (regexp_replace(regexp_replace(regexp_replace(text, '${email}', '<EMAIL>', 'g'), '${phone}', '<PHONE>', 'g'), '${ip}', '<IP>', 'g') AS text)
+      FROM read_json(${q(corpus)}, format = 'newline_delimited', columns = {id: 'VARCHAR', author_id: 'VARCHAR', kind: 'VARCHAR', audience: 'VARCHAR', created_at: 'VARCHAR', text: 'VARCHAR', author_minor: 'BOOLEAN', region: 'VARCHAR', mentions: 'VARCHAR[]'}) t
+      WHERE kind IN ('post', 'comment', 'audio-transcript', 'message-to-business', 'message-to-assistant', 'message-from-assistant')
+        AND audience IN ('public', 'conversation') AND NOT author_minor
+        AND NOT EXISTS (SELECT 1 FROM objectors o WHERE o.k = 'acct:' || t.author_id)
+    ) TO ${q(target)} (FORMAT json)`);
+    return Number(r.getRows()[0]?.[0] ?? 0);
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function gateRun(corpus: string, snapshot: string, workers: number) {
+  const outDir = join(OUT, `gate-w${workers}`);
+  await rm(outDir, { recursive: true, force: true });
+  const t = performance.now();
+  const result = await buildDataset({
+    policy: join(HERE, 'bench-policy.yaml'),
+    inputs: [corpus],
+    outDir,
+    objectors: { snapshot },
+    registry: sinkRegistry,
+    workers,
+  });
+  const ms = performance.now() - t;
+  if (result.status !== 'sealed') throw result.error;
+  return { ms, manifest: result.manifest };
+}
+
+async function filterBench(): Promise<void> {
+  const path = join(OUT, `filter-${FILTER_KEYS}.vfilter`);
+  await rm(path, { force: true });
+  const t = performance.now();
+  const meta = await writeFilterFile(
+    path,
+    { id: 'snap_filter_bench', purpose: 'ai-training', asOf: '2025-05-27T00:00:00.000Z', count: FILTER_KEYS },
+    lexicographicKeys(FILTER_KEYS),
+  );
+  const buildMs = performance.now() - t;
+  const { filter } = await readFilterFile(path);
+  const n = 10_000_000;
+  const members: string[] = [];
+  const strangers: string[] = [];
+  for (let i = 0; i < 1_000_000; i++) {
+    members.push(`acct:${(i * 7919) % FILTER_KEYS}`);
+    strangers.push(`acct:x${i}`);
+  }
+  // Warm-up, then 10M lookups on keys (string hashing included), half members, half not.
+  let hits = 0;
+  for (let i = 0; i < 1_000_000; i++) {
+    hashKey64(members[i]!);
+    if (filter.has(keyHash[HI]!, keyHash[LO]!)) hits++;
+  }
+  const t2 = performance.now();
+  let fp = 0;
+  let fn = 0;
+  for (let r = 0; r < n / 2_000_000; r++) {
+    for (let i = 0; i < 1_000_000; i++) {
+      hashKey64(members[i]!);
+      if (!filter.has(keyHash[HI]!, keyHash[LO]!)) fn++;
+      hashKey64(strangers[i]!);
+      if (filter.has(keyHash[HI]!, keyHash[LO]!)) fp++;
+    }
+  }
+  const lookupMs = performance.now() - t2;
+  const fileBytes = (await stat(path)).size;
+  console.log(
+    `filter: ${FILTER_KEYS.toLocaleString('en')} objectors built and written in ${fmt(buildMs / 1000)} s (target ≤ 60 s at 100M), ` +
+      `${fmt(meta.bitsPerKey, 2)} bits/key (target ≤ 10), file ${fmt(fileBytes / 1e6)} MB, ` +
+      `${fmt(n / (lookupMs / 1000) / 1e6)}M lookups/s incl. key hashing (target ≥ 10M), ` +
+      `false negatives ${fn}, false positives ${fmt((fp / (n / 2)) * 100, 3)} % (bound ${fmt(meta.falsePositiveRate * 100, 3)} %)`,
+  );
+  await rm(path, { force: true });
+}
+
+export async function run(): Promise<void> {
+  console.log(`scale ${scale}: ${RECORDS.toLocaleString('en')} records, account space ${ACCOUNTS.toLocaleString('en')}`);
+  const { corpus, snapshot, bytes, objectors } = await prepare();
+  console.log(`corpus ${fmt(bytes / 1e6)} MB, ${objectors.toLocaleString('en')} objectors in the snapshot`);
+
+  let t = performance.now();
+  const parsed = await parseStringifyPass(corpus, join(OUT, 'parse-stringify.jsonl'));
+  const parseMs = performance.now() - t;
+  await rm(join(OUT, 'parse-stringify.jsonl'), { force: true });
+
+  t = performance.now();
+  const duckKept = await duckdbPass(corpus, snapshot, join(OUT, 'duckdb.jsonl'));
+  const duckMs = performance.now() - t;
+  await rm(join(OUT, 'duckdb.jsonl'), { force: true });
+
+  const one = await gateRun(corpus, snapshot, 1);
+  const two = await gateRun(corpus, snapshot, 2);
+  const identical = one.manifest.output.sha256 === two.manifest.output.sha256;
+
+  const rows = [
+    ['JSON.parse + JSON.stringify (1 thread)', parseMs, parsed],
+    ['DuckDB anti-join + 3 regex redactions (2 threads)', duckMs, parsed],
+    ['gate, 1 worker', one.ms, parsed],
+    ['gate, 2 workers', two.ms, parsed],
+  ] as const;
+  console.log('\n| run | MB/s | records/s | vs parse+stringify | vs DuckDB |\n|---|---|---|---|---|');
+  for (const [name, ms, records] of rows) {
+    console.log(
+      `| ${name} | ${fmt(mb(bytes, ms))} | ${fmt(records / (ms / 1000) / 1e6, 2)}M | ${fmt(parseMs / ms, 2)}x | ${fmt(duckMs / ms, 2)}x |`,
+    );
+  }
+  console.log(
+    `\nkept: gate ${two.manifest.counts.kept.toLocaleString('en')}, DuckDB ${duckKept.toLocaleString('en')}; ` +
+      `redacted ${two.manifest.redactedRecords.toLocaleString('en')}; output identical for 1 and 2 workers: ${identical}`,
+  );
+  console.log(`gate counts: ${JSON.stringify(two.manifest.counts)}`);
+  console.log(`target: gate with 2 workers ≥ 0.9x DuckDB → ${fmt(duckMs / two.ms, 2)}x ${duckMs / two.ms >= 0.9 ? 'MET' : 'NOT MET'}`);
+  await rm(join(OUT, 'gate-w1'), { recursive: true, force: true });
+  await rm(join(OUT, 'gate-w2'), { recursive: true, force: true });
+
+  await filterBench();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await run();
+}

@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { VetoConfig } from '../config.ts';
+import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
+import { Registry } from '../domain/registry.ts';
+import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
+import type { SnapshotRecord } from '../domain/types.ts';
+import type { SnapshotService } from '../http/api/admin-routes.ts';
+import {
+  createPlatformTokenVerifier,
+  type PlatformTokenVerifier,
+} from '../http/auth/platform-token.ts';
+import { type Clock, monotonicClock } from '../lib/clock.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { createFolderMailer, createSmtpMailer } from '../mail/nodemailer-mailer.ts';
+import { createEmailRenderer } from '../mail/templates.ts';
+import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
+import type { RegistryStore } from '../store/registry-store.ts';
+import { openSqliteRegistryStore } from '../store/sqlite/sqlite-registry-store.ts';
+
+/**
+ * The one place where adapters are chosen and connected. Everything else receives its
+ * dependencies as arguments.
+ */
+export interface Veto {
+  config: VetoConfig;
+  logger: Logger;
+  store: RegistryStore;
+  registry: Registry;
+  tokens: PlatformTokenVerifier;
+  mailer: Mailer;
+  dispatcher: OutboxDispatcher;
+  snapshots: SnapshotService;
+  clock: Clock;
+  close(): Promise<void>;
+}
+
+export async function openStore(config: VetoConfig): Promise<RegistryStore> {
+  const url = config.databaseUrl;
+  if (url.startsWith('sqlite:'))
+    return openSqliteRegistryStore({ filename: url.slice('sqlite:'.length) || ':memory:' });
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgresRegistryStore } = await import(
+      '../store/postgres/postgres-registry-store.ts'
+    );
+    return openPostgresRegistryStore({ connectionString: url });
+  }
+  throw new Error(
+    `VETO_DATABASE_URL: expected sqlite:<path> or postgres://..., got "${url.split(':')[0]}:..."`,
+  );
+}
+
+export function createLogger(config: VetoConfig): Logger {
+  return pino({
+    level: config.logLevel,
+    // Defence in depth: even if a caller logs a whole object, these never reach the log.
+    redact: {
+      paths: ['email', '*.email', 'to', '*.to', 'req.headers.authorization', 'req.headers.cookie'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+export async function wireVeto(
+  config: VetoConfig,
+  options: { logger?: Logger; mailer?: Mailer; clock?: Clock } = {},
+): Promise<Veto> {
+  const logger = options.logger ?? createLogger(config);
+  const clock = options.clock ?? monotonicClock();
+  const store = await openStore(config);
+  const renderEmail = createEmailRenderer({ platformName: config.platformName });
+  const mailer =
+    options.mailer ??
+    (config.smtpUrl
+      ? createSmtpMailer(config.smtpUrl, config.mailFrom)
+      : createFolderMailer(
+          config.outboxDir ?? path.join(config.dataDir, 'outbox'),
+          config.mailFrom,
+          logger,
+        ));
+  const registry = new Registry({
+    store,
+    clock,
+    secret: config.secret,
+    mailer,
+    renderEmail,
+    settings: {
+      purposes: config.purposes,
+      defaultPurpose: config.purposes[0] ?? 'ai-training',
+      reviewMode: config.reviewMode,
+      languages: config.languages,
+      defaultLanguage: config.defaultLanguage,
+      publicUrl: config.publicUrl,
+      maxBatch: config.maxBatch,
+    },
+  });
+  const tokens = createPlatformTokenVerifier(config);
+  const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
+  const snapshotDir = path.join(config.dataDir, 'snapshots');
+  const snapshots: SnapshotService = {
+    create: (purpose: string): Promise<SnapshotRecord> =>
+      takeRegistrySnapshot({ store, clock }, purpose, (meta, keys) => {
+        mkdirSync(snapshotDir, { recursive: true });
+        return writeSnapshotFile(path.join(snapshotDir, `${meta.id}.snap`), meta, keys);
+      }),
+    async file(id: string) {
+      const s = await store.getSnapshot(id);
+      const file = path.join(snapshotDir, `${id}.snap`);
+      return s && existsSync(file) ? file : undefined;
+    },
+  };
+  return {
+    config,
+    logger,
+    store,
+    registry,
+    tokens,
+    mailer,
+    dispatcher,
+    snapshots,
+    clock,
+    async close() {
+      await dispatcher.stop();
+      await registry.drain();
+      await store.close();
+      await mailer.close();
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration comes from environment variables (VETO_*), optionally layered over a JSON file
+ * named by VETO_CONFIG. Every field is validated; an error names the variable and the reason.
+ * The README's "Configuration" table documents each one.
+ */
+const csv = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+const bool = z
+  .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
+  .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const apiKeys = z
+  .union([z.record(z.string(), z.string().min(16)), z.string()])
+  .transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    const out: Record<string, string> = {};
+    for (const pair of csv(v)) {
+      const i = pair.indexOf(':');
+      if (i <= 0 || pair.length - i - 1 < 16) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected name:key pairs, keys of at least 16 characters',
+        });
+        return z.NEVER;
+      }
+      out[pair.slice(0, i)] = pair.slice(i + 1);
+    }
+    return out;
+  });
+
+export const configSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Public base URL used in emails and links. */
+  publicUrl: z.string().url().optional(),
+  /** `sqlite:<path>` (default, embedded) or `postgres://...`. */
+  databaseUrl: z.string().default('sqlite:./data/veto.db'),
+  dataDir: z.string().default('./data'),
+  /** HMAC secret for subject keys of non-users, CSRF, sessions and status links. >= 32 chars. */
+  secret: z.string().min(32).optional(),
+  /** Platform session tokens: HS256 shared secret, or a JWKS URL (RS256/ES256). */
+  platformJwtSecret: z.string().min(32).optional(),
+  platformJwksUrl: z.string().url().optional(),
+  platformJwtIssuer: z.string().optional(),
+  platformJwtAudience: z.string().optional(),
+  platformName: z.string().default('Demo Social'),
+  /** Server-to-server API keys, `name:key,name2:key2`. */
+  apiKeys: apiKeys.default({}),
+  /** Admin credential for /v1/admin/* (Bearer). */
+  adminKey: z.string().min(16).optional(),
+  smtpUrl: z.string().optional(),
+  mailFrom: z.string().default('Veto <no-reply@veto.invalid>'),
+  /** Where email goes when no SMTP server is configured. */
+  outboxDir: z.string().optional(),
+  languages: z.union([z.array(z.string()), z.string().transform(csv)]).default(['en', 'fr']),
+  defaultLanguage: z.string().default('en'),
+  purposes: z.union([z.array(z.string()), z.string().transform(csv)]).default(['ai-training']),
+  reviewMode: bool.default(false),
+  demo: bool.default(false),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Group commit: at most this many objections per transaction. */
+  maxBatch: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Per-IP requests per minute on the public API and forms. */
+  rateLimitPerMinute: z.coerce.number().int().min(1).default(600),
+});
+
+export type VetoConfigInput = z.input<typeof configSchema>;
+export type VetoConfig = z.output<typeof configSchema> & { secret: string; publicUrl: string };
+
+const ENV: Record<string, keyof VetoConfigInput> = {
+  VETO_HOST: 'host',
+  VETO_PORT: 'port',
+  VETO_PUBLIC_URL: 'publicUrl',
+  VETO_DATABASE_URL: 'databaseUrl',
+  VETO_DATA_DIR: 'dataDir',
+  VETO_SECRET: 'secret',
+  VETO_PLATFORM_JWT_SECRET: 'platformJwtSecret',
+  VETO_PLATFORM_JWKS_URL: 'platformJwksUrl',
+  VETO_PLATFORM_JWT_ISSUER: 'platformJwtIssuer',
+  VETO_PLATFORM_JWT_AUDIENCE: 'platformJwtAudience',
+  VETO_PLATFORM_NAME: 'platformName',
+  VETO_API_KEYS: 'apiKeys',
+  VETO_ADMIN_KEY: 'adminKey',
+  VETO_SMTP_URL: 'smtpUrl',
+  VETO_MAIL_FROM: 'mailFrom',
+  VETO_OUTBOX_DIR: 'outboxDir',
+  VETO_LANGUAGES: 'languages',
+  VETO_DEFAULT_LANGUAGE: 'defaultLanguage',
+  VETO_PURPOSES: 'purposes',
+  VETO_REVIEW_MODE: 'reviewMode',
+  VETO_DEMO: 'demo',
+  VETO_LOG_LEVEL: 'logLevel',
+  VETO_MAX_BATCH: 'maxBatch',
+  VETO_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+};
+
+const ENV_OF = Object.fromEntries(Object.entries(ENV).map(([k, v]) => [v, k]));
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration: defaults < VETO_CONFIG file < environment < explicit overrides. */
+export function loadConfig(
+  overrides: Partial<VetoConfigInput> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): VetoConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (env.VETO_CONFIG) {
+    try {
+      fromFile = JSON.parse(readFileSync(env.VETO_CONFIG, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`VETO_CONFIG ${env.VETO_CONFIG}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV)) {
+    if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  }
+  const parsed = configSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      const where = ENV_OF[key] ? `${ENV_OF[key]} (${key})` : key;
+      return `  ${where}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  if (!c.languages.includes(c.defaultLanguage)) {
+    throw new ConfigError(
+      `VETO_DEFAULT_LANGUAGE: "${c.defaultLanguage}" is not in VETO_LANGUAGES (${c.languages.join(',')})`,
+    );
+  }
+  const secret = c.secret ?? persistentSecret(c.dataDir, 'secret');
+  return {
+    ...c,
+    secret,
+    publicUrl: (c.publicUrl ?? `http://${c.host}:${c.port}`).replace(/\/$/, ''),
+    platformJwtSecret:
+      c.platformJwtSecret ??
+      (c.platformJwksUrl ? undefined : persistentSecret(c.dataDir, 'platform-jwt-secret')),
+  };
+}
+
+/**
+ * A fresh machine has no secrets configured: generate one once and keep it in the data
+ * directory (mode 0600), so `npm start` works out of the box and restarts keep sessions valid.
+ */
+function persistentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, `${name}.txt`);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}

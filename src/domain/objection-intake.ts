@@ -1,0 +1,202 @@
+import { addCalendarMonths } from '../lib/calendar.ts';
+import type { Clock } from '../lib/clock.ts';
+import { GroupCommitter } from '../lib/group-commit.ts';
+import { newReference, uuidv7 } from '../lib/ids.ts';
+import type { RegistryStore } from '../store/registry-store.ts';
+import { AppError } from './errors.ts';
+import type {
+  Channel,
+  Contact,
+  IdempotencyRecord,
+  NewEvent,
+  Objection,
+  OutboxMessage,
+  SubjectKind,
+} from './types.ts';
+
+/** An objection request, already validated and resolved to a subject key. */
+export interface IntakeCommand {
+  subjectKey: string;
+  subjectKind: SubjectKind;
+  purpose: string;
+  channel: Channel;
+  reasonText: string | null;
+  appearsAt: string[];
+  language: string;
+  /** Where to send the receipt, if anywhere. Kept in `contacts`, never in events or logs. */
+  email: string | null;
+  /** Scoped `<client>:<key>`; with `requestHash`, makes retries return the first answer. */
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+export interface IntakeOutcome {
+  objection: Objection;
+  /** False when the subject already objected (double submit) or the request is a retry. */
+  created: boolean;
+  /** True when the answer is the stored answer to an earlier request with the same key. */
+  replayed: boolean;
+}
+
+export interface IntakeOptions {
+  store: RegistryStore;
+  clock: Clock;
+  reviewMode: boolean;
+  maxBatch: number;
+  /** Builds the receipt email for a newly recorded objection (rendered later by the dispatcher). */
+  receipt: (objection: Objection, email: string) => OutboxMessage;
+}
+
+/**
+ * Records objections. Every objection is effective the instant its transaction commits, and
+ * `record` resolves only then. Concurrent requests are grouped into one transaction (group
+ * commit); within a batch the rules are applied in arrival order, so two submissions for the
+ * same subject in one batch yield one objection.
+ */
+export class ObjectionIntake {
+  private readonly committer: GroupCommitter<IntakeCommand, IntakeOutcome>;
+
+  constructor(private readonly options: IntakeOptions) {
+    this.committer = new GroupCommitter((batch) => this.writeBatch(batch), options.maxBatch);
+  }
+
+  record(command: IntakeCommand): Promise<IntakeOutcome> {
+    return this.committer.submit(command);
+  }
+
+  drain(): Promise<void> {
+    return this.committer.drain();
+  }
+
+  private writeBatch(batch: IntakeCommand[]): Promise<(IntakeOutcome | Error)[]> {
+    const { store, clock } = this.options;
+    return store.transaction(async (tx) => {
+      // Stamp inside the transaction: on every adapter writes are serialised here, so a snapshot
+      // taken "as of T" has seen every objection stamped at or before T.
+      const now = clock();
+      const keys = batch.flatMap((c) => (c.idempotencyKey ? [c.idempotencyKey] : []));
+      const idem = new Map(
+        (keys.length ? await tx.idempotencyRecords(keys) : []).map((r) => [r.key, r]),
+      );
+      const subjects = [...new Set(batch.map((c) => c.subjectKey))];
+      const active = new Map<string, Objection>();
+      for (const o of await tx.effectiveObjections(subjects))
+        active.set(`${o.subjectKey}\0${o.purpose}`, o);
+      const byId = new Map<string, Objection>();
+
+      const created: Objection[] = [];
+      const newIdem: IdempotencyRecord[] = [];
+      const contacts: Contact[] = [];
+      const outbox: OutboxMessage[] = [];
+      const events: NewEvent[] = [];
+      const outcomes: (IntakeOutcome | Error)[] = [];
+
+      for (const c of batch) {
+        if (c.idempotencyKey) {
+          const prior = idem.get(c.idempotencyKey);
+          if (prior) {
+            if (prior.requestHash !== c.requestHash) {
+              outcomes.push(
+                new AppError(
+                  'idempotency-mismatch',
+                  'this Idempotency-Key was used with a different request body',
+                  {
+                    issues: [
+                      {
+                        field: 'Idempotency-Key',
+                        reason: 'already used with a different request body',
+                      },
+                    ],
+                  },
+                ),
+              );
+              continue;
+            }
+            const objection =
+              byId.get(prior.objectionId) ?? (await tx.objectionForUpdate(prior.objectionId));
+            if (!objection) {
+              outcomes.push(
+                new AppError('conflict', 'the objection recorded under this key no longer exists'),
+              );
+              continue;
+            }
+            outcomes.push({ objection, created: false, replayed: true });
+            continue;
+          }
+        }
+        const slot = `${c.subjectKey}\0${c.purpose}`;
+        let objection = active.get(slot);
+        let isNew = false;
+        if (!objection) {
+          objection = newObjection(c, now, this.options.reviewMode);
+          isNew = true;
+          active.set(slot, objection);
+          byId.set(objection.id, objection);
+          created.push(objection);
+          events.push({
+            at: now,
+            type: 'objection.recorded',
+            objectionId: objection.id,
+            subjectKey: objection.subjectKey,
+            data: {
+              reference: objection.reference,
+              purpose: objection.purpose,
+              scope: objection.scope,
+              channel: objection.channel,
+              subjectKind: objection.subjectKind,
+              review: objection.review,
+              dueAt: objection.dueAt,
+              withReason: objection.reasonText !== null,
+            },
+          });
+          if (c.email) {
+            contacts.push({ subjectKey: c.subjectKey, email: c.email, language: c.language });
+            outbox.push(this.options.receipt(objection, c.email));
+          }
+        }
+        if (c.idempotencyKey) {
+          const rec = {
+            key: c.idempotencyKey,
+            requestHash: c.requestHash ?? '',
+            objectionId: objection.id,
+            createdAt: now,
+          };
+          idem.set(rec.key, rec);
+          newIdem.push(rec);
+        }
+        outcomes.push({ objection, created: isNew, replayed: false });
+      }
+
+      if (created.length) await tx.insertObjections(created);
+      if (newIdem.length) await tx.insertIdempotency(newIdem);
+      if (contacts.length) await tx.upsertContacts(contacts);
+      if (outbox.length) await tx.enqueueOutbox(outbox);
+      if (events.length) await tx.appendEvents(events);
+      return outcomes;
+    });
+  }
+}
+
+function newObjection(c: IntakeCommand, now: string, reviewMode: boolean): Objection {
+  return {
+    id: uuidv7(Date.parse(now)),
+    reference: newReference(),
+    subjectKey: c.subjectKey,
+    subjectKind: c.subjectKind,
+    purpose: c.purpose,
+    scope: 'account',
+    channel: c.channel,
+    status: 'effective',
+    review: reviewMode ? 'pending' : 'none',
+    reasonText: c.reasonText,
+    appearsAt: c.appearsAt,
+    language: c.language,
+    receivedAt: now,
+    dueAt: addCalendarMonths(now, 1),
+    extensionReason: null,
+    decisionReason: null,
+    decidedAt: null,
+    decidedBy: null,
+    endedAt: null,
+  };
+}

@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../lib/clock.ts';
+import type { EmailKind, Mailer, RenderEmail } from '../mail/mailer.ts';
+import type { RegistryStore } from '../store/registry-store.ts';
+
+/**
+ * Delivers messages committed to the outbox together with the change that caused them
+ * (transactional outbox): a receipt is never lost if the process dies after the objection
+ * commits. Retries with exponential backoff (5 s doubling, capped at one hour), forever:
+ * a message is only ever marked delivered, never dropped.
+ */
+export class OutboxDispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: {
+      store: RegistryStore;
+      mailer: Mailer;
+      renderEmail: RenderEmail;
+      clock: Clock;
+      logger: Logger;
+    },
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.deliverDue()
+        .then(() => undefined)
+        .catch((err) => this.deps.logger.error({ err }, 'outbox delivery pass failed'))
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over due messages; returns how many were delivered. */
+  async deliverDue(limit = 100): Promise<number> {
+    const { store, mailer, renderEmail, clock, logger } = this.deps;
+    const due = await store.dueOutbox(clock(), limit);
+    let delivered = 0;
+    for (const m of due) {
+      try {
+        const p = m.payload as {
+          template: EmailKind;
+          to: string;
+          language: string;
+          vars: Record<string, string | number>;
+        };
+        const content = renderEmail(p.template, p.language, p.vars);
+        await mailer.send({ ...content, to: p.to });
+        await store.markOutboxDelivered(m.id, clock());
+        delivered += 1;
+      } catch (err) {
+        const delay = Math.min(5_000 * 2 ** m.attempts, 3_600_000);
+        const next = new Date(Date.parse(clock()) + delay).toISOString();
+        await store.markOutboxFailed(m.id, (err as Error).message, next);
+        logger.warn(
+          { id: m.id, attempts: m.attempts + 1, next, error: (err as Error).message },
+          'outbox message not delivered; will retry',
+        );
+      }
+    }
+    return delivered;
+  }
+}

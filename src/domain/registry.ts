@@ -1,0 +1,457 @@
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { addCalendarMonths } from '../lib/calendar.ts';
+import type { Clock } from '../lib/clock.ts';
+import { uuidv7 } from '../lib/ids.ts';
+import type { Mailer, RenderEmail } from '../mail/mailer.ts';
+import type { RegistryStore } from '../store/registry-store.ts';
+import { type ChainVerification, verifyChain } from './audit-chain.ts';
+import { AppError } from './errors.ts';
+import { ObjectionIntake } from './objection-intake.ts';
+import { checkSubject, emailHash, subjectKeyOf, subjectKindOf } from './subjects.ts';
+import type { Channel, Objection, OutboxMessage, SubjectRef } from './types.ts';
+
+export interface RegistrySettings {
+  purposes: string[];
+  defaultPurpose: string;
+  /** Off by default: objections are honoured without review (GDPR Art. 21(1) as regulators read it). */
+  reviewMode: boolean;
+  languages: string[];
+  defaultLanguage: string;
+  publicUrl: string;
+  maxBatch: number;
+}
+
+export interface RegistryDeps {
+  store: RegistryStore;
+  clock: Clock;
+  secret: string;
+  settings: RegistrySettings;
+  mailer: Mailer;
+  renderEmail: RenderEmail;
+}
+
+export interface ObjectCommand {
+  subject: SubjectRef;
+  purpose?: string;
+  channel: Channel;
+  reasonText?: string | null;
+  appearsAt?: string[];
+  language: string;
+  /** Where to send the receipt (account holders: the platform token's email claim, if any). */
+  email?: string | null;
+  idempotencyKey?: string;
+  requestHash?: string;
+}
+
+export type Actor = { subjectKey: string } | { admin: string };
+
+/** Purposes whose objection is absolute (Art. 21(3)): no reviewer may override it. */
+const ABSOLUTE_PURPOSES = new Set(['direct-marketing']);
+
+const CODE_TTL_MINUTES = 15;
+const CODE_MAX_ATTEMPTS = 5;
+const CODES_PER_HOUR = 5;
+const MAX_REASON = 5000;
+const MAX_APPEARS_AT = 50;
+
+/**
+ * The registry's use cases. HTTP, the CLI and jobs call these; only the store touches SQL.
+ */
+export class Registry {
+  readonly settings: RegistrySettings;
+  private readonly intake: ObjectionIntake;
+
+  constructor(private readonly deps: RegistryDeps) {
+    this.settings = deps.settings;
+    this.intake = new ObjectionIntake({
+      store: deps.store,
+      clock: deps.clock,
+      reviewMode: deps.settings.reviewMode,
+      maxBatch: deps.settings.maxBatch,
+      receipt: (o, email) => this.mail('receipt', email, o.language, this.receiptVars(o)),
+    });
+  }
+
+  get store(): RegistryStore {
+    return this.deps.store;
+  }
+
+  subjectKey(subject: SubjectRef): string {
+    return subjectKeyOf(subject, this.deps.secret);
+  }
+
+  /**
+   * Records an objection. Resolves once it is durably committed, i.e. effective: from then on no
+   * dataset build may use the subject's content. Objecting again returns the effective one.
+   */
+  async object(
+    cmd: ObjectCommand,
+  ): Promise<{ objection: Objection; created: boolean; replayed: boolean }> {
+    const subject = checkSubject(cmd.subject);
+    const purpose = cmd.purpose ?? this.settings.defaultPurpose;
+    if (!this.settings.purposes.includes(purpose)) {
+      throw new AppError('validation', `unknown purpose "${purpose}"`, {
+        issues: [
+          { field: 'purpose', reason: `must be one of: ${this.settings.purposes.join(', ')}` },
+        ],
+      });
+    }
+    const reasonText = cmd.reasonText?.trim() || null;
+    if (reasonText && reasonText.length > MAX_REASON) {
+      throw new AppError('validation', 'reason is too long', {
+        issues: [{ field: 'reason', reason: `at most ${MAX_REASON} characters` }],
+      });
+    }
+    const appearsAt = (cmd.appearsAt ?? []).map((s) => s.trim()).filter(Boolean);
+    if (appearsAt.length > MAX_APPEARS_AT || appearsAt.some((s) => s.length > 500)) {
+      throw new AppError('validation', 'too many or too long handles/URLs', {
+        issues: [
+          { field: 'appearsAt', reason: `at most ${MAX_APPEARS_AT} entries of 500 characters` },
+        ],
+      });
+    }
+    const email = subject.kind === 'email' ? subject.email : cmd.email?.trim() || null;
+    return this.intake.record({
+      subjectKey: this.subjectKey(subject),
+      subjectKind: subjectKindOf(subject),
+      purpose,
+      channel: cmd.channel,
+      reasonText,
+      appearsAt,
+      language: this.language(cmd.language),
+      email,
+      idempotencyKey: cmd.idempotencyKey ?? null,
+      requestHash: cmd.requestHash ?? null,
+    });
+  }
+
+  /** The person withdraws their objection; the history stays in the log. */
+  async withdraw(objectionId: string, by: Actor): Promise<Objection> {
+    return this.change(objectionId, by, (o, now) => {
+      if (o.status !== 'effective') {
+        throw new AppError('invalid-state', `objection is ${o.status}, not effective`, {
+          messageKey: 'error.not-effective',
+        });
+      }
+      return {
+        next: { ...o, status: 'withdrawn', endedAt: now },
+        event: { type: 'objection.withdrawn', data: { by: 'admin' in by ? 'admin' : 'subject' } },
+        email: 'withdrawal',
+      };
+    });
+  }
+
+  /**
+   * Review mode only: a reviewer upholds the objection, or overrides it with the compelling
+   * legitimate grounds stated in `reason` (Art. 21(1)). The person is told, with the right to
+   * complain to a supervisory authority (Art. 12(4)).
+   */
+  async decide(
+    objectionId: string,
+    decision: { outcome: 'upheld' | 'overridden'; reason: string; reviewer: string },
+  ): Promise<Objection> {
+    if (!this.settings.reviewMode) {
+      throw new AppError('review-disabled', 'manual review is not enabled in this deployment');
+    }
+    const reason = decision.reason.trim();
+    if (!reason) {
+      throw new AppError('validation', 'a decision needs its reasons', {
+        issues: [{ field: 'reason', reason: 'required: the person is owed the reasons' }],
+      });
+    }
+    return this.change(objectionId, { admin: decision.reviewer }, (o, now) => {
+      if (o.review !== 'pending' || o.status !== 'effective') {
+        throw new AppError(
+          'invalid-state',
+          `objection is not pending review (review: ${o.review}, status: ${o.status})`,
+        );
+      }
+      if (decision.outcome === 'overridden' && ABSOLUTE_PURPOSES.has(o.purpose)) {
+        throw new AppError(
+          'invalid-state',
+          `an objection to ${o.purpose} is absolute and cannot be overridden`,
+        );
+      }
+      const overridden = decision.outcome === 'overridden';
+      return {
+        next: {
+          ...o,
+          review: decision.outcome,
+          status: overridden ? 'overridden' : o.status,
+          endedAt: overridden ? now : o.endedAt,
+          decisionReason: reason,
+          decidedAt: now,
+          decidedBy: decision.reviewer,
+        },
+        event: {
+          type: 'objection.decided',
+          data: { outcome: decision.outcome, reviewer: decision.reviewer },
+        },
+        email: 'decision',
+      };
+    });
+  }
+
+  /**
+   * Extends the response deadline by one or two calendar months (Art. 12(3)); allowed once,
+   * within the first month, with a reason the person is told.
+   */
+  async extend(
+    objectionId: string,
+    extension: { months: number; reason: string; reviewer: string },
+  ): Promise<Objection> {
+    if (!this.settings.reviewMode) {
+      throw new AppError('review-disabled', 'manual review is not enabled in this deployment');
+    }
+    if (!Number.isInteger(extension.months) || extension.months < 1 || extension.months > 2) {
+      throw new AppError('validation', 'months must be 1 or 2', {
+        issues: [{ field: 'months', reason: 'must be 1 or 2' }],
+      });
+    }
+    const reason = extension.reason.trim();
+    if (!reason) {
+      throw new AppError('validation', 'an extension needs a reason', {
+        issues: [{ field: 'reason', reason: 'required (Art. 12(3))' }],
+      });
+    }
+    return this.change(objectionId, { admin: extension.reviewer }, (o, now) => {
+      if (o.review !== 'pending')
+        throw new AppError('invalid-state', 'only a pending request can be extended');
+      if (o.extensionReason)
+        throw new AppError('invalid-state', 'the deadline was already extended');
+      if (now > o.dueAt)
+        throw new AppError('invalid-state', 'the extension must be decided within the first month');
+      const dueAt = addCalendarMonths(o.receivedAt, 1 + extension.months);
+      return {
+        next: { ...o, dueAt, extensionReason: reason },
+        event: { type: 'objection.extended', data: { months: extension.months, dueAt } },
+        email: 'extension',
+      };
+    });
+  }
+
+  getObjection(id: string): Promise<Objection | undefined> {
+    return this.deps.store.getObjection(id);
+  }
+
+  getByReference(reference: string): Promise<Objection | undefined> {
+    return this.deps.store.getObjectionByReference(reference.trim().toUpperCase());
+  }
+
+  objectionsOf(subject: SubjectRef): Promise<Objection[]> {
+    return this.deps.store.objectionsOfSubject(this.subjectKey(subject));
+  }
+
+  /** Whether the subject currently objects to `purpose`. */
+  async isObjecting(subject: SubjectRef, purpose = this.settings.defaultPurpose): Promise<boolean> {
+    const all = await this.objectionsOf(subject);
+    return all.some((o) => o.purpose === purpose && o.status === 'effective');
+  }
+
+  /** The secret part of a receipt's status link: only the receipt's holder can see the status. */
+  statusToken(objection: Objection): string {
+    return createHmac('sha256', this.deps.secret)
+      .update(`status\0${objection.id}`)
+      .digest('base64url')
+      .slice(0, 32);
+  }
+
+  checkStatusToken(objection: Objection, token: string): boolean {
+    const a = Buffer.from(this.statusToken(objection));
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  statusUrl(objection: Objection): string {
+    return `${this.settings.publicUrl}/status/${objection.reference}?t=${this.statusToken(objection)}`;
+  }
+
+  /**
+   * Sends a six-digit one-time code to a non-user's address. Limits: 5 codes an hour per
+   * address, 15 minutes' validity, 5 attempts per code. Identical answer whatever the address,
+   * so the form reveals nothing about who objected.
+   */
+  async requestEmailCode(email: string, language: string): Promise<void> {
+    const subject = checkSubject({ kind: 'email', email });
+    if (subject.kind !== 'email') return;
+    const hash = emailHash(subject.email, this.deps.secret);
+    const now = this.deps.clock();
+    const hourAgo = new Date(Date.parse(now) - 3_600_000).toISOString();
+    if ((await this.deps.store.countVerificationCodesSince(hash, hourAgo)) >= CODES_PER_HOUR) {
+      throw new AppError(
+        'rate-limited',
+        'too many codes requested for this address; try again later',
+      );
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const id = uuidv7();
+    await this.deps.store.putVerificationCode({
+      id,
+      emailHash: hash,
+      codeHash: this.codeHash(id, code),
+      createdAt: now,
+      expiresAt: new Date(Date.parse(now) + CODE_TTL_MINUTES * 60_000).toISOString(),
+      attempts: 0,
+      consumedAt: null,
+    });
+    const lang = this.language(language);
+    const content = this.deps.renderEmail('code', lang, { code, minutes: CODE_TTL_MINUTES });
+    await this.deps.mailer.send({ ...content, to: subject.email });
+  }
+
+  /** Checks a one-time code; consumes it on success. */
+  async verifyEmailCode(email: string, code: string): Promise<void> {
+    const subject = checkSubject({ kind: 'email', email });
+    if (subject.kind !== 'email') return;
+    const hash = emailHash(subject.email, this.deps.secret);
+    const row = await this.deps.store.latestVerificationCode(hash);
+    const now = this.deps.clock();
+    if (!row || row.consumedAt)
+      throw new AppError('code-invalid', 'no code is pending for this address');
+    if (row.attempts >= CODE_MAX_ATTEMPTS)
+      throw new AppError('code-attempts', 'too many wrong codes; request a new one');
+    if (now > row.expiresAt)
+      throw new AppError('code-expired', 'the code has expired; request a new one');
+    const given = Buffer.from(this.codeHash(row.id, code.replace(/\s/g, '')));
+    const stored = Buffer.from(row.codeHash);
+    if (given.length !== stored.length || !timingSafeEqual(given, stored)) {
+      await this.deps.store.updateVerificationCode(row.id, { attempts: row.attempts + 1 });
+      if (row.attempts + 1 >= CODE_MAX_ATTEMPTS) {
+        throw new AppError('code-attempts', 'too many wrong codes; request a new one');
+      }
+      throw new AppError('code-invalid', 'wrong code', {
+        issues: [{ field: 'code', reason: 'does not match' }],
+      });
+    }
+    await this.deps.store.updateVerificationCode(row.id, { consumedAt: now });
+  }
+
+  /**
+   * Checks the audit chain (every edit, deletion or reordering of events) and that the
+   * objections table agrees with the log (an edited or deleted objection row).
+   */
+  async verifyAudit(): Promise<AuditReport> {
+    const store = this.deps.store;
+    const chain = await verifyChain(store.readEvents(), await store.chainHead());
+    const mismatches: string[] = [];
+    if (chain.ok) {
+      const expected = new Map<string, { status: string; subjectKey: string | null }>();
+      for await (const e of store.readEvents()) {
+        if (!e.objectionId) continue;
+        if (e.type === 'objection.recorded')
+          expected.set(e.objectionId, { status: 'effective', subjectKey: e.subjectKey });
+        const cur = expected.get(e.objectionId);
+        if (!cur) continue;
+        if (e.type === 'objection.withdrawn') cur.status = 'withdrawn';
+        if (e.type === 'objection.decided' && e.data.outcome === 'overridden')
+          cur.status = 'overridden';
+      }
+      for await (const o of store.readObjections()) {
+        const exp = expected.get(o.id);
+        if (!exp) mismatches.push(`objection ${o.id} has no "objection.recorded" event`);
+        else {
+          if (exp.status !== o.status)
+            mismatches.push(`objection ${o.id} is "${o.status}" but the log says "${exp.status}"`);
+          if (exp.subjectKey !== o.subjectKey)
+            mismatches.push(`objection ${o.id} subject differs from the log`);
+          expected.delete(o.id);
+        }
+        if (mismatches.length >= 100) break;
+      }
+      for (const id of expected.keys()) {
+        if (mismatches.length >= 100) break;
+        mismatches.push(`objection ${id} is in the log but missing from the objections table`);
+      }
+    }
+    return { ok: chain.ok && mismatches.length === 0, chain, mismatches };
+  }
+
+  /** Waits until every submitted objection is committed (shutdown). */
+  drain(): Promise<void> {
+    return this.intake.drain();
+  }
+
+  language(requested: string | undefined): string {
+    if (requested && this.settings.languages.includes(requested)) return requested;
+    const base = requested?.split('-')[0];
+    if (base && this.settings.languages.includes(base)) return base;
+    return this.settings.defaultLanguage;
+  }
+
+  private receiptVars(o: Objection): Record<string, string | number> {
+    return {
+      reference: o.reference,
+      purpose: o.purpose,
+      receivedAt: o.receivedAt,
+      dueAt: o.dueAt,
+      statusUrl: this.statusUrl(o),
+      reason: o.decisionReason ?? o.extensionReason ?? '',
+      outcome: o.review,
+      endedAt: o.endedAt ?? '',
+    };
+  }
+
+  private mail(
+    kind: 'receipt' | 'withdrawal' | 'extension' | 'decision',
+    to: string,
+    language: string,
+    vars: Record<string, string | number>,
+  ): OutboxMessage {
+    return {
+      id: uuidv7(),
+      kind: 'email',
+      payload: { template: kind, to, language, vars },
+      createdAt: this.deps.clock(),
+    };
+  }
+
+  private codeHash(id: string, code: string): string {
+    return createHmac('sha256', this.deps.secret).update(`code\0${id}\0${code}`).digest('hex');
+  }
+
+  /** Read-modify-write of one objection with its event and notification, in one transaction. */
+  private change(
+    objectionId: string,
+    by: Actor,
+    apply: (
+      o: Objection,
+      now: string,
+    ) => {
+      next: Objection;
+      event: { type: string; data: Record<string, unknown> };
+      email: 'withdrawal' | 'extension' | 'decision';
+    },
+  ): Promise<Objection> {
+    return this.deps.store.transaction(async (tx) => {
+      const o = await tx.objectionForUpdate(objectionId);
+      // The same answer for "does not exist" and "not yours": nobody learns about others.
+      if (!o || ('subjectKey' in by && by.subjectKey !== o.subjectKey)) {
+        throw new AppError('not-found', 'no such objection');
+      }
+      const now = this.deps.clock();
+      const { next, event, email } = apply(o, now);
+      await tx.updateObjection(next);
+      await tx.appendEvents([
+        {
+          at: now,
+          type: event.type,
+          objectionId: o.id,
+          subjectKey: o.subjectKey,
+          data: event.data,
+        },
+      ]);
+      const contact = await this.deps.store.getContact(o.subjectKey);
+      if (contact)
+        await tx.enqueueOutbox([
+          this.mail(email, contact.email, next.language, this.receiptVars(next)),
+        ]);
+      return next;
+    });
+  }
+}
+
+export interface AuditReport {
+  ok: boolean;
+  chain: ChainVerification;
+  mismatches: string[];
+}

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { type FileHandle, open } from 'node:fs/promises';
+
+const READ_SIZE = 4 << 20;
+
+/**
+ * Calls `onLine(buf, start, end)` for every `\n`-terminated line of a file (end excludes the
+ * `\n`; a last line without one is passed too). Reads 4 MiB at a time and splits on bytes.
+ */
+export async function forEachLine(
+  path: string,
+  onLine: (buf: Buffer, start: number, end: number) => void,
+  /** Awaited after each read: where a writer flushes, so memory stays bounded. */
+  afterChunk?: () => Promise<void>,
+): Promise<void> {
+  const file = await open(path, 'r');
+  try {
+    let carry: Buffer | undefined;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_SIZE);
+      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, null);
+      if (bytesRead === 0) break;
+      let data = chunk.subarray(0, bytesRead);
+      if (carry) data = Buffer.concat([carry, data]);
+      carry = undefined;
+      let pos = 0;
+      for (;;) {
+        const nl = data.indexOf(10, pos);
+        if (nl < 0) break;
+        onLine(data, pos, nl);
+        pos = nl + 1;
+      }
+      if (pos < data.length) carry = Buffer.from(data.subarray(pos));
+      if (afterChunk) await afterChunk();
+    }
+    if (carry && carry.length > 0) onLine(carry, 0, carry.length);
+  } finally {
+    await file.close();
+  }
+}
+
+/** The lines of a text file, decoded, one array per 4 MiB read (bounded memory). */
+export async function* textLines(path: string): AsyncGenerator<string[]> {
+  const file = await open(path, 'r');
+  try {
+    let carry: Buffer | undefined;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_SIZE);
+      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, null);
+      if (bytesRead === 0) break;
+      let data = chunk.subarray(0, bytesRead);
+      if (carry) data = Buffer.concat([carry, data]);
+      carry = undefined;
+      const last = data.lastIndexOf(10);
+      if (last < 0) {
+        carry = data;
+        continue;
+      }
+      const lines = data.toString('utf8', 0, last).split('\n');
+      if (last + 1 < data.length) carry = Buffer.from(data.subarray(last + 1));
+      yield lines;
+    }
+    if (carry && carry.length > 0) yield [carry.toString('utf8')];
+  } finally {
+    await file.close();
+  }
+}
+
+/** Buffered appends to a file, hashing what it writes. */
+export class HashedWriter {
+  readonly #hash = createHash('sha256');
+  #buf = Buffer.allocUnsafe(1 << 22);
+  #used = 0;
+  bytes = 0;
+  private constructor(readonly file: FileHandle) {}
+
+  static async create(path: string): Promise<HashedWriter> {
+    return new HashedWriter(await open(path, 'wx'));
+  }
+
+  /** Queues bytes; call `flushIfFull()` (awaited) regularly. */
+  push(src: Uint8Array, start = 0, end = src.length): void {
+    const n = end - start;
+    if (this.#used + n > this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#used + n));
+      this.#buf.copy(bigger, 0, 0, this.#used);
+      this.#buf = bigger;
+    }
+    this.#buf.set(src.subarray(start, end), this.#used);
+    this.#used += n;
+  }
+
+  pushString(s: string): void {
+    this.push(Buffer.from(s, 'utf8'));
+  }
+
+  async flushIfFull(): Promise<void> {
+    if (this.#used >= 1 << 22) await this.flush();
+  }
+
+  /** Writes data directly (large chunks), keeping order with what is buffered. */
+  async write(data: Uint8Array): Promise<void> {
+    await this.flush();
+    this.#hash.update(data);
+    this.bytes += data.length;
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.file.write(data, done, data.length - done);
+      done += bytesWritten;
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.#used === 0) return;
+    const data = this.#buf.subarray(0, this.#used);
+    this.#hash.update(data);
+    this.bytes += data.length;
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.file.write(data, done, data.length - done);
+      done += bytesWritten;
+    }
+    this.#buf = Buffer.allocUnsafe(this.#buf.length);
+    this.#used = 0;
+  }
+
+  /** Flushes, fsyncs, closes; returns the hex sha256 of everything written. */
+  async close(): Promise<string> {
+    await this.flush();
+    await this.file.sync();
+    await this.file.close();
+    return this.#hash.digest('hex');
+  }
+
+  async abort(): Promise<void> {
+    await this.file.close().catch(() => {});
+  }
+}
+
+/** Hex sha256 and size of a file, read in 4 MiB chunks. */
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const file = await open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(READ_SIZE);
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, null);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}

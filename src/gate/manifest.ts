@@ -1,0 +1,56 @@
+import type { ReasonCounts } from './reasons.ts';
+
+/**
+ * `manifest.json` of a dataset directory: everything needed to explain and verify a build.
+ * Hashes are hex sha256 of file bytes.
+ */
+export const MANIFEST_FORMAT = 'veto-dataset-manifest/v1';
+
+export interface DatasetManifest {
+  format: typeof MANIFEST_FORMAT;
+  datasetId: string;
+  purpose: string;
+  policy: { id: string; title: string; sha256: string; path: string; file: string };
+  snapshot: {
+    id: string;
+    purpose: string;
+    asOf: string;
+    count: number;
+    sha256: string;
+    /** `snapshot-file` (exact set) or `filter-file` (binary fuse filter: ~0.4 % extra drops). */
+    source: 'snapshot-file' | 'filter-file';
+    path: string;
+    falsePositiveRate?: number;
+    filterSha256?: string;
+  };
+  inputs: { path: string; format: 'jsonl' | 'parquet'; bytes: number; sha256: string; lines: number }[];
+  output: { file: string; format: 'jsonl' | 'parquet'; bytes: number; sha256: string; records: number };
+  /** Records per decision; they sum to `records`. */
+  counts: ReasonCounts;
+  records: number;
+  /** Empty lines in the input: not records, so not in `counts`. */
+  blankLines: number;
+  redactedRecords: number;
+  recheck: {
+    performed: boolean;
+    at?: string;
+    /** Subjects whose objection arrived after the snapshot's cut-off. */
+    lateObjectors: number;
+    removedRecords: number;
+    note?: string;
+  };
+  noticePeriod: {
+    checked: boolean;
+    noticeVersion: string;
+    minimumDays: number;
+    shownBy?: string;
+    removedRecords: number;
+    note?: string;
+  };
+  files: { data: string; rejects: string; decisions: string; inclusions: string; policy: string };
+  startedAt: string;
+  finishedAt: string;
+  vetoVersion: string;
+  /** Informational: the output does not depend on it. */
+  workers: number;
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { PiiCategory } from '../redact/types.ts';
+import { AUDIENCES, CONTENT_KINDS, PRIVATE_MESSAGE_KIND } from './record-vocabulary.ts';
+
+/**
+ * The gate policy: what a training dataset may contain, as code. One schema validates a policy
+ * file and documents it (field by field in docs/policy.md; keep them in step).
+ */
+export const POLICY_FORMAT = 'veto-policy/v1';
+
+export const REDACTION_CATEGORIES = [
+  'EMAIL',
+  'PHONE',
+  'IBAN',
+  'CARD',
+  'IP',
+  'NIR',
+  'ADDRESS',
+  'HANDLE',
+  'PROFILE_URL',
+  'PERSON',
+] as const satisfies readonly PiiCategory[];
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/, {
+    error: 'must be a date (YYYY-MM-DD) or an instant with a time zone (2025-05-27T00:00:00Z)',
+  })
+  .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'is not a real date' });
+
+const kind = z.enum(CONTENT_KINDS, {
+  error: (issue) =>
+    `unknown content kind ${JSON.stringify(issue.input)}; known kinds: ${CONTENT_KINDS.join(', ')}`,
+});
+const audience = z.enum(AUDIENCES, {
+  error: (issue) =>
+    `unknown audience ${JSON.stringify(issue.input)}; known audiences: ${AUDIENCES.join(', ')}`,
+});
+
+export const policySchema = z.strictObject({
+  format: z.literal(POLICY_FORMAT, { error: `must be "${POLICY_FORMAT}"` }),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    error: 'must be 1-63 lowercase letters, digits or hyphens',
+  }),
+  title: z.string().min(1),
+  /** Registry purpose whose objections apply; must equal the snapshot's purpose. */
+  purpose: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'must be a lowercase token' }),
+  legalBasis: z.strictObject({
+    article: z.string().min(1),
+    interest: z.string().min(1),
+    /** Where the legitimate-interest assessment for this policy lives. */
+    assessment: z.string().min(1).optional(),
+  }),
+  notice: z.strictObject({
+    version: z.string().min(1),
+    minimumDays: z.number().int().min(0).max(365),
+  }),
+  content: z.strictObject({
+    kinds: z
+      .array(kind)
+      .min(1, { error: 'must include at least one kind' })
+      .refine((ks) => !ks.includes(PRIVATE_MESSAGE_KIND), {
+        error: 'private messages between people are always excluded and cannot be included',
+      }),
+    audiences: z.array(audience).min(1).default(['public']),
+    /** Content created before this date is excluded (reason `before-cutoff`). */
+    notBefore: isoDate.optional(),
+    /** ISO 3166-1 alpha-2 codes of the authors' regions; absent = every region. */
+    regions: z
+      .array(z.string().regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166-1 alpha-2 code (FR)' }))
+      .min(1)
+      .optional(),
+  }),
+  minors: z
+    .strictObject({
+      excludeAccounts: z.boolean().default(true),
+      /** Required when `excludeAccounts` is false: the documented decision. */
+      includeReason: z.string().min(1).optional(),
+      adultAge: z.number().int().min(13).max(21).default(18),
+      excludeContentDepictingMinors: z.boolean().default(true),
+    })
+    .default({ excludeAccounts: true, adultAge: 18, excludeContentDepictingMinors: true })
+    .refine((m) => m.excludeAccounts || m.includeReason !== undefined, {
+      error: 'excludeAccounts: false needs includeReason (GDPR Art. 6(1)(f) and Art. 8 weigh children)',
+      path: ['includeReason'],
+    }),
+  objections: z
+    .strictObject({ coverMentions: z.boolean().default(true) })
+    .default({ coverMentions: true }),
+  media: z
+    .strictObject({
+      doNotTrain: z.literal('exclude-record', {
+        error: 'the only treatment is "exclude-record": "do not train" flags are always honoured',
+      }),
+    })
+    .default({ doNotTrain: 'exclude-record' }),
+  sensitive: z
+    .strictObject({ exclude: z.boolean().default(true) })
+    .default({ exclude: true }),
+  redaction: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      categories: z
+        .array(
+          z.enum(REDACTION_CATEGORIES, {
+            error: (issue) =>
+              `unknown category ${JSON.stringify(issue.input)}; known: ${REDACTION_CATEGORIES.join(', ')}`,
+          }),
+        )
+        .default(['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP']),
+      mode: z.enum(['placeholder', 'pseudonym']).default('placeholder'),
+      defaultRegion: z
+        .string()
+        .regex(/^[A-Z]{2}$/)
+        .optional(),
+    })
+    .default({ enabled: true, categories: ['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP'], mode: 'placeholder' })
+    .refine((r) => r.mode !== 'pseudonym', {
+      error: 'mode "pseudonym" needs a key the gate does not have yet; use "placeholder"',
+      path: ['mode'],
+    }),
+});
+
+export type Policy = z.output<typeof policySchema>;

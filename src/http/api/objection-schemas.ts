@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * The API's schemas: Fastify validates requests with them and @fastify/swagger turns the same
+ * objects into /openapi.json, so the document cannot drift from what the server accepts.
+ */
+
+export const subjectSchema = z
+  .union([
+    z
+      .object({ accountId: z.string().min(1).max(200).describe('The platform account id') })
+      .strict(),
+    z
+      .object({
+        email: z
+          .email()
+          .max(254)
+          .describe('A non-user, identified by an email address the platform verified'),
+      })
+      .strict(),
+  ])
+  .describe('Whose content: a platform account, or a non-user by email address');
+
+export const createObjectionBody = z
+  .object({
+    subject: subjectSchema
+      .optional()
+      .describe('Required with an API key; omitted with a user token (the token says who)'),
+    purpose: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Defaults to the deployment default, e.g. "ai-training"'),
+    reason: z.string().max(5000).optional().describe('Optional free text. Never required.'),
+    appearsAt: z
+      .array(z.string().min(1).max(500))
+      .max(50)
+      .optional()
+      .describe("Handles or post URLs where a non-user appears in others' content"),
+    language: z
+      .string()
+      .min(2)
+      .max(35)
+      .optional()
+      .describe("BCP 47 language for receipts; defaults to the account's"),
+    channel: z
+      .enum(['api', 'email', 'import'])
+      .optional()
+      .describe('How the platform received it (API keys only)'),
+    receiptEmail: z.email().max(254).optional().describe('Where to send the receipt'),
+  })
+  .strict();
+
+export const objectionView = z
+  .object({
+    id: z.string(),
+    reference: z.string().describe('Printed on the receipt'),
+    status: z.enum(['effective', 'withdrawn', 'overridden']),
+    review: z.enum(['none', 'pending', 'upheld', 'overridden']),
+    purpose: z.string(),
+    scope: z.literal('account').describe('The whole account, including content created later'),
+    channel: z.enum(['portal', 'api', 'import', 'email']),
+    subjectKind: z.enum(['account', 'non-user']),
+    receivedAt: z.string().describe('Effective from this instant'),
+    dueAt: z
+      .string()
+      .describe('Response due date, in calendar months from receipt (GDPR Art. 12(3))'),
+    extensionReason: z.string().nullable(),
+    decisionReason: z.string().nullable(),
+    endedAt: z.string().nullable(),
+  })
+  .describe('An objection');
+
+export const idParams = z.object({ id: z.uuid() });
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Retries with the same key never create a second objection'),
+});
+
+export const statusQuery = z.object({ accountId: z.string().min(1).max(200) });
+
+export const statusView = z.object({
+  objecting: z.boolean().describe('True when an objection to the purpose is effective now'),
+  purpose: z.string(),
+  objections: z.array(objectionView),
+});
+
+export const listQuery = z.object({
+  status: z.enum(['effective', 'withdrawn', 'overridden']).optional(),
+  purpose: z.string().optional(),
+  channel: z.enum(['portal', 'api', 'import', 'email']).optional(),
+  review: z.enum(['none', 'pending', 'upheld', 'overridden']).optional(),
+  subjectKind: z.enum(['account', 'non-user']).optional(),
+  receivedFrom: z.iso.datetime().optional(),
+  receivedTo: z.iso.datetime().optional(),
+  cursor: z.string().optional().describe('The nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const listView = z.object({
+  items: z.array(objectionView.extend({ subjectKey: z.string() })),
+  nextCursor: z.string().nullable(),
+});
+
+export const decisionBody = z
+  .object({
+    outcome: z.enum(['upheld', 'overridden']),
+    reason: z.string().min(1).max(5000).describe('The reasons, told to the person'),
+    reviewer: z.string().min(1).max(200),
+  })
+  .strict();
+
+export const extensionBody = z
+  .object({
+    months: z.union([z.literal(1), z.literal(2)]),
+    reason: z.string().min(1).max(5000),
+    reviewer: z.string().min(1).max(200),
+  })
+  .strict();
+
+export const snapshotBody = z
+  .object({
+    purpose: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+export const snapshotView = z.object({
+  id: z.string(),
+  purpose: z.string(),
+  asOf: z.string(),
+  count: z.number().int(),
+  sha256: z.string(),
+  download: z.string().describe('Where to fetch the snapshot file'),
+});
+
+export const auditView = z.object({
+  ok: z.boolean(),
+  events: z.number().int(),
+  head: z.object({ seq: z.number().int(), hash: z.string() }),
+  problem: z.string().nullable(),
+  mismatches: z.array(z.string()),
+});
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+  })
+  .describe('RFC 9457 problem details');

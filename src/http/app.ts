@@ -1,0 +1,120 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { VetoConfig } from '../config.ts';
+import { demoPlugin } from '../demo/index.ts';
+import type { Registry } from '../domain/registry.ts';
+import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
+import { objectionRoutes } from './api/objection-routes.ts';
+import { createApiAuthenticator } from './auth/api-auth.ts';
+import type { PlatformTokenVerifier } from './auth/platform-token.ts';
+import { portalPlugin } from './portal/index.ts';
+import { sendProblem } from './problem.ts';
+import { securityHeaders } from './security-headers.ts';
+
+export interface AppDeps {
+  config: VetoConfig;
+  registry: Registry;
+  tokens: PlatformTokenVerifier;
+  logger: Logger;
+  snapshots: SnapshotService;
+}
+
+const VERSION = '0.1.0';
+
+/**
+ * Builds the HTTP application: the API under /v1 with its OpenAPI document, the portal, and
+ * (when `config.demo`) the demo platform under /demo. No listening here: tests use `inject`.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, registry, tokens, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Request bodies are small; anything larger is a mistake or an attack.
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const auth = createApiAuthenticator({
+    apiKeys: config.apiKeys,
+    adminKey: config.adminKey,
+    tokens,
+  });
+
+  await app.register(securityHeaders, {
+    // Pages are plain HTML and CSS from this origin; no inline script exists to allow.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: config.publicUrl.startsWith('https://'),
+  });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    // The platform's own servers (API keys) batch-submit objections; per-IP limits are for people.
+    allowList: (request) => auth.isTrustedClient(request),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Veto API',
+        version: VERSION,
+        description:
+          'Object to the use of content for AI training (GDPR Art. 21(5)), read status, withdraw, and export registry snapshots. ' +
+          'Errors are RFC 9457 application/problem+json documents naming the field and the reason.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A server-to-server API key (VETO_API_KEYS)',
+          },
+          userToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: "The platform's signed session token for a user",
+          },
+          adminKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The admin credential (VETO_ADMIN_KEY)',
+          },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err));
+
+  objectionRoutes(app, { registry, auth });
+  adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+
+  await app.register(portalPlugin, { registry, tokens, config });
+  if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AppError } from '../../domain/errors.ts';
+
+/** Who the platform says is logged in. */
+export interface PlatformSession {
+  accountId: string;
+  language?: string;
+  email?: string;
+  name?: string;
+}
+
+export interface PlatformTokenVerifier {
+  verify(token: string): Promise<PlatformSession>;
+}
+
+export interface PlatformTokenConfig {
+  platformJwtSecret?: string | undefined;
+  platformJwksUrl?: string | undefined;
+  platformJwtIssuer?: string | undefined;
+  platformJwtAudience?: string | undefined;
+}
+
+/**
+ * The platform's session reaches Veto as a signed JWT: `sub` is the account id; optional `lang`,
+ * `email` and `name` claims. Verified with the shared secret (HS256) or the platform's JWKS.
+ * Expiry is required so a leaked link stops working.
+ */
+export function createPlatformTokenVerifier(config: PlatformTokenConfig): PlatformTokenVerifier {
+  const key = config.platformJwksUrl
+    ? createRemoteJWKSet(new URL(config.platformJwksUrl))
+    : new TextEncoder().encode(config.platformJwtSecret ?? '');
+  if (!config.platformJwksUrl && !config.platformJwtSecret) {
+    throw new Error('platform tokens need VETO_PLATFORM_JWT_SECRET or VETO_PLATFORM_JWKS_URL');
+  }
+  const options = {
+    issuer: config.platformJwtIssuer,
+    audience: config.platformJwtAudience,
+    requiredClaims: ['sub', 'exp'],
+    algorithms: config.platformJwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
+  };
+  return {
+    async verify(token: string): Promise<PlatformSession> {
+      let payload: JWTPayload;
+      try {
+        // jose's overloads differ for a key and a JWKS getter; both are valid here.
+        ({ payload } = await jwtVerify(token, key as Uint8Array, options));
+      } catch (err) {
+        throw new AppError('unauthorized', `platform token rejected: ${(err as Error).message}`, {
+          messageKey: 'error.session-invalid',
+        });
+      }
+      const sub = payload.sub ?? '';
+      if (!sub) throw new AppError('unauthorized', 'platform token has no subject');
+      const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+      const session: PlatformSession = { accountId: sub };
+      const language = str(payload.lang);
+      const email = str(payload.email);
+      const name = str(payload.name);
+      if (language) session.language = language;
+      if (email) session.email = email;
+      if (name) session.name = name;
+      return session;
+    },
+  };
+}
+
+/** Signs a token the way a platform would; used by the demo platform and tests. */
+export async function signDemoToken(
+  secret: string,
+  claims: { sub: string; lang?: string; email?: string; name?: string },
+  ttlSeconds = 3600,
+): Promise<string> {
+  const { sub, ...rest } = claims;
+  return new SignJWT(rest)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}

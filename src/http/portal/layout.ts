@@ -1,0 +1,82 @@
+import { href, type PageContext, translate } from './context.ts';
+import { html, type SafeHtml } from './html.ts';
+
+export const STYLESHEET_PATH = '/assets/portal.css';
+
+/** The language switcher: the same page and query in each language, so nobody loses their place. */
+export function languageSwitcher(ctx: PageContext): SafeHtml {
+  const items = ctx.catalogue.languages.map((lang) => {
+    const query = new URLSearchParams(ctx.here.query);
+    query.set('lang', lang);
+    const link = `${ctx.base}${ctx.here.path}?${query.toString()}`;
+    const current = lang === ctx.lang;
+    return html`<li><a href="${link}" hreflang="${lang}" lang="${lang}"${
+      current ? html` aria-current="true"` : ''
+    }>${ctx.catalogue.autonym(lang)}</a></li>`;
+  });
+  return html`<nav class="languages" aria-label="${translate(ctx, 'layout.languages')}">
+      <ul>${items}</ul>
+    </nav>`;
+}
+
+function sessionBar(ctx: PageContext): SafeHtml | '' {
+  const s = ctx.session;
+  if (!s || (!s.account && !s.verifiedEmail)) return '';
+  const who = s.account
+    ? translate(ctx, 'layout.signed-in-as', { name: s.account.name ?? s.account.id })
+    : translate(ctx, 'layout.signed-in-email', { email: s.verifiedEmail });
+  return html`<div class="session-bar">
+      <span>${who}</span>
+      <form method="post" action="${href(ctx, '/logout')}">
+        <input type="hidden" name="_csrf" value="${ctx.csrf}">
+        <button type="submit" class="button-link">${translate(ctx, 'layout.sign-out')}</button>
+      </form>
+    </div>`;
+}
+
+export interface PageParts {
+  title: string;
+  body: SafeHtml;
+}
+
+export function layout(ctx: PageContext, page: PageParts): string {
+  const t = (key: string) => translate(ctx, key);
+  return `<!doctype html>\n${html`<html lang="${ctx.lang}" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${page.title} · ${ctx.platformName}</title>
+<link rel="stylesheet" href="${ctx.base}${STYLESHEET_PATH}">
+</head>
+<body>
+<a class="skip-link" href="#main">${t('layout.skip')}</a>
+<header class="site-header">
+  <div class="wrap header-inner">
+    <a class="brand" href="${href(ctx, '/')}">
+      <span class="brand-name">${ctx.platformName}</span>
+      <span class="brand-tagline">${t('layout.tagline')}</span>
+    </a>
+    ${languageSwitcher(ctx)}
+  </div>
+  ${sessionBar(ctx) && html`<div class="wrap">${sessionBar(ctx)}</div>`}
+</header>
+<main id="main" class="wrap" tabindex="-1">
+${page.body}
+</main>
+<footer class="site-footer">
+  <div class="wrap">
+    <nav aria-label="${t('layout.footer-nav')}">
+      <ul class="footer-links">
+        <li><a href="${href(ctx, '/')}">${t('layout.nav.notice')}</a></li>
+        <li><a href="${href(ctx, '/non-user')}">${t('layout.nav.non-user')}</a></li>
+        <li><a href="${href(ctx, '/status')}">${t('layout.nav.status')}</a></li>
+      </ul>
+    </nav>
+    <p>${t('layout.footer')}</p>
+    <p>${t('layout.dates-utc')}</p>
+  </div>
+</footer>
+</body>
+</html>`}\n`;
+}

@@ -1,0 +1,315 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import type { FieldError } from './components.ts';
+import { errorMessage, translate } from './context.ts';
+import { errorPage } from './pages/error.ts';
+import {
+  APPEARS_AT_ITEM_MAX,
+  APPEARS_AT_MAX,
+  nonUserEmailPage,
+  nonUserVerifyPage,
+} from './pages/non-user.ts';
+import { noticePage, REASON_MAX } from './pages/notice.ts';
+import { receiptPage, statusListPage, statusPage, withdrawPage } from './pages/objection.ts';
+import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
+
+// Deliberately loose: the code sent to the address is the real proof of control. This only
+// catches typos such as a missing "@" before a code is sent to nowhere.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const EMAIL_MAX = 254;
+const CODE = /^[0-9]{4,10}$/;
+
+/** `next` after sign-in must stay inside the portal: a path, never another origin. */
+function safeNext(next: string | undefined): string {
+  if (!next?.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
+  return next;
+}
+
+function optionalText(value: string): string | null {
+  const trimmed = value.trim();
+  return trimmed === '' ? null : trimmed;
+}
+
+function parseAppearsAt(value: string): string[] {
+  const seen = new Set<string>();
+  for (const line of value.split(/\r?\n/)) {
+    const item = line.trim();
+    if (item) seen.add(item);
+  }
+  return [...seen];
+}
+
+function isCodeError(err: unknown): err is AppError {
+  return (
+    err instanceof AppError &&
+    (err.code === 'code-invalid' || err.code === 'code-expired' || err.code === 'code-attempts')
+  );
+}
+
+export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): void {
+  const { registry, tokens } = rt.options;
+  const csrf = { preHandler: app.csrfProtection };
+
+  /** Verifies the platform's signed token and starts Veto's own session. */
+  async function enterSession(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    next: string,
+  ): Promise<FastifyReply> {
+    let claims: Awaited<ReturnType<typeof tokens.verify>>;
+    try {
+      claims = await tokens.verify(token);
+    } catch {
+      rt.clearSession(req, reply);
+      const ctx = rt.context(req, reply);
+      return rt.send(
+        reply,
+        ctx,
+        errorPage(ctx, 'error.token-invalid', 'session.invalid.title'),
+        401,
+      );
+    }
+    rt.setSession(req, reply, rt.cookies.fromClaims(claims));
+    // The account's language now outranks a switcher choice made before signing in.
+    rt.resetLanguage(req, reply);
+    // Redirect so the token leaves the address bar, the history and any Referer.
+    return rt.redirect(reply, next);
+  }
+
+  app.get('/', async (req, reply) => {
+    const token = queryParam(req, 'token');
+    if (token) return enterSession(req, reply, token, '/');
+    const ctx = rt.context(req, reply);
+    const session = rt.session(req);
+    const purpose = registry.settings.defaultPurpose;
+    let existing: Awaited<ReturnType<typeof rt.effectiveObjection>>;
+    if (session?.account) {
+      existing = await rt.effectiveObjection(
+        { kind: 'account', accountId: session.account.id },
+        purpose,
+      );
+    } else if (session?.verifiedEmail) {
+      existing = await rt.effectiveObjection(
+        { kind: 'email', email: session.verifiedEmail },
+        purpose,
+      );
+    }
+    return rt.send(reply, ctx, noticePage(ctx, { canObject: Boolean(session?.account), existing }));
+  });
+
+  app.get('/session', async (req, reply) => {
+    const token = queryParam(req, 'token');
+    const next = safeNext(queryParam(req, 'next'));
+    if (!token) return rt.redirect(reply, next);
+    return enterSession(req, reply, token, next);
+  });
+
+  // One step: the button on the notice posts here, and nothing else is asked.
+  app.post('/object', csrf, async (req, reply) => {
+    const session = rt.session(req);
+    if (!session?.account) {
+      const ctx = rt.context(req, reply);
+      return rt.send(reply, ctx, errorPage(ctx, 'error.unauthorized'), 401);
+    }
+    const reasonText = optionalText(bodyParam(req, 'reasonText'));
+    if (reasonText && reasonText.length > REASON_MAX) {
+      const ctx = rt.context(req, reply);
+      return rt.send(reply, ctx, errorPage(ctx, 'error.validation'), 400);
+    }
+    // The registry is idempotent per subject and purpose: a double-click returns the
+    // objection the first click created, and both land on the same receipt.
+    const { objection } = await registry.object({
+      subject: { kind: 'account', accountId: session.account.id },
+      purpose: registry.settings.defaultPurpose,
+      channel: 'portal',
+      reasonText,
+      language: rt.language(req, reply),
+      email: session.account.email ?? null,
+    });
+    return rt.redirect(reply, `/receipt/${objection.reference}`);
+  });
+  app.get('/object', async (_req, reply) => rt.redirect(reply, '/'));
+
+  app.get<{ Params: { reference: string } }>('/receipt/:reference', async (req, reply) => {
+    const found = await rt.owned(req, req.params.reference, queryParam(req, 't'));
+    const ctx = rt.context(req, reply);
+    if (!found) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+    const emailSent =
+      found.objection.subjectKind === 'non-user' || Boolean(rt.session(req)?.account?.email);
+    return rt.send(
+      reply,
+      ctx,
+      receiptPage(ctx, found.objection, { token: found.token, emailSent }),
+    );
+  });
+
+  app.get<{ Params: { reference: string } }>('/status/:reference', async (req, reply) => {
+    const found = await rt.owned(req, req.params.reference, queryParam(req, 't'));
+    const ctx = rt.context(req, reply);
+    if (!found) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+    return rt.send(
+      reply,
+      ctx,
+      statusPage(ctx, found.objection, {
+        token: found.token,
+        justWithdrawn: queryParam(req, 'withdrawn') === '1',
+      }),
+    );
+  });
+
+  app.get('/status', async (req, reply) => {
+    const subjects = rt.subjects(req);
+    const ctx = rt.context(req, reply);
+    if (subjects.length === 0) return rt.send(reply, ctx, statusListPage(ctx, undefined));
+    const lists = await Promise.all(subjects.map((s) => registry.objectionsOf(s)));
+    const all = lists.flat().sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
+    return rt.send(reply, ctx, statusListPage(ctx, all));
+  });
+
+  app.get<{ Params: { reference: string } }>('/withdraw/:reference', async (req, reply) => {
+    const found = await rt.owned(req, req.params.reference, queryParam(req, 't'));
+    const ctx = rt.context(req, reply);
+    if (!found) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+    if (found.objection.status !== 'effective') {
+      return rt.redirect(
+        reply,
+        `/status/${found.objection.reference}`,
+        found.token ? { t: found.token } : {},
+      );
+    }
+    return rt.send(reply, ctx, withdrawPage(ctx, found.objection, { token: found.token }));
+  });
+
+  app.post<{ Params: { reference: string } }>('/withdraw/:reference', csrf, async (req, reply) => {
+    const found = await rt.owned(req, req.params.reference, bodyParam(req, 't') || undefined);
+    if (!found) {
+      const ctx = rt.context(req, reply);
+      return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+    }
+    const { objection, token } = found;
+    const back = { ...(token ? { t: token } : {}), withdrawn: '1' };
+    // A second submission finds the objection already withdrawn: same outcome, no error.
+    if (objection.status === 'effective') {
+      try {
+        await registry.withdraw(objection.id, { subjectKey: objection.subjectKey });
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'invalid-state')) throw err;
+      }
+    }
+    return rt.redirect(reply, `/status/${objection.reference}`, back);
+  });
+
+  app.get('/non-user', async (req, reply) => {
+    const ctx = rt.context(req, reply);
+    return rt.send(reply, ctx, nonUserEmailPage(ctx));
+  });
+
+  app.post('/non-user', csrf, async (req, reply) => {
+    const email = bodyParam(req, 'email').trim();
+    const ctx = rt.context(req, reply);
+    if (!email || email.length > EMAIL_MAX || !EMAIL.test(email)) {
+      const errors = [{ field: 'email', message: translate(ctx, 'error.email-invalid') }];
+      return rt.send(reply, ctx, nonUserEmailPage(ctx, { email, errors }), 400);
+    }
+    try {
+      // Always the same answer whether or not the address is known to Veto.
+      await registry.requestEmailCode(email, ctx.lang);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const errors = [{ field: 'email', message: errorMessage(ctx, err.messageKey) }];
+      return rt.send(reply, ctx, nonUserEmailPage(ctx, { email, errors }), err.status);
+    }
+    rt.cookies.writePending(reply, email);
+    return rt.redirect(reply, '/non-user/verify');
+  });
+
+  app.get('/non-user/verify', async (req, reply) => {
+    const pending = rt.cookies.readPending(req);
+    if (!pending) return rt.redirect(reply, '/non-user');
+    const ctx = rt.context(req, reply);
+    const alreadyVerified = rt.session(req)?.verifiedEmail === pending.email;
+    return rt.send(reply, ctx, nonUserVerifyPage(ctx, { email: pending.email, alreadyVerified }));
+  });
+
+  app.post('/non-user/verify', csrf, async (req, reply) => {
+    const ctx = rt.context(req, reply);
+    const pending = rt.cookies.readPending(req);
+    if (!pending) {
+      const errors = [{ field: 'email', message: translate(ctx, 'error.no-pending') }];
+      return rt.send(reply, ctx, nonUserEmailPage(ctx, { errors }), 400);
+    }
+    const email = pending.email;
+    const alreadyVerified = rt.session(req)?.verifiedEmail === email;
+    const code = bodyParam(req, 'code').replace(/[\s-]/g, '');
+    const appearsAtRaw = bodyParam(req, 'appearsAt');
+    const reasonRaw = bodyParam(req, 'reasonText');
+    const appearsAt = parseAppearsAt(appearsAtRaw);
+    const reasonText = optionalText(reasonRaw);
+
+    const errors: FieldError[] = [];
+    if (!alreadyVerified && !CODE.test(code)) {
+      errors.push({ field: 'code', message: translate(ctx, 'error.code-format') });
+    }
+    if (appearsAt.length > APPEARS_AT_MAX) {
+      errors.push({
+        field: 'appearsAt',
+        message: translate(ctx, 'error.appears-too-many', { max: APPEARS_AT_MAX }),
+      });
+    } else if (appearsAt.some((a) => a.length > APPEARS_AT_ITEM_MAX)) {
+      errors.push({
+        field: 'appearsAt',
+        message: translate(ctx, 'error.text-too-long', { max: APPEARS_AT_ITEM_MAX }),
+      });
+    }
+    if (reasonText && reasonText.length > REASON_MAX) {
+      errors.push({
+        field: 'reasonText',
+        message: translate(ctx, 'error.text-too-long', { max: REASON_MAX }),
+      });
+    }
+    const again = (errs: FieldError[], status: number) =>
+      rt.send(
+        reply,
+        ctx,
+        nonUserVerifyPage(ctx, {
+          email,
+          alreadyVerified,
+          appearsAt: appearsAtRaw,
+          reasonText: reasonRaw,
+          errors: errs,
+        }),
+        status,
+      );
+    if (errors.length > 0) return again(errors, 400);
+
+    if (!alreadyVerified) {
+      try {
+        await rt.verifier.check(email, code);
+      } catch (err) {
+        if (!isCodeError(err)) throw err;
+        return again([{ field: 'code', message: errorMessage(ctx, err.messageKey) }], err.status);
+      }
+      // Remember the proof for this browser: a resubmission, the status page and a later
+      // objection need no second code.
+      rt.setSession(req, reply, rt.cookies.withVerifiedEmail(rt.session(req), email));
+    }
+    const { objection } = await registry.object({
+      subject: { kind: 'email', email },
+      purpose: registry.settings.defaultPurpose,
+      channel: 'portal',
+      reasonText,
+      appearsAt,
+      language: ctx.lang,
+      email,
+    });
+    return rt.redirect(reply, `/receipt/${objection.reference}`);
+  });
+
+  app.post('/logout', csrf, async (req, reply) => {
+    rt.clearSession(req, reply);
+    rt.cookies.clearPending(reply);
+    return rt.redirect(reply, '/');
+  });
+  app.get('/logout', async (_req, reply) => rt.redirect(reply, '/'));
+}

@@ -1,0 +1,57 @@
+import type { Channel, Objection, SubjectRef } from '../../domain/types.ts';
+
+/**
+ * What the portal needs from the domain: the subset of `Registry` (src/domain/registry.ts) it
+ * calls, written structurally so the portal depends on behaviour, not on a class.
+ */
+export interface PortalRegistry {
+  readonly settings: { purposes: string[]; defaultPurpose: string; reviewMode: boolean };
+  object(cmd: {
+    subject: SubjectRef;
+    purpose?: string;
+    channel: Channel;
+    reasonText?: string | null;
+    appearsAt?: string[];
+    language: string;
+    email?: string | null;
+    idempotencyKey?: string;
+    requestHash?: string;
+  }): Promise<{ objection: Objection; created: boolean }>;
+  withdraw(objectionId: string, by: { subjectKey: string } | { admin: string }): Promise<Objection>;
+  getObjection(id: string): Promise<Objection | undefined>;
+  getByReference(reference: string): Promise<Objection | undefined>;
+  objectionsOf(subject: SubjectRef): Promise<Objection[]>;
+  subjectKey(subject: SubjectRef): string;
+  statusToken(objection: Objection): string;
+  checkStatusToken(objection: Objection, token: string): boolean;
+  requestEmailCode(email: string, language: string): Promise<void>;
+  verifyEmailCode(email: string, code: string): Promise<void>;
+}
+
+/** Who the platform says is signed in (src/http/auth/platform-token.ts). */
+export interface PlatformClaims {
+  accountId: string;
+  language?: string;
+  email?: string;
+  name?: string;
+}
+
+export interface PlatformTokens {
+  verify(token: string): Promise<PlatformClaims>;
+}
+
+/** The configuration keys the portal reads (a subset of src/config.ts). */
+export interface PortalConfig {
+  languages: string[];
+  defaultLanguage: string;
+  publicUrl: string;
+  secret: string;
+  demo: boolean;
+  platformName: string;
+}
+
+export interface PortalOptions {
+  registry: PortalRegistry;
+  tokens: PlatformTokens;
+  config: PortalConfig;
+}

@@ -1,0 +1,181 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Formats, IntlMessageFormat } from 'intl-messageformat';
+
+/**
+ * The message catalogue: one JSON file per language in `locales/` (flat keys, ICU MessageFormat
+ * values). Adding a language is dropping `xx.json` next to the others: every file found is
+ * loaded, and the language list comes from the file names, not from code.
+ */
+export const LOCALES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'locales');
+
+/** A value a message may interpolate. Dates are formatted by Intl in UTC. */
+export type MessageValue = string | number | Date | null | undefined;
+export type MessageVars = Record<string, MessageValue>;
+
+/**
+ * Dates and times shown to people are in UTC, and the messages say so ("UTC"), because Veto
+ * renders on the server and does not know the reader's time zone; a wrong local time would be
+ * worse than an explicit UTC one.
+ */
+const FORMATS: Partial<Formats> = {
+  date: {
+    short: { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' },
+    medium: { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' },
+    long: { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' },
+    full: { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' },
+  },
+  time: {
+    short: { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' },
+    medium: { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' },
+    long: { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC' },
+    full: { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC' },
+  },
+};
+
+export class CatalogueError extends Error {
+  override name = 'CatalogueError';
+}
+
+export interface Catalogue {
+  /** Canonical language tags with a catalogue file, sorted. */
+  readonly languages: readonly string[];
+  readonly defaultLanguage: string;
+  has(language: string): boolean;
+  /** The keys defined for a language (for parity tests and tooling). */
+  keys(language: string): string[];
+  /** The raw ICU source of a message, or undefined when the language lacks it. */
+  source(language: string, key: string): string | undefined;
+  /** Formats `key` in `language`; a key missing there falls back to the default language. */
+  t(language: string, key: string, vars?: MessageVars): string;
+  /** The language's own name for itself ("Français"), from its `meta.name` key. */
+  autonym(language: string): string;
+}
+
+export function canonicalTag(tag: string): string | undefined {
+  try {
+    return Intl.getCanonicalLocales(tag)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads every `*.json` in `dir`; throws a CatalogueError naming the file on bad content. */
+export function readLocaleFiles(dir = LOCALES_DIR): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const file of readdirSync(dir).sort()) {
+    if (!file.endsWith('.json')) continue;
+    const path = join(dir, file);
+    const tag = canonicalTag(basename(file, '.json'));
+    if (!tag) throw new CatalogueError(`${path}: file name is not a BCP 47 language tag`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new CatalogueError(`${path}: not valid JSON (${(err as Error).message})`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new CatalogueError(`${path}: expected an object of "key": "message" pairs`);
+    }
+    const messages: Record<string, string> = {};
+    for (const [key, value] of Object.entries(parsed)) {
+      if (typeof value !== 'string') {
+        throw new CatalogueError(`${path}: key "${key}" must be a string message`);
+      }
+      messages[key] = value;
+    }
+    out.set(tag, messages);
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  dir?: string;
+  defaultLanguage?: string;
+  /** Restrict to these languages (a deployment's `languages` setting); each must have a file. */
+  languages?: readonly string[];
+}
+
+export function loadCatalogue(options: LoadOptions = {}): Catalogue {
+  const files = readLocaleFiles(options.dir);
+  let messages = files;
+  if (options.languages) {
+    messages = new Map();
+    for (const wanted of options.languages) {
+      const tag = canonicalTag(wanted);
+      const found = tag ? files.get(tag) : undefined;
+      if (!tag || !found) {
+        throw new CatalogueError(
+          `language "${wanted}" is configured but ${options.dir ?? LOCALES_DIR} has no ${wanted}.json`,
+        );
+      }
+      messages.set(tag, found);
+    }
+  }
+  const defaultLanguage = canonicalTag(options.defaultLanguage ?? 'en') ?? 'en';
+  if (!messages.has(defaultLanguage)) {
+    throw new CatalogueError(`default language "${defaultLanguage}" has no catalogue file`);
+  }
+  return new IcuCatalogue(messages, defaultLanguage);
+}
+
+class IcuCatalogue implements Catalogue {
+  readonly languages: readonly string[];
+  private readonly compiled = new Map<string, IntlMessageFormat>();
+
+  constructor(
+    private readonly messages: Map<string, Record<string, string>>,
+    readonly defaultLanguage: string,
+  ) {
+    this.languages = [...messages.keys()].sort();
+  }
+
+  has(language: string): boolean {
+    return this.messages.has(language);
+  }
+
+  keys(language: string): string[] {
+    return Object.keys(this.messages.get(language) ?? {}).sort();
+  }
+
+  source(language: string, key: string): string | undefined {
+    return this.messages.get(language)?.[key];
+  }
+
+  t(language: string, key: string, vars: MessageVars = {}): string {
+    let lang = this.messages.has(language) ? language : this.defaultLanguage;
+    let src = this.source(lang, key);
+    if (src === undefined) {
+      // The parity test keeps this from happening; at run time a default-language sentence
+      // is better than a raw key or a crash in front of someone exercising a right.
+      lang = this.defaultLanguage;
+      src = this.source(lang, key);
+    }
+    if (src === undefined) throw new CatalogueError(`unknown message key "${key}"`);
+    const cacheKey = `${lang}\u0000${key}`;
+    let mf = this.compiled.get(cacheKey);
+    if (!mf) {
+      mf = new IntlMessageFormat(src, lang, FORMATS, { ignoreTag: true });
+      this.compiled.set(cacheKey, mf);
+    }
+    const values: Record<string, string | number | Date> = {};
+    for (const [name, value] of Object.entries(vars)) {
+      if (value !== null && value !== undefined) values[name] = value;
+    }
+    const out = mf.format(values);
+    return typeof out === 'string' ? out : String(out);
+  }
+
+  autonym(language: string): string {
+    return this.source(language, 'meta.name') ?? language;
+  }
+}
+
+let shared: Catalogue | undefined;
+
+/** The catalogue of every shipped language, loaded once (for code without a configured one). */
+export function defaultCatalogue(): Catalogue {
+  shared ??= loadCatalogue();
+  return shared;
+}

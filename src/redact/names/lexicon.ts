@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { allLocales } from '@faker-js/faker';
+import dictionaryEn from 'dictionary-en';
+import dictionaryFr from 'dictionary-fr';
+
+/*
+ * The language resources behind person-name recognition:
+ * - first and last names: every Latin-script locale of @faker-js/faker (about 24k first names
+ *   and 19k last names from 70+ locales), because the people named in a French or English post
+ *   come from everywhere;
+ * - common words: the lower-case entries of the Hunspell dictionaries for English and French
+ *   (dictionary-en, dictionary-fr) and the stop words of stopwords-iso, so that a name that is
+ *   also a word ("Will", "Rose", "Pierre") needs more evidence than a capital letter.
+ * Built once per process, on first use.
+ */
+export interface NameLexicon {
+  firstNames: ReadonlySet<string>;
+  lastNames: ReadonlySet<string>;
+  commonWords: ReadonlySet<string>;
+  stopwords: ReadonlySet<string>;
+}
+
+// stopwords-iso ships its lists as a JSON main file: loaded through require.
+const stopwordsIso = createRequire(import.meta.url)('stopwords-iso') as Record<string, string[]>;
+
+const LATIN = /^[\p{Script=Latin}\p{M}' .-]+$/u;
+
+type Tree = unknown;
+function collect(node: Tree, into: Set<string>): void {
+  if (typeof node === 'string') {
+    for (const part of node.split(/\s+/)) {
+      const w = part.normalize('NFC').toLowerCase();
+      if (w.length >= 2 && LATIN.test(w)) into.add(w);
+    }
+  } else if (Array.isArray(node)) {
+    for (const n of node) collect(n, into);
+  } else if (node && typeof node === 'object') {
+    for (const n of Object.values(node)) collect(n, into);
+  }
+}
+
+function dictionaryWords(dic: Uint8Array, into: Set<string>): void {
+  const text = new TextDecoder().decode(dic);
+  for (const line of text.split('\n')) {
+    const word = line.split('/')[0]!.trim();
+    // Lower-case entries are common words; capitalised ones are proper nouns (names included).
+    if (word.length >= 2 && word[0] === word[0]!.toLowerCase() && /^\p{L}/u.test(word)) {
+      into.add(word.normalize('NFC').toLowerCase());
+    }
+  }
+}
+
+/** Calendar words that double as first names ("May", "June", "Août"). */
+const CALENDAR = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+  'janvier',
+  'février',
+  'mars',
+  'avril',
+  'mai',
+  'juin',
+  'juillet',
+  'août',
+  'septembre',
+  'octobre',
+  'novembre',
+  'décembre',
+  'lundi',
+  'mardi',
+  'mercredi',
+  'jeudi',
+  'vendredi',
+  'samedi',
+  'dimanche',
+];
+
+let cached: NameLexicon | undefined;
+
+export function nameLexicon(): NameLexicon {
+  if (cached) return cached;
+  const firstNames = new Set<string>();
+  const lastNames = new Set<string>();
+  for (const locale of Object.values(allLocales)) {
+    const person = (locale as { person?: { first_name?: Tree; last_name?: Tree } }).person;
+    if (!person) continue;
+    collect(person.first_name, firstNames);
+    collect(person.last_name, lastNames);
+  }
+  const commonWords = new Set<string>(CALENDAR);
+  dictionaryWords(dictionaryEn.dic, commonWords);
+  dictionaryWords(dictionaryFr.dic, commonWords);
+  const stopwords = new Set<string>();
+  const iso = stopwordsIso;
+  for (const w of [...(iso.en ?? []), ...(iso.fr ?? [])]) stopwords.add(w.toLowerCase());
+  cached = { firstNames, lastNames, commonWords, stopwords };
+  return cached;
+}

@@ -1,0 +1,113 @@
+import type { PiiSpan } from '../types.ts';
+import { hasDigit, matchInWindow, numericRuns, type Recognizer } from './recognizer.ts';
+
+/*
+ * Postal addresses in French and English forms:
+ *   FR: [number [bis|ter]] [,] <voie> <name words> [, <post code> <city>]
+ *       "12, rue de la Paix 75002 Paris", "28 bis chemin Etienne d'ORGE", "17 AVENUE GABRIEL PERI"
+ *   EN: <number> <name words> <street type> [Apt/Suite n] [, City, ST 12345]
+ *       "385 Gemsbok St", "22 Pollen Crescent Apt. 4", "P.O. Box 242", "PSC 3294, Box 9168"
+ *   Post code + city alone: "75013 Paris", "92 100 BOULOGNE-BILLANCOURT".
+ * Street names are capitalised words and the particles between them; the name ends at the first
+ * lower-case word that is not a particle, at punctuation or at a line break.
+ */
+const FR_VOIE =
+  '(?:rue|avenue|av\\.?|boulevard|bd|bld|place|pl\\.|chemin|ch\\.|all[ée]e|impasse|imp\\.|quai|route|rte|cours|square|sq\\.|faubourg|fbg|passage|voie|r[ée]sidence|lotissement|hameau|lieu-dit|sentier|promenade|esplanade|villa|cit[ée]|parvis|rond-point|mont[ée]e|port|cour|traverse|zone|za|zi|zac)';
+const PARTICLE = "(?:de|du|des|la|le|les|l['’]|d['’]|sur|sous|en|aux|au|à|et|of|the)";
+const NAME_WORD = "(?:[\\p{Lu}][\\p{L}\\p{M}'’.\\-]*)";
+const STREET_NAME = `(?:${PARTICLE}\\s*)*${NAME_WORD}(?:[ ](?:${PARTICLE}\\s*)*${NAME_WORD}){0,6}`;
+const FR_POSTCODE_CITY =
+  "(?:,?\\s+(?:\\d{5}|\\d{2}\\s\\d{3}|2[AB]\\s?\\d{3})(?:,?\\s+\\p{Lu}[\\p{L}\\p{M}'’\\-]*(?:[ \\-](?:sur|sous|en|le|la|les|de|du|\\p{Lu}[\\p{L}\\p{M}'’\\-]*))*(?:\\s+(?:cedex|CEDEX)(?:\\s\\d{1,2})?)?)?)?";
+const FR_ADDRESS = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:\\d{1,4}(?:[ -]?\\d{1,4})?(?:\\s?(?:bis|ter|quater|[A-Da-d])(?![\\p{L}]))?,?\\s+)?${FR_VOIE}(?![\\p{L}])\\s+${STREET_NAME}${FR_POSTCODE_CITY}`,
+  'giu',
+);
+const EN_TYPE =
+  '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Terrace|Ter|Way|Crescent|Cres|Close|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Trl|Turnpike|Tpke|Row|Alley|Plaza|Walk|Grove|Gardens|Gdns|Hill|Mews|Rise|View|Park|Green|Path|Pike|Loop|Run|Point|Ridge|Harbor|Heights|Junction|Via|Piazza|Rua|Calle|Strasse|Straße|Str|gade|vej|katu|tie|út|utca|ul)\\.?';
+const EN_UNIT =
+  '(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Bldg|Room|Rm|#)\\.?\\s*#?[\\w-]+)?';
+const EN_CITY_STATE_ZIP =
+  "(?:,?\\s+\\p{Lu}[\\p{L}\\p{M}'\\-]*(?:\\s\\p{Lu}[\\p{L}\\p{M}'\\-]*){0,3},?\\s+(?:[A-Z]{2}\\s+)?\\d{4,5}(?:-\\d{3,4})?)?";
+const EN_ADDRESS = new RegExp(
+  `(?<![\\p{L}\\p{N}])\\d{1,6}[A-Za-z]?(?:\\s+\\d{1,4})?\\s+(?:${NAME_WORD}\\s+){0,4}${EN_TYPE}(?![\\p{L}])(?:\\s+\\d{1,5}\\.?)?${EN_UNIT}${EN_CITY_STATE_ZIP}`,
+  'gu',
+);
+/** European "Name-of-street 25" forms: Koskikatu 25, Via Roma 131, ul. Biskupa Bogedaina 118. */
+const EU_ADDRESS = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:\\d{1,6}\\s+)?(?:(?:Via|Viale|Piazza|Corso|Rua|Avenida|Calle|Paseo|Plaza|ul\\.|al\\.|Ulica|Straße|Strasse)\\s+${STREET_NAME}|\\p{Lu}[\\p{L}\\p{M}]+(?:straße|strasse|str\\.|gasse|weg|platz|allee|gade|vej|katu|tie|vägen|gatan|laan|straat|plein|út|utca))\\s+\\d{1,5}[A-Za-z]?\\.?${EN_UNIT}`,
+  'gu',
+);
+const PO_BOX =
+  /(?<![\p{L}\p{N}])(?:P\.?\s?O\.?\s?Box\s+\d+|(?:PSC|Unit)\s+\d+,?\s+Box\s+\d+(?:\s+(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5})?|B\.?P\.?\s+\d+)/giu;
+/** A French post code followed by a capitalised city ("75013 Paris", "92 100 BOULOGNE"). */
+const POSTCODE_CITY =
+  /(?<![\p{L}\p{N}]|\d[ .\-/])(?:\d{5}|\d{2}\s\d{3}|2[AB]\s?\d{3})\s+(?:\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*|\p{Lu}[\p{Ll}\p{M}]+(?:-\p{Lu}[\p{Ll}\p{M}]+)*)(?:\s+(?:cedex|CEDEX)(?:\s\d{1,2})?)?(?![\p{L}\p{N}])/gu;
+
+const FR_VOIE_KW = new RegExp(`(?<![\\p{L}])${FR_VOIE}(?![\\p{L}])`, 'giu');
+const EN_TYPE_KW = new RegExp(`(?<![\\p{L}])${EN_TYPE}(?![\\p{L}])`, 'gu');
+const EU_KW =
+  /(?:Via|Viale|Piazza|Corso|Rua|Avenida|Calle|Paseo|Plaza|ul\.|al\.|Ulica|stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gade|vej|katu|tie|vägen|gatan|laan|straat|plein|út|utca)/gu;
+const PO_KW = /box|B\.?P\./giu;
+
+/** keyword, regex, characters of window before and after the keyword. */
+const WINDOWS: readonly [RegExp, RegExp, number, number][] = [
+  [FR_VOIE_KW, FR_ADDRESS, 16, 140],
+  [EN_TYPE_KW, EN_ADDRESS, 90, 90],
+  [EU_KW, EU_ADDRESS, 40, 60],
+  [PO_KW, PO_BOX, 12, 40],
+];
+
+/** A zip code announced as such: "my zip code is 35350", "ZIP: 1098", "code postal : 75013". */
+const ZIP_CONTEXT =
+  /\b(?:zip(?: code)?|postcode|post code|postal code|code postal|CP)\b\s*(?:is|:|=)?\s*(\d{4,5}(?:-\d{3,4})?)\b/dgiu;
+/**
+ * The lines that continue an address ("Suite 680", "Kissousa", ", CO", "Cyprus 36903"): short
+ * lines of capitalised words, unit designators, state codes and post codes.
+ */
+const CONTINUATION =
+  /^(?:[ \t]*\n[ \t>]*|,[ \t]*)(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Bldg|Room)\.?\s*#?[\w-]+|,?\s*[A-Z]{2}(?:\s+\d{4,6}(?:-\d{3,4})?)?|\p{Lu}[\p{L}\p{M}'().-]*(?:[ ,]+(?:\p{Lu}[\p{L}\p{M}'().-]*|nan|[A-Z]{2}))*(?:[ ,]+\d{3,6}(?:-\d{3,4})?)?|\d{4,6})(?=[ \t]*(?:\n|$|[,.?!]))/u;
+
+function extend(text: string, end: number): number {
+  for (let k = 0; k < 5; k++) {
+    const m = CONTINUATION.exec(text.slice(end, end + 80));
+    if (!m) break;
+    end += m[0].length;
+  }
+  return end;
+}
+
+export const addressRecognizer: Recognizer = {
+  name: 'address',
+  categories: ['ADDRESS'],
+  mayMatch: hasDigit,
+  find(text, out: PiiSpan[]) {
+    const push = (re: RegExp) => (m: RegExpExecArray, at: number) => {
+      // Never swallow trailing separators.
+      const s = m[0].replace(/[\s,.'’-]+$/u, '');
+      if (s.length < 6) return;
+      const end = re === POSTCODE_CITY ? at + s.length : extend(text, at + s.length);
+      out.push({ category: 'ADDRESS', start: at, end });
+    };
+    // The address regexes are expensive where they may start anywhere (any digit, any capital):
+    // they only run on windows around a street-type keyword or a 5-digit post code.
+    for (const [kw, re, before, after] of WINDOWS) {
+      kw.lastIndex = 0;
+      let done = -1;
+      for (let k = kw.exec(text); k !== null; k = kw.exec(text)) {
+        if (k.index < done) continue;
+        matchInWindow(text, re, k.index, k.index + k[0].length, before, after, push(re));
+        done = k.index + after;
+      }
+    }
+    for (const run of numericRuns(text)) {
+      if (run.digits === 5 && run.end - run.start <= 6) {
+        matchInWindow(text, POSTCODE_CITY, run.start, run.end, 3, 40, push(POSTCODE_CITY));
+      }
+    }
+    if (!/zip|post|CP\b/i.test(text)) return;
+    for (const m of text.matchAll(ZIP_CONTEXT)) {
+      const [start, end] = m.indices![1]!;
+      out.push({ category: 'ADDRESS', start, end });
+    }
+  },
+};

@@ -1,0 +1,43 @@
+import { ibanMod97Valid } from '../checksums/mod97.ts';
+import type { PiiSpan } from '../types.ts';
+import { IBAN_LENGTHS } from './iban-lengths.ts';
+import { hasDigit, type Recognizer } from './recognizer.ts';
+
+/**
+ * Country code, check digits, then the BBAN written compact or in groups separated by single
+ * spaces (or dashes). The candidate is cut to the country's length before the mod-97 check.
+ */
+const IBAN = /(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){8,32}/gu;
+const ALNUM = /[A-Z0-9]/;
+
+export const ibanRecognizer: Recognizer = {
+  name: 'iban',
+  categories: ['IBAN'],
+  mayMatch: hasDigit,
+  find(text, out: PiiSpan[]) {
+    for (const m of text.matchAll(IBAN)) {
+      const raw = m[0];
+      const len = IBAN_LENGTHS[raw.slice(0, 2)];
+      if (len === undefined) continue;
+      // Walk the raw match until `len` alphanumerics have been seen.
+      let seen = 0;
+      let end = 0;
+      let compact = '';
+      for (; end < raw.length && seen < len; end++) {
+        const c = raw[end]!;
+        if (ALNUM.test(c)) {
+          seen++;
+          compact += c;
+        }
+      }
+      if (seen !== len) continue;
+      // The IBAN must end where its characters end: a longer run is a different (bad-length) code.
+      const abs = m.index + end;
+      const next = text[abs];
+      if (next !== undefined && /[\p{L}\p{N}]/u.test(next)) continue;
+      if (/^[ -]\d{1,4}(?![\p{L}\p{N}])/u.test(text.slice(abs, abs + 6))) continue;
+      if (!ibanMod97Valid(compact)) continue;
+      out.push({ category: 'IBAN', start: m.index, end: abs });
+    }
+  },
+};

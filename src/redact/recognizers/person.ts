@@ -1,0 +1,265 @@
+import { type NameLexicon, nameLexicon } from '../names/lexicon.ts';
+import type { PiiSpan } from '../types.ts';
+import type { Recognizer } from './recognizer.ts';
+
+/*
+ * Person names in French and English text, from name lists and the shape of the text around them:
+ * a run of capitalised words ("Rémi Foliet", "JALONNET Christine", "Julieta S. Almeida") is a name
+ * when a title announces it (Dr, Mme, Mr ...) or when it holds a first or last name from the
+ * lexicon and nothing in it is an ordinary word. A single word is a name only when it is a first
+ * name that is not also a common word ("Christine" yes, "Rose" no).
+ */
+
+/** A capitalised word (incl. ALL CAPS, hyphenated and apostrophe forms) or an initial ("J.", "J.-L."). */
+const TOKEN = /\p{Lu}(?:\.-?\p{Lu}\.?|\.)?(?:[\p{L}\p{M}]|['’-]\p{L})*\.?/gu;
+const TITLES = new Set([
+  'dr',
+  'dr.',
+  'docteur',
+  'doctor',
+  'pr',
+  'pr.',
+  'prof',
+  'prof.',
+  'professeur',
+  'professor',
+  'm',
+  'm.',
+  'mme',
+  'mme.',
+  'mlle',
+  'mlle.',
+  'monsieur',
+  'madame',
+  'mademoiselle',
+  'mr',
+  'mr.',
+  'mrs',
+  'mrs.',
+  'ms',
+  'ms.',
+  'miss',
+  'sir',
+  'lady',
+  'interne',
+  'patient',
+  'patiente',
+  'père',
+  'mère',
+  'maître',
+  'me',
+  'dear',
+  'cher',
+  'chère',
+]);
+/** Lower-case words that can stand before a name and announce it. */
+const TITLE_BEFORE =
+  /(?:(?:^|[\s(|:,;])(?:dr|docteur|pr|professeur|m|mme|mlle|monsieur|madame|mr|mrs|ms|miss|interne|patiente?|par|avec|chez|épouse|époux|née?|fils|fille|dear|hi|hello|bonjour|merci|thanks)\.?|\bname(?: is|:)|\bnom ?:|\bm'appelle|\bI'm|\bI am|\bcalled)\s*$/iu;
+/** Words after which capitalised words name a place, a law or an institution, not a person. */
+const NOT_A_PERSON_BEFORE =
+  /(?:h[ôo]pital|chu|clinique|institut|centre|lyc[ée]e|coll[èe]ge|[ée]cole|fondation|universit[ée]|mus[ée]e|stade|gare|rue|avenue|av\.|boulevard|bd|place|all[ée]e|quai|impasse|chemin|square|cours|loi|d[ée]cret|prix|syndrome|maladie|street|road|avenue|hospital|university|school|college)\s*$/iu;
+
+/** Cities and regions that are also first names in the lists: never a name on their own. */
+const PLACES = new Set([
+  'paris',
+  'london',
+  'florence',
+  'victoria',
+  'sydney',
+  'austin',
+  'dallas',
+  'orlando',
+  'lorraine',
+  'nancy',
+  'lyon',
+  'lille',
+  'nice',
+  'vienne',
+  'valence',
+  'adelaide',
+  'georgia',
+  'virginia',
+  'carolina',
+  'chelsea',
+  'jordan',
+  'israel',
+  'india',
+  'china',
+  'france',
+  'chad',
+  'salvador',
+]);
+const PARTICLES = new Set([
+  'de',
+  'du',
+  'des',
+  'da',
+  'das',
+  'do',
+  'dos',
+  'di',
+  'del',
+  'della',
+  'van',
+  'von',
+  'der',
+  'den',
+  'le',
+  'la',
+  'ter',
+  'bin',
+  'ben',
+  'al',
+  'el',
+]);
+const MAX_TOKENS = 6;
+/** Cheap superset of TITLE_BEFORE for the fast path. */
+const TITLE_CUE =
+  /(?:dr|pr|m|mme|mlle|ur|me|mr|mrs|ms|ss|ne|ee|ie|te|is|ar|ez|ec|es|lo|ci|ks|am|'m|ed|om|\.|:)\s*$/i;
+const PARTICLE_GAP =
+  /^ (?:(?:de|du|des|da|das|do|dos|di|del|della|van|von|der|den|le|la|ter|bin|ben|al|el) ){1,2}$/;
+
+interface Token {
+  start: number;
+  end: number;
+  word: string;
+  lower: string;
+}
+
+function isInitial(t: Token): boolean {
+  return /^\p{Lu}(?:\.-?\p{Lu})*\.?$/u.test(t.word) && t.word.replace(/[.-]/g, '').length <= 3;
+}
+function isAllCaps(t: Token): boolean {
+  return t.word.length >= 2 && t.word === t.word.toUpperCase() && /\p{Lu}{2}/u.test(t.word);
+}
+
+function classify(lex: NameLexicon, t: Token) {
+  const bare = t.lower.replace(/\.$/, '');
+  const parts = bare.split(/[-'’]/);
+  const first = lex.firstNames.has(bare) || parts.every((p) => lex.firstNames.has(p));
+  const last = lex.lastNames.has(bare);
+  // Hunspell lists stems: "stripes" is common because "stripe" is.
+  const common =
+    lex.commonWords.has(bare) ||
+    lex.stopwords.has(bare) ||
+    (bare.endsWith('s') && lex.commonWords.has(bare.slice(0, -1)));
+  const stop = lex.stopwords.has(bare) || TITLES.has(t.lower);
+  return { first, last, common, stop, initial: isInitial(t), caps: isAllCaps(t), bare };
+}
+
+/** Runs of tokens separated by exactly one space (a line break ends a name). */
+function chains(text: string): Token[][] {
+  const out: Token[][] = [];
+  let cur: Token[] = [];
+  for (const m of text.matchAll(TOKEN)) {
+    // "Yefremova's": the possessive is not part of the name.
+    const word = m[0].replace(/['’]s$/u, '');
+    const t: Token = {
+      start: m.index,
+      end: m.index + word.length,
+      word,
+      lower: word.toLowerCase(),
+    };
+    const prev = cur[cur.length - 1];
+    const gap = prev ? text.slice(prev.end, t.start) : '';
+    // One space, nothing after an initial ("M.RAFANA"), or a particle ("Etienne de la Boétie").
+    if (
+      prev &&
+      (gap === ' ' || (gap === '' && prev.word.endsWith('.')) || PARTICLE_GAP.test(gap))
+    ) {
+      cur.push(t);
+    } else {
+      if (cur.length > 0) out.push(cur);
+      cur = [t];
+    }
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+export function createPersonRecognizer(): Recognizer {
+  let lex: NameLexicon | undefined;
+  return {
+    name: 'person',
+    categories: ['PERSON'],
+    mayMatch: (text) => /\p{Lu}/u.test(text),
+    find(text, out: PiiSpan[]) {
+      lex ??= nameLexicon();
+      const l = lex;
+      for (const chain of chains(text)) {
+        // Fast path for the common case, a lone capitalised word that no list knows ("ISO", "TVA").
+        if (chain.length === 1) {
+          const w = chain[0]!.lower.replace(/\.$/, '');
+          if (
+            !l.firstNames.has(w) &&
+            !l.lastNames.has(w) &&
+            !TITLE_CUE.test(text.slice(Math.max(0, chain[0]!.start - 12), chain[0]!.start))
+          )
+            continue;
+        }
+        let toks = chain.map((t) => ({ t, c: classify(l, t) }));
+        // A title inside the run ("Docteur ROMAIN SPRITZ", "M.RAFANANENENA") announces a name.
+        let titled = TITLE_BEFORE.test(
+          text.slice(Math.max(0, chain[0]!.start - 20), chain[0]!.start),
+        );
+        // "M." is only a title at the start of a run ("Janka M. Szász" has a middle initial); the
+        // others cut the run wherever they are ("RENDEZ-VOUS POUR MME VERONIQUE BONNET").
+        let lastTitle = -1;
+        toks.forEach((x, i) => {
+          if (TITLES.has(x.t.lower) && (i === lastTitle + 1 || !/^m\.?$/.test(x.t.lower)))
+            lastTitle = i;
+        });
+        if (
+          NOT_A_PERSON_BEFORE.test(text.slice(Math.max(0, chain[0]!.start - 12), chain[0]!.start))
+        )
+          continue;
+        if (lastTitle >= 0 && lastTitle < toks.length - 1) {
+          titled = true;
+          toks = toks.slice(lastTitle + 1);
+        } else if (lastTitle === toks.length - 1) {
+          continue;
+        }
+        // Trim ordinary words at both ends ("Hello John Smith", "Merci Jean").
+        const ordinary = (x: (typeof toks)[number]) =>
+          x.c.stop || PARTICLES.has(x.t.word) || (x.c.common && !x.c.first && !x.c.last);
+        while (toks.length > 0 && ordinary(toks[0]!)) toks.shift();
+        while (toks.length > 0 && ordinary(toks[toks.length - 1]!)) toks.pop();
+        if (toks.length === 0) continue;
+        if (toks.length > MAX_TOKENS) toks = toks.slice(0, MAX_TOKENS);
+        const named = toks.some((x) => x.c.first || x.c.last);
+        const plausible = toks.every(
+          (x) =>
+            x.c.first ||
+            x.c.last ||
+            x.c.initial ||
+            x.c.caps ||
+            !x.c.common ||
+            PARTICLES.has(x.t.word),
+        );
+        let accept = false;
+        if (titled) accept = plausible || named;
+        else if (toks.length >= 2) {
+          const lead = toks[0]!.c;
+          const middleInitial =
+            toks.length === 3 && toks[1]!.c.initial && !toks[0]!.c.initial && !toks[2]!.c.initial;
+          accept =
+            !toks.every((x) => x.c.initial) &&
+            ((named && plausible) ||
+              (lead.first && !lead.common && !toks.some((x) => x.c.stop)) ||
+              (middleInitial &&
+                !toks.some((x) => x.c.stop || (x.c.common && !x.c.first && !x.c.last))));
+        } else {
+          const c = toks[0]!.c;
+          accept = (c.first || c.last) && !c.common && !c.caps && !c.initial && !PLACES.has(c.bare);
+        }
+        if (!accept) continue;
+        const first = toks[0]!.t;
+        const last = toks[toks.length - 1]!.t;
+        let end = last.end;
+        // A trailing dot belongs to the name only when it ends an initial ("S.").
+        if (text[end - 1] === '.' && !isInitial(last)) end--;
+        out.push({ category: 'PERSON', start: first.start, end });
+      }
+    },
+  };
+}

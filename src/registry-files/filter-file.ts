@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { BinaryFuse8, binaryFuse8Params } from './binary-fuse8.ts';
+import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
+import { RegistryFileError } from './registry-file-error.ts';
+import { checkSnapshotIdentity, type SnapshotIdentity, type SnapshotMeta } from './snapshot-file.ts';
+import { SnapshotBody } from './subject-keys.ts';
+
+/**
+ * The objector filter file, for gate workers that cannot reach the registry database
+ * (`veto registry filter`, `veto gate build --filter FILE`).
+ *
+ * It is **fail-closed**: a binary fuse filter never answers "no" for a key it was built from, so
+ * an objector is always recognised; about 1 key in 256 that is not in the set is also reported
+ * (a false positive only drops extra content). ~9 bits per objector: 100M objectors fit in
+ * ~113 MB.
+ *
+ * Why a filter written here (`binary-fuse8.ts`) and not an npm package: measured too slow at
+ * millions of keys (see `binary-fuse8.ts` and ../shared/docs/performance-notes.md).
+ *
+ * ```text
+ * #veto-filter v1 {"algorithm":"binary-fuse8","keyHash":"veto-key64 v1","snapshot":{…},…}␠␠…\n
+ * <arrayLength fingerprint bytes>
+ * ```
+ * Line 1 is the magic and a JSON header (padded with spaces to a multiple of 8 bytes) carrying
+ * the snapshot's id, purpose, cut-off, count and body sha256 (the same hash the snapshot file of
+ * these keys has), the filter parameters and the sha256 of the fingerprints. Then the raw
+ * fingerprints, and nothing after them. Readers check everything and throw on any mismatch.
+ */
+export interface FilterMeta {
+  algorithm: 'binary-fuse8';
+  keyHash: 'veto-key64 v1';
+  snapshot: SnapshotMeta;
+  seed: number;
+  segmentLength: number;
+  segmentCount: number;
+  arrayLength: number;
+  bitsPerKey: number;
+  /** Upper bound of the false-positive rate for keys not in the set (8-bit fingerprints). */
+  falsePositiveRate: number;
+  fingerprintsSha256: string;
+}
+
+export const FILTER_MAGIC = '#veto-filter v1 ';
+const MAX_HEADER_BYTES = 64 * 1024;
+export const FILTER_FALSE_POSITIVE_RATE = 1 / 256;
+
+/** Growable pair of uint32 lanes holding the 64-bit hashes of the keys. */
+class HashLanes {
+  his: Uint32Array;
+  los: Uint32Array;
+  size = 0;
+  constructor(initial: number) {
+    this.his = new Uint32Array(Math.max(16, initial));
+    this.los = new Uint32Array(Math.max(16, initial));
+  }
+  push(hi: number, lo: number): void {
+    if (this.size === this.his.length) {
+      const his = new Uint32Array(this.his.length * 2);
+      his.set(this.his);
+      this.his = his;
+      const los = new Uint32Array(this.los.length * 2);
+      los.set(this.los);
+      this.los = los;
+    }
+    this.his[this.size] = hi;
+    this.los[this.size] = lo;
+    this.size++;
+  }
+}
+
+/**
+ * Builds the filter of `keys` (sorted in byte order, like a snapshot body) and writes it to
+ * `path` through a temporary name and a rename. Computes the snapshot count and body hash from
+ * the keys; when `meta` carries `sha256`/`count` (from `writeSnapshotFile`), they must agree.
+ */
+export async function writeFilterFile(
+  path: string,
+  meta: SnapshotIdentity & Partial<Pick<SnapshotMeta, 'count' | 'sha256'>>,
+  keys: AsyncIterable<string> | Iterable<string>,
+): Promise<FilterMeta> {
+  checkSnapshotIdentity(meta, path);
+  const body = new SnapshotBody();
+  const lanes = new HashLanes(meta.count ?? 1 << 20);
+  const add = (key: string) => {
+    const problem = body.add(key);
+    if (problem) throw new RegistryFileError(path, problem);
+    if (body.count !== lanes.size) {
+      hashKey64(key);
+      lanes.push(keyHash[HI]!, keyHash[LO]!);
+    }
+    if (body.full) body.take();
+  };
+  if (Symbol.iterator in keys) {
+    for (const key of keys as Iterable<string>) add(key);
+  } else {
+    for await (const key of keys) add(key);
+  }
+  const snapshot: SnapshotMeta = {
+    id: meta.id,
+    purpose: meta.purpose,
+    asOf: meta.asOf,
+    count: body.count,
+    sha256: body.digest(),
+  };
+  if (meta.sha256 !== undefined && meta.sha256 !== snapshot.sha256) {
+    throw new RegistryFileError(path, `keys hash to ${snapshot.sha256}, snapshot says ${meta.sha256}`);
+  }
+  if (meta.count !== undefined && meta.count !== snapshot.count) {
+    throw new RegistryFileError(path, `${snapshot.count} keys given, snapshot says ${meta.count}`);
+  }
+  const filter = BinaryFuse8.build(lanes.his, lanes.los, lanes.size);
+  lanes.his = lanes.los = new Uint32Array(0);
+  const header: FilterMeta = {
+    algorithm: 'binary-fuse8',
+    keyHash: 'veto-key64 v1',
+    snapshot,
+    seed: filter.params.seed,
+    segmentLength: filter.params.segmentLength,
+    segmentCount: filter.params.segmentCount,
+    arrayLength: filter.params.arrayLength,
+    bitsPerKey: snapshot.count === 0 ? 0 : (filter.params.arrayLength * 8) / snapshot.count,
+    falsePositiveRate: FILTER_FALSE_POSITIVE_RATE,
+    fingerprintsSha256: createHash('sha256').update(filter.fingerprints).digest('hex'),
+  };
+  const text = FILTER_MAGIC + JSON.stringify(header);
+  const width = Math.ceil((Buffer.byteLength(text) + 1) / 8) * 8;
+  const line = Buffer.alloc(width, 0x20);
+  line.write(text, 0, 'utf8');
+  line[width - 1] = 10;
+
+  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const file = await open(tmp, 'wx');
+  try {
+    await file.write(line);
+    await file.write(filter.fingerprints);
+    await file.sync();
+    await file.close();
+    await rename(tmp, path);
+  } catch (err) {
+    await file.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return header;
+}
+
+function parseFilterHeader(path: string, line: string): FilterMeta {
+  if (!line.startsWith(FILTER_MAGIC)) {
+    throw new RegistryFileError(path, `not a Veto filter file (expected "${FILTER_MAGIC.trim()}")`);
+  }
+  let h: FilterMeta;
+  try {
+    h = JSON.parse(line.slice(FILTER_MAGIC.length)) as FilterMeta;
+  } catch {
+    throw new RegistryFileError(path, 'filter header is not valid JSON');
+  }
+  if (h.algorithm !== 'binary-fuse8' || h.keyHash !== 'veto-key64 v1') {
+    throw new RegistryFileError(path, `unsupported filter "${h.algorithm}" / "${h.keyHash}"`);
+  }
+  const s = h.snapshot;
+  if (!s || typeof s !== 'object') throw new RegistryFileError(path, 'header has no snapshot');
+  checkSnapshotIdentity(s, path);
+  if (!Number.isSafeInteger(s.count) || s.count < 0 || !/^[0-9a-f]{64}$/.test(s.sha256 ?? '')) {
+    throw new RegistryFileError(path, 'header snapshot count or sha256 is invalid');
+  }
+  if (!Number.isSafeInteger(h.seed) || h.seed < 0) {
+    throw new RegistryFileError(path, 'header seed is invalid');
+  }
+  const expected = binaryFuse8Params(s.count, h.seed);
+  if (
+    expected.segmentLength !== h.segmentLength ||
+    expected.segmentCount !== h.segmentCount ||
+    expected.arrayLength !== h.arrayLength
+  ) {
+    throw new RegistryFileError(path, 'filter parameters do not match the key count');
+  }
+  if (!/^[0-9a-f]{64}$/.test(h.fingerprintsSha256 ?? '')) {
+    throw new RegistryFileError(path, 'header fingerprintsSha256 is invalid');
+  }
+  return h;
+}
+
+export interface LoadedFilter {
+  meta: FilterMeta;
+  filter: BinaryFuse8;
+}
+
+/**
+ * Reads and verifies a filter file. The fingerprints go into a SharedArrayBuffer (unless
+ * `shared: false`) so gate workers can use them without copies. Throws {@link RegistryFileError}
+ * on a bad magic, header, size or hash.
+ */
+export async function readFilterFile(
+  path: string,
+  options: { shared?: boolean } = {},
+): Promise<LoadedFilter> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const head = Buffer.allocUnsafe(Math.min(MAX_HEADER_BYTES, size));
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    const nl = head.subarray(0, bytesRead).indexOf(10);
+    if (nl < 0) throw new RegistryFileError(path, 'no filter header line');
+    const meta = parseFilterHeader(path, head.toString('utf8', 0, nl));
+    const start = nl + 1;
+    if (size !== start + meta.arrayLength) {
+      throw new RegistryFileError(
+        path,
+        `expected ${start + meta.arrayLength} bytes, file has ${size} (truncated or padded)`,
+      );
+    }
+    const storage =
+      options.shared === false
+        ? new ArrayBuffer(meta.arrayLength)
+        : new SharedArrayBuffer(meta.arrayLength);
+    const fingerprints = new Uint8Array(storage);
+    let done = 0;
+    while (done < meta.arrayLength) {
+      const n = Math.min(4 << 20, meta.arrayLength - done);
+      const { bytesRead: got } = await file.read(fingerprints, done, n, start + done);
+      if (got === 0) throw new RegistryFileError(path, 'unexpected end of file');
+      done += got;
+    }
+    const digest = createHash('sha256').update(fingerprints).digest('hex');
+    if (digest !== meta.fingerprintsSha256) {
+      throw new RegistryFileError(path, 'fingerprints sha256 does not match the header');
+    }
+    return { meta, filter: new BinaryFuse8(binaryFuse8Params(meta.snapshot.count, meta.seed), fingerprints) };
+  } finally {
+    await file.close();
+  }
+}
+
+/** Whether `key` may be an objector: always true for keys the filter was built from. */
+export function filterHas(filter: BinaryFuse8, key: string): boolean {
+  hashKey64(key);
+  return filter.has(keyHash[HI]!, keyHash[LO]!);
+}

@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { RegistryFileError } from './registry-file-error.ts';
+import { compareUtf8, SnapshotBody, subjectKeyProblem } from './subject-keys.ts';
+
+/**
+ * The registry snapshot file: the objector set of one purpose frozen at a cut-off, the input
+ * of every gate run and of `veto registry filter`.
+ *
+ * ```text
+ * #veto-snapshot v1 {"id":"snap_…","purpose":"ai-training","asOf":"2025-05-27T00:00:00.000Z","count":2,"sha256":"<hex>"}␠␠␠…
+ * acct:1001
+ * email:3f2a…
+ * ```
+ *
+ * - Line 1: the magic `#veto-snapshot v1 `, a JSON object, then spaces up to a fixed width
+ *   (the writer learns `count` and `sha256` only at the end and rewrites the line in place,
+ *   so the file is written in one streaming pass). Readers ignore the padding.
+ * - Then one subject key per line, each followed by `\n`, sorted in strictly increasing UTF-8
+ *   byte order (no duplicates); `count` is the number of keys.
+ * - `sha256` is the hex sha256 of every byte after line 1 (the body).
+ *
+ * Readers verify the magic, the header, the order, the count and the hash, and throw a
+ * {@link RegistryFileError} on any mismatch: a gate never runs on a damaged snapshot.
+ */
+export interface SnapshotMeta {
+  id: string;
+  purpose: string;
+  /** ISO 8601 instant of the cut-off: the registry state the snapshot reflects. */
+  asOf: string;
+  count: number;
+  /** Hex sha256 of the body. */
+  sha256: string;
+}
+
+export type SnapshotIdentity = Pick<SnapshotMeta, 'id' | 'purpose' | 'asOf'>;
+
+export const SNAPSHOT_MAGIC = '#veto-snapshot v1 ';
+const MAX_HEADER_BYTES = 64 * 1024;
+const READ_SIZE = 4 << 20;
+
+function headerLine(meta: SnapshotMeta, width: number): Buffer {
+  const text = SNAPSHOT_MAGIC + JSON.stringify(meta);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > width) throw new Error('snapshot header grew past its reserved width');
+  const line = Buffer.alloc(width + 1, 0x20);
+  line.write(text, 0, 'utf8');
+  line[width] = 10;
+  return line;
+}
+
+export function checkSnapshotIdentity(meta: SnapshotIdentity, where: string): void {
+  for (const field of ['id', 'purpose', 'asOf'] as const) {
+    const value = meta[field];
+    if (typeof value !== 'string' || value.length === 0 || /[\n\r]/.test(value)) {
+      throw new RegistryFileError(where, `${field} must be a non-empty single-line string`);
+    }
+  }
+  if (Number.isNaN(Date.parse(meta.asOf)) || !/^\d{4}-\d\d-\d\dT/.test(meta.asOf)) {
+    throw new RegistryFileError(where, `asOf must be an ISO 8601 instant, got "${meta.asOf}"`);
+  }
+}
+
+/**
+ * Streams `keys` (sorted in byte order, as `ORDER BY subject_key` gives with SQLite or with
+ * PostgreSQL `COLLATE "C"`) into a snapshot file. Writes to a temporary name in the same folder,
+ * fsyncs, then renames, so a reader never sees a half-written snapshot. Repeated keys are written
+ * once; a key out of order or invalid aborts the write (and removes the temporary file).
+ */
+export async function writeSnapshotFile(
+  path: string,
+  meta: SnapshotIdentity,
+  keys: AsyncIterable<string> | Iterable<string>,
+): Promise<SnapshotMeta> {
+  checkSnapshotIdentity(meta, path);
+  const identity = { id: meta.id, purpose: meta.purpose, asOf: meta.asOf };
+  const width = Buffer.byteLength(
+    SNAPSHOT_MAGIC + JSON.stringify({ ...identity, count: 1e15, sha256: '0'.repeat(64) }),
+  );
+  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  const file = await open(tmp, 'wx');
+  let closed = false;
+  try {
+    await file.write(headerLine({ ...identity, count: 0, sha256: '' }, width));
+    const body = new SnapshotBody();
+    const add = (key: string) => {
+      const problem = body.add(key);
+      if (problem) throw new RegistryFileError(path, problem);
+    };
+    if (Symbol.iterator in keys) {
+      for (const key of keys as Iterable<string>) {
+        add(key);
+        if (body.full) await file.write(body.take()!);
+      }
+    } else {
+      for await (const key of keys) {
+        add(key);
+        if (body.full) await file.write(body.take()!);
+      }
+    }
+    const rest = body.take();
+    if (rest) await file.write(rest);
+    const result: SnapshotMeta = { ...identity, count: body.count, sha256: body.digest() };
+    await file.write(headerLine(result, width), 0, undefined, 0);
+    await file.sync();
+    await file.close();
+    closed = true;
+    await rename(tmp, path);
+    return result;
+  } catch (err) {
+    if (!closed) await file.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+function parseHeader(path: string, line: string): SnapshotMeta {
+  if (!line.startsWith(SNAPSHOT_MAGIC)) {
+    throw new RegistryFileError(path, `not a Veto snapshot (expected "${SNAPSHOT_MAGIC.trim()}")`);
+  }
+  let meta: unknown;
+  try {
+    meta = JSON.parse(line.slice(SNAPSHOT_MAGIC.length));
+  } catch {
+    throw new RegistryFileError(path, 'snapshot header is not valid JSON');
+  }
+  const m = meta as Partial<SnapshotMeta>;
+  checkSnapshotIdentity(m as SnapshotIdentity, path);
+  if (!Number.isSafeInteger(m.count) || (m.count as number) < 0) {
+    throw new RegistryFileError(path, 'snapshot header: count must be a non-negative integer');
+  }
+  if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
+    throw new RegistryFileError(path, 'snapshot header: sha256 must be 64 lowercase hex digits');
+  }
+  return { id: m.id!, purpose: m.purpose!, asOf: m.asOf!, count: m.count!, sha256: m.sha256 };
+}
+
+/** Reads and checks the header line only (no body verification). */
+export async function readSnapshotHeader(path: string): Promise<SnapshotMeta> {
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(MAX_HEADER_BYTES);
+    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, bytesRead).indexOf(10);
+    if (nl < 0) throw new RegistryFileError(path, 'no snapshot header line');
+    return parseHeader(path, buf.toString('utf8', 0, nl));
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Reads a snapshot, handing its keys to `onKeys` in batches (one per 4 MiB read; a returned
+ * promise holds the next read back), and verifies
+ * order, count and hash. Throws {@link RegistryFileError} on any mismatch, after the keys already
+ * delivered: callers must treat what they received as unusable until the promise resolves.
+ */
+export async function readSnapshotFile(
+  path: string,
+  onKeys: (keys: string[]) => void | Promise<void>,
+): Promise<SnapshotMeta> {
+  const file = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    let meta: SnapshotMeta | undefined;
+    let carry: Buffer | undefined;
+    let previous: string | undefined;
+    let count = 0;
+    let position = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_SIZE);
+      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      let data = chunk.subarray(0, bytesRead);
+      if (carry) {
+        data = Buffer.concat([carry, data]);
+        carry = undefined;
+      }
+      let start = 0;
+      if (!meta) {
+        const nl = data.indexOf(10);
+        if (nl < 0) {
+          if (data.length > MAX_HEADER_BYTES) {
+            throw new RegistryFileError(path, 'no snapshot header line');
+          }
+          carry = data;
+          continue;
+        }
+        meta = parseHeader(path, data.toString('utf8', 0, nl));
+        start = nl + 1;
+      }
+      const last = data.lastIndexOf(10);
+      if (last < start) {
+        carry = data.subarray(start);
+        continue;
+      }
+      hash.update(data.subarray(start, last + 1));
+      const keys: string[] = [];
+      while (start <= last) {
+        const nl = data.indexOf(10, start);
+        const key = data.toString('utf8', start, nl);
+        const problem = subjectKeyProblem(key);
+        if (problem) {
+          throw new RegistryFileError(path, `line ${count + 2}: ${problem}`);
+        }
+        if (previous !== undefined && compareUtf8(previous, key) >= 0) {
+          throw new RegistryFileError(path, `line ${count + 2}: keys not in strictly increasing order`);
+        }
+        keys.push(key);
+        previous = key;
+        count++;
+        start = nl + 1;
+      }
+      if (last + 1 < data.length) carry = Buffer.from(data.subarray(last + 1));
+      const wait = onKeys(keys);
+      if (wait) await wait;
+    }
+    if (!meta) throw new RegistryFileError(path, 'empty file: no snapshot header');
+    if (carry && carry.length > 0) {
+      throw new RegistryFileError(path, 'truncated: last line has no newline');
+    }
+    if (count !== meta.count) {
+      throw new RegistryFileError(path, `header says ${meta.count} keys, body has ${count}`);
+    }
+    const digest = hash.digest('hex');
+    if (digest !== meta.sha256) {
+      throw new RegistryFileError(path, `body sha256 ${digest} does not match header ${meta.sha256}`);
+    }
+    return meta;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The keys of a snapshot as an async iterable (for piping into `writeFilterFile`). The last step
+ * of the iteration verifies count and hash and throws on mismatch, so a consumer that runs to the
+ * end never accepts a damaged file.
+ */
+export async function* snapshotKeys(path: string): AsyncGenerator<string, SnapshotMeta> {
+  // One batch in hand and one being read: the reader waits for the consumer (backpressure), so
+  // a 100M-key snapshot never sits in memory as strings.
+  const queue: { keys: string[]; release: () => void }[] = [];
+  let done = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  let result: SnapshotMeta | undefined;
+  let abandoned = false;
+  readSnapshotFile(path, (keys) => {
+    if (abandoned) throw new Error('consumer stopped reading');
+    return new Promise<void>((release) => {
+        queue.push({ keys, release });
+        wake?.();
+      });
+  }).then(
+    (meta) => {
+      result = meta;
+      done = true;
+      wake?.();
+    },
+    (err) => {
+      failure = err;
+      done = true;
+      wake?.();
+    },
+  );
+  try {
+    for (;;) {
+      const batch = queue.shift();
+      if (batch) {
+        batch.release();
+        yield* batch.keys;
+        continue;
+      }
+      if (done) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  } finally {
+    // Also runs when the consumer breaks early: let the reader finish and close its file.
+    abandoned = true;
+    for (const batch of queue.splice(0)) batch.release();
+  }
+  if (failure) throw failure;
+  return result!;
+}

@@ -1,0 +1,105 @@
+import { createHash, type Hash } from 'node:crypto';
+
+/**
+ * Rules shared by the snapshot and filter files for the subject keys they carry
+ * (`acct:<platform account id>`, `email:<hex hmac>`): one key per line, so no control characters
+ * or spaces; at most {@link MAX_KEY_LENGTH} UTF-16 code units.
+ */
+export const MAX_KEY_LENGTH = 512;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
+const FORBIDDEN = /[\u0000-\u0020\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why a key cannot go in a registry file, or undefined when it can. */
+export function subjectKeyProblem(key: string): string | undefined {
+  if (typeof key !== 'string') return 'not a string';
+  if (key.length === 0) return 'empty key';
+  if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters`;
+  if (FORBIDDEN.test(key)) return 'contains a space or a control character';
+  if (LONE_SURROGATE.test(key)) return 'contains a lone UTF-16 surrogate';
+  return undefined;
+}
+
+/**
+ * Compares two strings in UTF-8 byte order (= code point order), the order of the files and of
+ * SQLite's BINARY collation / PostgreSQL's `COLLATE "C"`. Plain `<` compares UTF-16 code units,
+ * which disagrees for characters above U+FFFF against U+E000-U+FFFF; this fixes that case.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Accumulates the body of a snapshot (`key\n` per key, strictly increasing byte order) into
+ * buffered chunks, hashing it with sha256 and counting keys as it goes. Used by the snapshot
+ * writer and by the filter writer, so both derive the same snapshot hash from the same keys.
+ */
+export class SnapshotBody {
+  readonly #hash: Hash = createHash('sha256');
+  #buf: Buffer = Buffer.allocUnsafe(1 << 20);
+  #used = 0;
+  #previous: string | undefined;
+  count = 0;
+
+  /**
+   * Appends a key. Returns a reason when the key is invalid or out of order; a repeat of the
+   * previous key is skipped (a subject with two objections is one objector).
+   */
+  add(key: string): string | undefined {
+    const previous = this.#previous;
+    if (previous !== undefined) {
+      if (key === previous) return undefined;
+      const cmp = compareUtf8(previous, key);
+      if (cmp > 0) {
+        return `keys are not sorted in byte order ("${previous}" before "${key}"); sort with SQLite BINARY or PostgreSQL COLLATE "C"`;
+      }
+    }
+    const problem = subjectKeyProblem(key);
+    if (problem) return `key ${JSON.stringify(key)}: ${problem}`;
+    this.#previous = key;
+    const need = key.length * 3 + 1;
+    if (this.#used + need > this.#buf.length) this.#flushInto();
+    this.#used += this.#buf.write(key, this.#used, 'utf8');
+    this.#buf[this.#used++] = 10;
+    this.count++;
+    return undefined;
+  }
+
+  /** Takes the buffered bytes (to write them out); they are already hashed. */
+  take(): Buffer | undefined {
+    if (this.#used === 0) return undefined;
+    const out = this.#buf.subarray(0, this.#used);
+    this.#hash.update(out);
+    this.#buf = Buffer.allocUnsafe(this.#buf.length);
+    this.#used = 0;
+    return out;
+  }
+
+  /** Whether enough bytes are buffered to be worth a write. */
+  get full(): boolean {
+    return this.#used > this.#buf.length - 4096;
+  }
+
+  digest(): string {
+    this.take();
+    return this.#hash.digest('hex');
+  }
+
+  #flushInto(): void {
+    // Only reached when a caller adds past `full` without taking: keep the bytes, grow.
+    const bigger = Buffer.allocUnsafe(this.#buf.length * 2);
+    this.#buf.copy(bigger, 0, 0, this.#used);
+    this.#buf = bigger;
+  }
+}

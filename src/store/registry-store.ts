@@ -1,0 +1,91 @@
+import type {
+  AuditEvent,
+  ChainHead,
+  Contact,
+  IdempotencyRecord,
+  NewEvent,
+  Objection,
+  ObjectionFilter,
+  OutboxMessage,
+  SnapshotRecord,
+} from '../domain/types.ts';
+
+/**
+ * The registry's storage contract. Two adapters implement it (src/store/sqlite and
+ * src/store/postgres) and one shared suite (test/store/registry-store.suite.ts) runs against both.
+ *
+ * Writes happen only inside `transaction`, which is serialised: at most one write transaction
+ * is open at a time per registry (SQLite: one writer connection behind a queue; PostgreSQL: the
+ * chain-head row is locked `FOR UPDATE` first, which also serialises several Veto processes).
+ * That is what lets the audit chain be computed without gaps or forks. Group commit sits above
+ * this interface (src/domain/objection-intake.ts): many requests share one transaction.
+ */
+export interface RegistryStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  transaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T>;
+
+  getObjection(id: string): Promise<Objection | undefined>;
+  getObjectionByReference(reference: string): Promise<Objection | undefined>;
+  objectionsOfSubject(subjectKey: string): Promise<Objection[]>;
+  listObjections(filter: ObjectionFilter): Promise<Objection[]>;
+  getContact(subjectKey: string): Promise<Contact | undefined>;
+
+  /**
+   * Subject keys with an objection for `purpose` effective at `asOf`, sorted by byte order,
+   * read from one consistent snapshot of the database.
+   */
+  objectorsAsOf(purpose: string, asOf: string): AsyncIterable<string>;
+  /** Subject keys whose objection for `purpose` is effective now and was received after `asOf`. */
+  objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+  getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
+
+  /** Every objection, streamed in id order (for audit cross-checks and exports). */
+  readObjections(): AsyncIterable<Objection>;
+  /** The whole audit log in order, streamed (it may hold millions of events). */
+  readEvents(): AsyncIterable<AuditEvent>;
+  chainHead(): Promise<ChainHead>;
+
+  /** Messages not yet delivered whose next attempt is due, oldest first. */
+  dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]>;
+  markOutboxDelivered(id: string, at: string): Promise<void>;
+  markOutboxFailed(id: string, error: string, nextAttemptAt: string): Promise<void>;
+
+  /** One-time codes for non-users. Only hashes are stored. */
+  putVerificationCode(code: VerificationCodeRow): Promise<void>;
+  latestVerificationCode(emailHash: string): Promise<VerificationCodeRow | undefined>;
+  countVerificationCodesSince(emailHash: string, since: string): Promise<number>;
+  updateVerificationCode(
+    id: string,
+    change: { attempts?: number; consumedAt?: string },
+  ): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/**
+ * What a write transaction can do. Bulk methods keep PostgreSQL round trips per batch constant.
+ * Bulk lookups return each matching row once, in no particular order, even if a key is repeated.
+ */
+export interface RegistryTx {
+  effectiveObjections(subjectKeys: readonly string[]): Promise<Objection[]>;
+  idempotencyRecords(keys: readonly string[]): Promise<IdempotencyRecord[]>;
+  objectionForUpdate(id: string): Promise<Objection | undefined>;
+  insertObjections(rows: readonly Objection[]): Promise<void>;
+  updateObjection(row: Objection): Promise<void>;
+  insertIdempotency(rows: readonly IdempotencyRecord[]): Promise<void>;
+  upsertContacts(rows: readonly Contact[]): Promise<void>;
+  enqueueOutbox(rows: readonly OutboxMessage[]): Promise<void>;
+  insertSnapshot(row: SnapshotRecord): Promise<void>;
+  /** Chains the events after the current head (in order) and stores them. */
+  appendEvents(events: readonly NewEvent[]): Promise<AuditEvent[]>;
+}
+
+export interface VerificationCodeRow {
+  id: string;
+  emailHash: string;
+  codeHash: string;
+  createdAt: string;
+  expiresAt: string;
+  attempts: number;
+  consumedAt: string | null;
+}

@@ -1,0 +1,42 @@
+import type { DatasetManifest } from '../../../src/gate/manifest.ts';
+import type { GateRegistry, InclusionRow, NoticeQuery } from '../../../src/gate/registry-port.ts';
+
+/** An in-memory GateRegistry for tests: late objectors and notice views are set by the test. */
+export class MemoryRegistry implements GateRegistry {
+  late: string[] = [];
+  /** Called on each re-check, to simulate objections arriving while the gate removes records. */
+  onRecheck?: (round: number) => void;
+  recheckCalls = 0;
+  datasets: { manifest: DatasetManifest; inclusions: InclusionRow[] }[] = [];
+  failRecord = false;
+
+  async objectorsAddedSince(_purpose: string, _asOf: string): Promise<string[]> {
+    this.onRecheck?.(this.recheckCalls++);
+    return [...this.late];
+  }
+
+  async recordDataset(
+    manifest: DatasetManifest,
+    inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
+  ): Promise<void> {
+    if (this.failRecord) throw new Error('registry unavailable');
+    const rows: InclusionRow[] = [];
+    for await (const row of inclusions) rows.push(row);
+    this.datasets.push({ manifest, inclusions: rows });
+  }
+}
+
+/** A registry that also answers the notice-period hook. */
+export class NoticeRegistry extends MemoryRegistry {
+  /** Subject key -> ISO instant the notice was shown. */
+  shown = new Map<string, string>();
+  queries: NoticeQuery[] = [];
+
+  async subjectsWithoutNotice(query: NoticeQuery): Promise<string[]> {
+    this.queries.push(query);
+    return query.subjectKeys.filter((k) => {
+      const at = this.shown.get(k);
+      return at === undefined || Date.parse(at) > Date.parse(query.shownBy);
+    });
+  }
+}
