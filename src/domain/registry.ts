@@ -97,6 +97,18 @@ export class Registry {
       });
     }
     const reasonText = cmd.reasonText?.trim() || null;
+    // U+0000 is valid JSON but not valid PostgreSQL text: refuse it here, for every adapter,
+    // rather than let one request fail a whole group-committed batch.
+    if (reasonText?.includes('\0') || cmd.appearsAt?.some((s) => s.includes('\0'))) {
+      throw new AppError('validation', 'text contains a NUL character', {
+        issues: [
+          {
+            field: reasonText?.includes('\0') ? 'reason' : 'appearsAt',
+            reason: 'must not contain U+0000',
+          },
+        ],
+      });
+    }
     if (reasonText && reasonText.length > MAX_REASON) {
       throw new AppError('validation', 'reason is too long', {
         issues: [{ field: 'reason', reason: `at most ${MAX_REASON} characters` }],

@@ -100,7 +100,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
   const now = options.now ?? (() => new Date());
   const started = now();
   const startedMs = Date.now();
-  const loaded = typeof options.policy === 'string' ? await loadPolicy(options.policy) : options.policy;
+  const loaded =
+    typeof options.policy === 'string' ? await loadPolicy(options.policy) : options.policy;
   const policy = loaded.policy;
   const mapping = options.mapping ?? {};
   const mappingProblems = checkMapping(mapping);
@@ -122,363 +123,415 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     try {
       const s = await stat(path);
       if (!s.isFile()) throw new Error('not a file');
-      plans.push({ path, format: extname(path).toLowerCase() === '.parquet' ? 'parquet' : 'jsonl', bytes: s.size });
+      plans.push({
+        path,
+        format: extname(path).toLowerCase() === '.parquet' ? 'parquet' : 'jsonl',
+        bytes: s.size,
+      });
     } catch (err) {
       throw new GateSetupError(`input ${path}: cannot read (${(err as Error).message})`);
     }
   }
   const datasetId = options.datasetId ?? `ds_${uuidv7(started.getTime())}`;
-  if (!/^[A-Za-z0-9_.-]+$/.test(datasetId)) throw new GateSetupError('dataset id: letters, digits, _ . - only');
+  if (!/^[A-Za-z0-9_.-]+$/.test(datasetId))
+    throw new GateSetupError('dataset id: letters, digits, _ . - only');
 
-  // The objector set, verified before any record is read.
-  const counts = emptyCounts();
-  const progress: GateProgress = {
-    phase: 'loading-objectors',
-    bytesDone: 0,
-    bytesTotal: plans.reduce((n, p) => n + p.bytes, 0),
-    records: 0,
-    counts,
-    elapsedMs: 0,
-  };
-  const report = () => {
-    progress.elapsedMs = Date.now() - startedMs;
-    options.onProgress?.(progress);
-  };
-  report();
-  let objectors: ObjectorSetDescriptor;
-  let snapshotInfo: DatasetManifest['snapshot'];
-  if ('snapshot' in options.objectors) {
-    const path = options.objectors.snapshot;
-    const header = await readSnapshotHeader(path);
-    const table = new ObjectorTable(header.count);
-    const meta = await readSnapshotFile(path, (keys) => {
-      for (const key of keys) table.add(key);
-    });
-    objectors = table.descriptor();
-    snapshotInfo = { ...meta, source: 'snapshot-file', path };
-  } else {
-    const path = options.objectors.filter;
-    const { meta, filter } = await readFilterFile(path);
-    objectors = new ObjectorFilter(filter, meta.snapshot.count).descriptor();
-    snapshotInfo = {
-      ...meta.snapshot,
-      source: 'filter-file',
-      path,
-      falsePositiveRate: meta.falsePositiveRate,
-      filterSha256: meta.fingerprintsSha256,
-    };
-  }
-  if (snapshotInfo.purpose !== policy.purpose) {
-    throw new RegistryFileError(
-      snapshotInfo.path,
-      `snapshot is for purpose "${snapshotInfo.purpose}", the policy for "${policy.purpose}"`,
-    );
-  }
-
-  const outDir = resolve(options.outDir);
-  await mkdir(outDir, { recursive: true });
-  const finalDir = join(outDir, datasetId);
-  const staging = join(outDir, `.${datasetId}.partial`);
+  // Workers load their code while the objector set is read (a second or so under tsx).
+  const booting = workers > 0 ? WorkerPool.start(workers) : undefined;
+  booting?.catch(() => {});
   try {
-    await stat(finalDir);
-    throw new GateSetupError(`${finalDir} already exists`);
+    return await run();
   } catch (err) {
-    if (err instanceof GateSetupError) throw err;
+    // A setup error: the pool (if it started) must not outlive the call.
+    await booting?.then(
+      (p) => p.close(),
+      () => {},
+    );
+    throw err;
   }
-  await mkdir(staging);
 
-  const config: JudgeConfig = { policy, mapping, objectors, inputs: plans.map((p) => p.path) };
-  let pool: WorkerPool | undefined;
-  const writers: HashedWriter[] = [];
-  const timer = setInterval(report, options.progressIntervalMs ?? 500);
-  try {
-    const staged: StagedFiles = {
-      data: join(staging, 'data.jsonl'),
-      inclusions: join(staging, 'inclusions.tsv'),
-      decisions: join(staging, 'decisions.tsv'),
+  async function run(): Promise<GateRunResult> {
+    // The objector set, verified before any record is read.
+    const counts = emptyCounts();
+    const progress: GateProgress = {
+      phase: 'loading-objectors',
+      bytesDone: 0,
+      bytesTotal: plans.reduce((n, p) => n + p.bytes, 0),
+      records: 0,
+      counts,
+      elapsedMs: 0,
     };
-    const data = await HashedWriter.create(staged.data);
-    const inclusions = await HashedWriter.create(staged.inclusions);
-    const decisions = await HashedWriter.create(staged.decisions);
-    const rejects = await HashedWriter.create(join(staging, 'rejects.jsonl'));
-    writers.push(data, inclusions, decisions, rejects);
-    inclusions.pushString(INCLUSIONS_HEADER);
-    decisions.pushString('input\tline\treason\titem_id\n');
-
-    if (workers > 0) pool = await WorkerPool.start(workers, config);
-    const judge = pool ? undefined : new Judge(config);
-    progress.phase = 'judging';
+    const report = () => {
+      progress.elapsedMs = Date.now() - startedMs;
+      options.onProgress?.(progress);
+    };
     report();
-
-    let kept = 0;
-    let blankLines = 0;
-    let redacted = 0;
-    const inputsInfo: DatasetManifest['inputs'] = [];
-    const batchBytes = options.batchBytes ?? 4 << 20;
-    const maxInFlight = Math.max(2, (pool?.size ?? 1) * 2);
-    const results = new Map<number, BatchResult>();
-    const inFlight = new Set<Promise<void>>();
-    let nextSeq = 0;
-    let nextToWrite = 0;
-    let failure: Error | undefined;
-
-    const writeReady = async () => {
-      for (;;) {
-        const result = results.get(nextToWrite);
-        if (!result) return;
-        results.delete(nextToWrite);
-        nextToWrite++;
-        await data.write(result.out);
-        inclusions.pushString(result.inclusions);
-        decisions.pushString(result.decisions);
-        if (result.rejects) rejects.pushString(result.rejects);
-        await inclusions.flushIfFull();
-        await decisions.flushIfFull();
-        await rejects.flushIfFull();
-        for (let i = 0; i < REASONS.length; i++) {
-          const n = result.counts[i]!;
-          counts[REASONS[i]!] += n;
-          progress.records += n;
-        }
-        kept += result.kept;
-        blankLines += result.blank;
-        redacted += result.redacted;
-      }
-    };
-    let writing = Promise.resolve();
-    const dispatch = (input: number, firstLine: number, buffer: Buffer, length: number) => {
-      const seq = nextSeq++;
-      const bytes = length;
-      const job = (
-        pool
-          ? pool.run({ seq, input, firstLine, buffer: buffer.buffer as ArrayBuffer, length })
-          : new Promise<BatchResult>((done) =>
-              setImmediate(() => done(judge!.processBatch(buffer, 0, length, input, firstLine))),
-            )
-      ).then(
-        (result) => {
-          results.set(seq, result);
-          progress.bytesDone += bytes;
-          writing = writing.then(writeReady);
-          return writing;
-        },
-        (err: Error) => {
-          failure ??= err;
-        },
-      );
-      const tracked = job.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-    };
-
-    for (let index = 0; index < plans.length && !failure; index++) {
-      const plan = plans[index]!;
-      let readPath = plan.path;
-      if (plan.format === 'parquet') {
-        readPath = join(staging, `input-${index}.jsonl`);
-        await parquetToJsonl(plan.path, readPath);
-      }
-      const hash = createHash('sha256');
-      const file = await open(readPath, 'r');
-      let line = 1;
-      let carry: Buffer | undefined;
-      try {
-        for (;;) {
-          while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-          if (failure) break;
-          const carried = carry?.length ?? 0;
-          const buf = Buffer.allocUnsafeSlow(carried + batchBytes);
-          if (carry) carry.copy(buf, 0);
-          const { bytesRead } = await file.read(buf, carried, batchBytes, null);
-          const total = carried + bytesRead;
-          if (plan.format === 'jsonl') hash.update(buf.subarray(carried, total));
-          if (bytesRead === 0) {
-            if (carried > 0) dispatch(index, line, buf, total);
-            break;
-          }
-          const last = buf.lastIndexOf(10, total - 1);
-          if (last < 0) {
-            carry = Buffer.from(buf.subarray(0, total));
-            continue;
-          }
-          carry = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
-          let lines = 0;
-          for (let i = buf.indexOf(10); i !== -1 && i <= last; i = buf.indexOf(10, i + 1)) lines++;
-          dispatch(index, line, buf, last + 1);
-          line += lines;
-        }
-      } finally {
-        await file.close();
-      }
-      const lines = carry ? line : line - 1;
-      if (plan.format === 'parquet') {
-        await rm(readPath, { force: true });
-        inputsInfo.push({ path: plan.path, format: 'parquet', ...(await hashFile(plan.path)), lines });
-      } else {
-        inputsInfo.push({ path: plan.path, format: 'jsonl', bytes: plan.bytes, sha256: hash.digest('hex'), lines });
-      }
-    }
-    while (inFlight.size > 0) await Promise.race(inFlight);
-    await writing;
-    if (failure) throw failure;
-    let dataSha256 = await data.close();
-    let dataBytes = data.bytes;
-    await inclusions.close();
-    await decisions.close();
-    await rejects.close();
-    writers.length = 0;
-    await pool?.close();
-    pool = undefined;
-
-    // Before sealing: people not shown the notice long enough (hook), then late objections.
-    const noticePeriod: DatasetManifest['noticePeriod'] = {
-      checked: false,
-      noticeVersion: policy.notice.version,
-      minimumDays: policy.notice.minimumDays,
-      removedRecords: 0,
-    };
-    const applyRemoval = (removal: Awaited<ReturnType<typeof removeSubjects>>) => {
-      for (const [reason, n] of Object.entries(removal.byReason) as [Reason, number][]) {
-        counts[reason] += n;
-        counts.kept -= n;
-      }
-      kept -= removal.removed;
-      if (removal.data) {
-        dataSha256 = removal.data.sha256;
-        dataBytes = removal.data.bytes;
-      }
-    };
-    const registry = options.registry;
-    if (registry?.subjectsWithoutNotice) {
-      const shownBy = new Date(Date.parse(snapshotInfo.asOf) - policy.notice.minimumDays * DAY_MS).toISOString();
-      const missing = new Set<string>();
-      let batch = new Set<string>();
-      const ask = async () => {
-        if (batch.size === 0) return;
-        const answer = await registry.subjectsWithoutNotice!({
-          purpose: policy.purpose,
-          noticeVersion: policy.notice.version,
-          shownBy,
-          subjectKeys: [...batch],
-        });
-        for (const key of answer) missing.add(key);
-        batch = new Set();
-      };
-      for await (const lines of textLines(staged.inclusions)) {
-        for (const line of lines) {
-          const tab = line.indexOf('\t');
-          if (!line.includes('\tauthor\t')) continue;
-          batch.add(line.slice(0, tab));
-          if (batch.size >= NOTICE_BATCH) await ask();
-        }
-      }
-      await ask();
-      const removal = await removeSubjects(staged, missing, (role) =>
-        role === 'author' ? 'notice-period' : undefined,
-      );
-      applyRemoval(removal);
-      noticePeriod.checked = true;
-      noticePeriod.shownBy = shownBy;
-      noticePeriod.removedRecords = removal.removed;
+    let objectors: ObjectorSetDescriptor;
+    let snapshotInfo: DatasetManifest['snapshot'];
+    if ('snapshot' in options.objectors) {
+      const path = options.objectors.snapshot;
+      const header = await readSnapshotHeader(path);
+      const table = new ObjectorTable(header.count);
+      const meta = await readSnapshotFile(path, (keys) => {
+        for (const key of keys) table.add(key);
+      });
+      objectors = table.descriptor();
+      snapshotInfo = { ...meta, source: 'snapshot-file', path };
     } else {
-      noticePeriod.note = 'the registry does not record notice views yet (issue 5): not checked';
+      const path = options.objectors.filter;
+      const { meta, filter } = await readFilterFile(path);
+      objectors = new ObjectorFilter(filter, meta.snapshot.count).descriptor();
+      snapshotInfo = {
+        ...meta.snapshot,
+        source: 'filter-file',
+        path,
+        falsePositiveRate: meta.falsePositiveRate,
+        filterSha256: meta.fingerprintsSha256,
+      };
+    }
+    if (snapshotInfo.purpose !== policy.purpose) {
+      throw new RegistryFileError(
+        snapshotInfo.path,
+        `snapshot is for purpose "${snapshotInfo.purpose}", the policy for "${policy.purpose}"`,
+      );
     }
 
-    progress.phase = 'rechecking';
-    report();
-    const recheck: DatasetManifest['recheck'] = { performed: false, lateObjectors: 0, removedRecords: 0 };
-    if (registry) {
-      // Objections keep arriving while we remove: ask again until an answer brings nothing new.
-      const handled = new Set<string>();
-      for (let round = 0; round < 10; round++) {
-        const late = await registry.objectorsAddedSince(policy.purpose, snapshotInfo.asOf);
-        const fresh = new Set(late.filter((k) => !handled.has(k)));
-        recheck.at = now().toISOString();
-        if (fresh.size === 0) break;
-        for (const k of fresh) handled.add(k);
-        const removal = await removeSubjects(staged, fresh, (role) =>
-          role === 'author' ? 'objected' : policy.objections.coverMentions ? 'objected-mention' : undefined,
+    const outDir = resolve(options.outDir);
+    await mkdir(outDir, { recursive: true });
+    const finalDir = join(outDir, datasetId);
+    const staging = join(outDir, `.${datasetId}.partial`);
+    try {
+      await stat(finalDir);
+      throw new GateSetupError(`${finalDir} already exists`);
+    } catch (err) {
+      if (err instanceof GateSetupError) throw err;
+    }
+    await mkdir(staging);
+
+    const config: JudgeConfig = { policy, mapping, objectors, inputs: plans.map((p) => p.path) };
+    let pool: WorkerPool | undefined;
+    const writers: HashedWriter[] = [];
+    const timer = setInterval(report, options.progressIntervalMs ?? 500);
+    try {
+      const staged: StagedFiles = {
+        data: join(staging, 'data.jsonl'),
+        inclusions: join(staging, 'inclusions.tsv'),
+        decisions: join(staging, 'decisions.tsv'),
+      };
+      const data = await HashedWriter.create(staged.data);
+      const inclusions = await HashedWriter.create(staged.inclusions);
+      const decisions = await HashedWriter.create(staged.decisions);
+      const rejects = await HashedWriter.create(join(staging, 'rejects.jsonl'));
+      writers.push(data, inclusions, decisions, rejects);
+      inclusions.pushString(INCLUSIONS_HEADER);
+      decisions.pushString('input\tline\treason\titem_id\n');
+
+      if (booting) {
+        pool = await booting;
+        await pool.init(config);
+      }
+      const judge = pool ? undefined : new Judge(config);
+      progress.phase = 'judging';
+      report();
+
+      let kept = 0;
+      let blankLines = 0;
+      let redacted = 0;
+      const inputsInfo: DatasetManifest['inputs'] = [];
+      const batchBytes = options.batchBytes ?? 4 << 20;
+      const maxInFlight = Math.max(2, (pool?.size ?? 1) * 2);
+      const results = new Map<number, BatchResult>();
+      const inFlight = new Set<Promise<void>>();
+      let nextSeq = 0;
+      let nextToWrite = 0;
+      let failure: Error | undefined;
+
+      const writeReady = async () => {
+        for (;;) {
+          const result = results.get(nextToWrite);
+          if (!result) return;
+          results.delete(nextToWrite);
+          nextToWrite++;
+          await data.write(result.out);
+          inclusions.push(result.inclusions);
+          decisions.push(result.decisions);
+          if (result.rejects) rejects.pushString(result.rejects);
+          await inclusions.flushIfFull();
+          await decisions.flushIfFull();
+          await rejects.flushIfFull();
+          for (let i = 0; i < REASONS.length; i++) {
+            const n = result.counts[i]!;
+            counts[REASONS[i]!] += n;
+            progress.records += n;
+          }
+          kept += result.kept;
+          blankLines += result.blank;
+          redacted += result.redacted;
+        }
+      };
+      let writing = Promise.resolve();
+      const dispatch = (input: number, firstLine: number, buffer: Buffer, length: number) => {
+        const seq = nextSeq++;
+        const bytes = length;
+        const job = (
+          pool
+            ? pool.run({ seq, input, firstLine, buffer: buffer.buffer as ArrayBuffer, length })
+            : new Promise<BatchResult>((done) =>
+                setImmediate(() => done(judge!.processBatch(buffer, 0, length, input, firstLine))),
+              )
+        ).then(
+          (result) => {
+            results.set(seq, result);
+            progress.bytesDone += bytes;
+            writing = writing.then(writeReady);
+            return writing;
+          },
+          (err: Error) => {
+            failure ??= err;
+          },
+        );
+        const tracked = job.finally(() => inFlight.delete(tracked));
+        inFlight.add(tracked);
+      };
+
+      for (let index = 0; index < plans.length && !failure; index++) {
+        const plan = plans[index]!;
+        let readPath = plan.path;
+        if (plan.format === 'parquet') {
+          readPath = join(staging, `input-${index}.jsonl`);
+          await parquetToJsonl(plan.path, readPath);
+        }
+        const hash = createHash('sha256');
+        const file = await open(readPath, 'r');
+        let line = 1;
+        let carry: Buffer | undefined;
+        try {
+          for (;;) {
+            while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+            if (failure) break;
+            const carried = carry?.length ?? 0;
+            const buf = Buffer.allocUnsafeSlow(carried + batchBytes);
+            if (carry) carry.copy(buf, 0);
+            const { bytesRead } = await file.read(buf, carried, batchBytes, null);
+            const total = carried + bytesRead;
+            if (plan.format === 'jsonl') hash.update(buf.subarray(carried, total));
+            if (bytesRead === 0) {
+              if (carried > 0) dispatch(index, line, buf, total);
+              break;
+            }
+            const last = buf.lastIndexOf(10, total - 1);
+            if (last < 0) {
+              carry = Buffer.from(buf.subarray(0, total));
+              continue;
+            }
+            carry = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
+            let lines = 0;
+            for (let i = buf.indexOf(10); i !== -1 && i <= last; i = buf.indexOf(10, i + 1))
+              lines++;
+            dispatch(index, line, buf, last + 1);
+            line += lines;
+          }
+        } finally {
+          await file.close();
+        }
+        const lines = carry ? line : line - 1;
+        if (plan.format === 'parquet') {
+          await rm(readPath, { force: true });
+          inputsInfo.push({
+            path: plan.path,
+            format: 'parquet',
+            ...(await hashFile(plan.path)),
+            lines,
+          });
+        } else {
+          inputsInfo.push({
+            path: plan.path,
+            format: 'jsonl',
+            bytes: plan.bytes,
+            sha256: hash.digest('hex'),
+            lines,
+          });
+        }
+      }
+      while (inFlight.size > 0) await Promise.race(inFlight);
+      await writing;
+      if (failure) throw failure;
+      let dataSha256 = await data.close();
+      let dataBytes = data.bytes;
+      await inclusions.close();
+      await decisions.close();
+      await rejects.close();
+      writers.length = 0;
+      await pool?.close();
+      pool = undefined;
+
+      // Before sealing: people not shown the notice long enough (hook), then late objections.
+      const noticePeriod: DatasetManifest['noticePeriod'] = {
+        checked: false,
+        noticeVersion: policy.notice.version,
+        minimumDays: policy.notice.minimumDays,
+        removedRecords: 0,
+      };
+      const applyRemoval = (removal: Awaited<ReturnType<typeof removeSubjects>>) => {
+        for (const [reason, n] of Object.entries(removal.byReason) as [Reason, number][]) {
+          counts[reason] += n;
+          counts.kept -= n;
+        }
+        kept -= removal.removed;
+        if (removal.data) {
+          dataSha256 = removal.data.sha256;
+          dataBytes = removal.data.bytes;
+        }
+      };
+      const registry = options.registry;
+      if (registry?.subjectsWithoutNotice) {
+        const shownBy = new Date(
+          Date.parse(snapshotInfo.asOf) - policy.notice.minimumDays * DAY_MS,
+        ).toISOString();
+        const missing = new Set<string>();
+        let batch = new Set<string>();
+        const ask = async () => {
+          if (batch.size === 0) return;
+          const answer = await registry.subjectsWithoutNotice!({
+            purpose: policy.purpose,
+            noticeVersion: policy.notice.version,
+            shownBy,
+            subjectKeys: [...batch],
+          });
+          for (const key of answer) missing.add(key);
+          batch = new Set();
+        };
+        for await (const lines of textLines(staged.inclusions)) {
+          for (const line of lines) {
+            const tab = line.indexOf('\t');
+            if (!line.includes('\tauthor\t')) continue;
+            batch.add(line.slice(0, tab));
+            if (batch.size >= NOTICE_BATCH) await ask();
+          }
+        }
+        await ask();
+        const removal = await removeSubjects(staged, missing, (role) =>
+          role === 'author' ? 'notice-period' : undefined,
         );
         applyRemoval(removal);
-        recheck.removedRecords += removal.removed;
-      }
-      recheck.performed = true;
-      recheck.lateObjectors = handled.size;
-    } else {
-      recheck.note = 'offline run: objections received after the snapshot were not re-checked';
-    }
-
-    progress.phase = 'sealing';
-    report();
-    let dataFile = 'data.jsonl';
-    const outputFormat = options.outputFormat ?? 'jsonl';
-    if (outputFormat === 'parquet') {
-      dataFile = 'data.parquet';
-      if (kept > 0) {
-        await jsonlToParquet(staged.data, join(staging, dataFile));
-        await rm(staged.data);
-        ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
+        noticePeriod.checked = true;
+        noticePeriod.shownBy = shownBy;
+        noticePeriod.removedRecords = removal.removed;
       } else {
-        // DuckDB cannot infer a schema from no rows: an empty dataset stays an empty JSONL file.
-        dataFile = 'data.jsonl';
+        noticePeriod.note = 'the registry does not record notice views yet (issue 5): not checked';
       }
-    }
-    const policyFile = `policy${extname(loaded.path) || '.yaml'}`;
-    await writeFile(join(staging, policyFile), loaded.source);
 
-    const manifest: DatasetManifest = {
-      format: MANIFEST_FORMAT,
-      datasetId,
-      purpose: policy.purpose,
-      policy: { id: policy.id, title: policy.title, sha256: loaded.sha256, path: loaded.path, file: policyFile },
-      snapshot: snapshotInfo,
-      inputs: inputsInfo,
-      output: {
-        file: dataFile,
-        format: dataFile.endsWith('.parquet') ? 'parquet' : 'jsonl',
-        bytes: dataBytes,
-        sha256: dataSha256,
-        records: kept,
-      },
-      counts,
-      records: REASONS.reduce((n, r) => n + counts[r], 0),
-      blankLines,
-      redactedRecords: redacted,
-      recheck,
-      noticePeriod,
-      files: {
-        data: dataFile,
-        rejects: 'rejects.jsonl',
-        decisions: 'decisions.tsv',
-        inclusions: 'inclusions.tsv',
-        policy: policyFile,
-      },
-      startedAt: started.toISOString(),
-      finishedAt: now().toISOString(),
-      vetoVersion: VETO_VERSION,
-      workers,
-    };
-    const manifestFile = await open(join(staging, 'manifest.json'), 'wx');
-    await manifestFile.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
-    await manifestFile.sync();
-    await manifestFile.close();
-
-    if (registry) {
-      progress.phase = 'recording';
+      progress.phase = 'rechecking';
       report();
-      await registry.recordDataset(manifest, readInclusionFile(staged.inclusions, datasetId));
+      const recheck: DatasetManifest['recheck'] = {
+        performed: false,
+        lateObjectors: 0,
+        removedRecords: 0,
+      };
+      if (registry) {
+        // Objections keep arriving while we remove: ask again until an answer brings nothing new.
+        const handled = new Set<string>();
+        for (let round = 0; round < 10; round++) {
+          const late = await registry.objectorsAddedSince(policy.purpose, snapshotInfo.asOf);
+          const fresh = new Set(late.filter((k) => !handled.has(k)));
+          recheck.at = now().toISOString();
+          if (fresh.size === 0) break;
+          for (const k of fresh) handled.add(k);
+          const removal = await removeSubjects(staged, fresh, (role) =>
+            role === 'author'
+              ? 'objected'
+              : policy.objections.coverMentions
+                ? 'objected-mention'
+                : undefined,
+          );
+          applyRemoval(removal);
+          recheck.removedRecords += removal.removed;
+        }
+        recheck.performed = true;
+        recheck.lateObjectors = handled.size;
+      } else {
+        recheck.note = 'offline run: objections received after the snapshot were not re-checked';
+      }
+
+      progress.phase = 'sealing';
+      report();
+      let dataFile = 'data.jsonl';
+      const outputFormat = options.outputFormat ?? 'jsonl';
+      if (outputFormat === 'parquet') {
+        dataFile = 'data.parquet';
+        if (kept > 0) {
+          await jsonlToParquet(staged.data, join(staging, dataFile));
+          await rm(staged.data);
+          ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
+        } else {
+          // DuckDB cannot infer a schema from no rows: an empty dataset stays an empty JSONL file.
+          dataFile = 'data.jsonl';
+        }
+      }
+      const policyFile = `policy${extname(loaded.path) || '.yaml'}`;
+      await writeFile(join(staging, policyFile), loaded.source);
+
+      const manifest: DatasetManifest = {
+        format: MANIFEST_FORMAT,
+        datasetId,
+        purpose: policy.purpose,
+        policy: {
+          id: policy.id,
+          title: policy.title,
+          sha256: loaded.sha256,
+          path: loaded.path,
+          file: policyFile,
+        },
+        snapshot: snapshotInfo,
+        inputs: inputsInfo,
+        output: {
+          file: dataFile,
+          format: dataFile.endsWith('.parquet') ? 'parquet' : 'jsonl',
+          bytes: dataBytes,
+          sha256: dataSha256,
+          records: kept,
+        },
+        counts,
+        records: REASONS.reduce((n, r) => n + counts[r], 0),
+        blankLines,
+        redactedRecords: redacted,
+        recheck,
+        noticePeriod,
+        files: {
+          data: dataFile,
+          rejects: 'rejects.jsonl',
+          decisions: 'decisions.tsv',
+          inclusions: 'inclusions.tsv',
+          policy: policyFile,
+        },
+        startedAt: started.toISOString(),
+        finishedAt: now().toISOString(),
+        vetoVersion: VETO_VERSION,
+        workers,
+      };
+      const manifestFile = await open(join(staging, 'manifest.json'), 'wx');
+      await manifestFile.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
+      await manifestFile.sync();
+      await manifestFile.close();
+
+      if (registry) {
+        progress.phase = 'recording';
+        report();
+        await registry.recordDataset(manifest, readInclusionFile(staged.inclusions, datasetId));
+      }
+      await rename(staging, finalDir);
+      const dirHandle = await open(outDir, 'r');
+      await dirHandle.sync().catch(() => {});
+      await dirHandle.close();
+      report();
+      return { status: 'sealed', datasetId, dir: finalDir, manifest };
+    } catch (err) {
+      for (const w of writers) await w.abort();
+      await pool?.close();
+      await rm(staging, { recursive: true, force: true });
+      return { status: 'failed', datasetId, error: err as Error, counts };
+    } finally {
+      clearInterval(timer);
     }
-    await rename(staging, finalDir);
-    const dirHandle = await open(outDir, 'r');
-    await dirHandle.sync().catch(() => {});
-    await dirHandle.close();
-    report();
-    return { status: 'sealed', datasetId, dir: finalDir, manifest };
-  } catch (err) {
-    for (const w of writers) await w.abort();
-    await pool?.close();
-    await rm(staging, { recursive: true, force: true });
-    return { status: 'failed', datasetId, error: err as Error, counts };
-  } finally {
-    clearInterval(timer);
   }
 }

@@ -20,15 +20,31 @@ let judge: Judge | undefined;
 
 parentPort?.on('message', (msg: { type: 'init'; config: JudgeConfig } | BatchMessage) => {
   if (msg.type === 'init') {
-    judge = new Judge(msg.config);
-    parentPort!.postMessage({ ready: true });
+    try {
+      judge = new Judge(msg.config);
+      parentPort!.postMessage({ ready: true });
+    } catch (err) {
+      parentPort!.postMessage({ initError: (err as Error).stack ?? String(err) });
+    }
     return;
   }
   try {
-    const result = judge!.processBatch(new Uint8Array(msg.buffer), 0, msg.length, msg.input, msg.firstLine);
-    const out = result.out;
-    parentPort!.postMessage({ seq: msg.seq, result }, [out.buffer as ArrayBuffer]);
+    const result = judge!.processBatch(
+      new Uint8Array(msg.buffer),
+      0,
+      msg.length,
+      msg.input,
+      msg.firstLine,
+    );
+    const transfer = [
+      result.out.buffer,
+      result.inclusions.buffer,
+      result.decisions.buffer,
+    ] as ArrayBuffer[];
+    parentPort!.postMessage({ seq: msg.seq, result }, transfer);
   } catch (err) {
     parentPort!.postMessage({ seq: msg.seq, error: (err as Error).stack ?? String(err) });
   }
 });
+
+parentPort?.postMessage({ booted: true });

@@ -11,7 +11,10 @@ import type { InclusionRow } from './registry-port.ts';
 export const INCLUSIONS_HEADER = 'subject_key\titem_id\trole\tinput\tline\n';
 
 /** The rows of an inclusions file, streamed, for `GateRegistry.recordDataset`. */
-export async function* readInclusionFile(path: string, datasetId: string): AsyncGenerator<InclusionRow> {
+export async function* readInclusionFile(
+  path: string,
+  datasetId: string,
+): AsyncGenerator<InclusionRow> {
   let header = true;
   for await (const lines of textLines(path)) {
     for (const line of lines) {
@@ -21,7 +24,12 @@ export async function* readInclusionFile(path: string, datasetId: string): Async
       }
       if (line.length === 0) continue;
       const [subjectKey, itemId, role] = line.split('\t');
-      yield { datasetId, subjectKey: subjectKey!, itemId: itemId!, role: role as InclusionRow['role'] };
+      yield {
+        datasetId,
+        subjectKey: subjectKey!,
+        itemId: itemId!,
+        role: role as InclusionRow['role'],
+      };
     }
   }
 }

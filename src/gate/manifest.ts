@@ -23,8 +23,20 @@ export interface DatasetManifest {
     falsePositiveRate?: number;
     filterSha256?: string;
   };
-  inputs: { path: string; format: 'jsonl' | 'parquet'; bytes: number; sha256: string; lines: number }[];
-  output: { file: string; format: 'jsonl' | 'parquet'; bytes: number; sha256: string; records: number };
+  inputs: {
+    path: string;
+    format: 'jsonl' | 'parquet';
+    bytes: number;
+    sha256: string;
+    lines: number;
+  }[];
+  output: {
+    file: string;
+    format: 'jsonl' | 'parquet';
+    bytes: number;
+    sha256: string;
+    records: number;
+  };
   /** Records per decision; they sum to `records`. */
   counts: ReasonCounts;
   records: number;

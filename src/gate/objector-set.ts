@@ -61,7 +61,7 @@ export class ObjectorTable implements ObjectorSet {
       if (a === hi && b === lo) return;
       i = (i + 1) & this.#mask;
     }
-    if ((this.count + 1) > (this.#mask + 1) * 0.75) {
+    if (this.count + 1 > (this.#mask + 1) * 0.75) {
       throw new Error('objector table is full: more keys than its snapshot header announced');
     }
     slots[2 * i] = hi;
@@ -111,5 +111,8 @@ export class ObjectorFilter implements ObjectorSet {
 
 export function objectorSetFrom(desc: ObjectorSetDescriptor): ObjectorSet {
   if (desc.kind === 'table') return ObjectorTable.from(desc);
-  return new ObjectorFilter(new BinaryFuse8(desc.params, new Uint8Array(desc.fingerprints)), desc.count);
+  return new ObjectorFilter(
+    new BinaryFuse8(desc.params, new Uint8Array(desc.fingerprints)),
+    desc.count,
+  );
 }

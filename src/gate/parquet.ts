@@ -10,7 +10,10 @@ function literal(path: string): string {
   return `'${path.replaceAll("'", "''")}'`;
 }
 
-async function withDuckDB<T>(threads: number, fn: (run: (sql: string) => Promise<void>) => Promise<T>): Promise<T> {
+async function withDuckDB<T>(
+  threads: number,
+  fn: (run: (sql: string) => Promise<void>) => Promise<T>,
+): Promise<T> {
   const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const connection = await instance.connect();
   try {

@@ -81,7 +81,8 @@ export const policySchema = z.strictObject({
     })
     .default({ excludeAccounts: true, adultAge: 18, excludeContentDepictingMinors: true })
     .refine((m) => m.excludeAccounts || m.includeReason !== undefined, {
-      error: 'excludeAccounts: false needs includeReason (GDPR Art. 6(1)(f) and Art. 8 weigh children)',
+      error:
+        'excludeAccounts: false needs includeReason (GDPR Art. 6(1)(f) and Art. 8 weigh children)',
       path: ['includeReason'],
     }),
   objections: z
@@ -94,9 +95,7 @@ export const policySchema = z.strictObject({
       }),
     })
     .default({ doNotTrain: 'exclude-record' }),
-  sensitive: z
-    .strictObject({ exclude: z.boolean().default(true) })
-    .default({ exclude: true }),
+  sensitive: z.strictObject({ exclude: z.boolean().default(true) }).default({ exclude: true }),
   redaction: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -114,7 +113,11 @@ export const policySchema = z.strictObject({
         .regex(/^[A-Z]{2}$/)
         .optional(),
     })
-    .default({ enabled: true, categories: ['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP'], mode: 'placeholder' })
+    .default({
+      enabled: true,
+      categories: ['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP'],
+      mode: 'placeholder',
+    })
     .refine((r) => r.mode !== 'pseudonym', {
       error: 'mode "pseudonym" needs a key the gate does not have yet; use "placeholder"',
       path: ['mode'],

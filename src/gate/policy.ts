@@ -22,7 +22,10 @@ export class PolicyError extends Error {
   ) {
     super(
       issues
-        .map((i) => `${file}${i.line ? `:${i.line}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.reason}`)
+        .map(
+          (i) =>
+            `${file}${i.line ? `:${i.line}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.reason}`,
+        )
         .join('\n'),
     );
   }
@@ -52,7 +55,9 @@ export function parsePolicy(text: string, file: string): Policy {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      throw new PolicyError(file, [{ field: '', reason: `not valid JSON: ${(err as Error).message}` }]);
+      throw new PolicyError(file, [
+        { field: '', reason: `not valid JSON: ${(err as Error).message}` },
+      ]);
     }
   } else {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
@@ -69,7 +74,9 @@ export function parsePolicy(text: string, file: string): Policy {
     data = doc.toJS();
     locate = (path) => {
       for (let n = path.length; n > 0; n--) {
-        const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number] } | undefined;
+        const node = doc.getIn(path.slice(0, n) as unknown[], true) as
+          | { range?: [number] }
+          | undefined;
         if (node?.range) return lines.linePos(node.range[0]).line;
       }
       return undefined;

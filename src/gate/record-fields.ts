@@ -63,7 +63,8 @@ export function getterFor(mapping: FieldMapping, field: CanonicalField): Getter 
   const path = pathOf(mapping, field);
   if (path.length === 1) {
     const key = path[0]!;
-    return (r) => (Object.hasOwn(r, key) ? r[key] : undefined);
+    // Plain access: an inherited property (a function) fails every type check downstream.
+    return (r) => r[key];
   }
   return (r) => {
     let v: unknown = r;
@@ -93,7 +94,9 @@ export function mappedName(mapping: FieldMapping, field: CanonicalField): string
 export function parseTimestamp(value: unknown): number {
   if (typeof value === 'number') return Number.isFinite(value) ? value : Number.NaN;
   if (typeof value !== 'string') return Number.NaN;
-  const m = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(Z|[+-]\d\d:?\d\d)?)?$/.exec(value);
+  const m = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(Z|[+-]\d\d:?\d\d)?)?$/.exec(
+    value,
+  );
   if (!m) return Number.NaN;
   if (!m[2]) return Date.parse(`${m[1]}T00:00:00Z`);
   return Date.parse(`${m[1]}T${m[2]}${m[3] ?? 'Z'}`);
@@ -121,7 +124,10 @@ export function mediaDoNotTrain(item: Record<string, unknown>): string | undefin
     if (typeof cawg === 'string') {
       if (cawg !== 'allowed') return `CAWG training-mining "${cawg}"`;
     } else if (typeof cawg === 'object') {
-      const entries = ((cawg as Record<string, unknown>).entries ?? cawg) as Record<string, unknown>;
+      const entries = ((cawg as Record<string, unknown>).entries ?? cawg) as Record<
+        string,
+        unknown
+      >;
       for (const name of CAWG_TRAINING_ENTRIES) {
         const entry = entries[name];
         if (entry === undefined) continue;

@@ -13,48 +13,90 @@ import type { BatchResult, JudgeConfig } from './judge.ts';
  */
 export class WorkerPool {
   readonly #workers: { worker: Worker; busy: number }[] = [];
-  readonly #waiting = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void }>();
+  readonly #waiting = new Map<
+    number,
+    { resolve: (r: BatchResult) => void; reject: (e: Error) => void }
+  >();
   #failed: Error | undefined;
 
   private constructor() {}
 
-  static async start(size: number, config: JudgeConfig): Promise<WorkerPool> {
+  /**
+   * Starts `size` workers and waits until each has loaded its code (the slow part under tsx:
+   * start it early, e.g. while the objector set loads). Then call {@link init}.
+   */
+  static async start(size: number): Promise<WorkerPool> {
     const pool = new WorkerPool();
     const entry = new URL('./gate-worker.ts', import.meta.url).href;
     const tsx = import.meta.resolve('tsx/esm/api');
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { console.error(e); process.exit(70); });`;
+    try {
+      await Promise.all(
+        Array.from({ length: size }, async () => {
+          const worker = new Worker(boot, { eval: true });
+          const slot = { worker, busy: 0 };
+          pool.#workers.push(slot);
+          await pool.#expect(worker, 'booted');
+          worker.on('message', (m: { seq?: number; result?: BatchResult; error?: string }) => {
+            if (m.seq === undefined) return;
+            const waiter = pool.#waiting.get(m.seq);
+            pool.#waiting.delete(m.seq);
+            slot.busy--;
+            if (m.error !== undefined) waiter?.reject(new Error(`gate worker: ${m.error}`));
+            else waiter?.resolve(m.result!);
+          });
+          worker.on('error', (err) => pool.#fail(err));
+          worker.on('exit', (code) => {
+            if (code !== 0) pool.#fail(new Error(`gate worker exited with code ${code}`));
+          });
+        }),
+      );
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  /** Hands every worker the run's configuration (the objector set is shared, not copied). */
+  async init(config: JudgeConfig): Promise<void> {
     await Promise.all(
-      Array.from({ length: size }, async () => {
-        const worker = new Worker(boot, { eval: true });
-        const slot = { worker, busy: 0 };
-        pool.#workers.push(slot);
-        await new Promise<void>((resolve, reject) => {
-          const onMessage = (m: { ready?: boolean }) => {
-            if (!m.ready) return;
-            worker.off('error', reject);
-            resolve();
-          };
-          worker.on('message', onMessage);
-          worker.once('error', reject);
-          worker.once('exit', (code) => reject(new Error(`gate worker exited with code ${code} while starting`)));
-          worker.postMessage({ type: 'init', config });
-        });
-        worker.removeAllListeners('exit');
-        worker.on('message', (m: { seq?: number; result?: BatchResult; error?: string }) => {
-          if (m.seq === undefined) return;
-          const waiter = pool.#waiting.get(m.seq);
-          pool.#waiting.delete(m.seq);
-          slot.busy--;
-          if (m.error !== undefined) waiter?.reject(new Error(`gate worker: ${m.error}`));
-          else waiter?.resolve(m.result!);
-        });
-        worker.on('error', (err) => pool.#fail(err));
-        worker.on('exit', (code) => {
-          if (code !== 0) pool.#fail(new Error(`gate worker exited with code ${code}`));
-        });
+      this.#workers.map(({ worker }) => {
+        const ready = this.#expect(worker, 'ready');
+        worker.postMessage({ type: 'init', config });
+        return ready;
       }),
     );
-    return pool;
+  }
+
+  #expect(worker: Worker, what: 'booted' | 'ready'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { booted?: boolean; ready?: boolean; initError?: string }) => {
+        if (m.initError !== undefined) {
+          cleanup();
+          reject(new Error(`gate worker: ${m.initError}`));
+        } else if (m[what]) {
+          cleanup();
+          resolve();
+        }
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`gate worker exited with code ${code} before it was ${what}`));
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+    });
   }
 
   get size(): number {

@@ -147,6 +147,13 @@ export class SqliteRegistryStore implements RegistryStore {
   readonly kysely: Kysely<any>;
   private readonly mutex = new Mutex();
   private readonly stmts: ReturnType<typeof prepare>;
+  /**
+   * Reads outside a transaction use their own connection: it sees committed data only, never a
+   * batch that is still being written on the writer connection.
+   */
+  private readonly reader: Database.Database;
+  private readonly readerKysely: Kysely<any>;
+  private readonly read: ReturnType<typeof prepareReads>;
 
   constructor(
     private readonly filename: string,
@@ -157,6 +164,12 @@ export class SqliteRegistryStore implements RegistryStore {
   ) {
     this.kysely = kysely;
     this.stmts = prepare(db);
+    this.reader = filename === ':memory:' ? db : open(filename, true);
+    this.readerKysely =
+      filename === ':memory:'
+        ? kysely
+        : new Kysely<any>({ dialect: new SqliteDialect({ database: this.reader }) });
+    this.read = filename === ':memory:' ? this.stmts : prepareReads(this.reader);
   }
 
   async transaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T> {
@@ -269,21 +282,21 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async getObjection(id: string): Promise<Objection | undefined> {
-    const r = this.stmts.objectionById.get(id) as ObjectionRow | undefined;
+    const r = this.read.objectionById.get(id) as ObjectionRow | undefined;
     return r ? objectionFromRow(r) : undefined;
   }
 
   async getObjectionByReference(reference: string): Promise<Objection | undefined> {
-    const r = this.stmts.objectionByReference.get(reference) as ObjectionRow | undefined;
+    const r = this.read.objectionByReference.get(reference) as ObjectionRow | undefined;
     return r ? objectionFromRow(r) : undefined;
   }
 
   async objectionsOfSubject(subjectKey: string): Promise<Objection[]> {
-    return (this.stmts.objectionsBySubject.all(subjectKey) as ObjectionRow[]).map(objectionFromRow);
+    return (this.read.objectionsBySubject.all(subjectKey) as ObjectionRow[]).map(objectionFromRow);
   }
 
   async listObjections(f: ObjectionFilter): Promise<Objection[]> {
-    let q = this.kysely.selectFrom('objections').selectAll();
+    let q = this.readerKysely.selectFrom('objections').selectAll();
     if (f.status) q = q.where('status', '=', f.status);
     if (f.purpose) q = q.where('purpose', '=', f.purpose);
     if (f.channel) q = q.where('channel', '=', f.channel);
@@ -309,7 +322,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async getContact(subjectKey: string): Promise<Contact | undefined> {
-    const r = this.stmts.contact.get(subjectKey) as
+    const r = this.read.contact.get(subjectKey) as
       | { subject_key: string; email: string; language: string }
       | undefined;
     return r ? { subjectKey: r.subject_key, email: r.email, language: r.language } : undefined;
@@ -326,7 +339,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {
-    const rows = this.db
+    const rows = this.reader
       .prepare(
         `SELECT DISTINCT subject_key AS k FROM objections
           WHERE purpose = ? AND status = 'effective' AND received_at > ? ORDER BY subject_key`,
@@ -336,7 +349,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM snapshots WHERE id = ?').get(id) as
+    const r = this.reader.prepare('SELECT * FROM snapshots WHERE id = ?').get(id) as
       | {
           id: string;
           purpose: string;
@@ -375,11 +388,11 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async chainHead(): Promise<ChainHead> {
-    return this.stmts.chainHead.get() as ChainHead;
+    return this.read.chainHead.get() as ChainHead;
   }
 
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {
-    const rows = this.stmts.dueOutbox.all(now, limit) as {
+    const rows = this.read.dueOutbox.all(now, limit) as {
       id: string;
       kind: 'email';
       payload: string;
@@ -423,7 +436,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async latestVerificationCode(emailHash: string): Promise<VerificationCodeRow | undefined> {
-    const r = this.db
+    const r = this.reader
       .prepare(
         'SELECT * FROM verification_codes WHERE email_hash = ? ORDER BY created_at DESC LIMIT 1',
       )
@@ -452,7 +465,7 @@ export class SqliteRegistryStore implements RegistryStore {
   }
 
   async countVerificationCodesSince(emailHash: string, since: string): Promise<number> {
-    const r = this.db
+    const r = this.reader
       .prepare(
         'SELECT count(*) AS n FROM verification_codes WHERE email_hash = ? AND created_at >= ?',
       )
@@ -481,7 +494,9 @@ export class SqliteRegistryStore implements RegistryStore {
   async close(): Promise<void> {
     await this.mutex.run(async () => {
       await this.kysely.destroy();
+      if (this.readerKysely !== this.kysely) await this.readerKysely.destroy();
     });
+    if (this.reader !== this.db && this.reader.open) this.reader.close();
     await this.durable?.checkpointer.close();
     if (this.db.open) this.db.close();
     this.durable?.syncer.close();
@@ -510,6 +525,22 @@ export class SqliteRegistryStore implements RegistryStore {
       reader.close();
     }
   }
+}
+
+/** The read statements, prepared on the read-only connection (no write statements there). */
+function prepareReads(db: Database.Database) {
+  return {
+    objectionById: db.prepare('SELECT * FROM objections WHERE id = ?'),
+    objectionByReference: db.prepare('SELECT * FROM objections WHERE reference = ?'),
+    objectionsBySubject: db.prepare(
+      'SELECT * FROM objections WHERE subject_key = ? ORDER BY received_at, id',
+    ),
+    contact: db.prepare('SELECT * FROM contacts WHERE subject_key = ?'),
+    chainHead: db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1'),
+    dueOutbox: db.prepare(
+      'SELECT id, kind, payload, created_at, attempts FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?',
+    ),
+  };
 }
 
 function prepare(db: Database.Database) {
