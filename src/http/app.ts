@@ -15,6 +15,7 @@ import { objectionRoutes } from './api/objection-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
 import { portalPlugin } from './portal/index.ts';
+import type { OpenApiDocument } from './portal/pages/api-reference.ts';
 import { sendProblem } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
 
@@ -113,7 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 
-  await app.register(portalPlugin, { registry, tokens, config });
+  await app.register(portalPlugin, {
+    registry,
+    tokens,
+    config,
+    openapi: () => app.swagger() as unknown as OpenApiDocument,
+  });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
 
   return app;

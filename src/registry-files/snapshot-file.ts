@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { RegistryFileError } from './registry-file-error.ts';
-import { compareUtf8, SnapshotBody, subjectKeyProblem } from './subject-keys.ts';
+import { compareUtf8, MAX_KEY_LENGTH, SnapshotBody, subjectKeyProblem } from './subject-keys.ts';
 
 /**
  * The registry snapshot file: the objector set of one purpose frozen at a cut-off, the input
@@ -38,6 +38,11 @@ export type SnapshotIdentity = Pick<SnapshotMeta, 'id' | 'purpose' | 'asOf'>;
 export const SNAPSHOT_MAGIC = '#veto-snapshot v1 ';
 const MAX_HEADER_BYTES = 64 * 1024;
 const READ_SIZE = 4 << 20;
+// Spaces and control characters other than the line feeds we split on.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: they are what a key may not contain
+const BAD_KEY_CHARS = /[\u0000-\u0009\u000b-\u0020\u007f]/;
+// Where UTF-16 order and byte order can disagree (see compareUtf8).
+const WIDE_CHARS = /[\ud800-\uffff]/;
 
 function headerLine(meta: SnapshotMeta, width: number): Buffer {
   const text = SNAPSHOT_MAGIC + JSON.stringify(meta);
@@ -196,22 +201,33 @@ export async function readSnapshotFile(
         continue;
       }
       hash.update(data.subarray(start, last + 1));
-      const keys: string[] = [];
-      while (start <= last) {
-        const nl = data.indexOf(10, start);
-        const key = data.toString('utf8', start, nl);
-        const problem = subjectKeyProblem(key);
-        if (problem) {
-          throw new RegistryFileError(path, `line ${count + 2}: ${problem}`);
-        }
-        if (previous !== undefined && compareUtf8(previous, key) >= 0) {
-          throw new RegistryFileError(path, `line ${count + 2}: keys not in strictly increasing order`);
-        }
-        keys.push(key);
-        previous = key;
-        count++;
-        start = nl + 1;
+      // One decode, one validity scan and one split per 4 MiB: 10M keys load in about a second,
+      // where a decode and two regex tests per key took several.
+      const text = data.toString('utf8', start, last);
+      const keys = text.split('\n');
+      if (BAD_KEY_CHARS.test(text)) {
+        const at = keys.findIndex((k) => BAD_KEY_CHARS.test(k));
+        throw new RegistryFileError(
+          path,
+          `line ${count + at + 2}: ${subjectKeyProblem(keys[at]!)}`,
+        );
       }
+      const plain = !WIDE_CHARS.test(text);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+          throw new RegistryFileError(path, `line ${count + i + 2}: ${subjectKeyProblem(key)}`);
+        }
+        if (
+          previous !== undefined &&
+          (plain && i > 0 ? previous >= key : compareUtf8(previous, key) >= 0)
+        ) {
+          throw new RegistryFileError(path, `line ${count + i + 2}: keys not in strictly increasing order`);
+        }
+        previous = key;
+      }
+      count += keys.length;
+      start = last + 1;
       if (last + 1 < data.length) carry = Buffer.from(data.subarray(last + 1));
       const wait = onKeys(keys);
       if (wait) await wait;

@@ -126,3 +126,24 @@ test('security headers are set', async (t) => {
   assert.ok(r.headers['content-security-policy']);
   assert.equal(r.headers['x-content-type-options'], 'nosniff');
 });
+
+test('the API reference page lists every operation, in the page language', async (t) => {
+  const { app } = await testApp(t);
+  const en = await app.inject({ method: 'GET', url: '/docs/api', headers: { 'accept-language': 'en' } });
+  assert.equal(en.statusCode, 200);
+  assert.match(en.body, /POST \/v1\/objections/);
+  assert.match(en.body, /href="\/openapi.json"/);
+  const fr = await app.inject({ method: 'GET', url: '/docs/api', headers: { 'accept-language': 'fr-BE' } });
+  assert.match(fr.body, /<html lang="fr"/);
+  assert.match(fr.body, /Référence de l’API Veto/);
+});
+
+test('unknown paths: a page for browsers, a problem document for API clients', async (t) => {
+  const { app } = await testApp(t);
+  const page = await app.inject({ method: 'GET', url: '/nowhere', headers: { accept: 'text/html' } });
+  assert.equal(page.statusCode, 404);
+  assert.match(page.headers['content-type'] as string, /text\/html/);
+  const api = await app.inject({ method: 'GET', url: '/v1/nowhere', headers: { accept: 'text/html' } });
+  assert.equal(api.statusCode, 404);
+  assert.match(api.headers['content-type'] as string, /application\/problem\+json/);
+});

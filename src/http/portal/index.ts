@@ -93,6 +93,25 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
     return rt.send(reply, ctx, errorPage(ctx, key), status);
   });
 
+  // Unknown paths: a page for people, a problem document for API clients.
+  app.setNotFoundHandler(async (req, reply) => {
+    const wantsHtml = /text\/html/.test(req.headers.accept ?? '') && !req.url.startsWith('/v1/');
+    if (!wantsHtml) {
+      return reply
+        .code(404)
+        .type('application/problem+json')
+        .send({
+          type: 'urn:veto:problem:not-found',
+          title: 'Not Found',
+          status: 404,
+          detail: `no route ${req.method} ${req.url.split('?')[0]}`,
+          instance: req.url,
+        });
+    }
+    const ctx = rt.context(req, reply);
+    return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+  });
+
   app.get(STYLESHEET_PATH, async (req, reply) => {
     reply
       .header('content-type', 'text/css; charset=utf-8')

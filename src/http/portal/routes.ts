@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import type { FieldError } from './components.ts';
 import { errorMessage, translate } from './context.ts';
+import { apiReferencePage } from './pages/api-reference.ts';
 import { errorPage } from './pages/error.ts';
 import {
   APPEARS_AT_ITEM_MAX,
@@ -76,6 +77,12 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     // Redirect so the token leaves the address bar, the history and any Referer.
     return rt.redirect(reply, next);
   }
+
+  app.get('/docs/api', async (req, reply) => {
+    const ctx = rt.context(req, reply);
+    const doc = rt.options.openapi?.() ?? {};
+    return rt.send(reply, ctx, apiReferencePage(ctx, doc));
+  });
 
   app.get('/', async (req, reply) => {
     const token = queryParam(req, 'token');

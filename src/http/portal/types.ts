@@ -1,4 +1,5 @@
 import type { Channel, Objection, SubjectRef } from '../../domain/types.ts';
+import type { OpenApiDocument } from './pages/api-reference.ts';
 
 /**
  * What the portal needs from the domain: the subset of `Registry` (src/domain/registry.ts) it
@@ -54,4 +55,6 @@ export interface PortalOptions {
   registry: PortalRegistry;
   tokens: PlatformTokens;
   config: PortalConfig;
+  /** The API's OpenAPI document, for the reference page at /docs/api. */
+  openapi?: () => OpenApiDocument;
 }
