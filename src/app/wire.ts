@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
+import { Notices } from '../domain/notices/notices.ts';
 import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
 import { Registry } from '../domain/registry.ts';
 import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
@@ -16,8 +17,13 @@ import type { Mailer } from '../mail/mailer.ts';
 import { createFolderMailer, createSmtpMailer } from '../mail/nodemailer-mailer.ts';
 import { createEmailRenderer } from '../mail/templates.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
+import type { NoticeStore } from '../store/notice-store.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
-import { openSqliteRegistryStore } from '../store/sqlite/sqlite-registry-store.ts';
+import { SqliteNoticeStore } from '../store/sqlite/sqlite-notice-store.ts';
+import {
+  openSqliteRegistryStore,
+  SqliteRegistryStore,
+} from '../store/sqlite/sqlite-registry-store.ts';
 
 /**
  * The one place where adapters are chosen and connected. Everything else receives its
@@ -32,6 +38,8 @@ export interface Veto {
   mailer: Mailer;
   dispatcher: OutboxDispatcher;
   snapshots: SnapshotService;
+  /** Notice versions, exposures and campaigns (issue 5); `notices.exposures` is the gate's port. */
+  notices: Notices;
   clock: Clock;
   close(): Promise<void>;
 }
@@ -49,6 +57,17 @@ export async function openStore(config: VetoConfig): Promise<RegistryStore> {
   throw new Error(
     `VETO_DATABASE_URL: expected sqlite:<path> or postgres://..., got "${url.split(':')[0]}:..."`,
   );
+}
+
+/** The notice tables live in the registry's database, through the registry adapter's connections. */
+export async function openNoticeStore(store: RegistryStore): Promise<NoticeStore> {
+  if (store instanceof SqliteRegistryStore) return new SqliteNoticeStore(store);
+  const { PostgresRegistryStore } = await import('../store/postgres/postgres-registry-store.ts');
+  if (store instanceof PostgresRegistryStore) {
+    const { PostgresNoticeStore } = await import('../store/postgres/postgres-notice-store.ts');
+    return new PostgresNoticeStore(store);
+  }
+  throw new Error(`no notice store for the ${store.dialect} registry adapter`);
 }
 
 export function createLogger(config: VetoConfig): Logger {
@@ -95,6 +114,20 @@ export async function wireVeto(
       maxBatch: config.maxBatch,
     },
   });
+  const notices = new Notices({
+    store: await openNoticeStore(store),
+    registryStore: store,
+    clock,
+    secret: config.secret,
+    settings: {
+      platformName: config.platformName,
+      publicUrl: config.publicUrl,
+      languages: config.languages,
+      defaultLanguage: config.defaultLanguage,
+    },
+  });
+  // A publication interrupted between its version row and its audit event is completed now.
+  await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
   const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
   const snapshotDir = path.join(config.dataDir, 'snapshots');
@@ -119,6 +152,7 @@ export async function wireVeto(
     mailer,
     dispatcher,
     snapshots,
+    notices,
     clock,
     async close() {
       await dispatcher.stop();

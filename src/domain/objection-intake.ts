@@ -2,8 +2,9 @@ import { addCalendarMonths } from '../lib/calendar.ts';
 import type { Clock } from '../lib/clock.ts';
 import { GroupCommitter } from '../lib/group-commit.ts';
 import { newReference, uuidv7 } from '../lib/ids.ts';
-import type { RegistryStore } from '../store/registry-store.ts';
+import type { RegistryStore, RegistryTx } from '../store/registry-store.ts';
 import { AppError } from './errors.ts';
+import { type NotificationSettings, objectionEmail } from './objection-notices.ts';
 import type {
   Channel,
   Contact,
@@ -38,26 +39,40 @@ export interface IntakeOutcome {
   replayed: boolean;
 }
 
+/** Everything a batch needs besides the commands: plain data, so it can cross threads. */
+export interface IntakeContext {
+  /** The instant every objection of the batch is stamped with, taken at the serialisation point. */
+  now: string;
+  reviewMode: boolean;
+  notifications: NotificationSettings;
+}
+
 export interface IntakeOptions {
   store: RegistryStore;
   clock: Clock;
   reviewMode: boolean;
   maxBatch: number;
-  /** Builds the receipt email for a newly recorded objection (rendered later by the dispatcher). */
-  receipt: (objection: Objection, email: string) => OutboxMessage;
+  notifications: NotificationSettings;
 }
 
 /**
  * Records objections. Every objection is effective the instant its transaction commits, and
  * `record` resolves only then. Concurrent requests are grouped into one transaction (group
- * commit); within a batch the rules are applied in arrival order, so two submissions for the
- * same subject in one batch yield one objection.
+ * commit) by the store's `recordIntake`, which runs `applyIntakeBatch` where the data lives.
  */
 export class ObjectionIntake {
   private readonly committer: GroupCommitter<IntakeCommand, IntakeOutcome>;
 
   constructor(private readonly options: IntakeOptions) {
-    this.committer = new GroupCommitter((batch) => this.writeBatch(batch), options.maxBatch);
+    this.committer = new GroupCommitter<IntakeCommand, IntakeOutcome>(
+      (batch) =>
+        options.store.recordIntake(batch, () => ({
+          now: options.clock(),
+          reviewMode: options.reviewMode,
+          notifications: options.notifications,
+        })),
+      options.maxBatch,
+    );
   }
 
   record(command: IntakeCommand): Promise<IntakeOutcome> {
@@ -67,114 +82,120 @@ export class ObjectionIntake {
   drain(): Promise<void> {
     return this.committer.drain();
   }
+}
 
-  private writeBatch(batch: IntakeCommand[]): Promise<(IntakeOutcome | Error)[]> {
-    const { store, clock } = this.options;
-    return store.transaction(async (tx) => {
-      // Stamp inside the transaction: on every adapter writes are serialised here, so a snapshot
-      // taken "as of T" has seen every objection stamped at or before T.
-      const now = clock();
-      const keys = batch.flatMap((c) => (c.idempotencyKey ? [c.idempotencyKey] : []));
-      const idem = new Map(
-        (keys.length ? await tx.idempotencyRecords(keys) : []).map((r) => [r.key, r]),
-      );
-      const subjects = [...new Set(batch.map((c) => c.subjectKey))];
-      const active = new Map<string, Objection>();
-      for (const o of await tx.effectiveObjections(subjects))
-        active.set(`${o.subjectKey}\0${o.purpose}`, o);
-      const byId = new Map<string, Objection>();
+/**
+ * The intake's unit of work, applied inside one write transaction. Within a batch the rules are
+ * applied in arrival order: an idempotency key replays its first answer (or is refused with a
+ * different body); a subject who already objects to the purpose gets the effective objection
+ * back; anyone else gets a new objection, its event, and a receipt in the outbox. Returns one
+ * outcome per command; an item-level refusal is an AppError in its slot.
+ */
+export async function applyIntakeBatch(
+  tx: RegistryTx,
+  batch: readonly IntakeCommand[],
+  ctx: IntakeContext,
+): Promise<(IntakeOutcome | AppError)[]> {
+  const { now } = ctx;
+  const keys = batch.flatMap((c) => (c.idempotencyKey ? [c.idempotencyKey] : []));
+  const idem = new Map(
+    (keys.length ? await tx.idempotencyRecords(keys) : []).map((r) => [r.key, r]),
+  );
+  const subjects = [...new Set(batch.map((c) => c.subjectKey))];
+  const active = new Map<string, Objection>();
+  for (const o of await tx.effectiveObjections(subjects))
+    active.set(`${o.subjectKey}\0${o.purpose}`, o);
+  const byId = new Map<string, Objection>();
 
-      const created: Objection[] = [];
-      const newIdem: IdempotencyRecord[] = [];
-      const contacts: Contact[] = [];
-      const outbox: OutboxMessage[] = [];
-      const events: NewEvent[] = [];
-      const outcomes: (IntakeOutcome | Error)[] = [];
+  const created: Objection[] = [];
+  const newIdem: IdempotencyRecord[] = [];
+  const contacts: Contact[] = [];
+  const outbox: OutboxMessage[] = [];
+  const events: NewEvent[] = [];
+  const outcomes: (IntakeOutcome | AppError)[] = [];
 
-      for (const c of batch) {
-        if (c.idempotencyKey) {
-          const prior = idem.get(c.idempotencyKey);
-          if (prior) {
-            if (prior.requestHash !== c.requestHash) {
-              outcomes.push(
-                new AppError(
-                  'idempotency-mismatch',
-                  'this Idempotency-Key was used with a different request body',
+  for (const c of batch) {
+    if (c.idempotencyKey) {
+      const prior = idem.get(c.idempotencyKey);
+      if (prior) {
+        if (prior.requestHash !== c.requestHash) {
+          outcomes.push(
+            new AppError(
+              'idempotency-mismatch',
+              'this Idempotency-Key was used with a different request body',
+              {
+                issues: [
                   {
-                    issues: [
-                      {
-                        field: 'Idempotency-Key',
-                        reason: 'already used with a different request body',
-                      },
-                    ],
+                    field: 'Idempotency-Key',
+                    reason: 'already used with a different request body',
                   },
-                ),
-              );
-              continue;
-            }
-            const objection =
-              byId.get(prior.objectionId) ?? (await tx.objectionForUpdate(prior.objectionId));
-            if (!objection) {
-              outcomes.push(
-                new AppError('conflict', 'the objection recorded under this key no longer exists'),
-              );
-              continue;
-            }
-            outcomes.push({ objection, created: false, replayed: true });
-            continue;
-          }
+                ],
+              },
+            ),
+          );
+          continue;
         }
-        const slot = `${c.subjectKey}\0${c.purpose}`;
-        let objection = active.get(slot);
-        let isNew = false;
+        const objection =
+          byId.get(prior.objectionId) ?? (await tx.objectionForUpdate(prior.objectionId));
         if (!objection) {
-          objection = newObjection(c, now, this.options.reviewMode);
-          isNew = true;
-          active.set(slot, objection);
-          byId.set(objection.id, objection);
-          created.push(objection);
-          events.push({
-            at: now,
-            type: 'objection.recorded',
-            objectionId: objection.id,
-            subjectKey: objection.subjectKey,
-            data: {
-              reference: objection.reference,
-              purpose: objection.purpose,
-              scope: objection.scope,
-              channel: objection.channel,
-              subjectKind: objection.subjectKind,
-              review: objection.review,
-              dueAt: objection.dueAt,
-              withReason: objection.reasonText !== null,
-            },
-          });
-          if (c.email) {
-            contacts.push({ subjectKey: c.subjectKey, email: c.email, language: c.language });
-            outbox.push(this.options.receipt(objection, c.email));
-          }
+          outcomes.push(
+            new AppError('conflict', 'the objection recorded under this key no longer exists'),
+          );
+          continue;
         }
-        if (c.idempotencyKey) {
-          const rec = {
-            key: c.idempotencyKey,
-            requestHash: c.requestHash ?? '',
-            objectionId: objection.id,
-            createdAt: now,
-          };
-          idem.set(rec.key, rec);
-          newIdem.push(rec);
-        }
-        outcomes.push({ objection, created: isNew, replayed: false });
+        outcomes.push({ objection, created: false, replayed: true });
+        continue;
       }
-
-      if (created.length) await tx.insertObjections(created);
-      if (newIdem.length) await tx.insertIdempotency(newIdem);
-      if (contacts.length) await tx.upsertContacts(contacts);
-      if (outbox.length) await tx.enqueueOutbox(outbox);
-      if (events.length) await tx.appendEvents(events);
-      return outcomes;
-    });
+    }
+    const slot = `${c.subjectKey}\0${c.purpose}`;
+    let objection = active.get(slot);
+    let isNew = false;
+    if (!objection) {
+      objection = newObjection(c, now, ctx.reviewMode);
+      isNew = true;
+      active.set(slot, objection);
+      byId.set(objection.id, objection);
+      created.push(objection);
+      events.push({
+        at: now,
+        type: 'objection.recorded',
+        objectionId: objection.id,
+        subjectKey: objection.subjectKey,
+        data: {
+          reference: objection.reference,
+          purpose: objection.purpose,
+          scope: objection.scope,
+          channel: objection.channel,
+          subjectKind: objection.subjectKind,
+          review: objection.review,
+          dueAt: objection.dueAt,
+          withReason: objection.reasonText !== null,
+        },
+      });
+      if (c.email) {
+        contacts.push({ subjectKey: c.subjectKey, email: c.email, language: c.language });
+        outbox.push(objectionEmail('receipt', objection, c.email, ctx.notifications, now));
+      }
+    }
+    if (c.idempotencyKey) {
+      const rec = {
+        key: c.idempotencyKey,
+        requestHash: c.requestHash ?? '',
+        objectionId: objection.id,
+        createdAt: now,
+      };
+      idem.set(rec.key, rec);
+      newIdem.push(rec);
+    }
+    outcomes.push({ objection, created: isNew, replayed: false });
   }
+
+  if (created.length) await tx.insertObjections(created);
+  if (newIdem.length) await tx.insertIdempotency(newIdem);
+  if (contacts.length) await tx.upsertContacts(contacts);
+  if (outbox.length) await tx.enqueueOutbox(outbox);
+  if (events.length) await tx.appendEvents(events);
+  return outcomes;
 }
 
 function newObjection(c: IntakeCommand, now: string, reviewMode: boolean): Objection {

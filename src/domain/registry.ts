@@ -7,8 +7,14 @@ import type { RegistryStore } from '../store/registry-store.ts';
 import { type ChainVerification, verifyChain } from './audit-chain.ts';
 import { AppError } from './errors.ts';
 import { ObjectionIntake } from './objection-intake.ts';
+import {
+  type NotificationSettings,
+  objectionEmail,
+  statusTokenOf,
+  statusUrlOf,
+} from './objection-notices.ts';
 import { checkSubject, emailHash, subjectKeyOf, subjectKindOf } from './subjects.ts';
-import type { Channel, Objection, OutboxMessage, SubjectRef } from './types.ts';
+import type { Channel, Objection, SubjectRef } from './types.ts';
 
 export interface RegistrySettings {
   purposes: string[];
@@ -60,15 +66,17 @@ const MAX_APPEARS_AT = 50;
 export class Registry {
   readonly settings: RegistrySettings;
   private readonly intake: ObjectionIntake;
+  private readonly notifications: NotificationSettings;
 
   constructor(private readonly deps: RegistryDeps) {
     this.settings = deps.settings;
+    this.notifications = { publicUrl: deps.settings.publicUrl, secret: deps.secret };
     this.intake = new ObjectionIntake({
       store: deps.store,
       clock: deps.clock,
       reviewMode: deps.settings.reviewMode,
       maxBatch: deps.settings.maxBatch,
-      receipt: (o, email) => this.mail('receipt', email, o.language, this.receiptVars(o)),
+      notifications: this.notifications,
     });
   }
 
@@ -262,10 +270,7 @@ export class Registry {
 
   /** The secret part of a receipt's status link: only the receipt's holder can see the status. */
   statusToken(objection: Objection): string {
-    return createHmac('sha256', this.deps.secret)
-      .update(`status\0${objection.id}`)
-      .digest('base64url')
-      .slice(0, 32);
+    return statusTokenOf(objection.id, this.deps.secret);
   }
 
   checkStatusToken(objection: Objection, token: string): boolean {
@@ -275,7 +280,7 @@ export class Registry {
   }
 
   statusUrl(objection: Objection): string {
-    return `${this.settings.publicUrl}/status/${objection.reference}?t=${this.statusToken(objection)}`;
+    return statusUrlOf(objection, this.notifications);
   }
 
   /**
@@ -390,33 +395,6 @@ export class Registry {
     return this.settings.defaultLanguage;
   }
 
-  private receiptVars(o: Objection): Record<string, string | number> {
-    return {
-      reference: o.reference,
-      purpose: o.purpose,
-      receivedAt: o.receivedAt,
-      dueAt: o.dueAt,
-      statusUrl: this.statusUrl(o),
-      reason: o.decisionReason ?? o.extensionReason ?? '',
-      outcome: o.review,
-      endedAt: o.endedAt ?? '',
-    };
-  }
-
-  private mail(
-    kind: 'receipt' | 'withdrawal' | 'extension' | 'decision',
-    to: string,
-    language: string,
-    vars: Record<string, string | number>,
-  ): OutboxMessage {
-    return {
-      id: uuidv7(),
-      kind: 'email',
-      payload: { template: kind, to, language, vars },
-      createdAt: this.deps.clock(),
-    };
-  }
-
   private codeHash(id: string, code: string): string {
     return createHmac('sha256', this.deps.secret).update(`code\0${id}\0${code}`).digest('hex');
   }
@@ -455,7 +433,7 @@ export class Registry {
       const contact = await this.deps.store.getContact(o.subjectKey);
       if (contact)
         await tx.enqueueOutbox([
-          this.mail(email, contact.email, next.language, this.receiptVars(next)),
+          objectionEmail(email, next, contact.email, this.notifications, now),
         ]);
       return next;
     });

@@ -14,8 +14,8 @@ import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
 import { ObjectorFilter, type ObjectorSetDescriptor, ObjectorTable } from './objector-set.ts';
 import { jsonlToParquet, parquetToJsonl } from './parquet.ts';
 import { type LoadedPolicy, loadPolicy } from './policy.ts';
-import { checkMapping, type FieldMapping } from './record-fields.ts';
 import { emptyCounts, REASONS, type Reason, type ReasonCounts } from './reasons.ts';
+import { checkMapping, type FieldMapping } from './record-fields.ts';
 import type { GateRegistry } from './registry-port.ts';
 import { removeSubjects, type StagedFiles } from './removal.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -186,7 +186,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         source: 'filter-file',
         path,
         falsePositiveRate: meta.falsePositiveRate,
-        filterSha256: meta.fingerprintsSha256,
+        filterSha256: meta.checksum,
       };
     }
     if (snapshotInfo.purpose !== policy.purpose) {

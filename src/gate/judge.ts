@@ -4,7 +4,6 @@ import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import { type ObjectorSet, type ObjectorSetDescriptor, objectorSetFrom } from './objector-set.ts';
 import type { Policy } from './policy-schema.ts';
 import { REASON_INDEX, REASONS, type Reason } from './reasons.ts';
-import { redactionPrecheck } from './redaction-precheck.ts';
 import {
   CANONICAL_FIELDS,
   type CanonicalField,
@@ -17,6 +16,7 @@ import {
   setterFor,
 } from './record-fields.ts';
 import { PRIVATE_MESSAGE_KIND } from './record-vocabulary.ts';
+import { redactionPrecheck } from './redaction-precheck.ts';
 
 /**
  * Decides every record of a batch of JSONL bytes. Runs the same in a worker thread and inline:

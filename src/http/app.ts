@@ -9,8 +9,10 @@ import {
 import type { Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
+import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
+import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
@@ -25,6 +27,8 @@ export interface AppDeps {
   tokens: PlatformTokenVerifier;
   logger: Logger;
   snapshots: SnapshotService;
+  /** Notices (issue 5): the notice API and the portal's notice pages. */
+  notices?: Notices;
 }
 
 const VERSION = '0.1.0';
@@ -111,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   objectionRoutes(app, { registry, auth });
   adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
+  if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 

@@ -24,7 +24,7 @@ import { SnapshotBody } from './subject-keys.ts';
  * ```
  * Line 1 is the magic and a JSON header (padded with spaces to a multiple of 8 bytes) carrying
  * the snapshot's id, purpose, cut-off, count and body sha256 (the same hash the snapshot file of
- * these keys has), the filter parameters and the sha256 of the fingerprints. Then the raw
+ * these keys has), the filter parameters and a checksum of header and fingerprints. Then the raw
  * fingerprints, and nothing after them. Readers check everything and throw on any mismatch.
  */
 export interface FilterMeta {
@@ -38,7 +38,11 @@ export interface FilterMeta {
   bitsPerKey: number;
   /** Upper bound of the false-positive rate for keys not in the set (8-bit fingerprints). */
   falsePositiveRate: number;
-  fingerprintsSha256: string;
+  /**
+   * Hex sha256 of this header serialised without `checksum` (`JSON.stringify`, field order as
+   * written), a `\n`, then the fingerprints: any changed header field or byte is detected.
+   */
+  checksum: string;
 }
 
 export const FILTER_MAGIC = '#veto-filter v1 ';
@@ -111,7 +115,7 @@ export async function writeFilterFile(
   }
   const filter = BinaryFuse8.build(lanes.his, lanes.los, lanes.size);
   lanes.his = lanes.los = new Uint32Array(0);
-  const header: FilterMeta = {
+  const unsigned: Omit<FilterMeta, 'checksum'> = {
     algorithm: 'binary-fuse8',
     keyHash: 'veto-key64 v1',
     snapshot,
@@ -121,8 +125,8 @@ export async function writeFilterFile(
     arrayLength: filter.params.arrayLength,
     bitsPerKey: snapshot.count === 0 ? 0 : (filter.params.arrayLength * 8) / snapshot.count,
     falsePositiveRate: FILTER_FALSE_POSITIVE_RATE,
-    fingerprintsSha256: createHash('sha256').update(filter.fingerprints).digest('hex'),
   };
+  const header: FilterMeta = { ...unsigned, checksum: checksumOf(unsigned, filter.fingerprints) };
   const text = FILTER_MAGIC + JSON.stringify(header);
   const width = Math.ceil((Buffer.byteLength(text) + 1) / 8) * 8;
   const line = Buffer.alloc(width, 0x20);
@@ -143,6 +147,13 @@ export async function writeFilterFile(
     throw err;
   }
   return header;
+}
+
+function checksumOf(unsigned: Omit<FilterMeta, 'checksum'>, fingerprints: Uint8Array): string {
+  return createHash('sha256')
+    .update(`${JSON.stringify(unsigned)}\n`)
+    .update(fingerprints)
+    .digest('hex');
 }
 
 function parseFilterHeader(path: string, line: string): FilterMeta {
@@ -175,8 +186,8 @@ function parseFilterHeader(path: string, line: string): FilterMeta {
   ) {
     throw new RegistryFileError(path, 'filter parameters do not match the key count');
   }
-  if (!/^[0-9a-f]{64}$/.test(h.fingerprintsSha256 ?? '')) {
-    throw new RegistryFileError(path, 'header fingerprintsSha256 is invalid');
+  if (!/^[0-9a-f]{64}$/.test(h.checksum ?? '')) {
+    throw new RegistryFileError(path, 'header checksum is invalid');
   }
   return h;
 }
@@ -222,9 +233,9 @@ export async function readFilterFile(
       if (got === 0) throw new RegistryFileError(path, 'unexpected end of file');
       done += got;
     }
-    const digest = createHash('sha256').update(fingerprints).digest('hex');
-    if (digest !== meta.fingerprintsSha256) {
-      throw new RegistryFileError(path, 'fingerprints sha256 does not match the header');
+    const { checksum, ...unsigned } = meta;
+    if (checksumOf(unsigned, fingerprints) !== checksum) {
+      throw new RegistryFileError(path, 'checksum mismatch: the header or the fingerprints were altered');
     }
     return { meta, filter: new BinaryFuse8(binaryFuse8Params(meta.snapshot.count, meta.seed), fingerprints) };
   } finally {

@@ -1,3 +1,5 @@
+import type { AppError } from '../domain/errors.ts';
+import type { IntakeCommand, IntakeContext, IntakeOutcome } from '../domain/objection-intake.ts';
 import type {
   AuditEvent,
   ChainHead,
@@ -23,6 +25,17 @@ import type {
 export interface RegistryStore {
   readonly dialect: 'sqlite' | 'postgres';
   transaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs the intake's unit of work (`applyIntakeBatch`) for one group-committed batch in one
+   * transaction, and resolves after it is durable. `context` is called at the serialisation
+   * point (after the write lock is held), so the batch's timestamp orders correctly with every
+   * other write. An adapter runs it where writes happen (SQLite: on its writer thread, in one
+   * message per batch). Item-level refusals come back as AppErrors in their slots.
+   */
+  recordIntake(
+    batch: readonly IntakeCommand[],
+    context: () => IntakeContext,
+  ): Promise<(IntakeOutcome | AppError)[]>;
 
   getObjection(id: string): Promise<Objection | undefined>;
   getObjectionByReference(reference: string): Promise<Objection | undefined>;

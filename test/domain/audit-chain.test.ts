@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ChainVerification, chainEvents, GENESIS_HASH, verifyChain } from '../../src/domain/audit-chain.ts';
+import {
+  type ChainVerification,
+  chainEvents,
+  GENESIS_HASH,
+  verifyChain,
+} from '../../src/domain/audit-chain.ts';
 import type { AuditEvent, NewEvent } from '../../src/domain/types.ts';
 
 function events(n: number): AuditEvent[] {
@@ -55,7 +60,9 @@ test('reordered events are found', async () => {
 
 test('a re-hashed forgery is caught by the next link', async () => {
   const list = events(10);
-  const forged = chainEvents({ seq: 4, hash: list[3]!.hash }, [{ ...list[4]!, data: { forged: true } }])[0]!;
+  const forged = chainEvents({ seq: 4, hash: list[3]!.hash }, [
+    { ...list[4]!, data: { forged: true } },
+  ])[0]!;
   list[4] = forged;
   const r = await verify(list);
   assert.deepEqual(r.problem, { kind: 'broken-link', seq: 6 });

@@ -86,9 +86,7 @@ test('two processes recording the same subjects create one objection each, witho
       clock: monotonicClock(),
       reviewMode: false,
       maxBatch: 16,
-      receipt: () => {
-        throw new Error('no email in this test');
-      },
+      notifications: { publicUrl: 'http://veto.test', secret: 'test-secret-0123456789-0123456789' },
     });
   const intakes = [intake(a), intake(b)];
   const command = (subject: number): IntakeCommand => ({

@@ -1,3 +1,4 @@
+import { KW, scanText } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import { hasDigit, matchInWindow, numericRuns, type Recognizer } from './recognizer.ts';
 
@@ -43,18 +44,12 @@ const PO_BOX =
 const POSTCODE_CITY =
   /(?<![\p{L}\p{N}]|\d[ .\-/])(?:\d{5}|\d{2}\s\d{3}|2[AB]\s?\d{3})\s+(?:\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*|\p{Lu}[\p{Ll}\p{M}]+(?:-\p{Lu}[\p{Ll}\p{M}]+)*)(?:\s+(?:cedex|CEDEX)(?:\s\d{1,2})?)?(?![\p{L}\p{N}])/gu;
 
-const FR_VOIE_KW = new RegExp(`(?<![\\p{L}])${FR_VOIE}(?![\\p{L}])`, 'giu');
-const EN_TYPE_KW = new RegExp(`(?<![\\p{L}])${EN_TYPE}(?![\\p{L}])`, 'gu');
-const EU_KW =
-  /(?:Via|Viale|Piazza|Corso|Rua|Avenida|Calle|Paseo|Plaza|ul\.|al\.|Ulica|stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gade|vej|katu|tie|vägen|gatan|laan|straat|plein|út|utca)/gu;
-const PO_KW = /box|B\.?P\./giu;
-
-/** keyword, regex, characters of window before and after the keyword. */
-const WINDOWS: readonly [RegExp, RegExp, number, number][] = [
-  [FR_VOIE_KW, FR_ADDRESS, 16, 140],
-  [EN_TYPE_KW, EN_ADDRESS, 90, 90],
-  [EU_KW, EU_ADDRESS, 40, 60],
-  [PO_KW, PO_BOX, 12, 40],
+/** keyword kind (from the shared scan), regex, characters of window before and after it. */
+const WINDOWS: readonly [number, RegExp, number, number][] = [
+  [KW.FR_STREET, FR_ADDRESS, 16, 140],
+  [KW.EN_STREET, EN_ADDRESS, 90, 90],
+  [KW.EN_STREET, EU_ADDRESS, 40, 60],
+  [KW.PO_BOX, PO_BOX, 12, 40],
 ];
 
 /** A zip code announced as such: "my zip code is 35350", "ZIP: 1098", "code postal : 75013". */
@@ -89,25 +84,41 @@ export const addressRecognizer: Recognizer = {
       out.push({ category: 'ADDRESS', start: at, end });
     };
     // The address regexes are expensive where they may start anywhere (any digit, any capital):
-    // they only run on windows around a street-type keyword or a 5-digit post code.
-    for (const [kw, re, before, after] of WINDOWS) {
-      kw.lastIndex = 0;
-      let done = -1;
-      for (let k = kw.exec(text); k !== null; k = kw.exec(text)) {
-        if (k.index < done) continue;
-        matchInWindow(text, re, k.index, k.index + k[0].length, before, after, push(re));
-        done = k.index + after;
+    // they only run on windows around a street-type keyword found by the shared scan, or a
+    // 5-digit post code.
+    const scan = scanText(text);
+    if ((scan.kinds & (KW.FR_STREET | KW.EN_STREET | KW.PO_BOX)) !== 0) {
+      const done = [-1, -1, -1, -1];
+      for (const kw of scan.keywords) {
+        WINDOWS.forEach(([kind, re, before, after], w) => {
+          if ((kw.kinds & kind) === 0 || kw.start < done[w]!) return;
+          matchInWindow(text, re, kw.start, kw.end, before, after, push(re));
+          done[w] = kw.start + after;
+        });
       }
     }
     for (const run of numericRuns(text)) {
-      if (run.digits === 5 && run.end - run.start <= 6) {
+      // A post code is followed by a capitalised city: test one character before any regex.
+      if (
+        run.digits === 5 &&
+        run.end - run.start <= 6 &&
+        /\s\p{Lu}/u.test(text.slice(run.end, run.end + 2))
+      ) {
         matchInWindow(text, POSTCODE_CITY, run.start, run.end, 3, 40, push(POSTCODE_CITY));
       }
     }
-    if (!/zip|post|CP\b/i.test(text)) return;
-    for (const m of text.matchAll(ZIP_CONTEXT)) {
-      const [start, end] = m.indices![1]!;
-      out.push({ category: 'ADDRESS', start, end });
+    if ((scan.kinds & KW.ZIP) === 0) return;
+    for (const kw of scan.keywords) {
+      if ((kw.kinds & KW.ZIP) === 0) continue;
+      // "code postal": the cue may start one word before the keyword.
+      const ws = Math.max(0, kw.start - 5);
+      const w = text.slice(ws, Math.min(text.length, kw.end + 40));
+      ZIP_CONTEXT.lastIndex = 0;
+      const m = ZIP_CONTEXT.exec(w);
+      if (m && m.index <= kw.start - ws) {
+        const [start, end] = m.indices![1]!;
+        out.push({ category: 'ADDRESS', start: ws + start, end: ws + end });
+      }
     }
   },
 };

@@ -8,16 +8,18 @@ import { hasDigit, type Recognizer } from './recognizer.ts';
  * spaces (or dashes). The candidate is cut to the country's length before the mod-97 check.
  */
 const IBAN = /(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){8,32}/gu;
-const ALNUM = /[A-Z0-9]/;
+/** The same typed all in lower case ("gb42nawi04454264788619"): upper-cased before the check. */
+const IBAN_LOWER = /(?<![\p{L}\p{N}])[a-z]{2}\d{2}(?:[ -]?[a-z0-9]){8,32}/gu;
+const ALNUM = /[A-Za-z0-9]/;
 
 export const ibanRecognizer: Recognizer = {
   name: 'iban',
   categories: ['IBAN'],
   mayMatch: hasDigit,
   find(text, out: PiiSpan[]) {
-    for (const m of text.matchAll(IBAN)) {
+    for (const m of [...text.matchAll(IBAN), ...text.matchAll(IBAN_LOWER)]) {
       const raw = m[0];
-      const len = IBAN_LENGTHS[raw.slice(0, 2)];
+      const len = IBAN_LENGTHS[raw.slice(0, 2).toUpperCase()];
       if (len === undefined) continue;
       // Walk the raw match until `len` alphanumerics have been seen.
       let seen = 0;
@@ -27,7 +29,7 @@ export const ibanRecognizer: Recognizer = {
         const c = raw[end]!;
         if (ALNUM.test(c)) {
           seen++;
-          compact += c;
+          compact += c.toUpperCase();
         }
       }
       if (seen !== len) continue;

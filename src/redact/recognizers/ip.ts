@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { scanText } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import { matchInWindow, numericRuns, type Recognizer } from './recognizer.ts';
 
@@ -26,11 +27,13 @@ export const ipRecognizer: Recognizer = {
         out.push({ category: 'IP', start: at, end: at + m[0].length });
       });
     }
+    // IPv6 needs "::" or six colons in one cluster: times ("12:30:45") never get this far.
+    if (!scanText(text).ipv6Shape) return;
     // IPv6: windows around each cluster of colons.
     let i = text.indexOf(':');
     while (i >= 0) {
       let j = i;
-      for (let k = text.indexOf(':', j + 1); k >= 0 && k - j <= 5; k = text.indexOf(':', j + 1))
+      for (let k = text.indexOf(':', j + 1); k >= 0 && k - j <= 6; k = text.indexOf(':', j + 1))
         j = k;
       matchInWindow(text, IPV6, i, j + 1, 6, 22, (m, at) => {
         const s = m[0];
@@ -39,7 +42,7 @@ export const ipRecognizer: Recognizer = {
         if (!isIPv6(addr)) return;
         out.push({ category: 'IP', start: at, end: at + s.length });
       });
-      i = text.indexOf(':', Math.max(j + 1, i + 23));
+      i = text.indexOf(':', j + 1);
     }
   },
 };

@@ -1,7 +1,7 @@
 import { luhnValid } from '../checksums/luhn.ts';
 import { nirKeyValid } from '../checksums/nir-key.ts';
 import type { PiiSpan } from '../types.ts';
-import { hasDigit, matchInWindow, numericRuns, type Recognizer } from './recognizer.ts';
+import { hasDigit, numericRuns, type Recognizer } from './recognizer.ts';
 
 /**
  * French social-security number (NIR): sex (1/2, 3/4 provisional, 7/8 foreigners), year, month
@@ -14,8 +14,6 @@ const NIR =
 /** Keyword that makes a bare 13-digit (key-less) number a NIR. */
 const NIR_CONTEXT =
   /(?:s[ée]cu(?:rit[ée] sociale)?|\bNIR\b|\bINSEE\b|\bN?SS\b|assur(?:[ée]|ance maladie)|immatriculation|identification)/iu;
-/** A run of digits written one by one ("1 8 5 0 5 ..."), as forms print them. */
-const SPACED_RUN = /(?<![\p{L}\p{N}])\d(?: \d){12,}(?![\p{L}\p{N}])/gu;
 const CORSICA = /2[ .]?[AB][ .]?\d/i;
 const MONTH_OK = (mm: number) => (mm >= 1 && mm <= 12) || (mm >= 20 && mm <= 42) || mm >= 50;
 
@@ -27,33 +25,113 @@ function endOfNthAlnum(s: string, n: number): number {
   return s.length;
 }
 
-function isSpacedDate(d: string): boolean {
-  const day = Number(d.slice(0, 2));
-  const month = Number(d.slice(2, 4));
-  const century = d.slice(4, 6);
-  return (
-    day >= 1 && day <= 31 && month >= 1 && month <= 12 && (century === '19' || century === '20')
-  );
+function compactOf(s: string): string {
+  return s.replace(/[ .]/g, '').toUpperCase();
 }
 
 /**
- * Forms print dates and the NIR digit by digit, often in one run ("1 5 0 3 2 0 2 4 4 5 2 ...":
- * a date 15/03/2024, then the NIR). Leading dates are skipped, then 15 digits with a valid key or
- * 13 digits of NIR structure are taken.
+ * The structure of a NIR without its key, checked strictly: sex 1 or 2, month 01-12, department
+ * 01-95 or 97-99 (2A/2B break the numeric run and go through the regex path). A random 13-digit
+ * number passes about one time in fifty; the grouping rules below cut that further.
  */
-function findInSpacedRun(run: string, offset: number, out: PiiSpan[]): void {
-  const d = run.replace(/ /g, '');
-  let i = 0;
-  while (d.length - i > 13 && isSpacedDate(d.slice(i, i + 8))) i += 8;
-  if (d.length - i < 13 || !/[1-478]/.test(d[i]!)) return;
-  if (!MONTH_OK(Number(d.slice(i + 3, i + 5)))) return;
-  const len = d.length - i >= 15 && nirKeyValid(d.slice(i, i + 15)) ? 15 : 13;
-  // Digit k of the run sits at character 2k.
-  out.push({ category: 'NIR', start: offset + 2 * i, end: offset + 2 * (i + len) - 1 });
+function strictBody(d: string): boolean {
+  if (d[0] !== '1' && d[0] !== '2') return false;
+  const mm = Number(d.slice(3, 5));
+  const dept = Number(d.slice(5, 7));
+  return mm >= 1 && mm <= 12 && dept >= 1 && dept !== 96;
 }
 
-function compactOf(s: string): string {
-  return s.replace(/[ .]/g, '').toUpperCase();
+/** A date written as digits: ddmmyyyy, dmmyyyy or ddmmyy (forms print them next to the NIR). */
+function isDate(d: string): boolean {
+  const n = d.length;
+  if (n !== 8 && n !== 7 && n !== 6) return false;
+  const dayLen = n === 7 ? 1 : 2;
+  const day = Number(d.slice(0, dayLen));
+  const month = Number(d.slice(dayLen, dayLen + 2));
+  if (day < 1 || day > 31 || month < 1 || month > 12) return false;
+  if (n === 6) return true;
+  const century = d.slice(dayLen + 2, dayLen + 4);
+  return century === '19' || century === '20';
+}
+
+/** True when `d` is empty or a sequence of dates (a year alone counts: "né en 1975 1 60 04 ..."). */
+function onlyDates(d: string): boolean {
+  if (d.length === 0) return true;
+  if (d.length === 4 && (d.startsWith('19') || d.startsWith('20'))) return true;
+  for (const n of [8, 7, 6])
+    if (d.length >= n && isDate(d.slice(0, n)) && onlyDates(d.slice(n))) return true;
+  return false;
+}
+
+interface Candidate {
+  start: number;
+  end: number;
+  score: number;
+}
+
+/**
+ * NIRs inside one segment of a numeric run (digits grouped by single spaces or dots). A NIR starts
+ * where a group starts and ends where a group ends; it is 15 digits with a valid key, or 13 digits
+ * of strict structure (the key left off, as many forms print it), or, after a keyword ("n° de
+ * sécurité sociale"), 13 or 15 digits whatever their key (a mistyped key still identifies). When several readings overlap
+ * ("1 5 0 3 2 0 2 4 284 05 07152 362": a date printed digit by digit, then the NIR), the one whose
+ * neighbours in the segment are dates wins.
+ */
+function findInSegment(text: string, from: number, to: number, ctx: boolean, out: PiiSpan[]) {
+  const pos: number[] = [];
+  const groupStart: boolean[] = [];
+  const groupEnd: boolean[] = [];
+  let digits = '';
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    groupStart.push(i === from || text.charCodeAt(i - 1) < 48 || text.charCodeAt(i - 1) > 57);
+    if (pos.length > 0) groupEnd[pos.length - 1] = groupStart[pos.length]!;
+    pos.push(i);
+    digits += text[i];
+  }
+  groupEnd[pos.length - 1] = true;
+  const n = digits.length;
+  if (n < 13) return;
+  const cands: Candidate[] = [];
+  for (let k = 0; k + 13 <= n; k++) {
+    if (!groupStart[k]) continue;
+    for (const len of [15, 13]) {
+      if (k + len > n || !groupEnd[k + len - 1]) continue;
+      const d = digits.slice(k, k + len);
+      let score = 0;
+      if (
+        len === 15 &&
+        /[1-478]/.test(d[0]!) &&
+        MONTH_OK(Number(d.slice(3, 5))) &&
+        nirKeyValid(d)
+      ) {
+        // An Amex number (34/37, 15 digits, Luhn) can also carry a valid key with the rare
+        // provisional sex digit 3: seen twice in the presidio set, so the card reading wins.
+        if (/^3[47]/.test(d) && luhnValid(d)) continue;
+        score = 4;
+      } else if (ctx) score = 3;
+      else if (len === 13 && strictBody(d)) score = 3;
+      // Printed in groups ("1 60 04 25 311 114 26") a wrong key is a typo; compact, a reference.
+      else if (len === 15 && strictBody(d) && pos[k + 14]! - pos[k]! > 14) score = 3;
+      if (score === 0) continue;
+      if (onlyDates(digits.slice(0, k))) score += 2;
+      if (onlyDates(digits.slice(k + len))) score += 2;
+      cands.push({ start: pos[k]!, end: pos[k + len - 1]! + 1, score });
+    }
+  }
+  cands.sort(
+    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const kept: Candidate[] = [];
+  for (const c of cands) {
+    if (kept.some((k) => k.start < c.end && c.start < k.end)) continue;
+    // Without a valid key, a reading must fill its segment but for dates on either side: one
+    // 13-digit window picked out of a longer run of numbers ("390 1010 110 93 15 32") is not a NIR.
+    if (c.score < 7) continue;
+    kept.push(c);
+    out.push({ category: 'NIR', start: c.start, end: c.end });
+  }
 }
 
 export const nirRecognizer: Recognizer = {
@@ -61,45 +139,53 @@ export const nirRecognizer: Recognizer = {
   categories: ['NIR'],
   mayMatch: hasDigit,
   find(text, out: PiiSpan[]) {
-    const spacedRuns: [number, number][] = [];
-    const candidates: { m: RegExpExecArray; at: number }[] = [];
-    const corsica = CORSICA.test(text);
-    if (corsica) {
-      // 2A/2B departments break the numeric run: scan the whole text (rare).
-      NIR.lastIndex = 0;
-      for (const m of text.matchAll(NIR)) candidates.push({ m, at: m.index });
+    if (CORSICA.test(text)) {
+      // 2A/2B departments break the numeric run: the whole-text regex (rare).
+      for (const m of text.matchAll(NIR)) {
+        const raw = m[0];
+        const c = compactOf(raw);
+        // Only the Corsican forms: all-digit ones are read from the numeric runs below.
+        if (!/[AB]/.test(c) || !MONTH_OK(Number(c.slice(3, 5)))) continue;
+        const ctx = NIR_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index));
+        if (c.length === 15 && (nirKeyValid(c) || ctx)) {
+          out.push({ category: 'NIR', start: m.index, end: m.index + raw.length });
+        } else if (raw[1] === ' ' || raw[1] === '.' || ctx) {
+          out.push({ category: 'NIR', start: m.index, end: m.index + endOfNthAlnum(raw, 13) });
+        }
+      }
     }
     for (const run of numericRuns(text)) {
-      if (run.digits < 13 || corsica) continue;
-      matchInWindow(text, SPACED_RUN, run.start, run.end, 1, 1, (m, at) => {
-        spacedRuns.push([at, at + m[0].length]);
-        findInSpacedRun(m[0], at, out);
-      });
-      matchInWindow(text, NIR, run.start, run.end, 1, 2, (m, at) => candidates.push({ m, at }));
-    }
-    for (const { m, at } of candidates) {
-      m.index = at;
-      const raw = m[0];
-      if (spacedRuns.some(([s, e]) => m.index >= s && m.index < e)) continue;
-      const c = compactOf(raw);
-      if (!MONTH_OK(Number(c.slice(3, 5)))) continue;
-      const ctx = NIR_CONTEXT.test(text.slice(Math.max(0, m.index - 40), m.index));
-      // An Amex number (34/37, 15 digits, Luhn) can also carry a valid key with the rare
-      // provisional sex digit 3: seen twice in the presidio set, so the card reading wins.
-      const amex = /^3[47]\d{13}$/.test(raw) && luhnValid(c);
-      // A keyword ("n° de sécurité sociale") is enough even when the key is wrong: the writer
-      // says what the number is, and a mistyped NIR still identifies its holder.
-      if (c.length === 15 && ((nirKeyValid(c) && !amex) || ctx)) {
-        out.push({ category: 'NIR', start: m.index, end: m.index + raw.length });
-        continue;
+      if (run.digits < 13) continue;
+      // Segments: space-separated groups of digits (and dots). A group holding a dash, slash or
+      // parenthesis is a date or a phone ("28-07-1984") and a double space ends a field: both
+      // end the segment, so a NIR never reaches into them.
+      const ctx = NIR_CONTEXT.test(text.slice(Math.max(0, run.start - 40), run.start));
+      let segStart = -1;
+      let segEnd = -1;
+      let i = run.start;
+      while (i < run.end) {
+        let j = i;
+        let breaker = false;
+        while (j < run.end && text.charCodeAt(j) !== 32) {
+          const c = text.charCodeAt(j);
+          if (c === 45 || c === 47 || c === 40 || c === 41) breaker = true;
+          j++;
+        }
+        if (breaker) {
+          if (segStart >= 0) findInSegment(text, segStart, segEnd, ctx, out);
+          segStart = -1;
+        } else {
+          if (segStart < 0) segStart = i;
+          segEnd = j;
+        }
+        if (j + 1 < run.end && text.charCodeAt(j + 1) === 32 && segStart >= 0) {
+          findInSegment(text, segStart, segEnd, ctx, out);
+          segStart = -1;
+        }
+        i = j;
+        while (i < run.end && text.charCodeAt(i) === 32) i++;
       }
-      // Without a valid key, the first 13 characters are taken as a key-less NIR only when they
-      // are written like one (the sex digit set apart: "1 85 05 ...") or a keyword says so. A
-      // compact 13- or 15-digit number with a bad key is not a NIR.
-      const end13 = endOfNthAlnum(raw, 13);
-      const setApart = raw[1] === ' ' || raw[1] === '.';
-      if (!setApart && !ctx) continue;
-      out.push({ category: 'NIR', start: m.index, end: m.index + end13 });
+      if (segStart >= 0) findInSegment(text, segStart, segEnd, ctx, out);
     }
   },
 };

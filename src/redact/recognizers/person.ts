@@ -1,4 +1,5 @@
 import { type NameLexicon, nameLexicon } from '../names/lexicon.ts';
+import { scanText } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import type { Recognizer } from './recognizer.ts';
 
@@ -147,16 +148,25 @@ function classify(lex: NameLexicon, t: Token) {
   return { first, last, common, stop, initial: isInitial(t), caps: isAllCaps(t), bare };
 }
 
+/** TOKEN, anchored: tried only where the shared scan saw a capitalised word start. */
+const TOKEN_AT = new RegExp(TOKEN.source, 'uy');
+
 /** Runs of tokens separated by exactly one space (a line break ends a name). */
-function chains(text: string): Token[][] {
+function chains(text: string, caps: readonly number[]): Token[][] {
   const out: Token[][] = [];
   let cur: Token[] = [];
-  for (const m of text.matchAll(TOKEN)) {
+  let consumed = 0;
+  for (const at of caps) {
+    if (at < consumed) continue;
+    TOKEN_AT.lastIndex = at;
+    const m = TOKEN_AT.exec(text);
+    if (!m) continue;
+    consumed = at + m[0].length;
     // "Yefremova's": the possessive is not part of the name.
     const word = m[0].replace(/['’]s$/u, '');
     const t: Token = {
-      start: m.index,
-      end: m.index + word.length,
+      start: at,
+      end: at + word.length,
       word,
       lower: word.toLowerCase(),
     };
@@ -177,23 +187,75 @@ function chains(text: string): Token[][] {
   return out;
 }
 
+/** The last non-space character before `i` may end a title or cue ("Dr ", "M. ", "nom : "). */
+function mayFollowCue(text: string, i: number): boolean {
+  let k = i - 1;
+  while (k >= 0 && text.charCodeAt(k) === 32) k--;
+  if (k < 0) return false;
+  const c = text.charCodeAt(k);
+  return (
+    c === 46 || c === 58 || c === 39 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 0xc0
+  );
+}
+
+/** Two capitalised words belong to one run: one space, an initial's dot, an apostrophe, particles. */
+function linked(text: string, end: number, next: number): boolean {
+  const gap = next - end;
+  if (gap === 1) {
+    const c = text.charCodeAt(end);
+    return c === 32 || c === 46 || c === 39 || c === 0x2019 || c === 45;
+  }
+  return gap > 3 && gap <= 13 && PARTICLE_GAP.test(text.slice(end, next));
+}
+
+/**
+ * The capitalised words worth tokenising: those next to another one, those a name list knows, and
+ * those after a title cue. A lone "ISO" or "TVA" costs one set lookup, no regex.
+ */
+function candidateCaps(text: string, l: NameLexicon, caps: number[], ends: number[]): number[] {
+  const keep: number[] = [];
+  for (let k = 0; k < caps.length; k++) {
+    const start = caps[k]!;
+    const end = ends[k]!;
+    if (
+      (k > 0 && linked(text, ends[k - 1]!, start)) ||
+      (k + 1 < caps.length && linked(text, end, caps[k + 1]!))
+    ) {
+      keep.push(start);
+      continue;
+    }
+    const w = text.slice(start, end).toLowerCase();
+    if (
+      l.firstNames.has(w) ||
+      l.lastNames.has(w) ||
+      text.charCodeAt(end) === 39 ||
+      text.charCodeAt(end) === 0x2019 ||
+      (mayFollowCue(text, start) && TITLE_CUE.test(text.slice(Math.max(0, start - 12), start)))
+    )
+      keep.push(start);
+  }
+  return keep;
+}
+
 export function createPersonRecognizer(): Recognizer {
   let lex: NameLexicon | undefined;
   return {
     name: 'person',
     categories: ['PERSON'],
-    mayMatch: (text) => /\p{Lu}/u.test(text),
+    mayMatch: (text) => scanText(text).caps.length > 0,
     find(text, out: PiiSpan[]) {
       lex ??= nameLexicon();
       const l = lex;
-      for (const chain of chains(text)) {
+      const scan = scanText(text);
+      for (const chain of chains(text, candidateCaps(text, l, scan.caps, scan.capsEnd))) {
         // Fast path for the common case, a lone capitalised word that no list knows ("ISO", "TVA").
         if (chain.length === 1) {
           const w = chain[0]!.lower.replace(/\.$/, '');
           if (
             !l.firstNames.has(w) &&
             !l.lastNames.has(w) &&
-            !TITLE_CUE.test(text.slice(Math.max(0, chain[0]!.start - 12), chain[0]!.start))
+            (!mayFollowCue(text, chain[0]!.start) ||
+              !TITLE_CUE.test(text.slice(Math.max(0, chain[0]!.start - 12), chain[0]!.start)))
           )
             continue;
         }

@@ -1,3 +1,4 @@
+import { type NumericRun, scanText } from '../scan.ts';
 import type { PiiCategory, PiiSpan } from '../types.ts';
 
 /**
@@ -31,62 +32,16 @@ export function digitsOf(s: string): string {
   return out;
 }
 
-/** A run of digits joined by separators (space, dot, dash, slash, parentheses). */
-export interface NumericRun {
-  start: number;
-  end: number;
-  digits: number;
-  /** Dots inside the run (an IPv4 address has three). */
-  dots: number;
-}
-
-let memoText: string | undefined;
-let memoRuns: NumericRun[] = [];
-
-function isRunSeparator(c: number): boolean {
-  // space . - / ( )
-  return c === 32 || c === 46 || c === 45 || c === 47 || c === 40 || c === 41;
-}
+export type { NumericRun } from '../scan.ts';
 
 /**
- * The numeric runs of `text`, computed once per text and shared by the digit recognisers (phone,
- * NIR, card, address). The number-shaped regexes then only run on short windows around runs long
- * enough to hold what they look for: on digit-heavy text, running them over the whole string
- * (lookbehinds tried at every digit) measured 7.7 MB/s for phones alone, windows make it > 60.
+ * The numeric runs of `text`, from the shared scan (computed once per text). The number-shaped
+ * regexes then only run on short windows around runs long enough to hold what they look for: on
+ * digit-heavy text, running them over the whole string (lookbehinds tried at every digit) measured
+ * 7.7 MB/s for phones alone, windows make it > 60.
  */
 export function numericRuns(text: string): NumericRun[] {
-  if (text === memoText) return memoRuns;
-  const runs: NumericRun[] = [];
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let lastDigit = i;
-    let digits = 0;
-    let dots = 0;
-    while (i < n) {
-      const d = text.charCodeAt(i);
-      if (d >= 48 && d <= 57) {
-        digits++;
-        lastDigit = i;
-      } else if (isRunSeparator(d)) {
-        if (d === 46) dots++;
-      } else {
-        break;
-      }
-      i++;
-    }
-    runs.push({ start, end: lastDigit + 1, digits, dots });
-    i = lastDigit + 1;
-  }
-  memoText = text;
-  memoRuns = runs;
-  return runs;
+  return scanText(text).runs;
 }
 
 /**

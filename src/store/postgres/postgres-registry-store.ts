@@ -14,6 +14,13 @@ import {
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { chainEvents } from '../../domain/audit-chain.ts';
+import type { AppError } from '../../domain/errors.ts';
+import {
+  applyIntakeBatch,
+  type IntakeCommand,
+  type IntakeContext,
+  type IntakeOutcome,
+} from '../../domain/objection-intake.ts';
 import type {
   AuditEvent,
   ChainHead,
@@ -163,6 +170,14 @@ export class PostgresRegistryStore implements RegistryStore {
     /** The pool; exposed so tests and sibling adapters can see its state. */
     readonly pool: pg.Pool,
   ) {}
+
+  recordIntake(
+    batch: readonly IntakeCommand[],
+    context: () => IntakeContext,
+  ): Promise<(IntakeOutcome | AppError)[]> {
+    // The context is taken after the chain-head lock: the batch's timestamp orders with every write.
+    return this.transaction((tx) => applyIntakeBatch(tx, batch, context()));
+  }
 
   transaction<T>(work: (tx: RegistryTx) => Promise<T>): Promise<T> {
     return this.mutex.run(() =>

@@ -1,0 +1,249 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import {
+  type BuildOptions,
+  buildDataset,
+  type GateProgress,
+  GateSetupError,
+  type ObjectorSource,
+} from './build.ts';
+import { loadPolicy, PolicyError } from './policy.ts';
+import { progressLine, summaryTable } from './progress-view.ts';
+import type { FieldMapping } from './record-fields.ts';
+import type { GateRegistry } from './registry-port.ts';
+
+/**
+ * `veto gate build --policy P --input FILE... --out DIR [--snapshot FILE | --filter FILE]
+ *  [--workers N] [--format jsonl|parquet] [--map FILE] [--offline] [--dataset-id ID]`
+ *
+ * Exit codes: 0 sealed, 1 the run failed (nothing sealed), 2 usage or setup error.
+ * Output strings are English like the rest of the CLI (operators' tool, not end users').
+ */
+export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]
+
+  --policy FILE       policy (YAML or JSON), see docs/policy.md
+  --input FILE        content export, JSONL or .parquet; repeat for several
+  --out DIR           the dataset is sealed as DIR/<dataset id>/
+  --snapshot FILE     registry snapshot to judge against (default: take one now)
+  --filter FILE       or a filter file (for workers without database access)
+  --workers N         worker threads (default: all cores; 0 = main thread only)
+  --format F          output format: jsonl (default) or parquet
+  --map FILE          field mapping (JSON: {"fields": {...}, "kinds": {...}, "audiences": {...}})
+  --offline           no registry connection: no re-check, no inclusion index in the
+                      database (inclusions.tsv is still written); needs --snapshot or --filter
+  --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)`;
+
+interface Out {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** What the wired application offers the command (`src/app/wire.ts`'s Veto satisfies it). */
+export interface GateVeto {
+  /** The gate's registry port; when absent, one is made from `store` (see openGateRegistry). */
+  gate?: GateRegistry;
+  store?: unknown;
+  snapshots?: {
+    create(purpose: string): Promise<{ id: string }>;
+    file(id: string): Promise<string | undefined>;
+  };
+  close(): Promise<void>;
+}
+
+export interface GateBuildDeps {
+  loadConfig?: () => unknown;
+  wireVeto?: (config: never) => Promise<GateVeto>;
+  stdout?: Out;
+  stderr?: Out;
+  /** Seconds between plain progress lines when not on a terminal (default 10). */
+  plainEverySeconds?: number;
+}
+
+export async function runGateBuildCommand(
+  argv: string[],
+  deps: GateBuildDeps = {},
+): Promise<number> {
+  const stdout: Out = deps.stdout ?? process.stdout;
+  const stderr: Out = deps.stderr ?? process.stderr;
+  let values: Record<string, string | string[] | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        policy: { type: 'string' },
+        input: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        snapshot: { type: 'string' },
+        filter: { type: 'string' },
+        workers: { type: 'string' },
+        format: { type: 'string' },
+        map: { type: 'string' },
+        offline: { type: 'boolean' },
+        'dataset-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    stderr.write(`veto gate build: ${(err as Error).message}\n\n${GATE_BUILD_USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    stdout.write(`${GATE_BUILD_USAGE}\n`);
+    return 0;
+  }
+  const inputs = [...((values.input as string[] | undefined) ?? []), ...positionals];
+  const usage = (why: string) => {
+    stderr.write(`veto gate build: ${why}\n\n${GATE_BUILD_USAGE}\n`);
+    return 2;
+  };
+  if (!values.policy) return usage('--policy is required');
+  if (inputs.length === 0) return usage('at least one --input is required');
+  if (!values.out) return usage('--out is required');
+  if (values.snapshot && values.filter) return usage('give --snapshot or --filter, not both');
+  if (values.offline && !values.snapshot && !values.filter) {
+    return usage('--offline needs --snapshot or --filter (there is no registry to take one from)');
+  }
+  const format = (values.format as string | undefined) ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'parquet') return usage('--format must be jsonl or parquet');
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 0) return usage('--workers must be a whole number');
+  }
+
+  let veto: GateVeto | undefined;
+  try {
+    const policy = await loadPolicy(values.policy as string);
+    let mapping: FieldMapping | undefined;
+    if (values.map) {
+      try {
+        mapping = JSON.parse(await readFile(values.map as string, 'utf8')) as FieldMapping;
+      } catch (err) {
+        throw new GateSetupError(`--map ${values.map}: ${(err as Error).message}`);
+      }
+    }
+    let registry: GateRegistry | undefined;
+    let objectors: ObjectorSource | undefined = values.snapshot
+      ? { snapshot: values.snapshot as string }
+      : values.filter
+        ? { filter: values.filter as string }
+        : undefined;
+    if (!values.offline) {
+      if (!deps.wireVeto || !deps.loadConfig) {
+        throw new GateSetupError(
+          'no registry configured; use --offline with --snapshot or --filter',
+        );
+      }
+      veto = await deps.wireVeto(deps.loadConfig() as never);
+      registry = veto.gate ?? (await openGateRegistry(veto.store));
+      if (!objectors) {
+        if (!veto.snapshots)
+          throw new GateSetupError('this registry cannot take snapshots; pass --snapshot');
+        const snap = await veto.snapshots.create(policy.policy.purpose);
+        const file = await veto.snapshots.file(snap.id);
+        if (!file) throw new GateSetupError(`snapshot ${snap.id} has no file`);
+        stdout.write(`gate: took registry snapshot ${snap.id} (${file})\n`);
+        objectors = { snapshot: file };
+      }
+    }
+
+    const live = new LiveProgress(stdout, deps.plainEverySeconds ?? 10);
+    const options: BuildOptions = {
+      policy,
+      inputs,
+      outDir: values.out as string,
+      objectors: objectors!,
+      registry,
+      offline: values.offline === true,
+      workers,
+      mapping,
+      outputFormat: format,
+      datasetId: values['dataset-id'] as string | undefined,
+      onProgress: (p) => live.update(p),
+      progressIntervalMs: stdout.isTTY ? 200 : 1000,
+    };
+    const result = await buildDataset(options);
+    live.done();
+    if (result.status === 'failed') {
+      stderr.write(`veto gate build: run failed, nothing sealed: ${result.error.message}\n`);
+      stdout.write(`${summaryTable(result.counts, 0)}\n`);
+      return 1;
+    }
+    const m = result.manifest;
+    const seconds = (Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000;
+    stdout.write(
+      [
+        `dataset ${m.datasetId} sealed in ${result.dir}`,
+        `  policy   ${m.policy.id} sha256 ${m.policy.sha256}`,
+        `  snapshot ${m.snapshot.id} (${m.snapshot.source}, ${m.snapshot.count.toLocaleString('en')} objectors, as of ${m.snapshot.asOf})`,
+        `  output   ${m.output.file} ${m.output.records.toLocaleString('en')} records, sha256 ${m.output.sha256}`,
+        `  re-check ${m.recheck.performed ? `${m.recheck.lateObjectors} late objectors, ${m.recheck.removedRecords} records removed` : `NOT performed (${m.recheck.note})`}`,
+        `  notice   ${m.noticePeriod.checked ? `${m.noticePeriod.removedRecords} records removed (shown by ${m.noticePeriod.shownBy})` : `not checked (${m.noticePeriod.note})`}`,
+        `  redacted ${m.redactedRecords.toLocaleString('en')} records; ${seconds.toFixed(1)} s, ${(m.records / Math.max(seconds, 0.001)).toFixed(0)} records/s`,
+        '',
+        summaryTable(m.counts, m.blankLines),
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } catch (err) {
+    if (
+      err instanceof PolicyError ||
+      err instanceof RegistryFileError ||
+      err instanceof GateSetupError
+    ) {
+      stderr.write(`veto gate build: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await veto?.close();
+  }
+}
+
+/**
+ * The gate registry over the wired store, until `src/app/wire.ts` exposes `veto.gate`: the
+ * dataset store of the store's dialect.
+ */
+export async function openGateRegistry(store: unknown): Promise<GateRegistry> {
+  const s = store as { dialect?: string } | undefined;
+  if (s?.dialect === 'sqlite') {
+    const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
+    return new SqliteDatasetStore(store as ConstructorParameters<typeof SqliteDatasetStore>[0]);
+  }
+  if (s?.dialect === 'postgres') {
+    const { PostgresDatasetStore } = await import('../store/postgres/postgres-dataset-store.ts');
+    return new PostgresDatasetStore(store as ConstructorParameters<typeof PostgresDatasetStore>[0]);
+  }
+  throw new GateSetupError('the configured store offers no gate registry');
+}
+
+/** Redraws one line on a terminal; prints a plain line every few seconds elsewhere. */
+class LiveProgress {
+  #lastPlain = 0;
+  #drawn = false;
+  constructor(
+    private readonly out: Out,
+    private readonly plainEverySeconds: number,
+  ) {}
+
+  update(p: GateProgress): void {
+    if (this.out.isTTY) {
+      this.out.write(`\r\x1b[2K${progressLine(p, this.out.columns ?? 100)}`);
+      this.#drawn = true;
+      return;
+    }
+    if (p.elapsedMs - this.#lastPlain >= this.plainEverySeconds * 1000 || this.#lastPlain === 0) {
+      this.#lastPlain = Math.max(p.elapsedMs, 1);
+      this.out.write(`${progressLine(p)}\n`);
+    }
+  }
+
+  done(): void {
+    if (this.#drawn) this.out.write('\r\x1b[2K');
+  }
+}

@@ -1,0 +1,111 @@
+import { type Kysely, sql } from 'kysely';
+import type { DatasetManifest } from '../../gate/manifest.ts';
+import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
+
+/** What the dataset store needs from the registry store it shares a database with. */
+export interface PostgresDatasetHost {
+  readonly kysely: Kysely<any>;
+  objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+}
+
+const ROWS_PER_STATEMENT = 20_000;
+
+export interface DatasetSummary {
+  datasetId: string;
+  purpose: string;
+  recordedAt: string;
+  items: number;
+}
+
+/**
+ * The gate's registry port over PostgreSQL (migration 003-datasets). One transaction per
+ * dataset: the dataset row and every inclusion row commit together or not at all. Inclusion rows
+ * go in 20,000 at a time as four arrays through `unnest` (one statement, four parameters:
+ * 46k-103k rows/s measured with node-postgres, see the performance notes).
+ */
+export class PostgresDatasetStore implements GateRegistry {
+  constructor(private readonly host: PostgresDatasetHost) {}
+
+  objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {
+    return this.host.objectorsAddedSince(purpose, asOf);
+  }
+
+  async recordDataset(
+    manifest: DatasetManifest,
+    inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
+  ): Promise<void> {
+    await this.host.kysely.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('datasets')
+        .values({
+          id: manifest.datasetId,
+          purpose: manifest.purpose,
+          policy_id: manifest.policy.id,
+          policy_sha256: manifest.policy.sha256,
+          snapshot_id: manifest.snapshot.id,
+          snapshot_sha256: manifest.snapshot.sha256,
+          output_sha256: manifest.output.sha256,
+          records: manifest.output.records,
+          manifest: JSON.stringify(manifest),
+          recorded_at: new Date().toISOString(),
+        })
+        .execute();
+      let subjects: string[] = [];
+      let items: string[] = [];
+      let roles: string[] = [];
+      const flush = async () => {
+        if (subjects.length === 0) return;
+        const datasetIds = subjects.map(() => manifest.datasetId);
+        await sql`INSERT INTO dataset_inclusions (subject_key, dataset_id, item_id, role)
+          SELECT * FROM unnest(${subjects}::text[], ${datasetIds}::text[], ${items}::text[], ${roles}::text[])`.execute(
+          trx,
+        );
+        subjects = [];
+        items = [];
+        roles = [];
+      };
+      for await (const row of inclusions) {
+        if (row.datasetId !== manifest.datasetId) {
+          throw new Error(
+            `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
+          );
+        }
+        subjects.push(row.subjectKey);
+        items.push(row.itemId);
+        roles.push(row.role);
+        if (subjects.length >= ROWS_PER_STATEMENT) await flush();
+      }
+      await flush();
+    });
+  }
+
+  async datasetsForSubject(subjectKey: string): Promise<DatasetSummary[]> {
+    const rows = await this.host.kysely
+      .selectFrom('dataset_inclusions as i')
+      .innerJoin('datasets as d', 'd.id', 'i.dataset_id')
+      .select(['d.id as datasetId', 'd.purpose as purpose', 'd.recorded_at as recordedAt'])
+      .select((eb) => eb.fn.countAll<string>().as('items'))
+      .where('i.subject_key', '=', subjectKey)
+      .groupBy(['d.id', 'd.purpose', 'd.recorded_at'])
+      .orderBy('d.recorded_at')
+      .execute();
+    return rows.map((r) => ({
+      datasetId: r.datasetId,
+      purpose: r.purpose,
+      recordedAt: new Date(r.recordedAt).toISOString(),
+      items: Number(r.items),
+    }));
+  }
+
+  async getDataset(id: string): Promise<DatasetManifest | undefined> {
+    const row = await this.host.kysely
+      .selectFrom('datasets')
+      .select('manifest')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return (
+      typeof row.manifest === 'string' ? JSON.parse(row.manifest) : row.manifest
+    ) as DatasetManifest;
+  }
+}

@@ -1,0 +1,140 @@
+import type Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { DatasetManifest } from '../../gate/manifest.ts';
+import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
+
+/** What the dataset store needs from the registry store it shares a database with. */
+export interface SqliteDatasetHost {
+  readonly kysely: Kysely<any>;
+  write<T>(fn: (db: Database.Database) => T): Promise<T>;
+  objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+}
+
+/** Rows per INSERT statement (4 parameters each, far below SQLite's 32,766) and per transaction. */
+const ROWS_PER_STATEMENT = 500;
+const ROWS_PER_TRANSACTION = 50_000;
+
+export interface DatasetSummary {
+  datasetId: string;
+  purpose: string;
+  recordedAt: string;
+  items: number;
+}
+
+/**
+ * The gate's registry port over the SQLite registry file: datasets and their inclusion index
+ * (migration 003-datasets). Queries are built with Kysely; the bulk insert compiles one
+ * 500-row statement once and runs it through the registry's serialised `write()`, 50,000 rows per
+ * transaction, so an index of millions of rows goes in at disk speed without holding the
+ * writer lock for long (the intake keeps running between transactions).
+ *
+ * The dataset row goes first and the inclusion rows after, in several transactions; if recording
+ * fails half-way, the rows written so far are deleted before the error is passed on, and the gate
+ * seals nothing.
+ */
+export class SqliteDatasetStore implements GateRegistry {
+  constructor(private readonly host: SqliteDatasetHost) {}
+
+  objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {
+    return this.host.objectorsAddedSince(purpose, asOf);
+  }
+
+  async recordDataset(
+    manifest: DatasetManifest,
+    inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
+  ): Promise<void> {
+    const { kysely } = this.host;
+    const datasetRow = kysely
+      .insertInto('datasets')
+      .values({
+        id: manifest.datasetId,
+        purpose: manifest.purpose,
+        policy_id: manifest.policy.id,
+        policy_sha256: manifest.policy.sha256,
+        snapshot_id: manifest.snapshot.id,
+        snapshot_sha256: manifest.snapshot.sha256,
+        output_sha256: manifest.output.sha256,
+        records: manifest.output.records,
+        manifest: JSON.stringify(manifest),
+        recorded_at: new Date().toISOString(),
+      })
+      .compile();
+    await this.host.write((db) => db.prepare(datasetRow.sql).run(...datasetRow.parameters));
+
+    const full = this.#insertSql(ROWS_PER_STATEMENT);
+    let batch: unknown[] = [];
+    let rows = 0;
+    const flush = async () => {
+      if (rows === 0) return;
+      const params = batch;
+      const count = rows;
+      batch = [];
+      rows = 0;
+      await this.host.write((db) => {
+        const statement = db.prepare(full);
+        const per = ROWS_PER_STATEMENT * 4;
+        let at = 0;
+        for (; at + per <= params.length; at += per) statement.run(params.slice(at, at + per));
+        if (at < params.length) {
+          db.prepare(this.#insertSql((params.length - at) / 4)).run(params.slice(at));
+        }
+        return count;
+      });
+    };
+    try {
+      for await (const row of inclusions) {
+        if (row.datasetId !== manifest.datasetId) {
+          throw new Error(
+            `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
+          );
+        }
+        batch.push(row.subjectKey, row.datasetId, row.itemId, row.role);
+        if (++rows >= ROWS_PER_TRANSACTION) await flush();
+      }
+      await flush();
+    } catch (err) {
+      const id = manifest.datasetId;
+      await this.host
+        .write((db) => {
+          db.prepare('DELETE FROM dataset_inclusions WHERE dataset_id = ?').run(id);
+          db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
+        })
+        .catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The datasets holding items of `subjectKey` (as author or as a person mentioned). */
+  async datasetsForSubject(subjectKey: string): Promise<DatasetSummary[]> {
+    const rows = await this.host.kysely
+      .selectFrom('dataset_inclusions as i')
+      .innerJoin('datasets as d', 'd.id', 'i.dataset_id')
+      .select(['d.id as datasetId', 'd.purpose as purpose', 'd.recorded_at as recordedAt'])
+      .select((eb) => eb.fn.countAll<number>().as('items'))
+      .where('i.subject_key', '=', subjectKey)
+      .groupBy(['d.id', 'd.purpose', 'd.recorded_at'])
+      .orderBy('d.recorded_at')
+      .execute();
+    return rows.map((r) => ({ ...r, items: Number(r.items) }));
+  }
+
+  /** The manifest of a recorded dataset. */
+  async getDataset(id: string): Promise<DatasetManifest | undefined> {
+    const row = await this.host.kysely
+      .selectFrom('datasets')
+      .select('manifest')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.manifest as string) as DatasetManifest) : undefined;
+  }
+
+  #insertSql(rows: number): string {
+    const values = Array.from({ length: rows }, () => ({
+      subject_key: '',
+      dataset_id: '',
+      item_id: '',
+      role: '',
+    }));
+    return this.host.kysely.insertInto('dataset_inclusions').values(values).compile().sql;
+  }
+}

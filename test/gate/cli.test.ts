@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
+import { progressLine } from '../../src/gate/progress-view.ts';
+import { emptyCounts } from '../../src/gate/reasons.ts';
+import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+import { MemoryRegistry } from './support/memory-registry.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function capture(isTTY = false) {
+  let text = '';
+  return { write: (s: string) => (text += s), isTTY, columns: 120, get text() { return text; } };
+}
+
+async function fixture() {
+  const dir = await tempDir();
+  const input = join(dir, 'in.jsonl');
+  await writeFile(input, jsonl([record({ id: 'a' }), record({ id: 'b', author_id: 'obj' }), 'garbage']));
+  return { dir, input, policy: await writePolicy(dir), snapshot: await writeSnapshot(dir, ['acct:obj']) };
+}
+
+describe('veto gate build (CLI)', () => {
+  it('builds offline and prints plain progress lines and a summary table', async () => {
+    const f = await fixture();
+    const stdout = capture();
+    const stderr = capture();
+    const code = await runGateBuildCommand(
+      ['--policy', f.policy, '--input', f.input, '--out', join(f.dir, 'out'), '--snapshot', f.snapshot, '--offline', '--workers', '0'],
+      { stdout, stderr },
+    );
+    assert.equal(code, 0, stderr.text);
+    assert.match(stdout.text, /^gate: /m);
+    assert.match(stdout.text, /dataset ds_\S+ sealed in /);
+    assert.match(stdout.text, /re-check NOT performed \(offline run/);
+    assert.match(stdout.text, /decision\s+records\s+share/);
+    assert.match(stdout.text, /kept\s+1\s+33\.33 %/);
+    assert.match(stdout.text, /objected\s+1\s+33\.33 %/);
+    assert.match(stdout.text, /malformed\s+1/);
+    assert.match(stdout.text, /total\s+3\s+100\.00 %/);
+  });
+
+  it('uses the wired registry for the re-check and the inclusion index', async () => {
+    const f = await fixture();
+    const registry = new MemoryRegistry();
+    let closed = false;
+    const code = await runGateBuildCommand(
+      ['--policy', f.policy, '--input', f.input, '--out', join(f.dir, 'out'), '--snapshot', f.snapshot, '--workers', '0'],
+      {
+        stdout: capture(),
+        stderr: capture(),
+        loadConfig: () => ({}),
+        wireVeto: async () => ({
+          gate: registry,
+          close: async () => {
+            closed = true;
+          },
+        }),
+      },
+    );
+    assert.equal(code, 0);
+    assert.equal(registry.datasets.length, 1);
+    assert.equal(closed, true);
+  });
+
+  it('exits 2 with the reason for usage and setup errors', async () => {
+    const f = await fixture();
+    const cases: [string[], RegExp][] = [
+      [['--input', f.input, '--out', f.dir], /--policy is required/],
+      [['--policy', f.policy, '--out', f.dir], /at least one --input/],
+      [['--policy', f.policy, '--input', f.input, '--out', f.dir, '--offline'], /--offline needs --snapshot or --filter/],
+      [['--policy', f.policy, '--input', f.input, '--out', f.dir, '--snapshot', 'x', '--filter', 'y'], /not both/],
+      [['--policy', f.input, '--input', f.input, '--out', f.dir, '--snapshot', f.snapshot, '--offline'], /in\.jsonl/],
+      [['--policy', f.policy, '--input', join(f.dir, 'missing.jsonl'), '--out', f.dir, '--snapshot', f.snapshot, '--offline'], /cannot read/],
+      [['--policy', f.policy, '--input', f.input, '--out', f.dir, '--snapshot', f.input, '--offline'], /not a Veto snapshot/],
+    ];
+    for (const [args, message] of cases) {
+      const stderr = capture();
+      const code = await runGateBuildCommand(args, { stdout: capture(), stderr });
+      assert.equal(code, 2, args.join(' '));
+      assert.match(stderr.text, message);
+    }
+  });
+
+  it('draws a live bar on a terminal', () => {
+    const counts = { ...emptyCounts(), kept: 1200, objected: 300, 'private-message': 100 };
+    const line = progressLine(
+      { phase: 'judging', bytesDone: 50e6, bytesTotal: 100e6, records: 1600, counts, elapsedMs: 2000 },
+      200,
+    );
+    assert.match(line, /^\[█{10}░{10}\]  50% 800 rec\/s 25 MB\/s ETA 2s \| kept 1200, dropped: objected 300, private-message 100/);
+    const narrow = progressLine({ phase: 'judging', bytesDone: 1, bytesTotal: 2, records: 1, counts, elapsedMs: 1 }, 40);
+    assert.ok(narrow.length <= 39 && narrow.endsWith('…'));
+  });
+
+  it('runs from the real CLI with worker threads under node --import tsx', async () => {
+    const f = await fixture();
+    const out = join(f.dir, 'out');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'gate', 'build', '--policy', f.policy, '--input', f.input, '--out', out, '--snapshot', f.snapshot, '--offline', '--workers', '2'],
+      { cwd: ROOT },
+    );
+    assert.match(stdout, /sealed/);
+    assert.equal((await readdir(out)).length, 1);
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { BinaryFuse8 } from '../../src/registry-files/binary-fuse8.ts';
+import {
+  FILTER_FALSE_POSITIVE_RATE,
+  filterHas,
+  readFilterFile,
+  writeFilterFile,
+} from '../../src/registry-files/filter-file.ts';
+import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
+import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
+import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { tempDir } from '../gate/support/fixtures.ts';
+
+const META = { id: 'snap_f', purpose: 'ai-training', asOf: '2025-05-27T00:00:00.000Z' };
+const key = (i: number) => `acct:${String(i).padStart(8, '0')}`;
+function* keys(n: number) {
+  for (let i = 0; i < n; i++) yield key(i);
+}
+
+describe('filter file', () => {
+  it('has zero false negatives on 1M keys and a false-positive rate within its bound', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'objectors.vfilter');
+    const n = 1_000_000;
+    const meta = await writeFilterFile(path, META, keys(n));
+    assert.ok(meta.bitsPerKey <= 10, `bits/key ${meta.bitsPerKey}`);
+    const { filter, meta: read } = await readFilterFile(path);
+    assert.deepEqual(read, meta);
+    let falseNegatives = 0;
+    for (let i = 0; i < n; i++) if (!filterHas(filter, key(i))) falseNegatives++;
+    assert.equal(falseNegatives, 0);
+    let falsePositives = 0;
+    const trials = 1_000_000;
+    for (let i = 0; i < trials; i++) if (filterHas(filter, `email:${i.toString(16)}`)) falsePositives++;
+    const rate = falsePositives / trials;
+    // 1/256 expected; the binomial standard deviation at 1M trials is ~0.006 %, allow 0.05 %.
+    assert.ok(rate <= FILTER_FALSE_POSITIVE_RATE + 0.0005, `false-positive rate ${rate}`);
+    assert.ok(rate > 0.002, `suspiciously low false-positive rate ${rate}`);
+  });
+
+  it('carries the snapshot id and the same body hash as the snapshot file of the same keys', async () => {
+    const dir = await tempDir();
+    const snap = await writeSnapshotFile(join(dir, 's.snap'), META, keys(1000));
+    const meta = await writeFilterFile(join(dir, 'f.vfilter'), snap, keys(1000));
+    assert.deepEqual(meta.snapshot, snap);
+    await assert.rejects(writeFilterFile(join(dir, 'g.vfilter'), snap, keys(999)), /snapshot says/);
+  });
+
+  it('handles empty and tiny sets, and the sizes where peeling is hard', async () => {
+    for (const n of [0, 1, 2, 3, 7, 100, 12_345]) {
+      const his = new Uint32Array(n);
+      const los = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        hashKey64(key(i));
+        his[i] = keyHash[HI]!;
+        los[i] = keyHash[LO]!;
+      }
+      const f = BinaryFuse8.build(his, los, n);
+      for (let i = 0; i < n; i++) assert.ok(f.has(his[i]!, los[i]!), `n=${n} i=${i}`);
+      if (n === 0) assert.equal(f.has(1, 2), false);
+    }
+  });
+
+  it('tolerates a repeated hash', () => {
+    const his = new Uint32Array([1, 2, 1, 3]);
+    const los = new Uint32Array([5, 6, 5, 7]);
+    const f = BinaryFuse8.build(his, los, 4);
+    for (let i = 0; i < 4; i++) assert.ok(f.has(his[i]!, los[i]!));
+  });
+
+  it('fails closed on a damaged or truncated file', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'f.vfilter');
+    await writeFilterFile(path, META, keys(5000));
+    const good = await readFile(path);
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 10]! ^= 0xff;
+    const cases: [string, Buffer, RegExp][] = [
+      ['flipped', flipped, /checksum mismatch/],
+      ['truncated', good.subarray(0, good.length - 1), /truncated or padded/],
+      ['padded', Buffer.concat([good, Buffer.from('x')]), /truncated or padded/],
+      ['magic', Buffer.from(good.toString('latin1').replace('#veto-filter', '#other-filt'), 'latin1'), /not a Veto filter/],
+      ['count', Buffer.from(good.toString('latin1').replace('"count":5000', '"count":5001'), 'latin1'), /checksum mismatch|parameters/],
+    ];
+    for (const [name, bytes, error] of cases) {
+      const bad = join(dir, `${name}.vfilter`);
+      await writeFile(bad, bytes);
+      await assert.rejects(readFilterFile(bad), (err: Error) => {
+        assert.ok(err instanceof RegistryFileError, name);
+        assert.match(err.message, error, name);
+        return true;
+      });
+    }
+  });
+});
