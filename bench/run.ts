@@ -11,7 +11,9 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !BENCHES[w]);
 if (unknown.length) {
-  console.error(`unknown benchmark: ${unknown.join(', ')} (have: ${Object.keys(BENCHES).join(', ')})`);
+  console.error(
+    `unknown benchmark: ${unknown.join(', ')} (have: ${Object.keys(BENCHES).join(', ')})`,
+  );
   process.exit(2);
 }
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {

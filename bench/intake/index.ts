@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -27,7 +27,11 @@ interface Result {
 }
 
 async function measure(label: string, env: Record<string, string>): Promise<Result> {
-  const server = await startServer({ VETO_API_KEYS: `bench:${API_KEY}`, VETO_LOG_LEVEL: 'error', ...env });
+  const server = await startServer({
+    VETO_API_KEYS: `bench:${API_KEY}`,
+    VETO_LOG_LEVEL: 'error',
+    ...env,
+  });
   try {
     let n = 0;
     const prefix = `${label.replace(/\W+/g, '-')}-${Date.now()}`;
@@ -38,12 +42,25 @@ async function measure(label: string, env: Record<string, string>): Promise<Resu
         duration,
         method: 'POST',
         headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ subject: { accountId: `${prefix}-${n++}` } }) }) }],
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({ subject: { accountId: `${prefix}-${n++}` } }),
+            }),
+          },
+        ],
       });
     await run(2); // warm-up: JIT, page cache, connection pools
     const r = await run(DURATION);
     const created = r['2xx'];
-    return { label, perSecond: created / DURATION, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+    return {
+      label,
+      perSecond: created / DURATION,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      non2xx: r.non2xx,
+    };
   } finally {
     await server.kill('SIGTERM');
   }
@@ -57,7 +74,9 @@ async function postgresUrl(): Promise<string | null> {
     await client.query(`CREATE SCHEMA ${schema}`);
     return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
   } catch (err) {
-    console.log(`PostgreSQL not reachable at ${PG_URL} (${(err as Error).message}): skipping its rows`);
+    console.log(
+      `PostgreSQL not reachable at ${PG_URL} (${(err as Error).message}): skipping its rows`,
+    );
     return null;
   } finally {
     await client.end().catch(() => {});
@@ -78,9 +97,17 @@ export async function run(): Promise<Result[]> {
     const pgUrl = await postgresUrl();
     if (pgUrl) {
       const dir = sqlite().VETO_DATA_DIR;
-      results.push(await measure('postgres group commit', { VETO_DATA_DIR: dir, VETO_DATABASE_URL: pgUrl }));
+      results.push(
+        await measure('postgres group commit', { VETO_DATA_DIR: dir, VETO_DATABASE_URL: pgUrl }),
+      );
       const pgUrl2 = await postgresUrl();
-      results.push(await measure('postgres one commit/request', { VETO_DATA_DIR: dir, VETO_DATABASE_URL: pgUrl2!, VETO_MAX_BATCH: '1' }));
+      results.push(
+        await measure('postgres one commit/request', {
+          VETO_DATA_DIR: dir,
+          VETO_DATABASE_URL: pgUrl2!,
+          VETO_MAX_BATCH: '1',
+        }),
+      );
     }
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -90,18 +117,27 @@ export async function run(): Promise<Result[]> {
 }
 
 function print(results: Result[]): void {
-  console.log(`\nbench/intake — POST /v1/objections, 100 connections, ${DURATION} s each, autocannon on 127.0.0.1`);
+  console.log(
+    `\nbench/intake — POST /v1/objections, 100 connections, ${DURATION} s each, autocannon on 127.0.0.1`,
+  );
   console.log('target: >= 15,000 durable objections/s with p99 <= 25 ms on SQLite (2 cores)\n');
-  console.log('configuration                 objections/s   p50 ms   p99 ms   non-2xx   vs one commit/request');
+  console.log(
+    'configuration                 objections/s   p50 ms   p99 ms   non-2xx   vs one commit/request',
+  );
   for (const r of results) {
-    const base = results.find((b) => b.label === r.label.replace('group commit', 'one commit/request'));
+    const base = results.find(
+      (b) => b.label === r.label.replace('group commit', 'one commit/request'),
+    );
     const ratio = base && base !== r ? `${(r.perSecond / base.perSecond).toFixed(2)}x` : '';
     console.log(
       `${r.label.padEnd(30)}${Math.round(r.perSecond).toLocaleString('en').padStart(12)}${String(r.p50).padStart(9)}${String(r.p99).padStart(9)}${String(r.non2xx).padStart(10)}   ${ratio}`,
     );
   }
   const s = results.find((r) => r.label === 'sqlite group commit');
-  if (s) console.log(`\nSQLite target ${s.perSecond >= 15_000 && s.p99 <= 25 ? 'MET' : 'NOT MET'}: ${Math.round(s.perSecond)}/s, p99 ${s.p99} ms`);
+  if (s)
+    console.log(
+      `\nSQLite target ${s.perSecond >= 15_000 && s.p99 <= 25 ? 'MET' : 'NOT MET'}: ${Math.round(s.perSecond)}/s, p99 ${s.p99} ms`,
+    );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run();

@@ -11,6 +11,7 @@ import { buildApp } from '../http/app.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
 import { csvRows, jsonlRows } from './file-rows.ts';
+import { noticeCommands, publishDemoNoticeIfNone } from './notice-commands.ts';
 
 type Helpers = { loadConfig: typeof LoadConfig; parseArgs: typeof ParseArgs };
 type Command = (args: string[], h: Helpers) => Promise<number>;
@@ -31,6 +32,7 @@ export const commands: Record<string, Command> = {
       config = { ...config, adminKey: demoSecret(config.dataDir, 'demo-admin-key') };
     }
     const veto = await wireVeto(config);
+    if (config.demo) await publishDemoNoticeIfNone(veto);
     const app = await buildApp(veto);
     veto.dispatcher.start();
     let closing = false;
@@ -174,6 +176,12 @@ export const commands: Record<string, Command> = {
     const { runGateBuildCommand } = await import('../gate/cli-gate-build.ts');
     return runGateBuildCommand(args, { loadConfig, wireVeto });
   },
+
+  // Notices (issue 5): versions, email campaigns, bounces.
+  'notices publish': (args, h) => noticeCommands.publish(args, h),
+  'notices list': (args, h) => noticeCommands.list(args, h),
+  'notices campaign': (args, h) => noticeCommands.campaign(args, h),
+  'notices bounces': (args, h) => noticeCommands.bounces(args, h),
 };
 
 function demoSecret(dataDir: string, name: string): string {

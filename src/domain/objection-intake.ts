@@ -63,7 +63,7 @@ export interface IntakeOptions {
 export class ObjectionIntake {
   private readonly committer: GroupCommitter<IntakeCommand, IntakeOutcome>;
 
-  constructor(private readonly options: IntakeOptions) {
+  constructor(options: IntakeOptions) {
     this.committer = new GroupCommitter<IntakeCommand, IntakeOutcome>(
       (batch) =>
         options.store.recordIntake(batch, () => ({

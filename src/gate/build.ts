@@ -6,7 +6,12 @@ import { extname, join, resolve } from 'node:path';
 import { uuidv7 } from '../lib/ids.ts';
 import { readFilterFile } from '../registry-files/filter-file.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
-import { readSnapshotFile, readSnapshotHeader } from '../registry-files/snapshot-file.ts';
+import {
+  readSnapshotFile,
+  readSnapshotHeader,
+  type SnapshotMeta,
+  scanSnapshotFile,
+} from '../registry-files/snapshot-file.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import { type BatchResult, Judge, type JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
@@ -172,9 +177,37 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       const path = options.objectors.snapshot;
       const header = await readSnapshotHeader(path);
       const table = new ObjectorTable(header.count);
-      const meta = await readSnapshotFile(path, (keys) => {
-        for (const key of keys) table.add(key);
-      });
+      let meta: SnapshotMeta;
+      if (booting) {
+        // The workers check and hash the keys into the shared table while this thread reads
+        // and verifies the file (hash, count, order across chunks): 10M keys in ~1.5 s, not ~3.
+        const pool = await booting;
+        const slots = (table.descriptor() as { slots: SharedArrayBuffer }).slots;
+        const loading = new Set<Promise<unknown>>();
+        let added = 0;
+        let failure: unknown;
+        meta = await scanSnapshotFile(path, async (chunk, firstLine) => {
+          while (loading.size >= pool.size * 2) await Promise.race(loading);
+          if (failure) throw failure;
+          const job = pool.loadSnapshotChunk(path, slots, chunk, firstLine).then(
+            (n) => {
+              added += n;
+            },
+            (err) => {
+              failure ??= err;
+            },
+          );
+          const tracked = job.finally(() => loading.delete(tracked));
+          loading.add(tracked);
+        });
+        await Promise.all(loading);
+        if (failure) throw failure;
+        table.setCount(added);
+      } else {
+        meta = await readSnapshotFile(path, (keys) => {
+          for (const key of keys) table.add(key);
+        });
+      }
       objectors = table.descriptor();
       snapshotInfo = { ...meta, source: 'snapshot-file', path };
     } else {

@@ -1,5 +1,8 @@
 import { parentPort } from 'node:worker_threads';
+import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import { checkSnapshotKeys } from '../registry-files/snapshot-file.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
+import { ObjectorTable } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
@@ -16,35 +19,67 @@ export interface BatchMessage {
   length: number;
 }
 
+/** A chunk of snapshot lines to check and add to the shared objector table. */
+export interface SnapshotChunkMessage {
+  type: 'snapshot-chunk';
+  seq: number;
+  path: string;
+  slots: SharedArrayBuffer;
+  buffer: ArrayBuffer;
+  length: number;
+  firstLine: number;
+}
+
 let judge: Judge | undefined;
 
-parentPort?.on('message', (msg: { type: 'init'; config: JudgeConfig } | BatchMessage) => {
-  if (msg.type === 'init') {
-    try {
-      judge = new Judge(msg.config);
-      parentPort!.postMessage({ ready: true });
-    } catch (err) {
-      parentPort!.postMessage({ initError: (err as Error).stack ?? String(err) });
+parentPort?.on(
+  'message',
+  (msg: { type: 'init'; config: JudgeConfig } | BatchMessage | SnapshotChunkMessage) => {
+    if (msg.type === 'snapshot-chunk') {
+      try {
+        const bytes = Buffer.from(msg.buffer, 0, msg.length);
+        const keys = checkSnapshotKeys(
+          msg.path,
+          bytes.toString('utf8', 0, msg.length - 1),
+          msg.firstLine,
+        );
+        const table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 });
+        for (const key of keys) table.add(key);
+        parentPort!.postMessage({ seq: msg.seq, added: keys.length });
+      } catch (err) {
+        const file =
+          err instanceof RegistryFileError ? { path: err.path, reason: err.reason } : undefined;
+        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message, file });
+      }
+      return;
     }
-    return;
-  }
-  try {
-    const result = judge!.processBatch(
-      new Uint8Array(msg.buffer),
-      0,
-      msg.length,
-      msg.input,
-      msg.firstLine,
-    );
-    const transfer = [
-      result.out.buffer,
-      result.inclusions.buffer,
-      result.decisions.buffer,
-    ] as ArrayBuffer[];
-    parentPort!.postMessage({ seq: msg.seq, result }, transfer);
-  } catch (err) {
-    parentPort!.postMessage({ seq: msg.seq, error: (err as Error).stack ?? String(err) });
-  }
-});
+    if (msg.type === 'init') {
+      try {
+        judge = new Judge(msg.config);
+        parentPort!.postMessage({ ready: true });
+      } catch (err) {
+        parentPort!.postMessage({ initError: (err as Error).stack ?? String(err) });
+      }
+      return;
+    }
+    try {
+      const result = judge!.processBatch(
+        new Uint8Array(msg.buffer),
+        0,
+        msg.length,
+        msg.input,
+        msg.firstLine,
+      );
+      const transfer = [
+        result.out.buffer,
+        result.inclusions.buffer,
+        result.decisions.buffer,
+      ] as ArrayBuffer[];
+      parentPort!.postMessage({ seq: msg.seq, result }, transfer);
+    } catch (err) {
+      parentPort!.postMessage({ seq: msg.seq, error: (err as Error).stack ?? String(err) });
+    }
+  },
+);
 
 parentPort?.postMessage({ booted: true });

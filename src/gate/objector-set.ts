@@ -34,6 +34,7 @@ export class ObjectorTable implements ObjectorSet {
     if (buffer) {
       this.#buffer = buffer;
     } else {
+      // Load ≤ 0.6 keeps linear probes short; the header's count sizes it exactly once.
       let capacity = 16;
       while (capacity * 0.6 < expected) capacity *= 2;
       this.#buffer = new SharedArrayBuffer(capacity * 8);
@@ -47,41 +48,45 @@ export class ObjectorTable implements ObjectorSet {
     return new ObjectorTable(0, desc.slots, desc.count);
   }
 
+  /**
+   * Adds a key. Safe to call from several threads at once on the same table, for distinct keys
+   * (a snapshot's are): a slot is claimed with a compare-and-swap on its high word, which is
+   * never 0 for a stored key (a hash whose high word is 0 is stored with 1 there; lookups do the
+   * same), so 0 marks an empty slot.
+   */
   add(subjectKey: string): void {
     hashKey64(subjectKey);
-    const hi = keyHash[HI]!;
-    // (0, 0) marks an empty slot; that one hash value is stored as (0, 1).
-    const lo = hi === 0 && keyHash[LO] === 0 ? 1 : keyHash[LO]!;
+    const hi = keyHash[HI] || 1;
+    const lo = keyHash[LO]!;
     const slots = this.#slots;
     let i = lo & this.#mask;
-    for (;;) {
-      const a = slots[2 * i]!;
-      const b = slots[2 * i + 1]!;
-      if (a === 0 && b === 0) break;
-      if (a === hi && b === lo) return;
+    for (let probes = 0; ; probes++) {
+      if (probes > this.#mask) throw new Error('objector table is full: more keys than announced');
+      if (Atomics.compareExchange(slots, 2 * i, 0, hi) === 0) break;
       i = (i + 1) & this.#mask;
     }
-    if (this.count + 1 > (this.#mask + 1) * 0.75) {
-      throw new Error('objector table is full: more keys than its snapshot header announced');
-    }
-    slots[2 * i] = hi;
-    slots[2 * i + 1] = lo;
+    Atomics.store(slots, 2 * i + 1, lo);
     this.count++;
   }
 
   has(subjectKey: string): boolean {
     hashKey64(subjectKey);
-    const hi = keyHash[HI]!;
-    const lo = hi === 0 && keyHash[LO] === 0 ? 1 : keyHash[LO]!;
+    const hi = keyHash[HI] || 1;
+    const lo = keyHash[LO]!;
     const slots = this.#slots;
     let i = lo & this.#mask;
     for (;;) {
       const a = slots[2 * i]!;
-      const b = slots[2 * i + 1]!;
-      if (a === hi && b === lo) return true;
-      if (a === 0 && b === 0) return false;
+      if (a === 0) return false;
+      if (a === hi && slots[2 * i + 1] === lo) return true;
       i = (i + 1) & this.#mask;
     }
+  }
+
+  /** Sets the count after other threads added keys (they count their own). */
+  setCount(count: number): void {
+    if (count > (this.#mask + 1) * 0.75) throw new Error('objector table overfilled');
+    this.count = count;
   }
 
   descriptor(): ObjectorSetDescriptor {

@@ -1,6 +1,15 @@
 import { Worker } from 'node:worker_threads';
+import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
+
+interface WorkerReply {
+  seq?: number;
+  result?: BatchResult;
+  added?: number;
+  error?: string;
+  file?: { path: string; reason: string };
+}
 
 /**
  * A fixed set of gate workers. Each gets the judge configuration once (the objector set travels
@@ -13,10 +22,9 @@ import type { BatchResult, JudgeConfig } from './judge.ts';
  */
 export class WorkerPool {
   readonly #workers: { worker: Worker; busy: number }[] = [];
-  readonly #waiting = new Map<
-    number,
-    { resolve: (r: BatchResult) => void; reject: (e: Error) => void }
-  >();
+  // biome-ignore lint/suspicious/noExplicitAny: replies are a batch result or a snapshot count
+  readonly #waiting = new Map<number, { resolve: (r: any) => void; reject: (e: Error) => void }>();
+  #nextLoadSeq = -1;
   #failed: Error | undefined;
 
   private constructor() {}
@@ -37,13 +45,18 @@ export class WorkerPool {
           const slot = { worker, busy: 0 };
           pool.#workers.push(slot);
           await pool.#expect(worker, 'booted');
-          worker.on('message', (m: { seq?: number; result?: BatchResult; error?: string }) => {
+          worker.on('message', (m: WorkerReply) => {
             if (m.seq === undefined) return;
             const waiter = pool.#waiting.get(m.seq);
             pool.#waiting.delete(m.seq);
             slot.busy--;
-            if (m.error !== undefined) waiter?.reject(new Error(`gate worker: ${m.error}`));
-            else waiter?.resolve(m.result!);
+            if (m.error !== undefined) {
+              waiter?.reject(
+                m.file
+                  ? new RegistryFileError(m.file.path, m.file.reason)
+                  : new Error(`gate worker: ${m.error}`),
+              );
+            } else waiter?.resolve(m.added ?? m.result!);
           });
           worker.on('error', (err) => pool.#fail(err));
           worker.on('exit', (code) => {
@@ -106,13 +119,42 @@ export class WorkerPool {
   /** Sends a batch to the least busy worker; the batch's buffer is transferred. */
   run(msg: Omit<BatchMessage, 'type'>): Promise<BatchResult> {
     if (this.#failed) return Promise.reject(this.#failed);
-    let slot = this.#workers[0]!;
-    for (const w of this.#workers) if (w.busy < slot.busy) slot = w;
+    const slot = this.#leastBusy();
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(msg.seq, { resolve, reject });
       slot.worker.postMessage({ type: 'batch', ...msg }, [msg.buffer]);
     });
+  }
+
+  /**
+   * Checks a chunk of snapshot lines and adds its keys to the shared table `slots` on a worker;
+   * resolves with the number of keys added. The chunk's buffer is transferred.
+   */
+  loadSnapshotChunk(
+    path: string,
+    slots: SharedArrayBuffer,
+    chunk: Buffer,
+    firstLine: number,
+  ): Promise<number> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const seq = this.#nextLoadSeq--;
+    const slot = this.#leastBusy();
+    slot.busy++;
+    const buffer = chunk.buffer as ArrayBuffer;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(seq, { resolve, reject });
+      slot.worker.postMessage(
+        { type: 'snapshot-chunk', seq, path, slots, buffer, length: chunk.length, firstLine },
+        [buffer],
+      );
+    });
+  }
+
+  #leastBusy(): { worker: Worker; busy: number } {
+    let slot = this.#workers[0]!;
+    for (const w of this.#workers) if (w.busy < slot.busy) slot = w;
+    return slot;
   }
 
   #fail(err: Error): void {

@@ -10,7 +10,7 @@ export function monotonicClock(): Clock {
   let last = 0;
   return () => {
     const now = Date.now();
-    last = now > last ? now : last;
+    last = Math.max(last, now);
     return new Date(last).toISOString();
   };
 }

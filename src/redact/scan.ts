@@ -37,6 +37,8 @@ export const KW = {
   ZIP: 32,
   /** Unit words that continue an address: Apt, Suite, Unit ... */
   UNIT: 64,
+  /** "the corner of X and Y". */
+  CORNER: 128,
 } as const;
 
 export interface Keyword {
@@ -55,6 +57,15 @@ export interface TextScan {
   caps: number[];
   /** Where each of those words ends (letters and inner hyphens). */
   capsEnd: number[];
+  /**
+   * Starts of words followed by a space and a digit whose run starts at a capital or is a street
+   * word ("Koskikatu 25", "Drandaki 214"): where an international street address may end.
+   */
+  wordNumbers: number[];
+  /** Where a word of two letters or more meets a digit, two letters back (IBAN starts). */
+  ibanStarts: number[];
+  /** True when a letter A or B follows a 2 (a Corsican department, 2A/2B). */
+  corsica: boolean;
   /** Positions of '@'. */
   ats: number[];
   /** Number of ':' (IPv6 needs at least two in a row of hex groups). */
@@ -98,10 +109,11 @@ addLower(
 );
 addLower(KW.ZIP, 'zip postcode post postal cp');
 addLower(KW.UNIT, 'apt apartment suite ste unit flat floor bldg room appt');
+addLower(KW.CORNER, 'corner');
 
 /** European street names written as one word: Koskikatu, Bundesstrasse, Ringvej ... */
 const STREET_SUFFIX =
-  /(?:stra(?:ss|ß)e|str\.?|gasse|weg|platz|allee|gade|vej|vænget|katu|kuja|tie|vägen|gatan|gata|laan|straat|plein|út|utca|stræti|straeti|braut|gränd|torget)$/u;
+  /(?:stra(?:ss|ß)e|str\.?|gasse|weg|platz|allee|gade|vej|vænget|katu|kuja|tie|vägen|gatan|gata|laan|straat|plein|út|utca|stræti|straeti|braut|gränd|torget|vegur|veien|stien|stræde|gata)$/u;
 
 function isLetter(c: number): boolean {
   if (c < 0x80) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
@@ -132,6 +144,14 @@ function foldUnit(c: number): number {
   return c;
 }
 
+/** isLetter and foldUnit as tables: one load per character in the hot loop. */
+const LETTER = new Uint8Array(65536);
+const FOLD = new Uint16Array(65536);
+for (let c = 0; c < 65536; c++) {
+  LETTER[c] = isLetter(c) ? 1 : 0;
+  FOLD[c] = foldUnit(c);
+}
+
 const hashOf = (w: string): number => {
   let h = 0;
   for (let i = 0; i < w.length; i++) h = (Math.imul(h, 31) + foldUnit(w.charCodeAt(i))) | 0;
@@ -153,7 +173,10 @@ export function scanText(text: string): TextScan {
   const keywords: Keyword[] = [];
   const caps: number[] = [];
   const capsEnd: number[] = [];
+  const wordNumbers: number[] = [];
   const ats: number[] = [];
+  const ibanStarts: number[] = [];
+  let corsica = false;
   let kinds = 0;
   let colons = 0;
   let ipv6Shape = false;
@@ -186,18 +209,29 @@ export function scanText(text: string): TextScan {
       i = lastDigit + 1;
       continue;
     }
-    if (isLetter(c)) {
+    if (LETTER[c] === 1) {
       const start = i;
       let h = 0;
       for (;;) {
-        h = (Math.imul(h, 31) + foldUnit(text.charCodeAt(i))) | 0;
+        h = (Math.imul(h, 31) + FOLD[text.charCodeAt(i)]!) | 0;
         i++;
         if (i >= n) break;
         const e = text.charCodeAt(i);
-        if (isLetter(e)) continue;
+        if (LETTER[e] === 1) continue;
         // "lieu-dit", "rond-point": an inner hyphen followed by a letter stays in the word.
-        if (e === 45 && i + 1 < n && isLetter(text.charCodeAt(i + 1))) continue;
+        if (e === 45 && i + 1 < n && LETTER[text.charCodeAt(i + 1)] === 1) continue;
         break;
+      }
+      // "FR76 3000 ...", "gb42nawi...": two letters right before a digit may open an IBAN.
+      if (i - start >= 2 && i < n) {
+        const d = text.charCodeAt(i);
+        if (d >= 48 && d <= 57) ibanStarts.push(i - 2);
+      }
+      // "2A", "2 B": a Corsican department inside a NIR.
+      if ((c === 65 || c === 66 || c === 97 || c === 98) && start > 0) {
+        const p = text.charCodeAt(start - 1);
+        const p2 = start > 1 ? text.charCodeAt(start - 2) : 0;
+        if (p === 50 || ((p === 32 || p === 46) && p2 === 50)) corsica = true;
       }
       const len = i - start;
       const prev = start > 0 ? text.charCodeAt(start - 1) : 32;
@@ -212,14 +246,17 @@ export function scanText(text: string): TextScan {
       }
       // "Koskikatu 25", "Ringvej 144": a one-word street name is followed by its number.
       if (
-        len >= 4 &&
         i + 1 < n &&
         text.charCodeAt(i) === 32 &&
         text.charCodeAt(i + 1) >= 48 &&
-        text.charCodeAt(i + 1) <= 57 &&
-        STREET_SUFFIX.test(text.slice(start, i).toLowerCase())
-      )
-        k |= KW.EN_STREET;
+        text.charCodeAt(i + 1) <= 57
+      ) {
+        if (caps[caps.length - 1] === start) wordNumbers.push(start);
+        else if (len >= 4 && STREET_SUFFIX.test(text.slice(start, i).toLowerCase())) {
+          k |= KW.EN_STREET;
+          wordNumbers.push(start);
+        }
+      }
       if (k !== 0) {
         keywords.push({ start, end: i, kinds: k });
         kinds |= k;
@@ -240,6 +277,18 @@ export function scanText(text: string): TextScan {
     i++;
   }
   memoText = text;
-  memoScan = { runs, keywords, kinds, caps, capsEnd, ats, colons, ipv6Shape };
+  memoScan = {
+    runs,
+    keywords,
+    kinds,
+    caps,
+    capsEnd,
+    wordNumbers,
+    ibanStarts,
+    corsica,
+    ats,
+    colons,
+    ipv6Shape,
+  };
   return memoScan;
 }

@@ -31,7 +31,8 @@ export function binaryFuse8Params(size: number, seed = 0): BinaryFuse8Params {
   if (size === 0) return { seed, segmentLength: 4, segmentCount: 1, arrayLength: 0 };
   let segmentLength = 2 ** Math.floor(Math.log(Math.max(size, 2)) / Math.log(3.33) + 2.25);
   if (segmentLength > 262144) segmentLength = 262144;
-  const sizeFactor = size <= 1 ? 4 : Math.max(1.125, 0.875 + (0.25 * Math.log(1e6)) / Math.log(size));
+  const sizeFactor =
+    size <= 1 ? 4 : Math.max(1.125, 0.875 + (0.25 * Math.log(1e6)) / Math.log(size));
   // The reference sizing leaves a few sizes (e.g. 12,345 keys) at the edge of peelability, where
   // most seeds fail; from the fourth attempt on, each retry adds 2 % room. Readers recompute the
   // parameters from (size, seed), so the layout stays a pure function of the header.
@@ -51,7 +52,10 @@ export function binaryFuse8Params(size: number, seed = 0): BinaryFuse8Params {
 /** Seed-dependent bijective remix of a 64-bit key hash; results land in `mixed`. */
 const mixed = new Uint32Array(2);
 function seedLanes(seed: number): [number, number] {
-  return [fmix32(Math.imul(seed + 1, 0x9e3779b9)), fmix32(Math.imul(seed + 1, 0x85ebca6b) ^ 0x5bd1e995)];
+  return [
+    fmix32(Math.imul(seed + 1, 0x9e3779b9)),
+    fmix32(Math.imul(seed + 1, 0x85ebca6b) ^ 0x5bd1e995),
+  ];
 }
 function mix(hi: number, lo: number, s0: number, s1: number): void {
   let l = fmix32((lo ^ s0) >>> 0);
@@ -256,7 +260,8 @@ function populate(
     hx[3] = hx[0]!;
     hx[4] = hx[1]!;
     const found = reverseH[i]!;
-    fingerprints[hx[found]!] = ((h ^ l) & 0xff) ^ fingerprints[hx[found + 1]!]! ^ fingerprints[hx[found + 2]!]!;
+    fingerprints[hx[found]!] =
+      ((h ^ l) & 0xff) ^ fingerprints[hx[found + 1]!]! ^ fingerprints[hx[found + 2]!]!;
   }
   return true;
 }

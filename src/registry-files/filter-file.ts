@@ -3,7 +3,11 @@ import { open, rename, rm } from 'node:fs/promises';
 import { BinaryFuse8, binaryFuse8Params } from './binary-fuse8.ts';
 import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
 import { RegistryFileError } from './registry-file-error.ts';
-import { checkSnapshotIdentity, type SnapshotIdentity, type SnapshotMeta } from './snapshot-file.ts';
+import {
+  checkSnapshotIdentity,
+  type SnapshotIdentity,
+  type SnapshotMeta,
+} from './snapshot-file.ts';
 import { SnapshotBody } from './subject-keys.ts';
 
 /**
@@ -108,7 +112,10 @@ export async function writeFilterFile(
     sha256: body.digest(),
   };
   if (meta.sha256 !== undefined && meta.sha256 !== snapshot.sha256) {
-    throw new RegistryFileError(path, `keys hash to ${snapshot.sha256}, snapshot says ${meta.sha256}`);
+    throw new RegistryFileError(
+      path,
+      `keys hash to ${snapshot.sha256}, snapshot says ${meta.sha256}`,
+    );
   }
   if (meta.count !== undefined && meta.count !== snapshot.count) {
     throw new RegistryFileError(path, `${snapshot.count} keys given, snapshot says ${meta.count}`);
@@ -235,9 +242,15 @@ export async function readFilterFile(
     }
     const { checksum, ...unsigned } = meta;
     if (checksumOf(unsigned, fingerprints) !== checksum) {
-      throw new RegistryFileError(path, 'checksum mismatch: the header or the fingerprints were altered');
+      throw new RegistryFileError(
+        path,
+        'checksum mismatch: the header or the fingerprints were altered',
+      );
     }
-    return { meta, filter: new BinaryFuse8(binaryFuse8Params(meta.snapshot.count, meta.seed), fingerprints) };
+    return {
+      meta,
+      filter: new BinaryFuse8(binaryFuse8Params(meta.snapshot.count, meta.seed), fingerprints),
+    };
   } finally {
     await file.close();
   }

@@ -161,7 +161,12 @@ export async function readSnapshotHeader(path: string): Promise<SnapshotMeta> {
  * One decode, one validity scan and one split per chunk: 10M keys check in about a second, where
  * a decode and two regex tests per key took several.
  */
-export function checkSnapshotKeys(path: string, text: string, firstLine: number, previous?: string): string[] {
+export function checkSnapshotKeys(
+  path: string,
+  text: string,
+  firstLine: number,
+  previous?: string,
+): string[] {
   const keys = text.split('\n');
   if (BAD_KEY_CHARS.test(text)) {
     const at = keys.findIndex((k) => BAD_KEY_CHARS.test(k));
@@ -175,7 +180,10 @@ export function checkSnapshotKeys(path: string, text: string, firstLine: number,
       throw new RegistryFileError(path, `line ${firstLine + i}: ${subjectKeyProblem(key)}`);
     }
     if (before !== undefined && (plain && i > 0 ? before >= key : compareUtf8(before, key) >= 0)) {
-      throw new RegistryFileError(path, `line ${firstLine + i}: keys not in strictly increasing order`);
+      throw new RegistryFileError(
+        path,
+        `line ${firstLine + i}: keys not in strictly increasing order`,
+      );
     }
     before = key;
   }
@@ -217,7 +225,8 @@ export async function scanSnapshotFile(
       if (!meta) {
         const nl = data.indexOf(10);
         if (nl < 0) {
-          if (data.length > MAX_HEADER_BYTES) throw new RegistryFileError(path, 'no snapshot header line');
+          if (data.length > MAX_HEADER_BYTES)
+            throw new RegistryFileError(path, 'no snapshot header line');
           carry = Buffer.from(data);
           continue;
         }
@@ -231,16 +240,24 @@ export async function scanSnapshotFile(
       }
       hash.update(data.subarray(start, last + 1));
       let lines = 0;
-      for (let i = data.indexOf(10, start); i !== -1 && i <= last; i = data.indexOf(10, i + 1)) lines++;
+      for (let i = data.indexOf(10, start); i !== -1 && i <= last; i = data.indexOf(10, i + 1))
+        lines++;
       const firstEnd = data.indexOf(10, start);
       const first = data.toString('utf8', start, firstEnd);
       if (previousLast !== undefined && compareUtf8(previousLast, first) >= 0) {
-        throw new RegistryFileError(path, `line ${count + 2}: keys not in strictly increasing order`);
+        throw new RegistryFileError(
+          path,
+          `line ${count + 2}: keys not in strictly increasing order`,
+        );
       }
       previousLast = data.toString('utf8', data.lastIndexOf(10, last - 1) + 1, last);
-      if (previousLast.length === 0 && lines > 0) previousLast = undefined;
       if (last + 1 < data.length) carry = Buffer.from(data.subarray(last + 1));
-      const body = start === 0 && last + 1 === data.length ? data : Buffer.from(data.subarray(start, last + 1));
+      // A buffer of its own (offset 0, not from Node's shared pool) so it can be transferred.
+      let body = data.subarray(0, last + 1);
+      if (start > 0) {
+        body = Buffer.allocUnsafeSlow(last + 1 - start);
+        data.copy(body, 0, start, last + 1);
+      }
       const firstLine = count + 2;
       count += lines;
       const wait = onChunk(body, firstLine);
@@ -255,7 +272,10 @@ export async function scanSnapshotFile(
     }
     const digest = hash.digest('hex');
     if (digest !== meta.sha256) {
-      throw new RegistryFileError(path, `body sha256 ${digest} does not match header ${meta.sha256}`);
+      throw new RegistryFileError(
+        path,
+        `body sha256 ${digest} does not match header ${meta.sha256}`,
+      );
     }
     return meta;
   } finally {
@@ -295,9 +315,9 @@ export async function* snapshotKeys(path: string): AsyncGenerator<string, Snapsh
   readSnapshotFile(path, (keys) => {
     if (abandoned) throw new Error('consumer stopped reading');
     return new Promise<void>((release) => {
-        queue.push({ keys, release });
-        wake?.();
-      });
+      queue.push({ keys, release });
+      wake?.();
+    });
   }).then(
     (meta) => {
       result = meta;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startServer } from '../support/server-process.ts';
 import { tempDir } from '../support/temp.ts';
@@ -15,7 +15,9 @@ const API_KEY = 'crash-test-key-0123456789';
  * killed with SIGKILL mid-load, restarted, and every objection that got a 2xx must be there,
  * with an audit chain that verifies.
  */
-test('every acknowledged objection survives a SIGKILL mid-load', { timeout: 120_000 }, async (t) => {
+test('every acknowledged objection survives a SIGKILL mid-load', {
+  timeout: 120_000,
+}, async (t) => {
   const dir = tempDir(t);
   const env = {
     VETO_DATA_DIR: dir,
@@ -57,14 +59,25 @@ test('every acknowledged objection survives a SIGKILL mid-load', { timeout: 120_
   await again.kill('SIGTERM');
 
   const db = new Database(path.join(dir, 'veto.db'), { readonly: true });
-  const ids = new Set((db.prepare('SELECT id FROM objections').all() as { id: string }[]).map((r) => r.id));
+  const ids = new Set(
+    (db.prepare('SELECT id FROM objections').all() as { id: string }[]).map((r) => r.id),
+  );
   db.close();
   const missing = [...acknowledged].filter((id) => !ids.has(id));
-  assert.deepEqual(missing, [], `${missing.length} acknowledged objections lost of ${acknowledged.size}`);
+  assert.deepEqual(
+    missing,
+    [],
+    `${missing.length} acknowledged objections lost of ${acknowledged.size}`,
+  );
   assert.ok(ids.size >= acknowledged.size);
 
-  const verify = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'audit', 'verify'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const verify = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'audit', 'verify'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   assert.match(verify.stdout, /audit chain OK/);
-  console.log(`# crash test: ${acknowledged.size} acknowledged before SIGKILL, ${ids.size} in the registry, none lost`);
+  console.log(
+    `# crash test: ${acknowledged.size} acknowledged before SIGKILL, ${ids.size} in the registry, none lost`,
+  );
 });

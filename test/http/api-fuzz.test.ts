@@ -7,14 +7,20 @@ import { testApp } from '../support/test-app.ts';
 /** Counts every row a request could write; a rejected request must leave all of them unchanged. */
 function rowCounts(store: SqliteRegistryStore): string {
   const tables = ['objections', 'audit_events', 'idempotency_keys', 'contacts', 'outbox'];
-  return tables.map((t) => (store.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n).join(',');
+  return tables
+    .map((t) => (store.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n)
+    .join(',');
 }
 
 const jsonish = fc.oneof(
   fc.jsonValue(),
   fc.record(
     {
-      subject: fc.oneof(fc.jsonValue(), fc.record({ accountId: fc.oneof(fc.string(), fc.jsonValue()) }), fc.record({ email: fc.oneof(fc.emailAddress(), fc.string()) })),
+      subject: fc.oneof(
+        fc.jsonValue(),
+        fc.record({ accountId: fc.oneof(fc.string(), fc.jsonValue()) }),
+        fc.record({ email: fc.oneof(fc.emailAddress(), fc.string()) }),
+      ),
       purpose: fc.oneof(fc.constant('ai-training'), fc.string(), fc.jsonValue()),
       reason: fc.oneof(fc.string({ maxLength: 6000 }), fc.jsonValue()),
       appearsAt: fc.oneof(fc.array(fc.string()), fc.jsonValue()),
@@ -33,8 +39,15 @@ test('random and malformed bodies never produce a 500 nor a partial write', asyn
   await fc.assert(
     fc.asyncProperty(jsonish, fc.boolean(), async (body, raw) => {
       const before = rowCounts(store);
-      const payload = raw ? JSON.stringify(body).slice(0, Math.max(1, JSON.stringify(body).length - 1)) : JSON.stringify(body);
-      const r = await app.inject({ method: 'POST', url: '/v1/objections', headers: { ...apiKey, 'content-type': 'application/json' }, payload });
+      const payload = raw
+        ? JSON.stringify(body).slice(0, Math.max(1, JSON.stringify(body).length - 1))
+        : JSON.stringify(body);
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/objections',
+        headers: { ...apiKey, 'content-type': 'application/json' },
+        payload,
+      });
       assert.ok(r.statusCode < 500, `${r.statusCode} for ${payload.slice(0, 200)}: ${r.body}`);
       if (r.statusCode >= 400) {
         assert.match(r.headers['content-type'] as string, /^application\/problem\+json/);

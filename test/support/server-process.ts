@@ -27,12 +27,19 @@ export interface ServerProcess {
  * Starts `veto serve` as a real process (so it can be SIGKILLed, and so a load generator in
  * this process does not share its event loop) and waits until /healthz answers.
  */
-export async function startServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', String(port), ...args], {
-    env: { ...process.env, VETO_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'serve', '--port', String(port), ...args],
+    {
+      env: { ...process.env, VETO_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d) => {
     out += d;

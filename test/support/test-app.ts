@@ -6,7 +6,10 @@ import type { CaptureMailer } from './capture-mailer.ts';
 import { TEST_ADMIN_KEY, TEST_API_KEY, TEST_JWT_SECRET, testVeto } from './test-veto.ts';
 
 /** A built app (not listening) on a fresh registry, for `inject` tests. */
-export async function testApp(t: { after: (fn: () => void | Promise<void>) => void }, overrides: Partial<VetoConfigInput> = {}) {
+export async function testApp(
+  t: { after: (fn: () => void | Promise<void>) => void },
+  overrides: Partial<VetoConfigInput> = {},
+) {
   const ctx = await testVeto(t, overrides);
   const app: FastifyInstance = await buildApp(ctx.veto);
   t.after(() => app.close());
@@ -17,7 +20,9 @@ export async function testApp(t: { after: (fn: () => void | Promise<void>) => vo
     apiKey: { authorization: `Bearer ${TEST_API_KEY}` },
     admin: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
     async user(accountId: string, claims: { lang?: string; email?: string } = {}) {
-      return { authorization: `Bearer ${await signDemoToken(TEST_JWT_SECRET, { sub: accountId, ...claims })}` };
+      return {
+        authorization: `Bearer ${await signDemoToken(TEST_JWT_SECRET, { sub: accountId, ...claims })}`,
+      };
     },
   };
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { loadConfig, type VetoConfig, type VetoConfigInput } from '../../src/config.ts';
 import { type Veto, wireVeto } from '../../src/app/wire.ts';
+import { loadConfig, type VetoConfig, type VetoConfigInput } from '../../src/config.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import type { Mailer } from '../../src/mail/mailer.ts';
 import { CaptureMailer } from './capture-mailer.ts';
@@ -33,7 +33,11 @@ export async function testVeto(
     {},
   );
   const mailer = options.mailer ?? new CaptureMailer();
-  const veto = await wireVeto(config, { mailer, logger: pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) });
+  const veto = await wireVeto(config, {
+    mailer,
+    logger: pino({ level: 'silent' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   // One hook, in this order: close the store (and its checkpoint worker), then remove the files.
   t.after(async () => {
     await veto.close();

@@ -56,7 +56,7 @@ export function noticeRoutes(
 ): void {
   const { notices, auth } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const platform = async (request: FastifyRequest): Promise<Caller> => {
+  const platform = async (request: FastifyRequest): Promise<Exclude<Caller, { kind: 'user' }>> => {
     const caller = await auth.authenticate(request);
     if (caller.kind === 'user') throw new AppError('forbidden', 'this endpoint needs an API key');
     return caller;

@@ -38,11 +38,17 @@ export const noticeView = z
     versionSha256: z.string().describe('sha256 of the whole version (all languages)'),
     changes: z.string().describe('What changed since the previous version'),
     previousVersion: z.string().nullable(),
-    html: z.string().describe('The notice as HTML (no script); the right-to-object block is a separate <section class="right-to-object">'),
+    html: z
+      .string()
+      .describe(
+        'The notice as HTML (no script); the right-to-object block is a separate <section class="right-to-object">',
+      ),
     markdown: z.string().describe('The notice as Markdown with placeholders filled in'),
     rightToObject: z
       .object({ html: z.string(), markdown: z.string() })
-      .describe('The separate "your right to object" block (GDPR Art. 21(4)), to show apart and prominently'),
+      .describe(
+        'The separate "your right to object" block (GDPR Art. 21(4)), to show apart and prominently',
+      ),
     objectUrl: z.string().describe('The direct objection link'),
     exposure: z
       .object({ firstShownAt: z.string(), acknowledgedAt: z.string().nullable() })
@@ -71,7 +77,9 @@ export const exposureItem = z
     version: versionId,
     language: z.string().min(2).max(35).describe('The language shown'),
     channel: z.enum(EXPOSURE_CHANNELS as [string, ...string[]]).describe('How it was shown'),
-    shownAt: instant.describe('When it was shown; with account, version and channel it identifies the exposure'),
+    shownAt: instant.describe(
+      'When it was shown; with account, version and channel it identifies the exposure',
+    ),
     acknowledgedAt: instant.optional().describe('When the person acknowledged it, if they did'),
   })
   .strict();
@@ -97,7 +105,11 @@ export const publishBody = z
         z
           .object({
             markdown: z.string().min(1).max(200_000),
-            changes: z.string().min(1).max(2000).describe('What changed since the previous version'),
+            changes: z
+              .string()
+              .min(1)
+              .max(2000)
+              .describe('What changed since the previous version'),
           })
           .strict(),
       )

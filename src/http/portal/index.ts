@@ -8,6 +8,7 @@ import { AppError } from '../../domain/errors.ts';
 import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
 import { STYLESHEET_PATH } from './layout.ts';
 import { errorPage } from './pages/error.ts';
+import { registerNoticeRoutes } from './notice-routes.ts';
 import { registerPortalRoutes } from './routes.ts';
 import { PortalRuntime } from './runtime.ts';
 import { Sealer } from './sealed.ts';
@@ -122,4 +123,5 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
   });
 
   registerPortalRoutes(app, rt);
+  registerNoticeRoutes(app, rt);
 }

@@ -11,6 +11,7 @@ import {
   nonUserVerifyPage,
 } from './pages/non-user.ts';
 import { noticePage, REASON_MAX } from './pages/notice.ts';
+import { publishedNoticePage } from './pages/published-notice.ts';
 import { receiptPage, statusListPage, statusPage, withdrawPage } from './pages/objection.ts';
 import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
 
@@ -102,7 +103,14 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
         purpose,
       );
     }
-    return rt.send(reply, ctx, noticePage(ctx, { canObject: Boolean(session?.account), existing }));
+    const data = { canObject: Boolean(session?.account), existing };
+    // The published notice when there is one (issue 5); the catalogue's built-in text before.
+    const published = await rt.options.notices?.latest();
+    if (published) {
+      const view = rt.options.notices!.view(published, { chosen: ctx.lang });
+      return rt.send(reply, ctx, publishedNoticePage(ctx, view, data));
+    }
+    return rt.send(reply, ctx, noticePage(ctx, data));
   });
 
   app.get('/session', async (req, reply) => {

@@ -1,3 +1,5 @@
+import type { NoticeVersion } from '../../domain/notices/notice-types.ts';
+import type { NoticeView } from '../../domain/notices/notices.ts';
 import type { Channel, Objection, SubjectRef } from '../../domain/types.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
 
@@ -51,10 +53,20 @@ export interface PortalConfig {
   platformName: string;
 }
 
+/** What the portal needs from the notices (src/domain/notices/notices.ts), structurally. */
+export interface PortalNotices {
+  latest(): Promise<NoticeVersion | undefined>;
+  getVersion(id: string): Promise<NoticeVersion | undefined>;
+  list(): Promise<NoticeVersion[]>;
+  view(version: NoticeVersion, signals: { chosen?: string | undefined }): NoticeView;
+}
+
 export interface PortalOptions {
   registry: PortalRegistry;
   tokens: PlatformTokens;
   config: PortalConfig;
   /** The API's OpenAPI document, for the reference page at /docs/api. */
   openapi?: () => OpenApiDocument;
+  /** Published notices (issue 5); without them `/` shows the built-in notice from the catalogue. */
+  notices?: PortalNotices;
 }

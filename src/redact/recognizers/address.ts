@@ -1,3 +1,4 @@
+import { nameLexicon } from '../names/lexicon.ts';
 import { KW, scanText } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import { hasDigit, matchInWindow, numericRuns, type Recognizer } from './recognizer.ts';
@@ -44,12 +45,39 @@ const PO_BOX =
 const POSTCODE_CITY =
   /(?<![\p{L}\p{N}]|\d[ .\-/])(?:\d{5}|\d{2}\s\d{3}|2[AB]\s?\d{3})\s+(?:\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*|\p{Lu}[\p{Ll}\p{M}]+(?:-\p{Lu}[\p{Ll}\p{M}]+)*)(?:\s+(?:cedex|CEDEX)(?:\s\d{1,2})?)?(?![\p{L}\p{N}])/gu;
 
+/*
+ * International "number, street, number" forms, the way most of Europe and Latin America write
+ * them after a building or delivery number: "6750 Koskikatu 25", "86036 Rua do Arenque 1634",
+ * "808 Kálmán Imre u. 12.", "255 hersnapvej 18", then units and, when it ends in a post code, the
+ * locality on the same line ("Apt. 263, Grand-Leez, Belgium 18431"). Street words are capitalised,
+ * or particles, or lower-case words with a street suffix; a sentence ("has 3 children and 2 dogs")
+ * has lower-case words and never matches. Neither number may continue a run of digits or a date
+ * ("8 0 MARTIN Edouard 8 5 0 ...", "13/04/2022 Leite Maria 10/07/1980" are form fields).
+ */
+const LOWER_STREET =
+  '[\\p{Ll}\\p{M}]+(?:vej|katu|kuja|tie|gade|gata|gatan|vägen|straße|strasse|weg|gasse|platz|braut|stræti|straeti|vegur|veien|stien|stræde|utca)';
+const CAP_WORD = "\\p{Lu}[\\p{L}\\p{M}'’\\-]*\\.?";
+const SMALL =
+  '(?:do|da|dos|das|de|del|dei|della|di|du|la|le|van|von|der|den|u\\.|tér|utca|út|útja|rkp\\.|gate|vei|str\\.?|and|am|an|im)';
+const INTL_WORD = `(?:${CAP_WORD}|${LOWER_STREET}|${SMALL})`;
+const INTL_UNIT = '(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Flat)\\.? ?#?\\d{1,5}[A-Za-z]?)';
+const LOCALITY_ZIP = `(?:,? (?:${CAP_WORD}|nan)(?: (?:${CAP_WORD}|de|del|la|nad|na|nan|\\([\\p{L} ]+\\)))*){1,3},? \\d{4,6}(?:-\\d{3,4})?`;
+const INTL_ADDRESS = new RegExp(
+  `(?<![\\p{L}\\p{N}]|\\d[ ./:-])(?:(?:Apt|Suite)\\.? \\d{1,5} )?\\d{1,5}[A-Za-z]? (?:\\d{1,4} )?(?:P\\.O\\. Box|(?:${CAP_WORD}|${LOWER_STREET})(?: ${INTL_WORD}){0,3}) \\d{1,5}[A-Za-z]?\\.?(?![\\p{L}\\p{N}]|[ /:-]\\d|[.,]\\d)${INTL_UNIT}*(?:${LOCALITY_ZIP})?`,
+  'gu',
+);
+const ONE_WORD_STREET = /^\d{1,5}[A-Za-z]? (\p{L}+) \d/u;
+/** "the corner of Dalbraut 99 and Frederikke Coves": two street names joined. */
+const CORNER =
+  /\bthe corner of [^,\n]{3,60}? and (?:\p{Lu}[\p{L}\p{M}'’.-]*|[\p{Ll}\p{M}]+)(?: (?:\p{Lu}[\p{L}\p{M}'’.-]*|[\p{Ll}\p{M}]+s)){0,3}/giu;
+
 /** keyword kind (from the shared scan), regex, characters of window before and after it. */
 const WINDOWS: readonly [number, RegExp, number, number][] = [
   [KW.FR_STREET, FR_ADDRESS, 16, 140],
   [KW.EN_STREET, EN_ADDRESS, 90, 90],
   [KW.EN_STREET, EU_ADDRESS, 40, 60],
   [KW.PO_BOX, PO_BOX, 12, 40],
+  [KW.CORNER, CORNER, 4, 120],
 ];
 
 /** A zip code announced as such: "my zip code is 35350", "ZIP: 1098", "code postal : 75013". */
@@ -71,40 +99,82 @@ function extend(text: string, end: number): number {
   return end;
 }
 
+function pushMatch(text: string, re: RegExp, m: RegExpExecArray, at: number, out: PiiSpan[]) {
+  // Never swallow trailing separators.
+  const s = m[0].replace(/[\s,.'’-]+$/u, '');
+  if (s.length < 6) return;
+  const end = re === POSTCODE_CITY || re === CORNER ? at + s.length : extend(text, at + s.length);
+  out.push({ category: 'ADDRESS', start: at, end });
+}
+
+function isUpperCode(text: string, i: number): boolean {
+  if (i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return c >= 65 && c <= 90;
+  const ch = text[i]!;
+  return ch !== ch.toLowerCase();
+}
+
 export const addressRecognizer: Recognizer = {
   name: 'address',
   categories: ['ADDRESS'],
   mayMatch: hasDigit,
   find(text, out: PiiSpan[]) {
-    const push = (re: RegExp) => (m: RegExpExecArray, at: number) => {
-      // Never swallow trailing separators.
-      const s = m[0].replace(/[\s,.'’-]+$/u, '');
-      if (s.length < 6) return;
-      const end = re === POSTCODE_CITY ? at + s.length : extend(text, at + s.length);
-      out.push({ category: 'ADDRESS', start: at, end });
-    };
     // The address regexes are expensive where they may start anywhere (any digit, any capital):
-    // they only run on windows around a street-type keyword found by the shared scan, or a
-    // 5-digit post code.
+    // they only run on windows around a street-type keyword found by the shared scan, a word
+    // followed by a number, or a 5-digit post code.
     const scan = scanText(text);
-    if ((scan.kinds & (KW.FR_STREET | KW.EN_STREET | KW.PO_BOX)) !== 0) {
-      const done = [-1, -1, -1, -1];
+    if ((scan.kinds & (KW.FR_STREET | KW.EN_STREET | KW.PO_BOX | KW.CORNER)) !== 0) {
+      const done = [-1, -1, -1, -1, -1];
       for (const kw of scan.keywords) {
-        WINDOWS.forEach(([kind, re, before, after], w) => {
-          if ((kw.kinds & kind) === 0 || kw.start < done[w]!) return;
-          matchInWindow(text, re, kw.start, kw.end, before, after, push(re));
+        for (let w = 0; w < WINDOWS.length; w++) {
+          const [kind, re, before, after] = WINDOWS[w]!;
+          if ((kw.kinds & kind) === 0 || kw.start < done[w]!) continue;
+          matchInWindow(text, re, kw.start, kw.end, before, after, (m, at) =>
+            pushMatch(text, re, m, at, out),
+          );
           done[w] = kw.start + after;
-        });
+        }
       }
     }
+    let doneIntl = -1;
+    for (const at of scan.wordNumbers) {
+      if (at < doneIntl) continue;
+      // The street must start with a number: one within the 60 characters before, same line.
+      let k = at - 1;
+      let digitSpace = false;
+      while (k >= 0 && k >= at - 60) {
+        const c = text.charCodeAt(k);
+        if (c === 10) break;
+        if (c === 32 && k > 0) {
+          const p = text.charCodeAt(k - 1);
+          if (p >= 48 && p <= 57) {
+            digitSpace = true;
+            break;
+          }
+        }
+        k--;
+      }
+      if (!digitSpace) continue;
+      matchInWindow(text, INTL_ADDRESS, k, at + 1, 24, 120, (m, s) => {
+        // "page 12 Table 3": one ordinary word between two numbers is not a street.
+        const one = ONE_WORD_STREET.exec(m[0]);
+        if (one && nameLexicon().commonWords.has(one[1]!.toLowerCase())) return;
+        pushMatch(text, INTL_ADDRESS, m, s, out);
+      });
+      doneIntl = at + 60;
+    }
     for (const run of numericRuns(text)) {
-      // A post code is followed by a capitalised city: test one character before any regex.
+      // A post code is followed by a capitalised city: test two characters before any regex.
       if (
         run.digits === 5 &&
         run.end - run.start <= 6 &&
-        /\s\p{Lu}/u.test(text.slice(run.end, run.end + 2))
+        (text.charCodeAt(run.end) === 32 || text.charCodeAt(run.end) === 10) &&
+        isUpperCode(text, run.end + 1)
       ) {
-        matchInWindow(text, POSTCODE_CITY, run.start, run.end, 3, 40, push(POSTCODE_CITY));
+        matchInWindow(text, POSTCODE_CITY, run.start, run.end, 3, 40, (m, at) =>
+          pushMatch(text, POSTCODE_CITY, m, at, out),
+        );
       }
     }
     if ((scan.kinds & KW.ZIP) === 0) return;

@@ -1,5 +1,6 @@
 import { luhnValid } from '../checksums/luhn.ts';
 import { nirKeyValid } from '../checksums/nir-key.ts';
+import { scanText } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import { hasDigit, numericRuns, type Recognizer } from './recognizer.ts';
 
@@ -139,7 +140,7 @@ export const nirRecognizer: Recognizer = {
   categories: ['NIR'],
   mayMatch: hasDigit,
   find(text, out: PiiSpan[]) {
-    if (CORSICA.test(text)) {
+    if (scanText(text).corsica && CORSICA.test(text)) {
       // 2A/2B departments break the numeric run: the whole-text regex (rare).
       for (const m of text.matchAll(NIR)) {
         const raw = m[0];

@@ -224,10 +224,12 @@ function candidateCaps(text: string, l: NameLexicon, caps: number[], ends: numbe
       keep.push(start);
       continue;
     }
-    const w = text.slice(start, end).toLowerCase();
+    // A lone word in capitals ("ISO", "TVA") is only a name after a title: no lookup.
+    const second = text.charCodeAt(start + 1);
+    const allCaps = end - start >= 2 && second >= 65 && second <= 90;
+    const w = allCaps ? '' : text.slice(start, end).toLowerCase();
     if (
-      l.firstNames.has(w) ||
-      l.lastNames.has(w) ||
+      (!allCaps && (l.firstNames.has(w) || l.lastNames.has(w))) ||
       text.charCodeAt(end) === 39 ||
       text.charCodeAt(end) === 0x2019 ||
       (mayFollowCue(text, start) && TITLE_CUE.test(text.slice(Math.max(0, start - 12), start)))

@@ -165,23 +165,37 @@ export function createPhoneRecognizer(options: PhoneOptions = {}): Recognizer {
         let plus = false;
         let paren = false;
         let zero = false;
-        for (let i = Math.max(0, run.start - 2); i < run.end; i++) {
-          const c = text.charCodeAt(i);
-          if (c === 43) plus = true;
-          else if (c === 40) paren = true;
-          else if (c === 48) {
-            const p = i > 0 ? text.charCodeAt(i - 1) : 32;
-            if (p < 48 || p > 57) {
+        // North-American 3-3-4 needs those group lengths in a row; a bare number, 10 digits in one.
+        let na = false;
+        let longest = 0;
+        let g1 = 0;
+        let g2 = 0;
+        let g = 0;
+        for (let i = Math.max(0, run.start - 2); i <= run.end; i++) {
+          const c = i < run.end ? text.charCodeAt(i) : 32;
+          if (c >= 48 && c <= 57) {
+            if (g === 0 && c === 48) {
               zero = true;
               if (text.charCodeAt(i + 1) === 48) plus = true;
             }
+            g++;
+            continue;
           }
+          if (g > 0) {
+            if (g === 4 && g1 === 3 && g2 === 3) na = true;
+            if (g > longest) longest = g;
+            g2 = g1;
+            g1 = g;
+            g = 0;
+          }
+          if (c === 43) plus = true;
+          else if (c === 40) paren = true;
         }
         for (const shape of SHAPES) {
           if (shape === SHAPES[0] && !plus) continue;
           if (shape === SHAPES[1] && !paren) continue;
           if ((shape === SHAPES[2] || shape === GENERIC) && !zero) continue;
-          if (shape === SHAPES[3] && run.digits < 10) continue;
+          if (shape === SHAPES[3] && !na) continue;
           matchInWindow(text, shape, run.start, run.end, 4, 14, (m, at) =>
             shaped(shape, m[0], at, out),
           );
@@ -201,7 +215,7 @@ export function createPhoneRecognizer(options: PhoneOptions = {}): Recognizer {
               out.push({ category: 'PHONE', start: at, end: at + m[0].length }),
             );
         }
-        if (run.digits === 10 || run.digits === 11) {
+        if (longest >= 10 && longest <= 11) {
           matchInWindow(text, BARE, run.start, run.end, 2, 2, (m, at) => {
             if (labelAsPhone(m[0]))
               out.push({ category: 'PHONE', start: at, end: at + m[0].length });

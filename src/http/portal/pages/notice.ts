@@ -13,8 +13,8 @@ export interface NoticeData {
   existing: Objection | undefined;
 }
 
-/** The "your right to object" block: separate and prominent, as GDPR Art. 21(4) requires. */
-function objectBlock(ctx: PageContext, data: NoticeData): SafeHtml {
+/** What the person can do in the right-to-object block: object, see their objection, or sign in. */
+export function objectAction(ctx: PageContext, data: NoticeData): SafeHtml {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
   let action: SafeHtml;
   if (data.existing) {
@@ -41,16 +41,21 @@ function objectBlock(ctx: PageContext, data: NoticeData): SafeHtml {
     action = html`<p>${t('object.signed-out')}</p>
       ${ctx.demo ? html`<p><a href="/demo">${t('object.demo-link')}</a></p>` : ''}`;
   }
+  return html`${action}${
+    data.canObject
+      ? ''
+      : html`<p class="non-user-route">${t('object.non-user.text')}
+        <a href="${href(ctx, '/non-user')}">${t('object.non-user.link')}</a></p>`
+  }`;
+}
+
+/** The "your right to object" block: separate and prominent, as GDPR Art. 21(4) requires. */
+function objectBlock(ctx: PageContext, data: NoticeData): SafeHtml {
+  const t = (key: string, vars = {}) => translate(ctx, key, vars);
   return html`<section class="object-block" aria-labelledby="object-heading">
       <h2 id="object-heading">${t('object.heading')}</h2>
       <p>${t('object.text')}</p>
-      ${action}
-      ${
-        data.canObject
-          ? ''
-          : html`<p class="non-user-route">${t('object.non-user.text')}
-        <a href="${href(ctx, '/non-user')}">${t('object.non-user.link')}</a></p>`
-      }
+      ${objectAction(ctx, data)}
     </section>`;
 }
 
