@@ -84,14 +84,13 @@ export const noticeCommands = {
         version: { type: 'string' },
         users: { type: 'string' },
         rate: { type: 'string' },
-        batch: { type: 'string' },
         concurrency: { type: 'string' },
         'max-attempts': { type: 'string' },
         'resend-uncertain': { type: 'boolean' },
       },
     });
     const usage =
-      'usage: veto notices campaign --version V --users FILE.csv [--rate MSG_PER_S] [--batch N] [--concurrency N] [--max-attempts N] [--resend-uncertain]';
+      'usage: veto notices campaign --version V --users FILE.csv [--rate MSG_PER_S] [--concurrency N] [--max-attempts N] [--resend-uncertain]';
     if (!values.version || !values.users) {
       console.error(usage);
       return 2;
@@ -109,14 +108,12 @@ export const noticeCommands = {
     };
     let options: {
       rate?: number | undefined;
-      batch?: number | undefined;
       concurrency?: number | undefined;
       maxAttempts?: number | undefined;
     };
     try {
       options = {
         rate: num('rate', values.rate, 0.01, 10_000),
-        batch: num('batch', values.batch, 1, 10_000),
         concurrency: num('concurrency', values.concurrency, 1, 100),
         maxAttempts: num('max-attempts', values['max-attempts'], 1, 100),
       };
@@ -151,7 +148,6 @@ export const noticeCommands = {
           rows: csvRows(values.users),
           sourceSha256: await fileSha256(values.users),
           ...(options.rate ? { ratePerSecond: options.rate } : {}),
-          ...(options.batch ? { batchSize: options.batch } : {}),
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
           resendUncertain: Boolean(values['resend-uncertain']),

@@ -126,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens,
     config,
     openapi: () => app.swagger() as unknown as OpenApiDocument,
+    ...(deps.notices ? { notices: deps.notices } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
 

@@ -41,9 +41,10 @@ export interface CampaignOptions {
   sourceSha256: string;
   /** Messages per second (default 10). */
   ratePerSecond?: number;
-  /** Recipients claimed per database round trip (default 50). */
-  batchSize?: number;
-  /** Messages handed to the SMTP server at once (default 4). */
+  /**
+   * Messages handed to the SMTP server at once (default 4): also how many recipients are
+   * claimed per database round trip, and so the most that a crash can leave `uncertain`.
+   */
   concurrency?: number;
   /** Attempts per recipient across runs for `failed` messages (default 3). */
   maxAttempts?: number;
@@ -105,8 +106,7 @@ export async function runNoticeCampaign(
       issues: [{ field: 'version', reason: 'not a published notice version' }],
     });
   const rate = options.ratePerSecond ?? 10;
-  const batchSize = options.batchSize ?? 50;
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, batchSize));
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   const campaignId = campaignIdOf(version.id, options.sourceSha256);
   const resumed = Boolean(await store.getCampaign(campaignId));
   await store.ensureCampaign({
@@ -197,32 +197,17 @@ export async function runNoticeCampaign(
     move('sending', 'sent');
   };
 
+  // Each round claims as many recipients as will be in flight at once, so a crash leaves at
+  // most `concurrency` rows in `sending` (uncertain), never a whole batch of untried ones.
   while (!options.signal?.aborted) {
-    const batch = await store.claimRecipients(campaignId, batchSize, clock());
+    const batch = await store.claimRecipients(campaignId, concurrency, clock());
     if (batch.length === 0) break;
     counts.pending -= batch.length;
     counts.sending += batch.length;
-    let next = 0;
     await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < batch.length) {
-          const r = batch[next++]!;
-          if (options.signal?.aborted) {
-            // Never handed over: back to pending, safe to send on the next run.
-            await store.markUnsent(
-              campaignId,
-              r.accountId,
-              'pending',
-              'stopped before sending',
-              clock(),
-            );
-            counts.sending -= 1;
-            counts.pending += 1;
-            continue;
-          }
-          await sendOne(r);
-          report();
-        }
+      batch.map(async (r) => {
+        await sendOne(r);
+        report();
       }),
     );
   }

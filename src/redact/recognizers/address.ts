@@ -107,6 +107,10 @@ function pushMatch(text: string, re: RegExp, m: RegExpExecArray, at: number, out
   out.push({ category: 'ADDRESS', start: at, end });
 }
 
+function isLetterCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 0xc0 && c !== 0xd7 && c !== 0xf7);
+}
+
 function isUpperCode(text: string, i: number): boolean {
   if (i >= text.length) return false;
   const c = text.charCodeAt(i);
@@ -140,19 +144,21 @@ export const addressRecognizer: Recognizer = {
     let doneIntl = -1;
     for (const at of scan.wordNumbers) {
       if (at < doneIntl) continue;
-      // The street must start with a number: one within the 60 characters before, same line.
+      // The street must start with a number right before its words: walk back over letters,
+      // dots, apostrophes and single spaces only ("28030 Edeby 55"); "(TVA 20" or "; ISO 8418"
+      // stop at once, so ordinary text never reaches the regex.
       let k = at - 1;
       let digitSpace = false;
-      while (k >= 0 && k >= at - 60) {
+      while (k > 0 && k >= at - 50) {
         const c = text.charCodeAt(k);
-        if (c === 10) break;
-        if (c === 32 && k > 0) {
+        if (c === 32) {
           const p = text.charCodeAt(k - 1);
           if (p >= 48 && p <= 57) {
             digitSpace = true;
             break;
           }
-        }
+          if (p === 32) break;
+        } else if (!(c === 46 || c === 39 || c === 45 || c === 0x2019 || isLetterCode(c))) break;
         k--;
       }
       if (!digitSpace) continue;

@@ -1,5 +1,5 @@
 import { type NameLexicon, nameLexicon } from '../names/lexicon.ts';
-import { scanText } from '../scan.ts';
+import { scanText, type TextScan } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import type { Recognizer } from './recognizer.ts';
 
@@ -55,7 +55,7 @@ const TITLES = new Set([
 ]);
 /** Lower-case words that can stand before a name and announce it. */
 const TITLE_BEFORE =
-  /(?:(?:^|[\s(|:,;])(?:dr|docteur|pr|professeur|m|mme|mlle|monsieur|madame|mr|mrs|ms|miss|interne|patiente?|par|avec|chez|épouse|époux|née?|fils|fille|dear|hi|hello|bonjour|merci|thanks)\.?|\bname(?: is|:)|\bnom ?:|\bm'appelle|\bI'm|\bI am|\bcalled)\s*$/iu;
+  /(?:(?:^|[\s(|:,;])(?:dr|docteur|pr|professeur|m|mme|mlle|monsieur|madame|mr|mrs|ms|miss|interne|patiente?|par|avec|chez|épouse|époux|née?|fils|fille|dear|hi|hello|bonjour|merci|thanks)\.?|\bname(?: is|:|\?)|\bnom ?:|\bm'appelle|\bI'm|\bI am|\bcalled|\bcalls? me|\bnamed(?: him| her)?)\s*$/iu;
 /** Words after which capitalised words name a place, a law or an institution, not a person. */
 const NOT_A_PERSON_BEFORE =
   /(?:h[ôo]pital|chu|clinique|institut|centre|lyc[ée]e|coll[èe]ge|[ée]cole|fondation|universit[ée]|mus[ée]e|stade|gare|rue|avenue|av\.|boulevard|bd|place|all[ée]e|quai|impasse|chemin|square|cours|loi|d[ée]cret|prix|syndrome|maladie|street|road|avenue|hospital|university|school|college)\s*$/iu;
@@ -116,7 +116,7 @@ const PARTICLES = new Set([
 const MAX_TOKENS = 6;
 /** Cheap superset of TITLE_BEFORE for the fast path. */
 const TITLE_CUE =
-  /(?:dr|pr|m|mme|mlle|ur|me|mr|mrs|ms|ss|ne|ee|ie|te|is|ar|ez|ec|es|lo|ci|ks|am|'m|ed|om|\.|:)\s*$/i;
+  /(?:dr|pr|m|mme|mlle|ur|me|mr|mrs|ms|ss|ne|ee|ie|te|is|ar|ez|ec|es|lo|ci|ks|am|'m|ed|om|im|er|\.|:|\?)\s*$/i;
 const PARTICLE_GAP =
   /^ (?:(?:de|du|des|da|das|do|dos|di|del|della|van|von|der|den|le|la|ter|bin|ben|al|el) ){1,2}$/;
 
@@ -134,16 +134,30 @@ function isAllCaps(t: Token): boolean {
   return t.word.length >= 2 && t.word === t.word.toUpperCase() && /\p{Lu}{2}/u.test(t.word);
 }
 
+/**
+ * A dictionary word, inflections included: Hunspell lists stems, so "stripes", "killed" and
+ * "singing" are common because "stripe", "kill" and "sing" are.
+ */
+function isCommon(lex: NameLexicon, w: string): boolean {
+  const d = lex.commonWords;
+  if (d.has(w) || lex.stopwords.has(w)) return true;
+  if (w.endsWith('s') && d.has(w.slice(0, -1))) return true;
+  // Longer inflections only on longer words, and "-es" only after a sibilant ("boxes", not
+  // "James" from "jam").
+  if (w.length < 6) return false;
+  if (/(?:[sxz]|[cs]h)es$/.test(w) && d.has(w.slice(0, -2))) return true;
+  if (w.endsWith('ed') && (d.has(w.slice(0, -2)) || d.has(w.slice(0, -1)))) return true;
+  if (w.endsWith('ing') && (d.has(w.slice(0, -3)) || d.has(`${w.slice(0, -3)}e`))) return true;
+  return false;
+}
+
 function classify(lex: NameLexicon, t: Token) {
   const bare = t.lower.replace(/\.$/, '');
   const parts = bare.split(/[-'’]/);
   const first = lex.firstNames.has(bare) || parts.every((p) => lex.firstNames.has(p));
   const last = lex.lastNames.has(bare);
   // Hunspell lists stems: "stripes" is common because "stripe" is.
-  const common =
-    lex.commonWords.has(bare) ||
-    lex.stopwords.has(bare) ||
-    (bare.endsWith('s') && lex.commonWords.has(bare.slice(0, -1)));
+  const common = isCommon(lex, bare);
   const stop = lex.stopwords.has(bare) || TITLES.has(t.lower);
   return { first, last, common, stop, initial: isInitial(t), caps: isAllCaps(t), bare };
 }
@@ -205,6 +219,8 @@ function linked(text: string, end: number, next: number): boolean {
     const c = text.charCodeAt(end);
     return c === 32 || c === 46 || c === 39 || c === 0x2019 || c === 45;
   }
+  // "Mr. Spears", "S. Almeida": an abbreviation's dot and a space.
+  if (gap === 2 && text.charCodeAt(end) === 46 && text.charCodeAt(end + 1) === 32) return true;
   return gap > 3 && gap <= 13 && PARTICLE_GAP.test(text.slice(end, next));
 }
 
@@ -249,6 +265,7 @@ export function createPersonRecognizer(): Recognizer {
       lex ??= nameLexicon();
       const l = lex;
       const scan = scanText(text);
+      const found: { start: number; end: number }[] = [];
       for (const chain of chains(text, candidateCaps(text, l, scan.caps, scan.capsEnd))) {
         // Fast path for the common case, a lone capitalised word that no list knows ("ISO", "TVA").
         if (chain.length === 1) {
@@ -286,8 +303,22 @@ export function createPersonRecognizer(): Recognizer {
         // Trim ordinary words at both ends ("Hello John Smith", "Merci Jean").
         const ordinary = (x: (typeof toks)[number]) =>
           x.c.stop || PARTICLES.has(x.t.word) || (x.c.common && !x.c.first && !x.c.last);
-        while (toks.length > 0 && ordinary(toks[0]!)) toks.shift();
-        while (toks.length > 0 && ordinary(toks[toks.length - 1]!)) toks.pop();
+        // After a title ("Mr. Spears", "Dr Wells"), a capitalised word is the name, word or not.
+        const titledByToken = lastTitle >= 0;
+        while (
+          toks.length > 0 &&
+          (titledByToken ? toks[0]!.c.stop || PARTICLES.has(toks[0]!.t.word) : ordinary(toks[0]!))
+        )
+          toks.shift();
+        // ... but "Zoe Young", "James Sparks": after a first name, a title-case word is a surname.
+        const keepLast =
+          toks.length >= 2 &&
+          toks[toks.length - 2]!.c.first &&
+          !toks[toks.length - 2]!.c.common &&
+          !toks[toks.length - 1]!.c.caps &&
+          !toks[toks.length - 1]!.c.stop &&
+          !PLACES.has(toks[toks.length - 1]!.c.bare);
+        while (toks.length > (keepLast ? 2 : 0) && ordinary(toks[toks.length - 1]!)) toks.pop();
         if (toks.length === 0) continue;
         if (toks.length > MAX_TOKENS) toks = toks.slice(0, MAX_TOKENS);
         const named = toks.some((x) => x.c.first || x.c.last);
@@ -316,6 +347,21 @@ export function createPersonRecognizer(): Recognizer {
           const c = toks[0]!.c;
           accept = (c.first || c.last) && !c.common && !c.caps && !c.initial && !PLACES.has(c.bare);
         }
+        // Names no list holds ("Tomomi Nishiyama", "Ravil G Yefimov"): two or three title-case
+        // words that no dictionary knows, with at most a middle initial.
+        if (!accept && toks.length >= 2 && toks.length <= 3 && !titled) {
+          accept = toks.every(
+            (x, i) =>
+              (x.c.initial && i > 0 && i < toks.length - 1) ||
+              (!x.c.common &&
+                !x.c.stop &&
+                !x.c.caps &&
+                !x.c.initial &&
+                !PLACES.has(x.c.bare) &&
+                !PARTICLES.has(x.t.word) &&
+                x.t.word.length >= 3),
+          );
+        }
         if (!accept) continue;
         const first = toks[0]!.t;
         const last = toks[toks.length - 1]!.t;
@@ -323,7 +369,84 @@ export function createPersonRecognizer(): Recognizer {
         // A trailing dot belongs to the name only when it ends an initial ("S.").
         if (text[end - 1] === '.' && !isInitial(last)) end--;
         out.push({ category: 'PERSON', start: first.start, end });
+        found.push({ start: first.start, end });
       }
+      if (found.length > 0) coordinated(text, l, scan, found, out);
+      speakers(text, l, scan, out);
     },
   };
+}
+
+/** Is this capitalised word (start..end) a plausible unknown name: not a word, not a place. */
+function nameLike(text: string, l: NameLexicon, start: number, end: number): boolean {
+  if (end - start < 3) return false;
+  const second = text.charCodeAt(start + 1);
+  if (second >= 65 && second <= 90) return false;
+  const w = text.slice(start, end).toLowerCase();
+  return !isCommon(l, w) && !PLACES.has(w) && !TITLES.has(w);
+}
+
+const LIST_SEP = /^(?:, |,? and |,? et |,? & )$/;
+
+/**
+ * Names in a list with a known one ("Abramovich and Wilson", "founders: Kónya, Becker and
+ * Vasquez"): the single capitalised words joined to a found name by commas or "and" are names too.
+ */
+function coordinated(
+  text: string,
+  l: NameLexicon,
+  scan: TextScan,
+  found: { start: number; end: number }[],
+  out: PiiSpan[],
+): void {
+  const { caps, capsEnd } = scan;
+  const taken = new Set(found.map((f) => f.start));
+  for (const f of found) {
+    let k = caps.indexOf(f.start);
+    if (k < 0) continue;
+    // Forwards from the end of the name, then backwards from its start.
+    let end = f.end;
+    let j = k;
+    while (j + 1 < caps.length && j - k < 8) {
+      while (j + 1 < caps.length && caps[j + 1]! < end) j++;
+      if (j + 1 >= caps.length) break;
+      const next = caps[j + 1]!;
+      if (!LIST_SEP.test(text.slice(end, next)) || !nameLike(text, l, next, capsEnd[j + 1]!)) break;
+      if (!taken.has(next)) {
+        taken.add(next);
+        out.push({ category: 'PERSON', start: next, end: capsEnd[j + 1]! });
+      }
+      end = capsEnd[j + 1]!;
+      j++;
+    }
+    let start = f.start;
+    while (k > 0) {
+      const prev = caps[k - 1]!;
+      const prevEnd = capsEnd[k - 1]!;
+      if (!LIST_SEP.test(text.slice(prevEnd, start)) || !nameLike(text, l, prev, prevEnd)) break;
+      if (!taken.has(prev)) {
+        taken.add(prev);
+        out.push({ category: 'PERSON', start: prev, end: prevEnd });
+      }
+      start = prev;
+      k--;
+    }
+  }
+}
+
+/**
+ * Speakers in a transcript ("Ubul: What a wife.\nNicole: Remember me"): a capitalised word that
+ * opens a line and is followed by a colon, when two lines or more of the text do so.
+ */
+function speakers(text: string, l: NameLexicon, scan: TextScan, out: PiiSpan[]): void {
+  const { caps, capsEnd } = scan;
+  const hits: number[] = [];
+  for (let k = 0; k < caps.length; k++) {
+    const at = caps[k]!;
+    const end = capsEnd[k]!;
+    if (text.charCodeAt(end) !== 58 || (at > 0 && text.charCodeAt(at - 1) !== 10)) continue;
+    if (nameLike(text, l, at, end)) hits.push(k);
+  }
+  if (hits.length < 2) return;
+  for (const k of hits) out.push({ category: 'PERSON', start: caps[k]!, end: capsEnd[k]! });
 }
