@@ -32,19 +32,35 @@ function text(i: number): string {
   for (let k = 0; k < n; k++) words.push(WORDS[rand(i, 100 + k) % WORDS.length]!);
   const roll = rand(i, 7) % 100;
   if (roll < 5) words.splice(3, 0, `write to jean.dupont${i % 997}@example.fr`);
-  else if (roll < 8) words.splice(5, 0, `call 06 12 34 ${String(10 + (i % 89))} ${String(10 + (i % 83))}`);
+  else if (roll < 8)
+    words.splice(5, 0, `call 06 12 34 ${String(10 + (i % 89))} ${String(10 + (i % 83))}`);
   else if (roll < 9) words.splice(2, 0, `server 192.168.${i % 250}.${(i >> 8) % 250}`);
   else if (roll < 25) words.push(`in ${2 + (i % 20)} days`);
   return words.join(' ');
 }
 
-const KINDS = ['post', 'post', 'post', 'comment', 'comment', 'message-to-assistant', 'message-from-assistant', 'audio-transcript', 'message-to-business'];
+const KINDS = [
+  'post',
+  'post',
+  'post',
+  'comment',
+  'comment',
+  'message-to-assistant',
+  'message-from-assistant',
+  'audio-transcript',
+  'message-to-business',
+];
 
 export function recordLine(i: number, spec: CorpusSpec): string {
   const author = rand(i, 2) % spec.accounts;
   const r = rand(i, 3) % 100;
   const kind = r < 10 ? 'private-message' : KINDS[rand(i, 4) % KINDS.length]!;
-  const audience = kind.startsWith('message') || kind === 'private-message' ? 'conversation' : rand(i, 5) % 10 < 8 ? 'public' : 'friends';
+  const audience =
+    kind.startsWith('message') || kind === 'private-message'
+      ? 'conversation'
+      : rand(i, 5) % 10 < 8
+        ? 'public'
+        : 'friends';
   const minor = rand(i, 6) % 100 < 3;
   const day = 1 + (i % 28);
   return JSON.stringify({
@@ -87,7 +103,10 @@ export async function writeCorpus(path: string, spec: CorpusSpec): Promise<numbe
  * Yields `acct:<n>` for n in 0..limit-1 with `keep(n)`, in byte order of the key (the decimal
  * strings in lexicographic order: 0, 1, 10, 100, ..., 11, ...), without sorting.
  */
-export function* lexicographicKeys(limit: number, keep: (n: number) => boolean = () => true): Generator<string> {
+export function* lexicographicKeys(
+  limit: number,
+  keep: (n: number) => boolean = () => true,
+): Generator<string> {
   if (limit <= 0) return;
   if (keep(0)) yield 'acct:0';
   const stack: number[] = [];

@@ -125,7 +125,9 @@ export const noticeCommands = {
     const stop = new AbortController();
     const onSignal = () => {
       if (stop.signal.aborted) return;
-      console.error('\nstopping: finishing the messages in flight (run the same command to resume)');
+      console.error(
+        '\nstopping: finishing the messages in flight (run the same command to resume)',
+      );
       stop.abort();
     };
     process.on('SIGINT', onSignal);
@@ -191,7 +193,8 @@ export const noticeCommands = {
       );
       return 2;
     }
-    const items: { accountId?: string; email?: string; campaignId?: string; reason?: string }[] = [];
+    const items: { accountId?: string; email?: string; campaignId?: string; reason?: string }[] =
+      [];
     const lines: number[] = [];
     let bad = 0;
     for await (const row of csvRows(file)) {

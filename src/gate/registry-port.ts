@@ -16,7 +16,8 @@ export interface GateRegistry {
    * Records a sealed dataset and its inclusion index (which subject's items went into it), so a
    * later objection finds every dataset it affects and a person can be told whether their
    * content is in one. Called before the dataset directory is renamed into place: if it fails,
-   * nothing is sealed.
+   * nothing is sealed. The gate passes an `InclusionRows` (see inclusion-file.ts) whose
+   * `batches()` yields arrays of rows: bulk writers should use it (`inclusionBatches()`).
    */
   recordDataset(
     manifest: DatasetManifest,

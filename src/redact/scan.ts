@@ -251,11 +251,10 @@ export function scanText(text: string): TextScan {
         text.charCodeAt(i + 1) >= 48 &&
         text.charCodeAt(i + 1) <= 57
       ) {
-        if (caps[caps.length - 1] === start) wordNumbers.push(start);
-        else if (len >= 4 && STREET_SUFFIX.test(text.slice(start, i).toLowerCase())) {
-          k |= KW.EN_STREET;
-          wordNumbers.push(start);
-        }
+        const capital = caps[caps.length - 1] === start;
+        const street = len >= 4 && STREET_SUFFIX.test(text.slice(start, i).toLowerCase());
+        if (street) k |= KW.EN_STREET;
+        if (capital || street) wordNumbers.push(start);
       }
       if (k !== 0) {
         keywords.push({ start, end: i, kinds: k });

@@ -36,9 +36,14 @@ describe('portal: published notice pages', () => {
     const token = await signDemoToken(TEST_JWT_SECRET, { sub: 'u-1', lang: 'fr' });
     const page = await b.follow(await b.get(`/session?token=${encodeURIComponent(token)}&next=/`));
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, /<h1>Comment Demo Social utilise vos contenus pour entraîner une IA<\/h1>/);
+    assert.match(
+      page.body,
+      /<h1>Comment Demo Social utilise vos contenus pour entraîner une IA<\/h1>/,
+    );
     // The right-to-object block comes first, in its own labelled section, with the button.
-    const block = page.body.indexOf('<section class="object-block" aria-labelledby="right-to-object-heading"');
+    const block = page.body.indexOf(
+      '<section class="object-block" aria-labelledby="right-to-object-heading"',
+    );
     assert.ok(block > 0 && block < page.body.indexOf('Quels contenus sont utilisés'));
     assert.match(page.body, /<h2 id="right-to-object-heading">Votre droit d’opposition<\/h2>/);
     assert.match(page.body, /<form method="post" action="\/object"/);
@@ -55,7 +60,11 @@ describe('portal: published notice pages', () => {
     const { app, veto, version } = await published(t);
     const draft = readNoticeDirectory(SAMPLE);
     draft.id = '2026-02';
-    draft.texts = draft.texts.map((x) => ({ ...x, markdown: x.markdown.replace('One click', 'A single click'), changes: `${x.changes} (2)` }));
+    draft.texts = draft.texts.map((x) => ({
+      ...x,
+      markdown: x.markdown.replace('One click', 'A single click'),
+      changes: `${x.changes} (2)`,
+    }));
     await veto.notices.publish(draft, 'test');
     const b = new InjectBrowser(app);
     const current = await b.get('/notice');
@@ -67,14 +76,15 @@ describe('portal: published notice pages', () => {
     assert.equal(old.statusCode, 200);
     assert.match(old.body, /Ceci est la version 2026-01 de l’information\. Elle a été remplacée\./);
     assert.match(old.body, new RegExp(version.texts.find((x) => x.language === 'fr')!.sha256));
-    const missing = await new InjectBrowser(app).get("/notice/nope");
+    const missing = await new InjectBrowser(app).get('/notice/nope');
     assert.equal(missing.statusCode, 404);
     assert.match(missing.body, /There is no notice version with this name/);
   });
 
   it('passes axe-core in Chromium (/, /notice, /notice/<version>, both languages)', async (t) => {
     const CHROMIUM = '/usr/bin/chromium';
-    if (!requireService('chromium', existsSync(CHROMIUM), `${CHROMIUM} is not installed`)) return t.skip();
+    if (!requireService('chromium', existsSync(CHROMIUM), `${CHROMIUM} is not installed`))
+      return t.skip();
     const { app } = await published(t);
     const port = await freePort();
     await app.listen({ port, host: '127.0.0.1' });
@@ -90,10 +100,14 @@ describe('portal: published notice pages', () => {
       for (const path of ['/', '/notice', '/notice/2026-01']) {
         await page.goto(`http://127.0.0.1:${port}${path}`);
         await page.addScriptTag({ path: AXE });
-        const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
+        const result = (await page.evaluate(
+          'axe.run(document, { resultTypes: ["violations"] })',
+        )) as {
           violations: { id: string; help: string; nodes: { target: string[] }[] }[];
         };
-        const summary = result.violations.map((v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        const summary = result.violations.map(
+          (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+        );
         assert.deepEqual(summary, [], `axe-core violations on ${locale} ${path}`);
       }
       await context.close();

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNoticeExposureLookup } from '../../src/domain/notices/notice-exposure-lookup.ts';
 import type { NoticeExposure, NoticeVersion } from '../../src/domain/notices/notice-types.ts';
-import { NoticeImmutable, type NoticeStore, NoticeVersionTaken } from '../../src/store/notice-store.ts';
+import {
+  NoticeImmutable,
+  type NoticeStore,
+  NoticeVersionTaken,
+} from '../../src/store/notice-store.ts';
 
 /**
  * One suite for both notice adapters. `open` gives a fresh store; `rawSql` runs a statement
@@ -29,7 +33,11 @@ export function noticeStoreSuite(
       { language: 'fr', title: 'T', markdown: '# T', changes: 'premier', sha256: 'b'.repeat(64) },
     ],
   });
-  const exposure = (key: string, shownAt: string, extra: Partial<NoticeExposure> = {}): NoticeExposure => ({
+  const exposure = (
+    key: string,
+    shownAt: string,
+    extra: Partial<NoticeExposure> = {},
+  ): NoticeExposure => ({
     subjectKey: key,
     versionId: 'v1',
     language: 'en',
@@ -50,11 +58,19 @@ export function noticeStoreSuite(
       assert.equal(got?.texts.length, 2);
       assert.equal(got?.publishedAt, '2026-01-01T00:00:00.000Z');
       assert.equal((await store.latestVersion())?.id, 'v1');
-      await assert.rejects(rawSql(`UPDATE notice_texts SET markdown = 'edited' WHERE version_id = 'v1'`), /immutable/);
-      await assert.rejects(rawSql(`DELETE FROM notice_texts WHERE version_id = 'v1'`), /immutable/);
-      await assert.rejects(rawSql(`UPDATE notice_versions SET sha256 = 'x' WHERE id = 'v1'`), /immutable/);
       await assert.rejects(
-        rawSql(`INSERT INTO notice_texts (version_id, language, title, markdown, changes, sha256) VALUES ('v1', 'de', 'T', '# T', 'x', 'c')`),
+        rawSql(`UPDATE notice_texts SET markdown = 'edited' WHERE version_id = 'v1'`),
+        /immutable/,
+      );
+      await assert.rejects(rawSql(`DELETE FROM notice_texts WHERE version_id = 'v1'`), /immutable/);
+      await assert.rejects(
+        rawSql(`UPDATE notice_versions SET sha256 = 'x' WHERE id = 'v1'`),
+        /immutable/,
+      );
+      await assert.rejects(
+        rawSql(
+          `INSERT INTO notice_texts (version_id, language, title, markdown, changes, sha256) VALUES ('v1', 'de', 'T', '# T', 'x', 'c')`,
+        ),
         /immutable/,
       );
       assert.deepEqual(await store.versionsAwaitingAudit(), ['v1']);
@@ -76,7 +92,11 @@ export function noticeStoreSuite(
       assert.equal(await store.recordExposures(rows), 0, 'the same exposures twice are one record');
       // A later acknowledgement of a known exposure fills it in, without a new row.
       assert.equal(
-        await store.recordExposures([exposure('acct:b', '2026-01-10T00:00:00.000Z', { acknowledgedAt: '2026-01-11T00:00:00.000Z' })]),
+        await store.recordExposures([
+          exposure('acct:b', '2026-01-10T00:00:00.000Z', {
+            acknowledgedAt: '2026-01-11T00:00:00.000Z',
+          }),
+        ]),
         0,
       );
       assert.deepEqual(await store.exposureSummary('acct:b', 'v1'), {
@@ -87,10 +107,19 @@ export function noticeStoreSuite(
       assert.equal(await lookup.shownAt('acct:a', 'v1'), '2026-01-05T00:00:00.000Z');
       assert.equal(await lookup.shownAt('acct:z', 'v1'), null);
       const streamed: string[] = [];
-      for await (const k of lookup.exposuresBefore('v1', '2026-01-31T00:00:00.000Z')) streamed.push(k);
+      for await (const k of lookup.exposuresBefore('v1', '2026-01-31T00:00:00.000Z'))
+        streamed.push(k);
       assert.deepEqual(streamed, ['acct:a', 'acct:b']);
       assert.deepEqual(
-        (await lookup.subjectsNotShown('v1', '2026-01-10T00:00:00.000Z', ['acct:a', 'acct:b', 'acct:c', 'acct:z', 'acct:a'])).sort(),
+        (
+          await lookup.subjectsNotShown('v1', '2026-01-10T00:00:00.000Z', [
+            'acct:a',
+            'acct:b',
+            'acct:c',
+            'acct:z',
+            'acct:a',
+          ])
+        ).sort(),
         ['acct:c', 'acct:z'],
       );
       await assert.rejects(lookup.shownAt('acct:a', 'nope'), /never published/);
@@ -100,16 +129,41 @@ export function noticeStoreSuite(
       const { store } = await open(t);
       await store.insertVersion(version('v1', 1));
       const at = '2026-01-02T00:00:00.000Z';
-      await store.ensureCampaign({ id: 'camp_1', versionId: 'v1', sourceSha256: 'x', createdAt: at, finishedAt: null });
+      await store.ensureCampaign({
+        id: 'camp_1',
+        versionId: 'v1',
+        sourceSha256: 'x',
+        createdAt: at,
+        finishedAt: null,
+      });
       const r = (accountId: string, line: number) => ({
-        campaignId: 'camp_1', accountId, line, email: `${accountId}@example.org`, emailHash: `h-${accountId}`,
-        language: 'en', state: 'pending' as const, attempts: 0, lastError: null, updatedAt: at, sentAt: null,
+        campaignId: 'camp_1',
+        accountId,
+        line,
+        email: `${accountId}@example.org`,
+        emailHash: `h-${accountId}`,
+        language: 'en',
+        state: 'pending' as const,
+        attempts: 0,
+        lastError: null,
+        updatedAt: at,
+        sentAt: null,
       });
       assert.equal(await store.addRecipients([r('a', 2), r('b', 3), r('c', 4)]), 3);
       assert.equal(await store.addRecipients([r('a', 2)]), 0);
       const claimed = await store.claimRecipients('camp_1', 2, at);
-      assert.deepEqual(claimed.map((x) => [x.accountId, x.state, x.attempts]), [['a', 'sending', 1], ['b', 'sending', 1]]);
-      await store.markSent('camp_1', 'a', { ...exposure('acct:a', '2026-01-02T00:00:01.000Z'), channel: 'email', source: 'campaign:camp_1' });
+      assert.deepEqual(
+        claimed.map((x) => [x.accountId, x.state, x.attempts]),
+        [
+          ['a', 'sending', 1],
+          ['b', 'sending', 1],
+        ],
+      );
+      await store.markSent('camp_1', 'a', {
+        ...exposure('acct:a', '2026-01-02T00:00:01.000Z'),
+        channel: 'email',
+        source: 'campaign:camp_1',
+      });
       // b was in flight when the process died: uncertain, never re-sent by default.
       assert.equal(await store.settleInterrupted('camp_1', at), 1);
       assert.equal(await store.requeue('camp_1', { maxAttempts: 3, uncertain: false }, at), 0);
@@ -117,12 +171,23 @@ export function noticeStoreSuite(
       assert.equal(counts.sent, 1);
       assert.equal(counts.uncertain, 1);
       assert.equal(counts.pending, 1);
-      assert.equal((await store.recipients('camp_1', 'sent'))[0]?.email, null, 'address cleared once sent');
+      assert.equal(
+        (await store.recipients('camp_1', 'sent'))[0]?.email,
+        null,
+        'address cleared once sent',
+      );
       assert.deepEqual(await store.alreadySent('v1', ['a', 'b']), ['a']);
-      assert.equal(await createNoticeExposureLookup(store).shownAt('acct:a', 'v1'), '2026-01-02T00:00:01.000Z');
+      assert.equal(
+        await createNoticeExposureLookup(store).shownAt('acct:a', 'v1'),
+        '2026-01-02T00:00:01.000Z',
+      );
       const bounced = await store.recordBounce({ emailHash: 'h-a' }, '550 no such user', at);
       assert.equal(bounced.length, 1);
-      assert.equal(await createNoticeExposureLookup(store).shownAt('acct:a', 'v1'), null, 'a bounce is not a showing');
+      assert.equal(
+        await createNoticeExposureLookup(store).shownAt('acct:a', 'v1'),
+        null,
+        'a bounce is not a showing',
+      );
       assert.deepEqual(await store.bouncedBefore(['h-a', 'h-b']), ['h-a']);
       assert.equal((await store.counts('camp_1')).bounced, 1);
     });

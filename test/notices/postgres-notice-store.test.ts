@@ -1,6 +1,5 @@
 import { PostgresNoticeStore } from '../../src/store/postgres/postgres-notice-store.ts';
 import { openPostgresRegistryStore } from '../../src/store/postgres/postgres-registry-store.ts';
-import { requireService } from '../support/services.ts';
 import {
   dropSchema,
   freshSchemaName,
@@ -8,6 +7,7 @@ import {
   postgresAvailable,
   printableUrl,
 } from '../store/postgres-test-db.ts';
+import { requireService } from '../support/services.ts';
 import { noticeStoreSuite } from './notice-store.suite.ts';
 
 const available = requireService(
@@ -19,7 +19,11 @@ const available = requireService(
 if (available) {
   noticeStoreSuite('postgres', async (t) => {
     const schema = freshSchemaName();
-    const registry = await openPostgresRegistryStore({ connectionString: PG_URL, schema, maxConnections: 4 });
+    const registry = await openPostgresRegistryStore({
+      connectionString: PG_URL,
+      schema,
+      maxConnections: 4,
+    });
     t.after(async () => {
       await registry.close();
       await dropSchema(PG_URL, schema);

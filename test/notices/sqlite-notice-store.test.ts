@@ -5,7 +5,9 @@ import { tempDir } from '../support/temp.ts';
 import { noticeStoreSuite } from './notice-store.suite.ts';
 
 noticeStoreSuite('sqlite', async (t) => {
-  const registry = await openSqliteRegistryStore({ filename: path.join(tempDir(t, 'veto-notice-'), 'veto.db') });
+  const registry = await openSqliteRegistryStore({
+    filename: path.join(tempDir(t, 'veto-notice-'), 'veto.db'),
+  });
   t.after(() => registry.close());
   return {
     store: new SqliteNoticeStore(registry),

@@ -151,9 +151,9 @@ function markdownLiteral(value: string): string {
   return value.replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
 }
 
-function fill(text: string, values: PlaceholderValues, escape: (v: string) => string): string {
+function fill(text: string, values: PlaceholderValues, encode: (v: string) => string): string {
   return text.replace(PLACEHOLDER, (whole, name: string) =>
-    name in values ? escape(values[name as PlaceholderName]) : whole,
+    name in values ? encode(values[name as PlaceholderName]) : whole,
   );
 }
 

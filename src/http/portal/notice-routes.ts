@@ -16,7 +16,11 @@ export function registerNoticeRoutes(app: FastifyInstance, rt: PortalRuntime): v
     const latest = await notices?.latest();
     if (!notices || !latest) return rt.send(reply, ctx, noNoticePage(ctx));
     const view = notices.view(latest, { chosen: ctx.lang });
-    return rt.send(reply, ctx, publicNoticePage(ctx, view, { latest, versions: await notices.list() }));
+    return rt.send(
+      reply,
+      ctx,
+      publicNoticePage(ctx, view, { latest, versions: await notices.list() }),
+    );
   });
 
   app.get<{ Params: { version: string } }>('/notice/:version', async (req, reply) => {
@@ -27,6 +31,10 @@ export function registerNoticeRoutes(app: FastifyInstance, rt: PortalRuntime): v
     if (!notices || !version || !latest)
       return rt.send(reply, ctx, errorPage(ctx, 'error.notice-not-found'), 404);
     const view = notices.view(version, { chosen: ctx.lang });
-    return rt.send(reply, ctx, publicNoticePage(ctx, view, { latest, versions: await notices.list() }));
+    return rt.send(
+      reply,
+      ctx,
+      publicNoticePage(ctx, view, { latest, versions: await notices.list() }),
+    );
   });
 }

@@ -11,8 +11,8 @@ import {
   nonUserVerifyPage,
 } from './pages/non-user.ts';
 import { noticePage, REASON_MAX } from './pages/notice.ts';
-import { publishedNoticePage } from './pages/published-notice.ts';
 import { receiptPage, statusListPage, statusPage, withdrawPage } from './pages/objection.ts';
+import { publishedNoticePage } from './pages/published-notice.ts';
 import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
 
 // Deliberately loose: the code sent to the address is the real proof of control. This only

@@ -13,16 +13,34 @@ import { hasDigit, matchInWindow, numericRuns, type Recognizer } from './recogni
  * Street names are capitalised words and the particles between them; the name ends at the first
  * lower-case word that is not a particle, at punctuation or at a line break.
  */
-const FR_VOIE =
-  '(?:rue|avenue|av\\.?|boulevard|bd|bld|place|pl\\.|chemin|ch\\.|all[ée]e|impasse|imp\\.|quai|route|rte|cours|square|sq\\.|faubourg|fbg|passage|voie|r[ée]sidence|lotissement|hameau|lieu-dit|sentier|promenade|esplanade|villa|cit[ée]|parvis|rond-point|mont[ée]e|port|cour|traverse|zone|za|zi|zac)';
-const PARTICLE = "(?:de|du|des|la|le|les|l['’]|d['’]|sur|sous|en|aux|au|à|et|of|the)";
+/** Each word as written in lower case, capitalised or in capitals ("rue", "Rue", "RUE"). */
+function anyCase(words: string): string {
+  const forms = new Set<string>();
+  for (const w of words.split(' ')) {
+    forms.add(w);
+    forms.add(w[0]!.toUpperCase() + w.slice(1));
+    forms.add(w.toUpperCase());
+  }
+  return [...forms].map((w) => w.replace(/\./g, '\\.')).join('|');
+}
+/*
+ * The street type is matched in any case, the rest of the street case-sensitively: with the 'i'
+ * flag, \p{Lu} matches lower-case letters too, and "153 rue du Lys à Lille avaient été
+ * abandonnées" ran to the end of the sentence.
+ */
+const FR_VOIE = `(?:${anyCase(
+  'rue avenue av. av boulevard bd bld place pl. chemin ch. allée allee impasse imp. quai route rte cours square sq. faubourg fbg passage voie résidence residence lotissement hameau lieu-dit sentier promenade esplanade villa cité cite parvis rond-point montée montee port cour traverse zone za zi zac',
+)})`;
+const PARTICLE = `(?:${anyCase('de du des la le les sur sous en aux au à et of the')}|[lLdD]['’])`;
+/** French unit designators after the street: "APPT 283", "STUDIO 25", "Bât. B". */
+const FR_UNIT = `(?:,?\\s*(?:${anyCase('appt appt. apt. studio bat. bât. bâtiment esc. escalier étage')})\\s*\\w+)*`;
 const NAME_WORD = "(?:[\\p{Lu}][\\p{L}\\p{M}'’.\\-]*)";
 const STREET_NAME = `(?:${PARTICLE}\\s*)*${NAME_WORD}(?:[ ](?:${PARTICLE}\\s*)*${NAME_WORD}){0,6}`;
 const FR_POSTCODE_CITY =
-  "(?:,?\\s+(?:\\d{5}|\\d{2}\\s\\d{3}|2[AB]\\s?\\d{3})(?:,?\\s+\\p{Lu}[\\p{L}\\p{M}'’\\-]*(?:[ \\-](?:sur|sous|en|le|la|les|de|du|\\p{Lu}[\\p{L}\\p{M}'’\\-]*))*(?:\\s+(?:cedex|CEDEX)(?:\\s\\d{1,2})?)?)?)?";
+  "(?:(?:,\\s*|\\s+)(?:\\d{5}|\\d{2}\\s\\d{3}|2[AB]\\s?\\d{3})(?:,?\\s+\\p{Lu}[\\p{L}\\p{M}'’\\-]*(?:[ \\-](?:sur|sous|en|le|la|les|de|du|\\p{Lu}[\\p{L}\\p{M}'’\\-]*))*(?:\\s+(?:cedex|CEDEX)(?:\\s\\d{1,2})?)?)?)?";
 const FR_ADDRESS = new RegExp(
-  `(?<![\\p{L}\\p{N}])(?:\\d{1,4}(?:[ -]?\\d{1,4})?(?:\\s?(?:bis|ter|quater|[A-Da-d])(?![\\p{L}]))?,?\\s+)?${FR_VOIE}(?![\\p{L}])\\s+${STREET_NAME}${FR_POSTCODE_CITY}`,
-  'giu',
+  `(?<![\\p{L}\\p{N}])(?:\\d{1,4}(?:[ -]?\\d{1,4})?(?:\\s?(?:bis|ter|quater|BIS|TER|[A-Da-d])(?![\\p{L}]))?,?\\s+)?${FR_VOIE}(?![\\p{L}])\\s+${STREET_NAME}${FR_UNIT}${FR_POSTCODE_CITY}`,
+  'gu',
 );
 const EN_TYPE =
   '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Terrace|Ter|Way|Crescent|Cres|Close|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Trl|Turnpike|Tpke|Row|Alley|Plaza|Walk|Grove|Gardens|Gdns|Hill|Mews|Rise|View|Park|Green|Path|Pike|Loop|Run|Point|Ridge|Harbor|Heights|Junction|Via|Piazza|Rua|Calle|Strasse|Straße|Str|gade|vej|katu|tie|út|utca|ul)\\.?';
@@ -34,16 +52,19 @@ const EN_ADDRESS = new RegExp(
   `(?<![\\p{L}\\p{N}])\\d{1,6}[A-Za-z]?(?:\\s+\\d{1,4})?\\s+(?:${NAME_WORD}\\s+){0,4}${EN_TYPE}(?![\\p{L}])(?:\\s+\\d{1,5}\\.?)?${EN_UNIT}${EN_CITY_STATE_ZIP}`,
   'gu',
 );
+/** "…, 10623 Berlin", "…, 3049 Leipzig", "…, 2B826 Leipzig": post code and city after a street. */
+const EU_POSTCODE_CITY =
+  "(?:,\\s*(?:\\d{4,5}|\\d{2}\\s\\d{3}|2[AB]\\d{3})\\s+\\p{Lu}[\\p{L}\\p{M}'’\\-]*)?";
 /** European "Name-of-street 25" forms: Koskikatu 25, Via Roma 131, ul. Biskupa Bogedaina 118. */
 const EU_ADDRESS = new RegExp(
-  `(?<![\\p{L}\\p{N}])(?:\\d{1,6}\\s+)?(?:(?:Via|Viale|Piazza|Corso|Rua|Avenida|Calle|Paseo|Plaza|ul\\.|al\\.|Ulica|Straße|Strasse)\\s+${STREET_NAME}|\\p{Lu}[\\p{L}\\p{M}]+(?:straße|strasse|str\\.|gasse|weg|platz|allee|gade|vej|katu|tie|vägen|gatan|laan|straat|plein|út|utca))\\s+\\d{1,5}[A-Za-z]?\\.?${EN_UNIT}`,
+  `(?<![\\p{L}\\p{N}])(?:\\d{1,6}\\s+)?(?:(?:Via|Viale|Piazza|Corso|Rua|Avenida|Calle|Paseo|Plaza|ul\\.|al\\.|Ulica|Straße|Strasse)\\s+(?:${STREET_NAME}|des \\d{1,2}\\. ${NAME_WORD})|\\p{Lu}[\\p{L}\\p{M}]+(?:[Ss]traße|[Ss]trasse|str\\.|gasse|weg|platz|allee|gade|vej|katu|tie|vägen|gatan|laan|straat|plein|út|utca))\\s+\\d{1,5}[A-Za-z]?\\.?${EN_UNIT}${EU_POSTCODE_CITY}`,
   'gu',
 );
 const PO_BOX =
   /(?<![\p{L}\p{N}])(?:P\.?\s?O\.?\s?Box\s+\d+|(?:PSC|Unit)\s+\d+,?\s+Box\s+\d+(?:\s+(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5})?|B\.?P\.?\s+\d+)/giu;
 /** A French post code followed by a capitalised city ("75013 Paris", "92 100 BOULOGNE"). */
 const POSTCODE_CITY =
-  /(?<![\p{L}\p{N}]|\d[ .\-/])(?:\d{5}|\d{2}\s\d{3}|2[AB]\s?\d{3})\s+(?:\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*|\p{Lu}[\p{Ll}\p{M}]+(?:-\p{Lu}[\p{Ll}\p{M}]+)*)(?:\s+(?:cedex|CEDEX)(?:\s\d{1,2})?)?(?![\p{L}\p{N}])/gu;
+  /(?<![\p{L}\p{N}]|\d[ .\-/])(?:\d{5}|\d{2}\s\d{3}|2[AB]\s?\d{3}),?\s+(?:\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*|\p{Lu}[\p{Ll}\p{M}]+(?:-\p{Lu}[\p{Ll}\p{M}]+)*)(?:\s+(?:cedex|CEDEX)(?:\s\d{1,2})?)?(?![\p{L}\p{N}])/gu;
 
 /*
  * International "number, street, number" forms, the way most of Europe and Latin America write
@@ -79,6 +100,10 @@ const WINDOWS: readonly [number, RegExp, number, number][] = [
   [KW.PO_BOX, PO_BOX, 12, 40],
   [KW.CORNER, CORNER, 4, 120],
 ];
+
+/** "à Marseille, 13006" (city and post code) or "dans le 75001" (the arrondissement's code). */
+const CITY_POSTCODE =
+  /(?<=(?:^|\s)à )(\p{Lu}[\p{L}\p{M}'’-]*(?:[ -]\p{Lu}[\p{L}\p{M}'’-]*)*, (?:\d{5}|\d{2} \d{3}))(?![\p{L}\p{N}])|\bdans le ((?:\d{5}|\d{2} \d{3}))(?=\s*[.,;]|$)/dgu;
 
 /** A zip code announced as such: "my zip code is 35350", "ZIP: 1098", "code postal : 75013". */
 const ZIP_CONTEXT =
@@ -175,12 +200,24 @@ export const addressRecognizer: Recognizer = {
       if (
         run.digits === 5 &&
         run.end - run.start <= 6 &&
-        (text.charCodeAt(run.end) === 32 || text.charCodeAt(run.end) === 10) &&
-        isUpperCode(text, run.end + 1)
+        (((text.charCodeAt(run.end) === 32 || text.charCodeAt(run.end) === 10) &&
+          isUpperCode(text, run.end + 1)) ||
+          (text.charCodeAt(run.end) === 44 && isUpperCode(text, run.end + 2)))
       ) {
         matchInWindow(text, POSTCODE_CITY, run.start, run.end, 3, 40, (m, at) =>
           pushMatch(text, POSTCODE_CITY, m, at, out),
         );
+      }
+      // "résidant à Marseille, 13006", "à Paris dans le 75001.": the post code after its city.
+      if (run.digits === 5 && run.end - run.start <= 6 && run.start > 4) {
+        const c = text.charCodeAt(run.start - 2);
+        if (c === 44 || c === 101) {
+          matchInWindow(text, CITY_POSTCODE, run.start, run.end, 40, 3, (m, at) => {
+            const g = m.indices![1] ?? m.indices![2]!;
+            const ws = at - m.index;
+            out.push({ category: 'ADDRESS', start: ws + g[0], end: ws + g[1] });
+          });
+        }
       }
     }
     if ((scan.kinds & KW.ZIP) === 0) return;

@@ -187,8 +187,13 @@ function chains(text: string, caps: readonly number[]): Token[][] {
     const prev = cur[cur.length - 1];
     const gap = prev ? text.slice(prev.end, t.start) : '';
     // One space, nothing after an initial ("M.RAFANA"), or a particle ("Etienne de la Boétie").
+    // A word ending a sentence ("Norway. Producer Liviana ...") ends the run; an initial or a
+    // title with its dot does not.
+    const sentenceEnd =
+      prev?.word.endsWith('.') === true && !isInitial(prev) && !TITLES.has(prev.lower);
     if (
       prev &&
+      !sentenceEnd &&
       (gap === ' ' || (gap === '' && prev.word.endsWith('.')) || PARTICLE_GAP.test(gap))
     ) {
       cur.push(t);
@@ -208,7 +213,13 @@ function mayFollowCue(text: string, i: number): boolean {
   if (k < 0) return false;
   const c = text.charCodeAt(k);
   return (
-    c === 46 || c === 58 || c === 39 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 0xc0
+    c === 46 ||
+    c === 58 ||
+    c === 39 ||
+    c === 63 ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c >= 0xc0
   );
 }
 
@@ -260,11 +271,15 @@ export function createPersonRecognizer(): Recognizer {
   return {
     name: 'person',
     categories: ['PERSON'],
-    mayMatch: (text) => scanText(text).caps.length > 0,
+    mayMatch: (text) => scanText(text).caps.length > 0 || /\p{Ll}/u.test(text),
     find(text, out: PiiSpan[]) {
       lex ??= nameLexicon();
       const l = lex;
       const scan = scanText(text);
+      if (scan.caps.length === 0) {
+        lowerCaseNames(text, l, out);
+        return;
+      }
       const found: { start: number; end: number }[] = [];
       for (const chain of chains(text, candidateCaps(text, l, scan.caps, scan.capsEnd))) {
         // Fast path for the common case, a lone capitalised word that no list knows ("ISO", "TVA").
@@ -307,7 +322,9 @@ export function createPersonRecognizer(): Recognizer {
         const titledByToken = lastTitle >= 0;
         while (
           toks.length > 0 &&
-          (titledByToken ? toks[0]!.c.stop || PARTICLES.has(toks[0]!.t.word) : ordinary(toks[0]!))
+          (titledByToken
+            ? (toks[0]!.c.stop && toks[0]!.t.word.length < 4) || PARTICLES.has(toks[0]!.t.word)
+            : ordinary(toks[0]!))
         )
           toks.shift();
         // ... but "Zoe Young", "James Sparks": after a first name, a title-case word is a surname.
@@ -318,7 +335,8 @@ export function createPersonRecognizer(): Recognizer {
           !toks[toks.length - 1]!.c.caps &&
           !toks[toks.length - 1]!.c.stop &&
           !PLACES.has(toks[toks.length - 1]!.c.bare);
-        while (toks.length > (keepLast ? 2 : 0) && ordinary(toks[toks.length - 1]!)) toks.pop();
+        const minKeep = keepLast ? 2 : titledByToken ? 1 : 0;
+        while (toks.length > minKeep && ordinary(toks[toks.length - 1]!)) toks.pop();
         if (toks.length === 0) continue;
         if (toks.length > MAX_TOKENS) toks = toks.slice(0, MAX_TOKENS);
         const named = toks.some((x) => x.c.first || x.c.last);
@@ -332,7 +350,9 @@ export function createPersonRecognizer(): Recognizer {
             PARTICLES.has(x.t.word),
         );
         let accept = false;
-        if (titled) accept = plausible || named;
+        // stopwords-iso lists "wells" and "young": only short function words veto a title.
+        if (titledByToken) accept = !toks.some((x) => x.c.stop && x.t.word.length < 4);
+        else if (titled) accept = plausible || named;
         else if (toks.length >= 2) {
           const lead = toks[0]!.c;
           const middleInitial =
@@ -371,10 +391,54 @@ export function createPersonRecognizer(): Recognizer {
         out.push({ category: 'PERSON', start: first.start, end });
         found.push({ start: first.start, end });
       }
-      if (found.length > 0) coordinated(text, l, scan, found, out);
+      if (found.length > 0) {
+        coordinated(text, l, scan, found, out);
+        repeated(text, l, scan, found, out);
+      }
+      subjects(text, l, scan, out);
+      pairs(text, l, scan, out);
       speakers(text, l, scan, out);
     },
   };
+}
+
+const LOWER_CUE =
+  /(?:\bname is|\bname:|\bcall me|\bcalls me|\bnamed|\bje m'appelle|\bje suis)\s+$/u;
+const LOWER_WORD = /(?<![\p{L}\p{N}])\p{Ll}[\p{Ll}\p{M}]*(?:['’]s)?/gu;
+
+/**
+ * Text written all in lower case ("follow up with patricia desrosiers"): no capital to go by, so a
+ * first name from the lists that is no dictionary word opens a name, and a following word that is
+ * no dictionary word either (or an initial) continues it. Only for texts without any capital.
+ */
+function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
+  const words = [...text.matchAll(LOWER_WORD)];
+  for (let i = 0; i < words.length; i++) {
+    const m = words[i]!;
+    const w = m[0].replace(/['’]s$/u, '');
+    // "my name is vitoria", "people call me višeslav": the cue says what the next word is.
+    const cued = LOWER_CUE.test(text.slice(Math.max(0, m.index - 16), m.index));
+    if (cued && w.length >= 3 && !l.stopwords.has(w)) {
+      out.push({ category: 'PERSON', start: m.index, end: m.index + w.length });
+      continue;
+    }
+    if (w.length < 3 || !l.firstNames.has(w) || isCommon(l, w) || PLACES.has(w)) continue;
+    let end = m.index + w.length;
+    let j = i + 1;
+    // "eric g. samoylova": an initial between first and last name.
+    const g = words[j];
+    if (g && g[0].length === 1 && text.slice(end, g.index + 3) === ` ${g[0]}. `) j++;
+    const cand = words[j];
+    const gap = cand ? text.slice(j > i + 1 ? words[i + 1]!.index + 2 : end, cand.index) : '';
+    if (cand && gap === ' ') {
+      const lw = cand[0].replace(/['’]s$/u, '');
+      if (lw.length >= 3 && !isCommon(l, lw) && !PLACES.has(lw)) {
+        end = cand.index + lw.length;
+        i = j;
+      }
+    }
+    out.push({ category: 'PERSON', start: m.index, end });
+  }
 }
 
 /** Is this capitalised word (start..end) a plausible unknown name: not a word, not a place. */
@@ -431,6 +495,96 @@ function coordinated(
       start = prev;
       k--;
     }
+  }
+}
+
+/**
+ * Lists of surnames that no rule above takes on its own ("Usamov and Bowers", "Park and Mann"):
+ * two or more single capitalised words joined by commas or "and", each a listed name or an
+ * unknown word, at least one of them no dictionary word. "Black and White" stays.
+ */
+function pairs(text: string, l: NameLexicon, scan: TextScan, out: PiiSpan[]): void {
+  const { caps, capsEnd } = scan;
+  let k = 0;
+  while (k < caps.length) {
+    let j = k;
+    while (j + 1 < caps.length && LIST_SEP.test(text.slice(capsEnd[j]!, caps[j + 1]!))) j++;
+    if (j > k) {
+      let unknown = 0;
+      let ok = true;
+      for (let i = k; i <= j && ok; i++) {
+        const start = caps[i]!;
+        const end = capsEnd[i]!;
+        // Single words only: "Hawkins, Richardson and Santana" yes, "Big Three Killed" no.
+        if (text.charCodeAt(end) === 32 && isUpperAt(text, end + 1)) ok = false;
+        if (i === k && start > 1 && text.charCodeAt(start - 1) === 32 && isUpperAt(text, start - 2))
+          ok = false;
+        const w = text.slice(start, end).toLowerCase();
+        if (PLACES.has(w) || l.stopwords.has(w)) ok = false;
+        else if (nameLike(text, l, start, end)) unknown++;
+        else if (!l.lastNames.has(w) && !l.firstNames.has(w)) ok = false;
+      }
+      if (ok && unknown > 0) {
+        for (let i = k; i <= j; i++)
+          out.push({ category: 'PERSON', start: caps[i]!, end: capsEnd[i]! });
+      }
+    }
+    k = j + 1;
+  }
+}
+
+function isUpperAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const ch = text[i]!;
+  return ch !== ch.toLowerCase();
+}
+
+/**
+ * A name found once names the same person when its words come back alone ("directed by Joakim
+ * Westgård and starring Westgård"): the other capitalised occurrences of its words are taken.
+ */
+function repeated(
+  text: string,
+  l: NameLexicon,
+  scan: TextScan,
+  found: { start: number; end: number }[],
+  out: PiiSpan[],
+): void {
+  const words = new Set<string>();
+  for (const f of found) {
+    for (const w of text.slice(f.start, f.end).split(/[\s.]+/)) {
+      if (w.length >= 3 && !isCommon(l, w.toLowerCase()) && !PLACES.has(w.toLowerCase()))
+        words.add(w);
+    }
+  }
+  if (words.size === 0) return;
+  const { caps, capsEnd } = scan;
+  for (let k = 0; k < caps.length; k++) {
+    const start = caps[k]!;
+    if (found.some((f) => start >= f.start && start < f.end)) continue;
+    if (words.has(text.slice(start, capsEnd[k]!)))
+      out.push({ category: 'PERSON', start, end: capsEnd[k]! });
+  }
+}
+
+/** Verbs that take a person as subject, right after a sentence-initial name. */
+const PERSON_VERB =
+  /^ (?:is from|was born|spent|shouted|said|says|told|asked|lives|lived|works|worked|will be (?:talking|speaking)|is very|wrote|has been (?:working|living)|can always|a[ée]crit|a dit|habite|travaille)\b/u;
+
+/**
+ * A name no list holds, alone at the start of a sentence and followed by a verb only people take
+ * ("Alvir spent a year at ...", "Shovda is very reliable"): the verb is the evidence.
+ */
+function subjects(text: string, l: NameLexicon, scan: TextScan, out: PiiSpan[]): void {
+  const { caps, capsEnd } = scan;
+  for (let k = 0; k < caps.length; k++) {
+    const start = caps[k]!;
+    const end = capsEnd[k]!;
+    if (text.charCodeAt(end) !== 32) continue;
+    const before = start === 0 ? '' : text.slice(Math.max(0, start - 2), start);
+    if (start !== 0 && !/(?:[.!?] |\n)$/.test(before)) continue;
+    if (!PERSON_VERB.test(text.slice(end, end + 26))) continue;
+    if (nameLike(text, l, start, end)) out.push({ category: 'PERSON', start, end });
   }
 }
 

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { inclusionBatches } from '../../gate/inclusion-file.ts';
 import type { DatasetManifest } from '../../gate/manifest.ts';
 import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
 
@@ -64,16 +65,18 @@ export class PostgresDatasetStore implements GateRegistry {
         items = [];
         roles = [];
       };
-      for await (const row of inclusions) {
-        if (row.datasetId !== manifest.datasetId) {
-          throw new Error(
-            `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
-          );
+      for await (const group of inclusionBatches(inclusions)) {
+        for (const row of group) {
+          if (row.datasetId !== manifest.datasetId) {
+            throw new Error(
+              `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
+            );
+          }
+          subjects.push(row.subjectKey);
+          items.push(row.itemId);
+          roles.push(row.role);
+          if (subjects.length >= ROWS_PER_STATEMENT) await flush();
         }
-        subjects.push(row.subjectKey);
-        items.push(row.itemId);
-        roles.push(row.role);
-        if (subjects.length >= ROWS_PER_STATEMENT) await flush();
       }
       await flush();
     });

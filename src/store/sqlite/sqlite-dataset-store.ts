@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import { inclusionBatches } from '../../gate/inclusion-file.ts';
 import type { DatasetManifest } from '../../gate/manifest.ts';
 import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
 

@@ -25,11 +25,20 @@ function versionFacts(ctx: PageContext, version: NoticeVersion, view: NoticeView
       <h2 id="version-heading">${t('notice.version.heading')}</h2>
       ${facts([
         [t('notice.version.id'), version.id],
-        [t('notice.version.effective'), t('notice.version.date', { date: new Date(version.effectiveAt) })],
-        [t('notice.version.published'), t('notice.version.date', { date: new Date(version.publishedAt) })],
+        [
+          t('notice.version.effective'),
+          t('notice.version.date', { date: new Date(version.effectiveAt) }),
+        ],
+        [
+          t('notice.version.published'),
+          t('notice.version.date', { date: new Date(version.publishedAt) }),
+        ],
         [t('notice.version.language'), ctx.catalogue.autonym(view.language)],
         [t('notice.version.hash'), html`<code class="reference">${view.text.sha256}</code>`],
-        [t('notice.version.changes'), html`<span${langAttr(ctx, view)}>${view.text.changes}</span>`],
+        [
+          t('notice.version.changes'),
+          html`<span${langAttr(ctx, view)}>${view.text.changes}</span>`,
+        ],
       ])}
     </section>`;
 }
@@ -48,7 +57,11 @@ function noticeBody(ctx: PageContext, view: NoticeView, action: SafeHtml): SafeH
 }
 
 /** `/` once a version is published: the notice, and the one-step objection for the signed-in. */
-export function publishedNoticePage(ctx: PageContext, view: NoticeView, data: NoticeData): PageParts {
+export function publishedNoticePage(
+  ctx: PageContext,
+  view: NoticeView,
+  data: NoticeData,
+): PageParts {
   const body = html`${noticeBody(ctx, view, objectAction(ctx, data))}
     ${versionFacts(ctx, view.version, view)}
     <p><a href="${href(ctx, '/notice')}">${translate(ctx, 'notice.public.versions-link')}</a></p>`;
@@ -78,12 +91,13 @@ export function publicNoticePage(
   const versions = html`<section aria-labelledby="versions-heading">
       <h2 id="versions-heading">${t('notice.public.versions-heading')}</h2>
       <ul class="objection-list">${options.versions.map(
-        (v) => html`<li><a href="${href(ctx, `/notice/${v.id}`)}"${
-          v.id === view.version.id ? html` aria-current="page"` : ''
-        }>${t('notice.public.version-item', {
-          version: v.id,
-          date: new Date(v.publishedAt),
-        })}</a></li>`,
+        (v) =>
+          html`<li><a href="${href(ctx, `/notice/${v.id}`)}"${
+            v.id === view.version.id ? html` aria-current="page"` : ''
+          }>${t('notice.public.version-item', {
+            version: v.id,
+            date: new Date(v.publishedAt),
+          })}</a></li>`,
       )}</ul>
     </section>`;
   const body = html`${banner}${noticeBody(ctx, view, action)}

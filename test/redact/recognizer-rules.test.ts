@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { addressRecognizer } from '../../src/redact/recognizers/address.ts';
+import { emailRecognizer } from '../../src/redact/recognizers/email.ts';
+import { ibanRecognizer } from '../../src/redact/recognizers/iban.ts';
+import { ipRecognizer } from '../../src/redact/recognizers/ip.ts';
+import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
+import { createPersonRecognizer } from '../../src/redact/recognizers/person.ts';
+import { createPhoneRecognizer } from '../../src/redact/recognizers/phone.ts';
+import type { Recognizer } from '../../src/redact/recognizers/recognizer.ts';
+import { KW, scanText } from '../../src/redact/scan.ts';
+import { resolveOverlaps } from '../../src/redact/spans.ts';
+import type { PiiSpan } from '../../src/redact/types.ts';
+
+/*
+ * One test per rule added to close the issue-4 gaps, each with the negatives that keep its
+ * precision (the shapes it must not take).
+ */
+function found(r: Recognizer, text: string): string[] {
+  const out: PiiSpan[] = [];
+  if (r.mayMatch(text)) r.find(text, out);
+  return resolveOverlaps(text, out).map((s) => text.slice(s.start, s.end));
+}
+
+describe('shared scan', () => {
+  it('finds runs, capitalised words, keywords and IBAN starts in one pass', () => {
+    const s = scanText('Tel 01 42 68 53 00, 12 rue de la Paix, IBAN FR76 3000 par Jean');
+    assert.deepEqual(
+      s.runs.map((r) => r.digits),
+      [10, 6],
+    );
+    assert.ok((s.kinds & KW.PHONE) !== 0 && (s.kinds & KW.FR_STREET) !== 0);
+    assert.ok(s.ibanStarts.length === 1);
+    assert.deepEqual(
+      s.caps.map((c, i) =>
+        'Tel 01 42 68 53 00, 12 rue de la Paix, IBAN FR76 3000 par Jean'.slice(c, s.capsEnd[i]),
+      ),
+      ['Tel', 'Paix', 'IBAN', 'FR', 'Jean'],
+    );
+  });
+  it('flags IPv6 shapes only for "::" or six colons, never for times', () => {
+    assert.equal(scanText('at 12:30:45 and 16:82:35Z').ipv6Shape, false);
+    assert.equal(scanText('fe80::1').ipv6Shape, true);
+    assert.equal(scanText('684D:1111:222:3333:4444:5555:6:77').ipv6Shape, true);
+  });
+});
+
+describe('phone rules', () => {
+  const phone = createPhoneRecognizer({ defaultRegion: 'FR' });
+  it('takes a French number glued to the word before it, in the strict grouping only', () => {
+    assert.deepEqual(found(phone, 'Standard04.73.72.17.05'), ['04.73.72.17.05']);
+    assert.deepEqual(found(phone, 'F07-22-56-05-31 |'), ['07-22-56-05-31']);
+    assert.deepEqual(found(phone, 'Accueil0 5 2 3 5 5 5 7 4 6'), ['0 5 2 3 5 5 5 7 4 6']);
+    assert.deepEqual(found(phone, 'Standard(33) 6 65 41 76 70'), ['(33) 6 65 41 76 70']);
+    assert.deepEqual(found(phone, 'is415-555-0132'), ['415-555-0132']);
+    assert.deepEqual(found(phone, 'ref0428-4433-41'), []);
+  });
+  it('reads the letter O as a zero in a French-shaped number only', () => {
+    assert.deepEqual(found(phone, 'Dr I. POLTAO O1.42.15.93.30 Dr'), ['O1.42.15.93.30']);
+    assert.deepEqual(found(phone, 'SANDRAVI 01.42.16.10.O2 Dr'), ['01.42.16.10.O2']);
+    assert.deepEqual(found(phone, 'code O1.42.15 ok'), []);
+  });
+  it('takes a second zero only in pairs or digit by digit', () => {
+    assert.deepEqual(found(phone, 'tél. 00 02 46 61 63'), ['00 02 46 61 63']);
+    assert.deepEqual(found(phone, '\n0 0 6 5 6 6 1 0 1 6\n'), ['0 0 6 5 6 6 1 0 1 6']);
+    assert.deepEqual(found(phone, '\n0 0 - 1 4 - 2 1 - 4 3 - 6 4\n'), [
+      '0 0 - 1 4 - 2 1 - 4 3 - 6 4',
+    ]);
+    assert.deepEqual(found(phone, 'lot 00 024 661 63'), []);
+  });
+  it('accepts pairs run together and numbers after other numbers of the same run', () => {
+    assert.deepEqual(found(phone, '\n06.45.0945.87\n'), ['06.45.0945.87']);
+    assert.deepEqual(found(phone, 'source 43 958 - 0743404530 (x)'), ['0743404530']);
+  });
+  it('does not take 3-3-4 out of a table of counts', () => {
+    assert.deepEqual(found(phone, '49 4939 390 390 493 049 9310 1010'), []);
+  });
+});
+
+describe('e-mail rules', () => {
+  it('reads addresses spaced around "@" and dots, with a common top-level domain', () => {
+    assert.deepEqual(found(emailRecognizer, '71 tlabelle @ medimail . com'), [
+      'tlabelle @ medimail . com',
+    ]);
+    assert.deepEqual(found(emailRecognizer, 'rendez-vous @ la gare . demain'), []);
+  });
+  it('reads a one-label domain only after a local part with a dot or underscore', () => {
+    assert.deepEqual(found(emailRecognizer, 'Dx antidopage abarasse.jl@fr'), ['abarasse.jl@fr']);
+    assert.deepEqual(found(emailRecognizer, 'Cont@ct Dr. J-L ABRAS'), []);
+  });
+});
+
+describe('IBAN and IP rules', () => {
+  it('checks an IBAN typed in lower case', () => {
+    assert.deepEqual(found(ibanRecognizer, 'my iban is gb42nawi04454264788619'), [
+      'gb42nawi04454264788619',
+    ]);
+    assert.deepEqual(found(ibanRecognizer, 'my iban is gb43nawi04454264788619'), []);
+  });
+  it('finds full and IPv4-embedded IPv6 forms after another colon', () => {
+    assert.deepEqual(found(ipRecognizer, 'my ip: 684D:1111:222:3333:4444:5555:6:77'), [
+      '684D:1111:222:3333:4444:5555:6:77',
+    ]);
+    assert.deepEqual(found(ipRecognizer, '2001:db8:0:0:0:0:192.168.1.1'), [
+      '2001:db8:0:0:0:0:192.168.1.1',
+    ]);
+  });
+});
+
+describe('NIR rules', () => {
+  it('takes the key-less 13-digit form of valid structure, any grouping', () => {
+    assert.deepEqual(found(nirRecognizer, '\n1850992 759672\n'), ['1850992 759672']);
+    assert.deepEqual(found(nirRecognizer, '08-03-2018 28303 32401806 08/03/83'), [
+      '28303 32401806',
+    ]);
+    assert.deepEqual(found(nirRecognizer, 'lot 3850578006084'), []);
+    assert.deepEqual(found(nirRecognizer, 'lot 1850500006084'), []);
+  });
+  it('separates a NIR from the dates printed digit by digit around it', () => {
+    assert.deepEqual(
+      found(nirRecognizer, 'MATIS 1 5 0 3 2 0 2 4 284 05 07152 362 2 3 0 6 1 9 8 4 Adapt'),
+      ['284 05 07152 362'],
+    );
+    assert.deepEqual(
+      found(nirRecognizer, 'Denis 9 0 3 2 0 1 5 1 7 7 0 9 4 2 6 7 9 4 9 0 0 7 0 5 1 9 7 7 ADA'),
+      ['1 7 7 0 9 4 2 6 7 9 4 9 0'],
+    );
+  });
+  it('never picks 13 digits out of a longer run of unrelated numbers', () => {
+    assert.deepEqual(
+      found(nirRecognizer, '(1)15:31 49 4939 390 390 493 049 9310 1010 110 93 15 32'),
+      [],
+    );
+  });
+  it('takes a grouped NIR with a wrong key, not a compact one', () => {
+    assert.deepEqual(found(nirRecognizer, 'né en 1975 1 60 04 25 311 114 26\n'), [
+      '1 60 04 25 311 114 26',
+    ]);
+    assert.deepEqual(found(nirRecognizer, 'ref 185057800608492'), []);
+  });
+});
+
+describe('address rules', () => {
+  it('finds "number street number" international forms', () => {
+    assert.deepEqual(found(addressRecognizer, 'address: 28030 Edeby 55, please'), [
+      '28030 Edeby 55',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'lives at 255 hersnapvej 18, københavn k'), [
+      '255 hersnapvej 18',
+    ]);
+    assert.deepEqual(
+      found(addressRecognizer, 'at 213 Pilekrogen 53 Apt. 263, Grand-Leez, Belgium 18431 ok'),
+      ['213 Pilekrogen 53 Apt. 263, Grand-Leez, Belgium 18431'],
+    );
+  });
+  it('does not take sentences, table references or form fields', () => {
+    assert.deepEqual(found(addressRecognizer, 'he has 3 children and 2 dogs'), []);
+    assert.deepEqual(found(addressRecognizer, 'see page 12 Table 3 above'), []);
+    assert.deepEqual(found(addressRecognizer, '8 5 0 2 1 8 0 MARTIN Edouard 8 5 0 4'), []);
+  });
+  it('finds "the corner of" two streets', () => {
+    assert.deepEqual(
+      found(addressRecognizer, 'it is the corner of Dalbraut 99 and Frederikke Coves'),
+      ['the corner of Dalbraut 99 and Frederikke Coves'],
+    );
+  });
+  it('keeps French street names case-sensitive after an any-case street type', () => {
+    assert.deepEqual(found(addressRecognizer, 'au 153 rue du Lys avaient été abandonnées.'), [
+      '153 rue du Lys',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'au cours de cette entrevue datée du 20 mars'), []);
+    assert.deepEqual(
+      found(
+        addressRecognizer,
+        '19 AVENUE DE LA REPUBLIQUE, STUDIO 25, 92 100 BOULOGNE-BILLANCOURT',
+      ),
+      ['19 AVENUE DE LA REPUBLIQUE, STUDIO 25, 92 100 BOULOGNE-BILLANCOURT'],
+    );
+  });
+  it('finds a post code after its city, and European streets with post code and city', () => {
+    assert.deepEqual(found(addressRecognizer, 'résidant à Marseille, 13006.'), [
+      'Marseille, 13006',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'à Paris dans le 75001.'), ['75001']);
+    assert.deepEqual(found(addressRecognizer, 'à Paris dans le 75001 cas'), []);
+    assert.deepEqual(found(addressRecognizer, 'Inc, SchlussStrasse 13, 3049 Leipzig, +32'), [
+      'SchlussStrasse 13, 3049 Leipzig',
+    ]);
+  });
+});
+
+describe('person rules', () => {
+  const person = createPersonRecognizer();
+  it('takes two or three unknown title-case words, not ordinary ones', () => {
+    assert.deepEqual(found(person, 'Tomomi Nishiyama lives at the end'), ['Tomomi Nishiyama']);
+    assert.deepEqual(found(person, 'Maybe it is under Rubija Liberšar'), ['Rubija Liberšar']);
+    assert.deepEqual(found(person, 'The White Stripes played in Paris on Monday.'), []);
+  });
+  it('takes any capitalised word after a title token', () => {
+    assert.deepEqual(found(person, 'Mr. Spears is a 61 year old man.'), ['Spears']);
+    assert.deepEqual(found(person, 'For my take on Dr. Wells, see'), ['Wells']);
+  });
+  it('takes the name after a question asking for it', () => {
+    assert.deepEqual(found(person, "What's your last name? Arcuri"), ['Arcuri']);
+  });
+  it('keeps a title-case surname after a known first name', () => {
+    assert.deepEqual(found(person, 'Producer James Sparks explained'), ['James Sparks']);
+  });
+  it('ends a run at the end of a sentence', () => {
+    assert.deepEqual(found(person, 'tribute to the Norway. Producer Liviana Palerma explained'), [
+      'Liviana Palerma',
+    ]);
+  });
+  it('takes lists of surnames with an unknown one, not lists of words', () => {
+    assert.deepEqual(found(person, 'Park and Mann were precision engineers.'), ['Park', 'Mann']);
+    assert.deepEqual(found(person, 'Black and White were here.'), []);
+  });
+  it('takes speakers of a transcript and subjects of person verbs', () => {
+    assert.deepEqual(found(person, 'Ubul: What a wife.\nNicole: Remember me?'), ['Ubul', 'Nicole']);
+    assert.deepEqual(found(person, 'Address: Oslo\nWebsite: none'), []);
+    assert.deepEqual(found(person, 'Shovda is very reliable.'), ['Shovda']);
+    assert.deepEqual(found(person, 'Microsoft said it would.'), []);
+  });
+  it('takes the later mentions of a found name', () => {
+    assert.deepEqual(found(person, 'directed by Joakim Westgård and starring Westgård'), [
+      'Joakim Westgård',
+      'Westgård',
+    ]);
+  });
+  it('reads names in all-lower-case text from the first-name list', () => {
+    assert.deepEqual(found(person, 'follow up with patricia desrosiers in a month.'), [
+      'patricia desrosiers',
+    ]);
+    assert.deepEqual(found(person, 'my name is vitoria'), ['vitoria']);
+    assert.deepEqual(found(person, 'will you grace us with your rose'), []);
+  });
+});
