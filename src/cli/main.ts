@@ -17,6 +17,11 @@ usage: veto <command> [options]
   audit verify                        check the audit chain and the registry against it
   gate build --policy P --input FILE... --out DIR
                                       build a training dataset (see docs/gate.md)
+  notices publish DIR                 publish a notice version (one Markdown file per language)
+  notices list                        list published notice versions
+  notices campaign --version V --users FILE.csv [--rate N]
+                                      email a notice version; resumable, never sends twice
+  notices bounces FILE.csv            record bounced notice emails
 
 Configuration: VETO_* environment variables (see README.md).`;
 
