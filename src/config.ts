@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { catalogueLanguages } from './i18n/catalogue.ts';
 
 /**
  * Configuration comes from environment variables (VETO_*), optionally layered over a JSON file
@@ -61,9 +62,20 @@ export const configSchema = z.object({
   mailFrom: z.string().default('Veto <no-reply@veto.invalid>'),
   /** Where email goes when no SMTP server is configured. */
   outboxDir: z.string().optional(),
-  languages: z.union([z.array(z.string()), z.string().transform(csv)]).default(['en', 'fr']),
+  /** Languages offered; by default every catalogue file present (a new language is a file drop). */
+  languages: z.union([z.array(z.string()), z.string().transform(csv)]).optional(),
   defaultLanguage: z.string().default('en'),
-  purposes: z.union([z.array(z.string()), z.string().transform(csv)]).default(['ai-training']),
+  purposes: z
+    .union([z.array(z.string()), z.string().transform(csv)])
+    .default(['ai-training', 'third-party-sharing']),
+  /**
+   * What a `Sec-GPC: 1` request from a signed-in person does (GDPR Art. 21(5), issue 5 §5):
+   * `off` nothing; `no-sharing` an objection to `gpcPurpose`; `object` that and a full
+   * objection to the default purpose (AI training).
+   */
+  gpc: z.enum(['off', 'no-sharing', 'object']).default('no-sharing'),
+  /** The purpose a GPC signal objects to: sharing data or models with third parties. */
+  gpcPurpose: z.string().min(1).max(100).default('third-party-sharing'),
   reviewMode: bool.default(false),
   demo: bool.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -74,7 +86,11 @@ export const configSchema = z.object({
 });
 
 export type VetoConfigInput = z.input<typeof configSchema>;
-export type VetoConfig = z.output<typeof configSchema> & { secret: string; publicUrl: string };
+export type VetoConfig = Omit<z.output<typeof configSchema>, 'languages'> & {
+  secret: string;
+  publicUrl: string;
+  languages: string[];
+};
 
 const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_HOST: 'host',
@@ -96,6 +112,8 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_LANGUAGES: 'languages',
   VETO_DEFAULT_LANGUAGE: 'defaultLanguage',
   VETO_PURPOSES: 'purposes',
+  VETO_GPC: 'gpc',
+  VETO_GPC_PURPOSE: 'gpcPurpose',
   VETO_REVIEW_MODE: 'reviewMode',
   VETO_DEMO: 'demo',
   VETO_LOG_LEVEL: 'logLevel',
@@ -134,14 +152,21 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
-  if (!c.languages.includes(c.defaultLanguage)) {
+  const languages = c.languages ?? catalogueLanguages();
+  if (!languages.includes(c.defaultLanguage)) {
     throw new ConfigError(
-      `VETO_DEFAULT_LANGUAGE: "${c.defaultLanguage}" is not in VETO_LANGUAGES (${c.languages.join(',')})`,
+      `VETO_DEFAULT_LANGUAGE: "${c.defaultLanguage}" is not in VETO_LANGUAGES (${languages.join(',')})`,
+    );
+  }
+  if (c.gpc !== 'off' && !c.purposes.includes(c.gpcPurpose)) {
+    throw new ConfigError(
+      `VETO_GPC_PURPOSE: "${c.gpcPurpose}" is not in VETO_PURPOSES (${c.purposes.join(',')}): add it, or set VETO_GPC=off`,
     );
   }
   const secret = c.secret ?? persistentSecret(c.dataDir, 'secret');
   return {
     ...c,
+    languages,
     secret,
     publicUrl: (c.publicUrl ?? `http://${c.host}:${c.port}`).replace(/\/$/, ''),
     platformJwtSecret:

@@ -112,6 +112,7 @@ export async function wireVeto(
       defaultLanguage: config.defaultLanguage,
       publicUrl: config.publicUrl,
       maxBatch: config.maxBatch,
+      absolutePurposes: config.gpc === 'off' ? [] : [config.gpcPurpose],
     },
   });
   const notices = new Notices({

@@ -25,6 +25,8 @@ export interface RegistrySettings {
   defaultLanguage: string;
   publicUrl: string;
   maxBatch: number;
+  /** More purposes whose objection no reviewer may override (the GPC purpose, issue 5 §5). */
+  absolutePurposes?: string[];
 }
 
 export interface RegistryDeps {
@@ -51,8 +53,12 @@ export interface ObjectCommand {
 
 export type Actor = { subjectKey: string } | { admin: string };
 
-/** Purposes whose objection is absolute (Art. 21(3)): no reviewer may override it. */
-const ABSOLUTE_PURPOSES = new Set(['direct-marketing']);
+/**
+ * Purposes whose objection is absolute: no reviewer may override it. Direct marketing by
+ * Art. 21(3); sharing with third parties because it is what a Global Privacy Control signal
+ * asks ("do not sell or share"), and a signal cannot be argued with case by case.
+ */
+const ABSOLUTE_PURPOSES = new Set(['direct-marketing', 'third-party-sharing']);
 
 const CODE_TTL_MINUTES = 15;
 const CODE_MAX_ATTEMPTS = 5;
@@ -186,7 +192,11 @@ export class Registry {
           `objection is not pending review (review: ${o.review}, status: ${o.status})`,
         );
       }
-      if (decision.outcome === 'overridden' && ABSOLUTE_PURPOSES.has(o.purpose)) {
+      if (
+        decision.outcome === 'overridden' &&
+        (ABSOLUTE_PURPOSES.has(o.purpose) ||
+          this.settings.absolutePurposes?.includes(o.purpose))
+      ) {
         throw new AppError(
           'invalid-state',
           `an objection to ${o.purpose} is absolute and cannot be overridden`,

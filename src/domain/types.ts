@@ -8,8 +8,12 @@ export type SubjectRef = { kind: 'account'; accountId: string } | { kind: 'email
 
 export type SubjectKind = 'account' | 'non-user';
 
-/** How an objection reached Veto (GDPR Art. 21(5) "by automated means" is `api`). */
-export type Channel = 'portal' | 'api' | 'import' | 'email';
+/**
+ * How an objection reached Veto. GDPR Art. 21(5) "by automated means using technical
+ * specifications" is `api` (a request) or `signal` (a browser privacy signal such as Global
+ * Privacy Control, recorded by the portal, or forwarded by the platform).
+ */
+export type Channel = 'portal' | 'api' | 'import' | 'email' | 'signal';
 
 /**
  * `effective` from the instant it is recorded (Art. 18(1)(d)); `withdrawn` by the person;

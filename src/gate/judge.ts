@@ -163,6 +163,16 @@ export class Judge {
     let line = firstLine;
     let pos = start;
     const subjects: string[] = [];
+    let runStart = 0;
+    let runEnd = -1;
+    const flushRun = () => {
+      if (runEnd < 0) return;
+      const n = runEnd - runStart;
+      if (used + n > out.length) out = grow(out, used, n);
+      buf.copy(out, used, runStart, runEnd);
+      used += n;
+      runEnd = -1;
+    };
     while (pos < end) {
       let nl = buf.indexOf(10, pos);
       if (nl < 0 || nl > end) nl = end;
@@ -219,6 +229,17 @@ export class Judge {
       for (let i = 1; i < subjects.length; i++) {
         inclusions.text(`${subjects[i]}\t${id}\tmention\t${input}\t${lineNo}\n`);
       }
+      if (replacement === undefined && stop === nl && nl < end) {
+        // Unchanged and `\n`-terminated: extend the run of consecutive kept lines, copied in one
+        // go when it breaks (most kept lines follow another kept line).
+        if (runEnd !== lineStart) {
+          flushRun();
+          runStart = lineStart;
+        }
+        runEnd = nl + 1;
+        continue;
+      }
+      flushRun();
       if (replacement === undefined) {
         const n = stop - lineStart;
         if (used + n + 1 > out.length) out = grow(out, used, n + 1);
@@ -231,6 +252,7 @@ export class Judge {
       }
       out[used++] = 10;
     }
+    flushRun();
     return {
       out: out.subarray(0, used),
       counts,
@@ -393,13 +415,11 @@ class ByteSink {
     this.#buf = Buffer.allocUnsafeSlow(Math.max(4096, initial));
   }
   text(s: string): void {
-    if (this.#used + s.length * 3 > this.#buf.length)
+    if (this.#used + s.length * 3 > this.#buf.length) {
       this.#buf = grow(this.#buf, this.#used, s.length * 3);
-    this.#used += this.#buf.write(s, this.#used, 'utf8');
-  }
-  byte(b: number): void {
-    if (this.#used + 1 > this.#buf.length) this.#buf = grow(this.#buf, this.#used, 1);
-    this.#buf[this.#used++] = b;
+    }
+    // `utf8Write` is what `write(s, offset, 'utf8')` ends in, minus the argument handling.
+    this.#used += (this.#buf as unknown as Utf8Writer).utf8Write(s, this.#used);
   }
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#used);

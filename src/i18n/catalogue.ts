@@ -47,7 +47,10 @@ export interface Catalogue {
   keys(language: string): string[];
   /** The raw ICU source of a message, or undefined when the language lacks it. */
   source(language: string, key: string): string | undefined;
-  /** Formats `key` in `language`; a key missing there falls back to the default language. */
+  /**
+   * Formats `key` in `language`; a key missing there falls back to the default language (and
+   * the fallback is reported to `onCatalogueFallback` listeners, or thrown in strict mode).
+   */
   t(language: string, key: string, vars?: MessageVars): string;
   /** The language's own name for itself ("Français"), from its `meta.name` key. */
   autonym(language: string): string;
@@ -59,6 +62,42 @@ export function canonicalTag(tag: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The language tags that have a catalogue file in `dir`, from the file names alone (sorted):
+ * the deployment's languages by default, so adding a language is dropping a file.
+ */
+export function catalogueLanguages(dir = LOCALES_DIR): string[] {
+  const out: string[] = [];
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.json')) continue;
+    const tag = canonicalTag(basename(file, '.json'));
+    if (tag) out.push(tag);
+  }
+  return out.sort();
+}
+
+/** A message served in another language than the one asked for (see `Catalogue.t`). */
+export interface CatalogueFallback {
+  /** The language asked for. */
+  language: string;
+  key: string;
+  /** The language actually used. */
+  servedIn: string;
+  reason: 'language-not-loaded' | 'key-missing';
+}
+
+const fallbackListeners = new Set<(fallback: CatalogueFallback) => void>();
+
+/**
+ * Observes every fallback of every catalogue in this process; returns the unsubscribe function.
+ * Tests use it to prove that a page rendered in language X took no message from another
+ * language; a deployment could count them.
+ */
+export function onCatalogueFallback(listener: (fallback: CatalogueFallback) => void): () => void {
+  fallbackListeners.add(listener);
+  return () => fallbackListeners.delete(listener);
 }
 
 /** Reads every `*.json` in `dir`; throws a CatalogueError naming the file on bad content. */
@@ -95,6 +134,8 @@ export interface LoadOptions {
   defaultLanguage?: string;
   /** Restrict to these languages (a deployment's `languages` setting); each must have a file. */
   languages?: readonly string[];
+  /** Throw a CatalogueError instead of falling back to the default language (tests, tooling). */
+  strict?: boolean;
 }
 
 export function loadCatalogue(options: LoadOptions = {}): Catalogue {
@@ -117,7 +158,7 @@ export function loadCatalogue(options: LoadOptions = {}): Catalogue {
   if (!messages.has(defaultLanguage)) {
     throw new CatalogueError(`default language "${defaultLanguage}" has no catalogue file`);
   }
-  return new IcuCatalogue(messages, defaultLanguage);
+  return new IcuCatalogue(messages, defaultLanguage, options.strict ?? false);
 }
 
 class IcuCatalogue implements Catalogue {
@@ -127,6 +168,7 @@ class IcuCatalogue implements Catalogue {
   constructor(
     private readonly messages: Map<string, Record<string, string>>,
     readonly defaultLanguage: string,
+    private readonly strict: boolean,
   ) {
     this.languages = [...messages.keys()].sort();
   }
@@ -153,6 +195,7 @@ class IcuCatalogue implements Catalogue {
       src = this.source(lang, key);
     }
     if (src === undefined) throw new CatalogueError(`unknown message key "${key}"`);
+    if (lang !== language) this.fellBack(language, key, lang);
     const cacheKey = `${lang}\u0000${key}`;
     let mf = this.compiled.get(cacheKey);
     if (!mf) {
@@ -169,6 +212,18 @@ class IcuCatalogue implements Catalogue {
 
   autonym(language: string): string {
     return this.source(language, 'meta.name') ?? language;
+  }
+
+  private fellBack(language: string, key: string, servedIn: string): void {
+    const reason = this.messages.has(language) ? 'key-missing' : 'language-not-loaded';
+    if (this.strict) {
+      throw new CatalogueError(
+        reason === 'key-missing'
+          ? `message "${key}" is missing in ${language}.json`
+          : `language "${language}" is not loaded (message "${key}")`,
+      );
+    }
+    for (const listener of fallbackListeners) listener({ language, key, servedIn, reason });
   }
 }
 

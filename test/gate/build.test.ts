@@ -47,7 +47,14 @@ describe('gate build', () => {
     if (result.status !== 'sealed') return;
     assert.deepEqual(await readdir(s.out), ['ds_test']);
     const files = (await readdir(result.dir)).sort();
-    assert.deepEqual(files, ['data.jsonl', 'decisions.tsv', 'inclusions.tsv', 'manifest.json', 'policy.yaml', 'rejects.jsonl']);
+    assert.deepEqual(files, [
+      'data.jsonl',
+      'decisions.tsv',
+      'inclusions.tsv',
+      'manifest.json',
+      'policy.yaml',
+      'rejects.jsonl',
+    ]);
     const m = result.manifest;
     assert.deepEqual(JSON.parse(await readFile(join(result.dir, 'manifest.json'), 'utf8')), m);
     assert.equal(m.datasetId, 'ds_test');
@@ -68,9 +75,17 @@ describe('gate build', () => {
     assert.equal(m.recheck.performed, true);
     assert.equal(m.noticePeriod.checked, false);
     assert.match(m.vetoVersion, /^\d+\.\d+\.\d+/);
-    const rejects = (await readFile(join(result.dir, 'rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(rejects.map((r) => [r.input, r.line, r.reason]), [[s.input, 3, 'malformed']]);
-    const decisions = (await readFile(join(result.dir, 'decisions.tsv'), 'utf8')).trim().split('\n');
+    const rejects = (await readFile(join(result.dir, 'rejects.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rejects.map((r) => [r.input, r.line, r.reason]),
+      [[s.input, 3, 'malformed']],
+    );
+    const decisions = (await readFile(join(result.dir, 'decisions.tsv'), 'utf8'))
+      .trim()
+      .split('\n');
     assert.deepEqual(decisions, [
       'input\tline\treason\titem_id',
       '0\t1\tkept\ta',
@@ -89,7 +104,8 @@ describe('gate build', () => {
     );
     assert.equal(registry.datasets[0]!.manifest.datasetId, 'ds_test');
     const fromFile = [];
-    for await (const row of readInclusionFile(join(result.dir, 'inclusions.tsv'), 'ds_test')) fromFile.push(row);
+    for await (const row of readInclusionFile(join(result.dir, 'inclusions.tsv'), 'ds_test'))
+      fromFile.push(row);
     assert.deepEqual(fromFile, registry.datasets[0]!.inclusions);
   });
 
@@ -117,20 +133,36 @@ describe('gate build', () => {
     assert.equal(result.status, 'sealed');
     if (result.status !== 'sealed') return;
     const data = (await readFile(join(result.dir, 'data.jsonl'), 'utf8')).trim().split('\n');
-    assert.deepEqual(data.map((l) => JSON.parse(l).id), ['b']);
+    assert.deepEqual(
+      data.map((l) => JSON.parse(l).id),
+      ['b'],
+    );
     assert.equal(result.manifest.counts.kept, 1);
     assert.equal(result.manifest.counts.objected, 2);
     assert.equal(result.manifest.counts['objected-mention'], 1);
     assert.equal(result.manifest.recheck.lateObjectors, 2);
     assert.equal(result.manifest.recheck.removedRecords, 3);
-    assert.equal(result.manifest.output.sha256, sha256(await readFile(join(result.dir, 'data.jsonl'))));
+    assert.equal(
+      result.manifest.output.sha256,
+      sha256(await readFile(join(result.dir, 'data.jsonl'))),
+    );
     const decisions = await readFile(join(result.dir, 'decisions.tsv'), 'utf8');
-    assert.match(decisions, /0\t1\tobjected\ta\n0\t2\tkept\tb\n0\t3\tobjected-mention\tc\n0\t4\tobjected\td\n/);
-    assert.deepEqual(registry.datasets[0]!.inclusions.map((r) => r.itemId), ['b']);
+    assert.match(
+      decisions,
+      /0\t1\tobjected\ta\n0\t2\tkept\tb\n0\t3\tobjected-mention\tc\n0\t4\tobjected\td\n/,
+    );
+    assert.deepEqual(
+      registry.datasets[0]!.inclusions.map((r) => r.itemId),
+      ['b'],
+    );
   });
 
   it('notice-period hook: removes authors not shown the notice long enough before the cut-off', async () => {
-    const s = await setup([record({ id: 'a', author_id: 'seen' }), record({ id: 'b', author_id: 'recent' }), record({ id: 'c', author_id: 'never' })]);
+    const s = await setup([
+      record({ id: 'a', author_id: 'seen' }),
+      record({ id: 'b', author_id: 'recent' }),
+      record({ id: 'c', author_id: 'never' }),
+    ]);
     const registry = new NoticeRegistry();
     registry.shown.set('acct:seen', '2025-04-01T00:00:00Z');
     registry.shown.set('acct:recent', '2025-05-20T00:00:00Z');
@@ -170,7 +202,13 @@ describe('gate build', () => {
 
   it('refuses to start without a registry unless offline, and says so in the manifest', async () => {
     const s = await setup([record()]);
-    const base = { policy: s.policy, inputs: [s.input], outDir: s.out, objectors: { snapshot: s.snapshot }, workers: 0 };
+    const base = {
+      policy: s.policy,
+      inputs: [s.input],
+      outDir: s.out,
+      objectors: { snapshot: s.snapshot },
+      workers: 0,
+    };
     await assert.rejects(buildDataset(base), GateSetupError);
     const result = await buildDataset({ ...base, offline: true });
     assert.equal(result.status, 'sealed');
@@ -184,16 +222,24 @@ describe('gate build', () => {
     const s = await setup([record()]);
     const other = await writeSnapshot(s.dir, [], 'marketing');
     const base = { policy: s.policy, inputs: [s.input], outDir: s.out, offline: true, workers: 0 };
-    await assert.rejects(buildDataset({ ...base, objectors: { snapshot: other } }), /purpose "marketing"/);
+    await assert.rejects(
+      buildDataset({ ...base, objectors: { snapshot: other } }),
+      /purpose "marketing"/,
+    );
     const text = await readFile(s.snapshot, 'utf8');
     await writeFile(s.snapshot, `${text}acct:zzz\n`);
-    await assert.rejects(buildDataset({ ...base, objectors: { snapshot: s.snapshot } }), RegistryFileError);
+    await assert.rejects(
+      buildDataset({ ...base, objectors: { snapshot: s.snapshot } }),
+      RegistryFileError,
+    );
   });
 
   it('runs from a filter file when the database is out of reach', async () => {
     const s = await setup([record({ id: 'a', author_id: 'obj' }), record({ id: 'b' })]);
     const filter = join(s.dir, 'objectors.vfilter');
-    await writeFilterFile(filter, { id: 'snap_f', purpose: 'ai-training', asOf: AS_OF }, ['acct:obj']);
+    await writeFilterFile(filter, { id: 'snap_f', purpose: 'ai-training', asOf: AS_OF }, [
+      'acct:obj',
+    ]);
     const result = await buildDataset({
       policy: s.policy,
       inputs: [s.input],
@@ -223,19 +269,31 @@ describe('gate build', () => {
     });
     assert.equal(result.status, 'sealed');
     if (result.status !== 'sealed') return;
-    assert.deepEqual(result.manifest.inputs.map((i) => i.lines), [1, 2]);
+    assert.deepEqual(
+      result.manifest.inputs.map((i) => i.lines),
+      [1, 2],
+    );
     const rejects = JSON.parse(await readFile(join(result.dir, 'rejects.jsonl'), 'utf8'));
     assert.equal(rejects.input, second);
     assert.equal(rejects.line, 2);
   });
 
   it('reads and writes Parquet through DuckDB', async () => {
-    const s = await setup([record({ id: 'a' }), record({ id: 'b', author_id: 'obj' }), record({ id: 'c', kind: 'comment', text: 'x@y.fr' })], ['acct:obj']);
+    const s = await setup(
+      [
+        record({ id: 'a' }),
+        record({ id: 'b', author_id: 'obj' }),
+        record({ id: 'c', kind: 'comment', text: 'x@y.fr' }),
+      ],
+      ['acct:obj'],
+    );
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const parquet = join(s.dir, 'content.parquet');
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    await c.run(`COPY (SELECT * FROM read_json('${s.input}', format = 'newline_delimited')) TO '${parquet}' (FORMAT parquet)`);
+    await c.run(
+      `COPY (SELECT * FROM read_json('${s.input}', format = 'newline_delimited')) TO '${parquet}' (FORMAT parquet)`,
+    );
     c.closeSync();
     db.closeSync();
     const result = await buildDataset({
@@ -255,7 +313,9 @@ describe('gate build', () => {
     assert.equal(result.manifest.output.file, 'data.parquet');
     const db2 = await DuckDBInstance.create(':memory:');
     const c2 = await db2.connect();
-    const rows = (await c2.runAndReadAll(`SELECT id, text FROM '${join(result.dir, 'data.parquet')}'`)).getRowObjectsJS();
+    const rows = (
+      await c2.runAndReadAll(`SELECT id, text FROM '${join(result.dir, 'data.parquet')}'`)
+    ).getRowObjectsJS();
     c2.closeSync();
     db2.closeSync();
     assert.deepEqual(rows, [
@@ -284,7 +344,12 @@ describe('gate build', () => {
     registry.late = ['acct:u7'];
     const hashes = new Set<string>();
     const other = new Set<string>();
-    for (const [workers, batchBytes] of [[0, 1 << 20], [1, 7000], [2, 4096], [2, 1 << 20]] as const) {
+    for (const [workers, batchBytes] of [
+      [0, 1 << 20],
+      [1, 7000],
+      [2, 4096],
+      [2, 1 << 20],
+    ] as const) {
       const result = await buildDataset({
         policy: s.policy,
         inputs: [s.input],

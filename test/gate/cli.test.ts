@@ -15,14 +15,29 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function capture(isTTY = false) {
   let text = '';
-  return { write: (s: string) => (text += s), isTTY, columns: 120, get text() { return text; } };
+  return {
+    write: (s: string) => (text += s),
+    isTTY,
+    columns: 120,
+    get text() {
+      return text;
+    },
+  };
 }
 
 async function fixture() {
   const dir = await tempDir();
   const input = join(dir, 'in.jsonl');
-  await writeFile(input, jsonl([record({ id: 'a' }), record({ id: 'b', author_id: 'obj' }), 'garbage']));
-  return { dir, input, policy: await writePolicy(dir), snapshot: await writeSnapshot(dir, ['acct:obj']) };
+  await writeFile(
+    input,
+    jsonl([record({ id: 'a' }), record({ id: 'b', author_id: 'obj' }), 'garbage']),
+  );
+  return {
+    dir,
+    input,
+    policy: await writePolicy(dir),
+    snapshot: await writeSnapshot(dir, ['acct:obj']),
+  };
 }
 
 describe('veto gate build (CLI)', () => {
@@ -31,7 +46,19 @@ describe('veto gate build (CLI)', () => {
     const stdout = capture();
     const stderr = capture();
     const code = await runGateBuildCommand(
-      ['--policy', f.policy, '--input', f.input, '--out', join(f.dir, 'out'), '--snapshot', f.snapshot, '--offline', '--workers', '0'],
+      [
+        '--policy',
+        f.policy,
+        '--input',
+        f.input,
+        '--out',
+        join(f.dir, 'out'),
+        '--snapshot',
+        f.snapshot,
+        '--offline',
+        '--workers',
+        '0',
+      ],
       { stdout, stderr },
     );
     assert.equal(code, 0, stderr.text);
@@ -50,7 +77,18 @@ describe('veto gate build (CLI)', () => {
     const registry = new MemoryRegistry();
     let closed = false;
     const code = await runGateBuildCommand(
-      ['--policy', f.policy, '--input', f.input, '--out', join(f.dir, 'out'), '--snapshot', f.snapshot, '--workers', '0'],
+      [
+        '--policy',
+        f.policy,
+        '--input',
+        f.input,
+        '--out',
+        join(f.dir, 'out'),
+        '--snapshot',
+        f.snapshot,
+        '--workers',
+        '0',
+      ],
       {
         stdout: capture(),
         stderr: capture(),
@@ -73,11 +111,67 @@ describe('veto gate build (CLI)', () => {
     const cases: [string[], RegExp][] = [
       [['--input', f.input, '--out', f.dir], /--policy is required/],
       [['--policy', f.policy, '--out', f.dir], /at least one --input/],
-      [['--policy', f.policy, '--input', f.input, '--out', f.dir, '--offline'], /--offline needs --snapshot or --filter/],
-      [['--policy', f.policy, '--input', f.input, '--out', f.dir, '--snapshot', 'x', '--filter', 'y'], /not both/],
-      [['--policy', f.input, '--input', f.input, '--out', f.dir, '--snapshot', f.snapshot, '--offline'], /in\.jsonl/],
-      [['--policy', f.policy, '--input', join(f.dir, 'missing.jsonl'), '--out', f.dir, '--snapshot', f.snapshot, '--offline'], /cannot read/],
-      [['--policy', f.policy, '--input', f.input, '--out', f.dir, '--snapshot', f.input, '--offline'], /not a Veto snapshot/],
+      [
+        ['--policy', f.policy, '--input', f.input, '--out', f.dir, '--offline'],
+        /--offline needs --snapshot or --filter/,
+      ],
+      [
+        [
+          '--policy',
+          f.policy,
+          '--input',
+          f.input,
+          '--out',
+          f.dir,
+          '--snapshot',
+          'x',
+          '--filter',
+          'y',
+        ],
+        /not both/,
+      ],
+      [
+        [
+          '--policy',
+          f.input,
+          '--input',
+          f.input,
+          '--out',
+          f.dir,
+          '--snapshot',
+          f.snapshot,
+          '--offline',
+        ],
+        /in\.jsonl/,
+      ],
+      [
+        [
+          '--policy',
+          f.policy,
+          '--input',
+          join(f.dir, 'missing.jsonl'),
+          '--out',
+          f.dir,
+          '--snapshot',
+          f.snapshot,
+          '--offline',
+        ],
+        /cannot read/,
+      ],
+      [
+        [
+          '--policy',
+          f.policy,
+          '--input',
+          f.input,
+          '--out',
+          f.dir,
+          '--snapshot',
+          f.input,
+          '--offline',
+        ],
+        /not a Veto snapshot/,
+      ],
     ];
     for (const [args, message] of cases) {
       const stderr = capture();
@@ -90,11 +184,24 @@ describe('veto gate build (CLI)', () => {
   it('draws a live bar on a terminal', () => {
     const counts = { ...emptyCounts(), kept: 1200, objected: 300, 'private-message': 100 };
     const line = progressLine(
-      { phase: 'judging', bytesDone: 50e6, bytesTotal: 100e6, records: 1600, counts, elapsedMs: 2000 },
+      {
+        phase: 'judging',
+        bytesDone: 50e6,
+        bytesTotal: 100e6,
+        records: 1600,
+        counts,
+        elapsedMs: 2000,
+      },
       200,
     );
-    assert.match(line, /^\[█{10}░{10}\]  50% 800 rec\/s 25 MB\/s ETA 2s \| kept 1200, dropped: objected 300, private-message 100/);
-    const narrow = progressLine({ phase: 'judging', bytesDone: 1, bytesTotal: 2, records: 1, counts, elapsedMs: 1 }, 40);
+    assert.match(
+      line,
+      /^\[█{10}░{10}\] {2}50% 800 rec\/s 25 MB\/s ETA 2s \| kept 1200, dropped: objected 300, private-message 100/,
+    );
+    const narrow = progressLine(
+      { phase: 'judging', bytesDone: 1, bytesTotal: 2, records: 1, counts, elapsedMs: 1 },
+      40,
+    );
     assert.ok(narrow.length <= 39 && narrow.endsWith('…'));
   });
 
@@ -103,7 +210,24 @@ describe('veto gate build (CLI)', () => {
     const out = join(f.dir, 'out');
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'gate', 'build', '--policy', f.policy, '--input', f.input, '--out', out, '--snapshot', f.snapshot, '--offline', '--workers', '2'],
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'gate',
+        'build',
+        '--policy',
+        f.policy,
+        '--input',
+        f.input,
+        '--out',
+        out,
+        '--snapshot',
+        f.snapshot,
+        '--offline',
+        '--workers',
+        '2',
+      ],
       { cwd: ROOT },
     );
     assert.match(stdout, /sealed/);

@@ -9,8 +9,14 @@ import { PostgresDatasetStore } from '../../src/store/postgres/postgres-dataset-
 import { openPostgresRegistryStore } from '../../src/store/postgres/postgres-registry-store.ts';
 import { SqliteDatasetStore } from '../../src/store/sqlite/sqlite-dataset-store.ts';
 import { openSqliteRegistryStore } from '../../src/store/sqlite/sqlite-registry-store.ts';
+import {
+  dropSchema,
+  freshSchemaName,
+  PG_URL,
+  postgresAvailable,
+  printableUrl,
+} from '../store/postgres-test-db.ts';
 import { requireService } from '../support/services.ts';
-import { dropSchema, freshSchemaName, PG_URL, postgresAvailable, printableUrl } from '../store/postgres-test-db.ts';
 import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
 
 type Store = SqliteDatasetStore | PostgresDatasetStore;
@@ -26,18 +32,25 @@ function manifest(id: string): DatasetManifest {
 }
 
 function* rows(datasetId: string, n: number): Generator<InclusionRow> {
-  for (let i = 0; i < n; i++) yield { datasetId, subjectKey: `acct:${i % 50_000}`, itemId: `item${i}`, role: 'author' };
+  for (let i = 0; i < n; i++)
+    yield { datasetId, subjectKey: `acct:${i % 50_000}`, itemId: `item${i}`, role: 'author' };
 }
 
 /** The same checks for both adapters. */
-function datasetStoreSuite(name: string, open: () => Promise<{ store: Store; close: () => Promise<void> }>) {
+function datasetStoreSuite(
+  name: string,
+  open: () => Promise<{ store: Store; close: () => Promise<void> }>,
+) {
   describe(`${name} dataset store`, () => {
     it('records a gate run and answers "which datasets hold my items"', async () => {
       const { store, close } = await open();
       try {
         const dir = await tempDir();
         const input = join(dir, 'in.jsonl');
-        await writeFile(input, jsonl([record({ id: 'a' }), record({ id: 'b', author_id: 'u2', mentions: ['u1'] })]));
+        await writeFile(
+          input,
+          jsonl([record({ id: 'a' }), record({ id: 'b', author_id: 'u2', mentions: ['u1'] })]),
+        );
         const result = await buildDataset({
           policy: await writePolicy(dir),
           inputs: [input],
@@ -49,10 +62,19 @@ function datasetStoreSuite(name: string, open: () => Promise<{ store: Store; clo
         assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.stack : '');
         if (result.status !== 'sealed') return;
         const mine = await store.datasetsForSubject('acct:u1');
-        assert.deepEqual(mine.map((d) => [d.datasetId, d.items]), [[result.datasetId, 2]]);
+        assert.deepEqual(
+          mine.map((d) => [d.datasetId, d.items]),
+          [[result.datasetId, 2]],
+        );
         assert.deepEqual(await store.datasetsForSubject('acct:nobody'), []);
-        assert.equal((await store.getDataset(result.datasetId))?.output.sha256, result.manifest.output.sha256);
-        assert.deepEqual(await store.objectorsAddedSince('ai-training', '2000-01-01T00:00:00.000Z'), []);
+        assert.equal(
+          (await store.getDataset(result.datasetId))?.output.sha256,
+          result.manifest.output.sha256,
+        );
+        assert.deepEqual(
+          await store.objectorsAddedSince('ai-training', '2000-01-01T00:00:00.000Z'),
+          [],
+        );
       } finally {
         await close();
       }
@@ -64,7 +86,9 @@ function datasetStoreSuite(name: string, open: () => Promise<{ store: Store; clo
         const t = performance.now();
         await store.recordDataset(manifest('ds_bulk'), rows('ds_bulk', 200_000));
         const ms = performance.now() - t;
-        console.log(`# ${name}: 200,000 inclusion rows in ${ms.toFixed(0)} ms (${((200_000 / ms) * 1000).toFixed(0)} rows/s)`);
+        console.log(
+          `# ${name}: 200,000 inclusion rows in ${ms.toFixed(0)} ms (${((200_000 / ms) * 1000).toFixed(0)} rows/s)`,
+        );
         assert.equal((await store.datasetsForSubject('acct:7')).at(0)?.items, 4);
       } finally {
         await close();

@@ -25,8 +25,14 @@ describe('policy as code', () => {
     assert.equal(p2025.policy.minors.excludeAccounts, true);
     assert.equal(p2024.policy.minors.excludeAccounts, false);
     assert.ok(p2025.policy.notice.minimumDays > p2024.policy.notice.minimumDays);
-    for (const kind of p2025.policy.content.kinds) assert.ok(p2024.policy.content.kinds.includes(kind));
-    assert.deepEqual(p2025.policy.content.kinds, ['post', 'comment', 'message-to-assistant', 'message-from-assistant']);
+    for (const kind of p2025.policy.content.kinds)
+      assert.ok(p2024.policy.content.kinds.includes(kind));
+    assert.deepEqual(p2025.policy.content.kinds, [
+      'post',
+      'comment',
+      'message-to-assistant',
+      'message-from-assistant',
+    ]);
     assert.ok(!p2024.policy.content.kinds.includes('private-message'));
   });
 
@@ -34,7 +40,12 @@ describe('policy as code', () => {
     const dir = await tempDir();
     const path = await writePolicy(dir);
     const loaded = await loadPolicy(path);
-    assert.equal(loaded.sha256, createHash('sha256').update(await readFile(path)).digest('hex'));
+    assert.equal(
+      loaded.sha256,
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    );
     assert.equal(loaded.source, TEST_POLICY);
   });
 
@@ -57,21 +68,28 @@ content: { kinds: [post] }
   });
 
   it('never lets private messages in', () => {
-    const err = issuesOf(TEST_POLICY.replace('kinds: [post, comment', 'kinds: [private-message, comment'));
-    assert.match(err.message, /p\.yaml:\d+: content\.kinds: private messages between people are always excluded/);
+    const err = issuesOf(
+      TEST_POLICY.replace('kinds: [post, comment', 'kinds: [private-message, comment'),
+    );
+    assert.match(
+      err.message,
+      /p\.yaml:\d+: content\.kinds: private messages between people are always excluded/,
+    );
   });
 
   it('names file, line, field and why for each problem', () => {
     const err = issuesOf(
-      TEST_POLICY.replace('minimumDays: 42', 'minimumDays: -3').replace('[FR, DE]', '[FR, france]').replace(
-        'kinds: [post,',
-        'kinds: [psot,',
-      ),
+      TEST_POLICY.replace('minimumDays: 42', 'minimumDays: -3')
+        .replace('[FR, DE]', '[FR, france]')
+        .replace('kinds: [post,', 'kinds: [psot,'),
     );
     const byField = Object.fromEntries(err.issues.map((i) => [i.field, i]));
     assert.ok(byField['notice.minimumDays'], err.message);
     assert.equal(byField['notice.minimumDays']!.line, 10);
-    assert.match(byField['content.kinds[0]']!.reason, /unknown content kind "psot"; known kinds: post, comment/);
+    assert.match(
+      byField['content.kinds[0]']!.reason,
+      /unknown content kind "psot"; known kinds: post, comment/,
+    );
     assert.match(byField['content.regions[1]']!.reason, /ISO 3166-1 alpha-2/);
     assert.match(err.message, /^p\.yaml:10: notice\.minimumDays: /m);
   });
@@ -83,7 +101,10 @@ content: { kinds: [post] }
       issuesOf(TEST_POLICY.replace('excludeAccounts: true', 'excludeAccounts: false')).message,
       /minors\.includeReason: excludeAccounts: false needs includeReason/,
     );
-    assert.match(issuesOf('{"format": 1}', 'p.json').message, /^p\.json: format: must be "veto-policy\/v1"/m);
+    assert.match(
+      issuesOf('{"format": 1}', 'p.json').message,
+      /^p\.json: format: must be "veto-policy\/v1"/m,
+    );
   });
 
   it('reads JSON policies too', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mediaDoNotTrain, parseTimestamp } from '../../src/gate/record-fields.ts';
-import { TEST_POLICY, record } from './support/fixtures.ts';
+import { record, TEST_POLICY } from './support/fixtures.ts';
 import { judgeLines, testPolicy } from './support/judge.ts';
 
 const one = (overrides: Record<string, unknown>, options: Parameters<typeof judgeLines>[1] = {}) =>
@@ -9,7 +9,8 @@ const one = (overrides: Record<string, unknown>, options: Parameters<typeof judg
 
 describe('gate rules: one decision and one reason per record', () => {
   it('kept: a public adult post in scope is written byte for byte', () => {
-    const line = '{"id": "p1",  "author_id":"u1","kind":"post","audience":"public","created_at":"2025-04-01","text":"Bonjour","author_minor":false,"region":"FR"}';
+    const line =
+      '{"id": "p1",  "author_id":"u1","kind":"post","audience":"public","created_at":"2025-04-01","text":"Bonjour","author_minor":false,"region":"FR"}';
     const r = judgeLines([line]);
     assert.deepEqual(r.decisions, ['kept']);
     assert.equal(r.out, `${line}\n`, 'original bytes, spacing included');
@@ -24,18 +25,27 @@ describe('gate rules: one decision and one reason per record', () => {
   it('objected-mention: a person mentioned in the record objected (account id or subject key)', () => {
     const objectors = ['acct:m1', 'email:abc'];
     assert.deepEqual(one({ mentions: ['m1'] }, { objectors }).decisions, ['objected-mention']);
-    assert.deepEqual(one({ mentions: ['email:abc'] }, { objectors }).decisions, ['objected-mention']);
+    assert.deepEqual(one({ mentions: ['email:abc'] }, { objectors }).decisions, [
+      'objected-mention',
+    ]);
     const ignoring = testPolicy(TEST_POLICY.replace('coverMentions: true', 'coverMentions: false'));
-    assert.deepEqual(one({ mentions: ['m1'] }, { objectors, policy: ignoring }).decisions, ['kept']);
+    assert.deepEqual(one({ mentions: ['m1'] }, { objectors, policy: ignoring }).decisions, [
+      'kept',
+    ]);
   });
 
   it('objected wins over every other reason', () => {
-    const r = one({ author_id: 'u9', kind: 'private-message', author_minor: true }, { objectors: ['acct:u9'] });
+    const r = one(
+      { author_id: 'u9', kind: 'private-message', author_minor: true },
+      { objectors: ['acct:u9'] },
+    );
     assert.deepEqual(r.decisions, ['objected']);
   });
 
   it('private-message: always excluded, before the kind rule', () => {
-    assert.deepEqual(one({ kind: 'private-message', audience: 'conversation' }).decisions, ['private-message']);
+    assert.deepEqual(one({ kind: 'private-message', audience: 'conversation' }).decisions, [
+      'private-message',
+    ]);
   });
 
   it('kind: a kind the policy does not include, or an unknown one', () => {
@@ -52,7 +62,9 @@ describe('gate rules: one decision and one reason per record', () => {
 
   it('audience: not public (nor conversation with the assistant) is excluded', () => {
     assert.deepEqual(one({ audience: 'friends' }).decisions, ['audience']);
-    assert.deepEqual(one({ kind: 'message-to-assistant', audience: 'conversation' }).decisions, ['kept']);
+    assert.deepEqual(one({ kind: 'message-to-assistant', audience: 'conversation' }).decisions, [
+      'kept',
+    ]);
   });
 
   it('region: outside the policy regions', () => {
@@ -68,18 +80,37 @@ describe('gate rules: one decision and one reason per record', () => {
 
   it('media-flag: CAWG notAllowed or constrained, IPTC prohibited, unknown values', () => {
     const cases: [unknown, string][] = [
-      [{ 'cawg.training-mining': { entries: { 'cawg.ai_training': { use: 'notAllowed' } } } }, 'media-flag'],
-      [{ 'cawg.training-mining': { 'cawg.ai_generative_training': { use: 'constrained' } } }, 'media-flag'],
+      [
+        { 'cawg.training-mining': { entries: { 'cawg.ai_training': { use: 'notAllowed' } } } },
+        'media-flag',
+      ],
+      [
+        { 'cawg.training-mining': { 'cawg.ai_generative_training': { use: 'constrained' } } },
+        'media-flag',
+      ],
       [{ training_mining: 'allowed' }, 'kept'],
-      [{ 'cawg.training-mining': { entries: { 'cawg.ai_inference': { use: 'notAllowed' } } } }, 'kept'],
-      [{ 'plus:DataMining': 'http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING' }, 'media-flag'],
+      [
+        { 'cawg.training-mining': { entries: { 'cawg.ai_inference': { use: 'notAllowed' } } } },
+        'kept',
+      ],
+      [
+        { 'plus:DataMining': 'http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING' },
+        'media-flag',
+      ],
       [{ data_mining: 'DMI-ALLOWED' }, 'kept'],
       [{ data_mining: 'maybe' }, 'media-flag'],
     ];
     for (const [item, expected] of cases) {
-      assert.deepEqual(one({ media: [{ type: 'image' }, item] }).decisions, [expected], JSON.stringify(item));
+      assert.deepEqual(
+        one({ media: [{ type: 'image' }, item] }).decisions,
+        [expected],
+        JSON.stringify(item),
+      );
     }
-    assert.equal(mediaDoNotTrain({ training_mining: 'constrained' }), 'CAWG training-mining "constrained"');
+    assert.equal(
+      mediaDoNotTrain({ training_mining: 'constrained' }),
+      'CAWG training-mining "constrained"',
+    );
   });
 
   it('sensitive: special-category content flagged upstream', () => {
@@ -107,7 +138,10 @@ describe('gate rules: one decision and one reason per record', () => {
       JSON.stringify(record({ id: 'a\tb' })),
     ];
     const r = judgeLines(lines);
-    assert.deepEqual(r.decisions, lines.map(() => 'malformed'));
+    assert.deepEqual(
+      r.decisions,
+      lines.map(() => 'malformed'),
+    );
     assert.equal(r.out, '');
     assert.deepEqual(
       r.rejects.map((x) => x.line),
@@ -132,14 +166,19 @@ describe('gate rules: one decision and one reason per record', () => {
   });
 
   it('redaction: structured identifiers in kept text are replaced; the line is re-serialised', () => {
-    const r = one({ text: 'mail jean@example.fr or +33 6 12 34 56 78, IBAN FR7630006000011234567890189' });
+    const r = one({
+      text: 'mail jean@example.fr or +33 6 12 34 56 78, IBAN FR7630006000011234567890189',
+    });
     assert.deepEqual(r.decisions, ['kept']);
     const text = JSON.parse(r.out).text as string;
     assert.doesNotMatch(text, /jean@example\.fr|12 34 56 78|FR7630006000011234567890189/);
     assert.match(text, /<EMAIL>/);
     assert.equal(r.result.redacted, 1);
     const off = testPolicy(TEST_POLICY.replace('  enabled: true', '  enabled: false'));
-    assert.match(JSON.parse(one({ text: 'jean@example.fr' }, { policy: off }).out).text, /jean@example/);
+    assert.match(
+      JSON.parse(one({ text: 'jean@example.fr' }, { policy: off }).out).text,
+      /jean@example/,
+    );
   });
 
   it('field mapping: other field names (dotted paths) and other kind/audience values', () => {
@@ -168,7 +207,9 @@ describe('gate rules: one decision and one reason per record', () => {
     const r = judgeLines([line], { mapping, objectors: [] });
     assert.deepEqual(r.decisions, ['kept']);
     assert.equal(JSON.parse(r.out).body, 'write to <EMAIL>');
-    assert.deepEqual(judgeLines([line], { mapping, objectors: ['acct:u5'] }).decisions, ['objected']);
+    assert.deepEqual(judgeLines([line], { mapping, objectors: ['acct:u5'] }).decisions, [
+      'objected',
+    ]);
     const bad = judgeLines([JSON.stringify({ post_id: 'x' })], { mapping });
     assert.match(bad.rejects[0]!.error, /^owner\.id: missing/);
   });

@@ -34,7 +34,8 @@ describe('filter file', () => {
     assert.equal(falseNegatives, 0);
     let falsePositives = 0;
     const trials = 1_000_000;
-    for (let i = 0; i < trials; i++) if (filterHas(filter, `email:${i.toString(16)}`)) falsePositives++;
+    for (let i = 0; i < trials; i++)
+      if (filterHas(filter, `email:${i.toString(16)}`)) falsePositives++;
     const rate = falsePositives / trials;
     // 1/256 expected; the binomial standard deviation at 1M trials is ~0.006 %, allow 0.05 %.
     assert.ok(rate <= FILTER_FALSE_POSITIVE_RATE + 0.0005, `false-positive rate ${rate}`);
@@ -82,8 +83,16 @@ describe('filter file', () => {
       ['flipped', flipped, /checksum mismatch/],
       ['truncated', good.subarray(0, good.length - 1), /truncated or padded/],
       ['padded', Buffer.concat([good, Buffer.from('x')]), /truncated or padded/],
-      ['magic', Buffer.from(good.toString('latin1').replace('#veto-filter', '#other-filt'), 'latin1'), /not a Veto filter/],
-      ['count', Buffer.from(good.toString('latin1').replace('"count":5000', '"count":5001'), 'latin1'), /checksum mismatch|parameters/],
+      [
+        'magic',
+        Buffer.from(good.toString('latin1').replace('#veto-filter', '#other-filt'), 'latin1'),
+        /not a Veto filter/,
+      ],
+      [
+        'count',
+        Buffer.from(good.toString('latin1').replace('"count":5000', '"count":5001'), 'latin1'),
+        /checksum mismatch|parameters/,
+      ],
     ];
     for (const [name, bytes, error] of cases) {
       const bad = join(dir, `${name}.vfilter`);

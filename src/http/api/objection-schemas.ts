@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Channel } from '../../domain/types.ts';
 
 /**
  * The API's schemas: Fastify validates requests with them and @fastify/swagger turns the same
@@ -45,12 +46,17 @@ export const createObjectionBody = z
       .optional()
       .describe("BCP 47 language for receipts; defaults to the account's"),
     channel: z
-      .enum(['api', 'email', 'import'])
+      .enum(['api', 'email', 'import', 'signal'])
       .optional()
-      .describe('How the platform received it (API keys only)'),
+      .describe(
+        'How the platform received it (API keys only); "signal" for a browser privacy signal such as Sec-GPC: 1',
+      ),
     receiptEmail: z.email().max(254).optional().describe('Where to send the receipt'),
   })
   .strict();
+
+/** Every `Channel` (src/domain/types.ts); `signal` is a browser privacy signal (Sec-GPC). */
+const CHANNELS = ['portal', 'api', 'import', 'email', 'signal'] as const satisfies readonly Channel[];
 
 export const objectionView = z
   .object({
@@ -60,7 +66,7 @@ export const objectionView = z
     review: z.enum(['none', 'pending', 'upheld', 'overridden']),
     purpose: z.string(),
     scope: z.literal('account').describe('The whole account, including content created later'),
-    channel: z.enum(['portal', 'api', 'import', 'email']),
+    channel: z.enum(CHANNELS),
     subjectKind: z.enum(['account', 'non-user']),
     receivedAt: z.string().describe('Effective from this instant'),
     dueAt: z
@@ -94,7 +100,7 @@ export const statusView = z.object({
 export const listQuery = z.object({
   status: z.enum(['effective', 'withdrawn', 'overridden']).optional(),
   purpose: z.string().optional(),
-  channel: z.enum(['portal', 'api', 'import', 'email']).optional(),
+  channel: z.enum(CHANNELS).optional(),
   review: z.enum(['none', 'pending', 'upheld', 'overridden']).optional(),
   subjectKind: z.enum(['account', 'non-user']).optional(),
   receivedFrom: z.iso.datetime().optional(),

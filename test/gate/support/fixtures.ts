@@ -26,12 +26,20 @@ export function record(overrides: Record<string, unknown> = {}): Record<string, 
 }
 
 export function jsonl(records: unknown[]): string {
-  return records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
+  return `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`;
 }
 
-export async function writeSnapshot(dir: string, keys: string[], purpose = 'ai-training'): Promise<string> {
+export async function writeSnapshot(
+  dir: string,
+  keys: string[],
+  purpose = 'ai-training',
+): Promise<string> {
   const path = join(dir, `snapshot-${Math.random().toString(36).slice(2)}.txt`);
-  await writeSnapshotFile(path, { id: 'snap_test', purpose, asOf: AS_OF }, [...new Set(keys)].sort(compareUtf8));
+  await writeSnapshotFile(
+    path,
+    { id: 'snap_test', purpose, asOf: AS_OF },
+    [...new Set(keys)].sort(compareUtf8),
+  );
   return path;
 }
 
@@ -60,7 +68,11 @@ redaction:
   defaultRegion: FR
 `;
 
-export async function writePolicy(dir: string, text = TEST_POLICY, name = 'policy.yaml'): Promise<string> {
+export async function writePolicy(
+  dir: string,
+  text = TEST_POLICY,
+  name = 'policy.yaml',
+): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, text);
   return path;
