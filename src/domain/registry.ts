@@ -194,8 +194,7 @@ export class Registry {
       }
       if (
         decision.outcome === 'overridden' &&
-        (ABSOLUTE_PURPOSES.has(o.purpose) ||
-          this.settings.absolutePurposes?.includes(o.purpose))
+        (ABSOLUTE_PURPOSES.has(o.purpose) || this.settings.absolutePurposes?.includes(o.purpose))
       ) {
         throw new AppError(
           'invalid-state',

@@ -45,6 +45,16 @@ export interface GateVeto {
   /** The gate's registry port; when absent, one is made from `store` (see openGateRegistry). */
   gate?: GateRegistry;
   store?: unknown;
+  /** Notice records (issue 5): when present, the gate checks the notice period with them. */
+  notices?: {
+    exposures: {
+      subjectsNotShown(
+        versionId: string,
+        shownBy: string,
+        subjectKeys: readonly string[],
+      ): Promise<string[]>;
+    };
+  };
   snapshots?: {
     create(purpose: string): Promise<{ id: string }>;
     file(id: string): Promise<string | undefined>;
@@ -139,7 +149,7 @@ export async function runGateBuildCommand(
         );
       }
       veto = await deps.wireVeto(deps.loadConfig() as never);
-      registry = veto.gate ?? (await openGateRegistry(veto.store));
+      registry = withNoticeHook(veto.gate ?? (await openGateRegistry(veto.store)), veto);
       if (!objectors) {
         if (!veto.snapshots)
           throw new GateSetupError('this registry cannot take snapshots; pass --snapshot');
@@ -220,6 +230,21 @@ export async function openGateRegistry(store: unknown): Promise<GateRegistry> {
     return new PostgresDatasetStore(store as ConstructorParameters<typeof PostgresDatasetStore>[0]);
   }
   throw new GateSetupError('the configured store offers no gate registry');
+}
+
+/**
+ * Adds the notice-period hook from the wired notice records (`veto.notices.exposures`, issue 5)
+ * when the registry port does not carry one itself.
+ */
+export function withNoticeHook(registry: GateRegistry, veto: GateVeto): GateRegistry {
+  const exposures = veto.notices?.exposures;
+  if (!exposures || registry.subjectsWithoutNotice) return registry;
+  return {
+    objectorsAddedSince: (purpose, asOf) => registry.objectorsAddedSince(purpose, asOf),
+    recordDataset: (manifest, rows) => registry.recordDataset(manifest, rows),
+    subjectsWithoutNotice: (q) =>
+      exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
+  };
 }
 
 /** Redraws one line on a terminal; prints a plain line every few seconds elsewhere. */

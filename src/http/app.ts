@@ -14,6 +14,7 @@ import type { Registry } from '../domain/registry.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
+import { signalRoutes } from './api/signal-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
 import { portalPlugin } from './portal/index.ts';
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   objectionRoutes(app, { registry, auth });
   adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
+  signalRoutes(app, { registry, auth });
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

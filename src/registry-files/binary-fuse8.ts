@@ -78,6 +78,7 @@ export class BinaryFuse8 {
   readonly #segmentLength: number;
   readonly #segmentLengthMask: number;
   readonly #segmentCountLength: number;
+  #scratch = new Int32Array(0);
 
   constructor(
     readonly params: BinaryFuse8Params,
@@ -104,6 +105,41 @@ export class BinaryFuse8 {
     const h1 = (h0 + this.#segmentLength) ^ (((l >>> 18) | (h << 14)) & this.#segmentLengthMask);
     const h2 = (h0 + 2 * this.#segmentLength) ^ (l & this.#segmentLengthMask);
     return ((h ^ l) & 0xff) === (fp[h0]! ^ fp[h1]! ^ fp[h2]!);
+  }
+
+  /**
+   * Looks up `n` hashes at once into `out` (1 = maybe in the set, 0 = not). Same answers as
+   * {@link has}; faster on big filters (at 100M keys the fingerprints are 113 MB and every lookup
+   * misses the caches): positions are computed first, then read in a tight loop whose
+   * independent loads the CPU keeps in flight together.
+   */
+  hasMany(his: Uint32Array, los: Uint32Array, n: number, out: Uint8Array): void {
+    if (this.params.arrayLength === 0) {
+      out.fill(0, 0, n);
+      return;
+    }
+    if (this.#scratch.length < 4 * n) this.#scratch = new Int32Array(4 * n);
+    const pos = this.#scratch;
+    const fp = this.fingerprints;
+    const s0 = this.#s0;
+    const s1 = this.#s1;
+    const segmentLength = this.#segmentLength;
+    const mask = this.#segmentLengthMask;
+    const scl = this.#segmentCountLength;
+    for (let i = 0; i < n; i++) {
+      mix(his[i]!, los[i]!, s0, s1);
+      const h = mixed[0]!;
+      const l = mixed[1]!;
+      const h0 = mulhi(h, scl);
+      pos[4 * i] = h0;
+      pos[4 * i + 1] = (h0 + segmentLength) ^ (((l >>> 18) | (h << 14)) & mask);
+      pos[4 * i + 2] = (h0 + 2 * segmentLength) ^ (l & mask);
+      pos[4 * i + 3] = (h ^ l) & 0xff;
+    }
+    for (let i = 0; i < n; i++) {
+      const p = 4 * i;
+      out[i] = (fp[pos[p]!]! ^ fp[pos[p + 1]!]! ^ fp[pos[p + 2]!]!) === pos[p + 3] ? 1 : 0;
+    }
   }
 
   /**

@@ -40,6 +40,13 @@ export function compareUtf8(a: string, b: string): number {
   return a.length - b.length;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what the fast path must not see
+const NOT_PLAIN = /[\u0000-\u0020\u007f\ud800-\udfff]/;
+
+function unsorted(previous: string, key: string): string {
+  return `keys are not sorted in byte order ("${previous}" before "${key}"); sort with SQLite BINARY or PostgreSQL COLLATE "C"`;
+}
+
 /**
  * Accumulates the body of a snapshot (`key\n` per key, strictly increasing byte order) into
  * buffered chunks, hashing it with sha256 and counting keys as it goes. Used by the snapshot
@@ -50,6 +57,7 @@ export class SnapshotBody {
   #buf: Buffer = Buffer.allocUnsafe(1 << 20);
   #used = 0;
   #previous: string | undefined;
+  #previousPlain = false;
   count = 0;
 
   /**
@@ -58,15 +66,21 @@ export class SnapshotBody {
    */
   add(key: string): string | undefined {
     const previous = this.#previous;
-    if (previous !== undefined) {
-      if (key === previous) return undefined;
-      const cmp = compareUtf8(previous, key);
-      if (cmp > 0) {
-        return `keys are not sorted in byte order ("${previous}" before "${key}"); sort with SQLite BINARY or PostgreSQL COLLATE "C"`;
-      }
+    if (previous !== undefined && key === previous) return undefined;
+    // Fast path (one regex): no space, control character or surrogate, and short enough; between
+    // two such keys plain `<` is byte order (UTF-16 order differs from it only for surrogates).
+    // Otherwise the full checks, which also name the problem. Halves the cost of a 100M-key filter.
+    const plain = key.length > 0 && key.length <= MAX_KEY_LENGTH && !NOT_PLAIN.test(key);
+    if (!plain) {
+      const problem = subjectKeyProblem(key);
+      if (problem) return `key ${JSON.stringify(key)}: ${problem}`;
     }
-    const problem = subjectKeyProblem(key);
-    if (problem) return `key ${JSON.stringify(key)}: ${problem}`;
+    if (previous !== undefined) {
+      const outOfOrder =
+        plain && this.#previousPlain ? !(previous < key) : compareUtf8(previous, key) > 0;
+      if (outOfOrder) return unsorted(previous, key);
+    }
+    this.#previousPlain = plain;
     this.#previous = key;
     const need = key.length * 3 + 1;
     if (this.#used + need > this.#buf.length) this.#flushInto();

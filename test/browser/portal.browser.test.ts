@@ -221,8 +221,9 @@ describe('portal in Chromium', { skip: !run }, () => {
       assert.match((await page.locator('main').textContent()) ?? '', f.withdrawn);
       await axe(page, `${f.lang} status (withdrawn)`);
 
-      // The language switcher keeps the person on the same page.
+      // The language switcher (a <details> disclosure) keeps the person on the same page.
       const other = f.lang === 'fr' ? 'en' : 'fr';
+      await page.locator('.languages summary').click();
       await page.locator(`.languages a[hreflang="${other}"]`).click();
       await page.waitForURL(new RegExp(`/status/${ref}\\?.*lang=${other}`));
       assert.equal(await page.getAttribute('html', 'lang'), other);
@@ -272,7 +273,43 @@ describe('portal in Chromium', { skip: !run }, () => {
     });
   }
 
+  // Issue 5 §4: scripts other than Latin (Greek, Cyrillic) and the 24-language switcher, open
+  // and operated with the keyboard alone.
+  for (const [lang, locale] of [
+    ['el', 'el-GR'],
+    ['bg', 'bg-BG'],
+    ['de', 'de-AT'],
+  ] as const) {
+    it(`${lang} pages and the language switcher pass axe-core`, async () => {
+      const page = await newPage(locale);
+      for (const path of ['/', '/non-user', '/status', '/docs/api']) {
+        await page.goto(`${base}${path}`);
+        assert.equal(await page.getAttribute('html', 'lang'), lang, path);
+        await axe(page, `${lang} ${path}`);
+      }
+      await page.goto(`${base}/demo`);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await axe(page, `${lang} demo`);
+      await shot(page, `${lang}-demo`);
+
+      await page.goto(`${base}/status?x=1`);
+      const links = page.locator('.languages a[hreflang]');
+      assert.equal(await links.count(), 24, 'one link per official EU language');
+      assert.equal(await links.first().isVisible(), false, 'the list starts folded');
+      await page.locator('.languages summary').focus();
+      await page.keyboard.press('Enter');
+      await page.locator('.languages a[hreflang="fr"]').waitFor();
+      await axe(page, `${lang} language switcher (open)`);
+      await shot(page, `${lang}-switcher`);
+      await page.locator('.languages a[hreflang="fr"]').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/status\?x=1&lang=fr$/);
+      assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+      await page.context().close();
+    });
+  }
+
   it('ran axe-core on every page of both flows in both languages', () => {
-    assert.ok(checked.length >= 26, `axe ran on ${checked.length} pages: ${checked.join(', ')}`);
+    assert.ok(checked.length >= 44, `axe ran on ${checked.length} pages: ${checked.join(', ')}`);
   });
 });

@@ -106,6 +106,48 @@ describe('veto gate build (CLI)', () => {
     assert.equal(closed, true);
   });
 
+  it('checks the notice period with the wired notice records', async () => {
+    const f = await fixture();
+    const registry = new MemoryRegistry();
+    const asked: string[][] = [];
+    const stdout = capture();
+    const code = await runGateBuildCommand(
+      [
+        '--policy',
+        f.policy,
+        '--input',
+        f.input,
+        '--out',
+        join(f.dir, 'out'),
+        '--snapshot',
+        f.snapshot,
+        '--workers',
+        '0',
+      ],
+      {
+        stdout,
+        stderr: capture(),
+        loadConfig: () => ({}),
+        wireVeto: async () => ({
+          gate: registry,
+          notices: {
+            exposures: {
+              async subjectsNotShown(version, shownBy, keys) {
+                asked.push([version, shownBy, ...keys]);
+                return [...keys];
+              },
+            },
+          },
+          close: async () => {},
+        }),
+      },
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(asked, [['2025-04', '2025-04-15T00:00:00.000Z', 'acct:u1']]);
+    assert.match(stdout.text, /notice-period\s+1/);
+    assert.equal(registry.datasets[0]!.manifest.counts.kept, 0);
+  });
+
   it('exits 2 with the reason for usage and setup errors', async () => {
     const f = await fixture();
     const cases: [string[], RegExp][] = [

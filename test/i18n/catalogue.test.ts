@@ -3,7 +3,14 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { IntlMessageFormat } from 'intl-messageformat';
-import { LOCALES_DIR, loadCatalogue, readLocaleFiles } from '../../src/i18n/catalogue.ts';
+import {
+  catalogueLanguages,
+  LOCALES_DIR,
+  loadCatalogue,
+  onCatalogueFallback,
+  readLocaleFiles,
+} from '../../src/i18n/catalogue.ts';
+import { EU_LANGUAGES, requireLocaleFile } from '../support/eu-languages.ts';
 import { tempDir } from '../support/temp.ts';
 
 const files = readLocaleFiles();
@@ -28,10 +35,69 @@ function argumentsOf(message: string, lang: string): string[] {
   return [...names].sort();
 }
 
+/** The plural (or selectordinal) arguments of a message, with the branches each one offers. */
+function pluralsOf(message: string, lang: string): { name: string; options: string[] }[] {
+  const out: { name: string; options: string[] }[] = [];
+  const walk = (nodes: unknown[]) => {
+    for (const node of nodes as {
+      type: number;
+      value?: string;
+      options?: Record<string, { value: unknown[] }>;
+    }[]) {
+      // 6 is a plural node in @formatjs/icu-messageformat-parser's AST.
+      if (node.type === 6) out.push({ name: node.value!, options: Object.keys(node.options!) });
+      for (const option of Object.values(node.options ?? {})) walk(option.value);
+    }
+  };
+  walk(new IntlMessageFormat(message, lang, undefined, { ignoreTag: true }).getAst());
+  return out;
+}
+
 describe('message catalogue', () => {
   it('ships English and French, each file named by its language tag', () => {
     assert.ok(files.has('en') && files.has('fr'), `found: ${[...files.keys()].join(', ')}`);
   });
+
+  // Issue 5 §4: all 24 official EU languages. One test per language, so a missing file is
+  // named in the failure rather than discovered through a page in English.
+  for (const lang of EU_LANGUAGES) {
+    it(`ships ${lang}.json (official EU language)`, () => {
+      requireLocaleFile(lang);
+      assert.ok(files.has(lang), `${lang}.json was not loaded`);
+      assert.notEqual(
+        files.get(lang)!['meta.name'],
+        lang === 'en' ? undefined : en['meta.name'],
+        `${lang}.json: meta.name must be the language's own name`,
+      );
+    });
+
+    it(`${lang}: plurals offer every category of the language, dates are formatted by Intl`, () => {
+      requireLocaleFile(lang);
+      const messages = files.get(lang)!;
+      // The categories whole numbers up to 1000 fall into (French "many" is for millions and
+      // compact notation, Czech "many" for decimals: no message here counts those).
+      const rules = new Intl.PluralRules(lang);
+      const categories = [...new Set(Array.from({ length: 1001 }, (_, n) => rules.select(n)))];
+      for (const [key, message] of Object.entries(messages)) {
+        for (const plural of pluralsOf(message, lang)) {
+          const missing = categories.filter((c) => !plural.options.includes(c));
+          assert.deepEqual(
+            missing,
+            [],
+            `${lang}:${key}: {${plural.name}, plural} lacks the ${lang} categories ${missing.join(', ')}`,
+          );
+        }
+      }
+      const c = loadCatalogue({ languages: [lang, 'en'], strict: true });
+      for (const count of [0, 1, 2, 3, 5, 11, 21, 101]) {
+        assert.match(c.t(lang, 'status.appears-at-count', { count }), new RegExp(`\\b${count}\\b`));
+      }
+      const when = c.t(lang, 'format.datetime', { date: new Date('2026-01-31T23:30:00.000Z') });
+      assert.match(when, /31/);
+      assert.match(when, /23|11/);
+      if (lang !== 'en') assert.doesNotMatch(when, /January/, `${lang}: ${when}`);
+    });
+  }
 
   for (const [lang, messages] of files) {
     it(`${lang}.json has exactly the keys of en.json`, () => {
@@ -102,14 +168,16 @@ describe('message catalogue', () => {
     const dir = tempDir(t);
     for (const f of readdirSync(LOCALES_DIR))
       copyFileSync(path.join(LOCALES_DIR, f), path.join(dir, f));
+    // Luxembourgish: not an official EU language, so no shipped file has it.
     writeFileSync(
-      path.join(dir, 'de.json'),
-      JSON.stringify({ ...en, 'meta.name': 'Deutsch', 'layout.skip': 'Zum Inhalt springen' }),
+      path.join(dir, 'lb.json'),
+      JSON.stringify({ ...en, 'meta.name': 'Lëtzebuergesch', 'layout.skip': 'Op den Inhalt' }),
     );
     const catalogue = loadCatalogue({ dir });
-    assert.deepEqual(catalogue.languages, ['de', 'en', 'fr']);
-    assert.equal(catalogue.autonym('de'), 'Deutsch');
-    assert.equal(catalogue.t('de', 'layout.skip'), 'Zum Inhalt springen');
+    assert.deepEqual(catalogue.languages, [...catalogueLanguages(), 'lb'].sort());
+    assert.deepEqual(catalogueLanguages(dir), catalogue.languages);
+    assert.equal(catalogue.autonym('lb'), 'Lëtzebuergesch');
+    assert.equal(catalogue.t('lb', 'layout.skip'), 'Op den Inhalt');
   });
 
   it('refuses a configured language that has no file, naming it', () => {
@@ -130,7 +198,27 @@ describe('message catalogue', () => {
 
   it('falls back to the default language for an unknown language, never to a raw key', () => {
     const c = loadCatalogue();
-    assert.equal(c.t('xx', 'layout.skip'), en['layout.skip']);
+    const seen: string[] = [];
+    const stop = onCatalogueFallback((f) => seen.push(`${f.language}:${f.key}:${f.reason}`));
+    try {
+      assert.equal(c.t('xx', 'layout.skip'), en['layout.skip']);
+      assert.equal(c.t('fr', 'layout.skip'), files.get('fr')!['layout.skip']);
+    } finally {
+      stop();
+    }
+    // Every fallback is reported, so tests can prove a page took none.
+    assert.deepEqual(seen, ['xx:layout.skip:language-not-loaded']);
     assert.throws(() => c.t('en', 'no.such.key'), /unknown message key/);
+  });
+
+  it('in strict mode a missing message throws, naming the language file and the key', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(path.join(dir, 'en.json'), JSON.stringify({ a: 'A', b: 'B' }));
+    writeFileSync(path.join(dir, 'fr.json'), JSON.stringify({ a: 'Â' }));
+    const strict = loadCatalogue({ dir, strict: true });
+    assert.equal(strict.t('fr', 'a'), 'Â');
+    assert.throws(() => strict.t('fr', 'b'), /message "b" is missing in fr\.json/);
+    assert.throws(() => strict.t('de', 'a'), /language "de" is not loaded/);
+    assert.equal(loadCatalogue({ dir }).t('fr', 'b'), 'B');
   });
 });

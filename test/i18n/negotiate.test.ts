@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { acceptedLanguages, lookupLanguage, negotiateLanguage } from '../../src/i18n/negotiate.ts';
+import { EU_LANGUAGES } from '../support/eu-languages.ts';
 
 const available = ['en', 'fr'];
 
@@ -43,5 +44,31 @@ describe('language negotiation', () => {
     assert.equal(negotiateLanguage({ acceptLanguage: ';;;,@@,q=1' }, available, 'en'), 'en');
     assert.equal(negotiateLanguage({ account: 'not a tag!' }, available, 'en'), 'en');
     assert.deepEqual(acceptedLanguages(undefined), []);
+  });
+
+  it('with the 24 EU languages: regional tags reach their language, never a neighbour', () => {
+    const eu = [...EU_LANGUAGES];
+    const cases: [string, string][] = [
+      ['fr-BE', 'fr'],
+      ['pt-BR', 'pt'],
+      ['de-AT,de;q=0.9', 'de'],
+      ['el-GR', 'el'],
+      ['ga-IE', 'ga'],
+      ['mt-MT,en;q=0.5', 'mt'],
+      ['sv-FI', 'sv'],
+      ['nl-BE', 'nl'],
+      ['hr-HR', 'hr'],
+      // Norwegian and Serbian are not official EU languages: the next preference, or the default.
+      ['nb-NO,da;q=0.8', 'da'],
+      ['sr-Latn-RS', 'en'],
+    ];
+    for (const [header, expected] of cases) {
+      assert.equal(negotiateLanguage({ acceptLanguage: header }, eu, 'en'), expected, header);
+    }
+    assert.equal(
+      negotiateLanguage({ account: 'pl', acceptLanguage: 'de' }, eu, 'en'),
+      'pl',
+      'the account language first',
+    );
   });
 });

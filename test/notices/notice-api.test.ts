@@ -4,6 +4,9 @@ import { describe, it } from 'node:test';
 import { testApp } from '../support/test-app.ts';
 
 type Ctx = { after: (fn: () => void | Promise<void>) => void };
+// The API's mechanics with two languages; every language is published in
+// test/portal/every-language.test.ts (a deployment offers every catalogue file by default).
+const TWO_LANGUAGES = { languages: ['en', 'fr'] };
 const SAMPLE = new URL('../../notices/2026-01/', import.meta.url);
 const sample = (lang: string) => readFileSync(new URL(`${lang}.md`, SAMPLE), 'utf8');
 
@@ -19,7 +22,7 @@ function publishBody(version: string, overrides: Record<string, unknown> = {}) {
 }
 
 async function publish(t: Ctx) {
-  const ctx = await testApp(t);
+  const ctx = await testApp(t, TWO_LANGUAGES);
   const res = await ctx.app.inject({
     method: 'POST',
     url: '/v1/admin/notices',
@@ -75,7 +78,7 @@ describe('notice API', () => {
   });
 
   it('refuses a text without the separate right-to-object block, its link, or a configured language', async (t) => {
-    const { app, admin } = await testApp(t);
+    const { app, admin } = await testApp(t, TWO_LANGUAGES);
     const noBlock = publishBody('v1');
     noBlock.texts.fr.markdown = '# Titre\n\nPas de bloc.\n';
     let res = await app.inject({
@@ -232,7 +235,7 @@ describe('notice API', () => {
   });
 
   it('documents every notice route in /openapi.json', async (t) => {
-    const { app } = await testApp(t);
+    const { app } = await testApp(t, TWO_LANGUAGES);
     const doc = (await app.inject({ url: '/openapi.json' })).json();
     for (const p of [
       '/v1/notices/current',

@@ -65,6 +65,22 @@ describe('filter file', () => {
     }
   });
 
+  it('answers the same one by one and in batches', () => {
+    const n = 5000;
+    const his = new Uint32Array(2 * n);
+    const los = new Uint32Array(2 * n);
+    for (let i = 0; i < 2 * n; i++) {
+      hashKey64(key(i));
+      his[i] = keyHash[HI]!;
+      los[i] = keyHash[LO]!;
+    }
+    const f = BinaryFuse8.build(his, los, n);
+    const out = new Uint8Array(2 * n);
+    f.hasMany(his, los, 2 * n, out);
+    for (let i = 0; i < 2 * n; i++) assert.equal(out[i] === 1, f.has(his[i]!, los[i]!), `key ${i}`);
+    assert.ok(out.subarray(0, n).every((v) => v === 1));
+  });
+
   it('tolerates a repeated hash', () => {
     const his = new Uint32Array([1, 2, 1, 3]);
     const los = new Uint32Array([5, 6, 5, 7]);

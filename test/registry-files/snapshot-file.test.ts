@@ -62,6 +62,17 @@ describe('snapshot file', () => {
     assert.ok('acct:\uff5e' > 'acct:\u{1f600}');
   });
 
+  it('writes and reads keys beyond U+FFFF in byte order, refuses UTF-16 order', async () => {
+    const dir = await tempDir();
+    const good = ['acct:a', 'acct:\uff5e', 'acct:\u{1f600}'];
+    await writeSnapshotFile(join(dir, 'good.snap'), META, good);
+    assert.deepEqual(await readAll(join(dir, 'good.snap')), good);
+    await assert.rejects(
+      writeSnapshotFile(join(dir, 'bad.snap'), META, ['acct:a', 'acct:\u{1f600}', 'acct:\uff5e']),
+      /not sorted in byte order/,
+    );
+  });
+
   it('refuses unsorted or invalid keys and leaves no file behind', async () => {
     const dir = await tempDir();
     const path = join(dir, 'bad.snap');

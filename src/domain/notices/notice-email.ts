@@ -31,7 +31,10 @@ export function renderNoticeEmail(
     '',
     '========================================',
     view.rendered.blockMarkdown,
-    `${t('notice.email.object-link')}: ${objectUrl}`,
+    // Label and link on their own lines: gluing them with ": " would impose English
+    // punctuation (French wants a space before the colon).
+    t('notice.email.object-link'),
+    objectUrl,
     '========================================',
     '',
     view.rendered.markdown,

@@ -56,7 +56,13 @@ export const createObjectionBody = z
   .strict();
 
 /** Every `Channel` (src/domain/types.ts); `signal` is a browser privacy signal (Sec-GPC). */
-const CHANNELS = ['portal', 'api', 'import', 'email', 'signal'] as const satisfies readonly Channel[];
+const CHANNELS = [
+  'portal',
+  'api',
+  'import',
+  'email',
+  'signal',
+] as const satisfies readonly Channel[];
 
 export const objectionView = z
   .object({

@@ -33,15 +33,26 @@ export function createApiAuthenticator(options: {
     const h = request.headers.authorization;
     return h?.startsWith('Bearer ') ? h.slice(7).trim() : null;
   };
+  // The rate limiter and the route both ask; hash the credential once per request.
+  const hashes = new WeakMap<FastifyRequest, string | null>();
+  const bearerHash = (request: FastifyRequest): string | null => {
+    let h = hashes.get(request);
+    if (h === undefined) {
+      const token = bearer(request);
+      h = token ? sha(token) : null;
+      hashes.set(request, h);
+    }
+    return h;
+  };
   return {
     async authenticate(request) {
       const token = bearer(request);
-      if (!token)
+      const h = bearerHash(request);
+      if (!token || !h)
         throw new AppError(
           'unauthorized',
           'send Authorization: Bearer <API key or platform token>',
         );
-      const h = sha(token);
       if (admin && h === admin) return { kind: 'admin' };
       const name = clients.get(h);
       if (name) return { kind: 'client', name };
@@ -50,9 +61,8 @@ export function createApiAuthenticator(options: {
       throw new AppError('unauthorized', 'unknown API key');
     },
     isTrustedClient(request) {
-      const token = bearer(request);
-      if (!token) return false;
-      const h = sha(token);
+      const h = bearerHash(request);
+      if (!h) return false;
       return clients.has(h) || h === admin;
     },
   };

@@ -1,4 +1,5 @@
 import type { Catalogue, MessageVars } from '../../i18n/catalogue.ts';
+import type { GpcOutcome } from '../../signals/gpc.ts';
 import type { PortalSession } from './session.ts';
 
 /** Everything a page renderer needs to know about the request it answers. */
@@ -14,6 +15,8 @@ export interface PageContext {
   csrf: string;
   session: PortalSession | undefined;
   demo: boolean;
+  /** What this request's Global Privacy Control signal did, when it carried one. */
+  signal?: GpcOutcome | undefined;
 }
 
 /** Translates with the platform name always available to messages. */
@@ -33,6 +36,17 @@ export function purposeLabel(ctx: PageContext, purpose: string): string {
   const known =
     ctx.catalogue.source(ctx.lang, key) ?? ctx.catalogue.source(ctx.catalogue.defaultLanguage, key);
   return known === undefined ? purpose : translate(ctx, key);
+}
+
+/**
+ * `<key>.<purpose>` when the catalogue has a message for that purpose (what an objection to
+ * sharing with third parties means differs from one to AI training), else `key` itself.
+ */
+export function purposeKey(ctx: PageContext, key: string, purpose: string): string {
+  const specific = `${key}.${purpose}`;
+  return ctx.catalogue.source(ctx.catalogue.defaultLanguage, specific) === undefined
+    ? key
+    : specific;
 }
 
 /** The message for an error key, or the generic one when the catalogue lacks that key. */

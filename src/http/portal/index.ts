@@ -68,6 +68,13 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
   });
   const rt = new PortalRuntime(options, catalogue, cookies, base);
 
+  // Global Privacy Control (issue 5 §5): handled before any page renders, so every page can
+  // say what the signal did. Pages are GETs; the stylesheet needs nothing.
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.method !== 'GET' || req.url.startsWith(`${base}${STYLESHEET_PATH}`)) return;
+    await rt.applySignal(req, reply);
+  });
+
   app.addHook('onSend', async (_req, reply, payload) => {
     // Status links carry a token in the query string: never let it leave in a Referer.
     reply.header('referrer-policy', 'no-referrer');

@@ -3,7 +3,13 @@ import { html, type SafeHtml } from './html.ts';
 
 export const STYLESHEET_PATH = '/assets/portal.css';
 
-/** The language switcher: the same page and query in each language, so nobody loses their place. */
+/**
+ * The language switcher: the same page and query in each language, so nobody loses their place.
+ * With 24 languages a row of links would fill the header, so the list sits in a native
+ * `<details>` disclosure (no JavaScript, keyboard and screen-reader operable). Its summary shows
+ * a globe and the current language's own name, recognisable to someone who cannot read the
+ * current page; each link is labelled in its own language (`lang`, `hreflang`).
+ */
 export function languageSwitcher(ctx: PageContext): SafeHtml {
   const items = ctx.catalogue.languages.map((lang) => {
     const query = new URLSearchParams(ctx.here.query);
@@ -14,9 +20,14 @@ export function languageSwitcher(ctx: PageContext): SafeHtml {
       current ? html` aria-current="true"` : ''
     }>${ctx.catalogue.autonym(lang)}</a></li>`;
   });
-  return html`<nav class="languages" aria-label="${translate(ctx, 'layout.languages')}">
-      <ul>${items}</ul>
-    </nav>`;
+  const label = translate(ctx, 'layout.languages');
+  return html`<details class="languages">
+      <summary><svg class="globe" aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"><circle cx="12" cy="12" r="10"/><path d="M2 12h20M12 2a15 15 0 0 1 0 20M12 2a15 15 0 0 0 0 20"/></svg>
+        <span class="visually-hidden">${label}: </span>${ctx.catalogue.autonym(ctx.lang)}</summary>
+      <nav aria-label="${label}">
+        <ul>${items}</ul>
+      </nav>
+    </details>`;
 }
 
 function sessionBar(ctx: PageContext): SafeHtml | '' {
@@ -31,6 +42,26 @@ function sessionBar(ctx: PageContext): SafeHtml | '' {
         <input type="hidden" name="_csrf" value="${ctx.csrf}">
         <button type="submit" class="button-link">${translate(ctx, 'layout.sign-out')}</button>
       </form>
+    </div>`;
+}
+
+/**
+ * What the browser's Global Privacy Control signal did (issue 5 §5), on every page it reached:
+ * recorded (and as what), not recordable for a visitor who is not signed in, ignored by this
+ * deployment, or not recorded because of a failure.
+ */
+function signalPanel(ctx: PageContext): SafeHtml | '' {
+  const s = ctx.signal;
+  if (!s) return '';
+  const t = (key: string) => translate(ctx, key);
+  const message =
+    s.kind === 'recorded'
+      ? t(s.mode === 'object' ? 'signal.gpc.object' : 'signal.gpc.no-sharing')
+      : t(`signal.gpc.${s.kind}`);
+  return html`<div class="panel panel-signal" role="status">
+      <p class="panel-heading"><strong>${t('signal.gpc.heading')}</strong></p>
+      <p>${message}</p>
+      ${s.kind === 'recorded' ? html`<p><a href="${href(ctx, '/status')}">${t('layout.nav.status')}</a></p>` : ''}
     </div>`;
 }
 
@@ -62,6 +93,7 @@ export function layout(ctx: PageContext, page: PageParts): string {
   ${sessionBar(ctx) && html`<div class="wrap">${sessionBar(ctx)}</div>`}
 </header>
 <main id="main" class="wrap" tabindex="-1">
+${signalPanel(ctx)}
 ${page.body}
 </main>
 <footer class="site-footer">

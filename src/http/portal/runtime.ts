@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Objection, SubjectRef } from '../../domain/types.ts';
 import type { Catalogue } from '../../i18n/catalogue.ts';
 import { lookupLanguage, negotiateLanguage } from '../../i18n/negotiate.ts';
+import { applyGpcSignal, type GpcOutcome, hasGpcSignal } from '../../signals/gpc.ts';
 import { CodeVerifier } from './code-verifier.ts';
 import type { PageContext } from './context.ts';
 import { layout, type PageParts } from './layout.ts';
@@ -37,6 +38,7 @@ export class PortalRuntime {
   readonly verifier: CodeVerifier;
   private readonly sessions = new WeakMap<FastifyRequest, PortalSession | undefined>();
   private readonly languages = new WeakMap<FastifyRequest, string>();
+  private readonly signals = new WeakMap<FastifyRequest, GpcOutcome>();
 
   constructor(
     readonly options: PortalOptions,
@@ -103,6 +105,34 @@ export class PortalRuntime {
     if (this.cookies.readLanguage(req)) this.cookies.clearLanguage(reply);
   }
 
+  /**
+   * Handles a `Sec-GPC: 1` request (src/signals/gpc.ts) once, before its page is rendered; the
+   * page then says what the signal did. A failure to record never fails the page: it is
+   * logged, the page says so, and the next visit tries again.
+   */
+  async applySignal(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (this.signals.has(req) || !hasGpcSignal(req.headers)) return;
+    const { config, registry } = this.options;
+    const account = this.session(req)?.account;
+    let outcome: GpcOutcome;
+    try {
+      outcome = await applyGpcSignal(
+        registry,
+        {
+          mode: config.gpc ?? 'off',
+          sharingPurpose: config.gpcPurpose ?? 'third-party-sharing',
+          defaultPurpose: registry.settings.defaultPurpose,
+        },
+        account ? { accountId: account.id, email: account.email } : undefined,
+        this.language(req, reply),
+      );
+    } catch (err) {
+      req.log.warn({ err }, 'could not record a Global Privacy Control signal');
+      outcome = { kind: 'failed' };
+    }
+    this.signals.set(req, outcome);
+  }
+
   context(req: FastifyRequest, reply: FastifyReply): PageContext {
     const lang = this.language(req, reply);
     const session = this.session(req);
@@ -120,6 +150,7 @@ export class PortalRuntime {
       csrf: reply.generateCsrf({ userInfo: csrfUserInfo(session) }),
       session,
       demo: this.options.config.demo,
+      signal: this.signals.get(req),
     };
   }
 
@@ -129,7 +160,7 @@ export class PortalRuntime {
       .header('content-type', 'text/html; charset=utf-8')
       .header('content-language', ctx.lang)
       .header('cache-control', 'no-store')
-      .header('vary', 'Accept-Language, Cookie')
+      .header('vary', 'Accept-Language, Cookie, Sec-GPC')
       .send(layout(ctx, page));
   }
 

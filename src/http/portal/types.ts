@@ -51,6 +51,9 @@ export interface PortalConfig {
   secret: string;
   demo: boolean;
   platformName: string;
+  /** What a `Sec-GPC: 1` request does (src/signals/gpc.ts); absent means `off`. */
+  gpc?: 'off' | 'no-sharing' | 'object';
+  gpcPurpose?: string;
 }
 
 /** What the portal needs from the notices (src/domain/notices/notices.ts), structurally. */

@@ -83,14 +83,16 @@ export class SqliteDatasetStore implements GateRegistry {
       });
     };
     try {
-      for await (const row of inclusions) {
-        if (row.datasetId !== manifest.datasetId) {
-          throw new Error(
-            `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
-          );
+      for await (const group of inclusionBatches(inclusions)) {
+        for (const row of group) {
+          if (row.datasetId !== manifest.datasetId) {
+            throw new Error(
+              `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
+            );
+          }
+          batch.push(row.subjectKey, row.datasetId, row.itemId, row.role);
+          if (++rows >= ROWS_PER_TRANSACTION) await flush();
         }
-        batch.push(row.subjectKey, row.datasetId, row.itemId, row.role);
-        if (++rows >= ROWS_PER_TRANSACTION) await flush();
       }
       await flush();
     } catch (err) {

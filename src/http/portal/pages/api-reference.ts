@@ -26,7 +26,10 @@ export function apiReferencePage(ctx: PageContext, doc: OpenApiDocument): PagePa
     for (const method of METHODS) {
       const op = ops[method];
       if (!op) continue;
-      const tag = op.tags?.[0] ?? 'other';
+      // Tags without a translated group heading (notices, signals, ...) share one "other"
+      // section: two sections with the same heading would be indistinguishable landmarks.
+      const first = op.tags?.[0];
+      const tag = first === 'admin' || first === 'objections' ? first : 'other';
       const row = html`<div class="api-op">
         <h3><code>${method.toUpperCase()} ${path}</code></h3>
         ${op.summary ? html`<p lang="en"><strong>${op.summary}</strong></p>` : ''}
@@ -37,7 +40,7 @@ export function apiReferencePage(ctx: PageContext, doc: OpenApiDocument): PagePa
   }
   const sections = [...groups].map(
     ([tag, rows]) => html`<section aria-labelledby="api-${tag}">
-      <h2 id="api-${tag}">${t(`api.group.${tag === 'admin' || tag === 'objections' ? tag : 'other'}`)}</h2>
+      <h2 id="api-${tag}">${t(`api.group.${tag}`)}</h2>
       ${rows}
     </section>`,
   );

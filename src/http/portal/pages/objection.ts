@@ -1,6 +1,6 @@
 import type { Objection } from '../../../domain/types.ts';
 import { csrfField, facts } from '../components.ts';
-import { href, type PageContext, purposeLabel, translate } from '../context.ts';
+import { href, type PageContext, purposeKey, purposeLabel, translate } from '../context.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { PageParts } from '../layout.ts';
 
@@ -27,7 +27,7 @@ function stateText(ctx: PageContext, o: Objection): SafeHtml {
       ${o.decisionReason ? html`<h3>${t('status.decision-reason')}</h3><p>${o.decisionReason}</p>` : ''}
       <p>${t('status.complaint')}</p>`;
   }
-  return html`<p class="state state-effective">${t('status.state.effective')}</p>
+  return html`<p class="state state-effective">${t(purposeKey(ctx, 'status.state.effective', o.purpose))}</p>
     ${o.review === 'pending' ? html`<p>${t('status.review.pending', { date: date(o.dueAt) })}</p>` : ''}
     ${o.review === 'upheld' && o.decidedAt ? html`<p>${t('status.review.upheld', { date: date(o.decidedAt) })}</p>` : ''}
     ${
@@ -138,7 +138,7 @@ export function withdrawPage(ctx: PageContext, o: Objection, access: Access): Pa
       [t('status.reference'), html`<span class="reference">${o.reference}</span>`],
       [t('status.purpose'), purposeLabel(ctx, o.purpose)],
     ])}
-    <p>${t('withdraw.text')}</p>
+    <p>${t(purposeKey(ctx, 'withdraw.text', o.purpose))}</p>
     <form method="post" action="${href(ctx, `/withdraw/${o.reference}`)}" class="actions">
       ${csrfField(ctx)}
       ${access.token ? html`<input type="hidden" name="t" value="${access.token}">` : ''}

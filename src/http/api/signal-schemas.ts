@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** `GET /v1/signals/headers` (issue 5 §5): the headers for an account's public pages. */
+export const signalHeadersQuery = z.object({
+  accountId: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe('The platform account whose public pages these are'),
+});
+
+export const signalHeadersView = z
+  .object({
+    accountId: z.string(),
+    purpose: z
+      .string()
+      .describe('The purpose checked (the deployment default, e.g. "ai-training")'),
+    objecting: z.boolean().describe('True when an objection to that purpose is effective now'),
+    headers: z
+      .record(z.string(), z.string())
+      .describe(
+        'Response headers to add to the account\'s public pages: X-Robots-Tag "noai, noimageai", tdm-reservation "1" (W3C TDMRep) and Content-Usage "train-ai=n" (IETF AIPREF) for an objector; none otherwise',
+      ),
+  })
+  .describe('Outbound "do not train" signals for third-party crawlers');
