@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { tempDir } from '../support/temp.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+function veto(dir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: {
+      ...process.env,
+      VETO_DATA_DIR: dir,
+      VETO_DATABASE_URL: `sqlite:${path.join(dir, 'veto.db')}`,
+      VETO_SECRET: 'cli-test-secret-0123456789-0123456789',
+      VETO_LOG_LEVEL: 'silent',
+    },
+    encoding: 'utf8',
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('objections import: valid rows imported, invalid rows reported by line, idempotent', {
+  timeout: 60_000,
+}, (t) => {
+  const dir = tempDir(t);
+  const csv = path.join(dir, 'letters.csv');
+  writeFileSync(
+    csv,
+    [
+      'account_id,email,purpose,reason,appears_at',
+      'u-1,,,,',
+      ',nina@example.org,,"I object, see my letter",@nina;https://social.example/p/1',
+      'u-2,x@example.org,,,',
+      ',not-an-email,,,',
+      'u-3,,unknown-purpose,,',
+      'u-1,,,,',
+    ].join('\n'),
+  );
+  const first = veto(dir, 'objections', 'import', csv);
+  assert.equal(first.code, 1, first.err);
+  assert.match(first.out, /imported 2, already recorded 1, invalid 3/);
+  assert.match(
+    first.err,
+    /letters\.csv:4: account_id: exactly one of account_id and email is required/,
+  );
+  assert.match(first.err, /letters\.csv:5: email: /);
+  assert.match(first.err, /letters\.csv:6: purpose: must be one of: ai-training/);
+  const again = veto(dir, 'objections', 'import', csv);
+  assert.match(again.out, /imported 0, already recorded 3, invalid 3/);
+
+  const jsonl = path.join(dir, 'more.jsonl');
+  writeFileSync(jsonl, '{"account_id":"u-9"}\n\n{"account_id": 5}\n{broken\n');
+  const j = veto(dir, 'objections', 'import', jsonl);
+  assert.match(j.out, /imported 1, already recorded 0, invalid 2/);
+  assert.match(j.err, /more\.jsonl:3: account_id: /);
+  assert.match(j.err, /more\.jsonl:4: not valid JSON/);
+  // The non-user's receipt went to the outbox folder, and the address is not in the log.
+  assert.doesNotMatch(first.out + first.err, /nina@example\.org/);
+});
+
+test('registry snapshot and audit verify, which finds a tampered event', {
+  timeout: 60_000,
+}, (t) => {
+  const dir = tempDir(t);
+  const jsonl = path.join(dir, 'rows.jsonl');
+  writeFileSync(
+    jsonl,
+    ['{"account_id":"b"}', '{"account_id":"a"}', '{"account_id":"c"}'].join('\n'),
+  );
+  assert.equal(veto(dir, 'objections', 'import', jsonl).code, 0);
+  const out = path.join(dir, 'snap.txt');
+  const snap = veto(dir, 'registry', 'snapshot', '--out', out);
+  assert.equal(snap.code, 0, snap.err);
+  assert.equal(JSON.parse(snap.out).count, 3);
+  assert.deepEqual(readFileSync(out, 'utf8').trimEnd().split('\n').slice(1), [
+    'acct:a',
+    'acct:b',
+    'acct:c',
+  ]);
+
+  const ok = veto(dir, 'audit', 'verify');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /audit chain OK: 4 events/);
+
+  const db = new Database(path.join(dir, 'veto.db'));
+  db.prepare(`UPDATE audit_events SET data = '{"purpose":"edited"}' WHERE seq = 2`).run();
+  db.close();
+  const bad = veto(dir, 'audit', 'verify');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /event #2 was modified after it was written/);
+});
+
+test('unknown commands and missing files are clear errors', { timeout: 30_000 }, (t) => {
+  const dir = tempDir(t);
+  const unknown = veto(dir, 'objections', 'delete');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /unknown command "objections delete"/);
+  const missing = veto(dir, 'objections', 'import', path.join(dir, 'nope.csv'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /no such file/);
+});
