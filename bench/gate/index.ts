@@ -225,7 +225,7 @@ async function filterBench(): Promise<void> {
     `filter: ${FILTER_KEYS.toLocaleString('en')} objectors built and written in ${fmt(buildMs / 1000)} s (target ≤ 60 s at 100M), ` +
       `${fmt(meta.bitsPerKey, 2)} bits/key (target ≤ 10), file ${fmt(fileBytes / 1e6)} MB, ` +
       `lookups incl. key hashing: ${fmt(n / (singleMs / 1000) / 1e6)}M/s one by one, ${fmt(n / (batchedMs / 1000) / 1e6)}M/s batched (target ≥ 10M), ` +
-      `false negatives ${fn}, false positives ${fmt((fp / (n / 2)) * 100, 3)} % (bound ${fmt(meta.falsePositiveRate * 100, 3)} %)`,
+      `false negatives ${fn}, false positives ${fmt((fp / (n / 2)) * 100, 3)} % (expected ${fmt(meta.falsePositiveRate * 100, 3)} %)`,
   );
   await rm(path, { force: true });
 }

@@ -16,7 +16,13 @@ import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import { type BatchResult, Judge, type JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
-import { ObjectorFilter, type ObjectorSetDescriptor, ObjectorTable } from './objector-set.ts';
+import {
+  hashKeys,
+  type KeyHashes,
+  ObjectorFilter,
+  type ObjectorSetDescriptor,
+  ObjectorTable,
+} from './objector-set.ts';
 import { jsonlToParquet, parquetToJsonl } from './parquet.ts';
 import { type LoadedPolicy, loadPolicy } from './policy.ts';
 import { emptyCounts, REASONS, type Reason, type ReasonCounts } from './reasons.ts';
@@ -184,21 +190,19 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       }
       const table = new ObjectorTable(header.count);
       let meta: SnapshotMeta;
+      const hashes: KeyHashes[] = [];
       if (booting) {
-        // The workers check and hash the keys into the shared table while this thread reads
-        // and verifies the file (hash, count, order across chunks). Measured for 10M keys on a
-        // shared 2-core machine: ~2.3-3.3 s with 2 workers, ~3.9 s on one thread.
+        // The workers check and hash the keys while this thread reads and verifies the file
+        // (hash, count, order across chunks); then the table is filled region by region.
         const pool = await booting;
-        const slots = (table.descriptor() as { slots: SharedArrayBuffer }).slots;
         const loading = new Set<Promise<unknown>>();
-        let added = 0;
         let failure: unknown;
         meta = await scanSnapshotFile(path, async (chunk, firstLine) => {
           while (loading.size >= pool.size * 2) await Promise.race(loading);
           if (failure) throw failure;
-          const job = pool.loadSnapshotChunk(path, slots, chunk, firstLine).then(
-            (n) => {
-              added += n;
+          const job = pool.hashSnapshotChunk(path, chunk, firstLine).then(
+            (h) => {
+              hashes.push(h);
             },
             (err) => {
               failure ??= err;
@@ -209,12 +213,12 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         });
         await Promise.all(loading);
         if (failure) throw failure;
-        table.setCount(added);
       } else {
         meta = await readSnapshotFile(path, (keys) => {
-          for (const key of keys) table.add(key);
+          hashes.push(hashKeys(keys));
         });
       }
+      table.addHashes(hashes);
       objectors = table.descriptor();
       snapshotInfo = { ...meta, source: 'snapshot-file', path };
     } else {

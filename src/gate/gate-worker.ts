@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import { checkSnapshotKeys } from '../registry-files/snapshot-file.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
-import { ObjectorTable } from './objector-set.ts';
+import { hashKeys } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
@@ -19,12 +19,11 @@ export interface BatchMessage {
   length: number;
 }
 
-/** A chunk of snapshot lines to check and add to the shared objector table. */
+/** A chunk of snapshot lines to check and hash (the main thread fills the table). */
 export interface SnapshotChunkMessage {
   type: 'snapshot-chunk';
   seq: number;
   path: string;
-  slots: SharedArrayBuffer;
   buffer: ArrayBuffer;
   length: number;
   firstLine: number;
@@ -43,9 +42,11 @@ parentPort?.on(
           bytes.toString('utf8', 0, msg.length - 1),
           msg.firstLine,
         );
-        const table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 });
-        for (const key of keys) table.add(key);
-        parentPort!.postMessage({ seq: msg.seq, added: keys.length });
+        const hashes = hashKeys(keys);
+        parentPort!.postMessage({ seq: msg.seq, hashes }, [
+          hashes.his.buffer as ArrayBuffer,
+          hashes.los.buffer as ArrayBuffer,
+        ]);
       } catch (err) {
         const file =
           err instanceof RegistryFileError ? { path: err.path, reason: err.reason } : undefined;

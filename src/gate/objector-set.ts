@@ -18,6 +18,24 @@ export type ObjectorSetDescriptor =
   | { kind: 'table'; slots: SharedArrayBuffer; count: number }
   | { kind: 'filter'; params: BinaryFuse8Params; fingerprints: SharedArrayBuffer; count: number };
 
+/** The 64-bit hashes of some keys, as two lanes (high word never 0). */
+export interface KeyHashes {
+  his: Uint32Array;
+  los: Uint32Array;
+}
+
+/** Hashes keys for {@link ObjectorTable.addHashes} (on any thread). */
+export function hashKeys(keys: readonly string[]): KeyHashes {
+  const his = new Uint32Array(keys.length);
+  const los = new Uint32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    hashKey64(keys[i]!);
+    his[i] = keyHash[HI] || 1;
+    los[i] = keyHash[LO]!;
+  }
+  return { his, los };
+}
+
 export interface ObjectorSet {
   readonly count: number;
   has(subjectKey: string): boolean;
@@ -48,25 +66,58 @@ export class ObjectorTable implements ObjectorSet {
     return new ObjectorTable(0, desc.slots, desc.count);
   }
 
-  /**
-   * Adds a key. Safe to call from several threads at once on the same table, for distinct keys
-   * (a snapshot's are): a slot is claimed with a compare-and-swap on its high word, which is
-   * never 0 for a stored key (a hash whose high word is 0 is stored with 1 there; lookups do the
-   * same), so 0 marks an empty slot.
-   */
+  /** Adds one key (tests, small sets); a snapshot goes through {@link addHashes}. */
   add(subjectKey: string): void {
     hashKey64(subjectKey);
-    const hi = keyHash[HI] || 1;
-    const lo = keyHash[LO]!;
+    this.#insert(keyHash[HI] || 1, keyHash[LO]!);
+    this.count++;
+  }
+
+  /**
+   * Adds pre-hashed keys (see {@link hashKeys}; distinct, as a snapshot's are), bucketed by
+   * table region first. Why: inserting 10M keys in key order is one cache miss per key into a
+   * 134 MB table (~200 ns each, ~2.5 s measured); grouped by region, consecutive inserts land in
+   * the same few kilobytes and the table is written nearly sequentially.
+   */
+  addHashes(parts: readonly KeyHashes[]): void {
+    const capacity = this.#mask + 1;
+    const bucketBits = Math.min(16, Math.log2(capacity));
+    const shift = Math.log2(capacity) - bucketBits;
+    const starts = new Uint32Array((1 << bucketBits) + 1);
+    let total = 0;
+    for (const { los } of parts) {
+      for (let i = 0; i < los.length; i++) starts[((los[i]! & this.#mask) >>> shift) + 1]!++;
+      total += los.length;
+    }
+    if (this.count + total > capacity * 0.75) {
+      throw new Error('objector table is full: more keys than announced');
+    }
+    for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
+    const his = new Uint32Array(total);
+    const los = new Uint32Array(total);
+    for (const part of parts) {
+      for (let i = 0; i < part.los.length; i++) {
+        const lo = part.los[i]!;
+        const at = starts[(lo & this.#mask) >>> shift]!++;
+        his[at] = part.his[i]!;
+        los[at] = lo;
+      }
+    }
+    for (let i = 0; i < total; i++) this.#insert(his[i]!, los[i]!);
+    this.count += total;
+  }
+
+  #insert(hi: number, lo: number): void {
+    // A stored high word is never 0 (a hash whose high word is 0 is stored with 1 there, and
+    // looked up the same way), so 0 marks an empty slot.
     const slots = this.#slots;
     let i = lo & this.#mask;
-    for (let probes = 0; ; probes++) {
+    for (let probes = 0; slots[2 * i] !== 0; probes++) {
       if (probes > this.#mask) throw new Error('objector table is full: more keys than announced');
-      if (Atomics.compareExchange(slots, 2 * i, 0, hi) === 0) break;
       i = (i + 1) & this.#mask;
     }
-    Atomics.store(slots, 2 * i + 1, lo);
-    this.count++;
+    slots[2 * i] = hi;
+    slots[2 * i + 1] = lo;
   }
 
   has(subjectKey: string): boolean {
@@ -81,12 +132,6 @@ export class ObjectorTable implements ObjectorSet {
       if (a === hi && slots[2 * i + 1] === lo) return true;
       i = (i + 1) & this.#mask;
     }
-  }
-
-  /** Sets the count after other threads added keys (they count their own). */
-  setCount(count: number): void {
-    if (count > (this.#mask + 1) * 0.75) throw new Error('objector table overfilled');
-    this.count = count;
   }
 
   descriptor(): ObjectorSetDescriptor {

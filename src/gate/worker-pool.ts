@@ -2,11 +2,12 @@ import { Worker } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
+import type { KeyHashes } from './objector-set.ts';
 
 interface WorkerReply {
   seq?: number;
   result?: BatchResult;
-  added?: number;
+  hashes?: KeyHashes;
   error?: string;
   file?: { path: string; reason: string };
 }
@@ -56,7 +57,7 @@ export class WorkerPool {
                   ? new RegistryFileError(m.file.path, m.file.reason)
                   : new Error(`gate worker: ${m.error}`),
               );
-            } else waiter?.resolve(m.added ?? m.result!);
+            } else waiter?.resolve(m.hashes ?? m.result!);
           });
           worker.on('error', (err) => pool.#fail(err));
           worker.on('exit', (code) => {
@@ -128,15 +129,10 @@ export class WorkerPool {
   }
 
   /**
-   * Checks a chunk of snapshot lines and adds its keys to the shared table `slots` on a worker;
-   * resolves with the number of keys added. The chunk's buffer is transferred.
+   * Checks a chunk of snapshot lines on a worker and returns the keys' hashes (for
+   * `ObjectorTable.addHashes`). The chunk's buffer is transferred.
    */
-  loadSnapshotChunk(
-    path: string,
-    slots: SharedArrayBuffer,
-    chunk: Buffer,
-    firstLine: number,
-  ): Promise<number> {
+  hashSnapshotChunk(path: string, chunk: Buffer, firstLine: number): Promise<KeyHashes> {
     if (this.#failed) return Promise.reject(this.#failed);
     const seq = this.#nextLoadSeq--;
     const slot = this.#leastBusy();
@@ -145,7 +141,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       this.#waiting.set(seq, { resolve, reject });
       slot.worker.postMessage(
-        { type: 'snapshot-chunk', seq, path, slots, buffer, length: chunk.length, firstLine },
+        { type: 'snapshot-chunk', seq, path, buffer, length: chunk.length, firstLine },
         [buffer],
       );
     });

@@ -40,7 +40,7 @@ export interface FilterMeta {
   segmentCount: number;
   arrayLength: number;
   bitsPerKey: number;
-  /** Upper bound of the false-positive rate for keys not in the set (8-bit fingerprints). */
+  /** Expected false-positive rate for keys not in the set: 1/256 with 8-bit fingerprints. */
   falsePositiveRate: number;
   /**
    * Hex sha256 of this header serialised without `checksum` (`JSON.stringify`, field order as

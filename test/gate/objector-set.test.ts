@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ObjectorTable, objectorSetFrom } from '../../src/gate/objector-set.ts';
+import {
+  hashKeys,
+  type KeyHashes,
+  ObjectorTable,
+  objectorSetFrom,
+} from '../../src/gate/objector-set.ts';
 import { WorkerPool } from '../../src/gate/worker-pool.ts';
 import { scanSnapshotFile, writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
 import { AS_OF, tempDir } from './support/fixtures.ts';
@@ -17,7 +22,17 @@ describe('objector table', () => {
     assert.equal(shared.count, 500);
   });
 
-  it('is filled by worker threads in parallel from a multi-chunk snapshot', async () => {
+  it('takes pre-hashed keys in bulk, and refuses more than it was sized for', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => key(i));
+    const table = new ObjectorTable(5000);
+    table.addHashes([hashKeys(keys.slice(0, 2000)), hashKeys(keys.slice(2000))]);
+    for (const k of keys) assert.ok(table.has(k));
+    assert.ok(!table.has(key(5001)));
+    const small = new ObjectorTable(10);
+    assert.throws(() => small.addHashes([hashKeys(keys)]), /full/);
+  });
+
+  it('is filled from a multi-chunk snapshot hashed by worker threads', async () => {
     const dir = await tempDir();
     const path = join(dir, 'big.snap');
     const n = 700_000;
@@ -29,19 +44,16 @@ describe('objector table', () => {
       })(),
     );
     const table = new ObjectorTable(n);
-    const slots = (table.descriptor() as { slots: SharedArrayBuffer }).slots;
     const pool = await WorkerPool.start(2);
     try {
-      const jobs: Promise<number>[] = [];
-      let chunks = 0;
+      const jobs: Promise<KeyHashes>[] = [];
       await scanSnapshotFile(path, (chunk, firstLine) => {
-        chunks++;
-        jobs.push(pool.loadSnapshotChunk(path, slots, chunk, firstLine));
+        jobs.push(pool.hashSnapshotChunk(path, chunk, firstLine));
       });
-      const added = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
-      assert.ok(chunks >= 2, `${chunks} chunks`);
-      assert.equal(added, n);
-      table.setCount(added);
+      const parts = await Promise.all(jobs);
+      assert.ok(parts.length >= 2, `${parts.length} chunks`);
+      table.addHashes(parts);
+      assert.equal(table.count, n);
     } finally {
       await pool.close();
     }

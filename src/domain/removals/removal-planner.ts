@@ -1,0 +1,202 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../lib/clock.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import type {
+  PlanningInput,
+  RecipientMessage,
+  RemovalPlan,
+  RemovalRecord,
+  RemovalStore,
+} from '../../store/removal-store.ts';
+import type { OutboxMessage } from '../types.ts';
+
+/** The deployment's stated policy for models already trained (VETO_MODEL_POLICY). */
+export type ModelPolicy = 'retrain-next' | 'unlearning' | 'output-filter';
+export const MODEL_POLICIES: readonly ModelPolicy[] = ['retrain-next', 'unlearning', 'output-filter'];
+
+export const REMOVAL_MESSAGE_TYPE = 'dataset.removal';
+
+export interface PlannerSettings {
+  publicUrl: string;
+  modelPolicy: ModelPolicy;
+}
+
+/**
+ * Pure: turns the objections found after the cursor into removals (one per objection and dataset
+ * holding the subject's items), one outgoing message per recipient channel (webhook and/or NATS
+ * subject), one email to the person when Veto has their address, and one audit event per
+ * removal. Recipients get item ids only: the subject key stays in Veto.
+ */
+export function planRemovalBatch(
+  input: PlanningInput,
+  now: string,
+  settings: PlannerSettings,
+): RemovalPlan {
+  const plan: RemovalPlan = { removals: [], messages: [], emails: [], events: [] };
+  for (const event of input.events) {
+    const made: RemovalRecord[] = [];
+    for (const hit of event.hits) {
+      if (input.planned.has(`${event.objectionId}\t${hit.datasetId}`)) continue;
+      const removal: RemovalRecord = {
+        id: `rm_${uuidv7(Date.parse(now))}`,
+        datasetId: hit.datasetId,
+        subjectKey: event.subjectKey,
+        objectionId: event.objectionId,
+        purpose: event.purpose,
+        itemIds: [...hit.itemIds].sort(),
+        recordedAt: now,
+      };
+      made.push(removal);
+      plan.removals.push(removal);
+      const recipients = input.recipients.get(hit.datasetId) ?? [];
+      const messages: RecipientMessage[] = [];
+      for (const r of recipients) {
+        const channels: ('webhook' | 'nats')[] = [];
+        if (r.webhookUrl) channels.push('webhook');
+        if (r.natsSubject) channels.push('nats');
+        for (const channel of channels) {
+          const id = `msg_${uuidv7(Date.parse(now))}`;
+          messages.push({
+            id,
+            recipientId: r.id,
+            removalId: removal.id,
+            channel,
+            createdAt: now,
+            payload: removalPayload(id, removal, settings.publicUrl),
+          });
+        }
+      }
+      plan.messages.push(...messages);
+      const models = input.models.get(hit.datasetId) ?? [];
+      plan.events.push({
+        at: now,
+        type: 'removal.recorded',
+        objectionId: event.objectionId,
+        subjectKey: event.subjectKey,
+        data: {
+          removalId: removal.id,
+          datasetId: removal.datasetId,
+          items: removal.itemIds.length,
+          recipients: recipients.map((r) => r.id),
+          messages: messages.length,
+          models: models.map((m) => m.id),
+          modelPolicy: settings.modelPolicy,
+        },
+      });
+    }
+    const contact = input.contacts.get(event.subjectKey);
+    if (made.length > 0 && contact) {
+      const models = new Set<string>();
+      for (const r of made) for (const m of input.models.get(r.datasetId) ?? []) models.add(m.id);
+      const email: OutboxMessage = {
+        id: uuidv7(Date.parse(now)),
+        kind: 'email',
+        createdAt: now,
+        payload: {
+          template: 'removal',
+          to: contact.email,
+          language: contact.language,
+          vars: {
+            datasets: made.length,
+            items: made.reduce((n, r) => n + r.itemIds.length, 0),
+            models: models.size,
+            modelPolicy: settings.modelPolicy,
+            statusUrl: `${settings.publicUrl.replace(/\/$/, '')}/datasets`,
+          },
+        },
+      };
+      plan.emails.push(email);
+    }
+  }
+  return plan;
+}
+
+/**
+ * The body delivered to a recipient, in the Standard Webhooks shape (`type`, `timestamp`,
+ * `data`); the same bytes go to NATS. `id` is the message id: receivers deduplicate on it.
+ */
+export function removalPayload(
+  messageId: string,
+  removal: RemovalRecord,
+  publicUrl: string,
+): Record<string, unknown> {
+  return {
+    id: messageId,
+    type: REMOVAL_MESSAGE_TYPE,
+    timestamp: removal.recordedAt,
+    data: {
+      removalId: removal.id,
+      datasetId: removal.datasetId,
+      itemIds: removal.itemIds,
+      recordedAt: removal.recordedAt,
+      instructions:
+        'Delete these items from every copy of this dataset version you hold, and use the next version for any further training.',
+      removalList: `${publicUrl.replace(/\/$/, '')}/v1/admin/datasets/${encodeURIComponent(removal.datasetId)}/removals`,
+    },
+  };
+}
+
+/**
+ * The removal planner job: uses the audit log as a durable queue. Every `intervalMs` it reads the
+ * `objection.recorded` events after its persisted cursor and, in one transaction, records the
+ * removals, their outgoing messages (transactional outbox) and the next cursor. The intake's hot
+ * path is untouched: it only appends the event it already appended.
+ */
+export class RemovalPlanner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly deps: {
+      store: RemovalStore;
+      clock: Clock;
+      logger: Logger;
+      settings: PlannerSettings;
+    },
+    private readonly intervalMs = 1000,
+    private readonly batchEvents = 5000,
+    readonly job = 'removal-planner',
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.drain()
+        .then(() => undefined)
+        .catch((err) => this.deps.logger.error({ err }, 'removal planning pass failed'))
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One batch of events after the cursor; returns what it did. */
+  runOnce(): Promise<{ scanned: number; removals: number; cursor: number }> {
+    const { store, clock, settings } = this.deps;
+    return store.planRemovals(this.job, this.batchEvents, (input) =>
+      planRemovalBatch(input, clock(), settings),
+    );
+  }
+
+  /** Batches until the cursor reaches the head of the log; returns the removals recorded. */
+  async drain(): Promise<number> {
+    let removals = 0;
+    for (;;) {
+      const pass = await this.runOnce();
+      removals += pass.removals;
+      if (pass.removals > 0)
+        this.deps.logger.info({ removals: pass.removals, cursor: pass.cursor }, 'removals recorded');
+      if (pass.scanned < this.batchEvents) return removals;
+    }
+  }
+}

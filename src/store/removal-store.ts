@@ -1,0 +1,139 @@
+import type { Contact, NewEvent, OutboxMessage } from '../domain/types.ts';
+
+/**
+ * Storage for what happens after a dataset is built (issue 6): removals planned from later
+ * objections, models, recipients (GDPR Art. 19) and their outbox, memorisation reports.
+ * SQLite: src/store/sqlite/sqlite-removal-store.ts. Tables: migrations/004-removals.ts.
+ */
+export interface RemovalStore {
+  /**
+   * The removal planner's unit of work, in ONE transaction: reads the `objection.recorded`
+   * events after the job's cursor (at most `limit`), the inclusion index hits of their subjects,
+   * the recipients, models and contacts involved; calls `plan` (pure); writes its removals,
+   * recipient messages, emails and audit events, and advances the cursor. A crash before COMMIT
+   * loses nothing (the events are read again); after it, nothing is planned twice.
+   */
+  planRemovals(
+    job: string,
+    limit: number,
+    plan: (input: PlanningInput) => RemovalPlan,
+  ): Promise<{ scanned: number; removals: number; cursor: number }>;
+
+  dueRecipientMessages(now: string, limit: number): Promise<DueRecipientMessage[]>;
+  markRecipientMessageDelivered(id: string, at: string): Promise<void>;
+  markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void>;
+
+  datasetExists(datasetId: string): Promise<boolean>;
+  addModel(model: ModelRecord): Promise<void>;
+  listModels(datasetId?: string): Promise<ModelRecord[]>;
+  getModel(id: string): Promise<ModelRecord | undefined>;
+  addRecipient(recipient: RecipientRecord): Promise<void>;
+  listRecipients(datasetId?: string): Promise<RecipientRecord[]>;
+
+  /** The removals recorded against a dataset, oldest first. */
+  removalsOf(datasetId: string): Promise<RemovalRecord[]>;
+  /** What a person can be told: datasets holding their items and what became of them. */
+  subjectDatasets(subjectKey: string): Promise<SubjectDataset[]>;
+
+  addMemorisationReport(report: MemorisationReport, email: OutboxMessage | null): Promise<void>;
+  memorisationReportsOf(subjectKey: string): Promise<MemorisationReport[]>;
+}
+
+export interface PlanningEvent {
+  seq: number;
+  at: string;
+  objectionId: string;
+  subjectKey: string;
+  purpose: string;
+  /** Sealed datasets of the same purpose holding the subject's items (as author or mentioned). */
+  hits: { datasetId: string; itemIds: string[] }[];
+}
+
+export interface PlanningInput {
+  events: PlanningEvent[];
+  recipients: Map<string, RecipientRecord[]>;
+  models: Map<string, ModelRecord[]>;
+  contacts: Map<string, Contact>;
+  /** `objectionId \t datasetId` pairs already planned (a replay after a lost cursor update). */
+  planned: Set<string>;
+}
+
+export interface RemovalPlan {
+  removals: RemovalRecord[];
+  messages: RecipientMessage[];
+  emails: OutboxMessage[];
+  events: NewEvent[];
+}
+
+export interface RemovalRecord {
+  id: string;
+  datasetId: string;
+  subjectKey: string;
+  objectionId: string;
+  purpose: string;
+  itemIds: string[];
+  recordedAt: string;
+}
+
+export interface RecipientMessage {
+  id: string;
+  recipientId: string;
+  removalId: string;
+  channel: 'webhook' | 'nats';
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface DueRecipientMessage extends RecipientMessage {
+  attempts: number;
+  recipient: RecipientRecord;
+}
+
+export interface ModelRecord {
+  id: string;
+  datasetId: string;
+  name: string;
+  trainedAt: string | null;
+  recordedAt: string;
+}
+
+export interface RecipientRecord {
+  id: string;
+  datasetId: string;
+  name: string;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  natsSubject: string | null;
+  /** When the recipient received the dataset version. */
+  receivedAt: string;
+  createdAt: string;
+}
+
+export interface SubjectDataset {
+  datasetId: string;
+  purpose: string;
+  recordedAt: string;
+  items: number;
+  removal: {
+    id: string;
+    items: number;
+    recordedAt: string;
+    /** Per recipient: when the removal was acknowledged (null: still being delivered). */
+    deliveries: { recipient: string; channel: 'webhook' | 'nats'; deliveredAt: string | null }[];
+  } | null;
+  /** A later version of this dataset built without the removed items (`veto dataset rebuild`). */
+  replacedBy: string | null;
+  recipients: { name: string; receivedAt: string }[];
+  models: { id: string; name: string }[];
+}
+
+export interface MemorisationReport {
+  id: string;
+  reference: string;
+  subjectKey: string;
+  modelId: string;
+  description: string;
+  language: string;
+  receivedAt: string;
+  dueAt: string;
+}

@@ -1,0 +1,483 @@
+import type Database from 'better-sqlite3';
+import { chainEvents } from '../../domain/audit-chain.ts';
+import type { ChainHead, Contact, OutboxMessage } from '../../domain/types.ts';
+import type {
+  DueRecipientMessage,
+  MemorisationReport,
+  ModelRecord,
+  PlanningEvent,
+  PlanningInput,
+  RecipientRecord,
+  RemovalPlan,
+  RemovalRecord,
+  RemovalStore,
+  SubjectDataset,
+} from '../removal-store.ts';
+import type { SqliteRegistryStore } from './sqlite-registry-store.ts';
+
+interface RecipientRow {
+  id: string;
+  dataset_id: string;
+  name: string;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  nats_subject: string | null;
+  received_at: string;
+  created_at: string;
+}
+
+interface ModelRow {
+  id: string;
+  dataset_id: string;
+  name: string;
+  trained_at: string | null;
+  recorded_at: string;
+}
+
+interface RemovalRow {
+  id: string;
+  dataset_id: string;
+  subject_key: string;
+  objection_id: string;
+  purpose: string;
+  item_ids: string;
+  items: number;
+  recorded_at: string;
+}
+
+const recipientFromRow = (r: RecipientRow): RecipientRecord => ({
+  id: r.id,
+  datasetId: r.dataset_id,
+  name: r.name,
+  webhookUrl: r.webhook_url,
+  webhookSecret: r.webhook_secret,
+  natsSubject: r.nats_subject,
+  receivedAt: r.received_at,
+  createdAt: r.created_at,
+});
+
+const modelFromRow = (r: ModelRow): ModelRecord => ({
+  id: r.id,
+  datasetId: r.dataset_id,
+  name: r.name,
+  trainedAt: r.trained_at,
+  recordedAt: r.recorded_at,
+});
+
+const removalFromRow = (r: RemovalRow): RemovalRecord => ({
+  id: r.id,
+  datasetId: r.dataset_id,
+  subjectKey: r.subject_key,
+  objectionId: r.objection_id,
+  purpose: r.purpose,
+  itemIds: JSON.parse(r.item_ids) as string[],
+  recordedAt: r.recorded_at,
+});
+
+/** Lookups per statement, far below SQLite's 32,766 parameters. */
+const IN_CHUNK = 500;
+
+function chunks<T>(values: readonly T[], size = IN_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(',');
+
+/**
+ * The issue-6 tables in the registry's SQLite file. Every write goes through the registry
+ * store's `write()` (this thread's connection, serialised with the writer thread's transactions
+ * and fdatasync'ed before it resolves), so the planner's whole unit of work — reading the audit
+ * log after its cursor, the inclusion index, then writing removals, outbox rows, audit events
+ * and the cursor — is one IMMEDIATE transaction: nothing else writes in between.
+ */
+export class SqliteRemovalStore implements RemovalStore {
+  private readonly db: Database.Database;
+
+  constructor(private readonly registry: SqliteRegistryStore) {
+    this.db = registry.db;
+  }
+
+  planRemovals(
+    job: string,
+    limit: number,
+    plan: (input: PlanningInput) => RemovalPlan,
+  ): Promise<{ scanned: number; removals: number; cursor: number }> {
+    return this.registry.write((db) => {
+      const cursorRow = db.prepare('SELECT seq FROM job_cursors WHERE name = ?').get(job) as
+        | { seq: number }
+        | undefined;
+      const from = cursorRow?.seq ?? 0;
+      const rows = db
+        .prepare(
+          `SELECT seq, at, type, objection_id, subject_key, data FROM audit_events
+            WHERE seq > ? ORDER BY seq LIMIT ?`,
+        )
+        .all(from, limit) as {
+        seq: number;
+        at: string;
+        type: string;
+        objection_id: string | null;
+        subject_key: string | null;
+        data: string;
+      }[];
+      if (rows.length === 0) return { scanned: 0, removals: 0, cursor: from };
+      const cursor = rows[rows.length - 1]!.seq;
+
+      const hitsOf = db.prepare(
+        `SELECT i.dataset_id AS d, i.item_id AS item FROM dataset_inclusions i
+           JOIN datasets ds ON ds.id = i.dataset_id
+          WHERE i.subject_key = ? AND ds.purpose = ?
+          ORDER BY i.dataset_id, i.item_id`,
+      );
+      const events: PlanningEvent[] = [];
+      const datasets = new Set<string>();
+      const subjects = new Set<string>();
+      for (const r of rows) {
+        if (r.type !== 'objection.recorded' || !r.objection_id || !r.subject_key) continue;
+        const purpose = String((JSON.parse(r.data) as { purpose?: unknown }).purpose ?? '');
+        const byDataset = new Map<string, Set<string>>();
+        for (const h of hitsOf.all(r.subject_key, purpose) as { d: string; item: string }[]) {
+          let items = byDataset.get(h.d);
+          if (!items) byDataset.set(h.d, (items = new Set()));
+          items.add(h.item);
+        }
+        if (byDataset.size === 0) continue;
+        for (const d of byDataset.keys()) datasets.add(d);
+        subjects.add(r.subject_key);
+        events.push({
+          seq: r.seq,
+          at: r.at,
+          objectionId: r.objection_id,
+          subjectKey: r.subject_key,
+          purpose,
+          hits: [...byDataset].map(([datasetId, items]) => ({ datasetId, itemIds: [...items] })),
+        });
+      }
+
+      const input: PlanningInput = {
+        events,
+        recipients: new Map(),
+        models: new Map(),
+        contacts: new Map(),
+        planned: new Set(),
+      };
+      for (const ids of chunks([...datasets])) {
+        for (const r of db
+          .prepare(`SELECT * FROM recipients WHERE dataset_id IN (${marks(ids.length)}) ORDER BY id`)
+          .all(...ids) as RecipientRow[]) {
+          const list = input.recipients.get(r.dataset_id) ?? [];
+          list.push(recipientFromRow(r));
+          input.recipients.set(r.dataset_id, list);
+        }
+        for (const m of db
+          .prepare(`SELECT * FROM models WHERE dataset_id IN (${marks(ids.length)}) ORDER BY id`)
+          .all(...ids) as ModelRow[]) {
+          const list = input.models.get(m.dataset_id) ?? [];
+          list.push(modelFromRow(m));
+          input.models.set(m.dataset_id, list);
+        }
+      }
+      for (const keys of chunks([...subjects])) {
+        for (const c of db
+          .prepare(`SELECT * FROM contacts WHERE subject_key IN (${marks(keys.length)})`)
+          .all(...keys) as { subject_key: string; email: string; language: string }[]) {
+          const contact: Contact = { subjectKey: c.subject_key, email: c.email, language: c.language };
+          input.contacts.set(c.subject_key, contact);
+        }
+      }
+      const objectionIds = [...new Set(events.map((e) => e.objectionId))];
+      for (const ids of chunks(objectionIds)) {
+        for (const p of db
+          .prepare(
+            `SELECT objection_id AS o, dataset_id AS d FROM removals WHERE objection_id IN (${marks(ids.length)})`,
+          )
+          .all(...ids) as { o: string; d: string }[]) {
+          input.planned.add(`${p.o}\t${p.d}`);
+        }
+      }
+
+      const out = plan(input);
+      const insertRemoval = db.prepare(
+        `INSERT INTO removals (id, dataset_id, subject_key, objection_id, purpose, item_ids, items, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const r of out.removals) {
+        insertRemoval.run(
+          r.id,
+          r.datasetId,
+          r.subjectKey,
+          r.objectionId,
+          r.purpose,
+          JSON.stringify(r.itemIds),
+          r.itemIds.length,
+          r.recordedAt,
+        );
+      }
+      const insertMessage = db.prepare(
+        `INSERT INTO recipient_outbox (id, recipient_id, removal_id, channel, payload, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const m of out.messages) {
+        insertMessage.run(
+          m.id,
+          m.recipientId,
+          m.removalId,
+          m.channel,
+          JSON.stringify(m.payload),
+          m.createdAt,
+          m.createdAt,
+        );
+      }
+      insertEmails(db, out.emails);
+      if (out.events.length > 0) {
+        const head = db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as ChainHead;
+        const chained = chainEvents(head, out.events);
+        const insertEvent = db.prepare(
+          'INSERT INTO audit_events (seq, at, type, objection_id, subject_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        );
+        for (const e of chained) {
+          insertEvent.run(
+            e.seq,
+            e.at,
+            e.type,
+            e.objectionId,
+            e.subjectKey,
+            JSON.stringify(e.data),
+            e.prevHash,
+            e.hash,
+          );
+        }
+        const last = chained[chained.length - 1]!;
+        db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1').run(last.seq, last.hash);
+      }
+      const now = out.events[0]?.at ?? rows[rows.length - 1]!.at;
+      db.prepare(
+        `INSERT INTO job_cursors (name, seq, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
+      ).run(job, cursor, now);
+      return { scanned: rows.length, removals: out.removals.length, cursor };
+    });
+  }
+
+  async dueRecipientMessages(now: string, limit: number): Promise<DueRecipientMessage[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.recipient_id, m.removal_id, m.channel, m.payload, m.created_at, m.attempts,
+                r.id AS r_id, r.dataset_id, r.name, r.webhook_url, r.webhook_secret, r.nats_subject,
+                r.received_at, r.created_at AS r_created_at
+           FROM recipient_outbox m JOIN recipients r ON r.id = m.recipient_id
+          WHERE m.delivered_at IS NULL AND m.next_attempt_at <= ?
+          ORDER BY m.next_attempt_at, m.id LIMIT ?`,
+      )
+      .all(now, limit) as (RecipientRow & {
+      recipient_id: string;
+      removal_id: string;
+      channel: 'webhook' | 'nats';
+      payload: string;
+      attempts: number;
+      r_id: string;
+      r_created_at: string;
+    })[];
+    return rows.map((r) => ({
+      id: r.id,
+      recipientId: r.recipient_id,
+      removalId: r.removal_id,
+      channel: r.channel,
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+      createdAt: r.created_at,
+      attempts: r.attempts,
+      recipient: recipientFromRow({ ...r, id: r.r_id, created_at: r.r_created_at }),
+    }));
+  }
+
+  async markRecipientMessageDelivered(id: string, at: string): Promise<void> {
+    await this.registry.write((db) =>
+      db
+        .prepare('UPDATE recipient_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?')
+        .run(at, id),
+    );
+  }
+
+  async markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void> {
+    await this.registry.write((db) =>
+      db
+        .prepare(
+          'UPDATE recipient_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?',
+        )
+        .run(error.slice(0, 500), nextAttemptAt, id),
+    );
+  }
+
+  async datasetExists(datasetId: string): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId) !== undefined;
+  }
+
+  async addModel(m: ModelRecord): Promise<void> {
+    await this.registry.write((db) =>
+      db
+        .prepare(
+          'INSERT INTO models (id, dataset_id, name, trained_at, recorded_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(m.id, m.datasetId, m.name, m.trainedAt, m.recordedAt),
+    );
+  }
+
+  async listModels(datasetId?: string): Promise<ModelRecord[]> {
+    const rows = datasetId
+      ? this.db.prepare('SELECT * FROM models WHERE dataset_id = ? ORDER BY id').all(datasetId)
+      : this.db.prepare('SELECT * FROM models ORDER BY id').all();
+    return (rows as ModelRow[]).map(modelFromRow);
+  }
+
+  async getModel(id: string): Promise<ModelRecord | undefined> {
+    const r = this.db.prepare('SELECT * FROM models WHERE id = ?').get(id) as ModelRow | undefined;
+    return r ? modelFromRow(r) : undefined;
+  }
+
+  async addRecipient(r: RecipientRecord): Promise<void> {
+    await this.registry.write((db) =>
+      db
+        .prepare(
+          `INSERT INTO recipients (id, dataset_id, name, webhook_url, webhook_secret, nats_subject, received_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.id,
+          r.datasetId,
+          r.name,
+          r.webhookUrl,
+          r.webhookSecret,
+          r.natsSubject,
+          r.receivedAt,
+          r.createdAt,
+        ),
+    );
+  }
+
+  async listRecipients(datasetId?: string): Promise<RecipientRecord[]> {
+    const rows = datasetId
+      ? this.db.prepare('SELECT * FROM recipients WHERE dataset_id = ? ORDER BY id').all(datasetId)
+      : this.db.prepare('SELECT * FROM recipients ORDER BY id').all();
+    return (rows as RecipientRow[]).map(recipientFromRow);
+  }
+
+  async removalsOf(datasetId: string): Promise<RemovalRecord[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM removals WHERE dataset_id = ? ORDER BY recorded_at, id')
+        .all(datasetId) as RemovalRow[]
+    ).map(removalFromRow);
+  }
+
+  async subjectDatasets(subjectKey: string): Promise<SubjectDataset[]> {
+    const db = this.db;
+    const held = db
+      .prepare(
+        `SELECT d.id, d.purpose, d.recorded_at, count(DISTINCT i.item_id) AS items
+           FROM dataset_inclusions i JOIN datasets d ON d.id = i.dataset_id
+          WHERE i.subject_key = ?
+          GROUP BY d.id, d.purpose, d.recorded_at ORDER BY d.recorded_at, d.id`,
+      )
+      .all(subjectKey) as { id: string; purpose: string; recorded_at: string; items: number }[];
+    const removal = db.prepare(
+      'SELECT * FROM removals WHERE subject_key = ? AND dataset_id = ? ORDER BY recorded_at LIMIT 1',
+    );
+    const deliveries = db.prepare(
+      `SELECT r.name, m.channel, m.delivered_at FROM recipient_outbox m
+         JOIN recipients r ON r.id = m.recipient_id WHERE m.removal_id = ? ORDER BY r.name, m.channel`,
+    );
+    const replacedBy = db.prepare(
+      `SELECT id FROM datasets WHERE json_extract(manifest, '$.removal.replaces.datasetId') = ?
+        ORDER BY recorded_at DESC LIMIT 1`,
+    );
+    const recipients = db.prepare(
+      'SELECT name, received_at FROM recipients WHERE dataset_id = ? ORDER BY name',
+    );
+    const models = db.prepare('SELECT id, name FROM models WHERE dataset_id = ? ORDER BY name');
+    return held.map((d) => {
+      const r = removal.get(subjectKey, d.id) as RemovalRow | undefined;
+      const next = replacedBy.get(d.id) as { id: string } | undefined;
+      return {
+        datasetId: d.id,
+        purpose: d.purpose,
+        recordedAt: d.recorded_at,
+        items: d.items,
+        removal: r
+          ? {
+              id: r.id,
+              items: r.items,
+              recordedAt: r.recorded_at,
+              deliveries: (
+                deliveries.all(r.id) as {
+                  name: string;
+                  channel: 'webhook' | 'nats';
+                  delivered_at: string | null;
+                }[]
+              ).map((x) => ({ recipient: x.name, channel: x.channel, deliveredAt: x.delivered_at })),
+            }
+          : null,
+        replacedBy: r && next ? next.id : null,
+        recipients: (
+          recipients.all(d.id) as { name: string; received_at: string }[]
+        ).map((x) => ({ name: x.name, receivedAt: x.received_at })),
+        models: models.all(d.id) as { id: string; name: string }[],
+      };
+    });
+  }
+
+  async addMemorisationReport(r: MemorisationReport, email: OutboxMessage | null): Promise<void> {
+    await this.registry.write((db) => {
+      db.prepare(
+        `INSERT INTO memorisation_reports (id, reference, subject_key, model_id, description, language, received_at, due_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        r.id,
+        r.reference,
+        r.subjectKey,
+        r.modelId,
+        r.description,
+        r.language,
+        r.receivedAt,
+        r.dueAt,
+      );
+      if (email) insertEmails(db, [email]);
+    });
+  }
+
+  async memorisationReportsOf(subjectKey: string): Promise<MemorisationReport[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM memorisation_reports WHERE subject_key = ? ORDER BY received_at')
+      .all(subjectKey) as {
+      id: string;
+      reference: string;
+      subject_key: string;
+      model_id: string;
+      description: string;
+      language: string;
+      received_at: string;
+      due_at: string;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      reference: r.reference,
+      subjectKey: r.subject_key,
+      modelId: r.model_id,
+      description: r.description,
+      language: r.language,
+      receivedAt: r.received_at,
+      dueAt: r.due_at,
+    }));
+  }
+}
+
+/** Emails to the person go to the registry's own outbox, delivered by `OutboxDispatcher`. */
+function insertEmails(db: Database.Database, emails: readonly OutboxMessage[]): void {
+  if (emails.length === 0) return;
+  const insert = db.prepare(
+    'INSERT INTO outbox (id, kind, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  for (const m of emails)
+    insert.run(m.id, m.kind, JSON.stringify(m.payload), m.createdAt, m.createdAt);
+}
