@@ -4,9 +4,16 @@ import pino, { type Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
 import { Notices } from '../domain/notices/notices.ts';
 import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
+import { Afterwards } from '../domain/removals/afterwards.ts';
+import {
+  createRecipientTransport,
+  RecipientDispatcher,
+} from '../domain/removals/recipient-dispatcher.ts';
+import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
 import { Registry } from '../domain/registry.ts';
 import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
+import type { GateRegistry } from '../gate/registry-port.ts';
 import type { SnapshotService } from '../http/api/admin-routes.ts';
 import {
   createPlatformTokenVerifier,
@@ -19,7 +26,9 @@ import { createEmailRenderer } from '../mail/templates.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
 import type { NoticeStore } from '../store/notice-store.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
+import type { RemovalStore } from '../store/removal-store.ts';
 import { SqliteNoticeStore } from '../store/sqlite/sqlite-notice-store.ts';
+import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
 import {
   openSqliteRegistryStore,
   SqliteRegistryStore,
@@ -40,8 +49,24 @@ export interface Veto {
   snapshots: SnapshotService;
   /** Notice versions, exposures and campaigns (issue 5); `notices.exposures` is the gate's port. */
   notices: Notices;
+  /** What the gate asks the live registry: late objectors, dataset records, the inclusion index. */
+  gate: GateRegistry;
   clock: Clock;
+  /**
+   * After the build (issue 6): models, recipients, "Am I in the dataset?", memorisation reports,
+   * and the two jobs `serve` starts (removal planner, recipient dispatcher). Absent on an
+   * adapter without a removal store (PostgreSQL, for now).
+   */
+  afterwards?: Afterwards;
+  removalPlanner?: RemovalPlanner;
+  recipientDispatcher?: RecipientDispatcher;
   close(): Promise<void>;
+}
+
+/** The issue-6 tables live in the registry's database, through the registry adapter. */
+export function openRemovalStore(store: RegistryStore): RemovalStore | undefined {
+  if (store instanceof SqliteRegistryStore) return new SqliteRemovalStore(store);
+  return undefined;
 }
 
 export async function openStore(config: VetoConfig): Promise<RegistryStore> {
@@ -57,6 +82,20 @@ export async function openStore(config: VetoConfig): Promise<RegistryStore> {
   throw new Error(
     `VETO_DATABASE_URL: expected sqlite:<path> or postgres://..., got "${url.split(':')[0]}:..."`,
   );
+}
+
+/** The gate's registry port: the dataset store of the registry's dialect (same database). */
+export async function openGateRegistry(store: RegistryStore): Promise<GateRegistry> {
+  if (store instanceof SqliteRegistryStore) {
+    const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
+    return new SqliteDatasetStore(store);
+  }
+  const { PostgresRegistryStore } = await import('../store/postgres/postgres-registry-store.ts');
+  if (store instanceof PostgresRegistryStore) {
+    const { PostgresDatasetStore } = await import('../store/postgres/postgres-dataset-store.ts');
+    return new PostgresDatasetStore(store);
+  }
+  throw new Error(`no dataset store for the ${store.dialect} registry adapter`);
 }
 
 /** The notice tables live in the registry's database, through the registry adapter's connections. */
@@ -131,6 +170,31 @@ export async function wireVeto(
   await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
   const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
+  const removalStore = openRemovalStore(store);
+  const transport = createRecipientTransport({ natsUrl: config.natsUrl });
+  const afterwardsParts = removalStore
+    ? {
+        afterwards: new Afterwards({
+          store: removalStore,
+          clock,
+          modelPolicy: config.modelPolicy,
+          publicUrl: config.publicUrl,
+          contactOf: (key) => store.getContact(key),
+        }),
+        removalPlanner: new RemovalPlanner({
+          store: removalStore,
+          clock,
+          logger,
+          settings: { publicUrl: config.publicUrl, modelPolicy: config.modelPolicy },
+        }),
+        recipientDispatcher: new RecipientDispatcher({
+          store: removalStore,
+          transport,
+          clock,
+          logger,
+        }),
+      }
+    : {};
   const snapshotDir = path.join(config.dataDir, 'snapshots');
   const snapshots: SnapshotService = {
     create: (purpose: string): Promise<SnapshotRecord> =>
@@ -154,6 +218,7 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
+    gate: await openGateRegistry(store),
     clock,
     async close() {
       await dispatcher.stop();

@@ -42,8 +42,8 @@ interface Out {
 
 /** What the wired application offers the command (`src/app/wire.ts`'s Veto satisfies it). */
 export interface GateVeto {
-  /** The gate's registry port; when absent, one is made from `store` (see openGateRegistry). */
-  gate?: GateRegistry;
+  /** The gate's registry port (`src/app/wire.ts` builds it from the registry's dialect). */
+  gate: GateRegistry;
   store?: unknown;
   /** Notice records (issue 5): when present, the gate checks the notice period with them. */
   notices?: {
@@ -149,7 +149,7 @@ export async function runGateBuildCommand(
         );
       }
       veto = await deps.wireVeto(deps.loadConfig() as never);
-      registry = withNoticeHook(veto.gate ?? (await openGateRegistry(veto.store)), veto);
+      registry = withNoticeHook(veto.gate, veto);
       if (!objectors) {
         if (!veto.snapshots)
           throw new GateSetupError('this registry cannot take snapshots; pass --snapshot');
@@ -213,23 +213,6 @@ export async function runGateBuildCommand(
   } finally {
     await veto?.close();
   }
-}
-
-/**
- * The gate registry over the wired store, until `src/app/wire.ts` exposes `veto.gate`: the
- * dataset store of the store's dialect.
- */
-export async function openGateRegistry(store: unknown): Promise<GateRegistry> {
-  const s = store as { dialect?: string } | undefined;
-  if (s?.dialect === 'sqlite') {
-    const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
-    return new SqliteDatasetStore(store as ConstructorParameters<typeof SqliteDatasetStore>[0]);
-  }
-  if (s?.dialect === 'postgres') {
-    const { PostgresDatasetStore } = await import('../store/postgres/postgres-dataset-store.ts');
-    return new PostgresDatasetStore(store as ConstructorParameters<typeof PostgresDatasetStore>[0]);
-  }
-  throw new GateSetupError('the configured store offers no gate registry');
 }
 
 /**

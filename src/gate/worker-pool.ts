@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../lib/ts-worker.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
@@ -15,11 +16,7 @@ interface WorkerReply {
 /**
  * A fixed set of gate workers. Each gets the judge configuration once (the objector set travels
  * as a SharedArrayBuffer, so it exists once in memory), then batches of raw JSONL bytes.
- *
- * Why a bootstrap string: Veto runs TypeScript through tsx without a build step. A worker whose
- * entry is a `.ts` file does not reliably get the parent's `--import tsx` hook (Node 20 fails
- * with "Unknown file extension .ts", measured both under `node --import tsx` and the `tsx` CLI),
- * so each worker registers tsx itself before importing its entry.
+ * Workers start through `startTsWorker` (src/lib/ts-worker.ts), which explains why.
  */
 export class WorkerPool {
   readonly #workers: { worker: Worker; busy: number }[] = [];
@@ -36,13 +33,11 @@ export class WorkerPool {
    */
   static async start(size: number): Promise<WorkerPool> {
     const pool = new WorkerPool();
-    const entry = new URL('./gate-worker.ts', import.meta.url).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { console.error(e); process.exit(70); });`;
+    const entry = new URL('./gate-worker.ts', import.meta.url);
     try {
       await Promise.all(
         Array.from({ length: size }, async () => {
-          const worker = new Worker(boot, { eval: true });
+          const worker = startTsWorker(entry);
           const slot = { worker, busy: 0 };
           pool.#workers.push(slot);
           await pool.#expect(worker, 'booted');
