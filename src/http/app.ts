@@ -11,9 +11,11 @@ import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
 import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
+import type { Afterwards } from '../domain/removals/afterwards.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
+import { removalRoutes } from './api/removal-routes.ts';
 import { signalRoutes } from './api/signal-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
@@ -30,6 +32,8 @@ export interface AppDeps {
   snapshots: SnapshotService;
   /** Notices (issue 5): the notice API and the portal's notice pages. */
   notices?: Notices;
+  /** After the build (issue 6): datasets, removals, recipients, memorisation reports. */
+  afterwards?: Afterwards;
 }
 
 const VERSION = '0.1.0';
@@ -120,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
   signalRoutes(app, { registry, auth });
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
+  if (deps.afterwards) removalRoutes(app, { registry, afterwards: deps.afterwards, auth });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
 
@@ -129,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     openapi: () => app.swagger() as unknown as OpenApiDocument,
     ...(deps.notices ? { notices: deps.notices } : {}),
+    ...(deps.afterwards ? { afterwards: deps.afterwards } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
 

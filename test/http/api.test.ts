@@ -231,11 +231,19 @@ test('the OpenAPI 3.1 document is generated from the route schemas', async (t) =
   assert.ok(doc.paths['/v1/admin/objections']);
 });
 
-test('security headers are set', async (t) => {
-  const { app } = await testApp(t);
-  const r = await app.inject({ method: 'GET', url: '/openapi.json' });
-  assert.ok(r.headers['content-security-policy']);
-  assert.equal(r.headers['x-content-type-options'], 'nosniff');
+test('security headers are set on pages and on API answers', async (t) => {
+  const { app, apiKey } = await testApp(t);
+  const page = await app.inject({ method: 'GET', url: '/' });
+  assert.match(page.headers['content-security-policy'] as string, /default-src 'self'/);
+  assert.match(page.headers['content-security-policy'] as string, /frame-ancestors 'none'/);
+  assert.equal(page.headers['x-content-type-options'], 'nosniff');
+  const api = await app.inject({ method: 'GET', url: '/v1/status?accountId=x', headers: apiKey });
+  assert.equal(api.headers['x-content-type-options'], 'nosniff');
+  assert.equal(api.headers['cache-control'], 'no-store');
+  assert.equal(
+    api.headers['content-security-policy'],
+    "default-src 'none'; frame-ancestors 'none'",
+  );
 });
 
 test('the API reference page lists every operation, in the page language', async (t) => {
