@@ -83,6 +83,14 @@ export const configSchema = z.object({
   maxBatch: z.coerce.number().int().min(1).max(10_000).default(1000),
   /** Per-IP requests per minute on the public API and forms. */
   rateLimitPerMinute: z.coerce.number().int().min(1).default(600),
+  /**
+   * What the deployment does about models already trained when content is removed after the
+   * build (issue 6), told to each person: retrain without it at the next version, apply machine
+   * unlearning, or filter the model's outputs.
+   */
+  modelPolicy: z.enum(['retrain-next', 'unlearning', 'output-filter']).default('retrain-next'),
+  /** NATS server for recipients that take removals on a JetStream subject. */
+  natsUrl: z.string().optional(),
 });
 
 export type VetoConfigInput = z.input<typeof configSchema>;
@@ -119,6 +127,8 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_LOG_LEVEL: 'logLevel',
   VETO_MAX_BATCH: 'maxBatch',
   VETO_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  VETO_MODEL_POLICY: 'modelPolicy',
+  VETO_NATS_URL: 'natsUrl',
 };
 
 const ENV_OF = Object.fromEntries(Object.entries(ENV).map(([k, v]) => [v, k]));

@@ -220,7 +220,11 @@ export async function wireVeto(
     notices,
     gate: await openGateRegistry(store),
     clock,
+    ...afterwardsParts,
     async close() {
+      await afterwardsParts.removalPlanner?.stop();
+      await afterwardsParts.recipientDispatcher?.stop();
+      await transport.close();
       await dispatcher.stop();
       await registry.drain();
       await store.close();

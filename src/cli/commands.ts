@@ -12,6 +12,7 @@ import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
 import { csvRows, jsonlRows } from './file-rows.ts';
 import { noticeCommands, publishDemoNoticeIfNone } from './notice-commands.ts';
+import { removalCommands } from './removal-commands.ts';
 
 type Helpers = { loadConfig: typeof LoadConfig; parseArgs: typeof ParseArgs };
 type Command = (args: string[], h: Helpers) => Promise<number>;
@@ -35,6 +36,9 @@ export const commands: Record<string, Command> = {
     if (config.demo) await publishDemoNoticeIfNone(veto);
     const app = await buildApp(veto);
     veto.dispatcher.start();
+    // After the build (issue 6): objections become removals, removals reach recipients.
+    veto.removalPlanner?.start();
+    veto.recipientDispatcher?.start();
     let closing = false;
     const shutdown = async (signal: string) => {
       if (closing) return;
@@ -182,6 +186,15 @@ export const commands: Record<string, Command> = {
   'notices list': (args, h) => noticeCommands.list(args, h),
   'notices campaign': (args, h) => noticeCommands.campaign(args, h),
   'notices bounces': (args, h) => noticeCommands.bounces(args, h),
+
+  // After the build (issue 6): removal lists, next versions, models, recipients (Art. 19).
+  'dataset removals': (args, h) => removalCommands.removals(args, h),
+  'dataset verify-removals': (args, h) => removalCommands['verify-removals'](args, h),
+  'dataset rebuild': (args, h) => removalCommands.rebuild(args, h),
+  'models add': (args, h) => removalCommands['models add'](args, h),
+  'models list': (args, h) => removalCommands['models list'](args, h),
+  'recipients add': (args, h) => removalCommands['recipients add'](args, h),
+  'recipients list': (args, h) => removalCommands['recipients list'](args, h),
 };
 
 function demoSecret(dataDir: string, name: string): string {

@@ -22,6 +22,16 @@ usage: veto <command> [options]
   notices campaign --version V --users FILE.csv [--rate N]
                                       email a notice version; resumable, never sends twice
   notices bounces FILE.csv            record bounced notice emails
+  dataset removals DATASET [--out DIR]
+                                      write the removal list (JSONL) and its signed manifest
+  dataset verify-removals DIR         check a removal list against its signed manifest
+  dataset rebuild DATASET --dir SEALED_DIR [--out PARENT]
+                                      the next version without the removed items
+  models add DATASET --name N [--trained-at T]    record a model trained on a dataset
+  models list [DATASET]
+  recipients add DATASET --name N [--webhook URL] [--nats-subject S]
+                                      record who received a dataset version (Art. 19)
+  recipients list [DATASET]
 
 Configuration: VETO_* environment variables (see README.md).`;
 

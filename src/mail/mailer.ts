@@ -15,7 +15,14 @@ export interface Mailer {
   close(): Promise<void>;
 }
 
-export type EmailKind = 'receipt' | 'code' | 'withdrawal' | 'extension' | 'decision';
+export type EmailKind =
+  | 'receipt'
+  | 'code'
+  | 'withdrawal'
+  | 'extension'
+  | 'decision'
+  | 'removal'
+  | 'memorisation';
 
 export type RenderEmail = (
   kind: EmailKind,

@@ -14,6 +14,8 @@ import type { EmailContent, EmailKind, RenderEmail } from './mailer.ts';
  *   withdrawal   reference, purpose, endedAt (else now), statusUrl
  *   extension    reference, dueAt, reason, statusUrl
  *   decision     reference, outcome ('upheld' | 'overridden'), reason, statusUrl
+ *   removal      datasets, items, models (counts), modelPolicy, statusUrl (issue 6)
+ *   memorisation reference, model, receivedAt, dueAt, statusUrl (issue 6)
  */
 export type EmailVars = Record<string, string | number>;
 
@@ -109,6 +111,39 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): RenderE
             ...(statusUrl ? { statusUrl } : {}),
           };
         }
+        case 'removal': {
+          // Plain words: what was removed, that future training excludes it, and what the
+          // deployment does about models already trained (VETO_MODEL_POLICY).
+          const models = Number(vars.models ?? 0);
+          const policy = str(vars.modelPolicy) || 'retrain-next';
+          return {
+            subject: t('email.removal.subject'),
+            paragraphs: [
+              t('email.removal.body', {
+                items: Number(vars.items ?? 0),
+                datasets: Number(vars.datasets ?? 0),
+              }),
+              t('datasets.future'),
+              ...(models > 0
+                ? [t('email.removal.models', { models }), t(`model-policy.${policy}`)]
+                : []),
+            ],
+            ...(statusUrl ? { statusUrl } : {}),
+          };
+        }
+        case 'memorisation':
+          return {
+            subject: t('email.memorisation.subject', { reference }),
+            paragraphs: [
+              t('email.memorisation.body', {
+                model: str(vars.model),
+                date: date(vars.receivedAt),
+                due: date(vars.dueAt),
+              }),
+            ],
+            reference,
+            ...(statusUrl ? { statusUrl } : {}),
+          };
       }
     })();
 

@@ -20,7 +20,7 @@ export interface RemovalStore {
   ): Promise<{ scanned: number; removals: number; cursor: number }>;
 
   dueRecipientMessages(now: string, limit: number): Promise<DueRecipientMessage[]>;
-  markRecipientMessageDelivered(id: string, at: string): Promise<void>;
+  markRecipientMessagesDelivered(ids: readonly string[], at: string): Promise<void>;
   markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void>;
 
   datasetExists(datasetId: string): Promise<boolean>;

@@ -292,12 +292,13 @@ export class SqliteRemovalStore implements RemovalStore {
     }));
   }
 
-  async markRecipientMessageDelivered(id: string, at: string): Promise<void> {
-    await this.registry.write((db) =>
-      db
-        .prepare('UPDATE recipient_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?')
-        .run(at, id),
-    );
+  async markRecipientMessagesDelivered(ids: readonly string[], at: string): Promise<void> {
+    await this.registry.write((db) => {
+      const mark = db.prepare(
+        'UPDATE recipient_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?',
+      );
+      for (const id of ids) mark.run(at, id);
+    });
   }
 
   async markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void> {
