@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   intake: () => import('./intake/index.ts'),
   gate: () => import('./gate/index.ts'),
   redact: () => import('./redact/index.ts'),
+  removals: () => import('./removals/index.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,14 +4,14 @@ import pino, { type Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
 import { Notices } from '../domain/notices/notices.ts';
 import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
+import { Registry } from '../domain/registry.ts';
+import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import { Afterwards } from '../domain/removals/afterwards.ts';
 import {
   createRecipientTransport,
   RecipientDispatcher,
 } from '../domain/removals/recipient-dispatcher.ts';
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
-import { Registry } from '../domain/registry.ts';
-import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
 import type { GateRegistry } from '../gate/registry-port.ts';
 import type { SnapshotService } from '../http/api/admin-routes.ts';
@@ -28,11 +28,11 @@ import type { NoticeStore } from '../store/notice-store.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 import type { RemovalStore } from '../store/removal-store.ts';
 import { SqliteNoticeStore } from '../store/sqlite/sqlite-notice-store.ts';
-import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
 import {
   openSqliteRegistryStore,
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
+import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
 
 /**
  * The one place where adapters are chosen and connected. Everything else receives its

@@ -1,14 +1,14 @@
 import { parentPort } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
-import { checkSnapshotKeys } from '../registry-files/snapshot-file.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
-import { hashKeys } from './objector-set.ts';
+import { hashSnapshotChunk } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
- * `{ type: 'init', config }` once, then `{ type: 'batch', seq, input, firstLine, buffer, length }`
- * (the buffer is transferred, not copied); replies `{ seq, result }` with the kept bytes
- * transferred back, or `{ seq, error }`.
+ * `{ type: 'init', config }` once, then `{ type: 'batch', seq, input, firstLine, buffer, length,
+ * spare? }` (buffers are transferred, not copied); replies `{ seq, result, input }` with the
+ * result's one buffer and the batch's input buffer transferred back (the main thread reuses
+ * both), or `{ seq, error }`.
  */
 export interface BatchMessage {
   type: 'batch';
@@ -17,6 +17,8 @@ export interface BatchMessage {
   firstLine: number;
   buffer: ArrayBuffer;
   length: number;
+  /** An earlier result's buffer, done with, for this batch's result. */
+  spare?: ArrayBuffer;
 }
 
 /** A chunk of snapshot lines to check and hash (the main thread fills the table). */
@@ -36,13 +38,12 @@ parentPort?.on(
   (msg: { type: 'init'; config: JudgeConfig } | BatchMessage | SnapshotChunkMessage) => {
     if (msg.type === 'snapshot-chunk') {
       try {
-        const bytes = Buffer.from(msg.buffer, 0, msg.length);
-        const keys = checkSnapshotKeys(
+        const hashes = hashSnapshotChunk(
           msg.path,
-          bytes.toString('utf8', 0, msg.length - 1),
+          new Uint8Array(msg.buffer, 0, msg.length),
+          msg.length,
           msg.firstLine,
         );
-        const hashes = hashKeys(keys);
         parentPort!.postMessage({ seq: msg.seq, hashes }, [
           hashes.his.buffer as ArrayBuffer,
           hashes.los.buffer as ArrayBuffer,
@@ -70,13 +71,12 @@ parentPort?.on(
         msg.length,
         msg.input,
         msg.firstLine,
+        msg.spare,
       );
-      const transfer = [
-        result.out.buffer,
-        result.inclusions.buffer,
-        result.decisions.buffer,
-      ] as ArrayBuffer[];
-      parentPort!.postMessage({ seq: msg.seq, result }, transfer);
+      // `out`, `inclusions` and `decisions` share one buffer; the input goes back for reuse.
+      const transfer = [result.out.buffer as ArrayBuffer];
+      if (msg.buffer !== result.out.buffer) transfer.push(msg.buffer);
+      parentPort!.postMessage({ seq: msg.seq, result, input: msg.buffer }, transfer);
     } catch (err) {
       parentPort!.postMessage({ seq: msg.seq, error: (err as Error).stack ?? String(err) });
     }

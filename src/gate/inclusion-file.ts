@@ -1,4 +1,4 @@
-import { textLines } from './line-files.ts';
+import { textChunks } from './line-files.ts';
 import type { InclusionRow } from './registry-port.ts';
 
 /**
@@ -16,25 +16,44 @@ export const INCLUSIONS_HEADER = 'subject_key\titem_id\trole\tinput\tline\n';
  * iteration per row costs a promise per row: ~1 s for a few million rows).
  */
 export function readInclusionFile(path: string, datasetId: string): InclusionRows {
+  // Rows in arrays of ROWS_PER_BATCH, cut from each 4 MiB read with `indexOf` (no per-line
+  // `split` arrays): arrays of ~100k rows per read outlived the young generation and were
+  // promoted, which grew the heap to ~190 MB and cost ~0.35 s of a 3.3 s run at bench scale 0.3.
   async function* batches(): AsyncGenerator<InclusionRow[]> {
     let header = true;
-    for await (const lines of textLines(path)) {
-      const rows: InclusionRow[] = [];
-      for (const line of lines) {
-        if (header) {
-          header = false;
-          continue;
-        }
-        if (line.length === 0) continue;
-        const [subjectKey, itemId, role] = line.split('\t');
-        rows.push({
-          datasetId,
-          subjectKey: subjectKey!,
-          itemId: itemId!,
-          role: role as InclusionRow['role'],
-        });
+    for await (const text of textChunks(path)) {
+      let rows: InclusionRow[] = [];
+      let pos = 0;
+      if (header) {
+        header = false;
+        const nl = text.indexOf('\n');
+        pos = nl < 0 ? text.length : nl + 1;
       }
-      yield rows;
+      while (pos < text.length) {
+        let nl = text.indexOf('\n', pos);
+        if (nl < 0) nl = text.length;
+        if (nl > pos) {
+          const t1 = text.indexOf('\t', pos);
+          const t2 = t1 < 0 ? -1 : text.indexOf('\t', t1 + 1);
+          const t3 = t2 < 0 ? -1 : text.indexOf('\t', t2 + 1);
+          // Same fields as `line.split('\t')` gave: a missing column reads as ''.
+          const end1 = t1 < 0 || t1 > nl ? nl : t1;
+          const end2 = t2 < 0 || t2 > nl ? nl : t2;
+          const end3 = t3 < 0 || t3 > nl ? nl : t3;
+          rows.push({
+            datasetId,
+            subjectKey: text.slice(pos, end1),
+            itemId: end1 < nl ? text.slice(end1 + 1, end2) : (undefined as unknown as string),
+            role: (end2 < nl ? text.slice(end2 + 1, end3) : undefined) as InclusionRow['role'],
+          });
+          if (rows.length >= ROWS_PER_BATCH) {
+            yield rows;
+            rows = [];
+          }
+        }
+        pos = nl + 1;
+      }
+      if (rows.length > 0) yield rows;
     }
   }
   return {
@@ -44,6 +63,8 @@ export function readInclusionFile(path: string, datasetId: string): InclusionRow
     },
   };
 }
+
+const ROWS_PER_BATCH = 8192;
 
 /** Inclusion rows one at a time, or in arrays through `batches()`. */
 export interface InclusionRows extends AsyncIterable<InclusionRow> {

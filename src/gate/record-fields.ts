@@ -64,7 +64,9 @@ export function getterFor(mapping: FieldMapping, field: CanonicalField): Getter 
   if (path.length === 1) {
     const key = path[0]!;
     // Plain access: an inherited property (a function) fails every type check downstream.
-    return (r) => r[key];
+    // One function per field, compiled for its key: a shared `(r) => r[key]` sees every field's
+    // key at one property load, which V8 then treats as megamorphic (a hash lookup per access).
+    return new Function('r', `return r[${JSON.stringify(key)}];`) as Getter;
   }
   return (r) => {
     let v: unknown = r;

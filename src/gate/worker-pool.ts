@@ -8,6 +8,8 @@ import type { KeyHashes } from './objector-set.ts';
 interface WorkerReply {
   seq?: number;
   result?: BatchResult;
+  /** The batch's input buffer, handed back. */
+  input?: ArrayBuffer;
   hashes?: KeyHashes;
   error?: string;
   file?: { path: string; reason: string };
@@ -23,6 +25,10 @@ export class WorkerPool {
   // biome-ignore lint/suspicious/noExplicitAny: replies are a batch result or a snapshot count
   readonly #waiting = new Map<number, { resolve: (r: any) => void; reject: (e: Error) => void }>();
   #nextLoadSeq = -1;
+  /** Result buffers the caller is done with, sent back to be written again (see `recycle`). */
+  readonly #spares: ArrayBuffer[] = [];
+  /** Input buffers the workers handed back (see `takeInput`). */
+  readonly #freeInputs: ArrayBuffer[] = [];
   #failed: Error | undefined;
 
   private constructor() {}
@@ -52,7 +58,10 @@ export class WorkerPool {
                   ? new RegistryFileError(m.file.path, m.file.reason)
                   : new Error(`gate worker: ${m.error}`),
               );
-            } else waiter?.resolve(m.hashes ?? m.result!);
+            } else {
+              if (m.input) pool.#freeInputs.push(m.input);
+              waiter?.resolve(m.hashes ?? m.result!);
+            }
           });
           worker.on('error', (err) => pool.#fail(err));
           worker.on('exit', (code) => {
@@ -112,15 +121,35 @@ export class WorkerPool {
     return this.#workers.length;
   }
 
-  /** Sends a batch to the least busy worker; the batch's buffer is transferred. */
-  run(msg: Omit<BatchMessage, 'type'>): Promise<BatchResult> {
+  /**
+   * Sends a batch to the least busy worker; the batch's buffer is transferred, and comes back
+   * through {@link takeInput} once judged.
+   */
+  run(msg: Omit<BatchMessage, 'type' | 'spare'>): Promise<BatchResult> {
     if (this.#failed) return Promise.reject(this.#failed);
     const slot = this.#leastBusy();
     slot.busy++;
+    const spare = this.#spares.pop();
     return new Promise((resolve, reject) => {
       this.#waiting.set(msg.seq, { resolve, reject });
-      slot.worker.postMessage({ type: 'batch', ...msg }, [msg.buffer]);
+      const transfer = spare ? [msg.buffer, spare] : [msg.buffer];
+      slot.worker.postMessage({ type: 'batch', ...msg, spare }, transfer);
     });
+  }
+
+  /**
+   * Hands a result's buffer (`result.out.buffer`) back once its bytes are written: a later batch
+   * writes its result there instead of allocating (why: see `Judge.processBatch`).
+   */
+  recycle(buffer: ArrayBuffer): void {
+    if (this.#spares.length < 2 * this.#workers.length) this.#spares.push(buffer);
+  }
+
+  /** An input buffer a worker handed back, of at least `bytes`, if one is free. */
+  takeInput(bytes: number): ArrayBuffer | undefined {
+    const i = this.#freeInputs.findIndex((b) => b.byteLength >= bytes);
+    if (i < 0) return undefined;
+    return this.#freeInputs.splice(i, 1)[0];
   }
 
   /**

@@ -3,12 +3,18 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   hashKeys,
+  hashSnapshotChunk,
   type KeyHashes,
   ObjectorTable,
   objectorSetFrom,
 } from '../../src/gate/objector-set.ts';
 import { WorkerPool } from '../../src/gate/worker-pool.ts';
-import { scanSnapshotFile, writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
+import {
+  checkSnapshotKeys,
+  scanSnapshotFile,
+  writeSnapshotFile,
+} from '../../src/registry-files/snapshot-file.ts';
 import { AS_OF, tempDir } from './support/fixtures.ts';
 
 const key = (i: number) => `acct:${String(i).padStart(7, '0')}`;
@@ -66,5 +72,60 @@ describe('objector table', () => {
     }
     assert.equal(missing, 0);
     assert.equal(extra, 0);
+  });
+});
+
+describe('snapshot chunk hashing on bytes', () => {
+  const chunk = (keys: string[]) => Buffer.from(`${keys.join('\n')}\n`);
+  const same = (a: KeyHashes, b: KeyHashes) => {
+    assert.deepEqual([...a.his], [...b.his]);
+    assert.deepEqual([...a.los], [...b.los]);
+  };
+
+  it('gives the hashes of the key strings, for every key length and byte', () => {
+    const printable = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) =>
+      String.fromCharCode(0x21 + i),
+    );
+    const keys = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      let k = '';
+      const n = 1 + ((i * 7919) % 40);
+      for (let j = 0; j < n; j++) k += printable[(i * 31 + j * 17 + (i >> 3)) % printable.length];
+      keys.add(k);
+    }
+    keys.add('x'.repeat(512));
+    const sorted = [...keys].sort();
+    same(hashSnapshotChunk('s', chunk(sorted), chunk(sorted).length, 2), hashKeys(sorted));
+  });
+
+  it('hands non-ASCII keys to the string path, with the same hashes', () => {
+    const keys = ['acct:a', 'acct:é', 'email:ß', 'email:€'].sort();
+    const bytes = chunk(keys);
+    same(hashSnapshotChunk('s', bytes, bytes.length, 2), hashKeys(keys));
+  });
+
+  it('fails like checkSnapshotKeys on bad keys and bad order', () => {
+    for (const keys of [
+      ['acct:1', 'acct:2 x'],
+      ['acct:1', ''],
+      ['acct:2', 'acct:1'],
+      ['acct:1', 'acct:1'],
+      ['acct:1', 'x'.repeat(513)],
+      ['acct:\u007f'],
+    ]) {
+      const bytes = chunk(keys);
+      const text = bytes.toString('utf8', 0, bytes.length - 1);
+      assert.throws(() => checkSnapshotKeys('s', text, 5), RegistryFileError);
+      let expected = '';
+      try {
+        checkSnapshotKeys('s', text, 5);
+      } catch (err) {
+        expected = (err as Error).message;
+      }
+      assert.throws(
+        () => hashSnapshotChunk('s', bytes, bytes.length, 5),
+        (err: Error) => err instanceof RegistryFileError && err.message === expected,
+      );
+    }
   });
 });

@@ -12,7 +12,11 @@ import type { OutboxMessage } from '../types.ts';
 
 /** The deployment's stated policy for models already trained (VETO_MODEL_POLICY). */
 export type ModelPolicy = 'retrain-next' | 'unlearning' | 'output-filter';
-export const MODEL_POLICIES: readonly ModelPolicy[] = ['retrain-next', 'unlearning', 'output-filter'];
+export const MODEL_POLICIES: readonly ModelPolicy[] = [
+  'retrain-next',
+  'unlearning',
+  'output-filter',
+];
 
 export const REMOVAL_MESSAGE_TYPE = 'dataset.removal';
 
@@ -195,7 +199,10 @@ export class RemovalPlanner {
       const pass = await this.runOnce();
       removals += pass.removals;
       if (pass.removals > 0)
-        this.deps.logger.info({ removals: pass.removals, cursor: pass.cursor }, 'removals recorded');
+        this.deps.logger.info(
+          { removals: pass.removals, cursor: pass.cursor },
+          'removals recorded',
+        );
       if (pass.scanned < this.batchEvents) return removals;
     }
   }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../../domain/errors.ts';
-import { type Afterwards, removalStatus } from '../../domain/removals/afterwards.ts';
 import type { Registry } from '../../domain/registry.ts';
+import { type Afterwards, removalStatus } from '../../domain/removals/afterwards.ts';
 import { type ApiAuthenticator, type Caller, requireAdmin } from '../auth/api-auth.ts';
 import { problemSchema } from './objection-schemas.ts';
 import {
@@ -151,7 +151,7 @@ export function removalRoutes(
     {
       schema: {
         tags: ['datasets'],
-        summary: 'Am I in a dataset?',
+        summary: "Datasets holding the caller's content (am I in a dataset)",
         description:
           "The datasets holding the signed-in person's content, how many items, the status of the removal in each, who received it and which models were trained on it.",
         security: [{ userToken: [] }],

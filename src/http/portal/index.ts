@@ -6,6 +6,7 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
+import { registerDatasetRoutes } from './dataset-routes.ts';
 import { STYLESHEET_PATH } from './layout.ts';
 import { registerNoticeRoutes } from './notice-routes.ts';
 import { errorPage } from './pages/error.ts';
@@ -131,4 +132,5 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
 
   registerPortalRoutes(app, rt);
   registerNoticeRoutes(app, rt);
+  registerDatasetRoutes(app, rt);
 }

@@ -1,5 +1,6 @@
 import type { NoticeVersion } from '../../domain/notices/notice-types.ts';
 import type { NoticeView } from '../../domain/notices/notices.ts';
+import type { Afterwards } from '../../domain/removals/afterwards.ts';
 import type { Channel, Objection, SubjectRef } from '../../domain/types.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
 
@@ -72,4 +73,6 @@ export interface PortalOptions {
   openapi?: () => OpenApiDocument;
   /** Published notices (issue 5); without them `/` shows the built-in notice from the catalogue. */
   notices?: PortalNotices;
+  /** After the build (issue 6): "Am I in the dataset?" and memorisation reports at /datasets. */
+  afterwards?: Afterwards;
 }

@@ -139,9 +139,9 @@ export class SqliteRemovalStore implements RemovalStore {
         const purpose = String((JSON.parse(r.data) as { purpose?: unknown }).purpose ?? '');
         const byDataset = new Map<string, Set<string>>();
         for (const h of hitsOf.all(r.subject_key, purpose) as { d: string; item: string }[]) {
-          let items = byDataset.get(h.d);
-          if (!items) byDataset.set(h.d, (items = new Set()));
+          const items = byDataset.get(h.d) ?? new Set<string>();
           items.add(h.item);
+          byDataset.set(h.d, items);
         }
         if (byDataset.size === 0) continue;
         for (const d of byDataset.keys()) datasets.add(d);
@@ -165,7 +165,9 @@ export class SqliteRemovalStore implements RemovalStore {
       };
       for (const ids of chunks([...datasets])) {
         for (const r of db
-          .prepare(`SELECT * FROM recipients WHERE dataset_id IN (${marks(ids.length)}) ORDER BY id`)
+          .prepare(
+            `SELECT * FROM recipients WHERE dataset_id IN (${marks(ids.length)}) ORDER BY id`,
+          )
           .all(...ids) as RecipientRow[]) {
           const list = input.recipients.get(r.dataset_id) ?? [];
           list.push(recipientFromRow(r));
@@ -183,7 +185,11 @@ export class SqliteRemovalStore implements RemovalStore {
         for (const c of db
           .prepare(`SELECT * FROM contacts WHERE subject_key IN (${marks(keys.length)})`)
           .all(...keys) as { subject_key: string; email: string; language: string }[]) {
-          const contact: Contact = { subjectKey: c.subject_key, email: c.email, language: c.language };
+          const contact: Contact = {
+            subjectKey: c.subject_key,
+            email: c.email,
+            language: c.language,
+          };
           input.contacts.set(c.subject_key, contact);
         }
       }
@@ -301,7 +307,11 @@ export class SqliteRemovalStore implements RemovalStore {
     });
   }
 
-  async markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void> {
+  async markRecipientMessageFailed(
+    id: string,
+    error: string,
+    nextAttemptAt: string,
+  ): Promise<void> {
     await this.registry.write((db) =>
       db
         .prepare(
@@ -416,13 +426,18 @@ export class SqliteRemovalStore implements RemovalStore {
                   channel: 'webhook' | 'nats';
                   delivered_at: string | null;
                 }[]
-              ).map((x) => ({ recipient: x.name, channel: x.channel, deliveredAt: x.delivered_at })),
+              ).map((x) => ({
+                recipient: x.name,
+                channel: x.channel,
+                deliveredAt: x.delivered_at,
+              })),
             }
           : null,
         replacedBy: r && next ? next.id : null,
-        recipients: (
-          recipients.all(d.id) as { name: string; received_at: string }[]
-        ).map((x) => ({ name: x.name, receivedAt: x.received_at })),
+        recipients: (recipients.all(d.id) as { name: string; received_at: string }[]).map((x) => ({
+          name: x.name,
+          receivedAt: x.received_at,
+        })),
         models: models.all(d.id) as { id: string; name: string }[],
       };
     });

@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { addCalendarMonths } from '../../lib/calendar.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newReference, uuidv7 } from '../../lib/ids.ts';
+import type {
+  MemorisationReport,
+  ModelRecord,
+  RecipientRecord,
+  RemovalRecord,
+  RemovalStore,
+  SubjectDataset,
+} from '../../store/removal-store.ts';
+import { AppError } from '../errors.ts';
+import type { Contact } from '../types.ts';
+import type { ModelPolicy } from './removal-planner.ts';
+
+/** A 400 naming the field and the reason. */
+function invalid(field: string, reason: string): AppError {
+  return new AppError('validation', `${field}: ${reason}`, { issues: [{ field, reason }] });
+}
+
+export interface NewRecipient {
+  datasetId: string;
+  name: string;
+  webhookUrl?: string | undefined;
+  natsSubject?: string | undefined;
+  receivedAt?: string | undefined;
+}
+
+const NAME_MAX = 200;
+const DESCRIPTION_MAX = 5000;
+// A JetStream subject: dot-separated tokens, no wildcards or spaces.
+const NATS_SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * Use cases after the build (issue 6): models trained on a dataset, recipients of a dataset
+ * version (GDPR Art. 19), "Am I in the dataset?", memorisation reports. The removal planner and
+ * the recipient dispatcher are jobs next to it (removal-planner.ts, recipient-dispatcher.ts).
+ */
+export class Afterwards {
+  constructor(
+    readonly deps: {
+      store: RemovalStore;
+      clock: Clock;
+      modelPolicy: ModelPolicy;
+      publicUrl: string;
+      /** The person's contact, for the memorisation receipt. */
+      contactOf?: (subjectKey: string) => Promise<Contact | undefined>;
+    },
+  ) {}
+
+  get modelPolicy(): ModelPolicy {
+    return this.deps.modelPolicy;
+  }
+
+  private async requireDataset(datasetId: string): Promise<void> {
+    if (!(await this.deps.store.datasetExists(datasetId)))
+      throw new AppError('not-found', `no recorded dataset ${datasetId}`, {
+        issues: [{ field: 'datasetId', reason: 'no such dataset' }],
+      });
+  }
+
+  async addModel(input: {
+    datasetId: string;
+    name: string;
+    trainedAt?: string | undefined;
+  }): Promise<ModelRecord> {
+    const name = input.name.trim();
+    if (!name || name.length > NAME_MAX) throw invalid('name', `1 to ${NAME_MAX} characters`);
+    if (input.trainedAt !== undefined && Number.isNaN(Date.parse(input.trainedAt)))
+      throw invalid('trainedAt', 'not an ISO 8601 date');
+    await this.requireDataset(input.datasetId);
+    const now = this.deps.clock();
+    const model: ModelRecord = {
+      id: `mdl_${uuidv7(Date.parse(now))}`,
+      datasetId: input.datasetId,
+      name,
+      trainedAt: input.trainedAt ? new Date(input.trainedAt).toISOString() : null,
+      recordedAt: now,
+    };
+    await this.deps.store.addModel(model);
+    return model;
+  }
+
+  listModels(datasetId?: string): Promise<ModelRecord[]> {
+    return this.deps.store.listModels(datasetId);
+  }
+
+  getModel(id: string): Promise<ModelRecord | undefined> {
+    return this.deps.store.getModel(id);
+  }
+
+  /**
+   * Registers who received a dataset version. A webhook gets a fresh Standard Webhooks secret
+   * (`whsec_...`), returned here once for the recipient to verify signatures with.
+   */
+  async addRecipient(input: NewRecipient): Promise<RecipientRecord> {
+    const name = input.name.trim();
+    if (!name || name.length > NAME_MAX) throw invalid('name', `1 to ${NAME_MAX} characters`);
+    if (!input.webhookUrl && !input.natsSubject)
+      throw invalid('webhookUrl', 'give a webhookUrl, a natsSubject, or both');
+    if (input.webhookUrl) {
+      let url: URL;
+      try {
+        url = new URL(input.webhookUrl);
+      } catch {
+        throw invalid('webhookUrl', 'not a URL');
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw invalid('webhookUrl', 'http or https only');
+    }
+    if (input.natsSubject && !NATS_SUBJECT.test(input.natsSubject))
+      throw invalid(
+        'natsSubject',
+        'dot-separated tokens of letters, digits, _ and - (no wildcards)',
+      );
+    if (input.receivedAt !== undefined && Number.isNaN(Date.parse(input.receivedAt)))
+      throw invalid('receivedAt', 'not an ISO 8601 date');
+    await this.requireDataset(input.datasetId);
+    const now = this.deps.clock();
+    const recipient: RecipientRecord = {
+      id: `rcp_${uuidv7(Date.parse(now))}`,
+      datasetId: input.datasetId,
+      name,
+      webhookUrl: input.webhookUrl ?? null,
+      webhookSecret: input.webhookUrl ? `whsec_${randomBytes(32).toString('base64')}` : null,
+      natsSubject: input.natsSubject ?? null,
+      receivedAt: input.receivedAt ? new Date(input.receivedAt).toISOString() : now,
+      createdAt: now,
+    };
+    await this.deps.store.addRecipient(recipient);
+    return recipient;
+  }
+
+  listRecipients(datasetId?: string): Promise<RecipientRecord[]> {
+    return this.deps.store.listRecipients(datasetId);
+  }
+
+  removalsOf(datasetId: string): Promise<RemovalRecord[]> {
+    return this.deps.store.removalsOf(datasetId);
+  }
+
+  /** "Am I in the dataset?": datasets holding the subject's items, and their removal status. */
+  datasetsOf(subjectKey: string): Promise<SubjectDataset[]> {
+    return this.deps.store.subjectDatasets(subjectKey);
+  }
+
+  memorisationReportsOf(subjectKey: string): Promise<MemorisationReport[]> {
+    return this.deps.store.memorisationReportsOf(subjectKey);
+  }
+
+  /**
+   * A person reports that a model reproduced their personal data. Recorded against the model
+   * and the person with a reference and a due date one calendar month away (Art. 12(3)), and a
+   * receipt by email when Veto has an address (committed with the report: transactional outbox).
+   */
+  async reportMemorisation(input: {
+    subjectKey: string;
+    modelId: string;
+    description: string;
+    language: string;
+    email?: string | null | undefined;
+  }): Promise<MemorisationReport> {
+    const description = input.description.trim();
+    if (!description || description.length > DESCRIPTION_MAX)
+      throw invalid('description', `1 to ${DESCRIPTION_MAX} characters`);
+    const model = await this.deps.store.getModel(input.modelId);
+    if (!model) throw invalid('modelId', `no model ${input.modelId}`);
+    const now = this.deps.clock();
+    const report: MemorisationReport = {
+      id: uuidv7(Date.parse(now)),
+      reference: newReference(),
+      subjectKey: input.subjectKey,
+      modelId: model.id,
+      description,
+      language: input.language,
+      receivedAt: now,
+      dueAt: addCalendarMonths(now, 1),
+    };
+    const email =
+      input.email ?? (await this.deps.contactOf?.(input.subjectKey))?.email ?? undefined;
+    await this.deps.store.addMemorisationReport(
+      report,
+      email
+        ? {
+            id: uuidv7(Date.parse(now)),
+            kind: 'email',
+            createdAt: now,
+            payload: {
+              template: 'memorisation',
+              to: email,
+              language: input.language,
+              vars: {
+                reference: report.reference,
+                model: model.name,
+                receivedAt: now,
+                dueAt: report.dueAt,
+                statusUrl: `${this.deps.publicUrl.replace(/\/$/, '')}/datasets`,
+              },
+            },
+          }
+        : null,
+    );
+    return report;
+  }
+}
+
+export type RemovalStatus = 'included' | 'removal-recorded' | 'recipients-told' | 'rebuilt';
+
+/** Where a person's items in one dataset stand, in one word (API) or sentence (portal). */
+export function removalStatus(d: SubjectDataset): RemovalStatus {
+  if (!d.removal) return 'included';
+  if (d.replacedBy) return 'rebuilt';
+  return d.removal.deliveries.every((x) => x.deliveredAt !== null)
+    ? 'recipients-told'
+    : 'removal-recorded';
+}

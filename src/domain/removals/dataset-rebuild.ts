@@ -1,0 +1,237 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { INCLUSIONS_HEADER, readInclusionFile } from '../../gate/inclusion-file.ts';
+import { forEachLine, HashedWriter, hashFile, textLines } from '../../gate/line-files.ts';
+import type { DatasetManifest } from '../../gate/manifest.ts';
+import { jsonlToParquet, parquetToJsonl } from '../../gate/parquet.ts';
+import type { InclusionRow } from '../../gate/registry-port.ts';
+import type { RemovalRecord } from '../../store/removal-store.ts';
+import { writeRemovalList } from './removal-list.ts';
+
+/** What a rebuilt version's manifest adds to the gate's: the version it replaces, and why. */
+export interface RebuiltManifest extends DatasetManifest {
+  removal: {
+    replaces: { datasetId: string; outputSha256: string; manifestSha256: string };
+    /** Removals applied (their items are not in this version). */
+    removals: string[];
+    removedRecords: number;
+    removedItems: number;
+    removalListSha256: string;
+    note: string;
+  };
+}
+
+export class RebuildError extends Error {
+  override name = 'RebuildError';
+}
+
+export interface RebuildOptions {
+  /** The sealed directory of the version to replace (as written by `veto gate build`). */
+  dir: string;
+  /** When given, the directory must hold this dataset. */
+  datasetId?: string;
+  /** Parent folder for the new version (default: the old version's parent). */
+  outDir?: string;
+  removals: readonly RemovalRecord[];
+  /** Records the new version and its inclusion index (the gate's `recordDataset`). */
+  record(manifest: DatasetManifest, rows: AsyncIterable<InclusionRow>): Promise<void>;
+  secret: string;
+  now: () => string;
+}
+
+/** `ds_x` → `ds_x.v2`, `ds_x.v2` → `ds_x.v3`. */
+export function nextVersionId(id: string): string {
+  const m = /^(.*)\.v(\d+)$/.exec(id);
+  return m ? `${m[1]}.v${Number(m[2]) + 1}` : `${id}.v2`;
+}
+
+/**
+ * Produces the next version of a sealed dataset without the removed items, by filtering the
+ * sealed output (the platform export is never read again). Rows of one record are consecutive
+ * in `inclusions.tsv` and in output order (src/gate/inclusion-file.ts), so the n-th group of
+ * rows is the n-th data line: a record is dropped when any of its item ids was removed. Written
+ * to `.<id>.partial`, recorded in the registry, then renamed into place, like a gate build.
+ */
+export async function rebuildDataset(options: RebuildOptions): Promise<{
+  datasetId: string;
+  dir: string;
+  manifest: RebuiltManifest;
+}> {
+  const oldDir = resolve(options.dir);
+  const manifestText = await readFile(join(oldDir, 'manifest.json'), 'utf8').catch(() => {
+    throw new RebuildError(`${oldDir}: no manifest.json (not a sealed dataset directory)`);
+  });
+  const old = JSON.parse(manifestText) as DatasetManifest;
+  if (options.datasetId !== undefined && old.datasetId !== options.datasetId)
+    throw new RebuildError(`${oldDir} holds dataset ${old.datasetId}, not ${options.datasetId}`);
+  const oldData = join(oldDir, old.files.data);
+  const check = await hashFile(oldData);
+  if (check.sha256 !== old.output.sha256)
+    throw new RebuildError(
+      `${oldData}: sha256 ${check.sha256} differs from the manifest's ${old.output.sha256}; refusing to rebuild from a modified dataset`,
+    );
+  const removedItems = new Set<string>();
+  for (const r of options.removals) {
+    if (r.datasetId !== old.datasetId)
+      throw new RebuildError(`removal ${r.id} is for ${r.datasetId}, not ${old.datasetId}`);
+    for (const id of r.itemIds) removedItems.add(id);
+  }
+  const datasetId = nextVersionId(old.datasetId);
+  const outDir = resolve(options.outDir ?? dirname(oldDir));
+  const finalDir = join(outDir, datasetId);
+  if (
+    await stat(finalDir).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new RebuildError(`${finalDir} already exists`);
+  const staging = join(outDir, `.${datasetId}.partial`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    // 1. Which records (groups of inclusion rows) hold a removed item.
+    const dropped = new Set<number>();
+    let group = -1;
+    let previous = '';
+    let header = true;
+    const oldInclusions = join(oldDir, old.files.inclusions);
+    for await (const lines of textLines(oldInclusions)) {
+      for (const line of lines) {
+        if (header || line.length === 0) {
+          header = false;
+          continue;
+        }
+        const parts = line.split('\t');
+        const record = `${parts[3]}\t${parts[4]}`;
+        if (record !== previous) {
+          group++;
+          previous = record;
+        }
+        if (removedItems.has(parts[1]!)) dropped.add(group);
+      }
+    }
+
+    // 2. The data, line for line (Parquet through JSONL, as the gate writes it).
+    const parquet = old.output.format === 'parquet';
+    let source = oldData;
+    if (parquet) {
+      source = join(staging, 'old-data.jsonl');
+      await parquetToJsonl(oldData, source);
+    }
+    const dataJsonl = join(staging, 'data.jsonl');
+    const data = await HashedWriter.create(dataJsonl);
+    let index = 0;
+    let kept = 0;
+    await forEachLine(
+      source,
+      (buf, start, end) => {
+        if (!dropped.has(index++)) {
+          data.push(buf, start, end);
+          data.push(NEWLINE);
+          kept++;
+        }
+      },
+      () => data.flushIfFull(),
+    );
+    let dataSha256 = await data.close();
+    let dataBytes = data.bytes;
+    if (index !== group + 1)
+      throw new RebuildError(
+        `${old.files.data} has ${index} records but ${old.files.inclusions} describes ${group + 1}`,
+      );
+    let dataFile = 'data.jsonl';
+    if (parquet) {
+      await rm(source);
+      if (kept > 0) {
+        dataFile = 'data.parquet';
+        await jsonlToParquet(dataJsonl, join(staging, dataFile));
+        await rm(dataJsonl);
+        ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
+      }
+    }
+
+    // 3. The inclusion index minus the dropped records.
+    const inclusionsPath = join(staging, 'inclusions.tsv');
+    const inclusions = await HashedWriter.create(inclusionsPath);
+    inclusions.pushString(INCLUSIONS_HEADER);
+    group = -1;
+    previous = '';
+    header = true;
+    for await (const lines of textLines(oldInclusions)) {
+      let out = '';
+      for (const line of lines) {
+        if (header || line.length === 0) {
+          header = false;
+          continue;
+        }
+        const parts = line.split('\t');
+        const record = `${parts[3]}\t${parts[4]}`;
+        if (record !== previous) {
+          group++;
+          previous = record;
+        }
+        if (!dropped.has(group)) out += `${line}\n`;
+      }
+      inclusions.pushString(out);
+      await inclusions.flushIfFull();
+    }
+    await inclusions.close();
+
+    // 4. The rest: the policy, decisions and rejects of the replaced build, and the removal list.
+    for (const f of [old.files.policy, old.files.decisions, old.files.rejects])
+      await copyFile(join(oldDir, f), join(staging, f));
+    const list = await writeRemovalList(
+      staging,
+      old.datasetId,
+      options.removals,
+      options.secret,
+      options.now(),
+    );
+
+    const manifest: RebuiltManifest = {
+      ...old,
+      datasetId,
+      output: {
+        file: dataFile,
+        format: dataFile.endsWith('.parquet') ? 'parquet' : 'jsonl',
+        bytes: dataBytes,
+        sha256: dataSha256,
+        records: kept,
+      },
+      counts: { ...old.counts, kept, objected: old.counts.objected + (old.output.records - kept) },
+      files: { ...old.files, data: dataFile },
+      startedAt: options.now(),
+      finishedAt: options.now(),
+      removal: {
+        replaces: {
+          datasetId: old.datasetId,
+          outputSha256: old.output.sha256,
+          manifestSha256: createHash('sha256').update(manifestText).digest('hex'),
+        },
+        removals: options.removals.map((r) => r.id),
+        removedRecords: old.output.records - kept,
+        removedItems: removedItems.size,
+        removalListSha256: list.sha256,
+        note: 'built by filtering the replaced version (the platform export was not read again); decisions.tsv and rejects.jsonl are those of the replaced build, removals.jsonl lists what was removed since',
+      },
+    };
+    const mf = await open(join(staging, 'manifest.json'), 'wx');
+    await mf.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
+    await mf.sync();
+    await mf.close();
+
+    await options.record(manifest, readInclusionFile(inclusionsPath, datasetId));
+    await rename(staging, finalDir);
+    const dirHandle = await open(outDir, 'r');
+    await dirHandle.sync().catch(() => {});
+    await dirHandle.close();
+    return { datasetId, dir: finalDir, manifest };
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+const NEWLINE = Buffer.from('\n');

@@ -1,0 +1,40 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Veto } from '../../../src/app/wire.ts';
+import { buildDataset } from '../../../src/gate/build.ts';
+import { SqliteDatasetStore } from '../../../src/store/sqlite/sqlite-dataset-store.ts';
+import type { SqliteRegistryStore } from '../../../src/store/sqlite/sqlite-registry-store.ts';
+import { jsonl, record, writePolicy, writeSnapshot } from '../../gate/support/fixtures.ts';
+
+/**
+ * A sealed dataset built by the gate's own build function against the wired registry, so the
+ * inclusion index is real: u1 wrote p1 and p2 and is mentioned in p3 (by u2); u3 wrote p4.
+ */
+export async function buildFixtureDataset(
+  veto: Veto,
+  dir: string,
+  datasetId = 'ds_fixture',
+): Promise<{ datasetId: string; dir: string; datasets: SqliteDatasetStore }> {
+  const input = join(dir, 'export.jsonl');
+  await writeFile(
+    input,
+    jsonl([
+      record({ id: 'p1', author_id: 'u1', text: 'first post by u1' }),
+      record({ id: 'p2', author_id: 'u1', text: 'second post by u1' }),
+      record({ id: 'p3', author_id: 'u2', text: 'u2 talks about u1', mentions: ['u1'] }),
+      record({ id: 'p4', author_id: 'u3', text: 'u3 alone' }),
+    ]),
+  );
+  const datasets = new SqliteDatasetStore(veto.store as SqliteRegistryStore);
+  const result = await buildDataset({
+    policy: await writePolicy(dir),
+    inputs: [input],
+    outDir: join(dir, 'datasets'),
+    objectors: { snapshot: await writeSnapshot(dir, []) },
+    registry: datasets,
+    workers: 0,
+    datasetId,
+  });
+  if (result.status !== 'sealed') throw result.error;
+  return { datasetId, dir: result.dir, datasets };
+}
