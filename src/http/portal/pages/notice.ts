@@ -13,8 +13,15 @@ export interface NoticeData {
   existing: Objection | undefined;
 }
 
-/** What the person can do in the right-to-object block: object, see their objection, or sign in. */
-export function objectAction(ctx: PageContext, data: NoticeData): SafeHtml {
+/**
+ * What the person can do in the right-to-object block: object, see their objection, or sign in.
+ * `nonUserRoute: false` when the surrounding text (a published notice) already links it.
+ */
+export function objectAction(
+  ctx: PageContext,
+  data: NoticeData,
+  options: { nonUserRoute?: boolean } = {},
+): SafeHtml {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
   let action: SafeHtml;
   if (data.existing) {
@@ -42,7 +49,7 @@ export function objectAction(ctx: PageContext, data: NoticeData): SafeHtml {
       ${ctx.demo ? html`<p><a href="/demo">${t('object.demo-link')}</a></p>` : ''}`;
   }
   return html`${action}${
-    data.canObject
+    data.canObject || options.nonUserRoute === false
       ? ''
       : html`<p class="non-user-route">${t('object.non-user.text')}
         <a href="${href(ctx, '/non-user')}">${t('object.non-user.link')}</a></p>`

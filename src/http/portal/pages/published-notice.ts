@@ -62,7 +62,7 @@ export function publishedNoticePage(
   view: NoticeView,
   data: NoticeData,
 ): PageParts {
-  const body = html`${noticeBody(ctx, view, objectAction(ctx, data))}
+  const body = html`${noticeBody(ctx, view, objectAction(ctx, data, { nonUserRoute: false }))}
     ${versionFacts(ctx, view.version, view)}
     <p><a href="${href(ctx, '/notice')}">${translate(ctx, 'notice.public.versions-link')}</a></p>`;
   return { title: view.rendered.title, body };
