@@ -54,8 +54,9 @@ export interface Veto {
   clock: Clock;
   /**
    * After the build (issue 6): models, recipients, "Am I in the dataset?", memorisation reports,
-   * and the two jobs `serve` starts (removal planner, recipient dispatcher). Absent on an
-   * adapter without a removal store (PostgreSQL, for now).
+   * and the two jobs `serve` starts (removal planner, recipient dispatcher). Both adapters have
+   * a removal store; optional so a future adapter can go without (its routes are then not
+   * registered).
    */
   afterwards?: Afterwards;
   removalPlanner?: RemovalPlanner;
@@ -64,8 +65,13 @@ export interface Veto {
 }
 
 /** The issue-6 tables live in the registry's database, through the registry adapter. */
-export function openRemovalStore(store: RegistryStore): RemovalStore | undefined {
+export async function openRemovalStore(store: RegistryStore): Promise<RemovalStore | undefined> {
   if (store instanceof SqliteRegistryStore) return new SqliteRemovalStore(store);
+  const { PostgresRegistryStore } = await import('../store/postgres/postgres-registry-store.ts');
+  if (store instanceof PostgresRegistryStore) {
+    const { PostgresRemovalStore } = await import('../store/postgres/postgres-removal-store.ts');
+    return new PostgresRemovalStore(store);
+  }
   return undefined;
 }
 
@@ -170,7 +176,7 @@ export async function wireVeto(
   await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
   const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
-  const removalStore = openRemovalStore(store);
+  const removalStore = await openRemovalStore(store);
   const transport = createRecipientTransport({ natsUrl: config.natsUrl });
   const afterwardsParts = removalStore
     ? {

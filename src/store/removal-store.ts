@@ -12,6 +12,11 @@ export interface RemovalStore {
    * the recipients, models and contacts involved; calls `plan` (pure); writes its removals,
    * recipient messages, emails and audit events, and advances the cursor. A crash before COMMIT
    * loses nothing (the events are read again); after it, nothing is planned twice.
+   *
+   * Only datasets whose recording has finished (`datasets.sealed_at`, migration 005) are looked
+   * at. In the same transaction, every dataset sealed since the job last looked (tracked in
+   * `removal_catchups`) is checked once against ALL objections effective now: an objection whose
+   * event the cursor passed while that dataset was still being recorded is caught there.
    */
   planRemovals(
     job: string,
@@ -40,6 +45,7 @@ export interface RemovalStore {
 }
 
 export interface PlanningEvent {
+  /** The `objection.recorded` event's sequence number; 0 for a catch-up (see `withCatchUp`). */
   seq: number;
   at: string;
   objectionId: string;
@@ -136,4 +142,30 @@ export interface MemorisationReport {
   language: string;
   receivedAt: string;
   dueAt: string;
+}
+
+/**
+ * Joins the catch-up hits (effective objections checked against datasets sealed since the last
+ * pass) to a batch's events: one event per objection, so each person gets one email per pass,
+ * and an (objection, dataset) pair found both ways is planned once. Pure; used by both adapters.
+ */
+export function withCatchUp(
+  events: readonly PlanningEvent[],
+  catchUp: readonly PlanningEvent[],
+): PlanningEvent[] {
+  const out = events.map((e) => ({ ...e, hits: [...e.hits] }));
+  const byObjection = new Map(out.map((e) => [e.objectionId, e]));
+  for (const c of catchUp) {
+    const known = byObjection.get(c.objectionId);
+    if (!known) {
+      const added = { ...c, hits: [...c.hits] };
+      out.push(added);
+      byObjection.set(c.objectionId, added);
+      continue;
+    }
+    for (const hit of c.hits) {
+      if (!known.hits.some((h) => h.datasetId === hit.datasetId)) known.hits.push(hit);
+    }
+  }
+  return out;
 }

@@ -37,10 +37,14 @@ export function planRemovalBatch(
   settings: PlannerSettings,
 ): RemovalPlan {
   const plan: RemovalPlan = { removals: [], messages: [], emails: [], events: [] };
+  // Also the pairs planned in this batch: one removal per objection and dataset, always.
+  const planned = new Set(input.planned);
   for (const event of input.events) {
     const made: RemovalRecord[] = [];
     for (const hit of event.hits) {
-      if (input.planned.has(`${event.objectionId}\t${hit.datasetId}`)) continue;
+      const pair = `${event.objectionId}\t${hit.datasetId}`;
+      if (planned.has(pair)) continue;
+      planned.add(pair);
       const removal: RemovalRecord = {
         id: `rm_${uuidv7(Date.parse(now))}`,
         datasetId: hit.datasetId,

@@ -79,6 +79,10 @@ export class PostgresDatasetStore implements GateRegistry {
         }
       }
       await flush();
+      // Last, like the SQLite twin (there it is a separate transaction): see migration 005.
+      await sql`UPDATE datasets SET sealed_at = now() WHERE id = ${manifest.datasetId}`.execute(
+        trx,
+      );
     });
   }
 

@@ -589,7 +589,7 @@ export class PostgresRegistryStore implements RegistryStore {
  * parameter per column whatever the number of rows (a multi-row VALUES list would hit the
  * 65,535-parameter limit at ~3,400 objections and change its SQL text with every batch size).
  */
-function unnestInsert(
+export function unnestInsert(
   table: string,
   columns: readonly (readonly [name: string, type: string])[],
   rows: readonly unknown[][],

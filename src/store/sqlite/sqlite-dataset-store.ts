@@ -31,7 +31,7 @@ export interface DatasetSummary {
  *
  * The dataset row goes first and the inclusion rows after, in several transactions; if recording
  * fails half-way, the rows written so far are deleted before the error is passed on, and the gate
- * seals nothing.
+ * seals nothing. `sealed_at` is set last: readers that must see the whole index wait for it.
  */
 export class SqliteDatasetStore implements GateRegistry {
   constructor(private readonly host: SqliteDatasetHost) {}
@@ -95,6 +95,13 @@ export class SqliteDatasetStore implements GateRegistry {
         }
       }
       await flush();
+      // The last step: only now may the removal planner read this dataset's index (005).
+      const sealedAt = new Date().toISOString();
+      await this.host.write((db) =>
+        db
+          .prepare('UPDATE datasets SET sealed_at = ? WHERE id = ?')
+          .run(sealedAt, manifest.datasetId),
+      );
     } catch (err) {
       const id = manifest.datasetId;
       await this.host

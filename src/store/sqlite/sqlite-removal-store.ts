@@ -1,17 +1,18 @@
 import type Database from 'better-sqlite3';
 import { chainEvents } from '../../domain/audit-chain.ts';
 import type { ChainHead, Contact, OutboxMessage } from '../../domain/types.ts';
-import type {
-  DueRecipientMessage,
-  MemorisationReport,
-  ModelRecord,
-  PlanningEvent,
-  PlanningInput,
-  RecipientRecord,
-  RemovalPlan,
-  RemovalRecord,
-  RemovalStore,
-  SubjectDataset,
+import {
+  type DueRecipientMessage,
+  type MemorisationReport,
+  type ModelRecord,
+  type PlanningEvent,
+  type PlanningInput,
+  type RecipientRecord,
+  type RemovalPlan,
+  type RemovalRecord,
+  type RemovalStore,
+  type SubjectDataset,
+  withCatchUp,
 } from '../removal-store.ts';
 import type { SqliteRegistryStore } from './sqlite-registry-store.ts';
 
@@ -122,16 +123,27 @@ export class SqliteRemovalStore implements RemovalStore {
         subject_key: string | null;
         data: string;
       }[];
-      if (rows.length === 0) return { scanned: 0, removals: 0, cursor: from };
-      const cursor = rows[rows.length - 1]!.seq;
+      // Datasets sealed since the job last looked (migration 005): caught up below.
+      const sealedSince = db
+        .prepare(
+          `SELECT d.id, d.purpose FROM datasets d
+            WHERE d.sealed_at IS NOT NULL AND NOT EXISTS
+              (SELECT 1 FROM removal_catchups c WHERE c.job = ? AND c.dataset_id = d.id)
+            ORDER BY d.sealed_at, d.id`,
+        )
+        .all(job) as { id: string; purpose: string }[];
+      if (rows.length === 0 && sealedSince.length === 0)
+        return { scanned: 0, removals: 0, cursor: from };
+      const cursor = rows.length > 0 ? rows[rows.length - 1]!.seq : from;
 
+      // Unsealed datasets are still being recorded: their index may be partial (005).
       const hitsOf = db.prepare(
         `SELECT i.dataset_id AS d, i.item_id AS item FROM dataset_inclusions i
            JOIN datasets ds ON ds.id = i.dataset_id
-          WHERE i.subject_key = ? AND ds.purpose = ?
+          WHERE i.subject_key = ? AND ds.purpose = ? AND ds.sealed_at IS NOT NULL
           ORDER BY i.dataset_id, i.item_id`,
       );
-      const events: PlanningEvent[] = [];
+      const found: PlanningEvent[] = [];
       const datasets = new Set<string>();
       const subjects = new Set<string>();
       for (const r of rows) {
@@ -144,9 +156,7 @@ export class SqliteRemovalStore implements RemovalStore {
           byDataset.set(h.d, items);
         }
         if (byDataset.size === 0) continue;
-        for (const d of byDataset.keys()) datasets.add(d);
-        subjects.add(r.subject_key);
-        events.push({
+        found.push({
           seq: r.seq,
           at: r.at,
           objectionId: r.objection_id,
@@ -154,6 +164,46 @@ export class SqliteRemovalStore implements RemovalStore {
           purpose,
           hits: [...byDataset].map(([datasetId, items]) => ({ datasetId, itemIds: [...items] })),
         });
+      }
+      // The catch-up: every objection effective now, against each newly sealed dataset.
+      const catchUpOf = db.prepare(
+        `SELECT o.id AS o, o.subject_key AS k, o.received_at AS at, i.item_id AS item
+           FROM objections o JOIN dataset_inclusions i ON i.subject_key = o.subject_key
+          WHERE i.dataset_id = ? AND o.purpose = ? AND o.status = 'effective'
+          ORDER BY o.received_at, o.id, i.item_id`,
+      );
+      const catchUp: PlanningEvent[] = [];
+      for (const d of sealedSince) {
+        const byObjection = new Map<string, PlanningEvent & { items: Set<string> }>();
+        for (const h of catchUpOf.all(d.id, d.purpose) as {
+          o: string;
+          k: string;
+          at: string;
+          item: string;
+        }[]) {
+          let e = byObjection.get(h.o);
+          if (!e) {
+            e = {
+              seq: 0,
+              at: h.at,
+              objectionId: h.o,
+              subjectKey: h.k,
+              purpose: d.purpose,
+              hits: [],
+              items: new Set(),
+            };
+            byObjection.set(h.o, e);
+          }
+          e.items.add(h.item);
+        }
+        for (const { items, ...e } of byObjection.values()) {
+          catchUp.push({ ...e, hits: [{ datasetId: d.id, itemIds: [...items] }] });
+        }
+      }
+      const events = withCatchUp(found, catchUp);
+      for (const e of events) {
+        subjects.add(e.subjectKey);
+        for (const h of e.hits) datasets.add(h.datasetId);
       }
 
       const input: PlanningInput = {
@@ -258,11 +308,15 @@ export class SqliteRemovalStore implements RemovalStore {
         const last = chained[chained.length - 1]!;
         db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1').run(last.seq, last.hash);
       }
-      const now = out.events[0]?.at ?? rows[rows.length - 1]!.at;
+      const now = out.events[0]?.at ?? rows[rows.length - 1]?.at ?? new Date().toISOString();
       db.prepare(
         `INSERT INTO job_cursors (name, seq, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
       ).run(job, cursor, now);
+      const caughtUp = db.prepare(
+        'INSERT INTO removal_catchups (job, dataset_id, checked_at) VALUES (?, ?, ?)',
+      );
+      for (const d of sealedSince) caughtUp.run(job, d.id, now);
       return { scanned: rows.length, removals: out.removals.length, cursor };
     });
   }
@@ -388,12 +442,12 @@ export class SqliteRemovalStore implements RemovalStore {
       .prepare(
         `SELECT d.id, d.purpose, d.recorded_at, count(DISTINCT i.item_id) AS items
            FROM dataset_inclusions i JOIN datasets d ON d.id = i.dataset_id
-          WHERE i.subject_key = ?
+          WHERE i.subject_key = ? AND d.sealed_at IS NOT NULL
           GROUP BY d.id, d.purpose, d.recorded_at ORDER BY d.recorded_at, d.id`,
       )
       .all(subjectKey) as { id: string; purpose: string; recorded_at: string; items: number }[];
     const removal = db.prepare(
-      'SELECT * FROM removals WHERE subject_key = ? AND dataset_id = ? ORDER BY recorded_at LIMIT 1',
+      'SELECT * FROM removals WHERE subject_key = ? AND dataset_id = ? ORDER BY recorded_at, id LIMIT 1',
     );
     const deliveries = db.prepare(
       `SELECT r.name, m.channel, m.delivered_at FROM recipient_outbox m

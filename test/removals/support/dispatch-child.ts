@@ -40,7 +40,7 @@ if (mode === 'plan') {
     close: () => real.close(),
   };
   const dispatcher = new RecipientDispatcher({
-    store: openRemovalStore(veto.store)!,
+    store: (await openRemovalStore(veto.store))!,
     transport,
     clock: veto.clock,
     logger: veto.logger,

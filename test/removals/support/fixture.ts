@@ -2,8 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Veto } from '../../../src/app/wire.ts';
 import { buildDataset } from '../../../src/gate/build.ts';
-import { SqliteDatasetStore } from '../../../src/store/sqlite/sqlite-dataset-store.ts';
-import type { SqliteRegistryStore } from '../../../src/store/sqlite/sqlite-registry-store.ts';
+import type { GateRegistry } from '../../../src/gate/registry-port.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../../gate/support/fixtures.ts';
 
 /**
@@ -14,7 +13,9 @@ export async function buildFixtureDataset(
   veto: Veto,
   dir: string,
   datasetId = 'ds_fixture',
-): Promise<{ datasetId: string; dir: string; datasets: SqliteDatasetStore }> {
+  /** The registry port the build records through (default: the wired one, either adapter). */
+  datasets: GateRegistry = veto.gate,
+): Promise<{ datasetId: string; dir: string; datasets: GateRegistry }> {
   const input = join(dir, 'export.jsonl');
   await writeFile(
     input,
@@ -25,7 +26,6 @@ export async function buildFixtureDataset(
       record({ id: 'p4', author_id: 'u3', text: 'u3 alone' }),
     ]),
   );
-  const datasets = new SqliteDatasetStore(veto.store as SqliteRegistryStore);
   const result = await buildDataset({
     policy: await writePolicy(dir),
     inputs: [input],

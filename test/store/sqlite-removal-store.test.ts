@@ -1,0 +1,3 @@
+import { removalStoreSuite } from './removal-store.suite.ts';
+
+removalStoreSuite('sqlite');
