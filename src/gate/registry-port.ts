@@ -32,6 +32,12 @@ export interface GateRegistry {
    * check was not performed.
    */
   subjectsWithoutNotice?(query: NoticeQuery): Promise<string[]>;
+
+  /**
+   * Names, handles and profile URLs given by people who objected as third parties (non-users),
+   * for objections effective at `asOf`: redacted exactly wherever they appear (issue 4).
+   */
+  objectorTerms?(purpose: string, asOf: string): Promise<string[]>;
 }
 
 export interface NoticeQuery {

@@ -50,6 +50,12 @@ export interface RegistryStore {
   objectorsAsOf(purpose: string, asOf: string): AsyncIterable<string>;
   /** Subject keys whose objection for `purpose` is effective now and was received after `asOf`. */
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+  /**
+   * What people who objected as third parties (non-users) gave as the places they appear —
+   * handles, names, profile URLs — for objections to `purpose` effective at `asOf`, each once,
+   * sorted. The gate redacts these terms wherever they appear (issue 4).
+   */
+  thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
   getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
 
   /** Every objection, streamed in id order (for audit cross-checks and exports). */

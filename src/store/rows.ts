@@ -129,3 +129,10 @@ export function eventFromRow(r: EventRow): AuditEvent {
     hash: r.hash,
   };
 }
+
+/** Flattens per-objection term lists into one sorted list of distinct, trimmed, non-empty terms. */
+export function uniqueTerms(lists: readonly (readonly string[])[]): string[] {
+  const out = new Set<string>();
+  for (const list of lists) for (const t of list) if (t.trim()) out.add(t.trim());
+  return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

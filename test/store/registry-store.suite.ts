@@ -387,6 +387,48 @@ export function registryStoreSuite(
       assert.deepEqual(await store.objectorsAddedSince('profiling', at(1)), []);
     });
 
+    test("third-party terms: from non-users' objections effective at T, each once", async (t) => {
+      const store = await fresh(t);
+      const T = at(100);
+      await store.transaction((tx) =>
+        tx.insertObjections([
+          objection({
+            subjectKey: 'email:a',
+            subjectKind: 'non-user',
+            appearsAt: ['@nina', 'Nina Roux'],
+            receivedAt: at(1),
+          }),
+          objection({
+            subjectKey: 'email:b',
+            subjectKind: 'non-user',
+            appearsAt: ['@nina', ' https://social.example/u/leo '],
+            receivedAt: at(2),
+          }),
+          objection({
+            subjectKey: 'email:late',
+            subjectKind: 'non-user',
+            appearsAt: ['@late'],
+            receivedAt: at(101),
+          }),
+          objection({
+            subjectKey: 'email:gone',
+            subjectKind: 'non-user',
+            appearsAt: ['@gone'],
+            receivedAt: at(3),
+            status: 'withdrawn',
+            endedAt: at(50),
+          }),
+          objection({ subjectKey: 'acct:user', appearsAt: ['@account-holder'], receivedAt: at(4) }),
+        ]),
+      );
+      assert.deepEqual(await store.thirdPartyTermsAsOf('ai-training', T), [
+        '@nina',
+        'Nina Roux',
+        'https://social.example/u/leo',
+      ]);
+      assert.deepEqual(await store.thirdPartyTermsAsOf('profiling', T), []);
+    });
+
     test('objector lists are in byte order, non-ASCII keys included', async (t) => {
       const store = await fresh(t);
       // Byte order differs from JavaScript's UTF-16 order (😀 vs Ａ), from case-insensitive

@@ -7,6 +7,7 @@ import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
 export interface PostgresDatasetHost {
   readonly kysely: Kysely<any>;
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+  thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
 }
 
 const ROWS_PER_STATEMENT = 20_000;
@@ -29,6 +30,10 @@ export class PostgresDatasetStore implements GateRegistry {
 
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {
     return this.host.objectorsAddedSince(purpose, asOf);
+  }
+
+  objectorTerms(purpose: string, asOf: string): Promise<string[]> {
+    return this.host.thirdPartyTermsAsOf(purpose, asOf);
   }
 
   async recordDataset(

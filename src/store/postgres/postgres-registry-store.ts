@@ -42,6 +42,7 @@ import {
   type ObjectionRow,
   objectionFromRow,
   objectionValues,
+  uniqueTerms,
 } from '../rows.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -414,6 +415,23 @@ export class PostgresRegistryStore implements RegistryStore {
       .orderBy('k')
       .execute();
     return rows.map((r) => r.k);
+  }
+
+  async thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]> {
+    const rows = await this.kysely
+      .selectFrom('objections')
+      .select('appears_at')
+      .where('subject_kind', '=', 'non-user')
+      .where('purpose', '=', purpose)
+      .where('received_at', '<=', asOf)
+      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', asOf)]))
+      .execute();
+    return uniqueTerms(
+      rows.map(
+        (r) =>
+          (typeof r.appears_at === 'string' ? JSON.parse(r.appears_at) : r.appears_at) as string[],
+      ),
+    );
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {

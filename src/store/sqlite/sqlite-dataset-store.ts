@@ -9,6 +9,7 @@ export interface SqliteDatasetHost {
   readonly kysely: Kysely<any>;
   write<T>(fn: (db: Database.Database) => T): Promise<T>;
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+  thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
 }
 
 /** Rows per INSERT statement (4 parameters each, far below SQLite's 32,766) and per transaction. */
@@ -38,6 +39,10 @@ export class SqliteDatasetStore implements GateRegistry {
 
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {
     return this.host.objectorsAddedSince(purpose, asOf);
+  }
+
+  objectorTerms(purpose: string, asOf: string): Promise<string[]> {
+    return this.host.thirdPartyTermsAsOf(purpose, asOf);
   }
 
   async recordDataset(

@@ -17,7 +17,13 @@ import type {
 import { Mutex } from '../../lib/group-commit.ts';
 import { migrateToLatest } from '../migrate.ts';
 import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
-import { type EventRow, eventFromRow, type ObjectionRow, objectionFromRow } from '../rows.ts';
+import {
+  type EventRow,
+  eventFromRow,
+  type ObjectionRow,
+  objectionFromRow,
+  uniqueTerms,
+} from '../rows.ts';
 import { openSqlite } from './sqlite-connection.ts';
 import { deserializeOutcome, type WriterMethod } from './sqlite-writer-core.ts';
 import { inProcessWriter, type WriterPort, workerWriter } from './sqlite-writer-port.ts';
@@ -210,6 +216,16 @@ export class SqliteRegistryStore implements RegistryStore {
       )
       .all(purpose, asOf) as { k: string }[];
     return rows.map((r) => r.k);
+  }
+
+  async thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]> {
+    const rows = this.reader
+      .prepare(
+        `SELECT appears_at AS a FROM objections
+          WHERE subject_kind = 'non-user' AND purpose = ? AND received_at <= ? AND (ended_at IS NULL OR ended_at > ?)`,
+      )
+      .all(purpose, asOf, asOf) as { a: string }[];
+    return uniqueTerms(rows.map((r) => JSON.parse(r.a) as string[]));
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
