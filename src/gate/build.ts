@@ -51,7 +51,7 @@ export interface BuildOptions {
   mapping?: FieldMapping;
   outputFormat?: 'jsonl' | 'parquet';
   datasetId?: string;
-  /** Bytes per batch sent to a worker (default 4 MiB); records are judged alone, so no output depends on it. */
+  /** Bytes per batch sent to a worker (default 1 MiB); records are judged alone, so no output depends on it. */
   batchBytes?: number;
   onProgress?: (progress: GateProgress) => void;
   progressIntervalMs?: number;
@@ -300,8 +300,13 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       let blankLines = 0;
       let redacted = 0;
       const inputsInfo: DatasetManifest['inputs'] = [];
-      const batchBytes = options.batchBytes ?? 4 << 20;
-      const maxInFlight = Math.max(2, (pool?.size ?? 1) * 2);
+      // 1 MiB batches: a batch's input and result stay in cache while a worker judges it. Whole
+      // run at bench scale 0.3, 2 workers, process CPU time: 4 MiB 6.5-6.6 s, 2 MiB 6.2 s,
+      // 1 MiB 5.9-6.2 s, 512 KiB 6.0-6.2 s, 256 KiB 6.0-6.1 s.
+      const batchBytes = options.batchBytes ?? 1 << 20;
+      // Four batches per worker in flight (two measured about the same, within noise, at 1 MiB):
+      // a worker always has the next batch queued while the main thread writes results.
+      const maxInFlight = Math.max(2, (pool?.size ?? 1) * 4);
       const results = new Map<number, BatchResult>();
       // Read buffers are reused (handed back by the workers, or judged inline): allocating 4 MiB
       // per batch is what drove the main thread's "external memory pressure" collections (see

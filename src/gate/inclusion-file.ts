@@ -12,7 +12,7 @@ export const INCLUSIONS_HEADER = 'subject_key\titem_id\trole\tinput\tline\n';
 
 /**
  * The rows of an inclusions file, streamed, for `GateRegistry.recordDataset`. Also offers
- * `batches()`: the same rows one array per 4 MiB read, which bulk writers should prefer (an async
+ * `batches()`: the same rows in arrays of up to 8,192, which bulk writers should prefer (an async
  * iteration per row costs a promise per row: ~1 s for a few million rows).
  */
 export function readInclusionFile(path: string, datasetId: string): InclusionRows {
