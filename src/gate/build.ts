@@ -267,7 +267,17 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     }
     await mkdir(staging);
 
-    const config: JudgeConfig = { policy, mapping, objectors, inputs: plans.map((p) => p.path) };
+    // Third parties who objected are redacted wherever they appear (issue 4), as of the cut-off.
+    const objectorTerms = options.registry?.objectorTerms
+      ? await options.registry.objectorTerms(policy.purpose, snapshotInfo.asOf)
+      : [];
+    const config: JudgeConfig = {
+      policy,
+      mapping,
+      objectors,
+      inputs: plans.map((p) => p.path),
+      objectorTerms,
+    };
     let pool: WorkerPool | undefined;
     const writers: HashedWriter[] = [];
     const timer = setInterval(report, options.progressIntervalMs ?? 500);
@@ -585,6 +595,9 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         records: REASONS.reduce((n, r) => n + counts[r], 0),
         blankLines,
         redactedRecords: redacted,
+        thirdPartyTerms: options.registry?.objectorTerms
+          ? { count: objectorTerms.length, asOf: snapshotInfo.asOf }
+          : { count: 0, note: "no live registry: third-party objectors' terms not applied" },
         recheck,
         noticePeriod,
         files: {

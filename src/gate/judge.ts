@@ -29,6 +29,11 @@ export interface JudgeConfig {
   objectors: ObjectorSetDescriptor;
   /** Input paths, to name them in rejects. */
   inputs: string[];
+  /**
+   * Names, handles and profile URLs of people who objected as third parties: redacted exactly
+   * wherever they appear, whatever the policy's redaction settings (issue 4).
+   */
+  objectorTerms?: string[];
 }
 
 export interface BatchResult {
@@ -133,15 +138,19 @@ export class Judge {
       ? parseTimestamp(policy.content.notBefore)
       : undefined;
     this.#needAge = policy.minors.excludeAccounts;
-    if (policy.redaction.enabled && policy.redaction.categories.length > 0) {
+    const terms = config.objectorTerms ?? [];
+    const categories = policy.redaction.enabled ? policy.redaction.categories : [];
+    if (categories.length > 0 || terms.length > 0) {
       this.#redactor =
         redactor ??
         createRedactor({
-          categories: policy.redaction.categories,
+          categories,
           mode: policy.redaction.mode,
           defaultRegion: policy.redaction.defaultRegion,
+          objectorTerms: terms,
         });
-      this.#mayRedact = redactionPrecheck(policy.redaction.categories);
+      // Third-party objectors' terms can be any word: no cheap byte test rules them out.
+      this.#mayRedact = terms.length > 0 ? () => true : redactionPrecheck(categories);
     } else {
       this.#mayRedact = () => false;
     }

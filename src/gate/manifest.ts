@@ -43,6 +43,8 @@ export interface DatasetManifest {
   /** Empty lines in the input: not records, so not in `counts`. */
   blankLines: number;
   redactedRecords: number;
+  /** Names/handles of third-party objectors redacted wherever they appear (issue 4). */
+  thirdPartyTerms: { count: number; asOf?: string; note?: string };
   recheck: {
     performed: boolean;
     at?: string;

@@ -40,3 +40,14 @@ export class NoticeRegistry extends MemoryRegistry {
     });
   }
 }
+
+/** A registry that also knows third-party objectors' terms (issue 4). */
+export class TermsRegistry extends MemoryRegistry {
+  constructor(readonly terms: string[]) {
+    super();
+  }
+
+  async objectorTerms(_purpose: string, _asOf: string): Promise<string[]> {
+    return [...this.terms];
+  }
+}
