@@ -163,7 +163,9 @@ export class RemovalPlanner {
       settings: PlannerSettings;
     },
     private readonly intervalMs = 1000,
-    private readonly batchEvents = 5000,
+    // Events per pass: matching is one join in the store, so a large pass is cheap, and every
+    // pass is a short write transaction that waits for the intake's writer lock.
+    private readonly batchEvents = 50_000,
     readonly job = 'removal-planner',
   ) {}
 

@@ -65,6 +65,10 @@ export function objectionRoutes(
         body: createObjectionBody,
         response: { 200: objectionView, 201: objectionView, ...errors },
       },
+      // The hottest route: its answer is built by `toView` (typed against the same schema), so it
+      // is written with JSON.stringify instead of re-checked by zod on every response (~1.5 % of
+      // the server's CPU at 15k objections/s). The schema still documents it in /openapi.json.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const caller = await auth.authenticate(request);
