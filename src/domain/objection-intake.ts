@@ -1,7 +1,6 @@
 import { addCalendarMonths } from '../lib/calendar.ts';
 import type { Clock } from '../lib/clock.ts';
 import { GroupCommitter } from '../lib/group-commit.ts';
-import { newReference, uuidv7 } from '../lib/ids.ts';
 import type { RegistryStore, RegistryTx } from '../store/registry-store.ts';
 import { AppError } from './errors.ts';
 import { type NotificationSettings, objectionEmail } from './objection-notices.ts';
@@ -29,6 +28,12 @@ export interface IntakeCommand {
   /** Scoped `<client>:<key>`; with `requestHash`, makes retries return the first answer. */
   idempotencyKey: string | null;
   requestHash: string | null;
+  /**
+   * The id and receipt reference the objection gets if this command creates one, drawn by the
+   * caller: the writer can then answer "created" without sending the whole row back.
+   */
+  id: string;
+  reference: string;
 }
 
 export interface IntakeOutcome {
@@ -198,10 +203,11 @@ export async function applyIntakeBatch(
   return outcomes;
 }
 
-function newObjection(c: IntakeCommand, now: string, reviewMode: boolean): Objection {
+/** The objection a command creates: a pure function of the command and the batch context. */
+export function newObjection(c: IntakeCommand, now: string, reviewMode: boolean): Objection {
   return {
-    id: uuidv7(Date.parse(now)),
-    reference: newReference(),
+    id: c.id,
+    reference: c.reference,
     subjectKey: c.subjectKey,
     subjectKind: c.subjectKind,
     purpose: c.purpose,

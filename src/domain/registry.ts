@@ -1,7 +1,7 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { addCalendarMonths } from '../lib/calendar.ts';
 import type { Clock } from '../lib/clock.ts';
-import { uuidv7 } from '../lib/ids.ts';
+import { newReference, uuidv7 } from '../lib/ids.ts';
 import type { Mailer, RenderEmail } from '../mail/mailer.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 import { type ChainVerification, verifyChain } from './audit-chain.ts';
@@ -148,6 +148,8 @@ export class Registry {
       email,
       idempotencyKey: cmd.idempotencyKey ?? null,
       requestHash: cmd.requestHash ?? null,
+      id: uuidv7(),
+      reference: newReference(),
     });
   }
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { verifyChain } from '../../src/domain/audit-chain.ts';
 import { type IntakeCommand, ObjectionIntake } from '../../src/domain/objection-intake.ts';
 import { monotonicClock } from '../../src/lib/clock.ts';
+import { newReference, uuidv7 } from '../../src/lib/ids.ts';
 import {
   openPostgresRegistryStore,
   type PostgresRegistryStore,
@@ -100,6 +101,8 @@ test('two processes recording the same subjects create one objection each, witho
     email: null,
     idempotencyKey: null,
     requestHash: null,
+    id: uuidv7(),
+    reference: newReference(),
   });
   const subjects = 60;
   // Every subject objects four times, twice through each process, interleaved.

@@ -116,9 +116,13 @@ export class SqliteRegistryStore implements RegistryStore {
     batch: readonly IntakeCommand[],
     context: () => IntakeContext,
   ): Promise<(IntakeOutcome | AppError)[]> {
-    const outcomes = await this.mutex.run(() => this.writer.call('intake', batch, context()));
+    let ctx: IntakeContext | undefined;
+    const outcomes = await this.mutex.run(() => {
+      ctx = context();
+      return this.writer.call('intake', batch, ctx);
+    });
     await this.writer.call('sync');
-    return outcomes.map(deserializeOutcome);
+    return outcomes.map((o, i) => deserializeOutcome(o, batch[i]!, ctx!));
   }
 
   /** Runs plain writes on this thread's connection (sibling stores), serialised and synced. */
