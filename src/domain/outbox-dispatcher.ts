@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
+import { PeriodicJob } from '../lib/periodic-job.ts';
 import type { EmailKind, Mailer, RenderEmail } from '../mail/mailer.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 
@@ -10,9 +11,7 @@ import type { RegistryStore } from '../store/registry-store.ts';
  * a message is only ever marked delivered, never dropped.
  */
 export class OutboxDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly loop: PeriodicJob;
 
   constructor(
     private readonly deps: {
@@ -22,28 +21,21 @@ export class OutboxDispatcher {
       clock: Clock;
       logger: Logger;
     },
-    private readonly intervalMs = 500,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.deliverDue()
-        .then(() => undefined)
-        .catch((err) => this.deps.logger.error({ err }, 'outbox delivery pass failed'))
-        .finally(() => {
-          this.running = null;
-          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+    intervalMs = 500,
+  ) {
+    this.loop = new PeriodicJob(
+      () => this.deliverDue(),
+      intervalMs,
+      (err) => this.deps.logger.error({ err }, 'outbox delivery pass failed'),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass over due messages; returns how many were delivered. */

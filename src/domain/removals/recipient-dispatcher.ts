@@ -2,6 +2,7 @@ import { connect, type NatsConnection, headers as natsHeaders } from 'nats';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../../lib/clock.ts';
+import { PeriodicJob } from '../../lib/periodic-job.ts';
 import type { DueRecipientMessage, RemovalStore } from '../../store/removal-store.ts';
 
 /** Sends one message to one recipient channel; resolves only once the recipient acknowledged. */
@@ -83,9 +84,7 @@ export function createRecipientTransport(options: TransportOptions = {}): Recipi
  * recipient thanks to the message id (webhook-id / Nats-Msg-Id).
  */
 export class RecipientDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PeriodicJob;
 
   constructor(
     private readonly deps: {
@@ -94,29 +93,22 @@ export class RecipientDispatcher {
       clock: Clock;
       logger: Logger;
     },
-    private readonly intervalMs = 250,
+    intervalMs = 250,
     private readonly concurrency = 16,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.drain()
-        .then(() => undefined)
-        .catch((err) => this.deps.logger.error({ err }, 'recipient delivery pass failed'))
-        .finally(() => {
-          this.running = null;
-          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+  ) {
+    this.loop = new PeriodicJob(
+      () => this.drain(),
+      intervalMs,
+      (err) => this.deps.logger.error({ err }, 'recipient delivery pass failed'),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Passes until nothing due is left (or a pass delivers nothing); returns the count delivered. */
@@ -125,7 +117,7 @@ export class RecipientDispatcher {
     for (;;) {
       const n = await this.deliverDue();
       total += n;
-      if (n === 0 || this.stopped) return total;
+      if (n === 0 || this.loop.stopping) return total;
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.ts';
 import { uuidv7 } from '../../lib/ids.ts';
+import { PeriodicJob } from '../../lib/periodic-job.ts';
 import type {
   PlanningInput,
   RecipientMessage,
@@ -151,9 +152,7 @@ export function removalPayload(
  * path is untouched: it only appends the event it already appended.
  */
 export class RemovalPlanner {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PeriodicJob;
 
   constructor(
     private readonly deps: {
@@ -162,32 +161,25 @@ export class RemovalPlanner {
       logger: Logger;
       settings: PlannerSettings;
     },
-    private readonly intervalMs = 1000,
+    intervalMs = 1000,
     // Events per pass: matching is one join in the store, so a large pass is cheap, and every
     // pass is a short write transaction that waits for the intake's writer lock.
     private readonly batchEvents = 50_000,
     readonly job = 'removal-planner',
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.drain()
-        .then(() => undefined)
-        .catch((err) => this.deps.logger.error({ err }, 'removal planning pass failed'))
-        .finally(() => {
-          this.running = null;
-          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+  ) {
+    this.loop = new PeriodicJob(
+      () => this.drain(),
+      intervalMs,
+      (err) => this.deps.logger.error({ err }, 'removal planning pass failed'),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One batch of events after the cursor; returns what it did. */
