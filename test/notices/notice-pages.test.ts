@@ -56,6 +56,32 @@ describe('portal: published notice pages', () => {
     assert.equal(done.statusCode, 303);
   });
 
+  it('records, once, that a signed-in member was shown the published notice', async (t) => {
+    const { app, veto, version } = await published(t);
+    const key = veto.registry.subjectKey({ kind: 'account', accountId: 'u-7' });
+    assert.equal(await veto.notices.exposures.shownAt(key, version.id), null);
+    const anonymous = new InjectBrowser(app);
+    await anonymous.get('/');
+    const b = new InjectBrowser(app, { 'accept-language': 'en' });
+    const token = await signDemoToken(TEST_JWT_SECRET, { sub: 'u-7', lang: 'en' });
+    await b.follow(await b.get(`/session?token=${encodeURIComponent(token)}&next=/`));
+    const first = await veto.notices.exposures.shownAt(key, version.id);
+    assert.ok(first, 'the view is recorded against the version');
+    await b.get('/');
+    assert.equal(
+      await veto.notices.exposures.shownAt(key, version.id),
+      first,
+      'the first view counts',
+    );
+    const shown: string[] = [];
+    for await (const k of veto.notices.exposures.exposuresBefore(
+      version.id,
+      '9999-01-01T00:00:00.000Z',
+    ))
+      shown.push(k);
+    assert.deepEqual(shown, [key], 'nobody else, and no anonymous visitor');
+  });
+
   it('serves the public notice for non-users and past versions with hash and date', async (t) => {
     const { app, veto, version } = await published(t);
     const draft = readNoticeDirectory(SAMPLE);

@@ -108,6 +108,30 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     const published = await rt.options.notices?.latest();
     if (published) {
       const view = rt.options.notices!.view(published, { chosen: ctx.lang });
+      if (session?.account) {
+        // Proof of who saw which version (issue 5): the portal is itself a place where the
+        // platform's members read the notice; the first view is what the notice period counts.
+        // Showing the notice never depends on recording it: a failure is logged, and the gate
+        // then treats the person as not shown (fail closed), which only excludes content.
+        try {
+          const key = registry.subjectKey({ kind: 'account', accountId: session.account.id });
+          if (!(await rt.options.notices!.exposures.shownAt(key, published.id)))
+            await rt.options.notices!.recordExposures(
+              [
+                {
+                  accountId: session.account.id,
+                  version: published.id,
+                  language: view.language,
+                  channel: 'web',
+                  shownAt: new Date().toISOString(),
+                },
+              ],
+              'portal',
+            );
+        } catch (err) {
+          req.log.warn({ err }, 'could not record that the notice was shown');
+        }
+      }
       return rt.send(reply, ctx, publishedNoticePage(ctx, view, data));
     }
     return rt.send(reply, ctx, noticePage(ctx, data));

@@ -1,5 +1,5 @@
 import type { NoticeVersion } from '../../domain/notices/notice-types.ts';
-import type { NoticeView } from '../../domain/notices/notices.ts';
+import type { ExposureInput, NoticeView } from '../../domain/notices/notices.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
 import type { Channel, Objection, SubjectRef } from '../../domain/types.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
@@ -63,6 +63,10 @@ export interface PortalNotices {
   getVersion(id: string): Promise<NoticeVersion | undefined>;
   list(): Promise<NoticeVersion[]>;
   view(version: NoticeVersion, signals: { chosen?: string | undefined }): NoticeView;
+  recordExposures(items: readonly ExposureInput[], source: string): Promise<unknown>;
+  readonly exposures: {
+    shownAt(subjectKey: string, noticeVersion: string): Promise<string | null>;
+  };
 }
 
 export interface PortalOptions {
