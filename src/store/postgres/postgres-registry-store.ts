@@ -109,12 +109,33 @@ export async function openPostgresRegistryStore(
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   try {
     if (schema) await createSchema(kysely, schema);
-    await migratePostgres(kysely, MIGRATIONS);
+    await migrateWithRetry(kysely);
   } catch (err) {
     await kysely.destroy();
     throw err;
   }
   return new PostgresRegistryStore(kysely, pool);
+}
+
+/**
+ * Kysely's migrator checks for its bookkeeping tables by listing every table of the database,
+ * outside its migration lock. While other sessions create and drop schemas at the same moment
+ * (several Veto processes starting together; the test suite's parallel schemas), that check can
+ * answer from a moving catalog and the next statement fails with "relation/schema does not
+ * exist" (seen about once in 300 parallel starts). The migration itself is idempotent, so it is
+ * retried a few times before the error is reported.
+ */
+async function migrateWithRetry(db: Kysely<any>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migratePostgres(db, MIGRATIONS);
+      return;
+    } catch (err) {
+      const transient = /does not exist/.test((err as Error).message);
+      if (!transient || attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }
 
 async function createSchema(db: Kysely<any>, schema: string): Promise<void> {
