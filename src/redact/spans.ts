@@ -35,14 +35,17 @@ function isLowSurrogate(c: number): boolean {
  */
 export function snapToCharacters(text: string, span: PiiSpan): PiiSpan {
   let { start, end } = span;
+  // Marks are tested as whole code points: some lie outside the BMP (e.g. U+110BA, a Kaithi
+  // nukta, found by the property test), where one UTF-16 unit alone is just a surrogate.
+  const markAt = (i: number) => MARK.test(String.fromCodePoint(text.codePointAt(i)!));
   for (;;) {
     if (start > 0 && isLowSurrogate(text.charCodeAt(start))) start--;
-    else if (start > 0 && MARK.test(text[start]!)) start--;
+    else if (start > 0 && markAt(start)) start--;
     else break;
   }
   for (;;) {
     if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
-    else if (end < text.length && MARK.test(text[end]!)) end++;
+    else if (end < text.length && markAt(end)) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
     else break;
   }
   if (start === span.start && end === span.end) return span;

@@ -69,6 +69,16 @@ function wellFormed(s: string): boolean {
   return true;
 }
 
+describe('span edges and characters outside the BMP', () => {
+  it('keeps a supplementary-plane combining mark with the character it belongs to', () => {
+    // Found by the property test below: U+110BA (Kaithi nukta) after a Kaithi letter.
+    const text = 'jean@example.fr\u{11099}\u{110BA}';
+    const res = createRedactor().redact(text);
+    assert.deepEqual(res.spans, [{ category: 'EMAIL', start: 0, end: text.length }]);
+    assert.equal(res.text, '<EMAIL>');
+  });
+});
+
 describe('redaction never breaks the text (property)', () => {
   const pieces = fc.constantFrom(
     ' ',
