@@ -174,6 +174,45 @@ async function migratePostgres(db: Kysely<any>, folder: string): Promise<string[
 }
 
 /**
+ * Chains `events` after `head` and stores them with the new head, inside a transaction that
+ * holds the chain-head lock. Shared by every PostgreSQL store that writes to the audit log.
+ */
+export async function appendChainedEvents(
+  trx: Transaction<any>,
+  head: ChainHead,
+  events: readonly NewEvent[],
+): Promise<AuditEvent[]> {
+  const chained = chainEvents(head, events);
+  if (chained.length === 0) return chained;
+  await unnestInsert(
+    'audit_events',
+    [
+      ['seq', 'bigint'],
+      ['at', 'timestamptz'],
+      ['type', 'text'],
+      ['objection_id', 'text'],
+      ['subject_key', 'text'],
+      ['data', 'jsonb'],
+      ['prev_hash', 'text'],
+      ['hash', 'text'],
+    ],
+    chained.map((e) => [
+      e.seq,
+      e.at,
+      e.type,
+      e.objectionId,
+      e.subjectKey,
+      JSON.stringify(e.data),
+      e.prevHash,
+      e.hash,
+    ]),
+  ).execute(trx);
+  const last = chained[chained.length - 1]!;
+  await sql`UPDATE chain_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`.execute(trx);
+  return chained;
+}
+
+/**
  * The server adapter. Write transactions lock the `chain_head` row first (`FOR UPDATE`), which
  * serialises every write across all Veto processes sharing the database; within a process a
  * mutex queues them, so waiting transactions do not each hold a pooled connection (and a
@@ -315,34 +354,8 @@ export class PostgresRegistryStore implements RegistryStore {
         if (events.length === 0) return [];
         // `head` was read under the lock at BEGIN and is kept current here, so several calls in
         // one transaction continue each other without re-reading.
-        const chained = chainEvents(head, events);
-        await unnestInsert(
-          'audit_events',
-          [
-            ['seq', 'bigint'],
-            ['at', 'timestamptz'],
-            ['type', 'text'],
-            ['objection_id', 'text'],
-            ['subject_key', 'text'],
-            ['data', 'jsonb'],
-            ['prev_hash', 'text'],
-            ['hash', 'text'],
-          ],
-          chained.map((e) => [
-            e.seq,
-            e.at,
-            e.type,
-            e.objectionId,
-            e.subjectKey,
-            JSON.stringify(e.data),
-            e.prevHash,
-            e.hash,
-          ]),
-        ).execute(trx);
+        const chained = await appendChainedEvents(trx, head, events);
         const last = chained[chained.length - 1]!;
-        await sql`UPDATE chain_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`.execute(
-          trx,
-        );
         head = { seq: last.seq, hash: last.hash };
         return chained;
       },

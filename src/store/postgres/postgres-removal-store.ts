@@ -1,5 +1,4 @@
 import { sql, type Transaction } from 'kysely';
-import { chainEvents } from '../../domain/audit-chain.ts';
 import type { OutboxMessage } from '../../domain/types.ts';
 import {
   type DueRecipientMessage,
@@ -15,7 +14,11 @@ import {
   withCatchUp,
 } from '../removal-store.ts';
 import { iso } from '../rows.ts';
-import { type PostgresRegistryStore, unnestInsert } from './postgres-registry-store.ts';
+import {
+  appendChainedEvents,
+  type PostgresRegistryStore,
+  unnestInsert,
+} from './postgres-registry-store.ts';
 
 interface RecipientRow {
   id: string;
@@ -332,34 +335,7 @@ export class PostgresRemovalStore implements RemovalStore {
       }
       await insertEmails(trx, out.emails);
       if (out.events.length > 0) {
-        const chained = chainEvents({ seq: Number(head.seq), hash: head.hash }, out.events);
-        await unnestInsert(
-          'audit_events',
-          [
-            ['seq', 'bigint'],
-            ['at', 'timestamptz'],
-            ['type', 'text'],
-            ['objection_id', 'text'],
-            ['subject_key', 'text'],
-            ['data', 'jsonb'],
-            ['prev_hash', 'text'],
-            ['hash', 'text'],
-          ],
-          chained.map((e) => [
-            e.seq,
-            e.at,
-            e.type,
-            e.objectionId,
-            e.subjectKey,
-            JSON.stringify(e.data),
-            e.prevHash,
-            e.hash,
-          ]),
-        ).execute(trx);
-        const last = chained[chained.length - 1]!;
-        await sql`UPDATE chain_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`.execute(
-          trx,
-        );
+        await appendChainedEvents(trx, { seq: Number(head.seq), hash: head.hash }, out.events);
       }
       const now = out.events[0]?.at ?? lastAt(rows) ?? nowIso();
       await sql`INSERT INTO job_cursors (name, seq, updated_at) VALUES (${job}, ${cursor}, ${now})
