@@ -41,29 +41,7 @@ export async function forEachLine(
 
 /** The lines of a text file, decoded, one array per 4 MiB read (bounded memory). */
 export async function* textLines(path: string): AsyncGenerator<string[]> {
-  const file = await open(path, 'r');
-  try {
-    let carry: Buffer | undefined;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(READ_SIZE);
-      const { bytesRead } = await file.read(chunk, 0, READ_SIZE, null);
-      if (bytesRead === 0) break;
-      let data = chunk.subarray(0, bytesRead);
-      if (carry) data = Buffer.concat([carry, data]);
-      carry = undefined;
-      const last = data.lastIndexOf(10);
-      if (last < 0) {
-        carry = data;
-        continue;
-      }
-      const lines = data.toString('utf8', 0, last).split('\n');
-      if (last + 1 < data.length) carry = Buffer.from(data.subarray(last + 1));
-      yield lines;
-    }
-    if (carry && carry.length > 0) yield [carry.toString('utf8')];
-  } finally {
-    await file.close();
-  }
+  for await (const text of textChunks(path)) yield text.split('\n');
 }
 
 /**

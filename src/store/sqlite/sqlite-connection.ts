@@ -1,6 +1,8 @@
 import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { chainEvents } from '../../domain/audit-chain.ts';
+import type { AuditEvent, ChainHead, NewEvent } from '../../domain/types.ts';
 
 /**
  * Durability. `synchronous=FULL` in WAL mode makes COMMIT call fsync on the WAL inside the
@@ -74,4 +76,43 @@ export class WalSyncer {
       });
     });
   }
+}
+
+/** The statements that append to the audit log, prepared once per connection. */
+export function prepareAuditAppend(db: Database.Database) {
+  return {
+    chainHead: db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1'),
+    setChainHead: db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1'),
+    insertEvent: db.prepare(
+      'INSERT INTO audit_events (seq, at, type, objection_id, subject_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+  };
+}
+
+/**
+ * Chains `events` after the stored head and writes them with the new head. Call it inside a
+ * write transaction (which holds SQLite's write lock): every store that writes to the audit
+ * log, on any connection, goes through here.
+ */
+export function appendAuditEvents(
+  stmts: ReturnType<typeof prepareAuditAppend>,
+  events: readonly NewEvent[],
+): AuditEvent[] {
+  if (events.length === 0) return [];
+  const chained = chainEvents(stmts.chainHead.get() as ChainHead, events);
+  for (const e of chained) {
+    stmts.insertEvent.run(
+      e.seq,
+      e.at,
+      e.type,
+      e.objectionId,
+      e.subjectKey,
+      JSON.stringify(e.data),
+      e.prevHash,
+      e.hash,
+    );
+  }
+  const last = chained[chained.length - 1]!;
+  stmts.setChainHead.run(last.seq, last.hash);
+  return chained;
 }

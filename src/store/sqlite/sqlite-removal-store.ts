@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
-import { chainEvents } from '../../domain/audit-chain.ts';
-import type { ChainHead, Contact, OutboxMessage } from '../../domain/types.ts';
+import type { Contact, OutboxMessage } from '../../domain/types.ts';
 import {
   type DueRecipientMessage,
   type MemorisationReport,
@@ -14,6 +13,7 @@ import {
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
+import { appendAuditEvents, prepareAuditAppend } from './sqlite-connection.ts';
 import type { SqliteRegistryStore } from './sqlite-registry-store.ts';
 
 interface RecipientRow {
@@ -304,27 +304,7 @@ export class SqliteRemovalStore implements RemovalStore {
         );
       }
       insertEmails(db, out.emails);
-      if (out.events.length > 0) {
-        const head = db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as ChainHead;
-        const chained = chainEvents(head, out.events);
-        const insertEvent = db.prepare(
-          'INSERT INTO audit_events (seq, at, type, objection_id, subject_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        );
-        for (const e of chained) {
-          insertEvent.run(
-            e.seq,
-            e.at,
-            e.type,
-            e.objectionId,
-            e.subjectKey,
-            JSON.stringify(e.data),
-            e.prevHash,
-            e.hash,
-          );
-        }
-        const last = chained[chained.length - 1]!;
-        db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1').run(last.seq, last.hash);
-      }
+      appendAuditEvents(prepareAuditAppend(db), out.events);
       const now = out.events[0]?.at ?? hits.at(-1)?.at ?? new Date().toISOString();
       db.prepare(
         `INSERT INTO job_cursors (name, seq, updated_at) VALUES (?, ?, ?)

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { chainEvents } from '../../domain/audit-chain.ts';
 import { AppError, type ErrorCode, type FieldIssue } from '../../domain/errors.ts';
 import {
   applyIntakeBatch,
@@ -10,7 +9,6 @@ import {
 } from '../../domain/objection-intake.ts';
 import type {
   AuditEvent,
-  ChainHead,
   Contact,
   IdempotencyRecord,
   NewEvent,
@@ -25,7 +23,12 @@ import {
   objectionFromRow,
   objectionValues,
 } from '../rows.ts';
-import { openSqlite, WalSyncer } from './sqlite-connection.ts';
+import {
+  appendAuditEvents,
+  openSqlite,
+  prepareAuditAppend,
+  WalSyncer,
+} from './sqlite-connection.ts';
 
 /**
  * Every write the registry makes on SQLite, as plain synchronous methods over one writer
@@ -39,6 +42,7 @@ import { openSqlite, WalSyncer } from './sqlite-connection.ts';
 export class SqliteWriterCore {
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepare>;
+  private readonly audit: ReturnType<typeof prepareAuditAppend>;
   private readonly syncer: WalSyncer | null;
 
   constructor(filename: string, existing?: Database.Database) {
@@ -46,6 +50,7 @@ export class SqliteWriterCore {
     // Checkpoints run on their own thread (WalCheckpointer), never inside a COMMIT here.
     if (filename !== ':memory:') this.db.pragma('wal_autocheckpoint = 0');
     this.stmts = prepare(this.db);
+    this.audit = prepareAuditAppend(this.db);
     this.syncer = filename === ':memory:' ? null : WalSyncer.open(filename);
   }
 
@@ -132,24 +137,7 @@ export class SqliteWriterCore {
   }
 
   appendEvents(events: readonly NewEvent[]): AuditEvent[] {
-    if (events.length === 0) return [];
-    const head = this.stmts.chainHead.get() as ChainHead;
-    const chained = chainEvents(head, events);
-    for (const e of chained) {
-      this.stmts.insertEvent.run(
-        e.seq,
-        e.at,
-        e.type,
-        e.objectionId,
-        e.subjectKey,
-        JSON.stringify(e.data),
-        e.prevHash,
-        e.hash,
-      );
-    }
-    const last = chained[chained.length - 1]!;
-    this.stmts.setChainHead.run(last.seq, last.hash);
-    return chained;
+    return appendAuditEvents(this.audit, events);
   }
 
   /**
@@ -297,11 +285,6 @@ function prepare(db: Database.Database) {
     ),
     insertSnapshot: db.prepare(
       'INSERT INTO snapshots (id, purpose, as_of, count, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    chainHead: db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1'),
-    setChainHead: db.prepare('UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1'),
-    insertEvent: db.prepare(
-      'INSERT INTO audit_events (seq, at, type, objection_id, subject_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertCode: db.prepare(
       'INSERT INTO verification_codes (id, email_hash, code_hash, created_at, expires_at, attempts, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
