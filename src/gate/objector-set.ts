@@ -139,6 +139,11 @@ function compareBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: num
 export interface ObjectorSet {
   readonly count: number;
   has(subjectKey: string): boolean;
+  /**
+   * `out[i] = 1` when the key whose `hashKey64` is `(his[i], los[i])` is in the set, for
+   * `i < n`. Many lookups at once: their cache misses overlap instead of following each other.
+   */
+  hasAll(his: Uint32Array, los: Uint32Array, n: number, out: Uint8Array): void;
 }
 
 /** Builds the exact table; `add` keys, then `descriptor()` to share it with workers. */
@@ -147,6 +152,8 @@ export class ObjectorTable implements ObjectorSet {
   readonly #mask: number;
   readonly #buffer: SharedArrayBuffer;
   count = 0;
+  /** Where `hasAll`'s warm-up loads go: a value nobody needs, that the compiler cannot drop. */
+  warmUpChecksum = 0;
 
   constructor(expected: number, buffer?: SharedArrayBuffer, count = 0) {
     if (buffer) {
@@ -234,6 +241,34 @@ export class ObjectorTable implements ObjectorSet {
     }
   }
 
+  hasAll(his: Uint32Array, los: Uint32Array, n: number, out: Uint8Array): void {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    // First touch every key's home slot with loads that depend on nothing but the hashes, so
+    // the CPU has many misses in flight; the probes then find their lines in cache. Measured on
+    // the gate benchmark (10M objectors, 130 MB table): ~200 ns a record one by one.
+    let touched = 0;
+    for (let k = 0; k < n; k++) touched ^= slots[2 * (los[k]! & mask)]!;
+    for (let k = 0; k < n; k++) {
+      const hi = his[k]! || 1;
+      const lo = los[k]!;
+      let i = lo & mask;
+      let found = 0;
+      for (;;) {
+        const a = slots[2 * i]!;
+        if (a === 0) break;
+        if (a === hi && slots[2 * i + 1] === lo) {
+          found = 1;
+          break;
+        }
+        i = (i + 1) & mask;
+      }
+      out[k] = found;
+    }
+    // Keeps the first loop's loads from being optimised away.
+    this.warmUpChecksum ^= touched;
+  }
+
   descriptor(): ObjectorSetDescriptor {
     return { kind: 'table', slots: this.#buffer, count: this.count };
   }
@@ -248,6 +283,10 @@ export class ObjectorFilter implements ObjectorSet {
   has(subjectKey: string): boolean {
     hashKey64(subjectKey);
     return this.filter.has(keyHash[HI]!, keyHash[LO]!);
+  }
+
+  hasAll(his: Uint32Array, los: Uint32Array, n: number, out: Uint8Array): void {
+    this.filter.hasMany(his, los, n, out);
   }
 
   descriptor(): ObjectorSetDescriptor {

@@ -1,5 +1,5 @@
-import type { Worker } from 'node:worker_threads';
-import { startTsWorker } from '../lib/ts-worker.ts';
+import { Worker } from 'node:worker_threads';
+import { bundledWorkerEntry, startTsWorker } from '../lib/ts-worker.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
@@ -26,7 +26,8 @@ const WORKER_OPTIONS = {
 /**
  * A fixed set of gate workers. Each gets the judge configuration once (the objector set travels
  * as a SharedArrayBuffer, so it exists once in memory), then batches of raw JSONL bytes.
- * Workers start through `startTsWorker` (src/lib/ts-worker.ts), which explains why.
+ * Workers start from a bundle of their code (`bundledWorkerEntry` in src/lib/ts-worker.ts says
+ * why), or through `startTsWorker` if bundling fails.
  */
 export class WorkerPool {
   readonly #workers: { worker: Worker; busy: number }[] = [];
@@ -48,10 +49,13 @@ export class WorkerPool {
   static async start(size: number): Promise<WorkerPool> {
     const pool = new WorkerPool();
     const entry = new URL('./gate-worker.ts', import.meta.url);
+    const bundle = await bundledWorkerEntry(entry);
     try {
       await Promise.all(
         Array.from({ length: size }, async () => {
-          const worker = startTsWorker(entry, WORKER_OPTIONS);
+          const worker = bundle
+            ? new Worker(bundle, WORKER_OPTIONS)
+            : startTsWorker(entry, WORKER_OPTIONS);
           const slot = { worker, busy: 0 };
           pool.#workers.push(slot);
           await pool.#expect(worker, 'booted');

@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Judge, type JudgeConfig } from '../../src/gate/judge.ts';
+import { ObjectorTable } from '../../src/gate/objector-set.ts';
+import { RecordScanner, STRING } from '../../src/gate/record-scanner.ts';
+import { CONTENT_KINDS } from '../../src/gate/record-vocabulary.ts';
+import { testPolicy } from './support/judge.ts';
+
+/**
+ * The scanner is the judge's fast path; `JSON.parse` is the reference. Whatever the scanner
+ * accepts must read exactly as `JSON.parse` reads it, whatever is not JSON it must refuse, and
+ * the judge must decide every record the same way on both paths.
+ */
+
+const NAMES = ['id', 'author_id', 'kind', 'text', 'mentions', 'n'];
+const scanner = new RecordScanner(NAMES);
+
+function scanLine(line: string | Buffer): boolean {
+  const b = typeof line === 'string' ? Buffer.from(line) : line;
+  return scanner.scan(b, 0, b.length);
+}
+
+/** What JSON.parse makes of a line: the object, or undefined when it is not a JSON object. */
+function reference(b: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(b.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkAgainstReference(b: Buffer): void {
+  const ok = scanner.scan(b, 0, b.length);
+  const ref = reference(b);
+  if (ref === undefined) {
+    assert.equal(
+      ok,
+      false,
+      `scanner accepted what JSON.parse refuses: ${JSON.stringify(b.toString('latin1'))}`,
+    );
+    return;
+  }
+  if (!ok) return; // left to JSON.parse: always allowed
+  NAMES.forEach((name, slot) => {
+    const expected = Object.hasOwn(ref, name) ? ref[name] : undefined;
+    assert.deepEqual(scanner.value(b, slot), expected, `${name} in ${b.toString('utf8')}`);
+    const stand = scanner.typeOnly(b, slot);
+    assert.equal(Array.isArray(stand), Array.isArray(expected));
+    assert.equal(stand === null, expected === null);
+    assert.equal(typeof stand, typeof expected);
+    if (scanner.type[slot] === STRING) {
+      assert.equal(scanner.vocabulary(b, slot), expected);
+    }
+  });
+}
+
+describe('record scanner', () => {
+  it('reads top-level fields as JSON.parse does, and only those it was asked for', () => {
+    const line = Buffer.from(
+      '{ "id" : "p1", "author_id":42, "kind":"post","text":"caf\\u00e9 \\"x\\" ✓", "other": {"id": "no"}, "mentions":["a","b"] , "n": -1.5e3 }',
+    );
+    assert.equal(scanner.scan(line, 0, line.length), true);
+    assert.equal(scanner.value(line, 0), 'p1');
+    assert.equal(scanner.value(line, 1), 42);
+    assert.equal(scanner.value(line, 2), 'post');
+    assert.equal(scanner.value(line, 3), 'café "x" ✓');
+    assert.deepEqual(scanner.value(line, 4), ['a', 'b']);
+    assert.equal(scanner.value(line, 5), -1500);
+  });
+
+  it('refuses what is not JSON', () => {
+    for (const bad of [
+      '',
+      '   ',
+      '[]',
+      '"x"',
+      '{',
+      '{"id":"p1"',
+      '{"id":"p1",}',
+      '{"id":"p1"} x',
+      '{"id":"p\u0001"}',
+      '{"id":"a\tb"}',
+      '{"id":"\\x"}',
+      '{"id":"\\u12g4"}',
+      '{"id":01}',
+      '{"id":1.}',
+      '{"id":.5}',
+      '{"id":1e}',
+      '{"id":-}',
+      '{"id":tru}',
+      '{"id":nul}',
+      '{"id":[1,]}',
+      '{"id":{"a"}}',
+      '{"id" "p"}',
+      '{id:"p"}',
+      "{'id':'p'}",
+      '\ufeff{"id":"p"}',
+    ]) {
+      assert.equal(scanLine(bad), false, bad);
+      assert.equal(reference(Buffer.from(bad)), undefined, `JSON.parse accepts ${bad}`);
+    }
+  });
+
+  it('leaves to JSON.parse the records it cannot read exactly', () => {
+    // Duplicate captured key (JSON.parse keeps the last), escaped or non-ASCII key.
+    assert.equal(scanLine('{"id":"a","id":"b"}'), false);
+    assert.equal(scanLine('{"i\\u0064":"a"}'), false);
+    assert.equal(scanLine('{"idé":"a"}'), false);
+    // Nesting deeper than the scanner follows.
+    assert.equal(scanLine(`{"x":${'['.repeat(70)}${']'.repeat(70)}}`), false);
+    // A duplicate key that is not read is fine.
+    assert.equal(scanLine('{"x":1,"x":2,"id":"a"}'), true);
+  });
+
+  it('agrees with JSON.parse on generated and mutated lines', () => {
+    fc.assert(
+      fc.property(lineBytes, (b) => {
+        checkAgainstReference(b);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('judge: scanner and JSON.parse decide alike', () => {
+  const policies = {
+    // Dates and regions are read as values.
+    strict: testPolicy(),
+    // Dates and regions are only type-checked; mentions do not count.
+    lenient: testPolicy(
+      `format: veto-policy/v1
+id: lenient
+title: Lenient
+purpose: ai-training
+legalBasis: { article: GDPR Art. 6(1)(f), interest: test }
+notice: { version: "1", minimumDays: 0 }
+content:
+  kinds: [post, comment, audio-transcript]
+  audiences: [public]
+minors: { excludeAccounts: true }
+objections: { coverMentions: false }
+redaction: { enabled: true, categories: [EMAIL, PHONE, IP], defaultRegion: FR }
+`,
+    ),
+  };
+
+  for (const [name, policy] of Object.entries(policies)) {
+    it(`same counts, rows, rejects and records (${name} policy)`, () => {
+      const table = new ObjectorTable(8);
+      for (const a of ['u1', 'u2', '7']) table.add(`acct:${a}`);
+      const config = (reader: 'scanner' | 'json-parse'): JudgeConfig => ({
+        policy,
+        mapping: {},
+        objectors: table.descriptor(),
+        inputs: ['in.jsonl'],
+        reader,
+      });
+      const fast = new Judge(config('scanner'));
+      const slow = new Judge(config('json-parse'));
+      fc.assert(
+        fc.property(fc.array(fc.oneof(recordLine, lineBytes), { maxLength: 25 }), (lines) => {
+          const batch = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+          const a = fast.processBatch(batch, 0, batch.length, 0, 1);
+          const b = slow.processBatch(batch, 0, batch.length, 0, 1);
+          assert.deepEqual(a.counts, b.counts);
+          assert.equal(a.kept, b.kept);
+          assert.equal(a.blank, b.blank);
+          assert.equal(a.redacted, b.redacted);
+          assert.equal(a.rejects, b.rejects);
+          assert.equal(Buffer.from(a.decisions).toString(), Buffer.from(b.decisions).toString());
+          assert.equal(Buffer.from(a.inclusions).toString(), Buffer.from(b.inclusions).toString());
+          // Redacted records are spliced on one path and re-serialised on the other: the same
+          // JSON, not the same bytes.
+          const parse = (out: Uint8Array) =>
+            Buffer.from(out)
+              .toString('utf8')
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as unknown);
+          assert.deepEqual(parse(a.out), parse(b.out));
+        }),
+        { numRuns: 400 },
+      );
+    });
+  }
+});
+
+// --- generators -----------------------------------------------------------------------------
+
+/** Serialises a value as JSON with random white space and random `\u` escapes in strings. */
+function serialise(value: unknown, choices: number[]): string {
+  let c = 0;
+  const pick = () => choices[c++ % choices.length]!;
+  const ws = () => [' ', '', '', '\t', '\r', '  '][pick() % 6]!;
+  const str = (s: string, escapeOneIn = 3) => {
+    const plain = JSON.stringify(s);
+    if (pick() % escapeOneIn !== 0) return plain;
+    // Escape some characters as \uXXXX (valid JSON, same string).
+    return `"${[...plain.slice(1, -1)]
+      .map((ch) =>
+        pick() % 4 === 0 && ch.length === 1 && ch !== '\\'
+          ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`
+          : ch,
+      )
+      .join('')}"`;
+  };
+  const go = (v: unknown): string => {
+    if (typeof v === 'string') return str(v);
+    if (Array.isArray(v)) return `[${ws()}${v.map((x) => `${go(x)}${ws()}`).join(`,${ws()}`)}]`;
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (pick() % 12 === 0 && entries.length > 0) entries.push(entries[0]!); // a duplicate key
+      return `{${ws()}${entries.map(([k, x]) => `${str(k, 12)}${ws()}:${ws()}${go(x)}${ws()}`).join(`,${ws()}`)}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return `${ws()}${go(value)}${ws()}`;
+}
+
+const leaf = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+);
+const { value: anyValue } = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    leaf,
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('id', 'a', 'text', 'x'), tie('value'), { maxKeys: 3 }),
+  ),
+}));
+const fieldValue = (good: fc.Arbitrary<unknown>) =>
+  fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: anyValue });
+const account = fc.constantFrom('u1', 'u2', 'u3', 'u4', 7, 8, 'a b');
+const textValue = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom(
+    'write to jean.dupont@example.fr',
+    'call 06 12 34 56 78 now',
+    'server 192.168.1.20 is down',
+    'café ☕ "quoted" \\ back',
+    'mail: a@b.co\ttab',
+  ),
+);
+const recordValue = fc.record(
+  {
+    id: fieldValue(fc.oneof(fc.string({ minLength: 1, maxLength: 6 }), fc.nat())),
+    author_id: fieldValue(account),
+    kind: fieldValue(fc.constantFrom(...CONTENT_KINDS, 'story', '')),
+    audience: fieldValue(fc.constantFrom('public', 'friends', 'conversation')),
+    created_at: fieldValue(
+      fc.constantFrom('2025-04-01T10:00:00Z', '2019-01-01', 'yesterday', 1_700_000_000_000),
+    ),
+    text: fieldValue(textValue),
+    author_minor: fieldValue(fc.boolean()),
+    author_age: fieldValue(fc.integer({ min: 0, max: 40 })),
+    region: fieldValue(fc.constantFrom('FR', 'de', 'US')),
+    mentions: fieldValue(fc.array(account, { maxLength: 3 })),
+    media: fieldValue(
+      fc.array(fc.record({ 'cawg.training-mining': fc.constantFrom('allowed', 'notAllowed') }), {
+        maxLength: 2,
+      }),
+    ),
+    depicts_minor: fieldValue(fc.boolean()),
+    sensitive: fieldValue(fc.boolean()),
+    extra: anyValue,
+  },
+  { requiredKeys: ['id', 'author_id', 'kind', 'audience', 'created_at', 'text'] },
+);
+const choices = fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 40 });
+const MUTATIONS = [
+  '"',
+  '\\',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '\t',
+  '\u0001',
+  'é',
+  '0',
+  '-',
+  'e',
+  '.',
+  ' ',
+  'u',
+];
+/** A record's bytes, sometimes with one byte changed, inserted or removed. */
+const recordLine = fc
+  .tuple(recordValue, choices, fc.nat(), fc.nat({ max: 9 }), fc.constantFrom(...MUTATIONS))
+  .map(([value, ch, at, how, insert]) => {
+    let s = serialise(value, ch);
+    const i = s.length === 0 ? 0 : at % s.length;
+    if (how === 0) s = s.slice(0, i) + s.slice(i + 1);
+    else if (how === 1) s = s.slice(0, i) + insert + s.slice(i);
+    let b = Buffer.from(s.replace(/\n/g, ' '));
+    if (how === 2 && b.length > 0) {
+      b = Buffer.from(b);
+      b[i % b.length] = 0xff; // invalid UTF-8
+    }
+    return b;
+  });
+const lineBytes = fc.oneof(
+  { weight: 8, arbitrary: recordLine },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(anyValue, choices)
+      .map(([v, ch]) => Buffer.from(serialise(v, ch).replace(/\n/g, ' '))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({ maxLength: 20 }).map((s) => Buffer.from(s.replace(/\n/g, ' '))),
+  },
+);
