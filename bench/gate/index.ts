@@ -18,7 +18,7 @@ import { isObjector, lexicographicKeys, writeCorpus } from './corpus.ts';
  * VETO_BENCH_SCALE (default 1) scales the corpus (1 ≈ 1 GB, 3.5M records, 10M objectors) and
  * the filter (1 = 100M keys); e.g. 0.1 for a quick run. Files go to bench/out/gate (gitignored)
  * and the corpus is reused between runs when its size matches. VETO_BENCH_ONLY=filter runs the
- * filter part alone.
+ * filter part alone, VETO_BENCH_ONLY=gate all but the filter part.
  */
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const OUT = join(HERE, '..', 'out', 'gate');
@@ -298,7 +298,7 @@ export async function run(): Promise<void> {
   await rm(join(OUT, 'gate-w1'), { recursive: true, force: true });
   await rm(join(OUT, 'gate-w2'), { recursive: true, force: true });
 
-  await filterBench();
+  if (process.env.VETO_BENCH_ONLY !== 'gate') await filterBench();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
-import { hashSnapshotChunk } from './objector-set.ts';
+import { hashSnapshotChunk, type KeyHashes, ObjectorTable } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
@@ -21,7 +21,10 @@ export interface BatchMessage {
   spare?: ArrayBuffer;
 }
 
-/** A chunk of snapshot lines to check and hash (the main thread fills the table). */
+/**
+ * A chunk of snapshot lines to check and hash. The worker keeps the hashes (and replies with
+ * their count) until `snapshot-insert` asks it to add them to the shared table.
+ */
 export interface SnapshotChunkMessage {
   type: 'snapshot-chunk';
   seq: number;
@@ -31,11 +34,40 @@ export interface SnapshotChunkMessage {
   firstLine: number;
 }
 
+/** Adds the hashes kept so far to the shared table, while the other threads add theirs. */
+export interface SnapshotInsertMessage {
+  type: 'snapshot-insert';
+  seq: number;
+  slots: SharedArrayBuffer;
+  /** Where in the table to start (see `ObjectorTable.addHashes`). */
+  startAt: number;
+  /** Hashes made on another thread, to add too. */
+  more: KeyHashes[];
+}
+
 let judge: Judge | undefined;
+let hashed: KeyHashes[] = [];
 
 parentPort?.on(
   'message',
-  (msg: { type: 'init'; config: JudgeConfig } | BatchMessage | SnapshotChunkMessage) => {
+  (
+    msg:
+      | { type: 'init'; config: JudgeConfig }
+      | BatchMessage
+      | SnapshotChunkMessage
+      | SnapshotInsertMessage,
+  ) => {
+    if (msg.type === 'snapshot-insert') {
+      try {
+        const table = new ObjectorTable(0, msg.slots);
+        table.addHashes([...hashed, ...msg.more], true, msg.startAt);
+        hashed = [];
+        parentPort!.postMessage({ seq: msg.seq, inserted: table.count });
+      } catch (err) {
+        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
+      }
+      return;
+    }
     if (msg.type === 'snapshot-chunk') {
       try {
         const hashes = hashSnapshotChunk(
@@ -44,10 +76,8 @@ parentPort?.on(
           msg.length,
           msg.firstLine,
         );
-        parentPort!.postMessage({ seq: msg.seq, hashes }, [
-          hashes.his.buffer as ArrayBuffer,
-          hashes.los.buffer as ArrayBuffer,
-        ]);
+        hashed.push(hashes);
+        parentPort!.postMessage({ seq: msg.seq, hashed: hashes.los.length });
       } catch (err) {
         const file =
           err instanceof RegistryFileError ? { path: err.path, reason: err.reason } : undefined;

@@ -185,8 +185,14 @@ export class ObjectorTable implements ObjectorSet {
    * table region first. Why: inserting 10M keys in key order is one cache miss per key into a
    * 134 MB table (~200 ns each, ~2.5 s measured); grouped by region, consecutive inserts land in
    * the same few kilobytes and the table is written nearly sequentially.
+   *
+   * `concurrent`: other threads add other keys to the same shared table at the same time (the
+   * gate's workers each add the keys they hashed); slots are then claimed with a
+   * compare-and-exchange. Lookups must wait until every thread is done. `startAt` (0 to 1): where
+   * in the table this thread starts its sweep, so that threads filling the table at once work
+   * in different places instead of fighting over the same cache lines.
    */
-  addHashes(parts: readonly KeyHashes[]): void {
+  addHashes(parts: readonly KeyHashes[], concurrent = false, startAt = 0): void {
     const capacity = this.#mask + 1;
     const bucketBits = Math.min(16, Math.log2(capacity));
     const shift = Math.log2(capacity) - bucketBits;
@@ -196,7 +202,7 @@ export class ObjectorTable implements ObjectorSet {
       for (let i = 0; i < los.length; i++) starts[((los[i]! & this.#mask) >>> shift) + 1]!++;
       total += los.length;
     }
-    if (this.count + total > capacity * 0.75) {
+    if (!concurrent && this.count + total > capacity * 0.75) {
       throw new Error('objector table is full: more keys than announced');
     }
     for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
@@ -210,8 +216,28 @@ export class ObjectorTable implements ObjectorSet {
         los[at] = lo;
       }
     }
-    for (let i = 0; i < total; i++) this.#insert(his[i]!, los[i]!);
+    if (concurrent) {
+      // After the scatter, `starts[b]` is where bucket b + 1 begins.
+      const bucket = Math.min(starts.length - 2, Math.floor(startAt * (1 << bucketBits)));
+      const from = bucket === 0 ? 0 : starts[bucket - 1]!;
+      for (let i = from; i < total; i++) this.#claim(his[i]!, los[i]!);
+      for (let i = 0; i < from; i++) this.#claim(his[i]!, los[i]!);
+    } else {
+      for (let i = 0; i < total; i++) this.#insert(his[i]!, los[i]!);
+    }
     this.count += total;
+  }
+
+  /** `#insert` for a table other threads write to at the same time. */
+  #claim(hi: number, lo: number): void {
+    const slots = this.#slots;
+    let i = lo & this.#mask;
+    for (let probes = 0; ; probes++) {
+      if (probes > this.#mask) throw new Error('objector table is full: more keys than announced');
+      if (slots[2 * i] === 0 && Atomics.compareExchange(slots, 2 * i, 0, hi) === 0) break;
+      i = (i + 1) & this.#mask;
+    }
+    slots[2 * i + 1] = lo;
   }
 
   #insert(hi: number, lo: number): void {
@@ -267,6 +293,11 @@ export class ObjectorTable implements ObjectorSet {
     }
     // Keeps the first loop's loads from being optimised away.
     this.warmUpChecksum ^= touched;
+  }
+
+  /** The table's memory, for other threads to fill (`WorkerPool.insertSnapshotHashes`). */
+  get shared(): SharedArrayBuffer {
+    return this.#buffer;
   }
 
   descriptor(): ObjectorSetDescriptor {

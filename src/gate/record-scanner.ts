@@ -341,7 +341,10 @@ export class RecordScanner {
       if (i === n) return seen[k]!.value;
     }
     const value = this.string(b, slot);
-    if (seen.length < MAX_INTERNED) seen.push({ bytes: b.slice(s, s + n), value });
+    // A copy: `b` is the batch's buffer, which goes back to the main thread (and is detached
+    // here) once the batch is judged.
+    if (seen.length < MAX_INTERNED)
+      seen.push({ bytes: Uint8Array.from(b.subarray(s, s + n)), value });
     return value;
   }
 

@@ -10,7 +10,8 @@ interface WorkerReply {
   result?: BatchResult;
   /** The batch's input buffer, handed back. */
   input?: ArrayBuffer;
-  hashes?: KeyHashes;
+  hashed?: number;
+  inserted?: number;
   error?: string;
   file?: { path: string; reason: string };
 }
@@ -72,7 +73,7 @@ export class WorkerPool {
               );
             } else {
               if (m.input) pool.#freeInputs.push(m.input);
-              waiter?.resolve(m.hashes ?? m.result!);
+              waiter?.resolve(m.hashed ?? m.inserted ?? m.result!);
             }
           });
           worker.on('error', (err) => pool.#fail(err));
@@ -165,10 +166,11 @@ export class WorkerPool {
   }
 
   /**
-   * Checks a chunk of snapshot lines on a worker and returns the keys' hashes (for
-   * `ObjectorTable.addHashes`). The chunk's buffer is transferred.
+   * Checks a chunk of snapshot lines on a worker, which hashes the keys and keeps the hashes for
+   * {@link insertSnapshotHashes}; resolves to the number of keys. The chunk's buffer is
+   * transferred.
    */
-  hashSnapshotChunk(path: string, chunk: Buffer, firstLine: number): Promise<KeyHashes> {
+  hashSnapshotChunk(path: string, chunk: Buffer, firstLine: number): Promise<number> {
     if (this.#failed) return Promise.reject(this.#failed);
     const seq = this.#nextLoadSeq--;
     const slot = this.#leastBusy();
@@ -181,6 +183,35 @@ export class WorkerPool {
         [buffer],
       );
     });
+  }
+
+  /**
+   * Every worker adds the hashes it kept, and its share of `more` (hashes made on another thread;
+   * their buffers are transferred), to the shared table `slots`, all at once (see
+   * `ObjectorTable.addHashes`'s `concurrent`); resolves to the number of keys added.
+   */
+  async insertSnapshotHashes(
+    slots: SharedArrayBuffer,
+    more: readonly KeyHashes[] = [],
+  ): Promise<number> {
+    if (this.#failed) throw this.#failed;
+    const counts = await Promise.all(
+      this.#workers.map(
+        (slot, i) =>
+          new Promise<number>((resolve, reject) => {
+            const seq = this.#nextLoadSeq--;
+            slot.busy++;
+            this.#waiting.set(seq, { resolve, reject });
+            const startAt = i / this.#workers.length;
+            const share = more.filter((_, k) => k % this.#workers.length === i);
+            slot.worker.postMessage(
+              { type: 'snapshot-insert', seq, slots, startAt, more: share },
+              share.flatMap((h) => [h.his.buffer as ArrayBuffer, h.los.buffer as ArrayBuffer]),
+            );
+          }),
+      ),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   #leastBusy(): { worker: Worker; busy: number } {

@@ -38,7 +38,7 @@ describe('objector table', () => {
     assert.throws(() => small.addHashes([hashKeys(keys)]), /full/);
   });
 
-  it('is filled from a multi-chunk snapshot hashed by worker threads', async () => {
+  it('is filled from a multi-chunk snapshot by worker threads and this one at once', async () => {
     const dir = await tempDir();
     const path = join(dir, 'big.snap');
     const n = 700_000;
@@ -52,14 +52,22 @@ describe('objector table', () => {
     const table = new ObjectorTable(n);
     const pool = await WorkerPool.start(2);
     try {
-      const jobs: Promise<KeyHashes>[] = [];
+      // Every other chunk is hashed here, the rest by the workers; then all three threads fill
+      // the shared table at the same time, as the gate does.
+      const jobs: Promise<number>[] = [];
+      const here: KeyHashes[] = [];
+      let chunks = 0;
       await scanSnapshotFile(path, (chunk, firstLine) => {
-        jobs.push(pool.hashSnapshotChunk(path, chunk, firstLine));
+        if (chunks++ % 2 === 0) here.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
+        else jobs.push(pool.hashSnapshotChunk(path, chunk, firstLine));
       });
-      const parts = await Promise.all(jobs);
-      assert.ok(parts.length >= 2, `${parts.length} chunks`);
-      table.addHashes(parts);
-      assert.equal(table.count, n);
+      const hashedByWorkers = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
+      assert.ok(chunks >= 3, `${chunks} chunks`);
+      const inserting = pool.insertSnapshotHashes(table.shared);
+      table.addHashes(here, true);
+      const inserted = await inserting;
+      assert.equal(inserted, hashedByWorkers);
+      assert.equal(table.count + inserted, n);
     } finally {
       await pool.close();
     }
