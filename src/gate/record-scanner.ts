@@ -52,6 +52,8 @@ const EMPTY_OBJECT: Readonly<Record<string, unknown>> = Object.freeze({});
 /** Interned values per slot, at most this many (vocabularies: kinds, audiences, regions). */
 const MAX_INTERNED = 64;
 const MAX_INTERNED_BYTES = 48;
+/** Key positions remembered from record to record (see `scan`). */
+const MAX_EXPECTED_KEYS = 32;
 
 /** Flags of the last string `scanString` read (a module variable: no object per string). */
 let lastFlags = 0;
@@ -107,6 +109,14 @@ function scanString(b: Uint8Array, i: number, end: number): number {
     }
   }
   return -1;
+}
+
+/** Whether `b[i, end)` starts with `bytes`. */
+function startsWith(b: Uint8Array, i: number, end: number, bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (i + n > end) return false;
+  for (let k = 0; k < n; k++) if (b[i + k] !== bytes[k]) return false;
+  return true;
 }
 
 function isDigit(c: number): boolean {
@@ -236,6 +246,8 @@ export class RecordScanner {
   readonly end: Int32Array;
   /** Per slot, values seen before, as bytes and as the string returned for them. */
   readonly #interned: { bytes: Uint8Array; value: string }[][];
+  /** Per key position, the previous record's key there (bytes up to its closing quote). */
+  readonly #expected: ({ bytes: Uint8Array; slot: number } | undefined)[] = [];
   /** Per key length, the slots' names of that length as bytes. */
   readonly #byLength: ({ bytes: Uint8Array; slot: number }[] | undefined)[] = [];
 
@@ -268,14 +280,26 @@ export class RecordScanner {
     if (i < end && b[i] === 125) {
       i++;
     } else {
-      for (;;) {
+      for (let nth = 0; ; nth++) {
         if (i >= end || b[i] !== 34) return false;
         const keyStart = i + 1;
-        i = scanString(b, keyStart, end);
-        // An escaped or non-ASCII key could equal a name in a way bytes don't show: let
-        // `JSON.parse` read that record.
-        if (i < 0 || lastFlags !== 0) return false;
-        const slot = this.#slotOf(b, keyStart, i - 1);
+        let slot: number;
+        // Records of one export mostly repeat the same keys in the same order: the key the
+        // previous record had in this position, with its closing quote, is checked first.
+        const expected = this.#expected[nth];
+        if (expected !== undefined && startsWith(b, keyStart, end, expected.bytes)) {
+          i = keyStart + expected.bytes.length;
+          slot = expected.slot;
+        } else {
+          i = scanString(b, keyStart, end);
+          // An escaped or non-ASCII key could equal a name in a way bytes don't show: let
+          // `JSON.parse` read that record.
+          if (i < 0 || lastFlags !== 0) return false;
+          slot = this.#slotOf(b, keyStart, i - 1);
+          if (nth < MAX_EXPECTED_KEYS) {
+            this.#expected[nth] = { bytes: Uint8Array.from(b.subarray(keyStart, i)), slot };
+          }
+        }
         i = skipWs(b, i, end);
         if (i >= end || b[i] !== 58) return false;
         i = skipWs(b, i + 1, end);

@@ -38,6 +38,14 @@ describe('shared scan', () => {
       ['Tel', 'Paix', 'IBAN', 'FR', 'Jean'],
     );
   });
+  it('knows the USPS street types and the abbreviated street words before a number', () => {
+    assert.ok((scanText('12 Heron Points').kinds & KW.EN_STREET) !== 0);
+    assert.ok((scanText('4821 QUARRY RIDGE ESTATES').kinds & KW.EN_STREET) !== 0);
+    assert.ok((scanText('USS Redwood FPO AE 09502').kinds & KW.PO_BOX) !== 0);
+    // "u. 97" (utca) may end a street, "réf. 1234" may not.
+    assert.equal(scanText('6076 Petőfi u. 97').wordNumbers.length, 1);
+    assert.equal(scanText('réf. 1234-5678').wordNumbers.length, 0);
+  });
   it('flags IPv6 shapes only for "::" or six colons, never for times', () => {
     assert.equal(scanText('at 12:30:45 and 16:82:35Z').ipv6Shape, false);
     assert.equal(scanText('fe80::1').ipv6Shape, true);
@@ -132,6 +140,56 @@ describe('NIR rules', () => {
       [],
     );
   });
+  it('takes the special months and sex digits only as a form prints a NIR', () => {
+    // Month 25 (birth month unknown), a wrong key: one digit per box, or the printed groups.
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 2 5 7 8 0 0 6 0 8 4 1 2 y'), [
+      '1 8 5 2 5 7 8 0 0 6 0 8 4 1 2',
+    ]);
+    assert.deepEqual(found(nirRecognizer, 'n° 1 85 25 78 006 084 12.'), ['1 85 25 78 006 084 12']);
+    assert.deepEqual(found(nirRecognizer, 'x 7 8 5 0 5 7 8 0 0 6 0 8 4 y'), [
+      '7 8 5 0 5 7 8 0 0 6 0 8 4',
+    ]);
+    // The same digits compact, or grouped otherwise, are a reference number.
+    assert.deepEqual(found(nirRecognizer, 'ref 185257800608412'), []);
+    assert.deepEqual(found(nirRecognizer, 'ref 18525 78006 08412'), []);
+    // With the right key the special month is taken anywhere.
+    assert.deepEqual(found(nirRecognizer, 'ref 185257800608423'), ['185257800608423']);
+    // Months 13-19 and 43-49 do not exist: not a NIR, however printed.
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 1 5 7 8 0 0 6 0 8 4 1 2 y'), []);
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 4 5 7 8 0 0 6 0 8 4 y'), []);
+    // Department 00, commune 000 or order 000: not a NIR.
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 2 5 0 0 0 0 6 0 8 4 y'), []);
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 2 5 7 8 0 0 6 0 0 0 y'), []);
+  });
+  it('takes a NIR whose key was typed with one digit, boxed or announced', () => {
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 0 5 7 8 0 0 6 0 8 4 7 y'), [
+      '1 8 5 0 5 7 8 0 0 6 0 8 4 7',
+    ]);
+    assert.deepEqual(found(nirRecognizer, 'NIR : 185 057 800 608 47'), ['185 057 800 608 47']);
+    assert.deepEqual(found(nirRecognizer, 'ref 18505780060847'), []);
+    // A 14-digit number that passes Luhn is a SIRET (a company), not a NIR.
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 0 5 7 8 0 0 6 0 8 4 2 y'), []);
+  });
+  it('leaves the house number before a street word out of the digits around a NIR', () => {
+    assert.deepEqual(
+      found(nirRecognizer, 'Mme X 2 8 5 0 5 7 8 0 0 6 0 8 4 0 1 0 2 1 9 8 0 24 avenue Foch'),
+      ['2 8 5 0 5 7 8 0 0 6 0 8 4'],
+    );
+    // Without the street word the trailing 24 is one more number: no NIR picked out of them.
+    assert.deepEqual(
+      found(nirRecognizer, 'Mme X 2 8 5 0 5 7 8 0 0 6 0 8 4 0 1 0 2 1 9 8 0 24 pommes'),
+      [],
+    );
+  });
+  it('takes any number announced as the social-security number', () => {
+    assert.deepEqual(found(nirRecognizer, 'Numéro de sécurité sociale 185 0578 0060.'), [
+      '185 0578 0060',
+    ]);
+    assert.deepEqual(found(nirRecognizer, 'n° SS : 2850578006'), ['2850578006']);
+    // Not announced, or a phone number (starts with 0): nothing.
+    assert.deepEqual(found(nirRecognizer, 'commande 185 0578 0060.'), []);
+    assert.deepEqual(found(nirRecognizer, 'sécurité sociale : 01 23 45 67 89'), []);
+  });
   it('takes a grouped NIR with a wrong key, not a compact one', () => {
     assert.deepEqual(found(nirRecognizer, 'né en 1975 1 60 04 25 311 114 26\n'), [
       '1 60 04 25 311 114 26',
@@ -148,10 +206,100 @@ describe('address rules', () => {
     assert.deepEqual(found(addressRecognizer, 'lives at 255 hersnapvej 18, københavn k'), [
       '255 hersnapvej 18',
     ]);
+    // The country is left out of the span; its post code is one of its own.
     assert.deepEqual(
       found(addressRecognizer, 'at 213 Pilekrogen 53 Apt. 263, Grand-Leez, Belgium 18431 ok'),
-      ['213 Pilekrogen 53 Apt. 263, Grand-Leez, Belgium 18431'],
+      ['213 Pilekrogen 53 Apt. 263, Grand-Leez', '18431'],
     );
+    assert.deepEqual(found(addressRecognizer, 'at 6076 Petőfi u. 97.\nPécs\n'), [
+      '6076 Petőfi u. 97.\nPécs',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'lives on Via dei Glicini 4 now'), [
+      'Via dei Glicini 4',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'Address:\nGrazer Bundesstrasse 12\n'), [
+      'Grazer Bundesstrasse 12',
+    ]);
+  });
+  it('reads the USPS street types, a second street name, directions and units', () => {
+    assert.deepEqual(found(addressRecognizer, 'mail it to 4821 Quarry Ridge Estates Suite 210'), [
+      '4821 Quarry Ridge Estates Suite 210',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'at 88 Willow Creek Road West, Apt. 3'), [
+      '88 Willow Creek Road West, Apt. 3',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'to 21 Linden Street Harrow Commons\nSuite 4'), [
+      '21 Linden Street Harrow Commons\nSuite 4',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'at 350 Fifth Avenue Suite 3300 Apt. 4, ok'), [
+      '350 Fifth Avenue Suite 3300 Apt. 4',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'we met at 12 Zephyrine Points'), [
+      '12 Zephyrine Points',
+    ]);
+    // A type that is an ordinary noun after ordinary words is a title, unless a unit follows.
+    assert.deepEqual(found(addressRecognizer, 'Chapter 5 Key Points'), []);
+    assert.deepEqual(found(addressRecognizer, 'we met at 12 Heron Points Apt 4'), [
+      '12 Heron Points Apt 4',
+    ]);
+    // "70s" is a decade, not a house number.
+    assert.deepEqual(found(addressRecognizer, 'Top 5 Bands Of The 80s'), []);
+  });
+  it('continues over the lines of an address, and stops at its sign-off', () => {
+    assert.deepEqual(
+      found(addressRecognizer, '77 Larkspur Lane\nApt. 5\nSpringfield, IL 62704\nUSA\nPhone: 1'),
+      ['77 Larkspur Lane\nApt. 5\nSpringfield, IL 62704'],
+    );
+    assert.deepEqual(found(addressRecognizer, 'Meet at 12 Main Street\nThanks\nBob'), [
+      '12 Main Street',
+    ]);
+    assert.deepEqual(
+      found(addressRecognizer, '12 Main Street, Springfield, IL 62704, USA. Thanks'),
+      ['12 Main Street, Springfield, IL 62704'],
+    );
+  });
+  it('keeps quote markers and leaves country names out', () => {
+    // A quoted e-mail keeps its "> " markers: one span per line.
+    assert.deepEqual(
+      found(addressRecognizer, '> 77 Larkspur Lane\n> Apt. 5\n> Springfield\n> Norway 0150'),
+      ['77 Larkspur Lane', 'Apt. 5', 'Springfield', '0150'],
+    );
+    // After a blank line, only a country's post code still belongs to the address.
+    assert.deepEqual(
+      found(addressRecognizer, '77 Larkspur Lane\nApt. 5\nSpringfield\n\n Norway 0150'),
+      ['77 Larkspur Lane\nApt. 5\nSpringfield', '0150'],
+    );
+    assert.deepEqual(found(addressRecognizer, '77 Larkspur Lane\n\nTotal 2024'), [
+      '77 Larkspur Lane',
+    ]);
+    assert.deepEqual(found(addressRecognizer, '77 Larkspur Lane\nSpringfield\nNorway 0150'), [
+      '77 Larkspur Lane\nSpringfield',
+      '0150',
+    ]);
+  });
+  it('finds military ship addresses, lower-case addresses with a unit, announced zip codes', () => {
+    assert.deepEqual(found(addressRecognizer, 'send it to USS Redwood\nFPO AE 09502.'), [
+      'USS Redwood\nFPO AE 09502',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'to uscgc harbor\nfpo ap 96601?'), [
+      'uscgc harbor\nfpo ap 96601',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'the USS Enterprise 1701 was a ship'), []);
+    assert.deepEqual(found(addressRecognizer, 'at 918 calle de las flores 22 apt. 7, ok'), [
+      '918 calle de las flores 22 apt. 7',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'I have 3 cats and 2 dogs in apt 4'), []);
+    assert.deepEqual(found(addressRecognizer, 'ZIP: 394 13'), ['394 13']);
+    assert.deepEqual(found(addressRecognizer, 'my zip code is 880'), ['880']);
+    assert.deepEqual(found(addressRecognizer, 'postcode SW1A 1AA please'), ['SW1A 1AA']);
+    assert.deepEqual(found(addressRecognizer, 'the zip code field is empty'), []);
+  });
+  it('finds a street named without its number after "on" or "at"', () => {
+    assert.deepEqual(found(addressRecognizer, 'the shop on Baker Street was closed'), [
+      'Baker Street',
+    ]);
+    assert.deepEqual(found(addressRecognizer, 'I read it on Wall Street Journal pages'), []);
+    assert.deepEqual(found(addressRecognizer, 'Baker Street is long'), []);
   });
   it('does not take sentences, table references or form fields', () => {
     assert.deepEqual(found(addressRecognizer, 'he has 3 children and 2 dogs'), []);
@@ -220,6 +368,10 @@ describe('person rules', () => {
     assert.deepEqual(found(person, 'Address: Oslo\nWebsite: none'), []);
     assert.deepEqual(found(person, 'Shovda is very reliable.'), ['Shovda']);
     assert.deepEqual(found(person, 'Microsoft said it would.'), []);
+  });
+  it('never takes a country for a name', () => {
+    assert.deepEqual(found(person, 'Estonia is very reliable.'), []);
+    assert.deepEqual(found(person, 'Shovda is very reliable.'), ['Shovda']);
   });
   it('takes the later mentions of a found name', () => {
     assert.deepEqual(found(person, 'directed by Joakim Westgård and starring Westgård'), [

@@ -1,6 +1,6 @@
 import { luhnValid } from '../checksums/luhn.ts';
 import { nirKeyValid } from '../checksums/nir-key.ts';
-import { scanText } from '../scan.ts';
+import { KW, scanText } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
 import { hasDigit, numericRuns, type Recognizer } from './recognizer.ts';
 
@@ -16,6 +16,12 @@ const NIR =
 const NIR_CONTEXT =
   /(?:s[ée]cu(?:rit[ée] sociale)?|\bNIR\b|\bINSEE\b|\bN?SS\b|assur(?:[ée]|ance maladie)|immatriculation|identification)/iu;
 const CORSICA = /2[ .]?[AB][ .]?\d/i;
+/** A label right before the number that names it the social-security number. */
+const ANNOUNCED =
+  /(?:s[ée]curit[ée] sociale|\bs[ée]cu|\bNIR|\bNSS|\bn° ?SS|\bINSEE)\s*(?:n°|no\.?|num[ée]ro)?\s*(?:est|is|:|=)?\s*$/iu;
+/** A street word after a number: the number's last group is a house number. */
+const STREET_AFTER =
+  /^,? (?:bis |ter )?(?:rue|avenue|av|bd|boulevard|place|chemin|allée|impasse|quai|route|cours|square|street|road|lane|drive)(?![\p{L}])/iu;
 const MONTH_OK = (mm: number) => (mm >= 1 && mm <= 12) || (mm >= 20 && mm <= 42) || mm >= 50;
 
 function endOfNthAlnum(s: string, n: number): number {
@@ -40,6 +46,51 @@ function strictBody(d: string): boolean {
   const mm = Number(d.slice(3, 5));
   const dept = Number(d.slice(5, 7));
   return mm >= 1 && mm <= 12 && dept >= 1 && dept !== 96;
+}
+
+/**
+ * The full structure of a NIR body (13 digits), special cases included: sex 1-4, 7 or 8, any
+ * year, month 01-12 or 20-42 / 50-99 (birth month unknown), department 01-99 but 96 (97x, 98x
+ * overseas, 99 born abroad; 2A/2B break the numeric run), commune and order not 000. A number of
+ * this shape is personal data even when its key is wrong or missing, but a random 13-digit number
+ * has it about one time in six: it counts only with evidence (see findInSegment).
+ */
+function nirShape(d: string): boolean {
+  if (!/[1-478]/.test(d[0]!)) return false;
+  const dept = Number(d.slice(5, 7));
+  return (
+    MONTH_OK(Number(d.slice(3, 5))) &&
+    dept >= 1 &&
+    dept !== 96 &&
+    d.slice(7, 10) !== '000' &&
+    d.slice(10, 13) !== '000'
+  );
+}
+
+/**
+ * How the digits pos[k..k+len) are printed: one digit per box ("1 8 5 0 5 7 8 0 0 6 0 8 4", as
+ * forms print them) or in the printed NIR groups 1 2 2 2 3 3 [2] ("1 85 05 78 006 084 36").
+ */
+function formPrinted(text: string, pos: number[], k: number, len: number): boolean {
+  let perDigit = true;
+  for (let j = k + 1; j < k + len; j++) {
+    if (pos[j]! - pos[j - 1]! !== 2 || text.charCodeAt(pos[j]! - 1) !== 32) {
+      perDigit = false;
+      break;
+    }
+  }
+  if (perDigit) return true;
+  const groups = len === 15 ? [1, 2, 2, 2, 3, 3, 2] : [1, 2, 2, 2, 3, 3];
+  let j = k;
+  for (let g = 0; g < groups.length; g++) {
+    for (let x = 1; x < groups[g]!; x++) {
+      if (pos[j + x]! - pos[j + x - 1]! !== 1) return false;
+    }
+    j += groups[g]!;
+    if (j < k + len && (pos[j]! - pos[j - 1]! !== 2 || text.charCodeAt(pos[j]! - 1) !== 32))
+      return false;
+  }
+  return true;
 }
 
 /** A date written as digits: ddmmyyyy, dmmyyyy or ddmmyy (forms print them next to the NIR). */
@@ -68,15 +119,23 @@ interface Candidate {
   start: number;
   end: number;
   score: number;
+  /**
+   * A reading of the relaxed structure (special month or sex digit, one key digit): only where no
+   * strict reading of the same digits fits.
+   */
+  odd: boolean;
 }
 
 /**
  * NIRs inside one segment of a numeric run (digits grouped by single spaces or dots). A NIR starts
  * where a group starts and ends where a group ends; it is 15 digits with a valid key, or 13 digits
  * of strict structure (the key left off, as many forms print it), or, after a keyword ("n° de
- * sécurité sociale"), 13 or 15 digits whatever their key (a mistyped key still identifies). When several readings overlap
- * ("1 5 0 3 2 0 2 4 284 05 07152 362": a date printed digit by digit, then the NIR), the one whose
- * neighbours in the segment are dates wins.
+ * sécurité sociale"), 13 or 15 digits whatever their key (a mistyped key still identifies).
+ * Printed the way a form prints a NIR (one digit per box, or 1 85 05 78 006 084 36), the full
+ * structure is enough (special months and sex digits, a wrong key or one key digit): a number
+ * with that structure is someone's NIR even when its key was mistyped. When several readings
+ * overlap ("1 5 0 3 2 0 2 4 284 05 07152 362": a date printed digit by digit, then the NIR), the
+ * one whose neighbours in the segment are dates wins, and a strict reading before a relaxed one.
  */
 function findInSegment(text: string, from: number, to: number, ctx: boolean, out: PiiSpan[]) {
   const pos: number[] = [];
@@ -97,10 +156,11 @@ function findInSegment(text: string, from: number, to: number, ctx: boolean, out
   const cands: Candidate[] = [];
   for (let k = 0; k + 13 <= n; k++) {
     if (!groupStart[k]) continue;
-    for (const len of [15, 13]) {
+    for (const len of [15, 14, 13]) {
       if (k + len > n || !groupEnd[k + len - 1]) continue;
       const d = digits.slice(k, k + len);
       let score = 0;
+      let odd = false;
       if (
         len === 15 &&
         /[1-478]/.test(d[0]!) &&
@@ -111,18 +171,35 @@ function findInSegment(text: string, from: number, to: number, ctx: boolean, out
         // provisional sex digit 3: seen twice in the presidio set, so the card reading wins.
         if (/^3[47]/.test(d) && luhnValid(d)) continue;
         score = 4;
+      } else if (len === 14) {
+        // The key typed with one digit (a key below 10 without its zero, or one digit dropped):
+        // a NIR all the same when announced or printed in boxes. A SIRET (14 digits, Luhn) is
+        // a company's number, not this.
+        if (nirShape(d) && (ctx || formPrinted(text, pos, k, len)) && !luhnValid(d)) {
+          score = 3;
+          odd = true;
+        }
       } else if (ctx) score = 3;
       else if (len === 13 && strictBody(d)) score = 3;
       // Printed in groups ("1 60 04 25 311 114 26") a wrong key is a typo; compact, a reference.
       else if (len === 15 && strictBody(d) && pos[k + 14]! - pos[k]! > 14) score = 3;
+      // The special months (20-42, 50-99) and sex digits 3, 4, 7, 8 only as a form prints a NIR.
+      else if (nirShape(d) && formPrinted(text, pos, k, len)) {
+        score = 3;
+        odd = true;
+      }
       if (score === 0) continue;
       if (onlyDates(digits.slice(0, k))) score += 2;
       if (onlyDates(digits.slice(k + len))) score += 2;
-      cands.push({ start: pos[k]!, end: pos[k + len - 1]! + 1, score });
+      cands.push({ start: pos[k]!, end: pos[k + len - 1]! + 1, score, odd });
     }
   }
   cands.sort(
-    (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
+    (a, b) =>
+      b.score - a.score ||
+      Number(a.odd) - Number(b.odd) ||
+      b.end - b.start - (a.end - a.start) ||
+      a.start - b.start,
   );
   const kept: Candidate[] = [];
   for (const c of cands) {
@@ -155,19 +232,40 @@ export const nirRecognizer: Recognizer = {
         }
       }
     }
+    // The words that may announce a NIR ("sécurité sociale", "NIR", "n° SS") were found by the scan.
+    const nirWords = (scanText(text).kinds & KW.NIR) !== 0;
     for (const run of numericRuns(text)) {
+      if (run.digits < 10 || (run.digits < 13 && !nirWords)) continue;
+      const before = text.slice(Math.max(0, run.start - 40), run.start);
+      // Announced as the social-security number, a number is one whatever its length or key.
+      if (
+        nirWords &&
+        run.digits <= 16 &&
+        ANNOUNCED.test(before) &&
+        /[1-478]/.test(text[run.start]!) &&
+        !/[-/()]/.test(text.slice(run.start, run.end))
+      ) {
+        out.push({ category: 'NIR', start: run.start, end: run.end });
+      }
       if (run.digits < 13) continue;
       // Segments: space-separated groups of digits (and dots). A group holding a dash, slash or
       // parenthesis is a date or a phone ("28-07-1984") and a double space ends a field: both
       // end the segment, so a NIR never reaches into them.
-      const ctx = NIR_CONTEXT.test(text.slice(Math.max(0, run.start - 40), run.start));
+      const ctx = NIR_CONTEXT.test(before);
+      // "… 1 4 0 5 1 9 8 0 24 avenue": the group before a street word is a house number.
+      let runEnd = run.end;
+      if (STREET_AFTER.test(text.slice(run.end, run.end + 14))) {
+        const sp = text.lastIndexOf(' ', run.end - 1);
+        if (sp > run.start) runEnd = sp;
+        while (runEnd > run.start && text.charCodeAt(runEnd - 1) === 32) runEnd--;
+      }
       let segStart = -1;
       let segEnd = -1;
       let i = run.start;
-      while (i < run.end) {
+      while (i < runEnd) {
         let j = i;
         let breaker = false;
-        while (j < run.end && text.charCodeAt(j) !== 32) {
+        while (j < runEnd && text.charCodeAt(j) !== 32) {
           const c = text.charCodeAt(j);
           if (c === 45 || c === 47 || c === 40 || c === 41) breaker = true;
           j++;
@@ -179,12 +277,12 @@ export const nirRecognizer: Recognizer = {
           if (segStart < 0) segStart = i;
           segEnd = j;
         }
-        if (j + 1 < run.end && text.charCodeAt(j + 1) === 32 && segStart >= 0) {
+        if (j + 1 < runEnd && text.charCodeAt(j + 1) === 32 && segStart >= 0) {
           findInSegment(text, segStart, segEnd, ctx, out);
           segStart = -1;
         }
         i = j;
-        while (i < run.end && text.charCodeAt(i) === 32) i++;
+        while (i < runEnd && text.charCodeAt(i) === 32) i++;
       }
       if (segStart >= 0) findInSegment(text, segStart, segEnd, ctx, out);
     }

@@ -1,3 +1,4 @@
+import { countryNames } from '../names/countries.ts';
 import { type NameLexicon, nameLexicon } from '../names/lexicon.ts';
 import { scanText, type TextScan } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
@@ -90,6 +91,10 @@ const PLACES = new Set([
   'chad',
   'salvador',
 ]);
+/** A place that is never a name on its own: the list above, or a country ("Spain", "Estonia"). */
+function isPlace(w: string): boolean {
+  return PLACES.has(w) || countryNames().has(w);
+}
 const PARTICLES = new Set([
   'de',
   'du',
@@ -334,7 +339,7 @@ export function createPersonRecognizer(): Recognizer {
           !toks[toks.length - 2]!.c.common &&
           !toks[toks.length - 1]!.c.caps &&
           !toks[toks.length - 1]!.c.stop &&
-          !PLACES.has(toks[toks.length - 1]!.c.bare);
+          !isPlace(toks[toks.length - 1]!.c.bare);
         const minKeep = keepLast ? 2 : titledByToken ? 1 : 0;
         while (toks.length > minKeep && ordinary(toks[toks.length - 1]!)) toks.pop();
         if (toks.length === 0) continue;
@@ -365,7 +370,7 @@ export function createPersonRecognizer(): Recognizer {
                 !toks.some((x) => x.c.stop || (x.c.common && !x.c.first && !x.c.last))));
         } else {
           const c = toks[0]!.c;
-          accept = (c.first || c.last) && !c.common && !c.caps && !c.initial && !PLACES.has(c.bare);
+          accept = (c.first || c.last) && !c.common && !c.caps && !c.initial && !isPlace(c.bare);
         }
         // Names no list holds ("Tomomi Nishiyama", "Ravil G Yefimov"): two or three title-case
         // words that no dictionary knows, with at most a middle initial.
@@ -377,7 +382,7 @@ export function createPersonRecognizer(): Recognizer {
                 !x.c.stop &&
                 !x.c.caps &&
                 !x.c.initial &&
-                !PLACES.has(x.c.bare) &&
+                !isPlace(x.c.bare) &&
                 !PARTICLES.has(x.t.word) &&
                 x.t.word.length >= 3),
           );
@@ -422,7 +427,7 @@ function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
       out.push({ category: 'PERSON', start: m.index, end: m.index + w.length });
       continue;
     }
-    if (w.length < 3 || !l.firstNames.has(w) || isCommon(l, w) || PLACES.has(w)) continue;
+    if (w.length < 3 || !l.firstNames.has(w) || isCommon(l, w) || isPlace(w)) continue;
     let end = m.index + w.length;
     let j = i + 1;
     // "eric g. samoylova": an initial between first and last name.
@@ -432,7 +437,7 @@ function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
     const gap = cand ? text.slice(j > i + 1 ? words[i + 1]!.index + 2 : end, cand.index) : '';
     if (cand && gap === ' ') {
       const lw = cand[0].replace(/['’]s$/u, '');
-      if (lw.length >= 3 && !isCommon(l, lw) && !PLACES.has(lw)) {
+      if (lw.length >= 3 && !isCommon(l, lw) && !isPlace(lw)) {
         end = cand.index + lw.length;
         i = j;
       }
@@ -447,7 +452,7 @@ function nameLike(text: string, l: NameLexicon, start: number, end: number): boo
   const second = text.charCodeAt(start + 1);
   if (second >= 65 && second <= 90) return false;
   const w = text.slice(start, end).toLowerCase();
-  return !isCommon(l, w) && !PLACES.has(w) && !TITLES.has(w);
+  return !isCommon(l, w) && !isPlace(w) && !TITLES.has(w);
 }
 
 const LIST_SEP = /^(?:, |,? and |,? et |,? & )$/;
@@ -520,7 +525,7 @@ function pairs(text: string, l: NameLexicon, scan: TextScan, out: PiiSpan[]): vo
         if (i === k && start > 1 && text.charCodeAt(start - 1) === 32 && isUpperAt(text, start - 2))
           ok = false;
         const w = text.slice(start, end).toLowerCase();
-        if (PLACES.has(w) || l.stopwords.has(w)) ok = false;
+        if (isPlace(w) || l.stopwords.has(w)) ok = false;
         else if (nameLike(text, l, start, end)) unknown++;
         else if (!l.lastNames.has(w) && !l.firstNames.has(w)) ok = false;
       }
@@ -553,8 +558,7 @@ function repeated(
   const words = new Set<string>();
   for (const f of found) {
     for (const w of text.slice(f.start, f.end).split(/[\s.]+/)) {
-      if (w.length >= 3 && !isCommon(l, w.toLowerCase()) && !PLACES.has(w.toLowerCase()))
-        words.add(w);
+      if (w.length >= 3 && !isCommon(l, w.toLowerCase()) && !isPlace(w.toLowerCase())) words.add(w);
     }
   }
   if (words.size === 0) return;
