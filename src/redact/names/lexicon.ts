@@ -1,7 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { allLocales } from '@faker-js/faker';
-import dictionaryEn from 'dictionary-en';
-import dictionaryFr from 'dictionary-fr';
+import { dirname, join } from 'node:path';
 
 /*
  * The language resources behind person-name recognition:
@@ -11,7 +10,11 @@ import dictionaryFr from 'dictionary-fr';
  * - common words: the lower-case entries of the Hunspell dictionaries for English and French
  *   (dictionary-en, dictionary-fr) and the stop words of stopwords-iso, so that a name that is
  *   also a word ("Will", "Rose", "Pierre") needs more evidence than a capital letter.
- * Built once per process, on first use.
+ * Built once per process, on first use, and loaded only then: a redactor without names or
+ * addresses (the gate's workers under most policies) never pays for it. Importing the faker
+ * locales alone cost ~0.25 CPU-s in every gate worker at start. Hence `require` (faker is ESM
+ * without top-level await, which Node ≥ 20.19 can require) and the dictionaries' `.dic` files
+ * read directly (their modules read them with top-level await, which `require` cannot wait for).
  */
 export interface NameLexicon {
   firstNames: ReadonlySet<string>;
@@ -20,8 +23,12 @@ export interface NameLexicon {
   stopwords: ReadonlySet<string>;
 }
 
-// stopwords-iso ships its lists as a JSON main file: loaded through require.
-const stopwordsIso = createRequire(import.meta.url)('stopwords-iso') as Record<string, string[]>;
+const require = createRequire(import.meta.url);
+
+/** A Hunspell dictionary package's word list (`index.dic` beside its entry point). */
+function dictionaryFile(pkg: string): Uint8Array {
+  return readFileSync(join(dirname(require.resolve(pkg)), 'index.dic'));
+}
 
 const LATIN = /^[\p{Script=Latin}\p{M}' .-]+$/u;
 
@@ -96,6 +103,7 @@ let cached: NameLexicon | undefined;
 
 export function nameLexicon(): NameLexicon {
   if (cached) return cached;
+  const { allLocales } = require('@faker-js/faker') as typeof import('@faker-js/faker');
   const firstNames = new Set<string>();
   const lastNames = new Set<string>();
   for (const locale of Object.values(allLocales)) {
@@ -105,10 +113,11 @@ export function nameLexicon(): NameLexicon {
     collect(person.last_name, lastNames);
   }
   const commonWords = new Set<string>(CALENDAR);
-  dictionaryWords(dictionaryEn.dic, commonWords);
-  dictionaryWords(dictionaryFr.dic, commonWords);
+  dictionaryWords(dictionaryFile('dictionary-en'), commonWords);
+  dictionaryWords(dictionaryFile('dictionary-fr'), commonWords);
   const stopwords = new Set<string>();
-  const iso = stopwordsIso;
+  // stopwords-iso ships its lists as a JSON main file.
+  const iso = require('stopwords-iso') as Record<string, string[]>;
   for (const w of [...(iso.en ?? []), ...(iso.fr ?? [])]) stopwords.add(w.toLowerCase());
   cached = { firstNames, lastNames, commonWords, stopwords };
   return cached;
