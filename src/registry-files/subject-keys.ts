@@ -67,10 +67,28 @@ export class SnapshotBody {
   add(key: string): string | undefined {
     const previous = this.#previous;
     if (previous !== undefined && key === previous) return undefined;
+    const n = key.length;
+    // Fastest path, printable ASCII (every `acct:` and `email:` key in practice): checked and
+    // copied in one loop; `buf.write` and the regex test cost a call each, ~30 % of a 10M-key
+    // filter build.
+    let ascii = n > 0 && n <= MAX_KEY_LENGTH;
+    if (ascii) {
+      if (this.#used + n + 1 > this.#buf.length) this.#flushInto();
+      const buf = this.#buf;
+      const at = this.#used;
+      for (let i = 0; i < n; i++) {
+        const c = key.charCodeAt(i);
+        if (c <= 0x20 || c >= 0x7f) {
+          ascii = false;
+          break;
+        }
+        buf[at + i] = c;
+      }
+    }
     // Fast path (one regex): no space, control character or surrogate, and short enough; between
     // two such keys plain `<` is byte order (UTF-16 order differs from it only for surrogates).
     // Otherwise the full checks, which also name the problem. Halves the cost of a 100M-key filter.
-    const plain = key.length > 0 && key.length <= MAX_KEY_LENGTH && !NOT_PLAIN.test(key);
+    const plain = ascii || (n > 0 && n <= MAX_KEY_LENGTH && !NOT_PLAIN.test(key));
     if (!plain) {
       const problem = subjectKeyProblem(key);
       if (problem) return `key ${JSON.stringify(key)}: ${problem}`;
@@ -82,9 +100,14 @@ export class SnapshotBody {
     }
     this.#previousPlain = plain;
     this.#previous = key;
-    const need = key.length * 3 + 1;
-    if (this.#used + need > this.#buf.length) this.#flushInto();
-    this.#used += this.#buf.write(key, this.#used, 'utf8');
+    if (ascii) {
+      // Copied above (the bytes past `#used` only count from here).
+      this.#used += n;
+    } else {
+      const need = n * 3 + 1;
+      if (this.#used + need > this.#buf.length) this.#flushInto();
+      this.#used += this.#buf.write(key, this.#used, 'utf8');
+    }
     this.#buf[this.#used++] = 10;
     this.count++;
     return undefined;
