@@ -28,6 +28,7 @@ export interface RemovalStore {
   markRecipientMessagesDelivered(ids: readonly string[], at: string): Promise<void>;
   markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void>;
 
+  /** Whether the dataset is recorded and sealed (its inclusion index complete). */
   datasetExists(datasetId: string): Promise<boolean>;
   addModel(model: ModelRecord): Promise<void>;
   listModels(datasetId?: string): Promise<ModelRecord[]>;

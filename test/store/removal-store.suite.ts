@@ -261,10 +261,12 @@ export function removalStoreSuite(adapter: Adapter): void {
       const withdrawn = await object(veto, 'f8');
       assert.equal(await veto.removalPlanner!.drain(), 0, 'an unsealed dataset is not read');
       assert.deepEqual(await store.subjectDatasets('acct:u1'), [], 'nor shown');
+      assert.equal(await store.datasetExists('ds_late'), false, 'no model can name it yet');
       await veto.registry.withdraw(withdrawn.objection.id, { subjectKey: 'acct:f8' });
       release();
       await recording;
 
+      assert.equal(await store.datasetExists('ds_late'), true);
       assert.equal(await veto.removalPlanner!.drain(), 2, 'u1 and f7, not the withdrawn f8');
       const removals = await store.removalsOf('ds_late');
       assert.deepEqual(removals.map((r) => [r.subjectKey, r.itemIds]).sort(), [

@@ -404,7 +404,11 @@ export class PostgresRemovalStore implements RemovalStore {
   }
 
   async datasetExists(datasetId: string): Promise<boolean> {
-    const { rows } = await sql`SELECT 1 FROM datasets WHERE id = ${datasetId}`.execute(this.db);
+    // Sealed only: a dataset whose index is still being recorded is not there yet.
+    const { rows } =
+      await sql`SELECT 1 FROM datasets WHERE id = ${datasetId} AND sealed_at IS NOT NULL`.execute(
+        this.db,
+      );
     return rows.length > 0;
   }
 

@@ -373,7 +373,12 @@ export class SqliteRemovalStore implements RemovalStore {
   }
 
   async datasetExists(datasetId: string): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId) !== undefined;
+    // Sealed only: a dataset whose index is still being recorded is not there yet.
+    return (
+      this.db
+        .prepare('SELECT 1 FROM datasets WHERE id = ? AND sealed_at IS NOT NULL')
+        .get(datasetId) !== undefined
+    );
   }
 
   async addModel(m: ModelRecord): Promise<void> {
