@@ -24,7 +24,7 @@ import {
 } from './objector-set.ts';
 import { type LoadedPolicy, loadPolicy } from './policy.ts';
 import { emptyCounts, REASONS, type Reason, type ReasonCounts } from './reasons.ts';
-import { checkMapping, type FieldMapping } from './record-fields.ts';
+import { checkMapping, type FieldMapping, mappedName } from './record-fields.ts';
 import type { GateRegistry } from './registry-port.ts';
 import { removeSubjects, type StagedFiles } from './removal.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -88,6 +88,8 @@ const VETO_VERSION: string = (() => {
 })();
 
 const NOTICE_BATCH = 10_000;
+/** The record schema's required fields (docs/gate.md), the columns of an empty Parquet output. */
+const REQUIRED_FIELDS = ['id', 'author_id', 'kind', 'audience', 'created_at', 'text'] as const;
 const DAY_MS = 86_400_000;
 
 interface InputPlan {
@@ -565,14 +567,18 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       const outputFormat = options.outputFormat ?? 'jsonl';
       if (outputFormat === 'parquet') {
         dataFile = 'data.parquet';
+        const parquet = await import('./parquet.ts');
         if (kept > 0) {
-          await (await import('./parquet.ts')).jsonlToParquet(staged.data, join(staging, dataFile));
-          await rm(staged.data);
-          ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
+          await parquet.jsonlToParquet(staged.data, join(staging, dataFile));
         } else {
-          // DuckDB cannot infer a schema from no rows: an empty dataset stays an empty JSONL file.
-          dataFile = 'data.jsonl';
+          // Nothing kept: no rows to infer a schema from; the required fields' columns.
+          await parquet.emptyParquet(
+            join(staging, dataFile),
+            REQUIRED_FIELDS.map((f) => mappedName(mapping, f).split('.').pop()!),
+          );
         }
+        await rm(staged.data);
+        ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
       }
       const policyFile = `policy${extname(loaded.path) || '.yaml'}`;
       await writeFile(join(staging, policyFile), loaded.source);

@@ -48,3 +48,15 @@ export async function jsonlToParquet(source: string, target: string): Promise<vo
     );
   });
 }
+
+/**
+ * A Parquet file with no rows and the given text columns: the output of a Parquet run that kept
+ * nothing (DuckDB cannot infer a schema from an empty JSONL file). The columns are the record
+ * schema's required fields, so a reader of the dataset finds the shape it expects.
+ */
+export async function emptyParquet(target: string, columns: readonly string[]): Promise<void> {
+  const list = columns.map((c) => `NULL::VARCHAR AS "${c.replaceAll('"', '""')}"`).join(', ');
+  await withDuckDB(1, async (run) => {
+    await run(`COPY (SELECT ${list} WHERE false) TO ${literal(target)} (FORMAT parquet)`);
+  });
+}

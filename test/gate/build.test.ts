@@ -324,6 +324,36 @@ describe('gate build', () => {
     ]);
   });
 
+  it('writes an empty Parquet file with the schema when nothing is kept', async () => {
+    const s = await setup([record({ id: 'a', author_id: 'obj' })], ['acct:obj']);
+    const result = await buildDataset({
+      policy: s.policy,
+      inputs: [s.input],
+      outDir: s.out,
+      objectors: { snapshot: s.snapshot },
+      offline: true,
+      workers: 0,
+      outputFormat: 'parquet',
+    });
+    assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.stack : '');
+    if (result.status !== 'sealed') return;
+    assert.equal(result.manifest.counts.kept, 0);
+    assert.equal(result.manifest.output.file, 'data.parquet');
+    assert.equal(result.manifest.output.format, 'parquet');
+    const file = join(result.dir, 'data.parquet');
+    assert.equal(result.manifest.output.sha256, sha256(await readFile(file)));
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const read = await c.runAndReadAll(`SELECT * FROM '${file}'`);
+    const columns = read.columnNames();
+    const count = read.getRows().length;
+    c.closeSync();
+    db.closeSync();
+    assert.equal(count, 0);
+    assert.deepEqual(columns, ['id', 'author_id', 'kind', 'audience', 'created_at', 'text']);
+  });
+
   it('writes byte-identical output for 0, 1 and 2 workers and any batch size', async () => {
     const records = [];
     for (let i = 0; i < 3000; i++) {
