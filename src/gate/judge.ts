@@ -104,6 +104,15 @@ const SENSITIVE = 13;
 ).forEach(([i, name]) => {
   if (CANONICAL_FIELDS[i] !== name) throw new Error(`judge: field ${i} is not ${name}`);
 });
+/**
+ * How the fast path reads each field (`#fastRead`): its value (the default, so a new field is
+ * read in full), from a small vocabulary (interned), its type only (a field whose value this
+ * policy never reads), or the text (kept as bytes until a record is kept).
+ */
+const READ_VALUE = 0;
+const READ_VOCABULARY = 1;
+const READ_TYPE = 2;
+const READ_TEXT = 3;
 /** In place of the text while the rules run: its type is all they check. */
 const TEXT_IS_STRING: unique symbol = Symbol('text is a string');
 
@@ -133,6 +142,7 @@ export class Judge {
   #author = '';
   #mentions: string[] | undefined;
   readonly #records = new BatchRecords();
+  readonly #fastRead = new Uint8Array(CANONICAL_FIELDS.length).fill(READ_VALUE);
   readonly #names: Record<CanonicalField, string>;
   readonly #setText: (r: Record<string, unknown>, v: unknown) => void;
   readonly #kinds: Set<string>;
@@ -160,6 +170,13 @@ export class Judge {
       names.every((n) => !n.includes('.') && !(n in Object.prototype))
         ? new RecordScanner(names.map((n, i) => (i === REPLY_TO ? undefined : n)))
         : undefined;
+    const read = this.#fastRead;
+    read[KIND] = READ_VOCABULARY;
+    read[AUDIENCE] = READ_VOCABULARY;
+    read[TEXT] = READ_TEXT;
+    read[REPLY_TO] = READ_TYPE; // no rule reads it
+    if (policy.content.notBefore === undefined) read[CREATED] = READ_TYPE;
+    read[REGION] = policy.content.regions ? READ_VOCABULARY : READ_TYPE;
     this.#names = Object.fromEntries(
       CANONICAL_FIELDS.map((field) => [field, mappedName(mapping, field)]),
     ) as Record<CanonicalField, string>;
@@ -239,27 +256,15 @@ export class Judge {
       try {
         if (scanned) {
           const sc = scanner!;
-          // Values the rules read; only the type of the others (see `RecordScanner.typeOnly`).
-          v[ID] = sc.value(buf, ID);
-          v[AUTHOR] = sc.value(buf, AUTHOR);
-          v[KIND] = sc.type[KIND] === STRING ? sc.vocabulary(buf, KIND) : sc.value(buf, KIND);
-          v[AUDIENCE] =
-            sc.type[AUDIENCE] === STRING ? sc.vocabulary(buf, AUDIENCE) : sc.value(buf, AUDIENCE);
-          v[CREATED] =
-            this.#notBefore === undefined ? sc.typeOnly(buf, CREATED) : sc.value(buf, CREATED);
-          v[TEXT] = sc.type[TEXT] === STRING ? TEXT_IS_STRING : sc.value(buf, TEXT);
-          v[MINOR] = sc.value(buf, MINOR);
-          v[AGE] = sc.value(buf, AGE);
-          v[REGION] =
-            this.#regions === undefined
-              ? sc.typeOnly(buf, REGION)
-              : sc.type[REGION] === STRING
-                ? sc.vocabulary(buf, REGION)
-                : sc.value(buf, REGION);
-          v[MEDIA] = sc.value(buf, MEDIA);
-          v[MENTIONS] = sc.value(buf, MENTIONS);
-          v[DEPICTS] = sc.value(buf, DEPICTS);
-          v[SENSITIVE] = sc.value(buf, SENSITIVE);
+          const how = this.#fastRead;
+          for (let i = 0; i < v.length; i++) {
+            const h = how[i]!;
+            if (h === READ_VALUE) v[i] = sc.value(buf, i);
+            else if (h === READ_VOCABULARY)
+              v[i] = sc.type[i] === STRING ? sc.vocabulary(buf, i) : sc.value(buf, i);
+            else if (h === READ_TYPE) v[i] = sc.typeOnly(buf, i);
+            else v[i] = sc.type[i] === STRING ? TEXT_IS_STRING : sc.value(buf, i);
+          }
         } else {
           // `utf8Slice` is what `toString('utf8', ...)` ends in, minus its argument handling.
           const text = (buf as unknown as Utf8Slicer).utf8Slice(lineStart, stop);
