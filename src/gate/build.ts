@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -51,6 +51,13 @@ export interface BuildOptions {
   mapping?: FieldMapping;
   outputFormat?: 'jsonl' | 'parquet';
   datasetId?: string;
+  /**
+   * The operator's pseudonym key, for a policy whose redaction mode is `pseudonym` (at least 32
+   * characters; the CLI reads VETO_PSEUDONYM_KEY or --pseudonym-key-file). Each dataset gets its
+   * own key derived from it, so a person's pseudonym is the same throughout one dataset and
+   * differs from one dataset to the next. Never written anywhere.
+   */
+  pseudonymKey?: string;
   /** Bytes per batch sent to a worker (default 1 MiB); records are judged alone, so no output depends on it. */
   batchBytes?: number;
   onProgress?: (progress: GateProgress) => void;
@@ -88,6 +95,25 @@ const VETO_VERSION: string = (() => {
 })();
 
 const NOTICE_BATCH = 10_000;
+const MIN_PSEUDONYM_KEY = 32;
+
+/**
+ * A dataset's pseudonym key: HMAC-SHA-256 of the dataset id under the operator's key, and its id
+ * for the manifest (an HMAC under the dataset key, which tells nothing of either key).
+ */
+export function datasetPseudonymKey(
+  master: string,
+  datasetId: string,
+): { key: string; keyId: string } {
+  const key = createHmac('sha256', master)
+    .update(`veto-pseudonym v1\u0000${datasetId}`)
+    .digest('hex');
+  const keyId = createHmac('sha256', key)
+    .update('veto-pseudonym key id')
+    .digest('hex')
+    .slice(0, 16);
+  return { key, keyId };
+}
 /** The record schema's required fields (docs/gate.md), the columns of an empty Parquet output. */
 const REQUIRED_FIELDS = ['id', 'author_id', 'kind', 'audience', 'created_at', 'text'] as const;
 const DAY_MS = 86_400_000;
@@ -146,6 +172,16 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
   const datasetId = options.datasetId ?? `ds_${uuidv7(started.getTime())}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(datasetId))
     throw new GateSetupError('dataset id: letters, digits, _ . - only');
+  let pseudonyms: { key: string; keyId: string } | undefined;
+  if (policy.redaction.mode === 'pseudonym') {
+    const master = options.pseudonymKey;
+    if (master === undefined || master.length < MIN_PSEUDONYM_KEY) {
+      throw new GateSetupError(
+        `redaction.mode is "pseudonym": give a key of at least ${MIN_PSEUDONYM_KEY} characters in VETO_PSEUDONYM_KEY or --pseudonym-key-file${master === undefined ? '' : ` (this one has ${master.length})`}`,
+      );
+    }
+    pseudonyms = datasetPseudonymKey(master, datasetId);
+  }
 
   // Workers load their code while the objector set is read (a second or so under tsx).
   const booting = workers > 0 ? WorkerPool.start(workers) : undefined;
@@ -285,6 +321,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       objectors,
       inputs: plans.map((p) => p.path),
       objectorTerms,
+      pseudonymKey: pseudonyms?.key,
     };
     let pool: WorkerPool | undefined;
     const writers: HashedWriter[] = [];
@@ -607,6 +644,11 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         records: REASONS.reduce((n, r) => n + counts[r], 0),
         blankLines,
         redactedRecords: redacted,
+        redaction: {
+          mode: policy.redaction.mode,
+          categories: policy.redaction.enabled ? [...policy.redaction.categories] : [],
+          ...(pseudonyms ? { pseudonymKeyId: pseudonyms.keyId } : {}),
+        },
         thirdPartyTerms: options.registry?.objectorTerms
           ? { count: objectorTerms.length, asOf: snapshotInfo.asOf }
           : { count: 0, note: "no live registry: third-party objectors' terms not applied" },

@@ -32,7 +32,10 @@ export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE.
   --map FILE          field mapping (JSON: {"fields": {...}, "kinds": {...}, "audiences": {...}})
   --offline           no registry connection: no re-check, no inclusion index in the
                       database (inclusions.tsv is still written); needs --snapshot or --filter
-  --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)`;
+  --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)
+  --pseudonym-key-file FILE
+                      the key for a policy with redaction mode "pseudonym" (default: the
+                      VETO_PSEUDONYM_KEY environment variable); at least 32 characters`;
 
 interface Out {
   write(s: string): unknown;
@@ -69,6 +72,8 @@ export interface GateBuildDeps {
   stderr?: Out;
   /** Seconds between plain progress lines when not on a terminal (default 10). */
   plainEverySeconds?: number;
+  /** Environment (default `process.env`): VETO_PSEUDONYM_KEY. */
+  env?: Record<string, string | undefined>;
 }
 
 export async function runGateBuildCommand(
@@ -94,6 +99,7 @@ export async function runGateBuildCommand(
         map: { type: 'string' },
         offline: { type: 'boolean' },
         'dataset-id': { type: 'string' },
+        'pseudonym-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -136,6 +142,17 @@ export async function runGateBuildCommand(
         throw new GateSetupError(`--map ${values.map}: ${(err as Error).message}`);
       }
     }
+    // The key stays out of argv (visible to every user of the machine): a file or the environment.
+    let pseudonymKey = (deps.env ?? process.env).VETO_PSEUDONYM_KEY;
+    if (values['pseudonym-key-file']) {
+      try {
+        pseudonymKey = (await readFile(values['pseudonym-key-file'] as string, 'utf8')).trim();
+      } catch (err) {
+        throw new GateSetupError(
+          `--pseudonym-key-file ${values['pseudonym-key-file']}: ${(err as Error).message}`,
+        );
+      }
+    }
     let registry: GateRegistry | undefined;
     let objectors: ObjectorSource | undefined = values.snapshot
       ? { snapshot: values.snapshot as string }
@@ -173,6 +190,7 @@ export async function runGateBuildCommand(
       mapping,
       outputFormat: format,
       datasetId: values['dataset-id'] as string | undefined,
+      pseudonymKey,
       onProgress: (p) => live.update(p),
       progressIntervalMs: stdout.isTTY ? 200 : 1000,
     };

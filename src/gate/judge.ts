@@ -41,6 +41,8 @@ export interface JudgeConfig {
    * or `json-parse` for every record. The two give the same decisions; tests compare them.
    */
   reader?: 'scanner' | 'json-parse';
+  /** The dataset's pseudonym key (see `datasetPseudonymKey`), when the policy's mode is `pseudonym`. */
+  pseudonymKey?: string;
 }
 
 export interface BatchResult {
@@ -196,6 +198,7 @@ export class Judge {
         createRedactor({
           categories,
           mode: policy.redaction.mode,
+          pseudonymKey: config.pseudonymKey,
           defaultRegion: policy.redaction.defaultRegion,
           objectorTerms: terms,
         });

@@ -43,6 +43,11 @@ export interface DatasetManifest {
   /** Empty lines in the input: not records, so not in `counts`. */
   blankLines: number;
   redactedRecords: number;
+  /**
+   * How identifiers were replaced. `pseudonymKeyId` names the dataset's pseudonym key (an HMAC of
+   * it, not the key): whoever holds the key can check it is the one used.
+   */
+  redaction: { mode: 'placeholder' | 'pseudonym'; categories: string[]; pseudonymKeyId?: string };
   /** Names/handles of third-party objectors redacted wherever they appear (issue 4). */
   thirdPartyTerms: { count: number; asOf?: string; note?: string };
   recheck: {

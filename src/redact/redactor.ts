@@ -75,7 +75,10 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   if (mode === 'pseudonym' && !options.pseudonymKey) {
     throw new Error("redaction: mode 'pseudonym' needs pseudonymKey");
   }
-  const pseudonym = mode === 'pseudonym' ? createPseudonymizer(options.pseudonymKey!) : undefined;
+  const pseudonym =
+    mode === 'pseudonym'
+      ? createPseudonymizer(options.pseudonymKey!, options.defaultRegion)
+      : undefined;
   const recognizers = recognizersFor(options);
   const replacement = (category: PiiCategory, value: string): string =>
     pseudonym ? pseudonym(category, value) : `<${category}>`;

@@ -3,11 +3,19 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildDataset, GateSetupError } from '../../src/gate/build.ts';
+import { buildDataset, datasetPseudonymKey, GateSetupError } from '../../src/gate/build.ts';
 import { readInclusionFile } from '../../src/gate/inclusion-file.ts';
 import { writeFilterFile } from '../../src/registry-files/filter-file.ts';
 import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
-import { AS_OF, jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+import {
+  AS_OF,
+  jsonl,
+  record,
+  TEST_POLICY,
+  tempDir,
+  writePolicy,
+  writeSnapshot,
+} from './support/fixtures.ts';
 import { MemoryRegistry, NoticeRegistry } from './support/memory-registry.ts';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -322,6 +330,63 @@ describe('gate build', () => {
       { id: 'a', text: 'Hello world' },
       { id: 'c', text: '<EMAIL>' },
     ]);
+  });
+
+  it('pseudonymises with a key per dataset: consistent within it, never written', async () => {
+    const s = await setup([
+      record({ id: 'a', text: 'write to jean@example.fr or call 06 12 34 56 78' }),
+      record({ id: 'b', text: 'JEAN@example.fr again, and anne@example.fr' }),
+      record({ id: 'c', author_id: 'u2', text: 'my number: +33 6 12 34 56 78' }),
+    ]);
+    const policy = await writePolicy(
+      s.dir,
+      TEST_POLICY.replace('  enabled: true\n', '  enabled: true\n  mode: pseudonym\n'),
+      'pseudonym.yaml',
+    );
+    const key = 'operator-secret-0123456789-abcdefghijklmnop';
+    const build = (datasetId: string, pseudonymKey?: string) =>
+      buildDataset({
+        policy,
+        inputs: [s.input],
+        outDir: s.out,
+        objectors: { snapshot: s.snapshot },
+        offline: true,
+        workers: 0,
+        datasetId,
+        pseudonymKey,
+      });
+    await assert.rejects(build('ds_nokey'), (err: Error) => {
+      assert.ok(err instanceof GateSetupError);
+      assert.match(err.message, /VETO_PSEUDONYM_KEY/);
+      return true;
+    });
+    await assert.rejects(build('ds_short', 'short'), /at least 32 characters .*\(this one has 5\)/);
+
+    const texts = async (datasetId: string) => {
+      const r = await build(datasetId, key);
+      assert.equal(r.status, 'sealed', r.status === 'failed' ? r.error.stack : '');
+      if (r.status !== 'sealed') throw new Error('not sealed');
+      const lines = (await readFile(join(r.dir, 'data.jsonl'), 'utf8')).trim().split('\n');
+      // Nothing in the dataset directory holds the operator's key or the dataset's.
+      for (const f of await readdir(r.dir)) {
+        const content = await readFile(join(r.dir, f), 'utf8');
+        assert.ok(!content.includes(key), f);
+        assert.ok(!content.includes(datasetPseudonymKey(key, datasetId).key), f);
+      }
+      assert.equal(r.manifest.redaction.mode, 'pseudonym');
+      assert.equal(r.manifest.redaction.pseudonymKeyId, datasetPseudonymKey(key, datasetId).keyId);
+      return lines.map((l) => (JSON.parse(l) as { text: string }).text);
+    };
+    const [a, b, c] = await texts('ds_one');
+    const email = /<EMAIL_[0-9a-f]{10}>/g;
+    const phone = /<PHONE_[0-9a-f]{10}>/g;
+    const jean = a!.match(email)![0];
+    assert.equal(b!.match(email)![0], jean, 'the same address, whatever its case');
+    assert.notEqual(b!.match(email)![1], jean, 'another address');
+    assert.equal(c!.match(phone)![0], a!.match(phone)![0], 'the same number, written otherwise');
+    assert.ok(!a!.includes('jean@example.fr') && !c!.includes('6 12'));
+    const [a2] = await texts('ds_two');
+    assert.notEqual(a2!.match(email)![0], jean, 'another dataset, another pseudonym');
   });
 
   it('writes an empty Parquet file with the schema when nothing is kept', async () => {

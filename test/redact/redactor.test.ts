@@ -34,6 +34,18 @@ describe('createRedactor', () => {
     assert.ok(!b.redact('call +33 6 12 34 56 78').text.includes(p1!));
   });
 
+  it('gives a phone number one pseudonym however it is written (national or international)', () => {
+    const r = createRedactor({
+      mode: 'pseudonym',
+      pseudonymKey: 'k'.repeat(32),
+      defaultRegion: 'FR',
+    });
+    const one = r.redact('appelez le 06 12 34 56 78').text.match(/<PHONE_\w+>/)![0];
+    assert.equal(r.redact('call +33 6 12 34 56 78').text.match(/<PHONE_\w+>/)![0], one);
+    assert.equal(r.redact('tel 0612345678').text.match(/<PHONE_\w+>/)![0], one);
+    assert.notEqual(r.redact('appelez le 06 12 34 56 79').text.match(/<PHONE_\w+>/)![0], one);
+  });
+
   it('refuses pseudonym mode without a key', () => {
     assert.throws(() => createRedactor({ mode: 'pseudonym' }), /pseudonymKey/);
   });
