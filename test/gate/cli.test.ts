@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,14 @@ import { promisify } from 'node:util';
 import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
 import { progressLine } from '../../src/gate/progress-view.ts';
 import { emptyCounts } from '../../src/gate/reasons.ts';
-import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+import {
+  jsonl,
+  record,
+  TEST_POLICY,
+  tempDir,
+  writePolicy,
+  writeSnapshot,
+} from './support/fixtures.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,6 +48,51 @@ async function fixture() {
 }
 
 describe('veto gate build (CLI)', () => {
+  it('takes the pseudonym key from a file or the environment, never from the policy', async () => {
+    const f = await fixture();
+    await writeFile(f.input, jsonl([record({ id: 'a', text: 'mail jean@example.fr' })]));
+    const policy = await writePolicy(
+      f.dir,
+      TEST_POLICY.replace('  enabled: true\n', '  enabled: true\n  mode: pseudonym\n'),
+      'pseudonym.yaml',
+    );
+    const args = (out: string, ...more: string[]) => [
+      '--policy',
+      policy,
+      '--input',
+      f.input,
+      '--out',
+      join(f.dir, out),
+      '--snapshot',
+      f.snapshot,
+      '--offline',
+      '--workers',
+      '0',
+      ...more,
+    ];
+    const stderr = capture();
+    assert.equal(await runGateBuildCommand(args('o1'), { stdout: capture(), stderr, env: {} }), 2);
+    assert.match(stderr.text, /VETO_PSEUDONYM_KEY or --pseudonym-key-file/);
+
+    const keyFile = join(f.dir, 'pseudonym.key');
+    await writeFile(keyFile, `${'s'.repeat(40)}\n`);
+    for (const [out, extra, env] of [
+      ['o2', ['--pseudonym-key-file', keyFile], {}],
+      ['o3', [], { VETO_PSEUDONYM_KEY: 's'.repeat(40) }],
+    ] as const) {
+      const e = capture();
+      const code = await runGateBuildCommand(args(out, ...extra), {
+        stdout: capture(),
+        stderr: e,
+        env,
+      });
+      assert.equal(code, 0, e.text);
+      const [dataset] = await readdir(join(f.dir, out));
+      const data = await readFile(join(f.dir, out, dataset!, 'data.jsonl'), 'utf8');
+      assert.match(data, /mail <EMAIL_[0-9a-f]{10}>/);
+    }
+  });
+
   it('builds offline and prints plain progress lines and a summary table', async () => {
     const f = await fixture();
     const stdout = capture();
