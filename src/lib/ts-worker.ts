@@ -24,8 +24,8 @@ const bundles = new Map<string, Promise<URL | undefined>>();
  *
  * The bundle is rebuilt from the sources on each first use in a process (~50 ms, in esbuild's own
  * process) and written under `node_modules/.cache/veto/`, named by its content hash, so it is never
- * stale and two processes never write each other's file. It lives in `node_modules` so that its
- * package imports resolve as the sources' do. `VETO_WORKER_BUNDLE=0` turns bundling off.
+ * stale and two processes never write each other's file. `VETO_WORKER_BUNDLE=0` turns bundling
+ * off.
  */
 export function bundledWorkerEntry(entry: URL): Promise<URL | undefined> {
   if (process.env.VETO_WORKER_BUNDLE === '0') return Promise.resolve(undefined);
@@ -50,6 +50,7 @@ async function buildBundle(entry: URL): Promise<URL> {
     import('node:path'),
   ]);
   const { fileURLToPath, pathToFileURL } = await import('node:url');
+  const { existsSync } = await import('node:fs');
   const result = await build({
     entryPoints: [fileURLToPath(entry)],
     bundle: true,
@@ -62,9 +63,15 @@ async function buildBundle(entry: URL): Promise<URL> {
   });
   const code = result.outputFiles[0]!.contents;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  // node_modules/esbuild/lib/main.js → node_modules
-  const modules = dirname(dirname(dirname(fileURLToPath(import.meta.resolve('esbuild')))));
-  const dir = join(modules, '.cache', 'veto');
+  // In the node_modules of the entry's own package, so that the bundle's package imports resolve
+  // as the sources' do, also when Veto is itself installed as a dependency.
+  let root = dirname(fileURLToPath(entry));
+  while (!existsSync(join(root, 'package.json'))) {
+    const up = dirname(root);
+    if (up === root) throw new Error(`no package.json above ${fileURLToPath(entry)}`);
+    root = up;
+  }
+  const dir = join(root, 'node_modules', '.cache', 'veto');
   const file = join(dir, `${basename(fileURLToPath(entry), '.ts')}-${hash}.mjs`);
   const exists = await stat(file).then(
     () => true,
