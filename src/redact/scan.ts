@@ -119,8 +119,50 @@ addLower(KW.UNIT, 'apt apartment suite ste unit flat floor bldg room appt');
 addLower(KW.CORNER, 'corner');
 
 /** European street names written as one word: Koskikatu, Bundesstrasse, Ringvej ... */
-const STREET_SUFFIX =
-  /(?:stra(?:ss|ß)e|str\.?|gasse|weg|platz|allee|gade|vej|vænget|katu|kuja|tie|vägen|gatan|gata|laan|straat|plein|út|utca|stræti|straeti|braut|gränd|torget|vegur|veien|stien|stræde|gata)$/u;
+/** Endings of street names written as one word ("Hauptstraße", "Ringvej", "Koskikatu"). */
+const STREET_SUFFIXES = [
+  'strasse',
+  'straße',
+  'str',
+  'gasse',
+  'weg',
+  'platz',
+  'allee',
+  'gade',
+  'vej',
+  'vænget',
+  'katu',
+  'kuja',
+  'tie',
+  'vägen',
+  'gatan',
+  'gata',
+  'laan',
+  'straat',
+  'plein',
+  'út',
+  'utca',
+  'stræti',
+  'straeti',
+  'braut',
+  'gränd',
+  'torget',
+  'vegur',
+  'veien',
+  'stien',
+  'stræde',
+];
+const STREET_SUFFIX = new RegExp(`(?:${STREET_SUFFIXES.join('|')})$`, 'u');
+/**
+ * The suffixes' last two characters, lower case, as `a << 16 | b`: a word followed by a number
+ * is common in digit-heavy text ("order 1234", "saison 2024") and this check turns most of them
+ * away before the slice, lower-casing and regex (which were ~40 % of the scan on bench/redact).
+ */
+const lowerUnit = (c: number): number =>
+  (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7) ? c + 32 : c;
+const STREET_SUFFIX_ENDS = new Set(
+  STREET_SUFFIXES.map((w) => (w.charCodeAt(w.length - 2) << 16) | w.charCodeAt(w.length - 1)),
+);
 
 /** Street words written apart before the number: "Trenerys gate 232", "Luite tee 87", "Erzsébet tér 19". */
 const STREET_WORDS = new Set(['gate', 'vei', 'tee', 'tér', 'út', 'utca', 'útja', 'terrasse']);
@@ -278,7 +320,11 @@ export function scanText(text: string): TextScan {
       ) {
         const capital = caps[caps.length - 1] === start;
         const street =
-          (len >= 4 && STREET_SUFFIX.test(text.slice(start, i).toLowerCase())) ||
+          (len >= 4 &&
+            STREET_SUFFIX_ENDS.has(
+              (lowerUnit(text.charCodeAt(i - 2)) << 16) | lowerUnit(text.charCodeAt(i - 1)),
+            ) &&
+            STREET_SUFFIX.test(text.slice(start, i).toLowerCase())) ||
           (STREET_WORD_HASHES.has(h) && STREET_WORDS.has(text.slice(start, i).toLowerCase()));
         if (street) k |= KW.EN_STREET;
         if (capital || street) wordNumbers.push(start);
