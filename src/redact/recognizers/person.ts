@@ -409,7 +409,16 @@ export function createPersonRecognizer(): Recognizer {
 
 const LOWER_CUE =
   /(?:\bname is|\bname:|\bcall me|\bcalls me|\bnamed|\bje m'appelle|\bje suis)\s+$/u;
+const LOWER_CUE_ANYWHERE = /name is|name:|call me|calls me|named|je m'appelle|je suis/u;
 const LOWER_WORD = /(?<![\p{L}\p{N}])\p{Ll}[\p{Ll}\p{M}]*(?:['’]s)?/gu;
+
+/** "patricia's" → "patricia" (a check of two characters before any regex). */
+function withoutPossessive(w: string): string {
+  const n = w.length;
+  if (n < 3 || w.charCodeAt(n - 1) !== 115) return w;
+  const q = w.charCodeAt(n - 2);
+  return q === 39 || q === 0x2019 ? w.slice(0, n - 2) : w;
+}
 
 /**
  * Text written all in lower case ("follow up with patricia desrosiers"): no capital to go by, so a
@@ -418,11 +427,13 @@ const LOWER_WORD = /(?<![\p{L}\p{N}])\p{Ll}[\p{Ll}\p{M}]*(?:['’]s)?/gu;
  */
 function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
   const words = [...text.matchAll(LOWER_WORD)];
+  // Most texts hold no cue at all: one test for the text instead of one per word.
+  const anyCue = LOWER_CUE_ANYWHERE.test(text);
   for (let i = 0; i < words.length; i++) {
     const m = words[i]!;
-    const w = m[0].replace(/['’]s$/u, '');
+    const w = withoutPossessive(m[0]);
     // "my name is vitoria", "people call me višeslav": the cue says what the next word is.
-    const cued = LOWER_CUE.test(text.slice(Math.max(0, m.index - 16), m.index));
+    const cued = anyCue && LOWER_CUE.test(text.slice(Math.max(0, m.index - 16), m.index));
     if (cued && w.length >= 3 && !l.stopwords.has(w)) {
       out.push({ category: 'PERSON', start: m.index, end: m.index + w.length });
       continue;
@@ -436,7 +447,7 @@ function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
     const cand = words[j];
     const gap = cand ? text.slice(j > i + 1 ? words[i + 1]!.index + 2 : end, cand.index) : '';
     if (cand && gap === ' ') {
-      const lw = cand[0].replace(/['’]s$/u, '');
+      const lw = withoutPossessive(cand[0]);
       if (lw.length >= 3 && !isCommon(l, lw) && !isPlace(lw)) {
         end = cand.index + lw.length;
         i = j;
