@@ -47,16 +47,27 @@ export class WorkerPool {
    * Starts `size` workers and waits until each has loaded its code (the slow part under tsx:
    * start it early, e.g. while the objector set loads). Then call {@link init}.
    */
-  static async start(size: number): Promise<WorkerPool> {
-    const pool = new WorkerPool();
+  static async start(size: number, bundled?: URL): Promise<WorkerPool> {
     const entry = new URL('./gate-worker.ts', import.meta.url);
-    const bundle = await bundledWorkerEntry(entry);
+    // `bundled`: a bundle to use instead of building one (tests).
+    const bundle = bundled ?? (await bundledWorkerEntry(entry));
+    if (bundle) {
+      try {
+        return await WorkerPool.#startWith(size, () => new Worker(bundle, WORKER_OPTIONS));
+      } catch {
+        // A bundle that does not start (a package it cannot resolve from where it was written):
+        // the same code through tsx, slower to start but the same.
+      }
+    }
+    return WorkerPool.#startWith(size, () => startTsWorker(entry, WORKER_OPTIONS));
+  }
+
+  static async #startWith(size: number, spawn: () => Worker): Promise<WorkerPool> {
+    const pool = new WorkerPool();
     try {
       await Promise.all(
         Array.from({ length: size }, async () => {
-          const worker = bundle
-            ? new Worker(bundle, WORKER_OPTIONS)
-            : startTsWorker(entry, WORKER_OPTIONS);
+          const worker = spawn();
           const slot = { worker, busy: 0 };
           pool.#workers.push(slot);
           await pool.#expect(worker, 'booted');

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WorkerPool } from '../../src/gate/worker-pool.ts';
 import { bundledWorkerEntry } from '../../src/lib/ts-worker.ts';
+import { tempDir } from '../gate/support/fixtures.ts';
 
 const GATE_WORKER = new URL('../../src/gate/gate-worker.ts', import.meta.url);
 
@@ -38,6 +41,17 @@ describe('bundled worker entries', () => {
       await pool.close();
     } finally {
       delete process.env.VETO_WORKER_BUNDLE;
+    }
+  });
+
+  it('a bundle that does not start: the pool starts its workers through tsx instead', async () => {
+    const broken = join(await tempDir(), 'broken-worker.mjs');
+    await writeFile(broken, "throw new Error('this bundle cannot start');\n");
+    const pool = await WorkerPool.start(2, pathToFileURL(broken));
+    try {
+      assert.equal(pool.size, 2);
+    } finally {
+      await pool.close();
     }
   });
 });
