@@ -164,11 +164,14 @@ export class Judge {
     this.#objectors = objectorSetFrom(config.objectors);
     this.#inputs = config.inputs;
     this.#get = CANONICAL_FIELDS.map((f) => getterFor(mapping, f));
-    // The scanner reads top-level keys only, and an inherited name (`constructor`) reads
-    // differently on a parsed object: such mappings take the `JSON.parse` path throughout.
+    // The scanner reads top-level keys only, one field per key, and an inherited name
+    // (`constructor`) reads differently on a parsed object: such mappings take the `JSON.parse`
+    // path throughout.
     const names = CANONICAL_FIELDS.map((f) => mappedName(mapping, f));
+    const readNames = names.filter((_, i) => i !== REPLY_TO);
     this.#scanner =
       config.reader !== 'json-parse' &&
+      new Set(readNames).size === readNames.length &&
       names.every((n) => !n.includes('.') && !(n in Object.prototype))
         ? new RecordScanner(names.map((n, i) => (i === REPLY_TO ? undefined : n)))
         : undefined;

@@ -322,3 +322,33 @@ const lineBytes = fc.oneof(
     arbitrary: fc.string({ maxLength: 20 }).map((s) => Buffer.from(s.replace(/\n/g, ' '))),
   },
 );
+
+describe('judge: mappings the scanner leaves to JSON.parse', () => {
+  it('two fields read from one key, a nested field, an inherited name: same decisions', () => {
+    const table = new ObjectorTable(8);
+    table.add('acct:u1');
+    const lines = [
+      '{"id":"a","author_id":"u2","kind":"post","audience":"public","created_at":"2025-04-01","text":"hi","author_minor":false,"region":"FR","user":{"id":"u2"}}',
+      '{"id":"b","author_id":"u1","kind":"post","audience":"public","created_at":"2025-04-01","text":"x","author_minor":false,"region":"FR","user":{"id":"u1"}}',
+    ];
+    const batch = Buffer.from(`${lines.join('\n')}\n`);
+    for (const fields of [
+      { text: 'id' },
+      { author_id: 'user.id' },
+      { region: 'constructor' },
+    ] as const) {
+      const config = (reader: 'scanner' | 'json-parse'): JudgeConfig => ({
+        policy: testPolicy(),
+        mapping: { fields },
+        objectors: table.descriptor(),
+        inputs: ['in.jsonl'],
+        reader,
+      });
+      const a = new Judge(config('scanner')).processBatch(batch, 0, batch.length, 0, 1);
+      const b = new Judge(config('json-parse')).processBatch(batch, 0, batch.length, 0, 1);
+      assert.deepEqual(a.counts, b.counts, JSON.stringify(fields));
+      assert.equal(Buffer.from(a.decisions).toString(), Buffer.from(b.decisions).toString());
+      assert.equal(a.rejects, b.rejects);
+    }
+  });
+});
