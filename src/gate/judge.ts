@@ -510,9 +510,9 @@ export class Judge {
     const author = `acct:${authorId}`;
     this.#author = author;
     const kindValue = this.#string(v[KIND], 'kind');
-    const kind = this.#mapping.kinds?.[kindValue] ?? kindValue;
+    const kind = translate(this.#mapping.kinds, kindValue);
     const audienceValue = this.#string(v[AUDIENCE], 'audience');
-    const audience = this.#mapping.audiences?.[audienceValue] ?? audienceValue;
+    const audience = translate(this.#mapping.audiences, audienceValue);
     const createdAt = v[CREATED];
     if (typeof createdAt !== 'string' && typeof createdAt !== 'number') {
       throw new Malformed(
@@ -607,6 +607,11 @@ export class Judge {
       `${this.#names[field]}: ${v === undefined ? 'missing' : 'must be a non-empty string'}`,
     );
   }
+}
+
+/** A value through the mapping's table, own entries only ("constructor" is no kind). */
+function translate(table: Record<string, string> | undefined, value: string): string {
+  return table !== undefined && Object.hasOwn(table, value) ? table[value]! : value;
 }
 
 const KEPT = REASON_INDEX.kept;

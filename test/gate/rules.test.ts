@@ -211,7 +211,9 @@ describe('gate rules: one decision and one reason per record', () => {
       'objected',
     ]);
     const bad = judgeLines([JSON.stringify({ post_id: 'x' })], { mapping });
-    assert.match(bad.rejects[0]!.error, /^owner\.id: missing/);
+    assert.match(bad.rejects[0]!.error, /^owner\.id: missing/); // Only the table's own entries translate: a kind named "constructor" stays itself.
+    const inherited = JSON.stringify({ ...JSON.parse(line), type: 'constructor' });
+    assert.deepEqual(judgeLines([inherited], { mapping }).decisions, ['kind']);
   });
 
   it('timestamps without a zone are UTC, never the machine zone', () => {
