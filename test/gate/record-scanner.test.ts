@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Judge, type JudgeConfig } from '../../src/gate/judge.ts';
 import { ObjectorTable } from '../../src/gate/objector-set.ts';
+import type { Policy } from '../../src/gate/policy-schema.ts';
+import type { FieldMapping } from '../../src/gate/record-fields.ts';
 import { RecordScanner, STRING } from '../../src/gate/record-scanner.ts';
 import { CONTENT_KINDS } from '../../src/gate/record-vocabulary.ts';
 import { testPolicy } from './support/judge.ts';
@@ -146,21 +148,32 @@ redaction: { enabled: true, categories: [EMAIL, PHONE, IP], defaultRegion: FR }
     ),
   };
 
-  for (const [name, policy] of Object.entries(policies)) {
-    it(`same counts, rows, rejects and records (${name} policy)`, () => {
+  // A renaming mapping: the export says `body`, `type`, `post_id` and its own kind names.
+  const renamed: FieldMapping = {
+    fields: { text: 'body', kind: 'type', id: 'post_id' },
+    kinds: { status: 'post', reply: 'comment' },
+  };
+  const runs: [string, Policy, FieldMapping][] = [
+    ['strict', policies.strict, {}],
+    ['lenient', policies.lenient, {}],
+    ['strict, renamed fields', policies.strict, renamed],
+  ];
+  for (const [name, policy, mapping] of runs) {
+    it(`same counts, rows, rejects and records (${name})`, () => {
       const table = new ObjectorTable(8);
       for (const a of ['u1', 'u2', '7']) table.add(`acct:${a}`);
       const config = (reader: 'scanner' | 'json-parse'): JudgeConfig => ({
         policy,
-        mapping: {},
+        mapping,
         objectors: table.descriptor(),
         inputs: ['in.jsonl'],
         reader,
       });
       const fast = new Judge(config('scanner'));
       const slow = new Judge(config('json-parse'));
+      const records = mapping.fields ? renamedLine(mapping) : recordLine;
       fc.assert(
-        fc.property(fc.array(fc.oneof(recordLine, lineBytes), { maxLength: 25 }), (lines) => {
+        fc.property(fc.array(fc.oneof(records, lineBytes), { maxLength: 25 }), (lines) => {
           const batch = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
           const a = fast.processBatch(batch, 0, batch.length, 0, 1);
           const b = slow.processBatch(batch, 0, batch.length, 0, 1);
@@ -295,20 +308,48 @@ const MUTATIONS = [
   'u',
 ];
 /** A record's bytes, sometimes with one byte changed, inserted or removed. */
-const recordLine = fc
-  .tuple(recordValue, choices, fc.nat(), fc.nat({ max: 9 }), fc.constantFrom(...MUTATIONS))
-  .map(([value, ch, at, how, insert]) => {
-    let s = serialise(value, ch);
-    const i = s.length === 0 ? 0 : at % s.length;
-    if (how === 0) s = s.slice(0, i) + s.slice(i + 1);
-    else if (how === 1) s = s.slice(0, i) + insert + s.slice(i);
-    let b = Buffer.from(s.replace(/\n/g, ' '));
-    if (how === 2 && b.length > 0) {
-      b = Buffer.from(b);
-      b[i % b.length] = 0xff; // invalid UTF-8
-    }
-    return b;
-  });
+const recordLine = mutatedLines(recordValue);
+
+/**
+ * Records as an export that names things otherwise writes them: the mapping's names (mostly),
+ * the canonical ones or both, and its own kind names.
+ */
+function renamedLine(mapping: FieldMapping) {
+  const renames = Object.entries(mapping.fields ?? {}) as [string, string][];
+  const kindNames = Object.keys(mapping.kinds ?? {});
+  return mutatedLines(
+    fc
+      .tuple(recordValue, fc.nat({ max: 5 }), fc.constantFrom(...kindNames, undefined))
+      .map(([value, how, kind]) => {
+        const r: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+        if (kind !== undefined) r.kind = kind;
+        for (const [from, to] of renames) {
+          if (!(from in r)) continue;
+          if (how === 0) continue; // the canonical name only
+          r[to] = r[from];
+          if (how !== 1) delete r[from]; // how === 1: both names
+        }
+        return r;
+      }),
+  );
+}
+
+function mutatedLines(values: fc.Arbitrary<unknown>) {
+  return fc
+    .tuple(values, choices, fc.nat(), fc.nat({ max: 9 }), fc.constantFrom(...MUTATIONS))
+    .map(([value, ch, at, how, insert]) => {
+      let s = serialise(value, ch);
+      const i = s.length === 0 ? 0 : at % s.length;
+      if (how === 0) s = s.slice(0, i) + s.slice(i + 1);
+      else if (how === 1) s = s.slice(0, i) + insert + s.slice(i);
+      let b = Buffer.from(s.replace(/\n/g, ' '));
+      if (how === 2 && b.length > 0) {
+        b = Buffer.from(b);
+        b[i % b.length] = 0xff; // invalid UTF-8
+      }
+      return b;
+    });
+}
 const lineBytes = fc.oneof(
   { weight: 8, arbitrary: recordLine },
   {
