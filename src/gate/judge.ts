@@ -404,15 +404,15 @@ export class Judge {
         if (t.length > 0 && this.#mayRedact(t)) {
           const r = this.#redactor.redact(t);
           if (r.changed) {
-            if (record) {
-              this.#setText(record, r.text);
-              replacement = JSON.stringify(record);
-            } else {
-              textLiteral = JSON.stringify(r.text);
-            }
+            if (record) this.#setText(record, r.text);
+            else textLiteral = JSON.stringify(r.text);
             redacted++;
           }
         }
+        // A record read by `JSON.parse` is written as it was read, never as its bytes: the bytes
+        // may hold the text twice (`{"text": "<a phone number>", "te\u0078t": "hi"}`), and only
+        // the last one, which `JSON.parse` keeps, was checked for identifiers.
+        if (record) replacement = JSON.stringify(record);
       }
       if (replacement === undefined && textLiteral === undefined && stop === nl && nl < end) {
         // Unchanged and `\n`-terminated: extend the run of consecutive kept lines, copied in one

@@ -17,6 +17,24 @@ describe('gate rules: one decision and one reason per record', () => {
     assert.deepEqual(r.inclusions, ['acct:u1\tp1\tauthor\t0\t1']);
   });
 
+  it('a text given twice cannot smuggle identifiers past redaction (duplicate or escaped key)', () => {
+    const base =
+      '"id":"p1","author_id":"u1","kind":"post","audience":"public","created_at":"2025-04-01","author_minor":false,"region":"FR"';
+    const lines = [
+      `{${base},"text":"call 06 12 34 56 78","text":"hello"}`,
+      `{${base},"te\\u0078t":"mail jean@example.fr","text":"hello"}`,
+      `{${base},"text":"hello","text":"call 06 12 34 56 78"}`,
+    ];
+    const r = judgeLines(lines);
+    assert.deepEqual(r.decisions, ['kept', 'kept', 'kept']);
+    assert.doesNotMatch(r.out, /06 12|jean@example/);
+    const texts = r.out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    assert.deepEqual(texts, ['hello', 'hello', 'call <PHONE>']);
+  });
+
   it('objected: the author is in the objector set', () => {
     assert.deepEqual(one({ author_id: 'u9' }, { objectors: ['acct:u9'] }).decisions, ['objected']);
     assert.deepEqual(one({ author_id: 42 }, { objectors: ['acct:42'] }).decisions, ['objected']);
