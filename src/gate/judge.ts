@@ -409,11 +409,11 @@ export class Judge {
             redacted++;
           }
         }
-        // A record read by `JSON.parse` is written as it was read, never as its bytes: the bytes
-        // may hold the text twice (`{"text": "<a phone number>", "te\u0078t": "hi"}`), and only
-        // the last one, which `JSON.parse` keeps, was checked for identifiers.
-        if (record) replacement = JSON.stringify(record);
       }
+      // A record read by `JSON.parse` is written as it was read and judged, never as its bytes:
+      // the bytes may hold a field twice (`{"text": "<a phone number>", "te\u0078t": "hi"}`,
+      // two authors), and only the last one, which `JSON.parse` keeps, was judged and redacted.
+      if (record) replacement = JSON.stringify(record);
       if (replacement === undefined && textLiteral === undefined && stop === nl && nl < end) {
         // Unchanged and `\n`-terminated: extend the run of consecutive kept lines, copied in one
         // go when it breaks (most kept lines follow another kept line).

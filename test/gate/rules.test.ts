@@ -33,6 +33,16 @@ describe('gate rules: one decision and one reason per record', () => {
       .split('\n')
       .map((l) => (JSON.parse(l) as { text: string }).text);
     assert.deepEqual(texts, ['hello', 'hello', 'call <PHONE>']);
+    // Two authors: the record is judged as the last one's (as JSON.parse reads it) and written
+    // so, without the other, whether redaction is on or off.
+    const noRedaction = testPolicy(TEST_POLICY.replace('  enabled: true\n', '  enabled: false\n'));
+    const twoAuthors = `{${base.replace('"author_id":"u1",', '"author_id":"u9","author_id":"u1",')},"text":"hi"}`;
+    for (const policy of [testPolicy(), noRedaction]) {
+      const t = judgeLines([twoAuthors], { policy, objectors: ['acct:u7'] });
+      assert.deepEqual(t.decisions, ['kept']);
+      assert.doesNotMatch(t.out, /u9/);
+      assert.deepEqual(t.inclusions, ['acct:u1\tp1\tauthor\t0\t1']);
+    }
   });
 
   it('objected: the author is in the objector set', () => {
