@@ -1,4 +1,4 @@
-import { textChunks } from './line-files.ts';
+import { textChunks, textLines } from './line-files.ts';
 import type { InclusionRow } from './registry-port.ts';
 
 /**
@@ -89,4 +89,43 @@ export async function* inclusionBatches(
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** One row of an inclusions file, with the number of the kept record it belongs to. */
+export interface GroupedInclusionRow {
+  /** The row as written, without its newline. */
+  line: string;
+  /** `subject_key`, `item_id`, `role`, `input`, `line`. */
+  fields: string[];
+  /** 0-based: the n-th record of the dataset's data file (rows of one record are consecutive). */
+  record: number;
+  /** `input \t line`: the record's place in the inputs, as the decision log names it. */
+  place: string;
+}
+
+/**
+ * The rows of an inclusions file (header skipped), numbered by record, per 4 MiB read: what the
+ * removals before sealing and the rebuilds after it use to find the n-th data line of a record.
+ */
+export async function* groupedInclusionRows(path: string): AsyncGenerator<GroupedInclusionRow[]> {
+  let record = -1;
+  let previous = '';
+  let header = true;
+  for await (const lines of textLines(path)) {
+    const rows: GroupedInclusionRow[] = [];
+    for (const line of lines) {
+      if (header || line.length === 0) {
+        header = false;
+        continue;
+      }
+      const fields = line.split('\t');
+      const place = `${fields[3]}\t${fields[4]}`;
+      if (place !== previous) {
+        record++;
+        previous = place;
+      }
+      rows.push({ line, fields, record, place });
+    }
+    yield rows;
+  }
 }

@@ -1,5 +1,5 @@
 import { BinaryFuse8, type BinaryFuse8Params } from '../registry-files/binary-fuse8.ts';
-import { fmix32, HI, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
+import { HI, hashKey64, hashPrintableKeyBytes64, keyHash, LO } from '../registry-files/key-hash.ts';
 import { checkSnapshotKeys } from '../registry-files/snapshot-file.ts';
 import { MAX_KEY_LENGTH } from '../registry-files/subject-keys.ts';
 
@@ -43,8 +43,8 @@ export function hashKeys(keys: readonly string[]): KeyHashes {
  * them over). Keys of printable ASCII in strictly increasing order (every `acct:` and `email:`
  * key) are checked and hashed on the bytes; any other chunk goes through `checkSnapshotKeys`,
  * which gives the exact error or handles non-ASCII keys. Same hashes either way (see
- * `hashKeyBytes64`). Measured at bench scale 0.3 (3M keys): the string path spent ~130 ms per
- * worker in `checkSnapshotKeys` plus its garbage; this one needs no allocation per key.
+ * `hashPrintableKeyBytes64`). Measured at bench scale 0.3 (3M keys): the string path spent
+ * ~130 ms per worker in `checkSnapshotKeys` plus its garbage; this one allocates nothing per key.
  */
 export function hashSnapshotChunk(
   path: string,
@@ -67,44 +67,7 @@ export function hashSnapshotChunk(
     if (prevStart >= 0 && compareBytes(buf, prevStart, prevEnd, start, end) >= 0) {
       return slowChunk(path, buf, firstLine);
     }
-    // `hashKey64` inlined over the bytes (an ASCII byte is its UTF-16 code unit, so the hash is
-    // the string's), with the byte check folded into its loop.
-    let bad = 0;
-    let h1 = 0x243f6a88 ^ n;
-    let h2 = 0x85a308d3 ^ Math.imul(n, 0x9e3779b1);
-    let i = start;
-    for (; i + 1 < end; i += 2) {
-      const a = buf[i]!;
-      const b = buf[i + 1]!;
-      // Space, control characters, DEL, non-ASCII: the string path decides (and names the line).
-      bad |= (a - 0x21) | (0x7e - a) | (b - 0x21) | (0x7e - b);
-      let x = a | (b << 16);
-      x = Math.imul(x, 0xcc9e2d51);
-      x = (x << 15) | (x >>> 17);
-      x = Math.imul(x, 0x1b873593);
-      h1 ^= x;
-      h1 = (h1 << 13) | (h1 >>> 19);
-      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-      h2 ^= Math.imul(x, 0x85ebca6b);
-      h2 = (h2 << 17) | (h2 >>> 15);
-      h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
-    }
-    if (i < end) {
-      const a = buf[i]!;
-      bad |= (a - 0x21) | (0x7e - a);
-      let x = Math.imul(a, 0xcc9e2d51);
-      x = (x << 15) | (x >>> 17);
-      x = Math.imul(x, 0x1b873593);
-      h1 ^= x;
-      h2 ^= Math.imul(x, 0x85ebca6b);
-    }
-    if (bad < 0) return slowChunk(path, buf, firstLine);
-    h1 = (h1 + h2) | 0;
-    h2 = (h2 + h1) | 0;
-    h1 = fmix32(h1);
-    h2 = fmix32(h2);
-    h1 = (h1 + h2) | 0;
-    h2 = (h2 + h1) | 0;
+    if (!hashPrintableKeyBytes64(buf, start, end)) return slowChunk(path, buf, firstLine);
     if (k === his.length) {
       const moreHis = new Uint32Array(his.length * 2);
       const moreLos = new Uint32Array(his.length * 2);
@@ -113,8 +76,8 @@ export function hashSnapshotChunk(
       his = moreHis;
       los = moreLos;
     }
-    his[k] = h1 || 1;
-    los[k] = h2;
+    his[k] = keyHash[HI] || 1;
+    los[k] = keyHash[LO]!;
     k++;
     prevStart = start;
     prevEnd = end;

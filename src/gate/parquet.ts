@@ -60,3 +60,12 @@ export async function emptyParquet(target: string, columns: readonly string[]): 
     await run(`COPY (SELECT ${list} WHERE false) TO ${literal(target)} (FORMAT parquet)`);
   });
 }
+
+/** A Parquet file with no rows and the columns of `source` (a Parquet file). */
+export async function emptyParquetLike(source: string, target: string): Promise<void> {
+  await withDuckDB(1, async (run) => {
+    await run(
+      `COPY (SELECT * FROM read_parquet(${literal(source)}) LIMIT 0) TO ${literal(target)} (FORMAT parquet)`,
+    );
+  });
+}

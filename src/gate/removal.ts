@@ -1,4 +1,5 @@
 import { rename } from 'node:fs/promises';
+import { groupedInclusionRows, INCLUSIONS_HEADER } from './inclusion-file.ts';
 import { forEachLine, HashedWriter, textLines } from './line-files.ts';
 import type { Reason } from './reasons.ts';
 
@@ -28,30 +29,18 @@ export async function removeSubjects(
   subjects: ReadonlySet<string>,
   reasonFor: (role: string) => Reason | undefined,
 ): Promise<Removal> {
+  if (subjects.size === 0) return { removed: 0, byReason: {} };
   const marked = new Map<number, Reason>();
   const byRecord = new Map<string, Reason>();
-  let group = -1;
-  let previous = '';
-  let header = true;
-  for await (const lines of textLines(files.inclusions)) {
-    for (const line of lines) {
-      if (header || line.length === 0) {
-        header = false;
-        continue;
-      }
-      const [subject, , role, input, lineNo] = line.split('\t');
-      const record = `${input}\t${lineNo}`;
-      if (record !== previous) {
-        group++;
-        previous = record;
-      }
-      if (!subjects.has(subject!)) continue;
-      const reason = reasonFor(role!);
+  for await (const rows of groupedInclusionRows(files.inclusions)) {
+    for (const { fields, record, place } of rows) {
+      if (!subjects.has(fields[0]!)) continue;
+      const reason = reasonFor(fields[2]!);
       if (!reason) continue;
-      const already = marked.get(group);
+      const already = marked.get(record);
       if (already === undefined || (already === 'objected-mention' && reason === 'objected')) {
-        marked.set(group, reason);
-        byRecord.set(record, reason);
+        marked.set(record, reason);
+        byRecord.set(place, reason);
       }
     }
   }
@@ -76,26 +65,10 @@ export async function removeSubjects(
   await rename(`${files.data}.rewrite`, files.data);
 
   const inclusionsOut = await HashedWriter.create(`${files.inclusions}.rewrite`);
-  group = -1;
-  previous = '';
-  header = true;
-  for await (const lines of textLines(files.inclusions)) {
+  inclusionsOut.pushString(INCLUSIONS_HEADER);
+  for await (const rows of groupedInclusionRows(files.inclusions)) {
     let kept = '';
-    for (const line of lines) {
-      if (header) {
-        header = false;
-        kept += `${line}\n`;
-        continue;
-      }
-      if (line.length === 0) continue;
-      const parts = line.split('\t');
-      const record = `${parts[3]}\t${parts[4]}`;
-      if (record !== previous) {
-        group++;
-        previous = record;
-      }
-      if (!marked.has(group)) kept += `${line}\n`;
-    }
+    for (const { line, record } of rows) if (!marked.has(record)) kept += `${line}\n`;
     inclusionsOut.pushString(kept);
     await inclusionsOut.flushIfFull();
   }
@@ -103,7 +76,7 @@ export async function removeSubjects(
   await rename(`${files.inclusions}.rewrite`, files.inclusions);
 
   const decisionsOut = await HashedWriter.create(`${files.decisions}.rewrite`);
-  header = true;
+  let header = true;
   for await (const lines of textLines(files.decisions)) {
     let out = '';
     for (const line of lines) {

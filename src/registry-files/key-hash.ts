@@ -52,6 +52,54 @@ export function hashKey64(key: string): void {
   keyHash[LO] = h2;
 }
 
+/**
+ * {@link hashKey64} of a key given as bytes `buf[start, end)`, for keys of printable ASCII (an
+ * ASCII byte is its UTF-16 code unit, so the hash is the string's): the gate hashes a snapshot's
+ * keys this way without decoding them. Returns false, with `keyHash` unspecified, when a byte is
+ * not printable ASCII (space, control, DEL, non-ASCII); the caller then takes the string path.
+ */
+export function hashPrintableKeyBytes64(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  let bad = 0;
+  let h1 = 0x243f6a88 ^ n;
+  let h2 = 0x85a308d3 ^ Math.imul(n, 0x9e3779b1);
+  let i = start;
+  for (; i + 1 < end; i += 2) {
+    const a = buf[i]!;
+    const b = buf[i + 1]!;
+    bad |= (a - 0x21) | (0x7e - a) | (b - 0x21) | (0x7e - b);
+    let k = a | (b << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    h2 ^= Math.imul(k, 0x85ebca6b);
+    h2 = (h2 << 17) | (h2 >>> 15);
+    h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+  }
+  if (i < end) {
+    const a = buf[i]!;
+    bad |= (a - 0x21) | (0x7e - a);
+    let k = Math.imul(a, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h2 ^= Math.imul(k, 0x85ebca6b);
+  }
+  if (bad < 0) return false;
+  h1 = (h1 + h2) | 0;
+  h2 = (h2 + h1) | 0;
+  h1 = fmix32(h1);
+  h2 = fmix32(h2);
+  h1 = (h1 + h2) | 0;
+  h2 = (h2 + h1) | 0;
+  keyHash[HI] = h1;
+  keyHash[LO] = h2;
+  return true;
+}
+
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
 export function fmix32(h: number): number {
   h ^= h >>> 16;

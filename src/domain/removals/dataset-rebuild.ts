@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { INCLUSIONS_HEADER, readInclusionFile } from '../../gate/inclusion-file.ts';
-import { forEachLine, HashedWriter, hashFile, textLines } from '../../gate/line-files.ts';
+import {
+  groupedInclusionRows,
+  INCLUSIONS_HEADER,
+  readInclusionFile,
+} from '../../gate/inclusion-file.ts';
+import { forEachLine, HashedWriter, hashFile } from '../../gate/line-files.ts';
 import type { DatasetManifest } from '../../gate/manifest.ts';
-import { jsonlToParquet, parquetToJsonl } from '../../gate/parquet.ts';
+import { emptyParquetLike, jsonlToParquet, parquetToJsonl } from '../../gate/parquet.ts';
 import type { InclusionRow } from '../../gate/registry-port.ts';
 import type { RemovalRecord } from '../../store/removal-store.ts';
 import { writeRemovalList } from './removal-list.ts';
@@ -93,23 +97,12 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
   try {
     // 1. Which records (groups of inclusion rows) hold a removed item.
     const dropped = new Set<number>();
-    let group = -1;
-    let previous = '';
-    let header = true;
     const oldInclusions = join(oldDir, old.files.inclusions);
-    for await (const lines of textLines(oldInclusions)) {
-      for (const line of lines) {
-        if (header || line.length === 0) {
-          header = false;
-          continue;
-        }
-        const parts = line.split('\t');
-        const record = `${parts[3]}\t${parts[4]}`;
-        if (record !== previous) {
-          group++;
-          previous = record;
-        }
-        if (removedItems.has(parts[1]!)) dropped.add(group);
+    let records = 0;
+    for await (const rows of groupedInclusionRows(oldInclusions)) {
+      for (const { fields, record } of rows) {
+        if (removedItems.has(fields[1]!)) dropped.add(record);
+        records = record + 1;
       }
     }
 
@@ -137,43 +130,28 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
     );
     let dataSha256 = await data.close();
     let dataBytes = data.bytes;
-    if (index !== group + 1)
+    if (index !== records)
       throw new RebuildError(
-        `${old.files.data} has ${index} records but ${old.files.inclusions} describes ${group + 1}`,
+        `${old.files.data} has ${index} records but ${old.files.inclusions} describes ${records}`,
       );
     let dataFile = 'data.jsonl';
     if (parquet) {
       await rm(source);
-      if (kept > 0) {
-        dataFile = 'data.parquet';
-        await jsonlToParquet(dataJsonl, join(staging, dataFile));
-        await rm(dataJsonl);
-        ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
-      }
+      dataFile = 'data.parquet';
+      // Nothing left: an empty file with the replaced dataset's columns.
+      if (kept > 0) await jsonlToParquet(dataJsonl, join(staging, dataFile));
+      else await emptyParquetLike(oldData, join(staging, dataFile));
+      await rm(dataJsonl);
+      ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
     }
 
     // 3. The inclusion index minus the dropped records.
     const inclusionsPath = join(staging, 'inclusions.tsv');
     const inclusions = await HashedWriter.create(inclusionsPath);
     inclusions.pushString(INCLUSIONS_HEADER);
-    group = -1;
-    previous = '';
-    header = true;
-    for await (const lines of textLines(oldInclusions)) {
+    for await (const rows of groupedInclusionRows(oldInclusions)) {
       let out = '';
-      for (const line of lines) {
-        if (header || line.length === 0) {
-          header = false;
-          continue;
-        }
-        const parts = line.split('\t');
-        const record = `${parts[3]}\t${parts[4]}`;
-        if (record !== previous) {
-          group++;
-          previous = record;
-        }
-        if (!dropped.has(group)) out += `${line}\n`;
-      }
+      for (const { line, record } of rows) if (!dropped.has(record)) out += `${line}\n`;
       inclusions.pushString(out);
       await inclusions.flushIfFull();
     }

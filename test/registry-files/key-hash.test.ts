@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  HI,
+  hashKey64,
+  hashPrintableKeyBytes64,
+  keyHash,
+  LO,
+} from '../../src/registry-files/key-hash.ts';
+
+const hashOf = (key: string) => {
+  hashKey64(key);
+  return [keyHash[HI], keyHash[LO]];
+};
+
+describe('veto-key64 over bytes', () => {
+  it('hashes a printable ASCII key as its string, at any offset', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+        }),
+        fc.nat({ max: 5 }),
+        (key, pad) => {
+          const buf = Buffer.from(`${'~'.repeat(pad)}${key}\n`, 'latin1');
+          assert.equal(hashPrintableKeyBytes64(buf, pad, pad + key.length), true);
+          assert.deepEqual([keyHash[HI], keyHash[LO]], hashOf(key));
+        },
+      ),
+    );
+  });
+
+  it('refuses a space, a control character, DEL or a non-ASCII byte', () => {
+    for (const bad of ['acct:a b', 'acct:\u0001', 'acct:\u007f', 'acct:é']) {
+      const buf = Buffer.from(bad, 'utf8');
+      assert.equal(hashPrintableKeyBytes64(buf, 0, buf.length), false, JSON.stringify(bad));
+    }
+  });
+});
