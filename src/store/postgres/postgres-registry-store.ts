@@ -174,6 +174,28 @@ async function migratePostgres(db: Kysely<any>, folder: string): Promise<string[
 }
 
 /**
+ * Emails queued in the outbox (delivered by `OutboxDispatcher`), inside the caller's transaction.
+ * Shared by every PostgreSQL store that sends mail.
+ */
+export async function insertOutboxRows(
+  trx: Transaction<any>,
+  rows: readonly OutboxMessage[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await unnestInsert(
+    'outbox',
+    [
+      ['id', 'text'],
+      ['kind', 'text'],
+      ['payload', 'jsonb'],
+      ['created_at', 'timestamptz'],
+      ['next_attempt_at', 'timestamptz'],
+    ],
+    rows.map((m) => [m.id, m.kind, JSON.stringify(m.payload), m.createdAt, m.createdAt]),
+  ).execute(trx);
+}
+
+/**
  * Chains `events` after `head` and stores them with the new head, inside a transaction that
  * holds the chain-head lock. Shared by every PostgreSQL store that writes to the audit log.
  */
@@ -330,20 +352,7 @@ export class PostgresRegistryStore implements RegistryStore {
         )} ON CONFLICT (subject_key)
           DO UPDATE SET email = excluded.email, language = excluded.language`.execute(trx);
       },
-      enqueueOutbox: async (rows) => {
-        if (rows.length === 0) return;
-        await unnestInsert(
-          'outbox',
-          [
-            ['id', 'text'],
-            ['kind', 'text'],
-            ['payload', 'jsonb'],
-            ['created_at', 'timestamptz'],
-            ['next_attempt_at', 'timestamptz'],
-          ],
-          rows.map((m) => [m.id, m.kind, JSON.stringify(m.payload), m.createdAt, m.createdAt]),
-        ).execute(trx);
-      },
+      enqueueOutbox: (rows) => insertOutboxRows(trx, rows),
       insertSnapshot: async (s) => {
         await sql`INSERT INTO snapshots (id, purpose, as_of, count, sha256, created_at)
           VALUES (${s.id}, ${s.purpose}, ${s.asOf}, ${s.count}, ${s.sha256}, ${s.createdAt})`.execute(

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { OutboxMessage } from '../../domain/types.ts';
 import {
   type DueRecipientMessage,
@@ -16,6 +16,7 @@ import {
 import { iso } from '../rows.ts';
 import {
   appendChainedEvents,
+  insertOutboxRows,
   type PostgresRegistryStore,
   unnestInsert,
 } from './postgres-registry-store.ts';
@@ -333,7 +334,7 @@ export class PostgresRemovalStore implements RemovalStore {
           ]),
         ).execute(trx);
       }
-      await insertEmails(trx, out.emails);
+      await insertOutboxRows(trx, out.emails);
       if (out.events.length > 0) {
         await appendChainedEvents(trx, { seq: Number(head.seq), hash: head.hash }, out.events);
       }
@@ -540,7 +541,7 @@ export class PostgresRemovalStore implements RemovalStore {
           (id, reference, subject_key, model_id, description, language, received_at, due_at)
           VALUES (${r.id}, ${r.reference}, ${r.subjectKey}, ${r.modelId}, ${r.description},
                   ${r.language}, ${r.receivedAt}, ${r.dueAt})`.execute(trx);
-      if (email) await insertEmails(trx, [email]);
+      if (email) await insertOutboxRows(trx, [email]);
     });
   }
 
@@ -557,19 +558,3 @@ const lastAt = (rows: readonly { at: Date }[]) => {
   const last = rows[rows.length - 1];
   return last ? iso(last.at) : undefined;
 };
-
-/** Emails to the person go to the registry's own outbox, delivered by `OutboxDispatcher`. */
-async function insertEmails(trx: Transaction<any>, emails: readonly OutboxMessage[]) {
-  if (emails.length === 0) return;
-  await unnestInsert(
-    'outbox',
-    [
-      ['id', 'text'],
-      ['kind', 'text'],
-      ['payload', 'jsonb'],
-      ['created_at', 'timestamptz'],
-      ['next_attempt_at', 'timestamptz'],
-    ],
-    emails.map((m) => [m.id, m.kind, JSON.stringify(m.payload), m.createdAt, m.createdAt]),
-  ).execute(trx);
-}
