@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { BinaryFuse8 } from '../../src/registry-files/binary-fuse8.ts';
 import {
   FILTER_FALSE_POSITIVE_RATE,
@@ -79,6 +80,33 @@ describe('filter file', () => {
     f.hasMany(his, los, 2 * n, out);
     for (let i = 0; i < 2 * n; i++) assert.equal(out[i] === 1, f.has(his[i]!, los[i]!), `key ${i}`);
     assert.ok(out.subarray(0, n).every((v) => v === 1));
+  });
+
+  it('answers the same one by one and in batches for any hash, members included', () => {
+    // hasMany writes the remix out by hand (see its comment); any drift from `has` would make
+    // the batched path miss members. Hashes of 0 and 0xffffffff reach the remapped corner.
+    const lane = fc.oneof(
+      fc.constantFrom(0, 1, 0xffffffff),
+      fc.integer({ min: 0, max: 0xffffffff }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(lane, lane), { minLength: 1, maxLength: 300 }),
+        (pairs) => {
+          const his = Uint32Array.from(pairs, ([h]) => h);
+          const los = Uint32Array.from(pairs, ([, l]) => l);
+          const members = Math.ceil(pairs.length / 2);
+          const f = BinaryFuse8.build(his, los, members);
+          const out = new Uint8Array(pairs.length);
+          f.hasMany(his, los, pairs.length, out);
+          for (let i = 0; i < pairs.length; i++) {
+            assert.equal(out[i] === 1, f.has(his[i]!, los[i]!), `pair ${i}`);
+            if (i < members) assert.equal(out[i], 1, `member ${i}`);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('tolerates a repeated hash', () => {
