@@ -163,6 +163,12 @@ const lowerUnit = (c: number): number =>
 const STREET_SUFFIX_ENDS = new Set(
   STREET_SUFFIXES.map((w) => (w.charCodeAt(w.length - 2) << 16) | w.charCodeAt(w.length - 1)),
 );
+/** The suffixes' last characters, either case: one load turns most words away before the Set. */
+const STREET_SUFFIX_END_CHARS = new Uint8Array(65536);
+for (const w of STREET_SUFFIXES) {
+  const last = w[w.length - 1]!;
+  for (const ch of [last, last.toUpperCase()]) STREET_SUFFIX_END_CHARS[ch.charCodeAt(0)] = 1;
+}
 
 /** Street words written apart before the number: "Trenerys gate 232", "Luite tee 87", "Erzsébet tér 19". */
 const STREET_WORDS = new Set(['gate', 'vei', 'tee', 'tér', 'út', 'utca', 'útja', 'terrasse']);
@@ -210,6 +216,9 @@ const hashOf = (w: string): number => {
   return h;
 };
 const STREET_WORD_HASHES = new Set([...STREET_WORDS].map(hashOf));
+/** STREET_WORD_HASHES as a bit filter (as KEYWORD_FILTER below): most words before a number fail it. */
+const STREET_WORD_FILTER = new Uint32Array(2048);
+for (const h of STREET_WORD_HASHES) STREET_WORD_FILTER[(h >>> 5) & 2047]! |= 1 << (h & 31);
 /** Street words abbreviated with a dot before the number: u. (utca), rkp. (rakpart), ul., al., str. */
 const STREET_ABBREVS = new Set(['u', 'rkp', 'ul', 'al', 'str']);
 const STREET_ABBREV_HASHES = new Set([...STREET_ABBREVS].map(hashOf));
@@ -230,6 +239,29 @@ let memoText: string | undefined;
 let memoScan: TextScan | undefined;
 
 /** Scans `text` once (memoised for the last text). */
+/**
+ * The text's UTF-16 units in a reused typed array, with three zero units after the end (reads
+ * past the end see a unit that is no letter, digit or separator, as `charCodeAt`'s NaN was).
+ * Why: `charCodeAt` on a call site that sees one-byte and two-byte strings checks the string's
+ * representation on every read; the scan reads each unit several times.
+ */
+let units = new Uint16Array(4096);
+let unitBytes = Buffer.from(units.buffer);
+function unitsOf(text: string): Uint16Array {
+  const n = text.length;
+  if (units.length < n + 3) {
+    units = new Uint16Array(2 * n + 3);
+    unitBytes = Buffer.from(units.buffer);
+  }
+  if (LITTLE_ENDIAN) unitBytes.write(text, 0, 'utf16le');
+  else for (let i = 0; i < n; i++) units[i] = text.charCodeAt(i);
+  units[n] = 0;
+  units[n + 1] = 0;
+  units[n + 2] = 0;
+  return units;
+}
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function scanText(text: string): TextScan {
   if (text === memoText && memoScan) return memoScan;
   const runs: NumericRun[] = [];
@@ -245,9 +277,10 @@ export function scanText(text: string): TextScan {
   let ipv6Shape = false;
   let colonRun = 0;
   const n = text.length;
+  const u = unitsOf(text);
   let i = 0;
   while (i < n) {
-    const c = text.charCodeAt(i);
+    const c = u[i]!;
     if (c >= 48 && c <= 57) {
       // A numeric run: digits joined by single separators.
       const start = i;
@@ -255,7 +288,7 @@ export function scanText(text: string): TextScan {
       let digits = 0;
       let dots = 0;
       while (i < n) {
-        const d = text.charCodeAt(i);
+        const d = u[i]!;
         if (d >= 48 && d <= 57) {
           digits++;
           lastDigit = i;
@@ -276,29 +309,30 @@ export function scanText(text: string): TextScan {
       const start = i;
       let h = 0;
       for (;;) {
-        h = (Math.imul(h, 31) + FOLD[text.charCodeAt(i)]!) | 0;
+        h = (Math.imul(h, 31) + FOLD[u[i]!]!) | 0;
         i++;
         if (i >= n) break;
-        const e = text.charCodeAt(i);
+        const e = u[i]!;
         if (LETTER[e] === 1) continue;
         // "lieu-dit", "rond-point": an inner hyphen followed by a letter stays in the word.
-        if (e === 45 && i + 1 < n && LETTER[text.charCodeAt(i + 1)] === 1) continue;
+        if (e === 45 && i + 1 < n && LETTER[u[i + 1]!] === 1) continue;
         break;
       }
       // "FR76 3000 ...", "gb42nawi...": two letters right before a digit may open an IBAN.
       if (i - start >= 2 && i < n) {
-        const d = text.charCodeAt(i);
+        const d = u[i]!;
         if (d >= 48 && d <= 57) ibanStarts.push(i - 2);
       }
       // "2A", "2 B": a Corsican department inside a NIR.
       if ((c === 65 || c === 66 || c === 97 || c === 98) && start > 0) {
-        const p = text.charCodeAt(start - 1);
-        const p2 = start > 1 ? text.charCodeAt(start - 2) : 0;
+        const p = u[start - 1]!;
+        const p2 = start > 1 ? u[start - 2]! : 0;
         if (p === 50 || ((p === 32 || p === 46) && p2 === 50)) corsica = true;
       }
       const len = i - start;
-      const prev = start > 0 ? text.charCodeAt(start - 1) : 32;
-      if (isUpperAt(text, start, c) && !(prev >= 48 && prev <= 57)) {
+      const prev = start > 0 ? u[start - 1]! : 32;
+      const capital = isUpperAt(text, start, c) && !(prev >= 48 && prev <= 57);
+      if (capital) {
         caps.push(start);
         capsEnd.push(i);
       }
@@ -312,29 +346,24 @@ export function scanText(text: string): TextScan {
         k = (LOWER_KEYWORDS[w.toLowerCase()] ?? 0) | (CASED_KEYWORDS[w] ?? 0);
       }
       // "Koskikatu 25", "Ringvej 144": a one-word street name is followed by its number.
-      if (
-        i + 1 < n &&
-        text.charCodeAt(i) === 32 &&
-        text.charCodeAt(i + 1) >= 48 &&
-        text.charCodeAt(i + 1) <= 57
-      ) {
-        const capital = caps[caps.length - 1] === start;
+      if (i + 1 < n && u[i]! === 32 && u[i + 1]! >= 48 && u[i + 1]! <= 57) {
         const street =
           (len >= 4 &&
-            STREET_SUFFIX_ENDS.has(
-              (lowerUnit(text.charCodeAt(i - 2)) << 16) | lowerUnit(text.charCodeAt(i - 1)),
-            ) &&
+            STREET_SUFFIX_END_CHARS[u[i - 1]!] === 1 &&
+            STREET_SUFFIX_ENDS.has((lowerUnit(u[i - 2]!) << 16) | lowerUnit(u[i - 1]!)) &&
             STREET_SUFFIX.test(text.slice(start, i).toLowerCase())) ||
-          (STREET_WORD_HASHES.has(h) && STREET_WORDS.has(text.slice(start, i).toLowerCase()));
+          ((STREET_WORD_FILTER[(h >>> 5) & 2047]! & (1 << (h & 31))) !== 0 &&
+            STREET_WORD_HASHES.has(h) &&
+            STREET_WORDS.has(text.slice(start, i).toLowerCase()));
         if (street) k |= KW.EN_STREET;
         if (capital || street) wordNumbers.push(start);
       } else if (
         // "Piroska u. 97", "Belgrád rkp. 18": an abbreviated street word before the number.
         i + 2 < n &&
-        text.charCodeAt(i) === 46 &&
-        text.charCodeAt(i + 1) === 32 &&
-        text.charCodeAt(i + 2) >= 48 &&
-        text.charCodeAt(i + 2) <= 57 &&
+        u[i]! === 46 &&
+        u[i + 1]! === 32 &&
+        u[i + 2]! >= 48 &&
+        u[i + 2]! <= 57 &&
         STREET_ABBREV_HASHES.has(h) &&
         STREET_ABBREVS.has(text.slice(start, i).toLowerCase())
       ) {
@@ -349,7 +378,7 @@ export function scanText(text: string): TextScan {
     if (c === 58) {
       colons++;
       colonRun++;
-      if (i > 0 && text.charCodeAt(i - 1) === 58) ipv6Shape = true;
+      if (i > 0 && u[i - 1]! === 58) ipv6Shape = true;
       if (colonRun >= 6) ipv6Shape = true;
     } else if (c === 64) {
       ats.push(i);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { addressRecognizer } from '../../src/redact/recognizers/address.ts';
 import { emailRecognizer } from '../../src/redact/recognizers/email.ts';
 import { ibanRecognizer } from '../../src/redact/recognizers/iban.ts';
@@ -8,7 +9,7 @@ import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
 import { createPersonRecognizer } from '../../src/redact/recognizers/person.ts';
 import { createPhoneRecognizer } from '../../src/redact/recognizers/phone.ts';
 import type { Recognizer } from '../../src/redact/recognizers/recognizer.ts';
-import { KW, scanText } from '../../src/redact/scan.ts';
+import { KW, scanText, type TextScan } from '../../src/redact/scan.ts';
 import { resolveOverlaps } from '../../src/redact/spans.ts';
 import type { PiiSpan } from '../../src/redact/types.ts';
 
@@ -50,6 +51,27 @@ describe('shared scan', () => {
     assert.equal(scanText('at 12:30:45 and 16:82:35Z').ipv6Shape, false);
     assert.equal(scanText('fe80::1').ipv6Shape, true);
     assert.equal(scanText('684D:1111:222:3333:4444:5555:6:77').ipv6Shape, true);
+  });
+  it('reads a text the same whatever was scanned before it and however the string is stored', () => {
+    // The scan copies each text into one reused array of UTF-16 units: a short text after a long
+    // one must not see the long one's tail, and a text held as two-byte units (sliced from a
+    // string with a character beyond Latin-1) must read as the same text held as one-byte units.
+    const unit = fc.constantFrom(...'aB2 .-/()@:éÉ\u0301rue St 0612 FR76 '.split(''));
+    const copy = (s: TextScan) => JSON.parse(JSON.stringify(s)) as TextScan;
+    fc.assert(
+      fc.property(
+        fc.string({ unit, maxLength: 40 }),
+        fc.string({ unit, maxLength: 300 }),
+        (t, long) => {
+          scanText(`${long}${long}9`);
+          const afterLong = copy(scanText(t));
+          scanText('x');
+          const twoByte = `${t}\u20ac`.slice(0, t.length);
+          assert.deepEqual(copy(scanText(twoByte)), afterLong);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
