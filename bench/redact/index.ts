@@ -76,17 +76,27 @@ export function digitHeavyCorpus(targetBytes: number, seed = 42): string[] {
   return lines;
 }
 
-function timeIt(lines: string[], f: (line: string) => unknown, minMs: number): number {
-  let rounds = 0;
+/** Seconds for one pass of `f` over `lines`. */
+function onePass(lines: string[], f: (line: string) => unknown): number {
   const t0 = performance.now();
-  let elapsed = 0;
-  do {
-    for (const l of lines) f(l);
-    rounds++;
-    elapsed = performance.now() - t0;
-  } while (elapsed < minMs);
-  return elapsed / rounds / 1000;
+  for (const l of lines) f(l);
+  return (performance.now() - t0) / 1000;
 }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Each figure is the median of several passes: on a shared 2-vCPU machine a single timed window
+ * of a second or two swung by ±15 % from run to run (a neighbour's burst), and the median leaves
+ * such a spell out. Each system's passes run back to back: taken in turns with the baseline, our
+ * passes ran 5-8 % slower (its code and data evict ours from the caches), which measures the
+ * interleaving, not the redactor.
+ */
+const ROUNDS = 9;
 
 export async function run(
   options: { corpusBytes?: number; print?: boolean } = {},
@@ -103,12 +113,23 @@ export async function run(
   let changedLines = 0;
   for (const l of lines) if (ours.redact(l).changed) changedLines++; // warm-up + count
   for (const l of lines.slice(0, 2000)) structured.redact(l);
-  const tOurs = timeIt(lines, (l) => ours.redact(l), 1500);
-  const tStructured = timeIt(lines, (l) => structured.redact(l), 1000);
-  // The baseline is ~20x slower: one pass over a quarter of the corpus is enough.
+  // The baseline is ~15x slower: a quarter of the corpus per pass is enough.
   const sample = lines.slice(0, Math.ceil(lines.length / 4));
   const sampleMb = sample.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) / 1e6;
-  const tBase = timeIt(sample, (l) => baseline.redactText(l), 0);
+  const passes = { ours: [] as number[], structured: [] as number[], base: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++)
+    passes.ours.push(onePass(lines, (l) => ours.redact(l)));
+  for (let round = 0; round < 5; round++) {
+    passes.structured.push(onePass(lines, (l) => structured.redact(l)));
+  }
+  for (let round = 0; round < 3; round++) {
+    passes.base.push(onePass(sample, (l) => baseline.redactText(l)));
+  }
+  const tOurs = median(passes.ours);
+  const tStructured = median(passes.structured);
+  const tBase = median(passes.base);
+  const spread = (xs: number[], megabytes: number) =>
+    `${(megabytes / Math.max(...xs)).toFixed(1)}-${(megabytes / Math.min(...xs)).toFixed(1)}`;
   const result: RedactBenchResult = {
     corpusBytes: bytes,
     lines: lines.length,
@@ -120,15 +141,17 @@ export async function run(
   };
   if (options.print !== false) {
     console.log(
-      `bench/redact: ${(bytes / 1e6).toFixed(1)} MB digit-heavy text, ${lines.length} lines (${changedLines} with PII), 1 thread`,
+      `bench/redact: ${(bytes / 1e6).toFixed(1)} MB digit-heavy text, ${lines.length} lines (${changedLines} with PII), 1 thread; median of the passes (${ROUNDS}, 5 and 3; range in brackets)`,
     );
     console.log(
-      `  veto redactor (all categories)  ${result.ours.mbPerSec.toFixed(1)} MB/s  ${Math.round(result.ours.linesPerSec)} lines/s  target >= ${result.targetMbPerSec} MB/s ${result.ours.mbPerSec >= result.targetMbPerSec ? 'OK' : 'MISSED'}`,
+      `  veto redactor (all categories)  ${result.ours.mbPerSec.toFixed(1)} MB/s [${spread(passes.ours, mb)}]  ${Math.round(result.ours.linesPerSec)} lines/s  target >= ${result.targetMbPerSec} MB/s ${result.ours.mbPerSec >= result.targetMbPerSec ? 'OK' : 'MISSED'}`,
     );
     console.log(
-      `  veto redactor (structured only) ${result.oursStructuredOnly.mbPerSec.toFixed(1)} MB/s`,
+      `  veto redactor (structured only) ${result.oursStructuredOnly.mbPerSec.toFixed(1)} MB/s [${spread(passes.structured, mb)}]`,
     );
-    console.log(`  redact-pii (baseline)           ${result.baseline.mbPerSec.toFixed(1)} MB/s`);
+    console.log(
+      `  redact-pii (baseline)           ${result.baseline.mbPerSec.toFixed(1)} MB/s [${spread(passes.base, sampleMb)}]`,
+    );
     console.log(`  ratio veto / redact-pii         ${result.ratio.toFixed(1)}x`);
   }
   return result;

@@ -68,6 +68,11 @@ export interface TextScan {
   ibanStarts: number[];
   /** True when a letter A or B follows a 2 (a Corsican department, 2A/2B). */
   corsica: boolean;
+  /**
+   * True when a dot, two to six ASCII letters and a slash come before '@' or a word character
+   * (".com/name", ".app/@user"): what every profile link has (`/\.[a-z]{2,6}\/[@\w]/i`).
+   */
+  urlPath: boolean;
   /** Positions of '@'. */
   ats: number[];
   /** Number of ':' (IPv6 needs at least two in a row of hex groups). */
@@ -235,6 +240,21 @@ const KEYWORD_FILTER = new Uint32Array(2048);
 for (const h of KEYWORD_HASHES) KEYWORD_FILTER[(h >>> 5) & 2047]! |= 1 << (h & 31);
 const MAX_KEYWORD = 16;
 
+function asciiLetters(u: Uint16Array, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = u[k]!;
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+  }
+  return true;
+}
+
+/** `[@\w]` in a regex without the u flag: '@', an ASCII letter or digit, or '_'. */
+function wordOrAt(c: number): boolean {
+  return (
+    c === 64 || c === 95 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+  );
+}
+
 let memoText: string | undefined;
 let memoScan: TextScan | undefined;
 
@@ -272,6 +292,7 @@ export function scanText(text: string): TextScan {
   const ats: number[] = [];
   const ibanStarts: number[] = [];
   let corsica = false;
+  let urlPath = false;
   let kinds = 0;
   let colons = 0;
   let ipv6Shape = false;
@@ -330,6 +351,9 @@ export function scanText(text: string): TextScan {
         if (p === 50 || ((p === 32 || p === 46) && p2 === 50)) corsica = true;
       }
       const len = i - start;
+      if (u[i]! === 47 && len >= 2 && len <= 6 && start > 0 && u[start - 1]! === 46) {
+        if (!urlPath && asciiLetters(u, start, i) && wordOrAt(u[i + 1]!)) urlPath = true;
+      }
       const prev = start > 0 ? u[start - 1]! : 32;
       const capital = isUpperAt(text, start, c) && !(prev >= 48 && prev <= 57);
       if (capital) {
@@ -398,6 +422,7 @@ export function scanText(text: string): TextScan {
     wordNumbers,
     ibanStarts,
     corsica,
+    urlPath,
     ats,
     colons,
     ipv6Shape,

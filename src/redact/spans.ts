@@ -29,23 +29,28 @@ function isLowSurrogate(c: number): boolean {
 }
 
 /**
+ * Marks are tested as whole code points: some lie outside the BMP (e.g. U+110BA, a Kaithi nukta,
+ * found by the property test), where one UTF-16 unit alone is just a surrogate.
+ */
+function markAt(text: string, i: number): boolean {
+  return MARK.test(String.fromCodePoint(text.codePointAt(i)!));
+}
+
+/**
  * Moves span edges out of the middle of a character: never between the halves of a surrogate
  * pair, never before a combining mark, zero-width joiner or variation selector that belongs to the
  * character before it (so no orphaned accent or half emoji is left outside the span).
  */
 export function snapToCharacters(text: string, span: PiiSpan): PiiSpan {
   let { start, end } = span;
-  // Marks are tested as whole code points: some lie outside the BMP (e.g. U+110BA, a Kaithi
-  // nukta, found by the property test), where one UTF-16 unit alone is just a surrogate.
-  const markAt = (i: number) => MARK.test(String.fromCodePoint(text.codePointAt(i)!));
   for (;;) {
     if (start > 0 && isLowSurrogate(text.charCodeAt(start))) start--;
-    else if (start > 0 && markAt(start)) start--;
+    else if (start > 0 && markAt(text, start)) start--;
     else break;
   }
   for (;;) {
     if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
-    else if (end < text.length && markAt(end)) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
+    else if (end < text.length && markAt(text, end)) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
     else break;
   }
   if (start === span.start && end === span.end) return span;

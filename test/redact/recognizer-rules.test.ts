@@ -52,6 +52,18 @@ describe('shared scan', () => {
     assert.equal(scanText('fe80::1').ipv6Shape, true);
     assert.equal(scanText('684D:1111:222:3333:4444:5555:6:77').ipv6Shape, true);
   });
+  it('notes a link path exactly where the profile-link pre-check regex would', () => {
+    const re = /\.[a-z]{2,6}\/[@\w]/i;
+    assert.equal(scanText('see bsky.app/@ana or x.com/jo').urlPath, true);
+    assert.equal(scanText('le 12/03/2024 à 10.5 km/h, réf. AB/12').urlPath, false);
+    const unit = fc.constantFrom(...'.abcZ/@_1-é x:'.split(''));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 30 }), (t) => {
+        assert.equal(scanText(t).urlPath, re.test(t), JSON.stringify(t));
+      }),
+      { numRuns: 2000 },
+    );
+  });
   it('reads a text the same whatever was scanned before it and however the string is stored', () => {
     // The scan copies each text into one reused array of UTF-16 units: a short text after a long
     // one must not see the long one's tail, and a text held as two-byte units (sliced from a
