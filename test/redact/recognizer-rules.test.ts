@@ -6,7 +6,11 @@ import { emailRecognizer } from '../../src/redact/recognizers/email.ts';
 import { ibanRecognizer } from '../../src/redact/recognizers/iban.ts';
 import { ipRecognizer } from '../../src/redact/recognizers/ip.ts';
 import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
-import { createPersonRecognizer } from '../../src/redact/recognizers/person.ts';
+import {
+  createPersonRecognizer,
+  mayEndTitle,
+  TITLE_BEFORE,
+} from '../../src/redact/recognizers/person.ts';
 import { createPhoneRecognizer } from '../../src/redact/recognizers/phone.ts';
 import type { Recognizer } from '../../src/redact/recognizers/recognizer.ts';
 import { KW, scanText, type TextScan } from '../../src/redact/scan.ts';
@@ -372,6 +376,22 @@ describe('address rules', () => {
 });
 
 describe('person rules', () => {
+  it('never skips a title the title regex would see (its cheap pre-check)', () => {
+    const words = ['Dr', 'docteur', 'M', 'm', 'MME', 'mlle', 'Patient', 'patiente', 'née', 'NÉ'];
+    words.push('épouse', 'Époux', 'fils', "I'm", 'I am', 'name is', 'name:', 'nom :', 'called');
+    words.push('calls me', 'named her', 'thanks', 'miſſ', 'x', 'ab', '.', ' ', '\u00a0', '\n', ',');
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...words), { maxLength: 12 }), (parts) => {
+        const t = parts.join('');
+        for (let i = 0; i <= t.length; i++) {
+          if (TITLE_BEFORE.test(t.slice(Math.max(0, i - 20), i))) {
+            assert.ok(mayEndTitle(t, i), JSON.stringify(t.slice(0, i)));
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
   const person = createPersonRecognizer();
   it('takes two or three unknown title-case words, not ordinary ones', () => {
     assert.deepEqual(found(person, 'Tomomi Nishiyama lives at the end'), ['Tomomi Nishiyama']);

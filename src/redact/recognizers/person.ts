@@ -55,7 +55,8 @@ const TITLES = new Set([
   'chère',
 ]);
 /** Lower-case words that can stand before a name and announce it. */
-const TITLE_BEFORE =
+/** Exported for the test of `mayEndTitle`. */
+export const TITLE_BEFORE =
   /(?:(?:^|[\s(|:,;])(?:dr|docteur|pr|professeur|m|mme|mlle|monsieur|madame|mr|mrs|ms|miss|interne|patiente?|par|avec|chez|épouse|époux|née?|fils|fille|dear|hi|hello|bonjour|merci|thanks)\.?|\bname(?: is|:|\?)|\bnom ?:|\bm'appelle|\bI'm|\bI am|\bcalled|\bcalls? me|\bnamed(?: him| her)?)\s*$/iu;
 /** Words after which capitalised words name a place, a law or an institution, not a person. */
 const NOT_A_PERSON_BEFORE =
@@ -156,10 +157,15 @@ function isCommon(lex: NameLexicon, w: string): boolean {
   return false;
 }
 
+/** What joins the parts of a compound first name. */
+const NAME_JOINER = /[-'’]/;
+
 function classify(lex: NameLexicon, t: Token) {
-  const bare = t.lower.replace(/\.$/, '');
-  const parts = bare.split(/[-'’]/);
-  const first = lex.firstNames.has(bare) || parts.every((p) => lex.firstNames.has(p));
+  const bare = t.lower.endsWith('.') ? t.lower.slice(0, -1) : t.lower;
+  // Split only a compound ("jean-pierre", "o'neil"): a plain word is its own only part.
+  const first =
+    lex.firstNames.has(bare) ||
+    (NAME_JOINER.test(bare) && bare.split(NAME_JOINER).every((p) => lex.firstNames.has(p)));
   const last = lex.lastNames.has(bare);
   // Hunspell lists stems: "stripes" is common because "stripe" is.
   const common = isCommon(lex, bare);
@@ -209,6 +215,42 @@ function chains(text: string, caps: readonly number[]): Token[][] {
   }
   if (cur.length > 0) out.push(cur);
   return out;
+}
+
+/** `\s` of a regex with the u flag. */
+function isRegexSpace(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** How every alternative of TITLE_BEFORE ends, before its trailing spaces (a test of 3 characters). */
+const TITLE_ENDINGS =
+  /(?:dr|ur|pr|me|le|mr|rs|ms|ss|ne|nt|te|ar|ec|ez|se|ux|né|ée|ls|hi|lo|ci|ks|is|am|ed|im|er|[^\p{L}]m|^m|[.:?])$/iu;
+
+/**
+ * An exact superset of TITLE_BEFORE on `text` before `i`: its last three characters before any
+ * spaces end the way one of its alternatives ends. Why: TITLE_BEFORE ends in `\s*$`, so the
+ * regex engine tries it from every position of the 20-character window; it was the largest single
+ * cost of the person recogniser on the evaluation documents (0.22 of 1.84 s). A test checks that
+ * this never says no where TITLE_BEFORE says yes.
+ */
+export function mayEndTitle(text: string, i: number): boolean {
+  let k = i - 1;
+  const stop = Math.max(0, i - 20);
+  while (k >= stop && isRegexSpace(text.charCodeAt(k))) k--;
+  if (k < stop) return false;
+  return TITLE_ENDINGS.test(text.slice(Math.max(stop, k - 2), k + 1));
 }
 
 /** The last non-space character before `i` may end a title or cue ("Dr ", "M. ", "nom : "). */
@@ -300,9 +342,9 @@ export function createPersonRecognizer(): Recognizer {
         }
         let toks = chain.map((t) => ({ t, c: classify(l, t) }));
         // A title inside the run ("Docteur ROMAIN SPRITZ", "M.RAFANANENENA") announces a name.
-        let titled = TITLE_BEFORE.test(
-          text.slice(Math.max(0, chain[0]!.start - 20), chain[0]!.start),
-        );
+        let titled =
+          mayEndTitle(text, chain[0]!.start) &&
+          TITLE_BEFORE.test(text.slice(Math.max(0, chain[0]!.start - 20), chain[0]!.start));
         // "M." is only a title at the start of a run ("Janka M. Szász" has a middle initial); the
         // others cut the run wherever they are ("RENDEZ-VOUS POUR MME VERONIQUE BONNET").
         let lastTitle = -1;
