@@ -52,6 +52,8 @@ export interface Keyword {
 export interface TextScan {
   /** Numeric runs of four digits or more. */
   runs: NumericRun[];
+  /** True when the text has any ASCII digit (runs shorter than four included). */
+  anyDigit: boolean;
   keywords: Keyword[];
   /** OR of all keyword kinds found. */
   kinds: number;
@@ -292,6 +294,7 @@ export function scanText(text: string): TextScan {
   const ats: number[] = [];
   const ibanStarts: number[] = [];
   let corsica = false;
+  let anyDigit = false;
   let urlPath = false;
   let kinds = 0;
   let colons = 0;
@@ -304,6 +307,7 @@ export function scanText(text: string): TextScan {
     const c = u[i]!;
     if (c >= 48 && c <= 57) {
       // A numeric run: digits joined by single separators.
+      anyDigit = true;
       const start = i;
       let lastDigit = i;
       let digits = 0;
@@ -415,6 +419,7 @@ export function scanText(text: string): TextScan {
   memoText = text;
   memoScan = {
     runs,
+    anyDigit,
     keywords,
     kinds,
     caps,

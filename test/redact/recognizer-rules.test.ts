@@ -8,8 +8,13 @@ import { ipRecognizer } from '../../src/redact/recognizers/ip.ts';
 import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
 import {
   createPersonRecognizer,
+  cueBefore,
   mayEndTitle,
+  NOT_A_PERSON_BEFORE,
+  placeWordBefore,
   TITLE_BEFORE,
+  TITLE_CUE,
+  titleBefore,
 } from '../../src/redact/recognizers/person.ts';
 import { createPhoneRecognizer } from '../../src/redact/recognizers/phone.ts';
 import type { Recognizer } from '../../src/redact/recognizers/recognizer.ts';
@@ -56,7 +61,7 @@ describe('shared scan', () => {
     assert.equal(scanText('fe80::1').ipv6Shape, true);
     assert.equal(scanText('684D:1111:222:3333:4444:5555:6:77').ipv6Shape, true);
   });
-  it('notes a link path exactly where the profile-link pre-check regex would', () => {
+  it('notes a link path and a digit exactly where the pre-check regexes would', () => {
     const re = /\.[a-z]{2,6}\/[@\w]/i;
     assert.equal(scanText('see bsky.app/@ana or x.com/jo').urlPath, true);
     assert.equal(scanText('le 12/03/2024 à 10.5 km/h, réf. AB/12').urlPath, false);
@@ -64,6 +69,7 @@ describe('shared scan', () => {
     fc.assert(
       fc.property(fc.string({ unit, maxLength: 30 }), (t) => {
         assert.equal(scanText(t).urlPath, re.test(t), JSON.stringify(t));
+        assert.equal(scanText(t).anyDigit, /[0-9]/.test(t), JSON.stringify(t));
       }),
       { numRuns: 2000 },
     );
@@ -376,6 +382,34 @@ describe('address rules', () => {
 });
 
 describe('person rules', () => {
+  it('reads the cue before a word as the cue regexes on their whole window do', () => {
+    const words = [
+      'Dr',
+      'professeur.',
+      'M',
+      'mlle',
+      'Patient',
+      'NÉ',
+      "I'm",
+      'name is',
+      'rename is',
+    ];
+    words.push('nom :', "m'appelle", 'named her', 'hôpital', 'université', 'college', 'av.', 'x');
+    words.push('ab', '.', ' ', '  ', '\u00a0', '\n', ',', '(', 'é');
+    const window = (t: string, i: number, n: number) => t.slice(Math.max(0, i - n), i);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...words), { maxLength: 14 }), (parts) => {
+        const t = parts.join('');
+        for (let i = 0; i <= t.length; i++) {
+          const at = JSON.stringify(t.slice(0, i));
+          assert.equal(titleBefore(t, i), TITLE_BEFORE.test(window(t, i, 20)), at);
+          assert.equal(cueBefore(t, i), TITLE_CUE.test(window(t, i, 12)), at);
+          assert.equal(placeWordBefore(t, i), NOT_A_PERSON_BEFORE.test(window(t, i, 12)), at);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
   it('never skips a title the title regex would see (its cheap pre-check)', () => {
     const words = ['Dr', 'docteur', 'M', 'm', 'MME', 'mlle', 'Patient', 'patiente', 'née', 'NÉ'];
     words.push('épouse', 'Époux', 'fils', "I'm", 'I am', 'name is', 'name:', 'nom :', 'called');

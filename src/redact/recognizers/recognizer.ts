@@ -14,15 +14,14 @@ export interface Recognizer {
 }
 
 /** True when `text` contains an ASCII digit. Faster than /\d/ for the short-circuit case. */
+/**
+ * Whether the text has an ASCII digit, from the shared scan: several recognisers ask, and on
+ * prose without a digit each question was a pass over the whole text (~10 % of redaction).
+ */
 export function hasDigit(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) return true;
-  }
-  return false;
+  return scanText(text).anyDigit;
 }
 
-/** Keeps only ASCII digits. */
 export function digitsOf(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
