@@ -17,6 +17,9 @@ if (unknown.length) {
   );
   process.exit(2);
 }
+// `npm run bench` starts this through bin/huge-pages.js, as bin/veto.js starts the gate: said
+// here because the gate's and the filter's figures depend on it.
+console.log(`GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? '(unset: no huge pages)'}`);
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   console.log(`\n=== bench/${name} ===`);
   const mod = await BENCHES[name]!();
