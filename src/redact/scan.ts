@@ -260,7 +260,6 @@ function wordOrAt(c: number): boolean {
 let memoText: string | undefined;
 let memoScan: TextScan | undefined;
 
-/** Scans `text` once (memoised for the last text). */
 /**
  * The text's UTF-16 units in a reused typed array, with three zero units after the end (reads
  * past the end see a unit that is no letter, digit or separator, as `charCodeAt`'s NaN was).
@@ -284,6 +283,7 @@ function unitsOf(text: string): Uint16Array {
 }
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Scans `text` once (memoised for the last text). */
 export function scanText(text: string): TextScan {
   if (text === memoText && memoScan) return memoScan;
   const runs: NumericRun[] = [];
