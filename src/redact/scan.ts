@@ -270,16 +270,23 @@ let units = new Uint16Array(4096);
 let unitBytes = Buffer.from(units.buffer);
 function unitsOf(text: string): Uint16Array {
   const n = text.length;
-  if (units.length < n + 3) {
-    units = new Uint16Array(2 * n + 3);
-    unitBytes = Buffer.from(units.buffer);
+  let u = units;
+  let bytes = unitBytes;
+  if (u.length < n + 3) {
+    u = new Uint16Array(2 * n + 3);
+    bytes = Buffer.from(u.buffer);
+    // Kept for the next texts up to 1M units (2 MB); a longer one gets an array of its own.
+    if (u.length <= 1 << 20) {
+      units = u;
+      unitBytes = bytes;
+    }
   }
-  if (LITTLE_ENDIAN) unitBytes.write(text, 0, 'utf16le');
-  else for (let i = 0; i < n; i++) units[i] = text.charCodeAt(i);
-  units[n] = 0;
-  units[n + 1] = 0;
-  units[n + 2] = 0;
-  return units;
+  if (LITTLE_ENDIAN) bytes.write(text, 0, 'utf16le');
+  else for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
+  u[n] = 0;
+  u[n + 1] = 0;
+  u[n + 2] = 0;
+  return u;
 }
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
