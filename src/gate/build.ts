@@ -563,7 +563,11 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         noticePeriod.shownBy = shownBy;
         noticePeriod.removedRecords = removal.removed;
       } else {
-        noticePeriod.note = 'the registry does not record notice views yet (issue 5): not checked';
+        // Offline (no registry) or a registry port without notice records: said in the
+        // manifest, like a re-check not performed, for whoever trains on the dataset.
+        noticePeriod.note = registry
+          ? 'the registry cannot tell who was shown the notice'
+          : 'offline run: no registry to tell who was shown the notice; check before training';
       }
 
       progress.phase = 'rechecking';

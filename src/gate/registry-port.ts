@@ -25,8 +25,7 @@ export interface GateRegistry {
   ): Promise<void>;
 
   /**
-   * Notice-period hook (issue 5), optional until the registry records when each person was
-   * shown the notice. Given at most 10,000 subject keys, returns those that were **not** shown
+   * Notice-period hook (issue 5; the CLI wires it to the notice records). Given at most 10,000 subject keys, returns those that were **not** shown
    * notice `noticeVersion` at or before `shownBy` (cut-off minus the policy's minimum days);
    * their records are removed with reason `notice-period`. When absent, the manifest says the
    * check was not performed.
