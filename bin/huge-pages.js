@@ -31,7 +31,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error('usage: node bin/huge-pages.js COMMAND [ARGS...]');
     process.exit(2);
   }
-  const r = spawnSync(command, args, { stdio: 'inherit', env: withHugePages(process.env) });
+  // Windows finds npm's command shims (tsx.cmd) only through its shell.
+  const r = spawnSync(command, args, {
+    stdio: 'inherit',
+    env: withHugePages(process.env),
+    shell: process.platform === 'win32',
+  });
   if (r.error) {
     console.error(`huge-pages: cannot run ${command}: ${r.error.message}`);
     process.exit(127);
