@@ -5,6 +5,7 @@ import { addressRecognizer } from '../../src/redact/recognizers/address.ts';
 import { emailRecognizer } from '../../src/redact/recognizers/email.ts';
 import { ibanRecognizer } from '../../src/redact/recognizers/iban.ts';
 import { ipRecognizer } from '../../src/redact/recognizers/ip.ts';
+import { LOWER_WORD, lowerWords } from '../../src/redact/recognizers/lower-words.ts';
 import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
 import {
   createPersonRecognizer,
@@ -392,6 +393,31 @@ describe('address rules', () => {
 });
 
 describe('person rules', () => {
+  it('reads lower-case words as the lower-case word regex does', () => {
+    const viaRegex = (t: string) =>
+      Array.from(t.matchAll(LOWER_WORD), (m) => ({ index: m.index, word: m[0] }));
+    assert.deepEqual(lowerWords("ask patricia's dad, jean-pierre l’été 2x"), [
+      { index: 0, word: 'ask' },
+      { index: 4, word: "patricia's" },
+      { index: 15, word: 'dad' },
+      { index: 20, word: 'jean' },
+      { index: 25, word: 'pierre' },
+      { index: 32, word: 'l' },
+      { index: 34, word: 'été' },
+    ]);
+    // An emoji (a surrogate pair) sends the text through the regex itself.
+    assert.deepEqual(lowerWords('hi 😀 bob'), viaRegex('hi 😀 bob'));
+    const unit = fc.constantFrom(..."ab Zé\u0301\u00aa1_'’s-ǅ\u02b0\u2170x".split(''));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit, maxLength: 40 }), fc.string({ unit: 'binary' })),
+        (t) => {
+          assert.deepEqual(lowerWords(t), viaRegex(t), JSON.stringify(t));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
   it('reads the cue before a word as the cue regexes on their whole window do', () => {
     const words = [
       'Dr',

@@ -2,6 +2,7 @@ import { countryNames } from '../names/countries.ts';
 import { type NameLexicon, nameLexicon } from '../names/lexicon.ts';
 import { scanText, type TextScan } from '../scan.ts';
 import type { PiiSpan } from '../types.ts';
+import { lowerWords } from './lower-words.ts';
 import type { Recognizer } from './recognizer.ts';
 
 /*
@@ -476,7 +477,6 @@ export function createPersonRecognizer(): Recognizer {
 const LOWER_CUE =
   /(?:\bname is|\bname:|\bcall me|\bcalls me|\bnamed|\bje m'appelle|\bje suis)\s+$/u;
 const LOWER_CUE_ANYWHERE = /name is|name:|call me|calls me|named|je m'appelle|je suis/u;
-const LOWER_WORD = /(?<![\p{L}\p{N}])\p{Ll}[\p{Ll}\p{M}]*(?:['’]s)?/gu;
 
 /** "patricia's" → "patricia" (a check of two characters before any regex). */
 function withoutPossessive(w: string): string {
@@ -492,12 +492,12 @@ function withoutPossessive(w: string): string {
  * no dictionary word either (or an initial) continues it. Only for texts without any capital.
  */
 function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
-  const words = [...text.matchAll(LOWER_WORD)];
+  const words = lowerWords(text);
   // Most texts hold no cue at all: one test for the text instead of one per word.
   const anyCue = LOWER_CUE_ANYWHERE.test(text);
   for (let i = 0; i < words.length; i++) {
     const m = words[i]!;
-    const w = withoutPossessive(m[0]);
+    const w = withoutPossessive(m.word);
     // "my name is vitoria", "people call me višeslav": the cue says what the next word is.
     const cued = anyCue && LOWER_CUE.test(text.slice(Math.max(0, m.index - 16), m.index));
     if (cued && w.length >= 3 && !l.stopwords.has(w)) {
@@ -509,11 +509,11 @@ function lowerCaseNames(text: string, l: NameLexicon, out: PiiSpan[]): void {
     let j = i + 1;
     // "eric g. samoylova": an initial between first and last name.
     const g = words[j];
-    if (g && g[0].length === 1 && text.slice(end, g.index + 3) === ` ${g[0]}. `) j++;
+    if (g && g.word.length === 1 && text.slice(end, g.index + 3) === ` ${g.word}. `) j++;
     const cand = words[j];
     const gap = cand ? text.slice(j > i + 1 ? words[i + 1]!.index + 2 : end, cand.index) : '';
     if (cand && gap === ' ') {
-      const lw = withoutPossessive(cand[0]);
+      const lw = withoutPossessive(cand.word);
       if (lw.length >= 3 && !isCommon(l, lw) && !isPlace(lw)) {
         end = cand.index + lw.length;
         i = j;
