@@ -10,7 +10,6 @@ import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
 import {
   createPersonRecognizer,
   cueBefore,
-  mayEndTitle,
   NOT_A_PERSON_BEFORE,
   placeWordBefore,
   TITLE_BEFORE,
@@ -441,22 +440,6 @@ describe('person rules', () => {
           assert.equal(titleBefore(t, i), TITLE_BEFORE.test(window(t, i, 20)), at);
           assert.equal(cueBefore(t, i), TITLE_CUE.test(window(t, i, 12)), at);
           assert.equal(placeWordBefore(t, i), NOT_A_PERSON_BEFORE.test(window(t, i, 12)), at);
-        }
-      }),
-      { numRuns: 500 },
-    );
-  });
-  it('never skips a title the title regex would see (its cheap pre-check)', () => {
-    const words = ['Dr', 'docteur', 'M', 'm', 'MME', 'mlle', 'Patient', 'patiente', 'née', 'NÉ'];
-    words.push('épouse', 'Époux', 'fils', "I'm", 'I am', 'name is', 'name:', 'nom :', 'called');
-    words.push('calls me', 'named her', 'thanks', 'miſſ', 'x', 'ab', '.', ' ', '\u00a0', '\n', ',');
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...words), { maxLength: 12 }), (parts) => {
-        const t = parts.join('');
-        for (let i = 0; i <= t.length; i++) {
-          if (TITLE_BEFORE.test(t.slice(Math.max(0, i - 20), i))) {
-            assert.ok(mayEndTitle(t, i), JSON.stringify(t.slice(0, i)));
-          }
         }
       }),
       { numRuns: 500 },
