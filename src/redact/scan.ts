@@ -222,10 +222,21 @@ const hashOf = (w: string): number => {
   for (let i = 0; i < w.length; i++) h = (Math.imul(h, 31) + foldUnit(w.charCodeAt(i))) | 0;
   return h;
 };
+/**
+ * A 65,536-bit filter on the low bits of word hashes (8 KB, in the L1 cache): most words are
+ * turned away by one load, before a Set lookup (`mayHold`, then the Set).
+ */
+function hashFilter(hashes: Iterable<number>): Uint32Array {
+  const f = new Uint32Array(2048);
+  for (const h of hashes) f[(h >>> 5) & 2047]! |= 1 << (h & 31);
+  return f;
+}
+function mayHold(filter: Uint32Array, h: number): boolean {
+  return (filter[(h >>> 5) & 2047]! & (1 << (h & 31))) !== 0;
+}
 const STREET_WORD_HASHES = new Set([...STREET_WORDS].map(hashOf));
-/** STREET_WORD_HASHES as a bit filter (as KEYWORD_FILTER below): most words before a number fail it. */
-const STREET_WORD_FILTER = new Uint32Array(2048);
-for (const h of STREET_WORD_HASHES) STREET_WORD_FILTER[(h >>> 5) & 2047]! |= 1 << (h & 31);
+/** Most words before a number are no street word. */
+const STREET_WORD_FILTER = hashFilter(STREET_WORD_HASHES);
 /** Street words abbreviated with a dot before the number: u. (utca), rkp. (rakpart), ul., al., str. */
 const STREET_ABBREVS = new Set(['u', 'rkp', 'ul', 'al', 'str']);
 const STREET_ABBREV_HASHES = new Set([...STREET_ABBREVS].map(hashOf));
@@ -233,13 +244,8 @@ const STREET_ABBREV_HASHES = new Set([...STREET_ABBREVS].map(hashOf));
 const KEYWORD_HASHES = new Set(
   [...Object.keys(LOWER_KEYWORDS), ...Object.keys(CASED_KEYWORDS)].map(hashOf),
 );
-/**
- * A 65,536-bit filter on the low bits of those hashes (8 KB, in the L1 cache): most words of a
- * text are no keyword and are turned away by one load, before the Set lookup (some 650 street
- * types and cue words since the USPS list came in).
- */
-const KEYWORD_FILTER = new Uint32Array(2048);
-for (const h of KEYWORD_HASHES) KEYWORD_FILTER[(h >>> 5) & 2047]! |= 1 << (h & 31);
+/** Most words of a text are no keyword (some 650 street types and cue words). */
+const KEYWORD_FILTER = hashFilter(KEYWORD_HASHES);
 const MAX_KEYWORD = 16;
 
 function asciiLetters(u: Uint16Array, from: number, to: number): boolean {
@@ -372,11 +378,7 @@ export function scanText(text: string): TextScan {
         capsEnd.push(i);
       }
       let k = 0;
-      if (
-        len <= MAX_KEYWORD &&
-        (KEYWORD_FILTER[(h >>> 5) & 2047]! & (1 << (h & 31))) !== 0 &&
-        KEYWORD_HASHES.has(h)
-      ) {
+      if (len <= MAX_KEYWORD && mayHold(KEYWORD_FILTER, h) && KEYWORD_HASHES.has(h)) {
         const w = text.slice(start, i);
         k = (LOWER_KEYWORDS[w.toLowerCase()] ?? 0) | (CASED_KEYWORDS[w] ?? 0);
       }
@@ -387,7 +389,7 @@ export function scanText(text: string): TextScan {
             STREET_SUFFIX_END_CHARS[u[i - 1]!] === 1 &&
             STREET_SUFFIX_ENDS.has((lowerUnit(u[i - 2]!) << 16) | lowerUnit(u[i - 1]!)) &&
             STREET_SUFFIX.test(text.slice(start, i).toLowerCase())) ||
-          ((STREET_WORD_FILTER[(h >>> 5) & 2047]! & (1 << (h & 31))) !== 0 &&
+          (mayHold(STREET_WORD_FILTER, h) &&
             STREET_WORD_HASHES.has(h) &&
             STREET_WORDS.has(text.slice(start, i).toLowerCase()));
         if (street) k |= KW.EN_STREET;
