@@ -333,9 +333,10 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         decisions: join(staging, 'decisions.tsv'),
       };
       const data = await HashedWriter.create(staged.data);
-      const inclusions = await HashedWriter.create(staged.inclusions);
-      const decisions = await HashedWriter.create(staged.decisions);
-      const rejects = await HashedWriter.create(join(staging, 'rejects.jsonl'));
+      // Only the data's digest goes into the manifest.
+      const inclusions = await HashedWriter.create(staged.inclusions, { hash: false });
+      const decisions = await HashedWriter.create(staged.decisions, { hash: false });
+      const rejects = await HashedWriter.create(join(staging, 'rejects.jsonl'), { hash: false });
       writers.push(data, inclusions, decisions, rejects);
       inclusions.pushString(INCLUSIONS_HEADER);
       decisions.pushString('input\tline\treason\titem_id\n');

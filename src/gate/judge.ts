@@ -18,7 +18,7 @@ import {
 } from './record-fields.ts';
 import { RecordScanner, STRING, stringAt } from './record-scanner.ts';
 import { PRIVATE_MESSAGE_KIND } from './record-vocabulary.ts';
-import { redactionPrecheck } from './redaction-precheck.ts';
+import { type RedactionPrecheck, redactionPrecheck } from './redaction-precheck.ts';
 
 /**
  * Decides every record of a batch of JSONL bytes. Runs the same in a worker thread and inline:
@@ -152,7 +152,7 @@ export class Judge {
   readonly #regions: Set<string> | undefined;
   readonly #notBefore: number | undefined;
   readonly #redactor: Redactor | undefined;
-  readonly #mayRedact: (text: string) => boolean;
+  readonly #mayRedact: RedactionPrecheck | undefined;
   readonly #needAge: boolean;
   readonly #inclusions = new ByteSink(1 << 20);
   readonly #decisions = new ByteSink(1 << 19);
@@ -206,9 +206,7 @@ export class Judge {
           objectorTerms: terms,
         });
       // Third-party objectors' terms can be any word: no cheap byte test rules them out.
-      this.#mayRedact = terms.length > 0 ? () => true : redactionPrecheck(categories);
-    } else {
-      this.#mayRedact = () => false;
+      this.#mayRedact = terms.length > 0 ? undefined : redactionPrecheck(categories);
     }
   }
 
@@ -398,10 +396,23 @@ export class Judge {
       /** Fast path, text redacted: the new text as a JSON string, spliced into the line. */
       let textLiteral: string | undefined;
       if (this.#redactor) {
-        const t = record
-          ? (this.#get[TEXT]!(record) as string)
-          : stringAt(buf, recs.textStart[k]!, recs.textEnd[k]!, recs.textFlags[k]!);
-        if (t.length > 0 && this.#mayRedact(t)) {
+        const may = this.#mayRedact;
+        let t: string | undefined;
+        if (record) {
+          t = this.#get[TEXT]!(record) as string;
+          if (may !== undefined && !may.text(t)) t = undefined;
+        } else {
+          // The text's value is `[textStart + 1, textEnd - 1)`, between its quotes; plain ASCII
+          // bytes (flags 0) are its characters, so most texts are ruled out without a string.
+          const from = recs.textStart[k]!;
+          const to = recs.textEnd[k]!;
+          const flags = recs.textFlags[k]!;
+          if (may === undefined || (flags === 0 ? may.asciiBytes(buf, from + 1, to - 1) : true)) {
+            t = stringAt(buf, from, to, flags);
+            if (flags !== 0 && may !== undefined && !may.text(t)) t = undefined;
+          }
+        }
+        if (t !== undefined && t.length > 0) {
           const r = this.#redactor.redact(t);
           if (r.changed) {
             if (record) this.#setText(record, r.text);

@@ -20,7 +20,7 @@ describe('redaction pre-check', () => {
     ['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP', 'NIR'],
   ] as PiiCategory[][]) {
     it(`never skips a text the redactor would change (${categories.join(', ')})`, () => {
-      const mayRedact = redactionPrecheck(categories);
+      const mayRedact = redactionPrecheck(categories).text;
       const redactor = createRedactor({ categories, defaultRegion: 'FR' });
       fc.assert(
         fc.property(text, (t) => {
@@ -32,7 +32,7 @@ describe('redaction pre-check', () => {
   }
 
   it('lets identifiers through to the redactor and skips plain text', () => {
-    const mayRedact = redactionPrecheck(['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP']);
+    const mayRedact = redactionPrecheck(['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP']).text;
     for (const t of [
       'a@b.fr',
       'call 06 12 34 56 78',
@@ -43,6 +43,38 @@ describe('redaction pre-check', () => {
       assert.ok(mayRedact(t), t);
     }
     for (const t of ['hello world', 'in 5 days', 'top 1']) assert.ok(!mayRedact(t), t);
-    assert.ok(redactionPrecheck(['PERSON'])('anything'), 'no rule: always call');
+    assert.ok(redactionPrecheck(['PERSON']).text('anything'), 'no rule: always call');
+    assert.ok(
+      redactionPrecheck(['PERSON']).asciiBytes(Buffer.from('x'), 0, 1),
+      'no rule: always call',
+    );
+    assert.ok(!redactionPrecheck([]).asciiBytes(Buffer.from('a@b.fr'), 0, 6), 'no category: never');
   });
+
+  for (const categories of [
+    ['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP'],
+    ['IP'],
+    ['PROFILE_URL', 'NIR'],
+    ['EMAIL'],
+  ] as PiiCategory[][]) {
+    it(`answers the same on a text's ASCII bytes as on the text (${categories.join(', ')})`, () => {
+      const check = redactionPrecheck(categories);
+      const ascii = fc
+        .array(fc.constantFrom(...'0123456789 .-/()+,:@xeEaT\t'), { maxLength: 40 })
+        .map((cs) => cs.join(''));
+      fc.assert(
+        fc.property(ascii, fc.nat(8), fc.nat(8), (t, before, after) => {
+          // The text sits inside other bytes, as a record's text does in its line.
+          const bytes = Buffer.from(`${'9@'.repeat(before)}${t}${':1'.repeat(after)}`, 'latin1');
+          const start = before * 2;
+          assert.equal(
+            check.asciiBytes(bytes, start, start + t.length),
+            check.text(t),
+            JSON.stringify(t),
+          );
+        }),
+        { numRuns: 3000 },
+      );
+    });
+  }
 });
