@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
-import { hashSnapshotChunk, type KeyHashes, ObjectorTable } from './objector-set.ts';
+import { hashSnapshotChunk, ObjectorTable } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
@@ -22,8 +22,8 @@ export interface BatchMessage {
 }
 
 /**
- * A chunk of snapshot lines to check and hash. The worker keeps the hashes (and replies with
- * their count) until `snapshot-insert` asks it to add them to the shared table.
+ * A chunk of snapshot lines to check, hash and add to the shared objector table `slots` (other
+ * threads add other chunks at the same time). Replies with the number of keys added.
  */
 export interface SnapshotChunkMessage {
   type: 'snapshot-chunk';
@@ -32,42 +32,14 @@ export interface SnapshotChunkMessage {
   buffer: ArrayBuffer;
   length: number;
   firstLine: number;
-}
-
-/** Adds the hashes kept so far to the shared table, while the other threads add theirs. */
-export interface SnapshotInsertMessage {
-  type: 'snapshot-insert';
-  seq: number;
   slots: SharedArrayBuffer;
-  /** Where in the table to start (see `ObjectorTable.addHashes`). */
-  startAt: number;
-  /** Hashes made on another thread, to add too. */
-  more: KeyHashes[];
 }
 
 let judge: Judge | undefined;
-let hashed: KeyHashes[] = [];
 
 parentPort?.on(
   'message',
-  (
-    msg:
-      | { type: 'init'; config: JudgeConfig }
-      | BatchMessage
-      | SnapshotChunkMessage
-      | SnapshotInsertMessage,
-  ) => {
-    if (msg.type === 'snapshot-insert') {
-      try {
-        const table = new ObjectorTable(0, msg.slots);
-        table.addHashes([...hashed, ...msg.more], true, msg.startAt);
-        hashed = [];
-        parentPort!.postMessage({ seq: msg.seq, inserted: table.count });
-      } catch (err) {
-        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
-      }
-      return;
-    }
+  (msg: { type: 'init'; config: JudgeConfig } | BatchMessage | SnapshotChunkMessage) => {
     if (msg.type === 'snapshot-chunk') {
       try {
         const hashes = hashSnapshotChunk(
@@ -76,7 +48,7 @@ parentPort?.on(
           msg.length,
           msg.firstLine,
         );
-        hashed.push(hashes);
+        new ObjectorTable(0, msg.slots).claimAll(hashes.his, hashes.los, hashes.los.length);
         parentPort!.postMessage({ seq: msg.seq, hashed: hashes.los.length });
       } catch (err) {
         const file =

@@ -3,7 +3,6 @@ import { bundledWorkerEntry, startTsWorker } from '../lib/ts-worker.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
-import type { KeyHashes } from './objector-set.ts';
 
 interface WorkerReply {
   seq?: number;
@@ -11,7 +10,6 @@ interface WorkerReply {
   /** The batch's input buffer, handed back. */
   input?: ArrayBuffer;
   hashed?: number;
-  inserted?: number;
   error?: string;
   file?: { path: string; reason: string };
 }
@@ -84,7 +82,7 @@ export class WorkerPool {
               );
             } else {
               if (m.input) pool.#freeInputs.push(m.input);
-              waiter?.resolve(m.hashed ?? m.inserted ?? m.result!);
+              waiter?.resolve(m.hashed ?? m.result!);
             }
           });
           worker.on('error', (err) => pool.#fail(err));
@@ -177,11 +175,16 @@ export class WorkerPool {
   }
 
   /**
-   * Checks a chunk of snapshot lines on a worker, which hashes the keys and keeps the hashes for
-   * {@link insertSnapshotHashes}; resolves to the number of keys. The chunk's buffer is
-   * transferred.
+   * Checks a chunk of snapshot lines on a worker, which hashes the keys and adds them to the
+   * shared objector table `slots` (see `ObjectorTable.claimAll`); resolves to the number of keys
+   * added. The chunk's buffer is transferred.
    */
-  hashSnapshotChunk(path: string, chunk: Buffer, firstLine: number): Promise<number> {
+  hashSnapshotChunk(
+    path: string,
+    chunk: Buffer,
+    firstLine: number,
+    slots: SharedArrayBuffer,
+  ): Promise<number> {
     if (this.#failed) return Promise.reject(this.#failed);
     const seq = this.#nextLoadSeq--;
     const slot = this.#leastBusy();
@@ -190,39 +193,10 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       this.#waiting.set(seq, { resolve, reject });
       slot.worker.postMessage(
-        { type: 'snapshot-chunk', seq, path, buffer, length: chunk.length, firstLine },
+        { type: 'snapshot-chunk', seq, path, buffer, length: chunk.length, firstLine, slots },
         [buffer],
       );
     });
-  }
-
-  /**
-   * Every worker adds the hashes it kept, and its share of `more` (hashes made on another thread;
-   * their buffers are transferred), to the shared table `slots`, all at once (see
-   * `ObjectorTable.addHashes`'s `concurrent`); resolves to the number of keys added.
-   */
-  async insertSnapshotHashes(
-    slots: SharedArrayBuffer,
-    more: readonly KeyHashes[] = [],
-  ): Promise<number> {
-    if (this.#failed) throw this.#failed;
-    const counts = await Promise.all(
-      this.#workers.map(
-        (slot, i) =>
-          new Promise<number>((resolve, reject) => {
-            const seq = this.#nextLoadSeq--;
-            slot.busy++;
-            this.#waiting.set(seq, { resolve, reject });
-            const startAt = i / this.#workers.length;
-            const share = more.filter((_, k) => k % this.#workers.length === i);
-            slot.worker.postMessage(
-              { type: 'snapshot-insert', seq, slots, startAt, more: share },
-              share.flatMap((h) => [h.his.buffer as ArrayBuffer, h.los.buffer as ArrayBuffer]),
-            );
-          }),
-      ),
-    );
-    return counts.reduce((a, b) => a + b, 0);
   }
 
   #leastBusy(): { worker: Worker; busy: number } {
