@@ -1,6 +1,6 @@
 import { createRedactor } from '../redact/redactor.ts';
 import type { Redactor } from '../redact/types.ts';
-import { HI, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
+import { HI, hashAccountKeyBytes64, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import { type ObjectorSet, type ObjectorSetDescriptor, objectorSetFrom } from './objector-set.ts';
 import type { Policy } from './policy-schema.ts';
@@ -115,8 +115,15 @@ const READ_VALUE = 0;
 const READ_VOCABULARY = 1;
 const READ_TYPE = 2;
 const READ_TEXT = 3;
+/** The id and the author id: as bytes when they pass their checks as bytes (see `plainId`). */
+const READ_ID_BYTES = 4;
 /** In place of the text while the rules run: its type is all they check. */
 const TEXT_IS_STRING: unique symbol = Symbol('text is a string');
+/**
+ * In place of the author id when its bytes already passed every check (see `plainAccountId`):
+ * the rules then neither build the id nor the subject key as strings.
+ */
+const ACCOUNT_ID_BYTES: unique symbol = Symbol('account id checked as bytes');
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ids go into TSV rows
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -143,6 +150,10 @@ export class Judge {
   /** Set by `#decide`: the record's author as a subject key, and the other subjects it names. */
   #author = '';
   #mentions: string[] | undefined;
+  /** The batch and the author id's bytes, when `#decide` got `ACCOUNT_ID_BYTES`. */
+  #batch: Buffer | undefined;
+  #authorStart = 0;
+  #authorEnd = 0;
   readonly #records = new BatchRecords();
   readonly #fastRead = new Uint8Array(CANONICAL_FIELDS.length).fill(READ_VALUE);
   readonly #names: Record<CanonicalField, string>;
@@ -176,6 +187,8 @@ export class Judge {
         ? new RecordScanner(names.map((n, i) => (i === REPLY_TO ? undefined : n)))
         : undefined;
     const read = this.#fastRead;
+    read[ID] = READ_ID_BYTES;
+    read[AUTHOR] = READ_ID_BYTES;
     read[KIND] = READ_VOCABULARY;
     read[AUDIENCE] = READ_VOCABULARY;
     read[TEXT] = READ_TEXT;
@@ -254,6 +267,12 @@ export class Judge {
       }
       let record: Record<string, unknown> | undefined;
       let id = '';
+      // The id's and the author id's bytes, when they are plain strings that pass their checks
+      // as bytes: the rows are then written from the bytes, and no string is built for either.
+      let idStart = -1;
+      let idEnd = -1;
+      let authorStart = -1;
+      let authorEnd = -1;
       let reason: Reason;
       this.#mentions = undefined;
       const scanned = scanner?.scan(buf, lineStart, stop) === true;
@@ -267,7 +286,22 @@ export class Judge {
             else if (h === READ_VOCABULARY)
               v[i] = sc.type[i] === STRING ? sc.vocabulary(buf, i) : sc.value(buf, i);
             else if (h === READ_TYPE) v[i] = sc.typeOnly(buf, i);
-            else v[i] = sc.type[i] === STRING ? TEXT_IS_STRING : sc.value(buf, i);
+            else if (h === READ_TEXT)
+              v[i] = sc.type[i] === STRING ? TEXT_IS_STRING : sc.value(buf, i);
+            else if (sc.type[i] === STRING && sc.flags[i] === 0) {
+              // READ_ID_BYTES: plain ASCII strings, no escapes; anything else as a value.
+              const from = sc.start[i]! + 1;
+              const to = sc.end[i]! - 1;
+              if (i === ID && plainId(buf, from, to)) {
+                idStart = from;
+                idEnd = to;
+                v[i] = undefined;
+              } else if (i === AUTHOR && plainAccountId(buf, from, to)) {
+                authorStart = from;
+                authorEnd = to;
+                v[i] = ACCOUNT_ID_BYTES;
+              } else v[i] = sc.value(buf, i);
+            } else v[i] = sc.value(buf, i);
           }
         } else {
           // `utf8Slice` is what `toString('utf8', ...)` ends in, minus its argument handling.
@@ -285,7 +319,10 @@ export class Judge {
           for (let i = 0; i < v.length; i++) v[i] = this.#get[i]!(record);
           if (typeof v[TEXT] === 'string') v[TEXT] = TEXT_IS_STRING;
         }
-        id = this.#identifier(v[ID], 'id');
+        if (idStart < 0) id = this.#identifier(v[ID], 'id');
+        this.#batch = buf;
+        this.#authorStart = authorStart;
+        this.#authorEnd = authorEnd;
         reason = this.#decide(v);
       } catch (err) {
         if (!(err instanceof Malformed)) throw err;
@@ -300,17 +337,27 @@ export class Judge {
       recs.line[k] = lineNo;
       recs.reason[k] = REASON_INDEX[reason];
       recs.ids.push(id);
+      recs.idStart[k] = idStart;
+      recs.idEnd[k] = idEnd;
       recs.records.push(record);
+      recs.authorStart[k] = -1;
       if (reason === 'malformed') {
         recs.authors.push('');
         recs.mentions.push(undefined);
         recs.his[k] = 0;
         recs.los[k] = 0;
       } else {
-        const author = this.#author;
-        recs.authors.push(author);
         recs.mentions.push(this.#mentions);
-        hashKey64(author);
+        if (authorStart >= 0) {
+          recs.authors.push('');
+          recs.authorStart[k] = authorStart;
+          recs.authorEnd[k] = authorEnd;
+          hashAccountKeyBytes64(buf, authorStart, authorEnd);
+        } else {
+          const author = this.#author;
+          recs.authors.push(author);
+          hashKey64(author);
+        }
         recs.his[k] = keyHash[HI]!;
         recs.los[k] = keyHash[LO]!;
       }
@@ -371,21 +418,30 @@ export class Judge {
       }
       counts[reasonIndex]!++;
       const id = recs.ids[k]!;
+      const idStart = recs.idStart[k]!;
+      const idEnd = recs.idEnd[k]!;
       const lineNo = recs.line[k]!;
       // `input \t line \t reason \t id \n`
       decisions.uint(input);
       decisions.byte(9);
       decisions.uint(lineNo);
       decisions.raw(REASON_COLUMNS[reasonIndex]!);
-      decisions.text(id);
+      if (idStart >= 0) decisions.bytes(buf, idStart, idEnd);
+      else decisions.text(id);
       decisions.byte(10);
       if (reasonIndex !== KEPT) continue;
       kept++;
       // `subject \t id \t role \t input \t line \n` per subject, the author first.
-      this.#inclusionRow(recs.authors[k]!, id, AUTHOR_COLUMN, input, lineNo);
+      const authorStart = recs.authorStart[k]!;
+      if (authorStart >= 0) {
+        inclusions.raw(ACCOUNT_PREFIX);
+        inclusions.bytes(buf, authorStart, recs.authorEnd[k]!);
+      } else inclusions.text(recs.authors[k]!);
+      this.#inclusionRowRest(buf, id, idStart, idEnd, AUTHOR_COLUMN, input, lineNo);
       if (mentions !== undefined) {
         for (let i = 0; i < mentions.length; i++) {
-          this.#inclusionRow(mentions[i]!, id, MENTION_COLUMN, input, lineNo);
+          inclusions.text(mentions[i]!);
+          this.#inclusionRowRest(buf, id, idStart, idEnd, MENTION_COLUMN, input, lineNo);
         }
       }
       const lineStart = recs.lineStart[k]!;
@@ -478,11 +534,20 @@ export class Judge {
     };
   }
 
-  #inclusionRow(subject: string, id: string, role: Uint8Array, input: number, line: number): void {
+  /** An inclusion row after its subject: `\t id \t role \t input \t line \n`. */
+  #inclusionRowRest(
+    buf: Buffer,
+    id: string,
+    idStart: number,
+    idEnd: number,
+    role: Uint8Array,
+    input: number,
+    line: number,
+  ): void {
     const inclusions = this.#inclusions;
-    inclusions.text(subject);
     inclusions.byte(9);
-    inclusions.text(id);
+    if (idStart >= 0) inclusions.bytes(buf, idStart, idEnd);
+    else inclusions.text(id);
     inclusions.raw(role);
     inclusions.uint(input);
     inclusions.byte(9);
@@ -512,14 +577,18 @@ export class Judge {
     const names = this.#names;
     const policy = this.#policy;
 
-    const authorId = this.#identifier(v[AUTHOR], 'author_id');
-    if (NOT_IN_ACCOUNT_ID.test(authorId)) {
-      throw new Malformed(
-        `${names.author_id}: must not contain spaces, control characters or surrogates`,
-      );
+    // From bytes, the key is built only if a mention has to be compared with it.
+    let author: string | undefined;
+    if (v[AUTHOR] !== ACCOUNT_ID_BYTES) {
+      const authorId = this.#identifier(v[AUTHOR], 'author_id');
+      if (NOT_IN_ACCOUNT_ID.test(authorId)) {
+        throw new Malformed(
+          `${names.author_id}: must not contain spaces, control characters or surrogates`,
+        );
+      }
+      author = `acct:${authorId}`;
     }
-    const author = `acct:${authorId}`;
-    this.#author = author;
+    this.#author = author ?? '';
     const kindValue = this.#string(v[KIND], 'kind');
     const kind = translate(this.#mapping.kinds, kindValue);
     const audienceValue = this.#string(v[AUDIENCE], 'audience');
@@ -546,6 +615,7 @@ export class Judge {
         const key = s.startsWith('acct:') || s.startsWith('email:') ? s : `acct:${s}`;
         const problem = subjectKeyProblem(key);
         if (problem) throw new Malformed(`${names.mentions}: ${JSON.stringify(s)}: ${problem}`);
+        author ??= `acct:${(this.#batch as unknown as Latin1Slicer).latin1Slice(this.#authorStart, this.#authorEnd)}`;
         if (key === author) continue;
         this.#mentions ??= [];
         if (!this.#mentions.includes(key)) this.#mentions.push(key);
@@ -647,6 +717,11 @@ class BatchRecords {
   textStart = new Int32Array(4096);
   textEnd = new Int32Array(4096);
   textFlags = new Uint8Array(4096);
+  /** The id's and the author id's bytes in the batch; -1 when `ids[k]`/`authors[k]` hold them. */
+  idStart = new Int32Array(4096);
+  idEnd = new Int32Array(4096);
+  authorStart = new Int32Array(4096);
+  authorEnd = new Int32Array(4096);
   ids: string[] = [];
   authors: string[] = [];
   mentions: (string[] | undefined)[] = [];
@@ -677,6 +752,10 @@ class BatchRecords {
       this.textStart = grow(this.textStart);
       this.textEnd = grow(this.textEnd);
       this.textFlags = grow(this.textFlags);
+      this.idStart = grow(this.idStart);
+      this.idEnd = grow(this.idEnd);
+      this.authorStart = grow(this.authorStart);
+      this.authorEnd = grow(this.authorEnd);
     }
     return k;
   }
@@ -693,7 +772,39 @@ class BatchRecords {
 /** `\t<reason>\t` as bytes, in {@link REASONS} order. */
 const REASON_COLUMNS = REASONS.map((r) => Buffer.from(`\t${r}\t`));
 const AUTHOR_COLUMN = Buffer.from('\tauthor\t');
+const ACCOUNT_PREFIX = Buffer.from('acct:');
 const MENTION_COLUMN = Buffer.from('\tmention\t');
+
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/**
+ * Whether the bytes of a plain ASCII string (no escapes) pass `#identifier`'s checks: 1 to 500
+ * characters, no control character. (The scanner lets no raw byte under 0x20 into a string, so
+ * DEL is the one left to look for.)
+ */
+function plainId(b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 1 || n > 500) return false;
+  for (let i = start; i < end; i++) if (b[i] === 0x7f) return false;
+  return true;
+}
+
+/**
+ * Whether the bytes of a plain ASCII string pass the author id's checks (`#identifier` and
+ * NOT_IN_ACCOUNT_ID): 1 to 500 characters from `!` to `~`. When not, the string path gives the
+ * record its exact error.
+ */
+function plainAccountId(b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 1 || n > 500) return false;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
 
 interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
@@ -731,6 +842,17 @@ class ByteSink {
     this.#room(bytes.length);
     this.#buf.set(bytes, this.#used);
     this.#used += bytes.length;
+  }
+  /** Bytes of another buffer (ids and keys read from the batch). */
+  bytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.#room(n);
+    const buf = this.#buf;
+    const at = this.#used;
+    // Ids are short: a loop beats the call into `copy` below ~16 bytes.
+    if (n <= 16) for (let i = 0; i < n; i++) buf[at + i] = src[start + i]!;
+    else buf.set(src.subarray(start, end), at);
+    this.#used = at + n;
   }
   /** A non-negative integer in decimal. */
   uint(n: number): void {

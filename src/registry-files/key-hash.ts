@@ -100,6 +100,64 @@ export function hashPrintableKeyBytes64(buf: Uint8Array, start: number, end: num
   return true;
 }
 
+/** `acct:` as code units: the prefix {@link hashAccountKeyBytes64} adds before the id's bytes. */
+const A = 0x61;
+const C = 0x63;
+const T = 0x74;
+const COLON = 0x3a;
+/** The mixed blocks of "ac" and "ct", the first two of every `acct:` key. */
+const AC = blockOf(A | (C << 16));
+const CT = blockOf(C | (T << 16));
+
+function blockOf(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+/**
+ * {@link hashKey64} of the subject key `acct:<id>`, the id given as bytes `buf[start, end)` of
+ * printable ASCII (1 byte or more, the caller checks): the gate hashes every record's author this
+ * way, without building the id or the key as strings. `test/registry-files/key-hash.test.ts`
+ * checks it against `hashKey64` of the string.
+ */
+export function hashAccountKeyBytes64(buf: Uint8Array, start: number, end: number): void {
+  const n = end - start + 5;
+  let h1 = 0x243f6a88 ^ n;
+  let h2 = 0x85a308d3 ^ Math.imul(n, 0x9e3779b1);
+  // Blocks "ac", "ct", ":" with the id's first byte, then the id's bytes two by two.
+  let i = start + 1;
+  for (let block = 0; ; block++) {
+    let k: number;
+    if (block === 0) k = AC;
+    else if (block === 1) k = CT;
+    else if (block === 2) k = blockOf(COLON | (buf[start]! << 16));
+    else if (i + 1 < end) {
+      k = blockOf(buf[i]! | (buf[i + 1]! << 16));
+      i += 2;
+    } else break;
+    h1 ^= k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    h2 ^= Math.imul(k, 0x85ebca6b);
+    h2 = (h2 << 17) | (h2 >>> 15);
+    h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+  }
+  if (i < end) {
+    const k = blockOf(buf[i]!);
+    h1 ^= k;
+    h2 ^= Math.imul(k, 0x85ebca6b);
+  }
+  h1 = (h1 + h2) | 0;
+  h2 = (h2 + h1) | 0;
+  h1 = fmix32(h1);
+  h2 = fmix32(h2);
+  h1 = (h1 + h2) | 0;
+  h2 = (h2 + h1) | 0;
+  keyHash[HI] = h1;
+  keyHash[LO] = h2;
+}
+
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
 export function fmix32(h: number): number {
   h ^= h >>> 16;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   HI,
+  hashAccountKeyBytes64,
   hashKey64,
   hashPrintableKeyBytes64,
   keyHash,
@@ -15,6 +16,25 @@ const hashOf = (key: string) => {
 };
 
 describe('veto-key64 over bytes', () => {
+  it('hashes an account id given as bytes as the key acct:<id>, at any offset', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.nat({ max: 5 }),
+        (id, pad) => {
+          const buf = Buffer.from(`${'"'.repeat(pad)}${id}"`, 'latin1');
+          hashAccountKeyBytes64(buf, pad, pad + id.length);
+          assert.deepEqual([keyHash[HI], keyHash[LO]], hashOf(`acct:${id}`), id);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
   it('hashes a printable ASCII key as its string, at any offset', () => {
     fc.assert(
       fc.property(
