@@ -22,37 +22,79 @@ const bundles = new Map<string, Promise<URL | undefined>>();
  * through tsx's loader thread. The gate's two workers took 1.13 s and 2.1 CPU-s before the first
  * batch that way, 0.40 s and 0.77 CPU-s bundled (2-core machine), on every run.
  *
- * The bundle is rebuilt from the sources on each first use in a process (~50 ms, in esbuild's own
- * process) and written under `node_modules/.cache/veto/`, named by its content hash, so it is never
- * stale and two processes never write each other's file. `VETO_WORKER_BUNDLE=0` turns bundling
- * off.
+ * The bundle is written under `node_modules/.cache/veto/`, named by its content hash, so two
+ * processes never write each other's file, with a list of the sources it was built from and
+ * their hashes (see {@link bundleWorkerEntry}). `VETO_WORKER_BUNDLE=0` turns bundling off.
  */
 export function bundledWorkerEntry(entry: URL): Promise<URL | undefined> {
   if (process.env.VETO_WORKER_BUNDLE === '0') return Promise.resolve(undefined);
   let bundle = bundles.get(entry.href);
   if (!bundle) {
-    bundle = buildBundle(entry).catch(() => undefined);
+    bundle = bundleWorkerEntry(entry).then(
+      (b) => b.url,
+      () => undefined,
+    );
     bundles.set(entry.href, bundle);
   }
   return bundle;
 }
 
-async function buildBundle(entry: URL): Promise<URL> {
-  const [
-    { build },
-    { createHash },
-    { mkdir, rename, stat, writeFile },
-    { basename, dirname, join },
-  ] = await Promise.all([
-    import('esbuild'),
-    import('node:crypto'),
-    import('node:fs/promises'),
-    import('node:path'),
-  ]);
+/** What `<entry>.sources.json` beside the bundles records of the last build. */
+interface BundleSources {
+  format: 'veto-worker-bundle/v1';
+  /** The bundle's file name, in the same folder. */
+  bundle: string;
+  /** Every source esbuild read, absolute path to sha256 of its content. */
+  sources: Record<string, string>;
+}
+
+/**
+ * The entry's bundle: the last one built, when every source it was built from still has the
+ * content it had then (hashed: ~40 small files, a few milliseconds); otherwise a new build. Why:
+ * running esbuild took 180-320 ms of a gate run's start (its service process starting while the
+ * main thread reads the objector snapshot), every run, for sources that had not changed. Package
+ * code is not in the bundle (it stays an import), so package updates need no rebuild.
+ */
+export async function bundleWorkerEntry(entry: URL): Promise<{ url: URL; reused: boolean }> {
+  const { createHash } = await import('node:crypto');
+  const { mkdir, readFile, rename, stat, writeFile } = await import('node:fs/promises');
+  const { basename, dirname, join, resolve } = await import('node:path');
   const { fileURLToPath, pathToFileURL } = await import('node:url');
   const { existsSync } = await import('node:fs');
+  const entryPath = fileURLToPath(entry);
+  // In the node_modules of the entry's own package, so that the bundle's package imports resolve
+  // as the sources' do, also when Veto is itself installed as a dependency.
+  let root = dirname(entryPath);
+  while (!existsSync(join(root, 'package.json'))) {
+    const up = dirname(root);
+    if (up === root) throw new Error(`no package.json above ${entryPath}`);
+    root = up;
+  }
+  const dir = join(root, 'node_modules', '.cache', 'veto');
+  const name = basename(entryPath, '.ts');
+  const record = join(dir, `${name}.sources.json`);
+  const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+  try {
+    const last = JSON.parse(await readFile(record, 'utf8')) as BundleSources;
+    const file = join(dir, last.bundle);
+    const paths = Object.keys(last.sources);
+    if (last.format === 'veto-worker-bundle/v1' && paths.includes(entryPath) && existsSync(file)) {
+      const now = await Promise.all(paths.map((p) => readFile(p).then(sha256, () => '')));
+      if (now.every((h, i) => h === last.sources[paths[i]!])) {
+        return { url: pathToFileURL(file), reused: true };
+      }
+    }
+  } catch {
+    // No record yet, or an unreadable one: build.
+  }
+
+  const { build } = await import('esbuild');
+  // Each source is hashed as esbuild reads it, so the record says exactly what went in (hashing
+  // afterwards would record an edit made during the build as if it were bundled).
+  const sources: Record<string, string> = {};
   const result = await build({
-    entryPoints: [fileURLToPath(entry)],
+    entryPoints: [entryPath],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -60,28 +102,40 @@ async function buildBundle(entry: URL): Promise<URL> {
     packages: 'external',
     write: false,
     logLevel: 'silent',
+    plugins: [
+      {
+        name: 'veto-source-hashes',
+        setup(b) {
+          b.onLoad({ filter: /\.(ts|js|mjs)$/ }, async (args) => {
+            const contents = await readFile(args.path);
+            sources[resolve(args.path)] = sha256(contents);
+            return { contents, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+          });
+        },
+      },
+    ],
   });
   const code = result.outputFiles[0]!.contents;
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  // In the node_modules of the entry's own package, so that the bundle's package imports resolve
-  // as the sources' do, also when Veto is itself installed as a dependency.
-  let root = dirname(fileURLToPath(entry));
-  while (!existsSync(join(root, 'package.json'))) {
-    const up = dirname(root);
-    if (up === root) throw new Error(`no package.json above ${fileURLToPath(entry)}`);
-    root = up;
-  }
-  const dir = join(root, 'node_modules', '.cache', 'veto');
-  const file = join(dir, `${basename(fileURLToPath(entry), '.ts')}-${hash}.mjs`);
+  const file = join(dir, `${name}-${sha256(code).slice(0, 16)}.mjs`);
   const exists = await stat(file).then(
     () => true,
     () => false,
   );
+  await mkdir(dir, { recursive: true });
   if (!exists) {
-    await mkdir(dir, { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
     await writeFile(temp, code);
     await rename(temp, file);
   }
-  return pathToFileURL(file);
+  const temp = `${record}.${process.pid}.tmp`;
+  await writeFile(
+    temp,
+    JSON.stringify({
+      format: 'veto-worker-bundle/v1',
+      bundle: basename(file),
+      sources,
+    } satisfies BundleSources),
+  );
+  await rename(temp, record);
+  return { url: pathToFileURL(file), reused: false };
 }

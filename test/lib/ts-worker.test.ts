@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WorkerPool } from '../../src/gate/worker-pool.ts';
-import { bundledWorkerEntry } from '../../src/lib/ts-worker.ts';
+import { bundledWorkerEntry, bundleWorkerEntry } from '../../src/lib/ts-worker.ts';
 import { tempDir } from '../gate/support/fixtures.ts';
 
 const GATE_WORKER = new URL('../../src/gate/gate-worker.ts', import.meta.url);
@@ -53,5 +53,43 @@ describe('bundled worker entries', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('reuses the last bundle while its sources are unchanged, and rebuilds when one changes', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
+    await mkdir(join(root, 'src'));
+    const entry = join(root, 'src', 'entry.ts');
+    const dep = join(root, 'src', 'dep.ts');
+    await writeFile(
+      entry,
+      "import { value } from './dep.ts';\nexport const answer: number = value;\n",
+    );
+    await writeFile(dep, 'export const value: number = 41;\n');
+    const url = pathToFileURL(entry);
+
+    const first = await bundleWorkerEntry(url);
+    assert.equal(first.reused, false);
+    assert.match(fileURLToPath(first.url), /node_modules\/\.cache\/veto\/entry-[0-9a-f]{16}\.mjs$/);
+    assert.match(await readFile(first.url, 'utf8'), /41/);
+
+    const second = await bundleWorkerEntry(url);
+    assert.deepEqual(second, { url: first.url, reused: true });
+
+    // An imported file changes: a new bundle, with the new code.
+    await writeFile(dep, 'export const value: number = 42;\n');
+    const third = await bundleWorkerEntry(url);
+    assert.equal(third.reused, false);
+    assert.notEqual(third.url.href, first.url.href);
+    assert.match(await readFile(third.url, 'utf8'), /42/);
+    assert.equal((await bundleWorkerEntry(url)).reused, true);
+
+    // A record that names a missing bundle, or that is not JSON: rebuilt, not trusted.
+    const record = join(root, 'node_modules', '.cache', 'veto', 'entry.sources.json');
+    await writeFile(record, 'not json');
+    assert.equal((await bundleWorkerEntry(url)).reused, false);
+    const saved = JSON.parse(await readFile(record, 'utf8'));
+    await writeFile(record, JSON.stringify({ ...saved, bundle: 'entry-missing.mjs' }));
+    assert.equal((await bundleWorkerEntry(url)).reused, false);
   });
 });
