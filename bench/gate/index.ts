@@ -27,6 +27,8 @@ const scale = Number(process.env.VETO_BENCH_SCALE ?? '1');
 const RECORDS = Math.round(3_500_000 * scale);
 const ACCOUNTS = Math.round(50_000_000 * scale); // one in five objected: ~10M objectors at scale 1
 const FILTER_KEYS = Math.round(100_000_000 * scale);
+/** Alternating DuckDB / gate rounds (VETO_BENCH_ROUNDS, default 3). */
+const ROUNDS = Math.max(1, Number(process.env.VETO_BENCH_ROUNDS ?? '3'));
 
 const mb = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 const fmt = (n: number, d = 1) => n.toFixed(d);
@@ -258,42 +260,72 @@ export async function run(): Promise<void> {
   const parseCpu = cpuSince(c);
   await rm(join(OUT, 'parse-stringify.jsonl'), { force: true });
 
-  t = performance.now();
-  c = process.cpuUsage();
-  const duckKept = await duckdbPass(corpus, snapshot, join(OUT, 'duckdb.jsonl'));
-  const duckMs = performance.now() - t;
-  const duckCpu = cpuSince(c);
-  await rm(join(OUT, 'duckdb.jsonl'), { force: true });
-
-  c = process.cpuUsage();
-  const one = await gateRun(corpus, snapshot, 1);
-  const oneCpu = cpuSince(c);
-  c = process.cpuUsage();
-  const two = await gateRun(corpus, snapshot, 2);
-  const twoCpu = cpuSince(c);
-  const identical = one.manifest.output.sha256 === two.manifest.output.sha256;
+  // DuckDB and the gate with two workers, alternately, ROUNDS times: this machine's speed moves
+  // by 10-20 % from one minute to the next (DuckDB ran the same query at 163-218 MB/s in one
+  // day), so one pair can land on either side of the target by chance. Each round's ratio is
+  // printed, and the target is judged on their median.
+  const rounds: { duckMs: number; duckCpu: number; twoMs: number; twoCpu: number }[] = [];
+  let duckKept = 0;
+  let two: Awaited<ReturnType<typeof gateRun>> | undefined;
+  let one: Awaited<ReturnType<typeof gateRun>> | undefined;
+  let oneCpu = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    t = performance.now();
+    c = process.cpuUsage();
+    duckKept = await duckdbPass(corpus, snapshot, join(OUT, 'duckdb.jsonl'));
+    const duckMs = performance.now() - t;
+    const duckCpu = cpuSince(c);
+    await rm(join(OUT, 'duckdb.jsonl'), { force: true });
+    c = process.cpuUsage();
+    two = await gateRun(corpus, snapshot, 2);
+    const twoCpu = cpuSince(c);
+    rounds.push({ duckMs, duckCpu, twoMs: two.ms, twoCpu });
+    if (r === 0) {
+      // One worker once, after the first pair (the other pairs need not wait for it).
+      c = process.cpuUsage();
+      one = await gateRun(corpus, snapshot, 1);
+      oneCpu = cpuSince(c);
+    }
+  }
+  const byRatio = [...rounds].sort((a, b) => a.duckMs / a.twoMs - b.duckMs / b.twoMs);
+  const mid = byRatio[Math.floor(byRatio.length / 2)]!;
+  const identical = one!.manifest.output.sha256 === two!.manifest.output.sha256;
 
   const rows = [
     ['JSON.parse + JSON.stringify (1 thread)', parseMs, parseCpu, parsed],
-    ['DuckDB anti-join + 3 regex redactions (2 threads)', duckMs, duckCpu, parsed],
-    ['gate, 1 worker', one.ms, oneCpu, parsed],
-    ['gate, 2 workers', two.ms, twoCpu, parsed],
+    [
+      'DuckDB anti-join + 3 regex redactions (2 threads), median round',
+      mid.duckMs,
+      mid.duckCpu,
+      parsed,
+    ],
+    ['gate, 1 worker (first round)', one!.ms, oneCpu, parsed],
+    ['gate, 2 workers, median round', mid.twoMs, mid.twoCpu, parsed],
   ] as const;
   console.log(
-    '\n| run | MB/s | records/s | CPU s | vs parse+stringify | vs DuckDB |\n|---|---|---|---|---|---|',
+    '\n| run | MB/s | records/s | CPU s | vs parse+stringify | vs DuckDB (median round) |\n|---|---|---|---|---|---|',
   );
   for (const [name, ms, cpu, records] of rows) {
     console.log(
-      `| ${name} | ${fmt(mb(bytes, ms))} | ${fmt(records / (ms / 1000) / 1e6, 2)}M | ${fmt(cpu, 2)} | ${fmt(parseMs / ms, 2)}x | ${fmt(duckMs / ms, 2)}x |`,
+      `| ${name} | ${fmt(mb(bytes, ms))} | ${fmt(records / (ms / 1000) / 1e6, 2)}M | ${fmt(cpu, 2)} | ${fmt(parseMs / ms, 2)}x | ${fmt(mid.duckMs / ms, 2)}x |`,
     );
   }
   console.log(
-    `\nkept: gate ${two.manifest.counts.kept.toLocaleString('en')}, DuckDB ${duckKept.toLocaleString('en')}; ` +
-      `redacted ${two.manifest.redactedRecords.toLocaleString('en')}; output identical for 1 and 2 workers: ${identical}`,
+    '\n| round | DuckDB MB/s | DuckDB CPU s | gate, 2 workers MB/s | gate CPU s | gate vs DuckDB |\n|---|---|---|---|---|---|',
   );
-  console.log(`gate counts: ${JSON.stringify(two.manifest.counts)}`);
+  rounds.forEach((r, i) => {
+    console.log(
+      `| ${i + 1} | ${fmt(mb(bytes, r.duckMs))} | ${fmt(r.duckCpu, 2)} | ${fmt(mb(bytes, r.twoMs))} | ${fmt(r.twoCpu, 2)} | ${fmt(r.duckMs / r.twoMs, 2)}x |`,
+    );
+  });
+  const ratio = mid.duckMs / mid.twoMs;
   console.log(
-    `target: gate with 2 workers ≥ 0.9x DuckDB → ${fmt(duckMs / two.ms, 2)}x ${duckMs / two.ms >= 0.9 ? 'MET' : 'NOT MET'}`,
+    `\nkept: gate ${two!.manifest.counts.kept.toLocaleString('en')}, DuckDB ${duckKept.toLocaleString('en')}; ` +
+      `redacted ${two!.manifest.redactedRecords.toLocaleString('en')}; output identical for 1 and 2 workers: ${identical}`,
+  );
+  console.log(`gate counts: ${JSON.stringify(two!.manifest.counts)}`);
+  console.log(
+    `target: gate with 2 workers ≥ 0.9x DuckDB (median of ${ROUNDS} alternating rounds) → ${fmt(ratio, 2)}x ${ratio >= 0.9 ? 'MET' : 'NOT MET'}`,
   );
   await rm(join(OUT, 'gate-w1'), { recursive: true, force: true });
   await rm(join(OUT, 'gate-w2'), { recursive: true, force: true });
