@@ -23,25 +23,36 @@ export function hashKey64(key: string): void {
   let h2 = 0x85a308d3 ^ Math.imul(n, 0x9e3779b1);
   let i = 0;
   for (; i + 1 < n; i += 2) {
-    let k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h1 ^= k;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    h2 ^= Math.imul(k, 0x85ebca6b);
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+    const k = blockOf(key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16));
+    h1 = mixLane1(h1, k);
+    h2 = mixLane2(h2, k);
   }
   if (i < n) {
-    let k = key.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
+    const k = blockOf(key.charCodeAt(i));
     h1 ^= k;
     h2 ^= Math.imul(k, 0x85ebca6b);
   }
+  finish(h1, h2);
+}
+
+/**
+ * One 32-bit block mixed into each lane (MurmurHash3 x86_128's body, two lanes). Small functions
+ * that the compiler inlines into the loops: the same speed as writing them out in each variant.
+ */
+function mixLane1(h1: number, k: number): number {
+  h1 ^= k;
+  h1 = (h1 << 13) | (h1 >>> 19);
+  return (Math.imul(h1, 5) + 0xe6546b64) | 0;
+}
+
+function mixLane2(h2: number, k: number): number {
+  h2 ^= Math.imul(k, 0x85ebca6b);
+  h2 = (h2 << 17) | (h2 >>> 15);
+  return (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+}
+
+/** The two lanes finalised together, into {@link keyHash} (every variant ends here). */
+function finish(h1: number, h2: number): void {
   h1 = (h1 + h2) | 0;
   h2 = (h2 + h1) | 0;
   h1 = fmix32(h1);
@@ -68,35 +79,19 @@ export function hashPrintableKeyBytes64(buf: Uint8Array, start: number, end: num
     const a = buf[i]!;
     const b = buf[i + 1]!;
     bad |= (a - 0x21) | (0x7e - a) | (b - 0x21) | (0x7e - b);
-    let k = a | (b << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h1 ^= k;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    h2 ^= Math.imul(k, 0x85ebca6b);
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+    const k = blockOf(a | (b << 16));
+    h1 = mixLane1(h1, k);
+    h2 = mixLane2(h2, k);
   }
   if (i < end) {
     const a = buf[i]!;
     bad |= (a - 0x21) | (0x7e - a);
-    let k = Math.imul(a, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
+    const k = blockOf(a);
     h1 ^= k;
     h2 ^= Math.imul(k, 0x85ebca6b);
   }
   if (bad < 0) return false;
-  h1 = (h1 + h2) | 0;
-  h2 = (h2 + h1) | 0;
-  h1 = fmix32(h1);
-  h2 = fmix32(h2);
-  h1 = (h1 + h2) | 0;
-  h2 = (h2 + h1) | 0;
-  keyHash[HI] = h1;
-  keyHash[LO] = h2;
+  finish(h1, h2);
   return true;
 }
 
@@ -136,26 +131,15 @@ export function hashAccountKeyBytes64(buf: Uint8Array, start: number, end: numbe
       k = blockOf(buf[i]! | (buf[i + 1]! << 16));
       i += 2;
     } else break;
-    h1 ^= k;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    h2 ^= Math.imul(k, 0x85ebca6b);
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (Math.imul(h2, 5) + 0x561ccd1b) | 0;
+    h1 = mixLane1(h1, k);
+    h2 = mixLane2(h2, k);
   }
   if (i < end) {
     const k = blockOf(buf[i]!);
     h1 ^= k;
     h2 ^= Math.imul(k, 0x85ebca6b);
   }
-  h1 = (h1 + h2) | 0;
-  h2 = (h2 + h1) | 0;
-  h1 = fmix32(h1);
-  h2 = fmix32(h2);
-  h1 = (h1 + h2) | 0;
-  h2 = (h2 + h1) | 0;
-  keyHash[HI] = h1;
-  keyHash[LO] = h2;
+  finish(h1, h2);
 }
 
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */

@@ -15,6 +15,20 @@ const hashOf = (key: string) => {
   return [keyHash[HI], keyHash[LO]];
 };
 
+describe('veto-key64', () => {
+  it('keeps the values filter files were written with (the format says veto-key64 v1)', () => {
+    for (const [key, hi, lo] of [
+      ['acct:1', 0x88b17f8e, 0xd00d390a],
+      ['acct:123456789', 0x6b9b7c74, 0x60c34882],
+      ['email:abc', 0xfa785bc4, 0x06eac7e4],
+      ['', 0x6eaa8dfb, 0xf7c158e3],
+      ['é☃𝒜', 0x3323973f, 0xc347a1d5],
+    ] as const) {
+      assert.deepEqual(hashOf(key), [hi, lo], key);
+    }
+  });
+});
+
 describe('veto-key64 over bytes', () => {
   it('hashes an account id given as bytes as the key acct:<id>, at any offset', () => {
     fc.assert(
