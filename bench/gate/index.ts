@@ -18,7 +18,8 @@ import { isObjector, lexicographicKeys, writeCorpus } from './corpus.ts';
  * VETO_BENCH_SCALE (default 1) scales the corpus (1 ≈ 1 GB, 3.5M records, 10M objectors) and
  * the filter (1 = 100M keys); e.g. 0.1 for a quick run. Files go to bench/out/gate (gitignored)
  * and the corpus is reused between runs when its size matches. VETO_BENCH_ONLY=filter runs the
- * filter part alone, VETO_BENCH_ONLY=gate all but the filter part.
+ * filter part alone, VETO_BENCH_ONLY=gate all but the filter part. VETO_BENCH_ROUNDS (default 3):
+ * how many times DuckDB and the gate with two workers alternate.
  */
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const OUT = join(HERE, '..', 'out', 'gate');
