@@ -641,7 +641,11 @@ export class Judge {
     const mentions = v[MENTIONS];
     if (mentions !== undefined && mentions !== null) {
       if (!Array.isArray(mentions)) throw new Malformed(`${names.mentions}: must be an array`);
-      for (const m of mentions) {
+      // An index loop: `for...of` here, over the shared empty array of most records and the
+      // parsed arrays of the others, was ~1 % of a worker's profile; the judge alone ran 3-12 %
+      // faster without it in 7 of 8 concurrent A/B pairs (full runs: within their noise).
+      for (let j = 0; j < mentions.length; j++) {
+        const m: unknown = mentions[j];
         if (typeof m !== 'string' && !(typeof m === 'number' && Number.isSafeInteger(m))) {
           throw new Malformed(`${names.mentions}: entries must be account ids or subject keys`);
         }
