@@ -230,8 +230,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         // The workers check, hash and add the keys while this thread reads and verifies the file
         // (hash, count, order across chunks); until they have booted, this thread does it for the
         // chunks it reads instead of waiting. All of them add to the shared table as the chunks
-        // come (`ObjectorTable.claimAll`): at 10M keys the load went from ~1.5 s, when the
-        // workers kept their hashes and filled the table together at the end, to ~1.0 s.
+        // come (`ObjectorTable.claimAll`): at 10M keys the load went from 1.42-1.72 s, when the
+        // workers kept their hashes and filled the table together at the end, to 1.31-1.38 s.
         let booted: WorkerPool | undefined;
         booting.then(
           (p) => {

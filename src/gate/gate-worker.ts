@@ -8,7 +8,7 @@ import { hashSnapshotChunk, ObjectorTable } from './objector-set.ts';
  * `{ type: 'init', config }` once, then `{ type: 'batch', seq, input, firstLine, buffer, length,
  * spare? }` (buffers are transferred, not copied); replies `{ seq, result, input }` with the
  * result's one buffer and the batch's input buffer transferred back (the main thread reuses
- * both), or `{ seq, error }`.
+ * both), or `{ seq, error }`. While the objector set loads, `snapshot-chunk` messages (below).
  */
 export interface BatchMessage {
   type: 'batch';

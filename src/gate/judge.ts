@@ -125,6 +125,8 @@ const TEXT_IS_STRING: unique symbol = Symbol('text is a string');
  */
 const ACCOUNT_ID_BYTES: unique symbol = Symbol('account id checked as bytes');
 
+/** The longest id and account id a record may have (`#identifier`, `plainId`, `plainAccountId`). */
+const MAX_ID_LENGTH = 500;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ids go into TSV rows
 const CONTROL = /[\u0000-\u001f\u007f]/;
 // Account ids become subject keys: no spaces or control characters, no surrogates (one test
@@ -150,10 +152,6 @@ export class Judge {
   /** Set by `#decide`: the record's author as a subject key, and the other subjects it names. */
   #author = '';
   #mentions: string[] | undefined;
-  /** The batch and the author id's bytes, when `#decide` got `ACCOUNT_ID_BYTES`. */
-  #batch: Buffer | undefined;
-  #authorStart = 0;
-  #authorEnd = 0;
   readonly #records = new BatchRecords();
   readonly #fastRead = new Uint8Array(CANONICAL_FIELDS.length).fill(READ_VALUE);
   readonly #names: Record<CanonicalField, string>;
@@ -343,10 +341,7 @@ export class Judge {
           if (typeof v[TEXT] === 'string') v[TEXT] = TEXT_IS_STRING;
         }
         if (idStart < 0) id = this.#identifier(v[ID], 'id');
-        this.#batch = buf;
-        this.#authorStart = authorStart;
-        this.#authorEnd = authorEnd;
-        reason = this.#decide(v);
+        reason = this.#decide(v, buf, authorStart, authorEnd);
       } catch (err) {
         if (!(err instanceof Malformed)) throw err;
         reason = 'malformed';
@@ -595,9 +590,9 @@ export class Judge {
     if (typeof v === 'string') s = v;
     else if (typeof v === 'number' && Number.isSafeInteger(v)) s = String(v);
     else throw new Malformed(`${this.#names[field]}: must be a string or an integer`);
-    if (s.length === 0 || s.length > 500 || CONTROL.test(s)) {
+    if (s.length === 0 || s.length > MAX_ID_LENGTH || CONTROL.test(s)) {
       throw new Malformed(
-        `${this.#names[field]}: must be 1-500 characters without control characters`,
+        `${this.#names[field]}: must be 1-${MAX_ID_LENGTH} characters without control characters`,
       );
     }
     return s;
@@ -606,8 +601,9 @@ export class Judge {
   /**
    * Validates what the rules read, then applies them in order, all but the objector set's (see
    * `processBatch`); sets `#author` and `#mentions` (the other subjects, without the author).
+   * When `v[AUTHOR]` is ACCOUNT_ID_BYTES, the author id is `buf[authorStart, authorEnd)`.
    */
-  #decide(v: unknown[]): Reason {
+  #decide(v: unknown[], buf: Buffer, authorStart: number, authorEnd: number): Reason {
     const names = this.#names;
     const policy = this.#policy;
 
@@ -653,7 +649,8 @@ export class Judge {
         const key = s.startsWith('acct:') || s.startsWith('email:') ? s : `acct:${s}`;
         const problem = subjectKeyProblem(key);
         if (problem) throw new Malformed(`${names.mentions}: ${JSON.stringify(s)}: ${problem}`);
-        author ??= `acct:${(this.#batch as unknown as Latin1Slicer).latin1Slice(this.#authorStart, this.#authorEnd)}`;
+        // A plain string's value between its quotes (`stringAt` takes the quotes' positions).
+        author ??= `acct:${stringAt(buf, authorStart - 1, authorEnd + 1, 0)}`;
         if (key === author) continue;
         this.#mentions ??= [];
         if (!this.#mentions.includes(key)) this.#mentions.push(key);
@@ -813,10 +810,6 @@ const AUTHOR_COLUMN = Buffer.from('\tauthor\t');
 const ACCOUNT_PREFIX = Buffer.from('acct:');
 const MENTION_COLUMN = Buffer.from('\tmention\t');
 
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
-}
-
 /**
  * Whether the bytes of a plain ASCII string (no escapes) pass `#identifier`'s checks: 1 to 500
  * characters, no control character. (The scanner lets no raw byte under 0x20 into a string, so
@@ -824,7 +817,7 @@ interface Latin1Slicer {
  */
 function plainId(b: Uint8Array, start: number, end: number): boolean {
   const n = end - start;
-  if (n < 1 || n > 500) return false;
+  if (n < 1 || n > MAX_ID_LENGTH) return false;
   for (let i = start; i < end; i++) if (b[i] === 0x7f) return false;
   return true;
 }
@@ -836,7 +829,7 @@ function plainId(b: Uint8Array, start: number, end: number): boolean {
  */
 function plainAccountId(b: Uint8Array, start: number, end: number): boolean {
   const n = end - start;
-  if (n < 1 || n > 500) return false;
+  if (n < 1 || n > MAX_ID_LENGTH) return false;
   for (let i = start; i < end; i++) {
     const c = b[i]!;
     if (c <= 0x20 || c >= 0x7f) return false;

@@ -271,7 +271,7 @@ export class ObjectorTable implements ObjectorSet {
     this.warmUpChecksum ^= touched;
   }
 
-  /** The table's memory, for other threads to fill (`WorkerPool.insertSnapshotHashes`). */
+  /** The table's memory, for other threads to fill (`WorkerPool.hashSnapshotChunk`). */
   get shared(): SharedArrayBuffer {
     return this.#buffer;
   }

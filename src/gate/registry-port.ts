@@ -25,10 +25,10 @@ export interface GateRegistry {
   ): Promise<void>;
 
   /**
-   * Notice-period hook (issue 5; the CLI wires it to the notice records). Given at most 10,000 subject keys, returns those that were **not** shown
-   * notice `noticeVersion` at or before `shownBy` (cut-off minus the policy's minimum days);
-   * their records are removed with reason `notice-period`. When absent, the manifest says the
-   * check was not performed.
+   * Notice-period hook (issue 5; the CLI wires it to the notice records). Given at most 10,000
+   * subject keys, returns those that were **not** shown notice `noticeVersion` at or before
+   * `shownBy` (cut-off minus the policy's minimum days); their records are removed with reason
+   * `notice-period`. When absent, the manifest says the check was not performed.
    */
   subjectsWithoutNotice?(query: NoticeQuery): Promise<string[]>;
 

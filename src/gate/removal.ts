@@ -64,7 +64,8 @@ export async function removeSubjects(
   const sha256 = await dataOut.close();
   await rename(`${files.data}.rewrite`, files.data);
 
-  const inclusionsOut = await HashedWriter.create(`${files.inclusions}.rewrite`);
+  // Only the data's digest is returned (the manifest names no other).
+  const inclusionsOut = await HashedWriter.create(`${files.inclusions}.rewrite`, { hash: false });
   inclusionsOut.pushString(INCLUSIONS_HEADER);
   for await (const rows of groupedInclusionRows(files.inclusions)) {
     let kept = '';
@@ -75,7 +76,7 @@ export async function removeSubjects(
   await inclusionsOut.close();
   await rename(`${files.inclusions}.rewrite`, files.inclusions);
 
-  const decisionsOut = await HashedWriter.create(`${files.decisions}.rewrite`);
+  const decisionsOut = await HashedWriter.create(`${files.decisions}.rewrite`, { hash: false });
   let header = true;
   for await (const lines of textLines(files.decisions)) {
     let out = '';

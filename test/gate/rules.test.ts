@@ -244,6 +244,21 @@ describe('gate rules: one decision and one reason per record', () => {
     assert.deepEqual(judgeLines([inherited], { mapping }).decisions, ['kind']);
   });
 
+  it('the author mentioned in their own record is one subject, not two (both readers)', () => {
+    const line = JSON.stringify(
+      record({ id: 'p9', author_id: 'u1', mentions: ['u1', 'acct:u1', 'u2'] }),
+    );
+    for (const reader of ['scanner', 'json-parse'] as const) {
+      const r = judgeLines([line], { reader });
+      assert.deepEqual(r.decisions, ['kept'], reader);
+      assert.deepEqual(
+        r.inclusions,
+        ['acct:u1\tp9\tauthor\t0\t1', 'acct:u2\tp9\tmention\t0\t1'],
+        reader,
+      );
+    }
+  });
+
   it('timestamps without a zone are UTC, never the machine zone', () => {
     assert.equal(parseTimestamp('2025-01-01 10:00:00'), Date.UTC(2025, 0, 1, 10));
     assert.equal(parseTimestamp('2025-01-01'), Date.UTC(2025, 0, 1));

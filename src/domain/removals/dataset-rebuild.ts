@@ -147,7 +147,7 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
 
     // 3. The inclusion index minus the dropped records.
     const inclusionsPath = join(staging, 'inclusions.tsv');
-    const inclusions = await HashedWriter.create(inclusionsPath);
+    const inclusions = await HashedWriter.create(inclusionsPath, { hash: false });
     inclusions.pushString(INCLUSIONS_HEADER);
     for await (const rows of groupedInclusionRows(oldInclusions)) {
       let out = '';

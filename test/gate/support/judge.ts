@@ -1,4 +1,4 @@
-import { Judge } from '../../../src/gate/judge.ts';
+import { Judge, type JudgeConfig } from '../../../src/gate/judge.ts';
 import { ObjectorTable } from '../../../src/gate/objector-set.ts';
 import { parsePolicy } from '../../../src/gate/policy.ts';
 import type { Policy } from '../../../src/gate/policy-schema.ts';
@@ -12,13 +12,19 @@ export function testPolicy(yamlOverride?: string): Policy {
 /** Judges JSONL lines inline and returns the decision of each, plus the raw batch result. */
 export function judgeLines(
   lines: string[],
-  options: { objectors?: string[]; policy?: Policy; mapping?: FieldMapping } = {},
+  options: {
+    objectors?: string[];
+    policy?: Policy;
+    mapping?: FieldMapping;
+    reader?: JudgeConfig['reader'];
+  } = {},
 ) {
   const table = new ObjectorTable(options.objectors?.length ?? 0);
   for (const k of options.objectors ?? []) table.add(k);
   const judge = new Judge({
     policy: options.policy ?? testPolicy(),
     mapping: options.mapping ?? {},
+    reader: options.reader,
     objectors: table.descriptor(),
     inputs: ['in.jsonl'],
   });
