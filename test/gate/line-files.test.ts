@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HashedWriter } from '../../src/gate/line-files.ts';
+import { HashedWriter, textChunks, textLines } from '../../src/gate/line-files.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'veto-line-files-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -45,4 +45,37 @@ describe('HashedWriter', () => {
     await (await HashedWriter.create(path)).close();
     await assert.rejects(HashedWriter.create(path), { code: 'EEXIST' });
   });
+});
+
+describe('textChunks and textLines', () => {
+  // Lines short and long (up to 5 MiB: longer than a piece and than a read), empty ones, and
+  // multi-byte characters on either side of where the pieces are cut.
+  const lines: string[] = [];
+  let seed = 7;
+  const next = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const r = next() % 100;
+    const length =
+      i === 100 || i === 2000 ? 5 << 20 : r < 5 ? 0 : r < 99 ? next() % 400 : next() % 300_000;
+    const unit = ['a', 'é', '€', '😀', '\t'][next() % 5]!;
+    lines.push(length === 0 ? '' : `${i}:${unit.repeat(Math.ceil(length / unit.length))}`);
+  }
+
+  for (const trailing of [true, false]) {
+    it(`gives every line once, in order, decoded (${trailing ? 'with' : 'without'} a last newline)`, async () => {
+      const path = join(dir, `lines-${trailing}.txt`);
+      await writeFile(path, lines.join('\n') + (trailing ? '\n' : ''));
+      const got: string[] = [];
+      for await (const batch of textLines(path)) got.push(...batch);
+      assert.equal(got.length, lines.length);
+      assert.ok(got.every((line, i) => line === lines[i]));
+      const pieces: string[] = [];
+      for await (const text of textChunks(path)) pieces.push(text);
+      assert.ok(pieces.length > 20, `${pieces.length} pieces`);
+      assert.equal(pieces.join('\n'), lines.join('\n'));
+    });
+  }
 });
