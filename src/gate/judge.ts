@@ -37,10 +37,11 @@ export interface JudgeConfig {
    */
   objectorTerms?: string[];
   /**
-   * How records are read: `scanner` (default: `RecordScanner`, `JSON.parse` for what it leaves)
-   * or `json-parse` for every record. The two give the same decisions; tests compare them.
+   * How records are read: `scanner` (default: `RecordScanner`, in WebAssembly where it runs,
+   * `JSON.parse` for what it leaves), `scanner-js` (the same in JavaScript) or `json-parse` for
+   * every record. All give the same decisions; tests compare them.
    */
-  reader?: 'scanner' | 'json-parse';
+  reader?: 'scanner' | 'scanner-js' | 'json-parse';
   /** The dataset's pseudonym key (see `datasetPseudonymKey`), when the policy's mode is `pseudonym`. */
   pseudonymKey?: string;
 }
@@ -182,7 +183,10 @@ export class Judge {
       config.reader !== 'json-parse' &&
       new Set(readNames).size === readNames.length &&
       names.every((n) => !n.includes('.') && !(n in Object.prototype))
-        ? new RecordScanner(names.map((n, i) => (i === REPLY_TO ? undefined : n)))
+        ? new RecordScanner(
+            names.map((n, i) => (i === REPLY_TO ? undefined : n)),
+            config.reader === 'scanner-js' ? 'js' : 'wasm',
+          )
         : undefined;
     const read = this.#fastRead;
     read[ID] = READ_ID_BYTES;
@@ -271,6 +275,7 @@ export class Judge {
     const recs = this.#records;
     recs.reset();
     const scanner = this.#scanner;
+    scanner?.load(buf, end);
     const v = this.#v;
     let line = firstLine;
     let pos = start;
@@ -296,7 +301,7 @@ export class Judge {
       let authorEnd = -1;
       let reason: Reason;
       this.#mentions = undefined;
-      const scanned = scanner?.scan(buf, lineStart, stop) === true;
+      const scanned = scanner?.scanAt(lineStart, stop) === true;
       try {
         if (scanned) {
           const sc = scanner!;

@@ -126,6 +126,89 @@ describe('record scanner', () => {
   });
 });
 
+describe('record scanner: WebAssembly and JavaScript engines', () => {
+  const js = new RecordScanner(NAMES, 'js');
+  const wasm = new RecordScanner(NAMES, 'wasm');
+
+  it('runs WebAssembly here (CI would otherwise test JavaScript twice)', () => {
+    assert.equal(wasm.engine, 'wasm');
+    assert.equal(js.engine, 'js');
+  });
+
+  it('read every line of a batch alike: same answer, same slots', () => {
+    fc.assert(
+      fc.property(
+        fc.array(lineBytes, { minLength: 1, maxLength: 12 }),
+        fc.nat(64),
+        (lines, pad) => {
+          // Lines after some leading bytes, each with its newline, as the judge hands them over.
+          const batch = Buffer.concat([
+            Buffer.alloc(pad, 32),
+            ...lines.flatMap((l) => [l, Buffer.from('\n')]),
+          ]);
+          wasm.load(batch, batch.length);
+          let at = pad;
+          for (const line of lines) {
+            const end = at + line.length;
+            const a = js.scan(batch, at, end);
+            const b = wasm.scanAt(at, end);
+            assert.equal(b, a, JSON.stringify(line.toString('latin1')));
+            if (a) {
+              for (let slot = 0; slot < NAMES.length; slot++) {
+                assert.equal(wasm.type[slot], js.type[slot], `${NAMES[slot]}: type`);
+                if (js.type[slot] === 0) continue;
+                assert.equal(wasm.flags[slot], js.flags[slot], `${NAMES[slot]}: flags`);
+                assert.equal(wasm.start[slot], js.start[slot], `${NAMES[slot]}: start`);
+                assert.equal(wasm.end[slot], js.end[slot], `${NAMES[slot]}: end`);
+              }
+            }
+            at = end + 1;
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('reads batches larger than its memory was (the memory grows under the views)', () => {
+    const scanner = new RecordScanner(NAMES, 'wasm');
+    for (const count of [10, 3000, 40_000]) {
+      const lines = Array.from({ length: count }, (_, i) =>
+        JSON.stringify({ id: `r${i}`, author_id: i, text: `text ${'é'.repeat(i % 5)} ${i}` }),
+      );
+      const batch = Buffer.from(`${lines.join('\n')}\n`);
+      scanner.load(batch, batch.length);
+      let at = 0;
+      for (const line of lines) {
+        const end = at + Buffer.byteLength(line);
+        assert.equal(scanner.scanAt(at, end), true);
+        assert.equal(scanner.value(batch, 0), JSON.parse(line).id);
+        assert.equal(scanner.value(batch, 3), JSON.parse(line).text);
+        at = end + 1;
+      }
+    }
+  });
+
+  it('reads long strings, keys and nesting at the edges of its 16-byte steps', () => {
+    for (let n = 0; n < 70; n++) {
+      for (const fill of ['a', 'é', '\\"', '\\u00e9', '\t']) {
+        const text = fill.repeat(n);
+        for (const line of [
+          `{"id":"${text}","text":"${text}x"}`,
+          `{"${'k'.repeat(n)}":1,"id":[${'['.repeat(n % 66)}${']'.repeat(n % 66)}],"n":${n}}`,
+        ]) {
+          const b = Buffer.from(line);
+          wasm.load(b, b.length);
+          assert.equal(wasm.scanAt(0, b.length), js.scan(b, 0, b.length), line);
+          for (let slot = 0; slot < NAMES.length; slot++) {
+            assert.equal(wasm.end[slot], js.end[slot], line);
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('judge: scanner and JSON.parse decide alike', () => {
   const policies = {
     // Dates and regions are read as values.
@@ -162,20 +245,22 @@ redaction: { enabled: true, categories: [EMAIL, PHONE, IP], defaultRegion: FR }
     it(`same counts, rows, rejects and records (${name})`, () => {
       const table = new ObjectorTable(8);
       for (const a of ['u1', 'u2', '7']) table.add(`acct:${a}`);
-      const config = (reader: 'scanner' | 'json-parse'): JudgeConfig => ({
+      const config = (reader: 'scanner' | 'scanner-js' | 'json-parse'): JudgeConfig => ({
         policy,
         mapping,
         objectors: table.descriptor(),
         inputs: ['in.jsonl'],
         reader,
       });
-      const fast = new Judge(config('scanner'));
+      // Both scanner engines against the reference, a batch to each in turn.
+      const fast = [new Judge(config('scanner')), new Judge(config('scanner-js'))];
       const slow = new Judge(config('json-parse'));
       const records = mapping.fields ? renamedLine(mapping) : recordLine;
+      let run = 0;
       fc.assert(
         fc.property(fc.array(fc.oneof(records, lineBytes), { maxLength: 25 }), (lines) => {
           const batch = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
-          const a = fast.processBatch(batch, 0, batch.length, 0, 1);
+          const a = fast[run++ % 2]!.processBatch(batch, 0, batch.length, 0, 1);
           const b = slow.processBatch(batch, 0, batch.length, 0, 1);
           assert.deepEqual(a.counts, b.counts);
           assert.equal(a.kept, b.kept);
@@ -194,7 +279,7 @@ redaction: { enabled: true, categories: [EMAIL, PHONE, IP], defaultRegion: FR }
               .map((l) => JSON.parse(l) as unknown);
           assert.deepEqual(parse(a.out), parse(b.out));
         }),
-        { numRuns: 400 },
+        { numRuns: 600 },
       );
     });
   }

@@ -244,11 +244,11 @@ describe('gate rules: one decision and one reason per record', () => {
     assert.deepEqual(judgeLines([inherited], { mapping }).decisions, ['kind']);
   });
 
-  it('the author mentioned in their own record is one subject, not two (both readers)', () => {
+  it('the author mentioned in their own record is one subject, not two (every reader)', () => {
     const line = JSON.stringify(
       record({ id: 'p9', author_id: 'u1', mentions: ['u1', 'acct:u1', 'u2'] }),
     );
-    for (const reader of ['scanner', 'json-parse'] as const) {
+    for (const reader of ['scanner', 'scanner-js', 'json-parse'] as const) {
       const r = judgeLines([line], { reader });
       assert.deepEqual(r.decisions, ['kept'], reader);
       assert.deepEqual(
