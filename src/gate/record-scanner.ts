@@ -22,6 +22,7 @@
  * compares keys sixteen bytes at a time. This JavaScript scanner stays the reference, and the
  * engine where WebAssembly cannot run; the tests compare the two on every generated line.
  */
+import { ensureMemory, instantiateWasm, type WasmMemory } from '../lib/wasm.ts';
 import { RECORD_SCANNER_WASM } from './record-scanner-wasm.ts';
 
 /** Value types, as `RecordScanner.type[slot]`. */
@@ -258,18 +259,9 @@ export function stringAt(b: Buffer, start: number, end: number, flags: number): 
   return JSON.parse(slicer.utf8Slice(start, end)) as string;
 }
 
-/** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { exports: unknown };
-}
-
 /** The exports of `wasm/record-scanner.ts`. */
 interface WasmScanner {
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   scan(start: number, end: number): number;
   input(): number;
   typePtr(): number;
@@ -281,21 +273,6 @@ interface WasmScanner {
   maxSlots(): number;
   maxKey(): number;
   setSlots(count: number): void;
-}
-
-/** Compiled once per thread; null where the runtime cannot (no WebAssembly SIMD). */
-let wasmModule: object | null | undefined;
-
-function recordScannerModule(): object | null {
-  if (wasmModule === undefined) {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    try {
-      wasmModule = api ? new api.Module(Buffer.from(RECORD_SCANNER_WASM, 'base64')) : null;
-    } catch {
-      wasmModule = null;
-    }
-  }
-  return wasmModule;
 }
 
 /** Bytes kept readable after a loaded batch: the WebAssembly scan loads 16 bytes at a time. */
@@ -367,15 +344,10 @@ export class RecordScanner {
     const w = this.#wasm;
     if (!w) return;
     const base = w.input();
-    const need = base + end + WASM_SLACK;
-    if (need > w.memory.buffer.byteLength) {
-      try {
-        w.memory.grow(Math.ceil((need - w.memory.buffer.byteLength) / 65536));
-      } catch {
-        return; // beyond what the memory can grow to: JavaScript reads this batch
-      }
-      this.#views();
-    }
+    const grows = base + end + WASM_SLACK > w.memory.buffer.byteLength;
+    // Beyond what the memory can grow to: JavaScript reads this batch.
+    if (!ensureMemory(w.memory, base + end + WASM_SLACK)) return;
+    if (grows) this.#views();
     new Uint8Array(w.memory.buffer, base, end).set(b.subarray(0, end));
     this.#wasmLoaded = true;
   }
@@ -577,21 +549,8 @@ export class RecordScanner {
  * them (more slots than it has, or a name too long): JavaScript then scans.
  */
 function instantiate(names: readonly (string | undefined)[]): WasmScanner | undefined {
-  const module = recordScannerModule();
-  if (!module) return undefined;
-  let w: WasmScanner;
-  try {
-    const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    w = new api.Instance(module, {
-      env: {
-        abort() {
-          throw new Error('record scanner: WebAssembly abort');
-        },
-      },
-    }).exports as unknown as WasmScanner;
-  } catch {
-    return undefined;
-  }
+  const w = instantiateWasm<WasmScanner>(RECORD_SCANNER_WASM);
+  if (!w) return undefined;
   const bytes = names.map((name) => (name === undefined ? undefined : Buffer.from(name, 'utf8')));
   if (names.length > w.maxSlots() || bytes.some((b) => b !== undefined && b.length >= w.maxKey())) {
     return undefined;

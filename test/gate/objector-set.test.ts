@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
+  hashChunkWasm,
   hashKeys,
   hashSnapshotChunk,
   type KeyHashes,
@@ -133,5 +135,77 @@ describe('snapshot chunk hashing on bytes', () => {
         (err: Error) => err instanceof RegistryFileError && err.message === expected,
       );
     }
+  });
+});
+
+describe('snapshot chunks: WebAssembly and JavaScript', () => {
+  // Keys near the edges of what the byte path takes: printable ASCII, `!` and `~`, a space, DEL,
+  // non-ASCII, lengths around the 16-byte steps and the 512-byte limit.
+  const keyText = fc.oneof(
+    { weight: 6, arbitrary: fc.stringMatching(/^acct:[!-~]{1,20}$/) },
+    { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 40 }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('a b', 'é', '\u007f', '!', '~', 'x'.repeat(512), 'y'.repeat(513)),
+    },
+  );
+  const chunk = fc
+    .tuple(fc.uniqueArray(keyText, { maxLength: 40 }), fc.nat(9), fc.nat())
+    .map(([keys, how, at]) => {
+      const lines = keys
+        .map((k) => Buffer.from(k.replace(/\n/g, '')))
+        .filter((b) => b.length > 0)
+        .sort(Buffer.compare);
+      const i = lines.length === 0 ? 0 : at % lines.length;
+      if (how === 0 && lines.length > 1) lines.reverse(); // out of order
+      if (how === 1 && lines.length > 0) lines.splice(i, 0, lines[i]!); // a duplicate
+      if (how === 2) lines.splice(i, 0, Buffer.alloc(0)); // an empty line
+      let bytes = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
+      if (how === 3 && bytes.length > 0) bytes = bytes.subarray(0, -1); // no last newline
+      return Buffer.from(bytes);
+    });
+
+  it('hash plain chunks alike, and WebAssembly leaves every other chunk to JavaScript', () => {
+    let byWasm = 0;
+    fc.assert(
+      fc.property(chunk, (bytes) => {
+        let js: KeyHashes | Error;
+        try {
+          js = hashSnapshotChunk('s.snap', bytes, bytes.length, 2, 'js');
+        } catch (err) {
+          js = err as Error;
+        }
+        const wasm = hashChunkWasm(bytes, bytes.length);
+        if (wasm === undefined) {
+          // Refused: only what is not plain printable ASCII in order (the JS path may still
+          // read it, e.g. non-ASCII keys, or reject it).
+          return;
+        }
+        byWasm++;
+        assert.ok(!(js instanceof Error), `WebAssembly took a chunk JavaScript rejects: ${js}`);
+        assert.deepEqual([...wasm.his], [...js.his]);
+        assert.deepEqual([...wasm.los], [...js.los]);
+        // And the default (WebAssembly) path gives the same.
+        assert.deepEqual(hashSnapshotChunk('s.snap', bytes, bytes.length, 2), js);
+      }),
+      { numRuns: 2000 },
+    );
+    assert.ok(byWasm > 500, `${byWasm} chunks hashed by WebAssembly`);
+  });
+
+  it('refuses in WebAssembly what the JavaScript byte path refuses', () => {
+    for (const bad of [
+      'b\na\n',
+      'a\na\n',
+      'a\n\nb\n',
+      'a b\n',
+      'é\n',
+      'a\nb',
+      `${'k'.repeat(513)}\n`,
+    ]) {
+      assert.equal(hashChunkWasm(Buffer.from(bad), Buffer.byteLength(bad)), undefined, bad);
+    }
+    const ok = Buffer.from(`${'k'.repeat(512)}\n`);
+    assert.ok(hashChunkWasm(ok, ok.length));
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * Loading the project's WebAssembly modules (built from wasm/ by `npm run build:wasm` and
+ * embedded as base64): compiled once per thread, and optional. Where this runtime cannot run one
+ * (no WebAssembly, no SIMD), its caller uses the JavaScript code it speeds up.
+ */
+
+/** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: unknown };
+}
+
+/** An instance's exported memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+const compiled = new Map<string, object | null>();
+const PAGE = 65536;
+
+/**
+ * A new instance of the module whose bytes are `base64`, as its exports; undefined where it
+ * cannot run. The module is compiled on first use in each thread.
+ */
+export function instantiateWasm<T>(base64: string): T | undefined {
+  let module = compiled.get(base64);
+  if (module === undefined) {
+    try {
+      module = api ? new api.Module(Buffer.from(base64, 'base64')) : null;
+    } catch {
+      module = null;
+    }
+    compiled.set(base64, module);
+  }
+  if (!module || !api) return undefined;
+  try {
+    return new api.Instance(module, {
+      env: {
+        abort() {
+          throw new Error('WebAssembly module aborted');
+        },
+      },
+    }).exports as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Grows `memory` to at least `bytes`; false when it cannot grow that far. Views of the memory
+ * made before a growth are detached (their length reads 0): callers make them again.
+ */
+export function ensureMemory(memory: WasmMemory, bytes: number): boolean {
+  const have = memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  try {
+    memory.grow(Math.ceil((bytes - have) / PAGE));
+    return true;
+  } catch {
+    return false;
+  }
+}

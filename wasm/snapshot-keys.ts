@@ -1,0 +1,115 @@
+// AssemblyScript: the fast path of `hashSnapshotChunk` (src/gate/objector-set.ts), compiled to
+// WebAssembly with SIMD by `npm run build:wasm` into `src/gate/snapshot-keys-wasm.ts`.
+//
+// Checks and hashes a chunk of snapshot lines (`key\n` each): keys of printable ASCII, 1 to
+// `maxKeyLength` bytes, in strictly increasing byte order, hashed as `hashPrintableKeyBytes64`
+// hashes them (`veto-key64 v1`, src/registry-files/key-hash.ts). Returns the number of keys, or
+// -1 for anything else, which the JavaScript path then reads and reports exactly. Why: the gate's
+// workers spent ~1 CPU-s each checking and hashing 10M keys, a line end found by a call into
+// `Buffer.indexOf` per key; here a key's bytes are checked and its end found sixteen at a time.
+//
+// Memory: the chunk's bytes from `input()` on, copied there by the JavaScript side, with at
+// least 16 bytes of slack after them; the hashes are written where the caller says.
+
+export function input(): usize {
+  return (__heap_base + 63) & ~63;
+}
+
+function blockOf(k: u32): u32 {
+  return rotl<u32>(k * 0xcc9e2d51, 15) * 0x1b873593;
+}
+
+function fmix32(h: u32): u32 {
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >> 16;
+  return h;
+}
+
+/**
+ * The keys in `[start, end)` of the input, hashed into `his` and `los` (`maxKeys` entries each;
+ * a high word of 0 is stored as 1, as the objector table stores it).
+ */
+export function hashKeys(
+  start: i32,
+  end: i32,
+  his: usize,
+  los: usize,
+  maxKeys: i32,
+  maxKeyLength: i32,
+): i32 {
+  const base = input();
+  let k = 0;
+  let prevStart = -1;
+  let prevLength = 0;
+  let i = start;
+  while (i < end) {
+    // The key ends at its first byte outside `!`..`~`, which must be its newline.
+    let j = i;
+    let found = false;
+    while (j + 16 <= end) {
+      const v = v128.load(base + <usize>j);
+      const m = i8x16.bitmask(
+        v128.or(i8x16.lt_u(v, i8x16.splat(0x21)), i8x16.gt_u(v, i8x16.splat(0x7e))),
+      );
+      if (m !== 0) {
+        j += ctz(m);
+        found = true;
+        break;
+      }
+      j += 16;
+    }
+    if (!found) {
+      while (j < end) {
+        const c = load<u8>(base + <usize>j);
+        if (c < 0x21 || c > 0x7e) break;
+        j++;
+      }
+    }
+    if (j >= end || load<u8>(base + <usize>j) !== 10) return -1;
+    const n = j - i;
+    if (n === 0 || n > maxKeyLength || k === maxKeys) return -1;
+    if (prevStart >= 0) {
+      let c = memory.compare(
+        base + <usize>prevStart,
+        base + <usize>i,
+        <usize>min<i32>(prevLength, n),
+      );
+      if (c === 0) c = prevLength - n;
+      if (c >= 0) return -1;
+    }
+    // hashPrintableKeyBytes64: two bytes (UTF-16 code units) per 32-bit block, two lanes.
+    let h1: u32 = 0x243f6a88 ^ <u32>n;
+    let h2: u32 = 0x85a308d3 ^ (<u32>n * 0x9e3779b1);
+    let p = i;
+    for (; p + 1 < j; p += 2) {
+      const kb = blockOf(
+        <u32>load<u8>(base + <usize>p) | ((<u32>load<u8>(base + <usize>p + 1)) << 16),
+      );
+      h1 ^= kb;
+      h1 = rotl<u32>(h1, 13) * 5 + 0xe6546b64;
+      h2 ^= kb * 0x85ebca6b;
+      h2 = rotl<u32>(h2, 17) * 5 + 0x561ccd1b;
+    }
+    if (p < j) {
+      const kb = blockOf(<u32>load<u8>(base + <usize>p));
+      h1 ^= kb;
+      h2 ^= kb * 0x85ebca6b;
+    }
+    h1 += h2;
+    h2 += h1;
+    h1 = fmix32(h1);
+    h2 = fmix32(h2);
+    h1 += h2;
+    h2 += h1;
+    store<u32>(his + ((<usize>k) << 2), h1 === 0 ? 1 : h1);
+    store<u32>(los + ((<usize>k) << 2), h2);
+    k++;
+    prevStart = i;
+    prevLength = n;
+    i = j + 1;
+  }
+  return k;
+}
