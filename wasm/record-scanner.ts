@@ -40,8 +40,25 @@ const EXPECTED: usize = memory.data(MAX_EXPECTED * MAX_KEY);
 const EXPECTED_LEN: usize = memory.data(MAX_EXPECTED * 4);
 const EXPECTED_SLOT: usize = memory.data(MAX_EXPECTED * 4);
 
+/** Per slot, 1 when its string values are looked up in its vocabulary (kind, audience). */
+const VOCAB_SLOT: usize = memory.data(MAX_SLOTS);
+/** Per slot, after `scan`: its value's index in the slot's vocabulary, or -1. */
+const VOCAB_INDEX: usize = memory.data(MAX_SLOTS * 4);
+/** Values remembered per vocabulary slot, and their longest length. */
+const VOCAB_SIZE: i32 = 64;
+const VOCAB_BYTES: i32 = 48;
+const VOCAB: usize = memory.data(MAX_SLOTS * VOCAB_SIZE * VOCAB_BYTES);
+const VOCAB_LEN: usize = memory.data(MAX_SLOTS * VOCAB_SIZE);
+const VOCAB_COUNT: usize = memory.data(MAX_SLOTS * 4);
+
 let slotCount: i32 = 0;
 let lastFlags: i32 = 0;
+/** What `mayHold` looks for: up to four bytes (0 for none) and a number of ASCII digits. */
+let need0: i32 = 0;
+let need1: i32 = 0;
+let need2: i32 = 0;
+let need3: i32 = 0;
+let needDigits: i32 = 0x7fffffff;
 
 export function typePtr(): usize {
   return TYPE;
@@ -61,6 +78,12 @@ export function namesPtr(): usize {
 export function nameLenPtr(): usize {
   return NAME_LEN;
 }
+export function vocabSlotPtr(): usize {
+  return VOCAB_SLOT;
+}
+export function vocabIndexPtr(): usize {
+  return VOCAB_INDEX;
+}
 export function input(): usize {
   return (__heap_base + 63) & ~63;
 }
@@ -71,10 +94,83 @@ export function maxKey(): i32 {
   return MAX_KEY;
 }
 
-/** After the names are written: `count` slots; forgets the remembered keys. */
+/**
+ * After the names (and vocabulary slots) are written: `count` slots; forgets the remembered keys
+ * and vocabularies.
+ */
 export function setSlots(count: i32): void {
   slotCount = count;
   for (let k = 0; k < MAX_EXPECTED; k++) store<i32>(EXPECTED_LEN + ((<usize>k) << 2), 0);
+  for (let k = 0; k < MAX_SLOTS; k++) store<i32>(VOCAB_COUNT + ((<usize>k) << 2), 0);
+}
+
+/** What {@link mayHold} looks for: bytes `b0`-`b3` (0 for none), or `digits` ASCII digits. */
+export function setNeeds(b0: i32, b1: i32, b2: i32, b3: i32, digits: i32): void {
+  need0 = b0;
+  need1 = b1;
+  need2 = b2;
+  need3 = b3;
+  needDigits = digits;
+}
+
+/**
+ * 1 when `[start, end)` of the input holds one of the needed bytes or at least the needed number
+ * of ASCII digits (the redaction pre-check, `src/gate/redaction-precheck.ts`), else 0. A string's
+ * bytes never include 0, so an unused needed byte matches nothing.
+ */
+export function mayHold(start: i32, end: i32): i32 {
+  const base = input();
+  let seen = 0;
+  let i = start;
+  for (; i + 16 <= end; i += 16) {
+    const v = v128.load(base + <usize>i);
+    const wanted = v128.or(
+      v128.or(i8x16.eq(v, i8x16.splat(<i8>need0)), i8x16.eq(v, i8x16.splat(<i8>need1))),
+      v128.or(i8x16.eq(v, i8x16.splat(<i8>need2)), i8x16.eq(v, i8x16.splat(<i8>need3))),
+    );
+    if (i8x16.bitmask(wanted) !== 0) return 1;
+    const digits = v128.and(i8x16.ge_u(v, i8x16.splat(48)), i8x16.le_u(v, i8x16.splat(57)));
+    seen += popcnt(i8x16.bitmask(digits));
+    if (seen >= needDigits) return 1;
+  }
+  for (; i < end; i++) {
+    const c = at(i);
+    if (c === 0) continue;
+    if (c === need0 || c === need1 || c === need2 || c === need3) return 1;
+    if (c >= 48 && c <= 57 && ++seen >= needDigits) return 1;
+  }
+  return 0;
+}
+
+/**
+ * The index of the plain string `[start, end)` of the input in `slot`'s vocabulary, added if new;
+ * -1 when it is longer than a vocabulary value or the vocabulary is full.
+ */
+function vocabIndex(slot: i32, start: i32, end: i32): i32 {
+  const n = end - start;
+  if (n > VOCAB_BYTES) return -1;
+  const at0 = input() + <usize>start;
+  const v0 = v128.load(at0);
+  const v1 = v128.load(at0 + 16);
+  const v2 = v128.load(at0 + 32);
+  const want: u64 = ((<u64>1) << (<u64>n)) - 1;
+  const lengths = VOCAB_LEN + <usize>(slot * VOCAB_SIZE);
+  const values = VOCAB + <usize>(slot * VOCAB_SIZE * VOCAB_BYTES);
+  const count = load<i32>(VOCAB_COUNT + ((<usize>slot) << 2));
+  for (let k = 0; k < count; k++) {
+    if (<i32>load<u8>(lengths + <usize>k) !== n) continue;
+    const e = values + <usize>(k * VOCAB_BYTES);
+    const same: u64 =
+      <u64>(<u32>i8x16.bitmask(i8x16.eq(v0, v128.load(e)))) |
+      ((<u64>(<u32>i8x16.bitmask(i8x16.eq(v1, v128.load(e + 16))))) << 16) |
+      ((<u64>(<u32>i8x16.bitmask(i8x16.eq(v2, v128.load(e + 32))))) << 32);
+    if ((same & want) === want) return k;
+  }
+  if (count === VOCAB_SIZE) return -1;
+  memory.copy(values + <usize>(count * VOCAB_BYTES), at0, <usize>n);
+  store<u8>(lengths + <usize>count, <u8>n);
+  store<i32>(VOCAB_COUNT + ((<usize>slot) << 2), count + 1);
+  return count;
 }
 
 function at(i: i32): i32 {
@@ -334,6 +430,12 @@ export function scan(start: i32, end: i32): i32 {
         store<u8>(FLAGS + <usize>slot, <u8>(c === 34 ? lastFlags : 0));
         store<i32>(START + ((<usize>slot) << 2), valueStart);
         store<i32>(END + ((<usize>slot) << 2), i);
+        if (load<u8>(VOCAB_SLOT + <usize>slot) !== 0) {
+          store<i32>(
+            VOCAB_INDEX + ((<usize>slot) << 2),
+            c === 34 && lastFlags === 0 ? vocabIndex(slot, valueStart + 1, i - 1) : -1,
+          );
+        }
       }
       i = skipWs(i, end);
       if (i >= end) return 0;

@@ -186,6 +186,7 @@ export class Judge {
         ? new RecordScanner(
             names.map((n, i) => (i === REPLY_TO ? undefined : n)),
             config.reader === 'scanner-js' ? 'js' : 'wasm',
+            [KIND, AUDIENCE, REGION],
           )
         : undefined;
     const read = this.#fastRead;
@@ -222,6 +223,7 @@ export class Judge {
         });
       // Third-party objectors' terms can be any word: no cheap byte test rules them out.
       this.#mayRedact = terms.length > 0 ? undefined : redactionPrecheck(categories);
+      if (this.#mayRedact) this.#scanner?.setPrecheck(this.#mayRedact);
     }
   }
 
@@ -406,6 +408,7 @@ export class Judge {
   ): BatchResult {
     const recs = this.#records;
     const n = recs.count;
+    const scanner = this.#scanner;
     // Pass 3: in line order, the decision (an objector's record is 'objected' whatever else
     // applies: the rules' order in reasons.ts), the rows and the kept lines.
     // Room for the kept lines and the rows after them (~17 % of the input when all is kept),
@@ -497,7 +500,8 @@ export class Judge {
           const from = recs.textStart[k]!;
           const to = recs.textEnd[k]!;
           const flags = recs.textFlags[k]!;
-          if (may === undefined || (flags === 0 ? may.asciiBytes(buf, from + 1, to - 1) : true)) {
+          // The scanner applies the pre-check on the batch it loaded (in WebAssembly if it can).
+          if (may === undefined || (flags === 0 ? scanner!.mayHoldAt(from + 1, to - 1) : true)) {
             t = stringAt(buf, from, to, flags);
             if (flags !== 0 && may !== undefined && !may.text(t)) t = undefined;
           }

@@ -24,6 +24,7 @@
  */
 import { ensureMemory, instantiateWasm, type WasmMemory } from '../lib/wasm.ts';
 import { RECORD_SCANNER_WASM } from './record-scanner-wasm.ts';
+import type { RedactionPrecheck } from './redaction-precheck.ts';
 
 /** Value types, as `RecordScanner.type[slot]`. */
 export const ABSENT = 0;
@@ -272,7 +273,11 @@ interface WasmScanner {
   nameLenPtr(): number;
   maxSlots(): number;
   maxKey(): number;
+  vocabSlotPtr(): number;
+  vocabIndexPtr(): number;
   setSlots(count: number): void;
+  setNeeds(b0: number, b1: number, b2: number, b3: number, digits: number): void;
+  mayHold(start: number, end: number): number;
 }
 
 /** Bytes kept readable after a loaded batch: the WebAssembly scan loads 16 bytes at a time. */
@@ -299,6 +304,17 @@ export class RecordScanner {
   #loaded: Uint8Array = new Uint8Array(0);
   /** Whether `#loaded` was copied into the WebAssembly memory (else JavaScript reads it). */
   #wasmLoaded = false;
+  /** Whether the last record was scanned by WebAssembly (whose vocabulary indexes then hold). */
+  #lastWasm = false;
+  /** Per slot, whether WebAssembly looks its values up in a vocabulary (see `vocabulary`). */
+  readonly #vocabSlots: boolean[];
+  /** Per slot, after a WebAssembly scan: its value's index in that vocabulary, or -1. */
+  #vocabIndex = new Int32Array(0);
+  /** Per slot, the strings of the WebAssembly vocabulary's values, made on first use. */
+  readonly #vocabStrings: (string | undefined)[][];
+  /** The redaction pre-check `mayHoldAt` applies, and whether WebAssembly applies it. */
+  #precheck: RedactionPrecheck | undefined;
+  #precheckInWasm = false;
   /** Per slot, values seen before, as bytes and as the string returned for them. */
   readonly #interned: { bytes: Uint8Array; value: string }[][];
   /** Per key position, the previous record's key there (bytes up to its closing quote). */
@@ -308,10 +324,17 @@ export class RecordScanner {
 
   /**
    * `names[slot]`: the top-level key of each slot, or undefined for a slot not read. `engine`:
-   * which scan `scanAt` runs (WebAssembly by default, where it can).
+   * which scan `scanAt` runs (WebAssembly by default, where it can). `vocabularySlots`: slots
+   * read with `vocabulary`, whose values WebAssembly looks up as it scans them.
    */
-  constructor(names: readonly (string | undefined)[], engine: ScanEngine = 'wasm') {
-    this.#wasm = engine === 'wasm' ? instantiate(names) : undefined;
+  constructor(
+    names: readonly (string | undefined)[],
+    engine: ScanEngine = 'wasm',
+    vocabularySlots: readonly number[] = [],
+  ) {
+    this.#vocabSlots = names.map((_, slot) => vocabularySlots.includes(slot));
+    this.#vocabStrings = names.map(() => []);
+    this.#wasm = engine === 'wasm' ? instantiate(names, this.#vocabSlots) : undefined;
     this.#slots = names.length;
     this.type = new Uint8Array(names.length);
     this.flags = new Uint8Array(names.length);
@@ -354,8 +377,35 @@ export class RecordScanner {
 
   /** {@link scan} of `[start, end)` of the bytes given to {@link load}. */
   scanAt(start: number, end: number): boolean {
-    if (this.#wasmLoaded) return this.#wasm!.scan(start, end) === 1;
+    if (this.#wasmLoaded) {
+      this.#lastWasm = true;
+      return this.#wasm!.scan(start, end) === 1;
+    }
     return this.scan(this.#loaded, start, end);
+  }
+
+  /** The redaction pre-check {@link mayHoldAt} applies. */
+  setPrecheck(precheck: RedactionPrecheck): void {
+    this.#precheck = precheck;
+    this.#precheckInWasm = false;
+    const needs = precheck.needs;
+    const w = this.#wasm;
+    if (!w || !needs || needs.chars.length > 4) return;
+    const b = [...needs.chars].map((c) => c.charCodeAt(0));
+    // Bytes only: a character outside ASCII (or NUL, which marks an unused byte) stays in JS.
+    if (b.some((c) => c < 1 || c > 0x7f)) return;
+    const digits = Number.isFinite(needs.digits) ? needs.digits : 0x7fffffff;
+    w.setNeeds(b[0] ?? 0, b[1] ?? 0, b[2] ?? 0, b[3] ?? 0, digits);
+    this.#precheckInWasm = true;
+  }
+
+  /**
+   * The pre-check's `asciiBytes` of `[start, end)` of the loaded bytes (plain ASCII text): in
+   * WebAssembly, sixteen bytes at a time, when the bytes are there.
+   */
+  mayHoldAt(start: number, end: number): boolean {
+    if (this.#wasmLoaded && this.#precheckInWasm) return this.#wasm!.mayHold(start, end) === 1;
+    return this.#precheck!.asciiBytes(this.#loaded, start, end);
   }
 
   #views(): void {
@@ -367,6 +417,7 @@ export class RecordScanner {
     this.flags = new Uint8Array(memory, w.flagsPtr(), n);
     this.start = new Int32Array(memory, w.startPtr(), n);
     this.end = new Int32Array(memory, w.endPtr(), n);
+    this.#vocabIndex = new Int32Array(memory, w.vocabIndexPtr(), n);
   }
 
   /**
@@ -374,6 +425,7 @@ export class RecordScanner {
    * possibly not JSON at all; the caller must judge it with `JSON.parse`.
    */
   scan(b: Uint8Array, start: number, end: number): boolean {
+    this.#lastWasm = false;
     const type = this.type;
     for (let k = 0; k < type.length; k++) type[k] = ABSENT;
     let i = skipWs(b, start, end);
@@ -455,6 +507,16 @@ export class RecordScanner {
    * object for the same bytes, which spares a string allocation per record.
    */
   vocabulary(b: Buffer, slot: number): string {
+    if (this.#lastWasm && this.#vocabSlots[slot]) {
+      const index = this.#vocabIndex[slot]!;
+      if (index < 0) return this.string(b, slot);
+      const strings = this.#vocabStrings[slot]!;
+      const known = strings[index];
+      if (known !== undefined) return known;
+      const value = this.string(b, slot);
+      strings[index] = value;
+      return value;
+    }
     const s = this.start[slot]! + 1;
     const n = this.end[slot]! - 1 - s;
     if (this.flags[slot] !== 0 || n > MAX_INTERNED_BYTES) return this.string(b, slot);
@@ -548,7 +610,10 @@ export class RecordScanner {
  * A WebAssembly scanner for these slot names, or undefined where it cannot run or cannot hold
  * them (more slots than it has, or a name too long): JavaScript then scans.
  */
-function instantiate(names: readonly (string | undefined)[]): WasmScanner | undefined {
+function instantiate(
+  names: readonly (string | undefined)[],
+  vocabSlots: readonly boolean[],
+): WasmScanner | undefined {
   const w = instantiateWasm<WasmScanner>(RECORD_SCANNER_WASM);
   if (!w) return undefined;
   const bytes = names.map((name) => (name === undefined ? undefined : Buffer.from(name, 'utf8')));
@@ -560,6 +625,10 @@ function instantiate(names: readonly (string | undefined)[]): WasmScanner | unde
   bytes.forEach((b, slot) => {
     lengths[slot] = b === undefined ? -1 : b.length;
     if (b !== undefined) memory.set(b, w.namesPtr() + slot * w.maxKey());
+  });
+  const vocab = new Uint8Array(w.memory.buffer, w.vocabSlotPtr(), names.length);
+  vocabSlots.forEach((isVocab, slot) => {
+    vocab[slot] = isVocab ? 1 : 0;
   });
   w.setSlots(names.length);
   return w;

@@ -40,6 +40,12 @@ const NEEDS: Partial<Record<PiiCategory, Need[]>> = {
 export interface RedactionPrecheck {
   text(text: string): boolean;
   asciiBytes(bytes: Uint8Array, start: number, end: number): boolean;
+  /**
+   * What `asciiBytes` looks for, for engines that do the same test their own way (the record
+   * scanner's WebAssembly): any of these characters, or at least `digits` ASCII digits. Absent
+   * when the answer does not depend on the text.
+   */
+  readonly needs?: { chars: string; digits: number };
 }
 
 const ALWAYS: RedactionPrecheck = { text: () => true, asciiBytes: () => true };
@@ -69,6 +75,7 @@ export function redactionPrecheck(categories: readonly PiiCategory[]): Redaction
   if (Number.isFinite(digits)) for (let d = 48; d <= 57; d++) classOf[d] = 2;
   const need = digits;
   return {
+    needs: { chars, digits },
     text: (text) => re.test(text),
     asciiBytes(bytes, start, end) {
       let seen = 0;

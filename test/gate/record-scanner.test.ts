@@ -7,6 +7,7 @@ import type { Policy } from '../../src/gate/policy-schema.ts';
 import type { FieldMapping } from '../../src/gate/record-fields.ts';
 import { RecordScanner, STRING } from '../../src/gate/record-scanner.ts';
 import { CONTENT_KINDS } from '../../src/gate/record-vocabulary.ts';
+import { redactionPrecheck } from '../../src/gate/redaction-precheck.ts';
 import { testPolicy } from './support/judge.ts';
 
 /**
@@ -186,6 +187,87 @@ describe('record scanner: WebAssembly and JavaScript engines', () => {
         assert.equal(scanner.value(batch, 3), JSON.parse(line).text);
         at = end + 1;
       }
+    }
+  });
+
+  it('looks vocabulary values up alike: same strings, past a full vocabulary and long values', () => {
+    const vocabJs = new RecordScanner(NAMES, 'js', [2]);
+    const vocabWasm = new RecordScanner(NAMES, 'wasm', [2]);
+    // Values as JSON literals: plain, escaped, non-ASCII, at and past the 48 bytes a vocabulary
+    // value may have, and more distinct ones than a vocabulary holds (64), across the runs.
+    const kindJson = fc.oneof(
+      fc.constantFrom(
+        '"post"',
+        '"p\\u006fst"',
+        '"é"',
+        `"${'x'.repeat(48)}"`,
+        `"${'y'.repeat(49)}"`,
+      ),
+      fc.nat(90).map((n) => `"kind-${n}"`),
+      fc.string({ maxLength: 60 }).map((k) => JSON.stringify(k)),
+    );
+    fc.assert(
+      fc.property(fc.array(kindJson, { minLength: 1, maxLength: 30 }), (kinds) => {
+        for (const k of kinds) {
+          const line = Buffer.from(`{"id":"a","kind":${k}}`);
+          vocabWasm.load(line, line.length);
+          const a = vocabWasm.scanAt(0, line.length);
+          assert.equal(a, vocabJs.scan(line, 0, line.length));
+          if (!a || vocabJs.type[2] !== STRING) continue;
+          assert.equal(vocabWasm.vocabulary(line, 2), vocabJs.vocabulary(line, 2));
+          assert.equal(vocabWasm.vocabulary(line, 2), JSON.parse(line.toString()).kind);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('applies the redaction pre-check alike', () => {
+    // Printable ASCII with 0 to 15 digits put anywhere: texts around every digit count the
+    // categories need (2, 4, 5, 12, 13), on either side of the 16-byte steps.
+    const text = fc
+      .tuple(
+        fc.string({
+          unit: fc.oneof(
+            { weight: 6, arbitrary: fc.constantFrom(...'abc xyz-.') },
+            {
+              weight: 1,
+              arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+            },
+          ),
+          maxLength: 100,
+        }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(...'0123456789')), { maxLength: 15 }),
+      )
+      .map(([t, digits]) => {
+        let out = t;
+        for (const [at, d] of digits) {
+          const i = at % (out.length + 1);
+          out = out.slice(0, i) + d + out.slice(i);
+        }
+        return out;
+      });
+    for (const categories of [
+      ['EMAIL', 'PHONE', 'IP'],
+      ['PHONE'],
+      ['CARD', 'NIR'],
+      ['EMAIL', 'PROFILE_URL', 'IBAN'],
+    ] as const) {
+      const precheck = redactionPrecheck([...categories]);
+      const scanner = new RecordScanner(NAMES, 'wasm');
+      scanner.setPrecheck(precheck);
+      fc.assert(
+        fc.property(fc.nat(40), text, (pad, t) => {
+          const bytes = Buffer.from(`${'-'.repeat(pad)}${t}`);
+          scanner.load(bytes, bytes.length);
+          assert.equal(
+            scanner.mayHoldAt(pad, bytes.length),
+            precheck.asciiBytes(bytes, pad, bytes.length),
+            `${categories.join(',')}: ${JSON.stringify(t)}`,
+          );
+        }),
+        { numRuns: 1500 },
+      );
     }
   });
 
