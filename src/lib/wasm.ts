@@ -1,7 +1,8 @@
 /**
  * Loading the project's WebAssembly modules (built from wasm/ by `npm run build:wasm` and
  * embedded as base64): compiled once per thread, and optional. Where this runtime cannot run one
- * (no WebAssembly, no SIMD), its caller uses the JavaScript code it speeds up.
+ * (no WebAssembly, no SIMD, `node --jitless`), or `VETO_WASM=0` says not to, its caller uses the
+ * JavaScript code it speeds up, which stays the reference the tests compare it with.
  */
 
 /** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
@@ -25,9 +26,10 @@ const PAGE = 65536;
 
 /**
  * A new instance of the module whose bytes are `base64`, as its exports; undefined where it
- * cannot run. The module is compiled on first use in each thread.
+ * cannot run or `VETO_WASM` is `0`. The module is compiled on first use in each thread.
  */
 export function instantiateWasm<T>(base64: string): T | undefined {
+  if (process.env.VETO_WASM === '0') return undefined;
   let module = compiled.get(base64);
   if (module === undefined) {
     try {
