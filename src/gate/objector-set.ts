@@ -113,9 +113,9 @@ let snapshotKeys: SnapshotKeysWasm | null | undefined;
 /**
  * The byte path of {@link hashSnapshotChunk} in WebAssembly; undefined when it cannot run or the
  * chunk is not plain (the JavaScript path then reads it, and reports what is wrong). Exported for
- * the tests that compare it with the JavaScript path. Measured on
- * the bench's 10M keys: the workers' CPU for the load went from 0.96-1.11 s each to 0.53-0.83 s,
- * and the load from 1.44-1.61 s to 1.23-1.27 s (after warm-up).
+ * the tests that compare it with the JavaScript path. Measured on the bench's 10M keys: the
+ * workers' CPU for the load went from 0.96-1.11 s each to 0.53-0.83 s, and the load from
+ * 1.44-1.61 s to 1.23-1.27 s (after warm-up).
  */
 export function hashChunkWasm(bytes: Uint8Array, length: number): KeyHashes | undefined {
   if (snapshotKeys === undefined) {

@@ -421,8 +421,8 @@ export class RecordScanner {
   }
 
   /**
-   * Reads the record in `b[start, end)` (in JavaScript). False: not a plain record (see the module comment),
-   * possibly not JSON at all; the caller must judge it with `JSON.parse`.
+   * Reads the record in `b[start, end)` (in JavaScript). False: not a plain record (see the
+   * module comment), possibly not JSON at all; the caller must judge it with `JSON.parse`.
    */
   scan(b: Uint8Array, start: number, end: number): boolean {
     this.#lastWasm = false;
