@@ -1,11 +1,13 @@
 // AssemblyScript: the fast path of `src/gate/record-scanner.ts` (`RecordScanner.scan`), compiled
 // to WebAssembly with SIMD by `npm run build:wasm` into `src/gate/record-scanner-wasm.ts`.
 //
-// It answers exactly as the JavaScript `scan` does (test/gate/record-scanner-wasm.test.ts compares
+// It answers exactly as the JavaScript `scan` does (test/gate/record-scanner.test.ts compares
 // them on generated and mutated lines): 1 for a plain record, whose slots it fills, 0 for
 // anything else. Why: the JavaScript scanner visits a record's bytes one or two at a time and was
 // ~19 % of a gate worker's judging time (~385 ns a record on the bench corpus); here strings are
-// passed sixteen bytes at a time and expected keys compared sixteen at a time.
+// passed sixteen bytes at a time and expected keys compared sixteen at a time. While it scans, it
+// also looks vocabulary values up (`RecordScanner.vocabulary`), and `mayHold` is the redaction
+// pre-check's `asciiBytes` on the same bytes.
 //
 // Memory: the static areas below, then the batch's bytes from `input()` on, copied there by the
 // JavaScript side with at least 64 bytes of slack after them (16-byte loads may read past the end
