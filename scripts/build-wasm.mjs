@@ -22,10 +22,20 @@ export const WASM_MODULES = [
     target: 'src/gate/snapshot-keys-wasm.ts',
     name: 'SNAPSHOT_KEYS_WASM',
   },
+  {
+    source: 'wasm/fuse-lookups.ts',
+    target: 'src/registry-files/fuse-lookups-wasm.ts',
+    name: 'FUSE_LOOKUPS_WASM',
+    // The filter's memory is made by JavaScript and shared by every thread that reads it.
+    flags: ['--importMemory', '--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'],
+  },
 ];
 
-/** The module's bytes, built from `source` (relative to the repository) as it is now. */
-export async function compileWasm(source) {
+/**
+ * The module's bytes, built from `source` (relative to the repository) as it is now, with the
+ * module's extra compiler `flags`.
+ */
+export async function compileWasm(source, flags = []) {
   const asc = (await import('assemblyscript/asc')).default;
   let binary;
   const errors = [];
@@ -40,6 +50,7 @@ export async function compileWasm(source) {
       '--noAssert',
       '--enable',
       'simd',
+      ...flags,
     ],
     {
       readFile: (name) => (name === 'input.ts' ? readFileSync(join(ROOT, source), 'utf8') : null),
@@ -75,7 +86,7 @@ export const ${name} =
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const module of WASM_MODULES) {
-    const bytes = await compileWasm(module.source);
+    const bytes = await compileWasm(module.source, module.flags);
     writeFileSync(join(ROOT, module.target), generatedSource(module, bytes));
     console.log(`wrote ${module.target}: ${bytes.length} bytes of WebAssembly`);
   }

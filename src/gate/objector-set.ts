@@ -20,7 +20,16 @@ import { SNAPSHOT_KEYS_WASM } from './snapshot-keys-wasm.ts';
  */
 export type ObjectorSetDescriptor =
   | { kind: 'table'; slots: SharedArrayBuffer; count: number }
-  | { kind: 'filter'; params: BinaryFuse8Params; fingerprints: SharedArrayBuffer; count: number };
+  | {
+      kind: 'filter';
+      params: BinaryFuse8Params;
+      /** The buffer the fingerprints are in, from `offset` on (`params.arrayLength` bytes). */
+      fingerprints: SharedArrayBuffer;
+      offset: number;
+      /** The shared WebAssembly memory of that buffer, if any: workers then look up in it too. */
+      memory?: WasmMemory;
+      count: number;
+    };
 
 /** The 64-bit hashes of some keys, as two lanes (high word never 0). */
 export interface KeyHashes {
@@ -354,14 +363,25 @@ export class ObjectorFilter implements ObjectorSet {
     if (!(buffer instanceof SharedArrayBuffer)) {
       throw new Error('filter fingerprints must live in a SharedArrayBuffer to be shared');
     }
-    return { kind: 'filter', params: this.filter.params, fingerprints: buffer, count: this.count };
+    return {
+      kind: 'filter',
+      params: this.filter.params,
+      fingerprints: buffer,
+      offset: this.filter.fingerprints.byteOffset,
+      memory: this.filter.memory,
+      count: this.count,
+    };
   }
 }
 
 export function objectorSetFrom(desc: ObjectorSetDescriptor): ObjectorSet {
   if (desc.kind === 'table') return ObjectorTable.from(desc);
   return new ObjectorFilter(
-    new BinaryFuse8(desc.params, new Uint8Array(desc.fingerprints)),
+    new BinaryFuse8(
+      desc.params,
+      new Uint8Array(desc.fingerprints, desc.offset, desc.params.arrayLength),
+      desc.memory,
+    ),
     desc.count,
   );
 }

@@ -8,6 +8,7 @@
 /** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (
     module: object,
     imports: Record<string, Record<string, unknown>>,
@@ -28,7 +29,11 @@ const PAGE = 65536;
  * A new instance of the module whose bytes are `base64`, as its exports; undefined where it
  * cannot run or `VETO_WASM` is `0`. The module is compiled on first use in each thread.
  */
-export function instantiateWasm<T>(base64: string): T | undefined {
+export function instantiateWasm<T>(
+  base64: string,
+  /** More imports of module `env` (e.g. the `memory` of a module that imports it). */
+  env: Record<string, unknown> = {},
+): T | undefined {
   if (process.env.VETO_WASM === '0') return undefined;
   let module = compiled.get(base64);
   if (module === undefined) {
@@ -46,6 +51,7 @@ export function instantiateWasm<T>(base64: string): T | undefined {
         abort() {
           throw new Error('WebAssembly module aborted');
         },
+        ...env,
       },
     }).exports as T;
   } catch {
@@ -65,5 +71,24 @@ export function ensureMemory(memory: WasmMemory, bytes: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** WebAssembly pages in 4 GiB, the most a (32-bit) memory holds. */
+export const MAX_PAGES = 65536;
+
+/**
+ * A new shared memory of at least `bytes` (its `buffer` is a SharedArrayBuffer, and the memory
+ * object itself can be posted to worker threads), growable to 4 GiB; undefined where this
+ * runtime has none or `VETO_WASM` is `0`.
+ */
+export function sharedWasmMemory(bytes: number): WasmMemory | undefined {
+  if (process.env.VETO_WASM === '0' || !api) return undefined;
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) return undefined;
+  try {
+    return new api.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+  } catch {
+    return undefined;
   }
 }

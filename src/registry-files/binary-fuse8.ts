@@ -1,3 +1,5 @@
+import type { WasmMemory } from '../lib/wasm.ts';
+import { type ManyLookups, wasmLookups } from './fingerprint-memory.ts';
 import { fmix32 } from './key-hash.ts';
 
 /**
@@ -79,11 +81,18 @@ export class BinaryFuse8 {
   readonly #segmentLengthMask: number;
   readonly #segmentCountLength: number;
   #scratch = new Int32Array(0);
+  /** `hasMany` in WebAssembly, made on first use in this thread; null when it cannot run. */
+  #lookups: ManyLookups | null | undefined;
 
   constructor(
     readonly params: BinaryFuse8Params,
     /** `arrayLength` bytes; may live in a SharedArrayBuffer to be read by workers. */
     readonly fingerprints: Uint8Array,
+    /**
+     * The shared WebAssembly memory the fingerprints live in, when they were placed by
+     * `sharedFingerprints` (fingerprint-memory.ts): `hasMany` then runs in WebAssembly.
+     */
+    readonly memory?: WasmMemory,
   ) {
     if (fingerprints.length !== params.arrayLength) {
       throw new Error('fingerprint array length does not match the filter parameters');
@@ -118,6 +127,27 @@ export class BinaryFuse8 {
       out.fill(0, 0, n);
       return;
     }
+    if (this.#lookups === undefined) {
+      this.#lookups =
+        (this.memory &&
+          wasmLookups(this.memory, this.fingerprints, {
+            s0: this.#s0,
+            s1: this.#s1,
+            segmentLength: this.#segmentLength,
+            mask: this.#segmentLengthMask,
+            segmentCountLength: this.#segmentCountLength,
+          })) ??
+        null;
+    }
+    if (this.#lookups) {
+      this.#lookups(his, los, n, out);
+      return;
+    }
+    this.#hasManyJs(his, los, n, out);
+  }
+
+  /** {@link hasMany} in JavaScript: the reference, and where WebAssembly cannot run. */
+  #hasManyJs(his: Uint32Array, los: Uint32Array, n: number, out: Uint8Array): void {
     if (this.#scratch.length < 4 * n) this.#scratch = new Int32Array(4 * n);
     const pos = this.#scratch;
     const fp = this.fingerprints;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { BinaryFuse8, binaryFuse8Params } from './binary-fuse8.ts';
+import { sharedFingerprints } from './fingerprint-memory.ts';
 import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
 import { RegistryFileError } from './registry-file-error.ts';
 import {
@@ -205,9 +206,10 @@ export interface LoadedFilter {
 }
 
 /**
- * Reads and verifies a filter file. The fingerprints go into a SharedArrayBuffer (unless
- * `shared: false`) so gate workers can use them without copies. Throws {@link RegistryFileError}
- * on a bad magic, header, size or hash.
+ * Reads and verifies a filter file. The fingerprints go into shared memory (unless
+ * `shared: false`) so gate workers can use them without copies: a shared WebAssembly memory where
+ * one can be made, whose lookups then run in WebAssembly (fingerprint-memory.ts), else a
+ * SharedArrayBuffer. Throws {@link RegistryFileError} on a bad magic, header, size or hash.
  */
 export async function readFilterFile(
   path: string,
@@ -228,11 +230,12 @@ export async function readFilterFile(
         `expected ${start + meta.arrayLength} bytes, file has ${size} (truncated or padded)`,
       );
     }
-    const storage =
+    // Shared: in a shared WebAssembly memory where one can be made (lookups then run in
+    // WebAssembly, see fingerprint-memory.ts), else a SharedArrayBuffer.
+    const { fingerprints, memory } =
       options.shared === false
-        ? new ArrayBuffer(meta.arrayLength)
-        : new SharedArrayBuffer(meta.arrayLength);
-    const fingerprints = new Uint8Array(storage);
+        ? { fingerprints: new Uint8Array(meta.arrayLength), memory: undefined }
+        : sharedFingerprints(meta.arrayLength);
     let done = 0;
     while (done < meta.arrayLength) {
       const n = Math.min(4 << 20, meta.arrayLength - done);
@@ -249,7 +252,11 @@ export async function readFilterFile(
     }
     return {
       meta,
-      filter: new BinaryFuse8(binaryFuse8Params(meta.snapshot.count, meta.seed), fingerprints),
+      filter: new BinaryFuse8(
+        binaryFuse8Params(meta.snapshot.count, meta.seed),
+        fingerprints,
+        memory,
+      ),
     };
   } finally {
     await file.close();

@@ -8,9 +8,9 @@ import { compileWasm, generatedSource, WASM_MODULES } from '../../scripts/build-
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('embedded WebAssembly modules', () => {
-  for (const module of WASM_MODULES as { source: string; target: string }[]) {
+  for (const module of WASM_MODULES as { source: string; target: string; flags?: string[] }[]) {
     it(`${module.target} is the build of ${module.source} (else: npm run build:wasm)`, async () => {
-      const built: Buffer = await compileWasm(module.source);
+      const built: Buffer = await compileWasm(module.source, module.flags);
       const embedded = await readFile(join(ROOT, module.target), 'utf8');
       assert.equal(
         embedded,

@@ -10,6 +10,7 @@ import {
   readFilterFile,
   writeFilterFile,
 } from '../../src/registry-files/filter-file.ts';
+import { sharedFingerprints } from '../../src/registry-files/fingerprint-memory.ts';
 import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
 import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
 import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
@@ -107,6 +108,69 @@ describe('filter file', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('looks up alike in WebAssembly and JavaScript, in calls of any size', () => {
+    const lane = fc.oneof(
+      fc.constantFrom(0, 1, 0xffffffff),
+      fc.integer({ min: 0, max: 0xffffffff }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(lane, lane), { minLength: 1, maxLength: 9000 }),
+        (pairs) => {
+          const his = Uint32Array.from(pairs, ([h]) => h);
+          const los = Uint32Array.from(pairs, ([, l]) => l);
+          const members = Math.ceil(pairs.length / 2);
+          const js = BinaryFuse8.build(his, los, members);
+          // The same fingerprints, in the shared memory that readFilterFile uses.
+          const storage = sharedFingerprints(js.params.arrayLength);
+          assert.ok(storage.memory, 'WebAssembly runs here');
+          storage.fingerprints.set(js.fingerprints);
+          const wasm = new BinaryFuse8(js.params, storage.fingerprints, storage.memory);
+          const a = new Uint8Array(pairs.length);
+          const b = new Uint8Array(pairs.length);
+          js.hasMany(his, los, pairs.length, a);
+          wasm.hasMany(his, los, pairs.length, b);
+          assert.deepEqual(b, a);
+          assert.ok(b.subarray(0, members).every((v) => v === 1));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads its fingerprints into shared WebAssembly memory, looked up there by workers too', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'wasm.vfilter');
+    await writeFilterFile(path, META, keys(50_000));
+    const { filter } = await readFilterFile(path);
+    assert.ok(filter.memory, 'in a WebAssembly memory');
+    assert.ok(filter.fingerprints.buffer instanceof SharedArrayBuffer);
+    const { Worker } = await import('node:worker_threads');
+    // A worker gets the memory object, looks keys up in the same fingerprints, and must find
+    // every member (and answer like this thread for the others).
+    const his = new Uint32Array(100_000);
+    const los = new Uint32Array(100_000);
+    for (let i = 0; i < his.length; i++) {
+      hashKey64(key(i));
+      his[i] = keyHash[HI]!;
+      los[i] = keyHash[LO]!;
+    }
+    const here = new Uint8Array(his.length);
+    filter.hasMany(his, los, his.length, here);
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       parentPort.postMessage(workerData.memory.buffer === undefined ? 'no buffer' : new Uint8Array(workerData.memory.buffer, workerData.offset, 4).join(','));`,
+      { eval: true, workerData: { memory: filter.memory, offset: filter.fingerprints.byteOffset } },
+    );
+    const seen = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    assert.equal(seen, Array.from(filter.fingerprints.subarray(0, 4)).join(','));
+    assert.ok(here.subarray(0, 50_000).every((v) => v === 1));
   });
 
   it('tolerates a repeated hash', () => {
