@@ -4,7 +4,7 @@
 // the code: the gate's workers run from a bundle under node_modules/.cache (see
 // src/lib/ts-worker.ts), where a file beside the source would not be found.
 // test/lib/wasm-modules.test.ts checks that every embedded module is the build of its source.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,7 +53,12 @@ export async function compileWasm(source, flags = []) {
       ...flags,
     ],
     {
-      readFile: (name) => (name === 'input.ts' ? readFileSync(join(ROOT, source), 'utf8') : null),
+      // The source, and the modules it imports from wasm/ (asc also asks for standard library
+      // paths and `index.ts` variants, which are not there).
+      readFile: (name) => {
+        const path = name === 'input.ts' ? join(ROOT, source) : join(ROOT, 'wasm', name);
+        return existsSync(path) ? readFileSync(path, 'utf8') : null;
+      },
       writeFile: (name, contents) => {
         if (name === 'output.wasm') binary = contents;
       },

@@ -8,14 +8,7 @@
 // gate's workers read one copy of the filter. It has no data segments: instantiating it writes
 // nothing into that memory.
 
-function fmix32(h: u32): u32 {
-  h ^= h >> 16;
-  h *= 0x85ebca6b;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >> 16;
-  return h;
-}
+import { fmix32 } from './murmur';
 
 /**
  * `out[i]` = 1 when the key whose 64-bit hash is `(his[i], los[i])` may be in the filter whose

@@ -11,21 +11,10 @@
 // Memory: the chunk's bytes from `input()` on, copied there by the JavaScript side, with at
 // least 16 bytes of slack after them; the hashes are written where the caller says.
 
+import { blockOf, fmix32 } from './murmur';
+
 export function input(): usize {
   return (__heap_base + 63) & ~63;
-}
-
-function blockOf(k: u32): u32 {
-  return rotl<u32>(k * 0xcc9e2d51, 15) * 0x1b873593;
-}
-
-function fmix32(h: u32): u32 {
-  h ^= h >> 16;
-  h *= 0x85ebca6b;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35;
-  h ^= h >> 16;
-  return h;
 }
 
 /**
