@@ -174,21 +174,6 @@ export class Judge {
     this.#objectors = objectorSetFrom(config.objectors);
     this.#inputs = config.inputs;
     this.#get = CANONICAL_FIELDS.map((f) => getterFor(mapping, f));
-    // The scanner reads top-level keys only, one field per key, and an inherited name
-    // (`constructor`) reads differently on a parsed object: such mappings take the `JSON.parse`
-    // path throughout.
-    const names = CANONICAL_FIELDS.map((f) => mappedName(mapping, f));
-    const readNames = names.filter((_, i) => i !== REPLY_TO);
-    this.#scanner =
-      config.reader !== 'json-parse' &&
-      new Set(readNames).size === readNames.length &&
-      names.every((n) => !n.includes('.') && !(n in Object.prototype))
-        ? new RecordScanner(
-            names.map((n, i) => (i === REPLY_TO ? undefined : n)),
-            config.reader === 'scanner-js' ? 'js' : 'wasm',
-            [KIND, AUDIENCE, REGION],
-          )
-        : undefined;
     const read = this.#fastRead;
     read[ID] = READ_ID_BYTES;
     read[AUTHOR] = READ_ID_BYTES;
@@ -198,8 +183,24 @@ export class Judge {
     read[REPLY_TO] = READ_TYPE; // no rule reads it
     if (policy.content.notBefore === undefined) read[CREATED] = READ_TYPE;
     read[REGION] = policy.content.regions ? READ_VOCABULARY : READ_TYPE;
+    const names = CANONICAL_FIELDS.map((f) => mappedName(mapping, f));
+    const readNames = names.filter((_, i) => i !== REPLY_TO);
+    // The scanner reads top-level keys only, one field per key, and an inherited name
+    // (`constructor`) reads differently on a parsed object: such mappings take the `JSON.parse`
+    // path throughout.
+    this.#scanner =
+      config.reader !== 'json-parse' &&
+      new Set(readNames).size === readNames.length &&
+      names.every((n) => !n.includes('.') && !(n in Object.prototype))
+        ? new RecordScanner(
+            names.map((n, i) => (i === REPLY_TO ? undefined : n)),
+            config.reader === 'scanner-js' ? 'js' : 'wasm',
+            // The slots read with `vocabulary`, which WebAssembly looks up as it scans them.
+            names.flatMap((_, i) => (read[i] === READ_VOCABULARY ? [i] : [])),
+          )
+        : undefined;
     this.#names = Object.fromEntries(
-      CANONICAL_FIELDS.map((field) => [field, mappedName(mapping, field)]),
+      CANONICAL_FIELDS.map((field, i) => [field, names[i]]),
     ) as Record<CanonicalField, string>;
     this.#setText = setterFor(mapping, 'text');
     this.#kinds = new Set(policy.content.kinds);
