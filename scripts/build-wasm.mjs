@@ -19,7 +19,7 @@ export const WASM_MODULES = [
   },
   {
     source: 'wasm/snapshot-keys.ts',
-    target: 'src/gate/snapshot-keys-wasm.ts',
+    target: 'src/registry-files/snapshot-keys-wasm.ts',
     name: 'SNAPSHOT_KEYS_WASM',
   },
   {
@@ -28,6 +28,11 @@ export const WASM_MODULES = [
     name: 'FUSE_LOOKUPS_WASM',
     // The filter's memory is made by JavaScript and shared by every thread that reads it.
     flags: ['--importMemory', '--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'],
+  },
+  {
+    source: 'wasm/fuse-populate.ts',
+    target: 'src/registry-files/fuse-populate-wasm.ts',
+    name: 'FUSE_POPULATE_WASM',
   },
 ];
 

@@ -1,9 +1,9 @@
-import { ensureMemory, instantiateWasm, type WasmMemory } from '../lib/wasm.ts';
+import type { WasmMemory } from '../lib/wasm.ts';
 import { BinaryFuse8, type BinaryFuse8Params } from '../registry-files/binary-fuse8.ts';
 import { HI, hashKey64, hashPrintableKeyBytes64, keyHash, LO } from '../registry-files/key-hash.ts';
+import { keyLineHasher } from '../registry-files/key-line-hasher.ts';
 import { checkSnapshotKeys } from '../registry-files/snapshot-file.ts';
 import { MAX_KEY_LENGTH } from '../registry-files/subject-keys.ts';
-import { SNAPSHOT_KEYS_WASM } from './snapshot-keys-wasm.ts';
 
 /**
  * The objector set a gate run checks every record against, shared by all worker threads through
@@ -102,50 +102,21 @@ export function hashSnapshotChunk(
   return { his: his.subarray(0, k), los: los.subarray(0, k) };
 }
 
-/** The exports of `wasm/snapshot-keys.ts`. */
-interface SnapshotKeysWasm {
-  memory: WasmMemory;
-  input(): number;
-  hashKeys(
-    start: number,
-    end: number,
-    his: number,
-    los: number,
-    maxKeys: number,
-    maxKeyLength: number,
-  ): number;
-}
-
-/** This thread's instance; null where WebAssembly cannot run. */
-let snapshotKeys: SnapshotKeysWasm | null | undefined;
-
 /**
- * The byte path of {@link hashSnapshotChunk} in WebAssembly; undefined when it cannot run or the
- * chunk is not plain (the JavaScript path then reads it, and reports what is wrong). Exported for
- * the tests that compare it with the JavaScript path. Measured on the bench's 10M keys: the
- * workers' CPU for the load went from 0.96-1.11 s each to 0.53-0.83 s, and the load from
- * 1.44-1.61 s to 1.23-1.27 s (after warm-up).
+ * The byte path of {@link hashSnapshotChunk} in WebAssembly (key-line-hasher.ts); undefined when
+ * it cannot run or the chunk is not plain (the JavaScript path then reads it, and reports what is
+ * wrong). Exported for the tests that compare it with the JavaScript path. Measured on the bench's
+ * 10M keys: the workers' CPU for the load went from 0.96-1.11 s each to 0.53-0.83 s, and the load
+ * from 1.44-1.61 s to 1.23-1.27 s (after warm-up).
  */
 export function hashChunkWasm(bytes: Uint8Array, length: number): KeyHashes | undefined {
-  if (snapshotKeys === undefined) {
-    snapshotKeys = instantiateWasm<SnapshotKeysWasm>(SNAPSHOT_KEYS_WASM) ?? null;
-  }
-  const w = snapshotKeys;
-  if (!w) return undefined;
-  const base = w.input();
-  // The chunk, 16 bytes of slack for the vector loads, then room for a key per two bytes.
-  const maxKeys = (length >> 1) + 1;
-  const his = (base + length + 16 + 3) & ~3;
-  const los = his + 4 * maxKeys;
-  if (!ensureMemory(w.memory, los + 4 * maxKeys)) return undefined;
-  new Uint8Array(w.memory.buffer, base, length).set(bytes.subarray(0, length));
-  const n = w.hashKeys(0, length, his, los, maxKeys, MAX_KEY_LENGTH);
-  if (n < 0) return undefined;
+  const hasher = keyLineHasher();
+  const input = hasher?.input(length);
+  if (!hasher || !input) return undefined;
+  input.set(bytes.subarray(0, length));
+  const hashes = hasher.hash(length, 1);
   // Copies: the memory takes the next chunk.
-  return {
-    his: new Uint32Array(w.memory.buffer, his, n).slice(),
-    los: new Uint32Array(w.memory.buffer, los, n).slice(),
-  };
+  return hashes && { his: hashes.his.slice(), los: hashes.los.slice() };
 }
 
 function slowChunk(path: string, buf: Buffer, firstLine: number): KeyHashes {

@@ -1,5 +1,6 @@
 import type { WasmMemory } from '../lib/wasm.ts';
 import { type ManyLookups, wasmLookups } from './fingerprint-memory.ts';
+import { WasmFuseConstruction } from './fuse-populate.ts';
 import { fmix32 } from './key-hash.ts';
 
 /**
@@ -179,19 +180,53 @@ export class BinaryFuse8 {
 
   /**
    * Builds a filter from `size` key hashes (`his[i]`, `los[i]`). Repeated hashes are tolerated.
-   * `allocate` lets the caller place the fingerprints (e.g. in a SharedArrayBuffer).
+   * `allocate` lets the caller place the fingerprints (e.g. in a SharedArrayBuffer). The
+   * construction runs in WebAssembly where it can (fuse-populate.ts), else in JavaScript
+   * ({@link populate}, the reference); `engine: 'js'` asks for JavaScript.
    */
   static build(
     his: Uint32Array,
     los: Uint32Array,
     size: number,
     allocate: (bytes: number) => Uint8Array = (n) => new Uint8Array(n),
+    engine: 'auto' | 'js' = 'auto',
   ): BinaryFuse8 {
+    let wasm = engine === 'auto' && size > 0 ? WasmFuseConstruction.create(size) : undefined;
+    if (wasm && !wasm.add(his.subarray(0, size), los.subarray(0, size))) wasm = undefined;
+    return BinaryFuse8.#construct(size, allocate, wasm, () => ({ his, los }));
+  }
+
+  /** Builds a filter from the hashes added to `wasm` (as {@link build} would from the same). */
+  static buildFrom(
+    wasm: WasmFuseConstruction,
+    allocate: (bytes: number) => Uint8Array = (n) => new Uint8Array(n),
+  ): BinaryFuse8 {
+    return BinaryFuse8.#construct(wasm.size, allocate, wasm, () => wasm.hashes());
+  }
+
+  static #construct(
+    size: number,
+    allocate: (bytes: number) => Uint8Array,
+    wasm: WasmFuseConstruction | undefined,
+    lanes: () => { his: Uint32Array; los: Uint32Array },
+  ): BinaryFuse8 {
+    let js: { his: Uint32Array; los: Uint32Array } | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const params = binaryFuse8Params(size, attempt);
+      const [s0, s1] = seedLanes(params.seed);
+      const built = wasm?.attempt(params, s0, s1);
+      if (built) {
+        const fingerprints = allocate(params.arrayLength);
+        fingerprints.set(built);
+        return new BinaryFuse8(params, fingerprints);
+      }
+      if (built === null) continue; // WebAssembly tried this seed; JavaScript would fail it too
+      // No WebAssembly, or its memory cannot hold this attempt: JavaScript from here on.
+      wasm = undefined;
+      js ??= lanes();
       const fingerprints = allocate(params.arrayLength);
       fingerprints.fill(0);
-      if (size === 0 || populate(his, los, size, params, fingerprints)) {
+      if (size === 0 || populate(js.his, js.los, size, params, fingerprints)) {
         return new BinaryFuse8(params, fingerprints);
       }
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { BinaryFuse8, binaryFuse8Params } from './binary-fuse8.ts';
 import { sharedFingerprints } from './fingerprint-memory.ts';
+import { WasmFuseConstruction } from './fuse-populate.ts';
 import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
 import { RegistryFileError } from './registry-file-error.ts';
 import {
@@ -63,18 +64,20 @@ class HashLanes {
     this.his = new Uint32Array(Math.max(16, initial));
     this.los = new Uint32Array(Math.max(16, initial));
   }
-  push(hi: number, lo: number): void {
-    if (this.size === this.his.length) {
-      const his = new Uint32Array(this.his.length * 2);
-      his.set(this.his);
-      this.his = his;
-      const los = new Uint32Array(this.los.length * 2);
-      los.set(this.los);
-      this.los = los;
+  pushAll(his: Uint32Array, los: Uint32Array): void {
+    const need = this.size + his.length;
+    if (need > this.his.length) {
+      const length = Math.max(this.his.length * 2, need);
+      const moreHis = new Uint32Array(length);
+      moreHis.set(this.his.subarray(0, this.size));
+      this.his = moreHis;
+      const moreLos = new Uint32Array(length);
+      moreLos.set(this.los.subarray(0, this.size));
+      this.los = moreLos;
     }
-    this.his[this.size] = hi;
-    this.los[this.size] = lo;
-    this.size++;
+    this.his.set(his, this.size);
+    this.los.set(los, this.size);
+    this.size = need;
   }
 }
 
@@ -89,15 +92,27 @@ export async function writeFilterFile(
   keys: AsyncIterable<string> | Iterable<string>,
 ): Promise<FilterMeta> {
   checkSnapshotIdentity(meta, path);
-  const body = new SnapshotBody();
-  const lanes = new HashLanes(meta.count ?? 1 << 20);
+  // The keys' hashes go straight into the WebAssembly construction's memory where it runs (one
+  // copy of them at 100M keys), else into JavaScript arrays.
+  let wasm = WasmFuseConstruction.create(meta.count ?? 0);
+  let lanes: HashLanes | undefined;
+  const body = new SnapshotBody({
+    onHashes: (his, los) => {
+      if (wasm?.add(his, los)) return;
+      if (wasm) {
+        // Its memory is full: on in JavaScript, with the hashes so far.
+        const so = wasm.hashes();
+        wasm = undefined;
+        lanes = new HashLanes(so.his.length + his.length);
+        lanes.pushAll(so.his, so.los);
+      }
+      lanes ??= new HashLanes(meta.count ?? 1 << 20);
+      lanes.pushAll(his, los);
+    },
+  });
   const add = (key: string) => {
     const problem = body.add(key);
     if (problem) throw new RegistryFileError(path, problem);
-    if (body.count !== lanes.size) {
-      hashKey64(key);
-      lanes.push(keyHash[HI]!, keyHash[LO]!);
-    }
     if (body.full) body.take();
   };
   if (Symbol.iterator in keys) {
@@ -105,6 +120,8 @@ export async function writeFilterFile(
   } else {
     for await (const key of keys) add(key);
   }
+  const problem = body.end();
+  if (problem) throw new RegistryFileError(path, problem);
   const snapshot: SnapshotMeta = {
     id: meta.id,
     purpose: meta.purpose,
@@ -121,8 +138,16 @@ export async function writeFilterFile(
   if (meta.count !== undefined && meta.count !== snapshot.count) {
     throw new RegistryFileError(path, `${snapshot.count} keys given, snapshot says ${meta.count}`);
   }
-  const filter = BinaryFuse8.build(lanes.his, lanes.los, lanes.size);
-  lanes.his = lanes.los = new Uint32Array(0);
+  const filter = wasm
+    ? BinaryFuse8.buildFrom(wasm)
+    : BinaryFuse8.build(
+        lanes?.his ?? new Uint32Array(0),
+        lanes?.los ?? new Uint32Array(0),
+        lanes?.size ?? 0,
+        undefined,
+        'js',
+      );
+  wasm = lanes = undefined;
   const unsigned: Omit<FilterMeta, 'checksum'> = {
     algorithm: 'binary-fuse8',
     keyHash: 'veto-key64 v1',

@@ -103,6 +103,8 @@ export async function writeSnapshotFile(
         if (body.full) await file.write(body.take()!);
       }
     }
+    const problem = body.end();
+    if (problem) throw new RegistryFileError(path, problem);
     const rest = body.take();
     if (rest) await file.write(rest);
     const result: SnapshotMeta = { ...identity, count: body.count, sha256: body.digest() };

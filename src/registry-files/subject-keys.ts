@@ -1,4 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
+import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
+import { type KeyLineHasher, keyLineHasher } from './key-line-hasher.ts';
 
 /**
  * Rules shared by the snapshot and filter files for the subject keys they carry
@@ -47,24 +49,112 @@ function unsorted(previous: string, key: string): string {
   return `keys are not sorted in byte order ("${previous}" before "${key}"); sort with SQLite BINARY or PostgreSQL COLLATE "C"`;
 }
 
+/** Receives the 64-bit hashes (`hashKey64`) of the keys a {@link SnapshotBody} accepts, in order. */
+export type KeyHashSink = (his: Uint32Array, los: Uint32Array) => void;
+
+/** Keys a {@link SnapshotBody} takes in at once. */
+const BATCH = 4096;
+
 /**
  * Accumulates the body of a snapshot (`key\n` per key, strictly increasing byte order) into
  * buffered chunks, hashing it with sha256 and counting keys as it goes. Used by the snapshot
- * writer and by the filter writer, so both derive the same snapshot hash from the same keys.
+ * writer and by the filter writer, so both derive the same snapshot hash from the same keys; the
+ * filter writer also takes each key's `hashKey64` (`onHashes`).
+ *
+ * Keys are taken in batches of {@link BATCH}: joined into lines, written as bytes and checked and
+ * hashed there in WebAssembly (key-line-hasher.ts) when every key is printable ASCII, in order and
+ * new; any other batch goes key by key through the JavaScript checks, which also name the problem.
+ * So a problem may be reported by a later `add`, or by {@link end}: the writers abort then.
+ * Measured on 20M keys of the bench (`acct:<n>`, from its generator): 182 ns a key with the
+ * generation, against 261-325 ns checking and hashing each key in JavaScript.
  */
 export class SnapshotBody {
   readonly #hash: Hash = createHash('sha256');
+  readonly #onHashes: KeyHashSink | undefined;
+  readonly #lines: KeyLineHasher | undefined;
   #buf: Buffer = Buffer.allocUnsafe(1 << 20);
   #used = 0;
+  #pending: string[] = [];
   #previous: string | undefined;
   #previousPlain = false;
+  /** Keys accepted so far (those still pending are counted by {@link end}). */
   count = 0;
 
+  constructor(options: { onHashes?: KeyHashSink; engine?: 'wasm' | 'js' } = {}) {
+    this.#onHashes = options.onHashes;
+    this.#lines = options.engine === 'js' ? undefined : keyLineHasher();
+  }
+
   /**
-   * Appends a key. Returns a reason when the key is invalid or out of order; a repeat of the
-   * previous key is skipped (a subject with two objections is one objector).
+   * Appends a key. Returns a reason when this key, or an earlier one not yet checked, is invalid
+   * or out of order; a repeat of the previous key is skipped (a subject with two objections is
+   * one objector).
    */
   add(key: string): string | undefined {
+    if (typeof key !== 'string') return this.end() ?? `key ${String(key)}: not a string`;
+    this.#pending.push(key);
+    return this.#pending.length === BATCH ? this.end() : undefined;
+  }
+
+  /** Checks and appends the keys not yet checked; a reason when one of them is invalid. */
+  end(): string | undefined {
+    const keys = this.#pending;
+    if (keys.length === 0) return undefined;
+    this.#pending = [];
+    if (this.#addPlain(keys)) return undefined;
+    const hashes = this.#onHashes && {
+      his: new Uint32Array(keys.length),
+      los: new Uint32Array(keys.length),
+    };
+    let n = 0;
+    let problem: string | undefined;
+    for (const key of keys) {
+      const before = this.count;
+      problem = this.#addOne(key);
+      if (problem) break;
+      if (hashes && this.count !== before) {
+        hashKey64(key);
+        hashes.his[n] = keyHash[HI]!;
+        hashes.los[n] = keyHash[LO]!;
+        n++;
+      }
+    }
+    if (hashes && n > 0) this.#onHashes!(hashes.his.subarray(0, n), hashes.los.subarray(0, n));
+    return problem;
+  }
+
+  /**
+   * The batch's fast path: true when every key was printable ASCII, new and in order, and was
+   * appended (and hashed); false, with nothing appended, to go key by key.
+   */
+  #addPlain(keys: string[]): boolean {
+    const lines = this.#lines;
+    if (!lines) return false;
+    // The previous key first, so that the order check spans batches.
+    const head = this.#previous === undefined ? '' : `${this.#previous}\n`;
+    const text = `${head}${keys.join('\n')}\n`;
+    const input = lines.input(text.length);
+    if (!input) return false;
+    // Fewer bytes than characters, or a byte over 0x7e that the check refuses, if it is not.
+    const written = input.write(text, 0, text.length, 'utf8');
+    if (written !== text.length) return false;
+    const hashes = lines.hash(written, 0);
+    const skip = head ? 1 : 0;
+    if (!hashes || hashes.his.length !== keys.length + skip) return false;
+    const bytes = written - head.length;
+    if (this.#used + bytes > this.#buf.length) this.#grow(bytes);
+    // `set`, not `Buffer#copy`, which ran at ~0.6 GB/s here (profiled).
+    this.#buf.set(input.subarray(head.length, written), this.#used);
+    this.#used += bytes;
+    this.count += keys.length;
+    this.#previous = keys[keys.length - 1];
+    this.#previousPlain = true;
+    this.#onHashes?.(hashes.his.subarray(skip), hashes.los.subarray(skip));
+    return true;
+  }
+
+  /** One key, checked in JavaScript. */
+  #addOne(key: string): string | undefined {
     const previous = this.#previous;
     if (previous !== undefined && key === previous) return undefined;
     const n = key.length;
@@ -73,7 +163,7 @@ export class SnapshotBody {
     // filter build.
     let ascii = n > 0 && n <= MAX_KEY_LENGTH;
     if (ascii) {
-      if (this.#used + n + 1 > this.#buf.length) this.#flushInto();
+      if (this.#used + n + 1 > this.#buf.length) this.#grow();
       const buf = this.#buf;
       const at = this.#used;
       for (let i = 0; i < n; i++) {
@@ -105,7 +195,7 @@ export class SnapshotBody {
       this.#used += n;
     } else {
       const need = n * 3 + 1;
-      if (this.#used + need > this.#buf.length) this.#flushInto();
+      if (this.#used + need > this.#buf.length) this.#grow();
       this.#used += this.#buf.write(key, this.#used, 'utf8');
     }
     this.#buf[this.#used++] = 10;
@@ -123,19 +213,24 @@ export class SnapshotBody {
     return out;
   }
 
-  /** Whether enough bytes are buffered to be worth a write. */
+  /**
+   * Whether enough bytes are buffered to be worth a write. At three quarters, so that the next
+   * batch (~60 KB of `acct:` keys) still fits: growing the buffer copies it.
+   */
   get full(): boolean {
-    return this.#used > this.#buf.length - 4096;
+    return this.#used > this.#buf.length - (this.#buf.length >> 2);
   }
 
+  /** The body's sha256, once {@link end} has checked every key. */
   digest(): string {
+    if (this.#pending.length > 0) throw new Error('SnapshotBody: end() not called');
     this.take();
     return this.#hash.digest('hex');
   }
 
-  #flushInto(): void {
-    // Only reached when a caller adds past `full` without taking: keep the bytes, grow.
-    const bigger = Buffer.allocUnsafe(this.#buf.length * 2);
+  #grow(bytes = 0): void {
+    // When a caller adds past `full` without taking, or a batch of long keys does not fit.
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#used + bytes));
     this.#buf.copy(bigger, 0, 0, this.#used);
     this.#buf = bigger;
   }

@@ -11,6 +11,7 @@ import {
   writeFilterFile,
 } from '../../src/registry-files/filter-file.ts';
 import { sharedFingerprints } from '../../src/registry-files/fingerprint-memory.ts';
+import { WasmFuseConstruction } from '../../src/registry-files/fuse-populate.ts';
 import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
 import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
 import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
@@ -57,6 +58,35 @@ describe('filter file', () => {
     assert.ok(rate > 0.002, `suspiciously low false-positive rate ${rate}`);
   });
 
+  it('writes the same file without WebAssembly, and when its memory fills up mid-way', async () => {
+    const dir = await tempDir();
+    const n = 30_000;
+    await writeFilterFile(join(dir, 'wasm.vfilter'), META, keys(n));
+    const saved = process.env.VETO_WASM;
+    process.env.VETO_WASM = '0';
+    try {
+      await writeFilterFile(join(dir, 'js.vfilter'), META, keys(n));
+    } finally {
+      if (saved === undefined) delete process.env.VETO_WASM;
+      else process.env.VETO_WASM = saved;
+    }
+    // The memory refuses the fourth batch of hashes: the writer goes on in JavaScript.
+    const add = WasmFuseConstruction.prototype.add;
+    let calls = 0;
+    WasmFuseConstruction.prototype.add = function (his, los) {
+      return ++calls <= 3 && add.call(this, his, los);
+    };
+    try {
+      await writeFilterFile(join(dir, 'full.vfilter'), META, keys(n));
+    } finally {
+      WasmFuseConstruction.prototype.add = add;
+    }
+    assert.equal(calls, 4);
+    const wasm = await readFile(join(dir, 'wasm.vfilter'));
+    assert.deepEqual(await readFile(join(dir, 'js.vfilter')), wasm);
+    assert.deepEqual(await readFile(join(dir, 'full.vfilter')), wasm);
+  });
+
   it('carries the snapshot id and the same body hash as the snapshot file of the same keys', async () => {
     const dir = await tempDir();
     const snap = await writeSnapshotFile(join(dir, 's.snap'), META, keys(1000));
@@ -77,6 +107,39 @@ describe('filter file', () => {
       const f = BinaryFuse8.build(his, los, n);
       for (let i = 0; i < n; i++) assert.ok(f.has(his[i]!, los[i]!), `n=${n} i=${i}`);
       if (n === 0) assert.equal(f.has(1, 2), false);
+    }
+  });
+
+  it('builds the same fingerprints in WebAssembly and JavaScript, repeated hashes included', () => {
+    fc.assert(
+      fc.property(hashSets(3000), fc.nat(), ({ his, los, members }, r) => {
+        // Repeat a few hashes (the writers never do, the construction tolerates it).
+        const n = members + (r % 4);
+        const h = Uint32Array.from({ length: n }, (_, i) => his[i % members]!);
+        const l = Uint32Array.from({ length: n }, (_, i) => los[i % members]!);
+        const wasm = BinaryFuse8.build(h, l, n);
+        const js = BinaryFuse8.build(h, l, n, undefined, 'js');
+        assert.deepEqual(wasm.params, js.params);
+        assert.deepEqual(wasm.fingerprints, js.fingerprints);
+      }),
+      { numRuns: 100 },
+    );
+    // Sizes where the first seeds fail, and one with big segments and many segment blocks.
+    for (const n of [12_345, 300_000]) {
+      const his = new Uint32Array(n);
+      const los = new Uint32Array(n);
+      for (let i = 0; i < n; i++) {
+        hashKey64(key(i));
+        his[i] = keyHash[HI]!;
+        los[i] = keyHash[LO]!;
+      }
+      const wasm = BinaryFuse8.build(his, los, n);
+      const js = BinaryFuse8.build(his, los, n, undefined, 'js');
+      assert.deepEqual(wasm.params, js.params, `n=${n}`);
+      assert.ok(
+        wasm.fingerprints.every((v, i) => v === js.fingerprints[i]),
+        `n=${n}`,
+      );
     }
   });
 
