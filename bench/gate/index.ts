@@ -6,7 +6,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildDataset } from '../../src/gate/build.ts';
 import { inclusionBatches } from '../../src/gate/inclusion-file.ts';
 import type { GateRegistry } from '../../src/gate/registry-port.ts';
-import { readFilterFile, writeFilterFile } from '../../src/registry-files/filter-file.ts';
+import {
+  filterHas,
+  filterHasAll,
+  readFilterFile,
+  writeFilterFile,
+} from '../../src/registry-files/filter-file.ts';
 import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
 import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
 import { isObjector, lexicographicKeys, writeCorpus } from './corpus.ts';
@@ -19,7 +24,8 @@ import { isObjector, lexicographicKeys, writeCorpus } from './corpus.ts';
  * the filter (1 = 100M keys); e.g. 0.1 for a quick run. Files go to bench/out/gate (gitignored)
  * and the corpus is reused between runs when its size matches. VETO_BENCH_ONLY=filter runs the
  * filter part alone, VETO_BENCH_ONLY=gate all but the filter part. VETO_BENCH_ROUNDS (default 3):
- * how many times DuckDB and the gate with two workers alternate.
+ * how many times DuckDB and the gate with two workers alternate, and the filter's kinds of lookup
+ * (at least 3 times).
  */
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const OUT = join(HERE, '..', 'out', 'gate');
@@ -30,6 +36,8 @@ const ACCOUNTS = Math.round(50_000_000 * scale); // one in five objected: ~10M o
 const FILTER_KEYS = Math.round(100_000_000 * scale);
 /** Alternating DuckDB / gate rounds (VETO_BENCH_ROUNDS, default 3). */
 const ROUNDS = Math.max(1, Number(process.env.VETO_BENCH_ROUNDS ?? '3'));
+/** Rounds of each kind of filter lookup (VETO_BENCH_ROUNDS too, at least 3). */
+const LOOKUP_ROUNDS = Math.max(3, ROUNDS);
 
 const mb = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 const fmt = (n: number, d = 1) => n.toFixed(d);
@@ -140,6 +148,11 @@ async function duckdbPass(corpus: string, snapshot: string, target: string): Pro
   }
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 async function gateRun(corpus: string, snapshot: string, workers: number) {
   const outDir = join(OUT, `gate-w${workers}`);
   await rm(outDir, { recursive: true, force: true });
@@ -181,40 +194,31 @@ async function filterBench(): Promise<void> {
     strangers.push(`acct:x${i}`);
   }
   // 10M lookups of keys (string hashing included), half members, half not: one at a time (as
-  // the gate does per record), then in batches of 4,096 (hash, then look up: `hasMany`).
+  // `filterHas`), then in batches (`filterHasAll`: a batch hashed, then looked up together).
   let fp = 0;
   let fn = 0;
   const single = () => {
+    fp = 0;
+    fn = 0;
     for (let r = 0; r < n / 2_000_000; r++) {
       for (let i = 0; i < 1_000_000; i++) {
-        hashKey64(members[i]!);
-        if (!filter.has(keyHash[HI]!, keyHash[LO]!)) fn++;
-        hashKey64(strangers[i]!);
-        if (filter.has(keyHash[HI]!, keyHash[LO]!)) fp++;
+        if (!filterHas(filter, members[i]!)) fn++;
+        if (filterHas(filter, strangers[i]!)) fp++;
       }
     }
   };
-  const B = 4096;
-  const his = new Uint32Array(B);
-  const los = new Uint32Array(B);
-  const out = new Uint8Array(B);
+  const answers = new Uint8Array(members.length);
   const batched = () => {
     for (let r = 0; r < n / 2_000_000; r++) {
-      for (const keys of [members, strangers]) {
-        for (let from = 0; from < keys.length; from += B) {
-          const m = Math.min(B, keys.length - from);
-          for (let i = 0; i < m; i++) {
-            hashKey64(keys[from + i]!);
-            his[i] = keyHash[HI]!;
-            los[i] = keyHash[LO]!;
-          }
-          filter.hasMany(his, los, m, out);
-        }
-      }
+      filterHasAll(filter, members, answers);
+      if (answers.includes(0)) throw new Error('filterHasAll missed a member');
+      filterHasAll(filter, strangers, answers);
     }
   };
   // The same lookups with the keys hashed beforehand: the filter's own operation, and what the
   // gate does with it (it hashes each author from the record's bytes while scanning).
+  const B = 4096;
+  const out = new Uint8Array(B);
   const hashed = [members, strangers].map((keys) => {
     const his = new Uint32Array(keys.length);
     const los = new Uint32Array(keys.length);
@@ -235,26 +239,31 @@ async function filterBench(): Promise<void> {
       }
     }
   };
-  single(); // warm-up
-  fp = 0;
-  fn = 0;
-  let t2 = performance.now();
+  // Each kind LOOKUP_ROUNDS times, alternating, after a warm-up: this machine's speed moves by
+  // a third within minutes, so the figures are the medians of the rounds.
+  const timed = { single: [] as number[], batched: [] as number[], hashes: [] as number[] };
   single();
-  const singleMs = performance.now() - t2;
-  batched(); // warm-up
-  t2 = performance.now();
   batched();
-  const batchedMs = performance.now() - t2;
-  hashesOnly(); // warm-up
-  t2 = performance.now();
   hashesOnly();
-  const hashesMs = performance.now() - t2;
+  for (let r = 0; r < LOOKUP_ROUNDS; r++) {
+    for (const [kind, run] of [
+      ['single', single],
+      ['batched', batched],
+      ['hashes', hashesOnly],
+    ] as const) {
+      const t2 = performance.now();
+      run();
+      timed[kind].push(n / ((performance.now() - t2) / 1000) / 1e6);
+    }
+  }
+  const rate = (kind: keyof typeof timed) =>
+    `${fmt(median(timed[kind]))}M/s (rounds ${timed[kind].map((v) => fmt(v)).join(', ')})`;
   const fileBytes = (await stat(path)).size;
   console.log(
     `filter: ${FILTER_KEYS.toLocaleString('en')} objectors built and written in ${fmt(buildMs / 1000)} s (target ≤ 60 s at 100M), ` +
       `${fmt(meta.bitsPerKey, 2)} bits/key (target ≤ 10), file ${fmt(fileBytes / 1e6)} MB, ` +
-      `lookups incl. key hashing: ${fmt(n / (singleMs / 1000) / 1e6)}M/s one by one, ${fmt(n / (batchedMs / 1000) / 1e6)}M/s batched (target ≥ 10M), ` +
-      `of keys hashed beforehand: ${fmt(n / (hashesMs / 1000) / 1e6)}M/s batched, ` +
+      `lookups incl. key hashing: ${rate('single')} one by one, ${rate('batched')} batched (target ≥ 10M), ` +
+      `of keys hashed beforehand: ${rate('hashes')} batched, ` +
       `false negatives ${fn}, false positives ${fmt((fp / (n / 2)) * 100, 3)} % (expected ${fmt(meta.falsePositiveRate * 100, 3)} %)`,
   );
   await rm(path, { force: true });

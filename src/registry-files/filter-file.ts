@@ -293,3 +293,27 @@ export function filterHas(filter: BinaryFuse8, key: string): boolean {
   hashKey64(key);
   return filter.has(keyHash[HI]!, keyHash[LO]!);
 }
+
+/** Keys hashed at a time by {@link filterHasAll}. */
+const LOOKUP_BATCH = 4096;
+const batchHis = new Uint32Array(LOOKUP_BATCH);
+const batchLos = new Uint32Array(LOOKUP_BATCH);
+
+/**
+ * {@link filterHas} of many keys: `out[i] = 1` when `keys[i]` may be an objector. Faster than one
+ * by one on a big filter (e.g. 11M against 3.5M keys/s at 100M objectors, `npm run bench`): keys
+ * are hashed a batch at a time, then looked up together, so that the filter's memory reads
+ * overlap (`BinaryFuse8.hasMany`).
+ */
+export function filterHasAll(filter: BinaryFuse8, keys: readonly string[], out: Uint8Array): void {
+  if (out.length < keys.length) throw new RangeError('filterHasAll: out is shorter than keys');
+  for (let from = 0; from < keys.length; from += LOOKUP_BATCH) {
+    const n = Math.min(LOOKUP_BATCH, keys.length - from);
+    for (let i = 0; i < n; i++) {
+      hashKey64(keys[from + i]!);
+      batchHis[i] = keyHash[HI]!;
+      batchLos[i] = keyHash[LO]!;
+    }
+    filter.hasMany(batchHis, batchLos, n, from === 0 ? out : out.subarray(from));
+  }
+}

@@ -7,6 +7,7 @@ import { BinaryFuse8 } from '../../src/registry-files/binary-fuse8.ts';
 import {
   FILTER_FALSE_POSITIVE_RATE,
   filterHas,
+  filterHasAll,
   readFilterFile,
   writeFilterFile,
 } from '../../src/registry-files/filter-file.ts';
@@ -56,6 +57,22 @@ describe('filter file', () => {
     // 1/256 expected; the binomial standard deviation at 1M trials is ~0.006 %, allow 0.05 %.
     assert.ok(rate <= FILTER_FALSE_POSITIVE_RATE + 0.0005, `false-positive rate ${rate}`);
     assert.ok(rate > 0.002, `suspiciously low false-positive rate ${rate}`);
+  });
+
+  it('looks many keys up at once with the answers of one by one', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'many.vfilter');
+    await writeFilterFile(path, META, keys(20_000));
+    const { filter } = await readFilterFile(path);
+    // Members, strangers and false positives, across more than two batches of 4,096.
+    const probe = Array.from({ length: 10_000 }, (_, i) =>
+      i % 3 === 0 ? `email:${i}` : key(i * 2),
+    );
+    const out = new Uint8Array(probe.length);
+    filterHasAll(filter, probe, out);
+    for (const [i, k] of probe.entries()) assert.equal(out[i], filterHas(filter, k) ? 1 : 0, k);
+    assert.ok(out.includes(0) && out.includes(1));
+    assert.throws(() => filterHasAll(filter, probe, new Uint8Array(9_999)), /shorter/);
   });
 
   it('writes the same file without WebAssembly, and when its memory fills up mid-way', async () => {
