@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { filterHas, readFilterFile } from '../../src/registry-files/filter-file.ts';
 import { tempDir } from '../support/temp.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -62,9 +63,9 @@ test('objections import: valid rows imported, invalid rows reported by line, ide
   assert.doesNotMatch(first.out + first.err, /nina@example\.org/);
 });
 
-test('registry snapshot and audit verify, which finds a tampered event', {
+test('registry snapshot, registry filter and audit verify, which finds a tampered event', {
   timeout: 60_000,
-}, (t) => {
+}, async (t) => {
   const dir = tempDir(t);
   const jsonl = path.join(dir, 'rows.jsonl');
   writeFileSync(
@@ -82,9 +83,19 @@ test('registry snapshot and audit verify, which finds a tampered event', {
     'acct:c',
   ]);
 
+  // The same set as a filter file: the same body hash, every objector recognised.
+  const filterPath = path.join(dir, 'objectors.vfilter');
+  const filter = veto(dir, 'registry', 'filter', '--out', filterPath);
+  assert.equal(filter.code, 0, filter.err);
+  assert.equal(JSON.parse(filter.out).count, 3);
+  assert.equal(JSON.parse(filter.out).sha256, JSON.parse(snap.out).sha256);
+  const { filter: loaded } = await readFilterFile(filterPath);
+  for (const key of ['acct:a', 'acct:b', 'acct:c']) assert.ok(filterHas(loaded, key), key);
+
   const ok = veto(dir, 'audit', 'verify');
   assert.equal(ok.code, 0, ok.err);
-  assert.match(ok.out, /audit chain OK: 4 events/);
+  // Three objections and two snapshots, each an audit event.
+  assert.match(ok.out, /audit chain OK: 5 events/);
 
   const db = new Database(path.join(dir, 'veto.db'));
   db.prepare(`UPDATE audit_events SET data = '{"purpose":"edited"}' WHERE seq = 2`).run();
