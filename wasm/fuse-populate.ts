@@ -94,6 +94,20 @@ function hiOf(v: u64): u32 {
   return <u32>(v >> 32);
 }
 
+// The three slots of the last key given to `slotsOf`.
+let slot0: u32 = 0;
+let slot1: u32 = 0;
+let slot2: u32 = 0;
+
+/** The slots of the key `v` (as `has` computes them in binary-fuse8.ts), into slot0..slot2. */
+function slotsOf(v: u64, segmentLength: u32, mask: u32, scl: u32): void {
+  const h = hiOf(v);
+  const l = <u32>v;
+  slot0 = <u32>((<u64>h * <u64>scl) >> 32);
+  slot1 = (slot0 + segmentLength) ^ (((l >> 18) | (h << 14)) & mask);
+  slot2 = (slot0 + 2 * segmentLength) ^ (l & mask);
+}
+
 /**
  * One construction attempt over the `size` hashes at {@link hashes} with the seed's lanes `s0`,
  * `s1` and the filter's parameters; {@link layout} must have run for the same size, array length
@@ -153,11 +167,10 @@ export function populate(
   let duplicates: u32 = 0;
   for (let i: u32 = 0; i < size; i++) {
     const v = u64At(revHash, i);
-    const h = hiOf(v);
-    const l = <u32>v;
-    const h0 = <u32>((<u64>h * <u64>scl) >> 32);
-    const h1 = (h0 + segmentLength) ^ (((l >> 18) | (h << 14)) & mask);
-    const h2 = (h0 + 2 * segmentLength) ^ (l & mask);
+    slotsOf(v, segmentLength, mask, scl);
+    const h0 = slot0;
+    const h1 = slot1;
+    const h2 = slot2;
     setU8(t2count, h0, u8At(t2count, h0) + 4);
     setU64(t2hash, h0, u64At(t2hash, h0) ^ v);
     setU8(t2count, h1, (u8At(t2count, h1) + 4) ^ 1);
@@ -200,11 +213,10 @@ export function populate(
     const count = u8At(t2count, index);
     if (count >> 2 !== 1) continue;
     const v = u64At(t2hash, index);
-    const h = hiOf(v);
-    const l = <u32>v;
-    const h0 = <u32>((<u64>h * <u64>scl) >> 32);
-    const h1 = (h0 + segmentLength) ^ (((l >> 18) | (h << 14)) & mask);
-    const h2 = (h0 + 2 * segmentLength) ^ (l & mask);
+    slotsOf(v, segmentLength, mask, scl);
+    const h0 = slot0;
+    const h1 = slot1;
+    const h2 = slot2;
     const found = count & 3;
     setU8(reverseH, stack, found);
     setU64(revHash, stack, v);
@@ -226,16 +238,15 @@ export function populate(
   // Assign fingerprints in reverse peeling order.
   for (let i = <i32>stack - 1; i >= 0; i--) {
     const v = u64At(revHash, <u32>i);
-    const h = hiOf(v);
-    const l = <u32>v;
-    const h0 = <u32>((<u64>h * <u64>scl) >> 32);
-    const h1 = (h0 + segmentLength) ^ (((l >> 18) | (h << 14)) & mask);
-    const h2 = (h0 + 2 * segmentLength) ^ (l & mask);
+    slotsOf(v, segmentLength, mask, scl);
+    const h0 = slot0;
+    const h1 = slot1;
+    const h2 = slot2;
     const found = u8At(reverseH, <u32>i);
     const own = found === 0 ? h0 : found === 1 ? h1 : h2;
     const o1 = found === 0 ? h1 : found === 1 ? h2 : h0;
     const o2 = found === 0 ? h2 : found === 1 ? h0 : h1;
-    setU8(fp, own, ((h ^ l) & 0xff) ^ u8At(fp, o1) ^ u8At(fp, o2));
+    setU8(fp, own, ((hiOf(v) ^ <u32>v) & 0xff) ^ u8At(fp, o1) ^ u8At(fp, o2));
   }
   return 1;
 }

@@ -24,6 +24,18 @@ function* keys(n: number) {
   for (let i = 0; i < n; i++) yield key(i);
 }
 
+/** The hashes of `key(0)` to `key(n - 1)`, as two lanes. */
+function keyLanes(n: number) {
+  const his = new Uint32Array(n);
+  const los = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    hashKey64(key(i));
+    his[i] = keyHash[HI]!;
+    los[i] = keyHash[LO]!;
+  }
+  return { his, los };
+}
+
 /**
  * Distinct 64-bit hashes as two lanes, the first half of them a filter's members. Lanes of 0 and
  * 0xffffffff reach the remix's remapped corner.
@@ -114,13 +126,7 @@ describe('filter file', () => {
 
   it('handles empty and tiny sets, and the sizes where peeling is hard', async () => {
     for (const n of [0, 1, 2, 3, 7, 100, 12_345]) {
-      const his = new Uint32Array(n);
-      const los = new Uint32Array(n);
-      for (let i = 0; i < n; i++) {
-        hashKey64(key(i));
-        his[i] = keyHash[HI]!;
-        los[i] = keyHash[LO]!;
-      }
+      const { his, los } = keyLanes(n);
       const f = BinaryFuse8.build(his, los, n);
       for (let i = 0; i < n; i++) assert.ok(f.has(his[i]!, los[i]!), `n=${n} i=${i}`);
       if (n === 0) assert.equal(f.has(1, 2), false);
@@ -143,13 +149,7 @@ describe('filter file', () => {
     );
     // Sizes where the first seeds fail, and one with big segments and many segment blocks.
     for (const n of [12_345, 300_000]) {
-      const his = new Uint32Array(n);
-      const los = new Uint32Array(n);
-      for (let i = 0; i < n; i++) {
-        hashKey64(key(i));
-        his[i] = keyHash[HI]!;
-        los[i] = keyHash[LO]!;
-      }
+      const { his, los } = keyLanes(n);
       const wasm = BinaryFuse8.build(his, los, n);
       const js = BinaryFuse8.build(his, los, n, undefined, 'js');
       assert.deepEqual(wasm.params, js.params, `n=${n}`);
@@ -162,13 +162,7 @@ describe('filter file', () => {
 
   it('answers the same one by one and in batches', () => {
     const n = 5000;
-    const his = new Uint32Array(2 * n);
-    const los = new Uint32Array(2 * n);
-    for (let i = 0; i < 2 * n; i++) {
-      hashKey64(key(i));
-      his[i] = keyHash[HI]!;
-      los[i] = keyHash[LO]!;
-    }
+    const { his, los } = keyLanes(2 * n);
     const f = BinaryFuse8.build(his, los, n);
     const out = new Uint8Array(2 * n);
     f.hasMany(his, los, 2 * n, out);
@@ -223,13 +217,7 @@ describe('filter file', () => {
     const { Worker } = await import('node:worker_threads');
     // A worker gets the memory object, looks keys up in the same fingerprints, and must find
     // every member (and answer like this thread for the others).
-    const his = new Uint32Array(100_000);
-    const los = new Uint32Array(100_000);
-    for (let i = 0; i < his.length; i++) {
-      hashKey64(key(i));
-      his[i] = keyHash[HI]!;
-      los[i] = keyHash[LO]!;
-    }
+    const { his, los } = keyLanes(100_000);
     const here = new Uint8Array(his.length);
     filter.hasMany(his, los, his.length, here);
     const worker = new Worker(
