@@ -114,7 +114,7 @@ export function hashChunkWasm(bytes: Uint8Array, length: number): KeyHashes | un
   const input = hasher?.input(length);
   if (!hasher || !input) return undefined;
   input.set(bytes.subarray(0, length));
-  const hashes = hasher.hash(length, 1);
+  const hashes = hasher.hash(length, MAX_KEY_LENGTH, 1);
   // Copies: the memory takes the next chunk.
   return hashes && { his: hashes.his.slice(), los: hashes.los.slice() };
 }

@@ -1,11 +1,10 @@
 import { ensureMemory, instantiateWasm, type WasmMemory } from '../lib/wasm.ts';
 import { SNAPSHOT_KEYS_WASM } from './snapshot-keys-wasm.ts';
-import { MAX_KEY_LENGTH } from './subject-keys.ts';
 
 /**
  * Checking and hashing lines of subject keys (`key\n` each, a snapshot body's format) in
- * WebAssembly (`wasm/snapshot-keys.ts`): keys of printable ASCII, 1 to {@link MAX_KEY_LENGTH}
- * bytes, in strictly increasing byte order, hashed as `hashKey64` hashes them. Anything else
+ * WebAssembly (`wasm/snapshot-keys.ts`): keys of printable ASCII, 1 to `maxKeyLength` bytes
+ * (`MAX_KEY_LENGTH` of subject-keys.ts), in strictly increasing byte order, hashed as `hashKey64` hashes them. Anything else
  * (a non-ASCII key, a repeat, a key out of order) gets no answer, and the caller takes its
  * JavaScript path, which reads such lines and names what is wrong.
  *
@@ -24,7 +23,11 @@ export interface KeyLineHasher {
    * 0; 0 for the exact hash). The lanes are views of the module's memory, valid until the next
    * call; undefined when a line is not as above.
    */
-  hash(length: number, highZeroAs: 0 | 1): { his: Uint32Array; los: Uint32Array } | undefined;
+  hash(
+    length: number,
+    maxKeyLength: number,
+    highZeroAs: 0 | 1,
+  ): { his: Uint32Array; los: Uint32Array } | undefined;
 }
 
 /** The exports of `wasm/snapshot-keys.ts`. */
@@ -73,10 +76,10 @@ function wasmHasher(w: SnapshotKeysWasm): KeyLineHasher {
       }
       return view;
     },
-    hash(length, highZeroAs) {
+    hash(length, maxKeyLength, highZeroAs) {
       if (length > room) throw new Error(`key lines: ${length} bytes given, ${room} made ready`);
       const { maxKeys, his, los } = lanes(length);
-      const n = w.hashKeys(0, length, his, los, maxKeys, MAX_KEY_LENGTH, highZeroAs);
+      const n = w.hashKeys(0, length, his, los, maxKeys, maxKeyLength, highZeroAs);
       if (n < 0) return undefined;
       return {
         his: new Uint32Array(w.memory.buffer, his, n),
