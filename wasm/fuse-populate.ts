@@ -39,7 +39,7 @@ function blockBitsOf(segmentCount: u32): u32 {
 export function layout(base: usize, size: u32, arrayLength: u32, segmentCount: u32): f64 {
   const n = <u64>size;
   const cap = <u64>arrayLength;
-  const keys = (<u64>base + 7) & ~(<u64>7);
+  const keys = <u64>hashes(base);
   const blocks = (<u64>1) << blockBitsOf(segmentCount);
   // after the hashes: revHash, t2hash, alone, startPos, reverseH, t2count, fingerprints
   const end = keys + 8 * n + 8 * (n + 1) + 12 * cap + 4 * blocks + n + cap + cap;

@@ -59,6 +59,7 @@ export class WasmFuseConstruction {
     const w = instantiateWasm<FusePopulateWasm>(FUSE_POPULATE_WASM);
     if (!w) return undefined;
     const c = new WasmFuseConstruction(w);
+    // Room made ahead where it can be; `add` grows the memory (or says it cannot) anyway.
     ensureMemory(w.memory, c.#at + 8 * expected);
     return c;
   }

@@ -10,8 +10,10 @@
  * look like an objector (an extra drop), never the reverse, so it cannot weaken fail-closed.
  *
  * The result goes into {@link keyHash} instead of a returned pair so hot loops allocate nothing.
- * `wasm/snapshot-keys.ts` computes the same hash in WebAssembly for the gate's snapshot loads;
- * `test/gate/objector-set.test.ts` compares the two, so a change here must be made there too.
+ * `wasm/snapshot-keys.ts` computes the same hash in WebAssembly, for the gate's snapshot loads and
+ * the snapshot and filter writers; `test/gate/objector-set.test.ts` and
+ * `test/registry-files/snapshot-body.test.ts` compare the two, so a change here must be made there
+ * too.
  */
 export const keyHash = new Uint32Array(2);
 /** Index of the high 32 bits in {@link keyHash}. */

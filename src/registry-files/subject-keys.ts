@@ -91,7 +91,8 @@ export class SnapshotBody {
    * one objector).
    */
   add(key: string): string | undefined {
-    if (typeof key !== 'string') return this.end() ?? `key ${String(key)}: not a string`;
+    // Not a string: the keys before it, then the JavaScript checks, which name the problem.
+    if (typeof key !== 'string') return this.end() ?? this.#addOne(key);
     this.#pending.push(key);
     return this.#pending.length === BATCH ? this.end() : undefined;
   }
