@@ -1,201 +1,214 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { parseArgs as ParseArgs } from 'node:util';
 import { wireVeto } from '../app/wire.ts';
-import type { loadConfig as LoadConfig } from '../config.ts';
 import { importObjections } from '../domain/objection-import.ts';
 import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
+import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
 import { describeChainProblem } from '../http/api/admin-routes.ts';
 import { buildApp } from '../http/app.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
+import { type Command, defineCommand, UsageError } from './command.ts';
 import { csvRows, jsonlRows } from './file-rows.ts';
-import { noticeCommands, publishDemoNoticeIfNone } from './notice-commands.ts';
-import { removalCommands } from './removal-commands.ts';
+import { publishDemoNoticeIfNone } from './notice-commands.ts';
 
-type Helpers = { loadConfig: typeof LoadConfig; parseArgs: typeof ParseArgs };
-type Command = (args: string[], h: Helpers) => Promise<number>;
-
-export const commands: Record<string, Command> = {
-  async serve(args, { loadConfig, parseArgs }) {
-    const { values } = parseArgs({
-      args,
-      options: { demo: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' } },
-    });
-    const overrides: Parameters<typeof loadConfig>[0] = {};
-    if (values.demo) overrides.demo = true;
-    if (values.port) overrides.port = Number(values.port);
-    if (values.host) overrides.host = values.host;
-    let config = loadConfig(overrides);
-    if (config.demo && !config.adminKey) {
-      // The demo needs an admin credential to show the admin API; keep it with the data.
-      config = { ...config, adminKey: demoSecret(config.dataDir, 'demo-admin-key') };
-    }
-    const veto = await wireVeto(config);
-    if (config.demo) await publishDemoNoticeIfNone(veto);
-    const app = await buildApp(veto);
-    veto.dispatcher.start();
-    // After the build (issue 6): objections become removals, removals reach recipients.
-    veto.removalPlanner?.start();
-    veto.recipientDispatcher?.start();
-    let closing = false;
-    const shutdown = async (signal: string) => {
-      if (closing) return;
-      closing = true;
-      veto.logger.info({ signal }, 'shutting down: finishing in-flight requests');
-      await app.close();
-      await veto.close();
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    await app.listen({ host: config.host, port: config.port });
-    const url = config.publicUrl;
-    console.log(`Veto is running on ${url}`);
-    console.log(`  portal:      ${url}/`);
-    console.log(
-      `  API:         ${url}/v1  (OpenAPI: ${url}/openapi.json, reference: ${url}/docs/api)`,
-    );
-    if (config.demo) {
-      console.log(`  demo:        ${url}/demo  (a fake platform with a login switcher)`);
-      console.log(`  admin key:   stored in ${path.join(config.dataDir, 'demo-admin-key.txt')}`);
-    }
-    console.log(
-      `  database:    ${config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : 'postgres'}`,
-    );
-    return new Promise<number>(() => {});
-  },
-
-  async 'objections import'(args, { loadConfig, parseArgs }) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { format: { type: 'string' } },
-    });
-    const file = positionals[0];
-    if (!file) {
-      console.error('usage: veto objections import FILE [--format csv|jsonl]');
-      return 2;
-    }
-    if (!existsSync(file)) {
-      console.error(`veto: ${file}: no such file`);
-      return 2;
-    }
-    const format =
-      values.format ??
-      (file.endsWith('.csv')
-        ? 'csv'
-        : file.endsWith('.jsonl') || file.endsWith('.ndjson')
-          ? 'jsonl'
-          : undefined);
-    if (format !== 'csv' && format !== 'jsonl') {
-      console.error('veto: say --format csv or --format jsonl (the file name does not tell)');
-      return 2;
-    }
-    const veto = await wireVeto(loadConfig());
-    try {
-      const summary = await importObjections(
-        veto.registry,
-        format === 'csv' ? csvRows(file) : jsonlRows(file),
-      );
-      for (const e of summary.errors) console.error(`${file}:${e.line}: ${e.reason}`);
-      console.log(
-        `imported ${summary.imported}, already recorded ${summary.already}, invalid ${summary.invalid}`,
-      );
-      // Deliver the receipts now: the CLI does not stay up like the server.
-      while ((await veto.dispatcher.deliverDue()) > 0) {}
-      return summary.invalid > 0 ? 1 : 0;
-    } finally {
-      await veto.close();
-    }
-  },
-
-  async 'registry snapshot'(args, { loadConfig, parseArgs }) {
-    const { values } = parseArgs({
-      args,
-      options: { purpose: { type: 'string' }, out: { type: 'string' } },
-    });
-    const veto = await wireVeto(loadConfig());
-    try {
-      const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
-      const s = values.out
-        ? await takeRegistrySnapshot(veto, purpose, (meta, keys) =>
-            writeSnapshotFile(values.out!, meta, keys),
-          )
-        : await veto.snapshots.create(purpose);
-      const file = values.out ?? (await veto.snapshots.file(s.id));
-      console.log(JSON.stringify({ ...s, file }, null, 2));
-      return 0;
-    } finally {
-      await veto.close();
-    }
-  },
-
-  async 'registry filter'(args, { loadConfig, parseArgs }) {
-    const { values } = parseArgs({
-      args,
-      options: { purpose: { type: 'string' }, out: { type: 'string' } },
-    });
-    if (!values.out) {
-      console.error('usage: veto registry filter [--purpose P] --out FILE');
-      return 2;
-    }
-    const veto = await wireVeto(loadConfig());
-    try {
-      const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
-      const s = await takeRegistrySnapshot(
-        veto,
-        purpose,
-        async (meta, keys) => (await writeFilterFile(values.out!, meta, keys)).snapshot,
-      );
-      console.log(JSON.stringify({ ...s, file: values.out }, null, 2));
-      return 0;
-    } finally {
-      await veto.close();
-    }
-  },
-
-  async 'audit verify'(_args, { loadConfig }) {
-    const veto = await wireVeto(loadConfig());
-    try {
-      const report = await veto.registry.verifyAudit();
-      const { chain } = report;
-      if (report.ok) {
-        console.log(
-          `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,
-        );
-        return 0;
+/** `veto serve`, objections, the registry's files, the audit check and the gate. */
+export const coreCommands: Command[] = [
+  defineCommand({
+    name: 'serve',
+    synopsis: '[--demo] [--port N] [--host H]',
+    summary: 'run the server (API, portal; --demo adds the demo platform)',
+    details: `  --demo              add the demo platform at /demo (and a demo admin key)
+  --port N            port to listen on (default: VETO_PORT or 8080)
+  --host H            address to listen on (default: VETO_HOST or 127.0.0.1)`,
+    options: { demo: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' } },
+    async run({ values }, { loadConfig }) {
+      const overrides: Parameters<typeof loadConfig>[0] = {};
+      if (values.demo) overrides.demo = true;
+      if (values.port !== undefined) {
+        const port = Number(values.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new UsageError('--port: a whole number from 0 to 65535');
+        overrides.port = port;
       }
-      if (chain.problem)
-        console.error(`audit chain BROKEN: ${describeChainProblem(chain.problem)}`);
-      for (const m of report.mismatches) console.error(`registry disagrees with the log: ${m}`);
-      return 1;
-    } finally {
-      await veto.close();
-    }
-  },
+      if (values.host) overrides.host = values.host;
+      let config = loadConfig(overrides);
+      if (config.demo && !config.adminKey) {
+        // The demo needs an admin credential to show the admin API; keep it with the data.
+        config = { ...config, adminKey: demoSecret(config.dataDir, 'demo-admin-key') };
+      }
+      const veto = await wireVeto(config);
+      if (config.demo) await publishDemoNoticeIfNone(veto);
+      const app = await buildApp(veto);
+      veto.dispatcher.start();
+      // After the build: objections become removals, removals reach recipients.
+      veto.removalPlanner?.start();
+      veto.recipientDispatcher?.start();
+      let closing = false;
+      const shutdown = async (signal: string) => {
+        if (closing) return;
+        closing = true;
+        veto.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        await app.close();
+        await veto.close();
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      await app.listen({ host: config.host, port: config.port });
+      const url = config.publicUrl;
+      console.log(`Veto is running on ${url}`);
+      console.log(`  portal:      ${url}/`);
+      console.log(
+        `  API:         ${url}/v1  (OpenAPI: ${url}/openapi.json, reference: ${url}/docs/api)`,
+      );
+      if (config.demo) {
+        console.log(`  demo:        ${url}/demo  (a fake platform with a login switcher)`);
+        console.log(`  admin key:   stored in ${path.join(config.dataDir, 'demo-admin-key.txt')}`);
+      }
+      console.log(
+        `  database:    ${config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : 'postgres'}`,
+      );
+      return new Promise<number>(() => {});
+    },
+  }),
 
-  async 'gate build'(args, { loadConfig }) {
-    const { runGateBuildCommand } = await import('../gate/cli-gate-build.ts');
-    return runGateBuildCommand(args, { loadConfig, wireVeto });
-  },
+  defineCommand({
+    name: 'objections import',
+    synopsis: 'FILE [--format csv|jsonl]',
+    summary: 'import objections received elsewhere (idempotent)',
+    details: `  FILE                CSV with a header row, or JSONL: account_id or email (exactly one),
+                      optionally purpose, reason, language, channel, appears_at
+  --format F          csv or jsonl (default: from the file name)`,
+    options: { format: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }, { loadConfig }) {
+      const file = positionals[0]!;
+      if (!existsSync(file)) {
+        console.error(`veto: ${file}: no such file`);
+        return 2;
+      }
+      const format =
+        values.format ??
+        (file.endsWith('.csv')
+          ? 'csv'
+          : file.endsWith('.jsonl') || file.endsWith('.ndjson')
+            ? 'jsonl'
+            : undefined);
+      if (format !== 'csv' && format !== 'jsonl') {
+        console.error('veto: say --format csv or --format jsonl (the file name does not tell)');
+        return 2;
+      }
+      const veto = await wireVeto(loadConfig());
+      try {
+        const summary = await importObjections(
+          veto.registry,
+          format === 'csv' ? csvRows(file) : jsonlRows(file),
+        );
+        for (const e of summary.errors) console.error(`${file}:${e.line}: ${e.reason}`);
+        console.log(
+          `imported ${summary.imported}, already recorded ${summary.already}, invalid ${summary.invalid}`,
+        );
+        // Deliver the receipts now: the CLI does not stay up like the server.
+        while ((await veto.dispatcher.deliverDue()) > 0) {}
+        return summary.invalid > 0 ? 1 : 0;
+      } finally {
+        await veto.close();
+      }
+    },
+  }),
 
-  // Notices (issue 5): versions, email campaigns, bounces.
-  'notices publish': (args, h) => noticeCommands.publish(args, h),
-  'notices list': (args, h) => noticeCommands.list(args, h),
-  'notices campaign': (args, h) => noticeCommands.campaign(args, h),
-  'notices bounces': (args, h) => noticeCommands.bounces(args, h),
+  defineCommand({
+    name: 'registry snapshot',
+    synopsis: '[--purpose P] [--out FILE]',
+    summary: 'freeze the objector set now and write the snapshot file',
+    details: `  --purpose P         the purpose (default: the deployment's default purpose)
+  --out FILE          where to write the snapshot file (default: the data directory)`,
+    options: { purpose: { type: 'string' }, out: { type: 'string' } },
+    async run({ values }, { loadConfig }) {
+      const veto = await wireVeto(loadConfig());
+      try {
+        const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
+        const s = values.out
+          ? await takeRegistrySnapshot(veto, purpose, (meta, keys) =>
+              writeSnapshotFile(values.out!, meta, keys),
+            )
+          : await veto.snapshots.create(purpose);
+        const file = values.out ?? (await veto.snapshots.file(s.id));
+        console.log(JSON.stringify({ ...s, file }, null, 2));
+        return 0;
+      } finally {
+        await veto.close();
+      }
+    },
+  }),
 
-  // After the build (issue 6): removal lists, next versions, models, recipients (Art. 19).
-  'dataset removals': (args, h) => removalCommands.removals(args, h),
-  'dataset verify-removals': (args, h) => removalCommands['verify-removals'](args, h),
-  'dataset rebuild': (args, h) => removalCommands.rebuild(args, h),
-  'models add': (args, h) => removalCommands['models add'](args, h),
-  'models list': (args, h) => removalCommands['models list'](args, h),
-  'recipients add': (args, h) => removalCommands['recipients add'](args, h),
-  'recipients list': (args, h) => removalCommands['recipients list'](args, h),
-};
+  defineCommand({
+    name: 'registry filter',
+    synopsis: '[--purpose P] --out FILE',
+    summary: 'write the objector set as a fail-closed filter file',
+    details: `  --purpose P         the purpose (default: the deployment's default purpose)
+  --out FILE          where to write the filter file (required)`,
+    options: { purpose: { type: 'string' }, out: { type: 'string' } },
+    async run({ values }, { loadConfig }) {
+      if (!values.out) throw new UsageError('--out is required');
+      const veto = await wireVeto(loadConfig());
+      try {
+        const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
+        const s = await takeRegistrySnapshot(
+          veto,
+          purpose,
+          async (meta, keys) => (await writeFilterFile(values.out!, meta, keys)).snapshot,
+        );
+        console.log(JSON.stringify({ ...s, file: values.out }, null, 2));
+        return 0;
+      } finally {
+        await veto.close();
+      }
+    },
+  }),
+
+  defineCommand({
+    name: 'audit verify',
+    synopsis: '',
+    summary: 'check the audit chain and the registry against it',
+    options: {},
+    async run(_input, { loadConfig }) {
+      const veto = await wireVeto(loadConfig());
+      try {
+        const report = await veto.registry.verifyAudit();
+        const { chain } = report;
+        if (report.ok) {
+          console.log(
+            `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,
+          );
+          return 0;
+        }
+        if (chain.problem)
+          console.error(`audit chain BROKEN: ${describeChainProblem(chain.problem)}`);
+        for (const m of report.mismatches) console.error(`registry disagrees with the log: ${m}`);
+        return 1;
+      } finally {
+        await veto.close();
+      }
+    },
+  }),
+
+  defineCommand({
+    name: 'gate build',
+    synopsis: '--policy P --input FILE... --out DIR [options]',
+    summary: 'build a training dataset (see docs/gate.md)',
+    details: GATE_BUILD_DETAILS,
+    options: GATE_BUILD_OPTIONS,
+    positionals: { max: Number.POSITIVE_INFINITY },
+    async run({ values, positionals }, { loadConfig }) {
+      // Loaded on demand: the gate's modules are only needed here.
+      const { runGateBuild } = await import('../gate/cli-gate-build.ts');
+      return runGateBuild(values, positionals, { loadConfig, wireVeto });
+    },
+  }),
+];
 
 function demoSecret(dataDir: string, name: string): string {
   const file = path.join(dataDir, `${name}.txt`);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { OptionValues } from '../cli/command.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import {
   type BuildOptions,
@@ -8,34 +9,19 @@ import {
   GateSetupError,
   type ObjectorSource,
 } from './build.ts';
+import { GATE_BUILD_OPTIONS, GATE_BUILD_USAGE } from './gate-build-usage.ts';
 import { loadPolicy, PolicyError } from './policy.ts';
 import { progressLine, summaryTable } from './progress-view.ts';
 import type { FieldMapping } from './record-fields.ts';
 import type { GateRegistry } from './registry-port.ts';
 
 /**
- * `veto gate build --policy P --input FILE... --out DIR [--snapshot FILE | --filter FILE]
- *  [--workers N] [--format jsonl|parquet] [--map FILE] [--offline] [--dataset-id ID]`
+ * `veto gate build` (options and help in `gate-build-usage.ts`).
  *
  * Exit codes: 0 sealed, 1 the run failed (nothing sealed), 2 usage or setup error.
  * Output strings are English like the rest of the CLI (operators' tool, not end users').
  */
-export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]
-
-  --policy FILE       policy (YAML or JSON), see docs/policy.md
-  --input FILE        content export, JSONL or .parquet; repeat for several
-  --out DIR           the dataset is sealed as DIR/<dataset id>/
-  --snapshot FILE     registry snapshot to judge against (default: take one now)
-  --filter FILE       or a filter file (for workers without database access)
-  --workers N         worker threads (default: all cores; 0 = main thread only)
-  --format F          output format: jsonl (default) or parquet
-  --map FILE          field mapping (JSON: {"fields": {...}, "kinds": {...}, "audiences": {...}})
-  --offline           no registry connection: no re-check, no inclusion index in the
-                      database (inclusions.tsv is still written); needs --snapshot or --filter
-  --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)
-  --pseudonym-key-file FILE
-                      the key for a policy with redaction mode "pseudonym" (default: the
-                      VETO_PSEUDONYM_KEY environment variable); at least 32 characters`;
+export { GATE_BUILD_USAGE };
 
 interface Out {
   write(s: string): unknown;
@@ -76,32 +62,21 @@ export interface GateBuildDeps {
   env?: Record<string, string | undefined>;
 }
 
+/** Parses `argv` itself (tests and embedders); `veto` parses it in `src/cli/main.ts`. */
 export async function runGateBuildCommand(
   argv: string[],
   deps: GateBuildDeps = {},
 ): Promise<number> {
   const stdout: Out = deps.stdout ?? process.stdout;
   const stderr: Out = deps.stderr ?? process.stderr;
-  let values: Record<string, string | string[] | boolean | undefined>;
+  let values: OptionValues<typeof GATE_BUILD_OPTIONS> & { help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        policy: { type: 'string' },
-        input: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        snapshot: { type: 'string' },
-        filter: { type: 'string' },
-        workers: { type: 'string' },
-        format: { type: 'string' },
-        map: { type: 'string' },
-        offline: { type: 'boolean' },
-        'dataset-id': { type: 'string' },
-        'pseudonym-key-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      strict: true,
+      options: { ...GATE_BUILD_OPTIONS, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
     stderr.write(`veto gate build: ${(err as Error).message}\n\n${GATE_BUILD_USAGE}\n`);
@@ -111,7 +86,18 @@ export async function runGateBuildCommand(
     stdout.write(`${GATE_BUILD_USAGE}\n`);
     return 0;
   }
-  const inputs = [...((values.input as string[] | undefined) ?? []), ...positionals];
+  return runGateBuild(values, positionals, deps);
+}
+
+/** Runs a build from parsed options (inputs may also be given as positional arguments). */
+export async function runGateBuild(
+  values: OptionValues<typeof GATE_BUILD_OPTIONS>,
+  positionals: string[],
+  deps: GateBuildDeps = {},
+): Promise<number> {
+  const stdout: Out = deps.stdout ?? process.stdout;
+  const stderr: Out = deps.stderr ?? process.stderr;
+  const inputs = [...(values.input ?? []), ...positionals];
   const usage = (why: string) => {
     stderr.write(`veto gate build: ${why}\n\n${GATE_BUILD_USAGE}\n`);
     return 2;

@@ -1,0 +1,37 @@
+/**
+ * `veto gate build`'s options and help text. Kept apart from `cli-gate-build.ts` so `veto --help`
+ * and the argument parser know them without loading the gate.
+ */
+export const GATE_BUILD_OPTIONS = {
+  policy: { type: 'string' },
+  input: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  snapshot: { type: 'string' },
+  filter: { type: 'string' },
+  workers: { type: 'string' },
+  format: { type: 'string' },
+  map: { type: 'string' },
+  offline: { type: 'boolean' },
+  'dataset-id': { type: 'string' },
+  'pseudonym-key-file': { type: 'string' },
+} as const;
+
+export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), see docs/policy.md
+  --input FILE        content export, JSONL or .parquet; repeat for several
+  --out DIR           the dataset is sealed as DIR/<dataset id>/
+  --snapshot FILE     registry snapshot to judge against (default: take one now)
+  --filter FILE       or a filter file (for workers without database access)
+  --workers N         worker threads (default: all cores; 0 = main thread only)
+  --format F          output format: jsonl (default) or parquet
+  --map FILE          field mapping (JSON: {"fields": {...}, "kinds": {...}, "audiences": {...}})
+  --offline           no registry connection: no re-check, no inclusion index in the
+                      database (inclusions.tsv is still written); needs --snapshot or --filter
+  --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)
+  --pseudonym-key-file FILE
+                      the key for a policy with redaction mode "pseudonym" (default: the
+                      VETO_PSEUDONYM_KEY environment variable); at least 32 characters`;
+
+/** The usage message the command prints on a usage error. */
+export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]
+
+${GATE_BUILD_DETAILS}`;
