@@ -79,7 +79,9 @@ export const coreCommands: Command[] = [
     synopsis: 'FILE [--format csv|jsonl]',
     summary: 'import objections received elsewhere (idempotent)',
     details: `  FILE                CSV with a header row, or JSONL: account_id or email (exactly one),
-                      optionally purpose, reason, language, channel, appears_at
+                      optionally purpose, reason, language, channel, appears_at; in UTF-8.
+                      Each row is judged on its own; every invalid row is reported as
+                      FILE:LINE: field: reason, and the summary is always printed
   --format F          csv or jsonl (default: from the file name)`,
     options: { format: { type: 'string' } },
     positionals: { min: 1, max: 1 },
@@ -107,12 +109,24 @@ export const coreCommands: Command[] = [
           format === 'csv' ? csvRows(file) : jsonlRows(file),
         );
         for (const e of summary.errors) console.error(`${file}:${e.line}: ${e.reason}`);
+        const failed = summary.failed > 0 ? `, failed ${summary.failed}` : '';
         console.log(
-          `imported ${summary.imported}, already recorded ${summary.already}, invalid ${summary.invalid}`,
+          `imported ${summary.imported}, already recorded ${summary.already}, invalid ${summary.invalid}${failed}`,
         );
+        if (summary.stopped) {
+          console.error(
+            `veto: stopped after line ${summary.stopped.afterLine} (${summary.stopped.reason}); the rows after it were not read. Run the import again: rows already recorded are not recorded twice.`,
+          );
+        }
         // Deliver the receipts now: the CLI does not stay up like the server.
-        while ((await veto.dispatcher.deliverDue()) > 0) {}
-        return summary.invalid > 0 ? 1 : 0;
+        try {
+          while ((await veto.dispatcher.deliverDue()) > 0) {}
+        } catch (err) {
+          console.error(
+            `veto: receipts not sent now (${(err as Error).message}); \`veto serve\` sends them`,
+          );
+        }
+        return summary.invalid > 0 || summary.stopped ? 1 : 0;
       } finally {
         await veto.close();
       }

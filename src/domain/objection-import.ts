@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { canonicalJson } from './audit-chain.ts';
 import { AppError } from './errors.ts';
 import type { Registry } from './registry.ts';
+import { accountIdSchema } from './subjects.ts';
 
 /**
  * One imported row: an objection the platform received elsewhere (a letter, an email to the
@@ -10,7 +11,7 @@ import type { Registry } from './registry.ts';
  */
 export const importRowSchema = z
   .object({
-    account_id: z.string().trim().min(1).max(200).optional(),
+    account_id: accountIdSchema('The platform account id').optional(),
     email: z.email().max(254).optional(),
     purpose: z.string().trim().min(1).max(100).optional(),
     reason: z.string().max(5000).optional(),
@@ -29,7 +30,7 @@ export type ImportRow = z.input<typeof importRowSchema>;
 
 export interface ImportLineResult {
   line: number;
-  status: 'imported' | 'already' | 'invalid';
+  status: 'imported' | 'already' | 'invalid' | 'failed';
   reference?: string;
   reason?: string;
 }
@@ -38,39 +39,57 @@ export interface ImportSummary {
   imported: number;
   already: number;
   invalid: number;
-  /** Every invalid line, with its number and reason, in file order. */
+  /** Valid rows the registry could not record (it failed or became unavailable). */
+  failed: number;
+  /** Every invalid or failed line, with its number and reason, in file order. */
   errors: { line: number; reason: string }[];
+  /** Set when the import stopped before the end of the file: after which line, and why. */
+  stopped?: { afterLine: number; reason: string };
 }
 
 /**
  * Imports rows idempotently: each row's idempotency key is the hash of its content, so running
  * the same file twice records nothing new, even for a subject who withdrew in between. Valid
  * rows are imported even when others are invalid; invalid rows are reported, never skipped
- * silently. Never throws for a bad row.
+ * silently. Never throws: when the registry fails (or the file cannot be read further), the rows
+ * in flight are accounted for, reading stops, and the summary says after which line and why.
  */
 export async function importObjections(
   registry: Registry,
   rows: AsyncIterable<{ line: number; value: unknown } | { line: number; error: string }>,
   options: { concurrency?: number; onProgress?: (done: number) => void } = {},
 ): Promise<ImportSummary> {
-  const summary: ImportSummary = { imported: 0, already: 0, invalid: 0, errors: [] };
+  const summary: ImportSummary = { imported: 0, already: 0, invalid: 0, failed: 0, errors: [] };
   const concurrency = options.concurrency ?? 500;
   let pending: Promise<ImportLineResult>[] = [];
   let done = 0;
+  let lastLine = 0;
   const settle = async () => {
     for (const r of await Promise.all(pending)) {
-      if (r.status === 'invalid') {
-        summary.invalid += 1;
-        summary.errors.push({ line: r.line, reason: r.reason ?? 'invalid' });
+      if (r.status === 'invalid' || r.status === 'failed') {
+        summary[r.status] += 1;
+        summary.errors.push({ line: r.line, reason: r.reason ?? r.status });
+        if (r.status === 'failed') summary.stopped ??= { afterLine: r.line, reason: r.reason! };
       } else summary[r.status] += 1;
     }
     done += pending.length;
     options.onProgress?.(done);
     pending = [];
   };
-  for await (const row of rows) {
-    pending.push(importOne(registry, row));
-    if (pending.length >= concurrency) await settle();
+  try {
+    for await (const row of rows) {
+      lastLine = row.line;
+      pending.push(importOne(registry, row));
+      if (pending.length >= concurrency) {
+        await settle();
+        if (summary.stopped) break;
+      }
+    }
+  } catch (err) {
+    summary.stopped = {
+      afterLine: lastLine,
+      reason: `the file could not be read further: ${(err as Error).message}`,
+    };
   }
   await settle();
   summary.errors.sort((a, b) => a.line - b.line);
@@ -115,6 +134,8 @@ async function importOne(
       const field = err.issues.map((i) => `${i.field}: ${i.reason}`).join('; ');
       return { line: row.line, status: 'invalid', reason: field || err.message };
     }
-    throw err;
+    // The registry failed: this row is not recorded (the import can be run again: idempotent).
+    const why = (err as Error).message || 'the registry failed';
+    return { line: row.line, status: 'failed', reason: `not recorded: ${why}` };
   }
 }

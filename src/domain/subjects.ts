@@ -1,4 +1,12 @@
 import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ACCOUNT_ID_MAX_LENGTH,
+  ACCOUNT_ID_PATTERN,
+  ACCOUNT_ID_RULE,
+  ACCOUNT_KEY_PREFIX,
+  accountIdProblem,
+} from '../registry-files/subject-key-rule.ts';
 import { AppError } from './errors.ts';
 import type { SubjectKind, SubjectRef } from './types.ts';
 
@@ -13,7 +21,7 @@ export function normalizeEmail(email: string): string {
  * logs never carry the address itself; it lives only in `contacts`, to send receipts.
  */
 export function subjectKeyOf(subject: SubjectRef, secret: string): string {
-  if (subject.kind === 'account') return `acct:${subject.accountId}`;
+  if (subject.kind === 'account') return `${ACCOUNT_KEY_PREFIX}${subject.accountId}`;
   return `email:${emailHash(subject.email, secret)}`;
 }
 
@@ -30,18 +38,39 @@ export function subjectKindOf(subject: SubjectRef): SubjectKind {
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]{2,}$/;
 
-/** Validates a subject reference; errors name the field. */
+/**
+ * An account id in a zod schema (the API, the import): the intake's one rule
+ * (`accountIdProblem`), with the rule's length and pattern published in /openapi.json.
+ */
+export function accountIdSchema(description: string) {
+  return z
+    .string()
+    .superRefine((id, ctx) => {
+      const problem = accountIdProblem(id);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .meta({
+      minLength: 1,
+      maxLength: ACCOUNT_ID_MAX_LENGTH,
+      pattern: ACCOUNT_ID_PATTERN,
+      description: `${description}: ${ACCOUNT_ID_RULE}`,
+    });
+}
+
+/** The AppError for an account id the intake refuses, naming the field. */
+export function accountIdError(field: string, reason: string): AppError {
+  return new AppError('validation', `${field}: ${reason}`, { issues: [{ field, reason }] });
+}
+
+/**
+ * Validates a subject reference; errors name the field. An account id is taken exactly as given
+ * (never trimmed): what is accepted here can always be written to a snapshot and a filter file.
+ */
 export function checkSubject(subject: SubjectRef, field = 'subject'): SubjectRef {
   if (subject.kind === 'account') {
-    const id = subject.accountId.trim();
-    if (id.length === 0 || id.length > 200 || /[\s\0]/.test(id)) {
-      throw new AppError('validation', 'account id must be 1-200 characters without spaces', {
-        issues: [
-          { field: `${field}.accountId`, reason: 'must be 1-200 characters without spaces' },
-        ],
-      });
-    }
-    return { kind: 'account', accountId: id };
+    const problem = accountIdProblem(subject.accountId);
+    if (problem) throw accountIdError(`${field}.accountId`, problem);
+    return { kind: 'account', accountId: subject.accountId };
   }
   const email = normalizeEmail(subject.email);
   if (email.length > 254 || !EMAIL.test(email)) {

@@ -2,25 +2,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
 import { type KeyLineHasher, keyLineHasher } from './key-line-hasher.ts';
 
-/**
- * Rules shared by the snapshot and filter files for the subject keys they carry
- * (`acct:<platform account id>`, `email:<hex hmac>`): one key per line, so no control characters
- * or spaces; at most {@link MAX_KEY_LENGTH} UTF-16 code units.
- */
-export const MAX_KEY_LENGTH = 512;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
-const FORBIDDEN = /[\u0000-\u0020\u007f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+import { MAX_KEY_LENGTH, subjectKeyProblem } from './subject-key-rule.ts';
 
-/** Why a key cannot go in a registry file, or undefined when it can. */
-export function subjectKeyProblem(key: string): string | undefined {
-  if (typeof key !== 'string') return 'not a string';
-  if (key.length === 0) return 'empty key';
-  if (key.length > MAX_KEY_LENGTH) return `longer than ${MAX_KEY_LENGTH} characters`;
-  if (FORBIDDEN.test(key)) return 'contains a space or a control character';
-  if (LONE_SURROGATE.test(key)) return 'contains a lone UTF-16 surrogate';
-  return undefined;
-}
+/**
+ * The snapshot and filter writers' common part. Which keys they take is the rule of
+ * subject-key-rule.ts (re-exported here for the readers and the gate), the same module the
+ * intake checks account ids with.
+ */
+export { MAX_KEY_LENGTH, subjectKeyProblem };
 
 /**
  * Compares two strings in UTF-8 byte order (= code point order), the order of the files and of

@@ -4,8 +4,9 @@ import type { Catalogue } from '../../i18n/catalogue.ts';
 import { lookupLanguage } from '../../i18n/negotiate.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { EmailContent, Mailer } from '../../mail/mailer.ts';
+import { accountIdProblem } from '../../registry-files/subject-key-rule.ts';
 import { AppError } from '../errors.ts';
-import { checkSubject, emailHash } from '../subjects.ts';
+import { emailHash } from '../subjects.ts';
 import { renderNoticeEmail } from './notice-email.ts';
 import type { CampaignCounts, CampaignRecipient, NoticeVersion } from './notice-types.ts';
 import type { Notices } from './notices.ts';
@@ -281,11 +282,8 @@ async function importRecipients(
     const email = typeof v.email === 'string' ? v.email.trim() : '';
     const language = typeof v.language === 'string' ? v.language : '';
     const problems: string[] = [];
-    try {
-      checkSubject({ kind: 'account', accountId }, 'row');
-    } catch {
-      problems.push('account_id: required, 1-200 characters without spaces');
-    }
+    const idProblem = accountIdProblem(accountId);
+    if (idProblem) problems.push(`account_id: ${accountId ? idProblem : 'required'}`);
     if (!EMAIL.test(email) || email.length > 254) problems.push('email: not an email address');
     const seenAt = firstLine.get(accountId);
     if (accountId && seenAt !== undefined)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EXPOSURE_CHANNELS } from '../../domain/notices/notice-types.ts';
+import { accountIdSchema } from '../../domain/subjects.ts';
 
 /** Schemas of the notice API: Fastify validates with them and /openapi.json is generated from them. */
 
@@ -10,12 +11,9 @@ const versionId = z
 const instant = z.iso.datetime({ offset: true });
 
 export const currentNoticeQuery = z.object({
-  accountId: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('The account the notice is for: the answer says whether it was already shown'),
+  accountId: accountIdSchema(
+    'The account the notice is for: the answer says whether it was already shown',
+  ).optional(),
   lang: z
     .string()
     .min(2)
@@ -73,7 +71,7 @@ export const versionList = z.object({ items: z.array(versionSummary) });
 
 export const exposureItem = z
   .object({
-    accountId: z.string().min(1).max(200),
+    accountId: accountIdSchema('The platform account shown the notice'),
     version: versionId,
     language: z.string().min(2).max(35).describe('The language shown'),
     channel: z.enum(EXPOSURE_CHANNELS as [string, ...string[]]).describe('How it was shown'),
@@ -123,7 +121,7 @@ export const bouncesBody = z
       .array(
         z
           .object({
-            accountId: z.string().min(1).max(200).optional(),
+            accountId: accountIdSchema('The platform account').optional(),
             email: z.email().max(254).optional(),
             campaignId: z.string().max(100).optional(),
             reason: z.string().max(500).optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountIdSchema } from '../../domain/subjects.ts';
 import type { Channel } from '../../domain/types.ts';
 
 /**
@@ -8,9 +9,7 @@ import type { Channel } from '../../domain/types.ts';
 
 export const subjectSchema = z
   .union([
-    z
-      .object({ accountId: z.string().min(1).max(200).describe('The platform account id') })
-      .strict(),
+    z.object({ accountId: accountIdSchema('The platform account id') }).strict(),
     z
       .object({
         email: z
@@ -95,7 +94,7 @@ export const idempotencyHeaders = z.object({
     .describe('Retries with the same key never create a second objection'),
 });
 
-export const statusQuery = z.object({ accountId: z.string().min(1).max(200) });
+export const statusQuery = z.object({ accountId: accountIdSchema('The platform account id') });
 
 export const statusView = z.object({
   objecting: z.boolean().describe('True when an objection to the purpose is effective now'),

@@ -1,12 +1,9 @@
 import { z } from 'zod';
+import { accountIdSchema } from '../../domain/subjects.ts';
 
 /** `GET /v1/signals/headers` (issue 5 §5): the headers for an account's public pages. */
 export const signalHeadersQuery = z.object({
-  accountId: z
-    .string()
-    .min(1)
-    .max(200)
-    .describe('The platform account whose public pages these are'),
+  accountId: accountIdSchema('The platform account whose public pages these are'),
 });
 
 export const signalHeadersView = z

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../../domain/errors.ts';
+import { accountIdProblem } from '../../registry-files/subject-key-rule.ts';
 
 /** Who the platform says is logged in. */
 export interface PlatformSession {
@@ -51,6 +52,15 @@ export function createPlatformTokenVerifier(config: PlatformTokenConfig): Platfo
       }
       const sub = payload.sub ?? '';
       if (!sub) throw new AppError('unauthorized', 'platform token has no subject');
+      // The intake's one account id rule, here too: a session only ever names an id that the
+      // registry can record and write to a snapshot.
+      const problem = accountIdProblem(sub);
+      if (problem) {
+        throw new AppError('unauthorized', `platform token's subject: ${problem}`, {
+          issues: [{ field: 'token.sub', reason: problem }],
+          messageKey: 'error.session-invalid',
+        });
+      }
       const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
       const session: PlatformSession = { accountId: sub };
       const language = str(payload.lang);

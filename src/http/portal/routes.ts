@@ -62,7 +62,10 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     let claims: Awaited<ReturnType<typeof tokens.verify>>;
     try {
       claims = await tokens.verify(token);
-    } catch {
+    } catch (err) {
+      // For the platform's operators: why its token was refused (an expired link, or a subject
+      // that is not a valid account id). Never the token or the id itself.
+      req.log.info({ reason: (err as Error).message.slice(0, 200) }, 'platform token refused');
       rt.clearSession(req, reply);
       const ctx = rt.context(req, reply);
       return rt.send(
