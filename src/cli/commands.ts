@@ -193,6 +193,7 @@ export const coreCommands: Command[] = [
       try {
         const report = await veto.registry.verifyAudit();
         const { chain } = report;
+        for (const note of report.notes) console.log(`note: ${note}`);
         if (report.ok) {
           console.log(
             `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,

@@ -2,6 +2,7 @@ import { addCalendarMonths } from '../lib/calendar.ts';
 import type { Clock } from '../lib/clock.ts';
 import { GroupCommitter } from '../lib/group-commit.ts';
 import type { RegistryStore, RegistryTx } from '../store/registry-store.ts';
+import { recordedAuditData } from './audit-registry-check.ts';
 import { AppError } from './errors.ts';
 import { type NotificationSettings, objectionEmail } from './objection-notices.ts';
 import type {
@@ -175,6 +176,8 @@ export async function applyIntakeBatch(
           review: objection.review,
           dueAt: objection.dueAt,
           withReason: objection.reasonText !== null,
+          // Language and digests of the free text and handles: audit verify compares them.
+          ...recordedAuditData(objection, ctx.notifications.secret),
         },
       });
       if (c.email) {

@@ -62,6 +62,13 @@ export interface RegistryStore {
   readObjections(): AsyncIterable<Objection>;
   /** The whole audit log in order, streamed (it may hold millions of events). */
   readEvents(): AsyncIterable<AuditEvent>;
+  /**
+   * The events about objections up to `throughSeq`, streamed in objection id order (byte order,
+   * as `readObjections`), each objection's in log order: audit verify walks them beside the rows.
+   */
+  readObjectionEvents(throughSeq: number): AsyncIterable<AuditEvent>;
+  /** Every event about these objections, in log order. */
+  eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]>;
   chainHead(): Promise<ChainHead>;
 
   /** Messages not yet delivered whose next attempt is due, oldest first. */

@@ -52,7 +52,8 @@ export function objectionFromRow(r: ObjectionRow): Objection {
     subjectKey: r.subject_key,
     subjectKind: r.subject_kind as Objection['subjectKind'],
     purpose: r.purpose,
-    scope: 'account',
+    // As stored (not the constant it always is), so that audit verify sees an edited row.
+    scope: r.scope as Objection['scope'],
     channel: r.channel as Objection['channel'],
     status: r.status as Objection['status'],
     review: r.review as Objection['review'],

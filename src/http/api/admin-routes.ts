@@ -182,6 +182,7 @@ export function adminRoutes(
         head: report.chain.head,
         problem: report.chain.problem ? describeChainProblem(report.chain.problem) : null,
         mismatches: report.mismatches,
+        notes: report.notes,
       };
     },
   );

@@ -155,7 +155,14 @@ export const auditView = z.object({
   events: z.number().int(),
   head: z.object({ seq: z.number().int(), hash: z.string() }),
   problem: z.string().nullable(),
-  mismatches: z.array(z.string()),
+  mismatches: z
+    .array(z.string())
+    .describe('Each objection column that disagrees with the log, naming the objection and column'),
+  notes: z
+    .array(z.string())
+    .describe(
+      'What could not be compared, and why (objections recorded before the log carried a column)',
+    ),
 });
 
 export const problemSchema = z

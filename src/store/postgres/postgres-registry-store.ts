@@ -509,6 +509,31 @@ export class PostgresRegistryStore implements RegistryStore {
     );
   }
 
+  readObjectionEvents(throughSeq: number): AsyncIterable<AuditEvent> {
+    return this.stream(
+      (trx) =>
+        trx
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('objection_id', 'is not', null)
+          .where('seq', '<=', throughSeq)
+          .orderBy('objection_id')
+          .orderBy('seq'),
+      (r: EventRow) => eventFromRow(r),
+    );
+  }
+
+  async eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = (await this.kysely
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('objection_id', 'in', [...ids])
+      .orderBy('seq')
+      .execute()) as EventRow[];
+    return rows.map(eventFromRow);
+  }
+
   async chainHead(): Promise<ChainHead> {
     const r = await this.kysely
       .selectFrom('chain_head')

@@ -271,6 +271,26 @@ export class SqliteRegistryStore implements RegistryStore {
     );
   }
 
+  async *readObjectionEvents(throughSeq: number): AsyncIterable<AuditEvent> {
+    yield* this.streamFromOwnConnection(
+      `SELECT * FROM audit_events WHERE objection_id IS NOT NULL AND seq <= ?
+        ORDER BY objection_id, seq`,
+      [throughSeq],
+      (r: EventRow) => eventFromRow(r),
+    );
+  }
+
+  async eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = this.reader
+      .prepare(
+        `SELECT * FROM audit_events WHERE objection_id IN (SELECT value FROM json_each(?))
+          ORDER BY seq`,
+      )
+      .all(JSON.stringify(ids)) as EventRow[];
+    return rows.map(eventFromRow);
+  }
+
   async chainHead(): Promise<ChainHead> {
     return this.read.chainHead.get() as ChainHead;
   }
