@@ -45,6 +45,7 @@ export function objectionEmail(
       vars: {
         reference: o.reference,
         purpose: o.purpose,
+        subjectKind: o.subjectKind,
         receivedAt: o.receivedAt,
         dueAt: o.dueAt,
         statusUrl: statusUrlOf(o, settings),

@@ -10,7 +10,7 @@ import type { EmailContent, EmailKind, RenderEmail } from './mailer.ts';
  * Variables (all optional unless the kind needs them; dates are ISO 8601 strings):
  *   every kind   platformName (else the renderer's default)
  *   code         code, minutes
- *   receipt      reference, purpose, receivedAt, statusUrl
+ *   receipt      reference, purpose, receivedAt, statusUrl, subjectKind ('non-user': own wording)
  *   withdrawal   reference, purpose, endedAt (else now), statusUrl
  *   extension    reference, dueAt, reason, statusUrl
  *   decision     reference, outcome ('upheld' | 'overridden'), reason, statusUrl
@@ -69,16 +69,23 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): RenderE
               t('email.code.ignore'),
             ],
           };
-        case 'receipt':
+        case 'receipt': {
+          // People without an account have their own wording: their content is what can be
+          // linked to them, and there is no account to keep using.
+          const nonUser = vars.subjectKind === 'non-user';
           return {
             subject: t('email.receipt.subject', { reference }),
             paragraphs: [
-              t('email.receipt.body', { date: date(vars.receivedAt), purpose }),
-              t('email.receipt.no-reason'),
+              t(nonUser ? 'intake.email.receipt.body-non-user' : 'email.receipt.body', {
+                date: date(vars.receivedAt),
+                purpose,
+              }),
+              t(nonUser ? 'intake.email.receipt.no-reason-non-user' : 'email.receipt.no-reason'),
             ],
             reference,
             ...(statusUrl ? { statusUrl } : {}),
           };
+        }
         case 'withdrawal':
           return {
             subject: t('email.withdrawal.subject', { reference }),

@@ -1,15 +1,20 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
+import { exportObjections } from '../../domain/objection-export.ts';
 import type { Registry } from '../../domain/registry.ts';
-import type { SnapshotRecord } from '../../domain/types.ts';
+import type { Objection, SnapshotRecord } from '../../domain/types.ts';
 import { type ApiAuthenticator, requireAdmin } from '../auth/api-auth.ts';
-import { toView } from './objection-routes.ts';
+import { toAdminView, toView } from './objection-routes.ts';
 import {
+  adminObjectionView,
   auditView,
   decisionBody,
+  EXPORT_CSV_COLUMNS,
+  exportQuery,
   extensionBody,
   idParams,
   listQuery,
@@ -68,9 +73,45 @@ export function adminRoutes(
       });
       const last = rows.at(-1);
       return {
-        items: rows.map((o) => ({ ...toView(o), subjectKey: o.subjectKey })),
+        items: rows.map(toAdminView),
         nextCursor: rows.length === limit && last ? encodeCursor(last.receivedAt, last.id) : null,
       };
+    },
+  );
+
+  r.get(
+    '/v1/admin/objections/export',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Export objections (JSONL or CSV), streamed',
+        description:
+          'Every objection matching the filters, in order of receipt, as one stream: JSONL (each line an objection as in the listing) or CSV (columns ' +
+          `${EXPORT_CSV_COLUMNS.join(', ')}; appears_at is a JSON array). ` +
+          "With each objection's subject key and the handles or URLs a person without an account gave, so that the platform can act on them; never an email address.",
+        security: [{ adminKey: [] }],
+        querystring: exportQuery,
+        response: {
+          200: {
+            description: 'The objections',
+            content: {
+              'application/x-ndjson': { schema: adminObjectionView },
+              'text/csv': { schema: z.string() },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      await admin(request);
+      const { format, ...filter } = request.query;
+      const rows = exportObjections(registry.store, filter);
+      const lines = format === 'csv' ? csvLines(rows) : jsonLines(rows);
+      return reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="objections.${format}"`)
+        .send(Readable.from(lines) as never);
     },
   );
 
@@ -201,6 +242,39 @@ export function describeChainProblem(
     case 'head-mismatch':
       return `the log's end does not match the recorded head (${p.detail}): events were removed from the end`;
   }
+}
+
+async function* jsonLines(rows: AsyncIterable<Objection>): AsyncIterable<string> {
+  for await (const o of rows) yield `${JSON.stringify(toAdminView(o))}\n`;
+}
+
+async function* csvLines(rows: AsyncIterable<Objection>): AsyncIterable<string> {
+  yield `${EXPORT_CSV_COLUMNS.join(',')}\r\n`;
+  for await (const o of rows) {
+    const cells = [
+      o.id,
+      o.reference,
+      o.subjectKey,
+      o.subjectKind,
+      o.purpose,
+      o.channel,
+      o.status,
+      o.review,
+      o.receivedAt,
+      o.dueAt,
+      o.endedAt ?? '',
+      JSON.stringify(o.appearsAt),
+    ];
+    yield `${cells.map(csvCell).join(',')}\r\n`;
+  }
+}
+
+/**
+ * One CSV cell (RFC 4180). No cell can start with a formula character (=, +, -, @): subject
+ * keys start with their kind, `appears_at` with "[", the rest are ids, enums and dates.
+ */
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 function encodeCursor(receivedAt: string, id: string): string {

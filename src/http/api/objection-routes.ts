@@ -8,6 +8,7 @@ import type { Registry } from '../../domain/registry.ts';
 import type { Objection, SubjectRef } from '../../domain/types.ts';
 import type { ApiAuthenticator, Caller } from '../auth/api-auth.ts';
 import {
+  type adminObjectionView,
   createObjectionBody,
   idempotencyHeaders,
   idParams,
@@ -33,6 +34,11 @@ export function toView(o: Objection): z.output<typeof objectionView> {
     decisionReason: o.decisionReason,
     endedAt: o.endedAt,
   };
+}
+
+/** An objection for the admin API: the public view, its subject key and where it appears. */
+export function toAdminView(o: Objection): z.output<typeof adminObjectionView> {
+  return { ...toView(o), subjectKey: o.subjectKey, appearsAt: o.appearsAt };
 }
 
 const errors = {

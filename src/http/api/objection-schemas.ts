@@ -102,7 +102,24 @@ export const statusView = z.object({
   objections: z.array(objectionView),
 });
 
-export const listQuery = z.object({
+/** An objection as the admin API shows it: with its subject and the places it names. */
+export const adminObjectionView = objectionView
+  .extend({
+    subjectKey: z
+      .string()
+      .describe(
+        'acct:<account id>, or email:<keyed hash> for a person without an account (never the address)',
+      ),
+    appearsAt: z
+      .array(z.string())
+      .describe(
+        "Handles or URLs where the person appears in others' content, as they gave them (people without an account): for the platform to act on",
+      ),
+  })
+  .describe('An objection, for the platform');
+
+/** The filters of the admin listing and the export. */
+const objectionFilters = {
   status: z.enum(['effective', 'withdrawn', 'overridden']).optional(),
   purpose: z.string().optional(),
   channel: z.enum(CHANNELS).optional(),
@@ -110,14 +127,44 @@ export const listQuery = z.object({
   subjectKind: z.enum(['account', 'non-user']).optional(),
   receivedFrom: z.iso.datetime().optional(),
   receivedTo: z.iso.datetime().optional(),
+};
+
+export const listQuery = z.object({
+  ...objectionFilters,
   cursor: z.string().optional().describe('The nextCursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const listView = z.object({
-  items: z.array(objectionView.extend({ subjectKey: z.string() })),
+  items: z.array(adminObjectionView),
   nextCursor: z.string().nullable(),
 });
+
+export const exportQuery = z.object({
+  ...objectionFilters,
+  format: z
+    .enum(['jsonl', 'csv'])
+    .default('jsonl')
+    .describe(
+      'jsonl: one objection (as in the listing) per line; csv: a header row, then one row each',
+    ),
+});
+
+/** The export's CSV columns, in order; `appears_at` holds a JSON array. */
+export const EXPORT_CSV_COLUMNS = [
+  'id',
+  'reference',
+  'subject_key',
+  'subject_kind',
+  'purpose',
+  'channel',
+  'status',
+  'review',
+  'received_at',
+  'due_at',
+  'ended_at',
+  'appears_at',
+] as const;
 
 export const decisionBody = z
   .object({

@@ -27,7 +27,11 @@ function stateText(ctx: PageContext, o: Objection): SafeHtml {
       ${o.decisionReason ? html`<h3>${t('status.decision-reason')}</h3><p>${o.decisionReason}</p>` : ''}
       <p>${t('status.complaint')}</p>`;
   }
-  return html`<p class="state state-effective">${t(purposeKey(ctx, 'status.state.effective', o.purpose))}</p>
+  let effective = purposeKey(ctx, 'status.state.effective', o.purpose);
+  // A person without an account is protected for what can be linked to them, not an account.
+  if (effective === 'status.state.effective' && o.subjectKind === 'non-user')
+    effective = 'intake.status.state.effective-non-user';
+  return html`<p class="state state-effective">${t(effective)}</p>
     ${o.review === 'pending' ? html`<p>${t('status.review.pending', { date: date(o.dueAt) })}</p>` : ''}
     ${o.review === 'upheld' && o.decidedAt ? html`<p>${t('status.review.upheld', { date: date(o.decidedAt) })}</p>` : ''}
     ${
@@ -63,6 +67,9 @@ export function receiptPage(
   access: Access & { emailSent: boolean },
 ): PageParts {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
+  // People without an account have their own wording: there is no account to keep using.
+  const next = (key: string) =>
+    o.subjectKind === 'account' ? `receipt.next.${key}` : `intake.receipt.next.${key}-non-user`;
   const body = html`<div class="panel panel-success">
       <h1>${t('receipt.title')}</h1>
       <p class="lead">${t(o.subjectKind === 'account' ? 'receipt.lead' : 'receipt.lead-non-user')}</p>
@@ -72,9 +79,9 @@ export function receiptPage(
     <p>${t('receipt.keep')}</p>
     <h2>${t('receipt.next.heading')}</h2>
     <ul>
-      <li>${t('receipt.next.future')}</li>
-      <li>${t('receipt.next.past')}</li>
-      <li>${t('receipt.next.service')}</li>
+      <li>${t(next('future'))}</li>
+      <li>${t(next('past'))}</li>
+      <li>${t(next('service'))}</li>
     </ul>
     <p><a href="${href(ctx, `/status/${o.reference}`, withToken(access))}">${t('receipt.status-link')}</a></p>
     <p><a href="${href(ctx, '/')}">${t('receipt.back')}</a></p>`;
