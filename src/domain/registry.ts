@@ -26,7 +26,7 @@ export interface RegistrySettings {
   defaultLanguage: string;
   publicUrl: string;
   maxBatch: number;
-  /** More purposes whose objection no reviewer may override (the GPC purpose, issue 5 §5). */
+  /** More purposes whose objection no reviewer may override (the Global Privacy Control purpose). */
   absolutePurposes?: string[];
 }
 

@@ -14,8 +14,8 @@ import type { EmailContent, EmailKind, RenderEmail } from './mailer.ts';
  *   withdrawal   reference, purpose, endedAt (else now), statusUrl
  *   extension    reference, dueAt, reason, statusUrl
  *   decision     reference, outcome ('upheld' | 'overridden'), reason, statusUrl
- *   removal      datasets, items, models (counts), modelPolicy, statusUrl (issue 6)
- *   memorisation reference, model, receivedAt, dueAt, statusUrl (issue 6)
+ *   removal      datasets, items, models (counts), modelPolicy, statusUrl (after the build)
+ *   memorisation reference, model, receivedAt, dueAt, statusUrl (memorisation reports)
  */
 export type EmailVars = Record<string, string | number>;
 

@@ -53,7 +53,7 @@ export interface RegistryStore {
   /**
    * What people who objected as third parties (non-users) gave as the places they appear —
    * handles, names, profile URLs — for objections to `purpose` effective at `asOf`, each once,
-   * sorted. The gate redacts these terms wherever they appear (issue 4).
+   * sorted. The gate redacts these terms wherever they appear (third parties' terms).
    */
   thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
   getSnapshot(id: string): Promise<SnapshotRecord | undefined>;

@@ -12,7 +12,7 @@ import type { CampaignCounts, CampaignRecipient, NoticeVersion } from './notice-
 import type { Notices } from './notices.ts';
 
 /**
- * Sends a notice version by email to a list of accounts (issue 5 §2).
+ * Sends a notice version by email to a list of accounts (the notice campaign).
  *
  * Delivery guarantee: AT MOST ONCE. Each recipient's state is written durably before and after
  * the hand-over to the SMTP server: `pending` → `sending` (committed before the message leaves)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accountIdSchema } from '../../domain/subjects.ts';
 
-/** `GET /v1/signals/headers` (issue 5 §5): the headers for an account's public pages. */
+/** `GET /v1/signals/headers`: the outbound "do not train" headers for an account's public pages. */
 export const signalHeadersQuery = z.object({
   accountId: accountIdSchema('The platform account whose public pages these are'),
 });

@@ -107,12 +107,12 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
       );
     }
     const data = { canObject: Boolean(session?.account), existing };
-    // The published notice when there is one (issue 5); the catalogue's built-in text before.
+    // The published notice version when there is one; the catalogue's built-in text before.
     const published = await rt.options.notices?.latest();
     if (published) {
       const view = rt.options.notices!.view(published, { chosen: ctx.lang });
       if (session?.account) {
-        // Proof of who saw which version (issue 5): the portal is itself a place where the
+        // Proof of who saw which notice version: the portal is itself a place where the
         // platform's members read the notice; the first view is what the notice period counts.
         // Showing the notice never depends on recording it: a failure is logged, and the gate
         // then treats the person as not shown (fail closed), which only excludes content.
