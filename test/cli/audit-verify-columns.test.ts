@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { compareRegistryWithLog } from '../../src/domain/audit-registry-check.ts';
 import type { Objection } from '../../src/domain/types.ts';
 import type { RegistryStore } from '../../src/store/registry-store.ts';
 import type { SqliteRegistryStore } from '../../src/store/sqlite/sqlite-registry-store.ts';
 import { queryOnce } from '../store/postgres-test-db.ts';
+import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 
 /**
@@ -17,21 +16,14 @@ import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
  * spawned command names every objection and its column.
  */
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const SECRET = 'test-secret-0123456789-0123456789-0123456789';
 
 function verify(databaseUrl: string, dataDir: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'audit', 'verify'], {
-    env: {
-      ...process.env,
-      VETO_DATA_DIR: dataDir,
-      VETO_DATABASE_URL: databaseUrl,
-      VETO_SECRET: SECRET,
-      VETO_LOG_LEVEL: 'silent',
-    },
-    encoding: 'utf8',
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runVeto(
+    { VETO_DATA_DIR: dataDir, VETO_DATABASE_URL: databaseUrl, VETO_SECRET: SECRET },
+    'audit',
+    'verify',
+  );
 }
 
 /** Each column, the objection state it needs, and the edit (SQL SET clause) that tampers with it. */

@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { filterHas, readFilterFile } from '../../src/registry-files/filter-file.ts';
 import { tempDir } from '../support/temp.ts';
+import { runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-function veto(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: {
-      ...process.env,
-      VETO_DATA_DIR: dir,
-      VETO_DATABASE_URL: `sqlite:${path.join(dir, 'veto.db')}`,
-      VETO_SECRET: 'cli-test-secret-0123456789-0123456789',
-      VETO_LOG_LEVEL: 'silent',
-    },
-    encoding: 'utf8',
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const veto = (dir: string, ...args: string[]) =>
+  runVeto(sqliteEnv(dir, 'cli-test-secret-0123456789-0123456789'), ...args);
 
 test('objections import: valid rows imported, invalid rows reported by line, idempotent', {
   timeout: 60_000,

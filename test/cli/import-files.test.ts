@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { csvRows, jsonlRows } from '../../src/cli/file-rows.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { importObjections } from '../../src/domain/objection-import.ts';
 import type { Registry } from '../../src/domain/registry.ts';
 import { tempDir } from '../support/temp.ts';
+import { runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
 /**
  * `veto objections import` through the spawned command: each row judged on its own, every row
@@ -17,21 +16,8 @@ import { tempDir } from '../support/temp.ts';
  * imports, `veto registry snapshot` and `veto registry filter` can always write.
  */
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-function veto(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: {
-      ...process.env,
-      VETO_DATA_DIR: dir,
-      VETO_DATABASE_URL: `sqlite:${path.join(dir, 'veto.db')}`,
-      VETO_SECRET: 'cli-test-secret-0123456789-0123456789',
-      VETO_LOG_LEVEL: 'silent',
-    },
-    encoding: 'utf8',
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const veto = (dir: string, ...args: string[]) =>
+  runVeto(sqliteEnv(dir, 'cli-test-secret-0123456789-0123456789'), ...args);
 
 /** The `FILE:LINE: reason` lines of an import, by line number. */
 function reported(err: string, file: string): Map<number, string> {
@@ -43,6 +29,15 @@ function reported(err: string, file: string): Map<number, string> {
     out.set(Number(rest.slice(0, colon)), rest.slice(colon + 2));
   }
   return out;
+}
+
+/** A file's bytes from text (UTF-8), raw bytes and buffers, in order. */
+function bytes(...parts: (string | number[] | Buffer)[]): Buffer {
+  return Buffer.concat(
+    parts.map((p) =>
+      typeof p === 'string' ? Buffer.from(p) : Buffer.isBuffer(p) ? p : Buffer.from(p),
+    ),
+  );
 }
 
 function snapshotKeys(dir: string): string[] {
@@ -108,16 +103,7 @@ test('import: bytes that are not UTF-8 are a reported row with its line and byte
   const csv = path.join(dir, 'latin1.csv');
   // "zoé" saved as Latin-1: é is the single byte 0xE9.
   const head = Buffer.from('account_id,reason\nu-1,\n');
-  writeFileSync(
-    csv,
-    Buffer.concat([
-      head,
-      Buffer.from('zo'),
-      Buffer.from([0xe9]),
-      Buffer.from(',\nu-2,caf'),
-      Buffer.from([0xe9, 0x0a]),
-    ]),
-  );
+  writeFileSync(csv, bytes(head, 'zo', [0xe9], ',\nu-2,caf', [0xe9, 0x0a]));
   const c = veto(dir, 'objections', 'import', csv);
   assert.equal(c.code, 1);
   const csvLines = reported(c.err, csv);
@@ -132,12 +118,12 @@ test('import: bytes that are not UTF-8 are a reported row with its line and byte
   const first = Buffer.from('{"account_id":"a-1"}\r\n');
   writeFileSync(
     jsonl,
-    Buffer.concat([
+    bytes(
       first,
-      Buffer.from('{"account_id":"zo'),
-      Buffer.from([0xe9]),
-      Buffer.from('"}\n{"account_id":"\\u007f"}\n{"account_id":"zo\u00e9"}\n'),
-    ]),
+      '{"account_id":"zo',
+      [0xe9],
+      '"}\n{"account_id":"\\u007f"}\n{"account_id":"zo\u00e9"}\n',
+    ),
   );
   const j = veto(dir, 'objections', 'import', jsonl);
   assert.equal(j.code, 1);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -16,6 +15,7 @@ import {
 } from '../../src/registry-files/subject-key-rule.ts';
 import { testApp } from '../support/test-app.ts';
 import { TEST_JWT_SECRET } from '../support/test-veto.ts';
+import { runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
 /**
  * One account id rule everywhere: what the API, the portal (the platform's token) and the import
@@ -23,22 +23,8 @@ import { TEST_JWT_SECRET } from '../support/test-veto.ts';
  * problem document naming the field.
  */
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const SECRET = 'test-secret-0123456789-0123456789-0123456789';
-
-function veto(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: {
-      ...process.env,
-      VETO_DATA_DIR: dir,
-      VETO_DATABASE_URL: `sqlite:${path.join(dir, 'veto.db')}`,
-      VETO_SECRET: SECRET,
-      VETO_LOG_LEVEL: 'silent',
-    },
-    encoding: 'utf8',
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const veto = (dir: string, ...args: string[]) => runVeto(sqliteEnv(dir, SECRET), ...args);
 
 /** Characters that broke, or could break, a registry file, a terminal or a reader's eye. */
 const NASTY = [

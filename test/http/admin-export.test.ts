@@ -28,22 +28,15 @@ test('admin listing and export return the handles and URLs non-users gave, never
     ),
   );
 
-  const list = await app.inject({
-    method: 'GET',
-    url: '/v1/admin/objections?subjectKind=non-user',
-    headers: admin,
-  });
+  const asAdmin = (url: string) => app.inject({ method: 'GET', url, headers: admin });
+  const list = await asAdmin('/v1/admin/objections?subjectKind=non-user');
   assert.equal(list.statusCode, 200, list.body);
   const [item] = list.json().items;
   assert.deepEqual(item.appearsAt, ['@camille.m', 'https://social.example/p/1?a=1,b="2"']);
   assert.match(item.subjectKey, /^email:[0-9a-f]{40}$/);
   assert.doesNotMatch(list.body, /camille@example\.org/);
 
-  const jsonl = await app.inject({
-    method: 'GET',
-    url: '/v1/admin/objections/export?format=jsonl',
-    headers: admin,
-  });
+  const jsonl = await asAdmin('/v1/admin/objections/export?format=jsonl');
   assert.equal(jsonl.statusCode, 200);
   assert.match(jsonl.headers['content-type'] as string, /^application\/x-ndjson/);
   const rows = jsonl.body
@@ -55,11 +48,7 @@ test('admin listing and export return the handles and URLs non-users gave, never
   assert.deepEqual(rows[0], item);
   assert.doesNotMatch(jsonl.body, /camille@example\.org/);
 
-  const csv = await app.inject({
-    method: 'GET',
-    url: '/v1/admin/objections/export?format=csv&subjectKind=non-user',
-    headers: admin,
-  });
+  const csv = await asAdmin('/v1/admin/objections/export?format=csv&subjectKind=non-user');
   assert.equal(csv.statusCode, 200);
   assert.match(csv.headers['content-type'] as string, /^text\/csv/);
   assert.match(csv.headers['content-disposition'] as string, /objections\.csv/);
