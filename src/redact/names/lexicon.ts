@@ -26,7 +26,7 @@ export interface NameLexicon {
 const require = createRequire(import.meta.url);
 
 /** A Hunspell dictionary package's word list (`index.dic` beside its entry point). */
-function dictionaryFile(pkg: string): Uint8Array {
+export function dictionaryFile(pkg: string): Uint8Array {
   return readFileSync(join(dirname(require.resolve(pkg)), 'index.dic'));
 }
 

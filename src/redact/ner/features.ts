@@ -1,0 +1,167 @@
+import { CASE, KIND, type Tokens } from './tokens.ts';
+import { FLAG, type WordFlags } from './word-flags.ts';
+
+/*
+ * The features the person-name model weighs for one token, as hashed indices (a feature is a
+ * template number and a value, mixed into 32 bits; the model keeps the low bits). What they
+ * describe: the word itself, its neighbours two either side, casing and shape (its own and its
+ * neighbours'), prefixes and suffixes, what the word lists say of it and of its neighbours (first
+ * name, surname, dictionary word, place, nationality, title ...), where it stands in its sentence,
+ * and how the whole text is cased (all lower case, shouted, headline style, ordinary).
+ *
+ * Changing a template changes what every weight means: the model records FEATURES_VERSION and
+ * refuses to load weights trained for another.
+ */
+export const FEATURES_VERSION = 1;
+
+/** Upper bound of the features of one token. */
+export const MAX_FEATURES = 64;
+
+/** How a whole text is cased: some texts say nothing with their capitals. */
+export const DOC_CASE = { LOWER: 0, SHOUTED: 1, HEADLINE: 2, ORDINARY: 3 } as const;
+
+export function docCasing(tk: Tokens): number {
+  let words = 0;
+  let upper = 0;
+  let title = 0;
+  let anyUpper = false;
+  for (let i = 0; i < tk.count; i++) {
+    if (tk.kind[i] !== KIND.WORD || tk.letters[i]! === 0) continue;
+    const c = tk.casing[i]!;
+    words++;
+    if (c !== CASE.LOWER && c !== CASE.NONE) anyUpper = true;
+    if (c === CASE.UPPER) upper++;
+    else if (c === CASE.TITLE) title++;
+  }
+  if (!anyUpper) return DOC_CASE.LOWER;
+  if (words >= 3 && upper * 2 > words) return DOC_CASE.SHOUTED;
+  if (words >= 4 && (title + upper) * 10 >= words * 7) return DOC_CASE.HEADLINE;
+  return DOC_CASE.ORDINARY;
+}
+
+/** Tokens that are never part of a name: the model skips them (and learns nothing from them). */
+export function isCandidate(tk: Tokens, i: number): boolean {
+  const kind = tk.kind[i]!;
+  if (kind === KIND.HASHTAG) return true;
+  if (kind !== KIND.WORD || tk.letters[i]! === 0) return false;
+  const c = tk.casing[i]!;
+  if (c !== CASE.LOWER && c !== CASE.NONE) return true;
+  if (c === CASE.NONE) return false;
+  const f = tk.flags[i]!;
+  // A lower-case dictionary or stop word is a name only if a name list knows it ("frank", "will").
+  return (f & (FLAG.COMMON | FLAG.STOP)) === 0 || (f & (FLAG.FIRST | FLAG.LAST)) !== 0;
+}
+
+/** Fills the flags of every token from the word lists. */
+export function flagTokens(tk: Tokens, flags: WordFlags): void {
+  for (let i = 0; i < tk.count; i++) {
+    const k = tk.kind[i]!;
+    tk.flags[i] = k === KIND.WORD || k === KIND.HASHTAG ? flags.get(tk.hash[i]!) : 0;
+  }
+}
+
+function mix(template: number, v: number): number {
+  let h = Math.imul(template + 0x632be5ab, 0x85ebca6b) ^ v;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
+}
+
+function mix2(template: number, a: number, b: number): number {
+  return mix(template, Math.imul(a, 0x9e3779b1) ^ b);
+}
+
+/** What a neighbour is, as one value: its word hash, or its kind for links, numbers, handles. */
+function valueAt(tk: Tokens, j: number): number {
+  if (j < 0) return 0x5a17;
+  if (j >= tk.count) return 0x3e2d;
+  const k = tk.kind[j]!;
+  if (k === KIND.WORD || k === KIND.PUNCT || k === KIND.HASHTAG) return tk.hash[j]!;
+  return 0x1000 + k;
+}
+
+function casingAt(tk: Tokens, j: number): number {
+  if (j < 0 || j >= tk.count) return 9;
+  const k = tk.kind[j]!;
+  return k === KIND.WORD || k === KIND.HASHTAG ? tk.casing[j]! : 10 + k;
+}
+
+function flagsAt(tk: Tokens, j: number): number {
+  return j < 0 || j >= tk.count ? 0 : tk.flags[j]!;
+}
+
+/** A sentence starts here: first token, after . ! ? : or a line break, or after an opening quote. */
+function sentenceStart(text: string, tk: Tokens, i: number): boolean {
+  if (i === 0 || tk.newline[i]) return true;
+  const p = i - 1;
+  if (tk.kind[p] !== KIND.PUNCT && tk.kind[p] !== KIND.SYMBOL) return false;
+  const c = text.charCodeAt(tk.end[p]! - 1);
+  return c === 46 || c === 33 || c === 63 || c === 58 || c === 34 || c === 0x201c || c === 0x2026;
+}
+
+function lengthBucket(n: number): number {
+  return n <= 1 ? 0 : n === 2 ? 1 : n === 3 ? 2 : n <= 5 ? 3 : n <= 8 ? 4 : 5;
+}
+
+const NAMEISH = FLAG.FIRST | FLAG.LAST | FLAG.COMMON | FLAG.STOP | FLAG.PROPER;
+
+/**
+ * Writes the feature hashes of token `i` into `out` and returns how many. `docCase` is
+ * `docCasing(tk)`.
+ */
+export function tokenFeatures(
+  text: string,
+  tk: Tokens,
+  i: number,
+  docCase: number,
+  out: Int32Array,
+): number {
+  let n = 0;
+  const c0 = casingAt(tk, i);
+  const f0 = tk.flags[i]!;
+  const w0 = tk.hash[i]!;
+  const cm1 = casingAt(tk, i - 1);
+  const cp1 = casingAt(tk, i + 1);
+  const fm1 = flagsAt(tk, i - 1);
+  const fp1 = flagsAt(tk, i + 1);
+  const vm1 = valueAt(tk, i - 1);
+  const vp1 = valueAt(tk, i + 1);
+  const start = sentenceStart(text, tk, i) ? 1 : 0;
+  out[n++] = mix(0, 0);
+  out[n++] = mix(1, w0);
+  out[n++] = mix2(2, w0, c0);
+  out[n++] = mix(3, vm1);
+  out[n++] = mix(4, vp1);
+  out[n++] = mix(5, valueAt(tk, i - 2));
+  out[n++] = mix(6, valueAt(tk, i + 2));
+  out[n++] = mix2(7, vm1, w0);
+  out[n++] = mix2(8, w0, vp1);
+  out[n++] = mix(9, c0);
+  out[n++] = mix2(10, cm1, c0);
+  out[n++] = mix2(11, c0, cp1);
+  out[n++] = mix2(12, cm1 * 16 + c0, cp1);
+  out[n++] = mix(13, tk.shape[i]!);
+  out[n++] = mix2(14, tk.shape[i]!, i > 0 ? tk.shape[i - 1]! : 1);
+  out[n++] = mix2(15, tk.shape[i]!, i + 1 < tk.count ? tk.shape[i + 1]! : 1);
+  const a = i * 7;
+  for (let k = 0; k < 7; k++) out[n++] = mix(16 + k, tk.affix[a + k]!);
+  // What the lists say: each flag with the casing, and the whole combination.
+  for (let b = 0; b < 11; b++) {
+    if (f0 & (1 << b)) out[n++] = mix2(30, b, c0);
+    if (fm1 & (1 << b)) out[n++] = mix2(31, b, cm1);
+    if (fp1 & (1 << b)) out[n++] = mix2(32, b, cp1);
+  }
+  out[n++] = mix2(33, f0, c0);
+  out[n++] = mix2(34, fm1 & 0xfff, f0);
+  out[n++] = mix2(35, f0, fp1 & 0xfff);
+  out[n++] = mix(36, flagsAt(tk, i - 2) & FLAG.TITLE);
+  out[n++] = mix2(37, start, c0);
+  out[n++] = mix2(38, start * 4096 + (f0 & NAMEISH), c0);
+  out[n++] = mix2(39, docCase, c0);
+  out[n++] = mix2(40, docCase * 4096 + (f0 & NAMEISH), c0);
+  out[n++] = mix2(41, lengthBucket(tk.letters[i]!), c0);
+  out[n++] = mix2(42, tk.kind[i]!, c0);
+  out[n++] = mix2(43, docCase, cm1 * 16 + cp1);
+  out[n++] = mix2(44, start, vp1);
+  return n;
+}
