@@ -1,4 +1,4 @@
-import { CASE, KIND, type Tokens } from './tokens.ts';
+import { CASE, KIND, lowerTable, type Tokens } from './tokens.ts';
 import { FLAG, type WordFlags } from './word-flags.ts';
 
 /*
@@ -15,7 +15,7 @@ import { FLAG, type WordFlags } from './word-flags.ts';
 export const FEATURES_VERSION = 1;
 
 /** Upper bound of the features of one token. */
-export const MAX_FEATURES = 64;
+export const MAX_FEATURES = 128;
 
 /** How a whole text is cased: some texts say nothing with their capitals. */
 export const DOC_CASE = { LOWER: 0, SHOUTED: 1, HEADLINE: 2, ORDINARY: 3 } as const;
@@ -103,7 +103,7 @@ function lengthBucket(n: number): number {
   return n <= 1 ? 0 : n === 2 ? 1 : n === 3 ? 2 : n <= 5 ? 3 : n <= 8 ? 4 : 5;
 }
 
-const NAMEISH = FLAG.FIRST | FLAG.LAST | FLAG.COMMON | FLAG.STOP | FLAG.PROPER;
+const NAMEISH = FLAG.FIRST | FLAG.LAST | FLAG.COMMON | FLAG.STOP | FLAG.PROPER | FLAG.LISTED;
 
 /**
  * Writes the feature hashes of token `i` into `out` and returns how many. `docCase` is
@@ -115,6 +115,7 @@ export function tokenFeatures(
   i: number,
   docCase: number,
   out: Int32Array,
+  flags: WordFlags,
 ): number {
   let n = 0;
   const c0 = casingAt(tk, i);
@@ -146,7 +147,7 @@ export function tokenFeatures(
   const a = i * 7;
   for (let k = 0; k < 7; k++) out[n++] = mix(16 + k, tk.affix[a + k]!);
   // What the lists say: each flag with the casing, and the whole combination.
-  for (let b = 0; b < 11; b++) {
+  for (let b = 0; b < 12; b++) {
     if (f0 & (1 << b)) out[n++] = mix2(30, b, c0);
     if (fm1 & (1 << b)) out[n++] = mix2(31, b, cm1);
     if (fp1 & (1 << b)) out[n++] = mix2(32, b, cp1);
@@ -163,5 +164,52 @@ export function tokenFeatures(
   out[n++] = mix2(42, tk.kind[i]!, c0);
   out[n++] = mix2(43, docCase, cm1 * 16 + cp1);
   out[n++] = mix2(44, start, vp1);
+  // Character trigrams of the word, with its edges ("^ga", "rc^"): what names of a language
+  // look like, for the names no list and no training text holds.
+  const s = tk.start[i]! + (tk.kind[i] === KIND.HASHTAG ? 1 : 0);
+  const e = tk.end[i]!;
+  if (e - s >= 3 && e - s <= 24) {
+    const low = lowerTable();
+    let a1 = 94;
+    let a2 = low[text.charCodeAt(s)]!;
+    for (let j = s + 1; j <= e; j++) {
+      const a3 = j < e ? low[text.charCodeAt(j)]! : 94;
+      out[n++] = mix(50, (a1 * 65599 + a2) * 65599 + a3);
+      a1 = a2;
+      a2 = a3;
+    }
+  }
+  if (tk.kind[i] === KIND.HASHTAG || (c0 === CASE.LOWER && (f0 & (FLAG.COMMON | FLAG.FIRST | FLAG.LAST)) === 0)) {
+    const split = joinedName(text, s, e, flags);
+    if (split !== 0) out[n++] = mix2(51, split, tk.kind[i]!);
+  }
   return n;
+}
+
+function rangeHash(text: string, from: number, to: number): number {
+  const low = lowerTable();
+  let h = 0x811c9dc5;
+  for (let j = from; j < to; j++) h = Math.imul(h ^ low[text.charCodeAt(j)]!, 0x01000193);
+  return h | 0;
+}
+
+/**
+ * A name written as one word ("#EltonJohn", "#marksanchez", "richardfortey"): 1 when it splits
+ * at a capital into a first name and a listed name, 2 when it splits anywhere into a first and a
+ * last name, 0 otherwise. Only hashtags and unknown lower-case words are tried.
+ */
+function joinedName(text: string, s: number, e: number, flags: WordFlags): number {
+  const len = e - s;
+  if (len < 6 || len > 30) return 0;
+  const names = FLAG.FIRST | FLAG.LAST;
+  for (let k = s + 2; k < e - 2; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 65 && c <= 90) {
+      if ((flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 && (flags.get(rangeHash(text, k, e)) & names) !== 0) return 1;
+    }
+  }
+  for (let k = s + 3; k <= e - 3; k++) {
+    if ((flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 && (flags.get(rangeHash(text, k, e)) & FLAG.LAST) !== 0) return 2;
+  }
+  return 0;
 }

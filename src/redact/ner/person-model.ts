@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { docCasing, FEATURES_VERSION, flagTokens, isCandidate, MAX_FEATURES, tokenFeatures } from './features.ts';
+import { propagate } from './propagate.ts';
 import { Tokens, tokenize } from './tokens.ts';
 import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from './viterbi.ts';
 import { type WordFlags, wordFlags } from './word-flags.ts';
@@ -104,7 +105,16 @@ export class PersonTagger {
   }
 
   /** Person spans of `text`, in order (UTF-16 offsets). */
-  find(text: string, out: Span[] = []): Span[] {
+  find(text: string): Span[] {
+    const found = this.findTokens(text);
+    return this.propagate ? propagate(text, this.#tk, found) : found;
+  }
+
+  /** Whether `find` applies the text-wide rules (`propagate.ts`) after the model. */
+  propagate = true;
+
+  /** The model's own spans, before the text-wide rules. */
+  findTokens(text: string, out: Span[] = []): Span[] {
     const tk = tokenize(text, this.#tk);
     flagTokens(tk, this.#flags);
     let docCase = -1;
@@ -133,7 +143,7 @@ export class PersonTagger {
     const { weights, scale, trans, personBias } = this.#p;
     const em = this.#emissions;
     for (let t = 0; t < n; t++) {
-      const k = tokenFeatures(text, tk, from + t, docCase, this.#feats);
+      const k = tokenFeatures(text, tk, from + t, docCase, this.#feats, this.#flags);
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;

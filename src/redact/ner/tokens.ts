@@ -116,6 +116,11 @@ export class Tokens {
 const FNV = 0x811c9dc5;
 const PRIME = 0x01000193;
 
+/** The lower-case form of every BMP unit (itself when it has none). */
+export function lowerTable(): Uint16Array {
+  return tables().low;
+}
+
 /** FNV-1a of a string's lower-cased units, as the tokeniser hashes a word. */
 export function wordHash(word: string): number {
   const { low } = tables();

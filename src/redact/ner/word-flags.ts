@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { dictionaryFile, nameLexicon } from '../names/lexicon.ts';
 import { peopleNames, placeNames } from '../names/places.ts';
 import { wordHash } from './tokens.ts';
@@ -32,6 +35,8 @@ export const FLAG = {
   PROPER: 512,
   /** A word of organisation names ("Inc", "FC", "University", "Cour", "Parti"). */
   ORG: 1024,
+  /** In the long list of first and last names of the humannames package (about 200k, noisy). */
+  LISTED: 2048,
 } as const;
 
 /** Titles and roles that announce a name, in English, French and the commonest EU forms. */
@@ -70,6 +75,8 @@ const ORG_WORDS = [
   'ligue', 'church', 'église', 'office', 'department', 'département', 'government',
   'gouvernement', 'parliament', 'parlement', 'senate', 'sénat', 'assembly', 'assemblée',
 ];
+
+const require = createRequire(import.meta.url);
 
 /** A 32-bit key to flags map with open addressing (keys are word hashes). */
 export class WordFlags {
@@ -137,6 +144,8 @@ export function wordFlags(): WordFlags {
     else for (const w of parts) if (w.length > 2) add(w, FLAG.PLACE_PART);
   }
   for (const w of peopleNames()) add(w, FLAG.PEOPLE);
+  const listed = readFileSync(join(dirname(require.resolve('humannames')), 'list.txt'), 'utf8');
+  for (const w of listed.split('\n')) if (w.length >= 2) add(w.trim().toLowerCase(), FLAG.LISTED);
   for (const w of TITLE_WORDS) add(w, FLAG.TITLE);
   for (const w of CALENDAR) add(w, FLAG.CALENDAR);
   for (const w of ORG_WORDS) add(w, FLAG.ORG);

@@ -81,7 +81,7 @@ export function prepare(doc: LabelledDoc, flags: WordFlags, bits: number): Examp
     const firstRow = i === 0 ? START_ROW : LABEL.O;
     let prev: number = LABEL.O;
     while (i < tk.count && isCandidate(tk, i)) {
-      const k = tokenFeatures(doc.text, tk, i, docCase, buf);
+      const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags);
       for (let q = 0; q < k; q++) feats.push(buf[q]! & mask);
       offsets.push(feats.length);
       let g: number = all[i]!;
