@@ -1,5 +1,5 @@
 import type { Span } from './person-model.ts';
-import { CASE, KIND, type Tokens } from './tokens.ts';
+import { CASE, KIND, type Tokens, wordHash } from './tokens.ts';
 import { FLAG } from './word-flags.ts';
 
 /*
@@ -31,16 +31,51 @@ function isListJoiner(text: string, tk: Tokens, i: number): boolean {
   return w === ',' || w === 'and' || w === 'et' || w === '&' || w === 'und' || w === 'y' || w === 'e' || w === 'og' || w === 'och' || w === 'en';
 }
 
+/** Titles after which a capitalised word is a name whatever else it is ("Mme Rose"). */
+const STRONG_TITLES = new Set(
+  ['m', 'mm', 'mme', 'mmes', 'mlle', 'mlles', 'monsieur', 'madame', 'mademoiselle', 'maître', 'me', 'juge', 'juges', 'docteur', 'dr', 'pr', 'professeur', 'mr', 'mrs', 'ms', 'miss', 'prof', 'sir', 'herr', 'frau'].map(wordHash),
+);
+
 const PARTICLES = new Set(['de', 'du', 'des', 'da', 'di', 'del', 'della', 'van', 'von', 'der', 'den', 'le', 'la', 'ter', 'bin', 'ben', 'al', 'el', "d'"]);
 
 /** `spans` (in text order) grown by the rules above, as a new list in text order. */
 export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
-  if (spans.length === 0) return spans;
   const inName = new Uint8Array(tk.count);
   let s = 0;
   for (let i = 0; i < tk.count; i++) {
     while (s < spans.length && spans[s]!.end <= tk.start[i]!) s++;
     if (s < spans.length && spans[s]!.start <= tk.start[i]!) inName[i] = 1;
+  }
+  // A name announced by a title ("juge Westerberg", "M. Dupont", "Mme R. Silva", "Dr Wells"):
+  // the capitalised words and initials after it.
+  for (let i = 0; i + 1 < tk.count; i++) {
+    if (!STRONG_TITLES.has(tk.hash[i]!)) continue;
+    let j = i + 1;
+    if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1) j++;
+    const first = j;
+    while (j < tk.count && j - first < 4) {
+      const c = tk.casing[j]!;
+      if (c === CASE.INITIAL) {
+        j++;
+        if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1) j++;
+        continue;
+      }
+      if ((c === CASE.TITLE || c === CASE.UPPER || c === CASE.MIXED) && tk.kind[j] === KIND.WORD && (tk.flags[j]! & (FLAG.TITLE | FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG | FLAG.STOP)) === 0) {
+        inName[j] = 1;
+        j++;
+        continue;
+      }
+      break;
+    }
+    if (j > first) for (let k = first; k < j; k++) inName[k] = 1;
+  }
+  for (let i = 0; i < tk.count; i++) {
+    if (!inName[i]) continue;
+    const dotAfter = i + 2 < tk.count && text.charCodeAt(tk.start[i + 1]!) === 46 && tk.end[i + 1]! - tk.start[i + 1]! === 1;
+    // "M." before a name is its title, not part of it.
+    if (STRONG_TITLES.has(tk.hash[i]!) && (dotAfter ? inName[i + 2] : inName[i + 1])) inName[i] = 0;
+    // The dot of an initial inside a name ("K. Lenaerts") is part of it.
+    else if (tk.casing[i] === CASE.INITIAL && dotAfter && inName[i + 2]) inName[i + 1] = 1;
   }
   // Particles between two names ("Jean de la Fontaine").
   for (let i = 1; i < tk.count - 1; i++) {
