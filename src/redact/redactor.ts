@@ -12,6 +12,7 @@ import { createPhoneRecognizer } from './recognizers/phone.ts';
 import { profileUrlRecognizer } from './recognizers/profile-url.ts';
 import type { Recognizer } from './recognizers/recognizer.ts';
 import { resolveOverlaps } from './spans.ts';
+import { compileProfilePatterns, linksAsUnits } from './urls.ts';
 import type { PiiCategory, PiiSpan, RedactionOptions, Redactor, RedactResult } from './types.ts';
 
 /** Everything the redactor can find except OBJECTOR, which is on whenever terms are given. */
@@ -53,7 +54,10 @@ function recognizersFor(options: RedactionOptions): Recognizer[] {
     createPhoneRecognizer({ defaultRegion: options.defaultRegion }),
     handleRecognizer,
     addressRecognizer,
-    createPersonRecognizer(),
+    createPersonRecognizer({
+      keepPublicFigures: options.keepPublicFigures,
+      publicFigureNames: options.publicFigureNames,
+    }),
   ];
   const active = all.filter((r) => r.categories.some((c) => wanted.has(c)));
   if (options.objectorTerms && options.objectorTerms.length > 0) {
@@ -80,6 +84,9 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       ? createPseudonymizer(options.pseudonymKey!, options.defaultRegion)
       : undefined;
   const recognizers = recognizersFor(options);
+  const profilePatterns = compileProfilePatterns(options.profileUrlPatterns ?? []);
+  // Operator profile patterns can match any link: every text with a link is looked at.
+  const mayHaveLink = (text: string) => text.includes('/') || /www\./i.test(text);
   const replacement = (category: PiiCategory, value: string): string =>
     pseudonym ? pseudonym(category, value) : `<${category}>`;
 
@@ -90,6 +97,9 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
         if (!r.mayMatch(text)) continue;
         found ??= [];
         r.find(text, found);
+      }
+      if ((found?.length || profilePatterns.length > 0) && mayHaveLink(text)) {
+        found = linksAsUnits(text, found ?? [], profilePatterns);
       }
       if (found === undefined || found.length === 0) {
         return { text, changed: false, spans: NO_SPANS };
