@@ -36,7 +36,11 @@ const record = {
 };
 const jsonFile = fileURLToPath(new URL('./person-model.json', MODEL_FILE));
 writeFileSync(jsonFile, `${JSON.stringify(record, null, 2)}\n`);
-console.log(`trained on ${result.trainingDocs} documents in ${result.seconds.toFixed(1)} s; model ${(gz.length / 1e6).toFixed(2)} MB`);
+console.log(
+  `trained on ${result.trainingDocs} documents in ${result.seconds.toFixed(1)} s; model ${(gz.length / 1e6).toFixed(2)} MB`,
+);
 for (const f of heldout) {
-  console.log(`  ${f.name.padEnd(46)} ${String(f.gold).padStart(5)} names  R ${f.recall.toFixed(3)}  P ${f.precision.toFixed(3)}`);
+  console.log(
+    `  ${f.name.padEnd(46)} ${String(f.gold).padStart(5)} names  R ${f.recall.toFixed(3)}  P ${f.precision.toFixed(3)}`,
+  );
 }

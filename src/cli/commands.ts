@@ -8,6 +8,7 @@ import { importObjections } from '../domain/objection-import.ts';
 import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import { describeChainProblem } from '../http/api/admin-routes.ts';
 import { buildApp } from '../http/app.ts';
+import { redactCommand } from '../redact/cli-redact.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
 import { csvRows, jsonlRows } from './file-rows.ts';
@@ -195,6 +196,7 @@ export const commands: Record<string, Command> = {
   'models list': (args, h) => removalCommands['models list'](args, h),
   'recipients add': (args, h) => removalCommands['recipients add'](args, h),
   'recipients list': (args, h) => removalCommands['recipients list'](args, h),
+  redact: (args, h) => redactCommand(args, h.parseArgs),
 };
 
 function demoSecret(dataDir: string, name: string): string {

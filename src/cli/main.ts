@@ -32,6 +32,8 @@ usage: veto <command> [options]
   recipients add DATASET --name N [--webhook URL] [--nats-subject S]
                                       record who received a dataset version (Art. 19)
   recipients list [DATASET]
+  redact [FILE] [--field F] [--categories A,B] [--mode placeholder|pseudonym] [--lang L]
+                                      redact JSONL records alone (see veto redact --help)
 
 Configuration: VETO_* environment variables (see README.md).`;
 

@@ -12,8 +12,8 @@ import { createPhoneRecognizer } from './recognizers/phone.ts';
 import { profileUrlRecognizer } from './recognizers/profile-url.ts';
 import type { Recognizer } from './recognizers/recognizer.ts';
 import { resolveOverlaps } from './spans.ts';
-import { compileProfilePatterns, linksAsUnits } from './urls.ts';
 import type { PiiCategory, PiiSpan, RedactionOptions, Redactor, RedactResult } from './types.ts';
+import { compileProfilePatterns, linksAsUnits } from './urls.ts';
 
 /** Everything the redactor can find except OBJECTOR, which is on whenever terms are given. */
 export const DEFAULT_CATEGORIES: readonly PiiCategory[] = [
@@ -84,7 +84,11 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       ? createPseudonymizer(options.pseudonymKey!, options.defaultRegion)
       : undefined;
   const recognizers = recognizersFor(options);
-  const profilePatterns = compileProfilePatterns(options.profileUrlPatterns ?? []);
+  const profilePatterns = compileProfilePatterns(
+    (options.categories ?? DEFAULT_CATEGORIES).includes('PROFILE_URL')
+      ? (options.profileUrlPatterns ?? [])
+      : [],
+  );
   // Operator profile patterns can match any link: every text with a link is looked at.
   const mayHaveLink = (text: string) => text.includes('/') || /www\./i.test(text);
   const replacement = (category: PiiCategory, value: string): string =>

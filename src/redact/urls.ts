@@ -46,7 +46,9 @@ export function compileProfilePatterns(patterns: readonly string[]): RegExp[] {
     try {
       return new RegExp(p, 'iu');
     } catch (err) {
-      throw new Error(`redaction: profile URL pattern ${i + 1} (${JSON.stringify(p)}) is not a valid regular expression: ${(err as Error).message}`);
+      throw new Error(
+        `redaction: profile URL pattern ${i + 1} (${JSON.stringify(p)}) is not a valid regular expression: ${(err as Error).message}`,
+      );
     }
   });
 }
@@ -55,7 +57,11 @@ export function compileProfilePatterns(patterns: readonly string[]): RegExp[] {
  * `found` with links made units: spans inside or across a link are dropped, except profile links
  * (found by the recogniser or matching an operator pattern), which become the whole link.
  */
-export function linksAsUnits(text: string, found: PiiSpan[], profilePatterns: readonly RegExp[]): PiiSpan[] {
+export function linksAsUnits(
+  text: string,
+  found: PiiSpan[],
+  profilePatterns: readonly RegExp[],
+): PiiSpan[] {
   const urls = findUrls(text);
   if (urls.length === 0) return found;
   const out: PiiSpan[] = [];
@@ -77,7 +83,8 @@ export function linksAsUnits(text: string, found: PiiSpan[], profilePatterns: re
     // A span that holds the whole link (an objector's own link) stands, and so does an IP
     // address that is the link's host ("http://[2001:db8::1]/path"): the address is the personal
     // data and the link leads nowhere else.
-    if ((s.start <= u.start && s.end >= u.end) || (s.category === 'IP' && isHost(text, u, s))) out.push(s);
+    if ((s.start <= u.start && s.end >= u.end) || (s.category === 'IP' && isHost(text, u, s)))
+      out.push(s);
     else if (s.category === 'PROFILE_URL' && !whole.has(i)) {
       whole.add(i);
       out.push({ category: 'PROFILE_URL', start: u.start, end: u.end });

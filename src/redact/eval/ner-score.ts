@@ -38,7 +38,8 @@ const overlaps = (a: Range, b: Range) => a.start < b.end && b.start < a.end;
 function covered(g: Range, pred: readonly Range[]): number {
   const marks = new Uint8Array(g.end - g.start);
   for (const p of pred) {
-    for (let i = Math.max(p.start, g.start); i < Math.min(p.end, g.end); i++) marks[i - g.start] = 1;
+    for (let i = Math.max(p.start, g.start); i < Math.min(p.end, g.end); i++)
+      marks[i - g.start] = 1;
   }
   let n = 0;
   for (const m of marks) n += m;

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createRedactor } from '../redactor.ts';
 import { loadCorpus } from '../train/corpus.ts';
@@ -18,7 +18,9 @@ export function personHeldOut(evalDir: string, baseline: BaselineRedactor) {
   const docs = loadCorpus(evalDir);
   const ours = createRedactor({ categories: ['PERSON'] });
   const now = measureHeldOut(docs, (t) => ours.redact(t).spans);
-  const base = measureHeldOut(docs, (t) => baseline.spans(t).filter((s) => s.category === 'PERSON'));
+  const base = measureHeldOut(docs, (t) =>
+    baseline.spans(t).filter((s) => s.category === 'PERSON'),
+  );
   const before = (require('./person-before.json') as { heldOut: SetFigures[] }).heldOut;
   const lines = [
     '== PERSON on the held-out fifth of ../shared/eval (ner/ tweets, eds-pseudo, presidio-synth; not trained on)',
@@ -28,7 +30,12 @@ export function personHeldOut(evalDir: string, baseline: BaselineRedactor) {
   now.forEach((f, i) => {
     const b = before.find((x) => x.name === f.name);
     const r = base[i]!;
-    const target = i === 0 ? (f.recall >= 0.8 && f.precision >= 0.85 ? '  target met' : '  < target R 0.80 P 0.85') : '';
+    const target =
+      i === 0
+        ? f.recall >= 0.8 && f.precision >= 0.85
+          ? '  target met'
+          : '  < target R 0.80 P 0.85'
+        : '';
     lines.push(
       `${f.name.padEnd(46)} ${String(f.gold).padStart(5)} | ${f.recall.toFixed(3)} ${f.precision.toFixed(3)} | ${b ? `${b.recall.toFixed(3)} ${b.precision.toFixed(3)}` : '  -     -  '} | ${r.recall.toFixed(3)} ${r.precision.toFixed(3)}${target}`,
     );

@@ -129,7 +129,11 @@ export function runEval(dataDir: string, outFile: string): void {
         documents: docs.length,
         targets: TARGETS,
         systems: Object.fromEntries(results.map((r) => [r.name, toJson(r)])),
-        personHeldOut: persons && { now: persons.now, before: persons.before, redactPii: persons.redactPii },
+        personHeldOut: persons && {
+          now: persons.now,
+          before: persons.before,
+          redactPii: persons.redactPii,
+        },
       },
       null,
       2,

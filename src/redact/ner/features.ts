@@ -179,7 +179,10 @@ export function tokenFeatures(
       a2 = a3;
     }
   }
-  if (tk.kind[i] === KIND.HASHTAG || (c0 === CASE.LOWER && (f0 & (FLAG.COMMON | FLAG.FIRST | FLAG.LAST)) === 0)) {
+  if (
+    tk.kind[i] === KIND.HASHTAG ||
+    (c0 === CASE.LOWER && (f0 & (FLAG.COMMON | FLAG.FIRST | FLAG.LAST)) === 0)
+  ) {
     const split = joinedName(text, s, e, flags);
     if (split !== 0) out[n++] = mix2(51, split, tk.kind[i]!);
   }
@@ -205,11 +208,19 @@ function joinedName(text: string, s: number, e: number, flags: WordFlags): numbe
   for (let k = s + 2; k < e - 2; k++) {
     const c = text.charCodeAt(k);
     if (c >= 65 && c <= 90) {
-      if ((flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 && (flags.get(rangeHash(text, k, e)) & names) !== 0) return 1;
+      if (
+        (flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 &&
+        (flags.get(rangeHash(text, k, e)) & names) !== 0
+      )
+        return 1;
     }
   }
   for (let k = s + 3; k <= e - 3; k++) {
-    if ((flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 && (flags.get(rangeHash(text, k, e)) & FLAG.LAST) !== 0) return 2;
+    if (
+      (flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 &&
+      (flags.get(rangeHash(text, k, e)) & FLAG.LAST) !== 0
+    )
+      return 2;
   }
   return 0;
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { docCasing, FEATURES_VERSION, flagTokens, isCandidate, MAX_FEATURES, tokenFeatures } from './features.ts';
+import {
+  docCasing,
+  FEATURES_VERSION,
+  flagTokens,
+  isCandidate,
+  MAX_FEATURES,
+  tokenFeatures,
+} from './features.ts';
 import { propagate } from './propagate.ts';
 import { Tokens, tokenize } from './tokens.ts';
 import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from './viterbi.ts';
@@ -46,25 +53,33 @@ export function encodeModel(p: ModelParams): Buffer {
   head.writeFloatLE(p.scale, 8);
   head.writeFloatLE(p.personBias, 12);
   for (let i = 0; i < TRANSITION_ROWS * LABELS; i++) head.writeFloatLE(p.trans[i]!, 16 + i * 4);
-  return Buffer.concat([head, Buffer.from(p.weights.buffer, p.weights.byteOffset, p.weights.byteLength)]);
+  return Buffer.concat([
+    head,
+    Buffer.from(p.weights.buffer, p.weights.byteOffset, p.weights.byteLength),
+  ]);
 }
 
 export function decodeModel(raw: Uint8Array, file = 'person model'): ModelParams {
   const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   if (b.toString('latin1', 0, 4) !== MAGIC) throw new Error(`${file}: not a person-name model`);
-  if (b.readUInt8(4) !== MODEL_FORMAT) throw new Error(`${file}: model format ${b.readUInt8(4)}, expected ${MODEL_FORMAT}`);
+  if (b.readUInt8(4) !== MODEL_FORMAT)
+    throw new Error(`${file}: model format ${b.readUInt8(4)}, expected ${MODEL_FORMAT}`);
   if (b.readUInt8(5) !== FEATURES_VERSION) {
-    throw new Error(`${file}: trained for features version ${b.readUInt8(5)}, this code computes ${FEATURES_VERSION}: retrain it`);
+    throw new Error(
+      `${file}: trained for features version ${b.readUInt8(5)}, this code computes ${FEATURES_VERSION}: retrain it`,
+    );
   }
   const bits = b.readUInt8(6);
-  if (b.readUInt8(7) !== LABELS) throw new Error(`${file}: ${b.readUInt8(7)} labels, expected ${LABELS}`);
+  if (b.readUInt8(7) !== LABELS)
+    throw new Error(`${file}: ${b.readUInt8(7)} labels, expected ${LABELS}`);
   const scale = b.readFloatLE(8);
   const personBias = b.readFloatLE(12);
   const trans = new Float32Array(TRANSITION_ROWS * LABELS);
   for (let i = 0; i < trans.length; i++) trans[i] = b.readFloatLE(16 + i * 4);
   const off = 16 + trans.length * 4;
   const size = (1 << bits) * LABELS;
-  if (b.length !== off + size) throw new Error(`${file}: truncated (${b.length} bytes, expected ${off + size})`);
+  if (b.length !== off + size)
+    throw new Error(`${file}: truncated (${b.length} bytes, expected ${off + size})`);
   const weights = new Int8Array(size);
   weights.set(new Int8Array(b.buffer, b.byteOffset + off, size));
   return { bits, weights, scale, trans, personBias };
@@ -92,7 +107,6 @@ export class PersonTagger {
   readonly #feats = new Int32Array(MAX_FEATURES);
   #emissions = new Float64Array(64 * LABELS);
   #labels = new Uint8Array(64);
-  #seg = new Int32Array(64);
 
   constructor(params: ModelParams = shippedModel(), flags: WordFlags = wordFlags()) {
     this.#p = params;
@@ -138,7 +152,6 @@ export class PersonTagger {
     if (this.#emissions.length < n * LABELS) {
       this.#emissions = new Float64Array(n * LABELS * 2);
       this.#labels = new Uint8Array(n * 2);
-      this.#seg = new Int32Array(n * 2);
     }
     const { weights, scale, trans, personBias } = this.#p;
     const em = this.#emissions;
@@ -170,7 +183,13 @@ export class PersonTagger {
 }
 
 /** Person spans from the labels of tokens `from` .. `from + n`. */
-export function collectSpans(tk: Tokens, from: number, n: number, labels: Uint8Array, out: Span[]): void {
+export function collectSpans(
+  tk: Tokens,
+  from: number,
+  n: number,
+  labels: Uint8Array,
+  out: Span[],
+): void {
   let open: Span | undefined;
   for (let t = 0; t < n; t++) {
     const l = labels[t]!;

@@ -12,7 +12,8 @@ import { FLAG } from './word-flags.ts';
  * Only capitalised words that no list knows as an ordinary word, a place or a people qualify.
  */
 
-const NOT_A_NAME = FLAG.COMMON | FLAG.STOP | FLAG.PLACE | FLAG.PEOPLE | FLAG.CALENDAR | FLAG.ORG | FLAG.TITLE;
+const NOT_A_NAME =
+  FLAG.COMMON | FLAG.STOP | FLAG.PLACE | FLAG.PEOPLE | FLAG.CALENDAR | FLAG.ORG | FLAG.TITLE;
 
 function nameLike(tk: Tokens, i: number): boolean {
   if (tk.kind[i] !== KIND.WORD) return false;
@@ -20,7 +21,10 @@ function nameLike(tk: Tokens, i: number): boolean {
   if (c !== CASE.TITLE && c !== CASE.MIXED) return false;
   if (tk.letters[i]! < 2) return false;
   const f = tk.flags[i]!;
-  return (f & NOT_A_NAME) === 0 || (f & (FLAG.FIRST | FLAG.LAST)) !== 0 && (f & (FLAG.PLACE | FLAG.PEOPLE | FLAG.STOP)) === 0;
+  return (
+    (f & NOT_A_NAME) === 0 ||
+    ((f & (FLAG.FIRST | FLAG.LAST)) !== 0 && (f & (FLAG.PLACE | FLAG.PEOPLE | FLAG.STOP)) === 0)
+  );
 }
 
 /** Words that join the items of a list: "," "and" "et" "&" "und" "y" "e" "og" "och". */
@@ -28,15 +32,72 @@ function isListJoiner(text: string, tk: Tokens, i: number): boolean {
   const len = tk.end[i]! - tk.start[i]!;
   if (len > 3) return false;
   const w = text.slice(tk.start[i]!, tk.end[i]!).toLowerCase();
-  return w === ',' || w === 'and' || w === 'et' || w === '&' || w === 'und' || w === 'y' || w === 'e' || w === 'og' || w === 'och' || w === 'en';
+  return (
+    w === ',' ||
+    w === 'and' ||
+    w === 'et' ||
+    w === '&' ||
+    w === 'und' ||
+    w === 'y' ||
+    w === 'e' ||
+    w === 'og' ||
+    w === 'och' ||
+    w === 'en'
+  );
 }
 
 /** Titles after which a capitalised word is a name whatever else it is ("Mme Rose"). */
 const STRONG_TITLES = new Set(
-  ['m', 'mm', 'mme', 'mmes', 'mlle', 'mlles', 'monsieur', 'madame', 'mademoiselle', 'maître', 'me', 'juge', 'juges', 'docteur', 'dr', 'pr', 'professeur', 'mr', 'mrs', 'ms', 'miss', 'prof', 'sir', 'herr', 'frau'].map(wordHash),
+  [
+    'm',
+    'mm',
+    'mme',
+    'mmes',
+    'mlle',
+    'mlles',
+    'monsieur',
+    'madame',
+    'mademoiselle',
+    'maître',
+    'me',
+    'juge',
+    'juges',
+    'docteur',
+    'dr',
+    'pr',
+    'professeur',
+    'mr',
+    'mrs',
+    'ms',
+    'miss',
+    'prof',
+    'sir',
+    'herr',
+    'frau',
+  ].map(wordHash),
 );
 
-const PARTICLES = new Set(['de', 'du', 'des', 'da', 'di', 'del', 'della', 'van', 'von', 'der', 'den', 'le', 'la', 'ter', 'bin', 'ben', 'al', 'el', "d'"]);
+const PARTICLES = new Set([
+  'de',
+  'du',
+  'des',
+  'da',
+  'di',
+  'del',
+  'della',
+  'van',
+  'von',
+  'der',
+  'den',
+  'le',
+  'la',
+  'ter',
+  'bin',
+  'ben',
+  'al',
+  'el',
+  "d'",
+]);
 
 /** `spans` (in text order) grown by the rules above, as a new list in text order. */
 export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
@@ -51,16 +112,22 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
   for (let i = 0; i + 1 < tk.count; i++) {
     if (!STRONG_TITLES.has(tk.hash[i]!)) continue;
     let j = i + 1;
-    if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1) j++;
+    if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1)
+      j++;
     const first = j;
     while (j < tk.count && j - first < 4) {
       const c = tk.casing[j]!;
       if (c === CASE.INITIAL) {
         j++;
-        if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1) j++;
+        if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1)
+          j++;
         continue;
       }
-      if ((c === CASE.TITLE || c === CASE.UPPER || c === CASE.MIXED) && tk.kind[j] === KIND.WORD && (tk.flags[j]! & (FLAG.TITLE | FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG | FLAG.STOP)) === 0) {
+      if (
+        (c === CASE.TITLE || c === CASE.UPPER || c === CASE.MIXED) &&
+        tk.kind[j] === KIND.WORD &&
+        (tk.flags[j]! & (FLAG.TITLE | FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG | FLAG.STOP)) === 0
+      ) {
         inName[j] = 1;
         j++;
         continue;
@@ -71,7 +138,10 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
   }
   for (let i = 0; i < tk.count; i++) {
     if (!inName[i]) continue;
-    const dotAfter = i + 2 < tk.count && text.charCodeAt(tk.start[i + 1]!) === 46 && tk.end[i + 1]! - tk.start[i + 1]! === 1;
+    const dotAfter =
+      i + 2 < tk.count &&
+      text.charCodeAt(tk.start[i + 1]!) === 46 &&
+      tk.end[i + 1]! - tk.start[i + 1]! === 1;
     // "M." before a name is its title, not part of it.
     if (STRONG_TITLES.has(tk.hash[i]!) && (dotAfter ? inName[i + 2] : inName[i + 1])) inName[i] = 0;
     // The dot of an initial inside a name ("K. Lenaerts") is part of it.
@@ -82,11 +152,13 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
     if (inName[i] || !inName[i - 1]) continue;
     let j = i;
     while (j < tk.count && j - i < 3 && PARTICLES.has(text.slice(tk.start[j]!, tk.end[j]!))) j++;
-    if (j > i && j < tk.count && inName[j] && tk.casing[j] === CASE.TITLE) for (let k = i; k < j; k++) inName[k] = 1;
+    if (j > i && j < tk.count && inName[j] && tk.casing[j] === CASE.TITLE)
+      for (let k = i; k < j; k++) inName[k] = 1;
   }
   // Words of found names, for their later mentions.
   const words = new Set<number>();
-  for (let i = 0; i < tk.count; i++) if (inName[i] && nameLike(tk, i) && tk.letters[i]! >= 3) words.add(tk.hash[i]!);
+  for (let i = 0; i < tk.count; i++)
+    if (inName[i] && nameLike(tk, i) && tk.letters[i]! >= 3) words.add(tk.hash[i]!);
   let changed = true;
   for (let round = 0; changed && round < 3; round++) {
     changed = false;
@@ -108,7 +180,12 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
     const start = tk.start[i]!;
     let end = tk.end[i]!;
     // Tokens of one name: adjacent, separated by a space or nothing.
-    while (i + 1 < tk.count && inName[i + 1] && tk.start[i + 1]! - end <= 1 && !isListJoiner(text, tk, i + 1)) {
+    while (
+      i + 1 < tk.count &&
+      inName[i + 1] &&
+      tk.start[i + 1]! - end <= 1 &&
+      !isListJoiner(text, tk, i + 1)
+    ) {
       i++;
       end = tk.end[i]!;
     }

@@ -138,7 +138,7 @@ function urlEnd(text: string, i: number, cls: Uint8Array): number {
   const c = text.charCodeAt(i) | 0x20;
   let body = -1;
   if (c === 0x68 /* h */ && /^https?:\/\//iy.test(text.slice(i, i + 8))) body = i + 7;
-  else if (c === 0x77 /* w */ && (text.slice(i, i + 4).toLowerCase() === 'www.')) body = i + 4;
+  else if (c === 0x77 /* w */ && text.slice(i, i + 4).toLowerCase() === 'www.') body = i + 4;
   if (body < 0) return -1;
   let j = body;
   while (j < text.length && cls[text.charCodeAt(j)] !== C_SPACE) j++;
@@ -190,12 +190,21 @@ export function tokenize(text: string, into: Tokens): Tokens {
           !(j + 2 < n && isWordClass(cls[text.charCodeAt(j + 2)]!))
         )
           break;
-        if ((s === 39 || s === 0x2019 || s === 45 || s === 46) && isWordClass(next) && next !== C_DIGIT) {
+        if (
+          (s === 39 || s === 0x2019 || s === 45 || s === 46) &&
+          isWordClass(next) &&
+          next !== C_DIGIT
+        ) {
           j += 2;
           continue;
         }
         // "J.-L."
-        if (s === 46 && text.charCodeAt(j + 1) === 45 && j + 2 < n && cls[text.charCodeAt(j + 2)] === C_UPPER) {
+        if (
+          s === 46 &&
+          text.charCodeAt(j + 1) === 45 &&
+          j + 2 < n &&
+          cls[text.charCodeAt(j + 2)] === C_UPPER
+        ) {
           j += 3;
           continue;
         }
@@ -252,7 +261,8 @@ export function tokenize(text: string, into: Tokens): Tokens {
       } else if (cc === C_LETTER || cc === C_MARK) {
         s = 97; // a
         letters++;
-      } else if (cc === C_DIGIT) s = 100; // d
+      } else if (cc === C_DIGIT)
+        s = 100; // d
       else s = ch;
       if (s !== lastShape && shapeLen < 6) {
         shape = Math.imul(shape ^ s, PRIME);
@@ -264,7 +274,8 @@ export function tokenize(text: string, into: Tokens): Tokens {
     // Suffixes of 1-4 units: hashed separately (FNV runs forwards).
     for (let s = 1; s <= 4; s++) {
       let sh = FNV;
-      for (let j = Math.max(start, end - s); j < end; j++) sh = Math.imul(sh ^ low[text.charCodeAt(j)]!, PRIME);
+      for (let j = Math.max(start, end - s); j < end; j++)
+        sh = Math.imul(sh ^ low[text.charCodeAt(j)]!, PRIME);
       into.affix[a + 2 + s] = sh;
     }
     into.hash[t] = h;

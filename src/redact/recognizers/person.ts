@@ -1,5 +1,5 @@
-import { PersonTagger } from '../ner/person-model.ts';
 import { publicFigureMatcher } from '../names/public-figures.ts';
+import { PersonTagger } from '../ner/person-model.ts';
 import type { PiiSpan } from '../types.ts';
 import type { Recognizer } from './recognizer.ts';
 

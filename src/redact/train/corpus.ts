@@ -44,7 +44,14 @@ export interface LabelledDoc {
   entities: Entity[];
 }
 
-export const TWEET_SOURCES: readonly Source[] = ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h', 'wnut17'];
+export const TWEET_SOURCES: readonly Source[] = [
+  'btc-a',
+  'btc-b',
+  'btc-e',
+  'btc-g',
+  'btc-h',
+  'wnut17',
+];
 
 const CONLL_TYPE: Readonly<Record<string, EntityType>> = {
   PER: 'PER',
@@ -91,7 +98,8 @@ export function parseConll(content: string, source: Source, file: string): Label
     });
     // Some sections split a handle from its '@' ("@ Theory_Versa"): a handle all the same.
     for (const e of entities) {
-      e.handle = e.type === 'PER' && (text[e.start] === '@' || text.slice(e.start - 2, e.start) === '@ ');
+      e.handle =
+        e.type === 'PER' && (text[e.start] === '@' || text.slice(e.start - 2, e.start) === '@ ');
     }
     docs.push({ id: `${source}#${docs.length + 1}`, source, lang: 'en', text, entities });
     tokens = [];
@@ -234,7 +242,11 @@ export function splitOf(doc: LabelledDoc): Split {
 
 /** The part of the held-out material each figure is reported on. */
 export const HELDOUT_SETS = [
-  { name: 'btc a+b+e+g+h (tweets)', lang: 'en', sources: ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h'] },
+  {
+    name: 'btc a+b+e+g+h (tweets)',
+    lang: 'en',
+    sources: ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h'],
+  },
   { name: 'wnut17 train (tweets, Reddit, YouTube)', lang: 'en', sources: ['wnut17'] },
   { name: 'eds-pseudo (French notes, synthetic)', lang: 'fr', sources: ['eds-pseudo'] },
   { name: 'presidio-synth (English, synthetic)', lang: 'en', sources: ['presidio-synth'] },

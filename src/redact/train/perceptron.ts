@@ -1,4 +1,10 @@
-import { docCasing, flagTokens, isCandidate, MAX_FEATURES, tokenFeatures } from '../ner/features.ts';
+import {
+  docCasing,
+  flagTokens,
+  isCandidate,
+  MAX_FEATURES,
+  tokenFeatures,
+} from '../ner/features.ts';
 import type { ModelParams } from '../ner/person-model.ts';
 import { Tokens, tokenize } from '../ner/tokens.ts';
 import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from '../ner/viterbi.ts';

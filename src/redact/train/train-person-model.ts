@@ -1,4 +1,11 @@
-import { addTally, emptyTally, type PersonTally, precisionOf, recallOf, scorePersons } from '../eval/ner-score.ts';
+import {
+  addTally,
+  emptyTally,
+  type PersonTally,
+  precisionOf,
+  recallOf,
+  scorePersons,
+} from '../eval/ner-score.ts';
 import { type ModelParams, PersonTagger, type Span } from '../ner/person-model.ts';
 import { wordFlags } from '../ner/word-flags.ts';
 import { HELDOUT_SETS, type LabelledDoc, loadCorpus, type Source, splitOf } from './corpus.ts';
