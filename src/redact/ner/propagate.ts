@@ -115,7 +115,7 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
     if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1)
       j++;
     const first = j;
-    while (j < tk.count && j - first < 4) {
+    while (j < tk.count && j - first < 7) {
       const c = tk.casing[j]!;
       if (c === CASE.INITIAL) {
         j++;
@@ -173,6 +173,17 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
         changed = true;
       }
     }
+  }
+  // A single word that the lists call a place, a people or an organisation, and no name list
+  // knows, is not a person whatever its context ("Britain", "German", "Nike").
+  for (let i = 0; i < tk.count; i++) {
+    if (!inName[i] || (i > 0 && inName[i - 1]) || (i + 1 < tk.count && inName[i + 1])) continue;
+    const f = tk.flags[i]!;
+    if (
+      (f & (FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG)) !== 0 &&
+      ((f & FLAG.ORG) !== 0 || (f & (FLAG.FIRST | FLAG.LAST)) === 0)
+    )
+      inName[i] = 0;
   }
   const out: Span[] = [];
   for (let i = 0; i < tk.count; i++) {
