@@ -123,6 +123,17 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
           j++;
         continue;
       }
+      // "Mme R. Silva de Lapuerta": particles between the words of the name.
+      if (
+        j > first &&
+        j + 1 < tk.count &&
+        tk.casing[j + 1] === CASE.TITLE &&
+        PARTICLES.has(text.slice(tk.start[j]!, tk.end[j]!))
+      ) {
+        inName[j] = 1;
+        j++;
+        continue;
+      }
       if (
         (c === CASE.TITLE || c === CASE.UPPER || c === CASE.MIXED) &&
         tk.kind[j] === KIND.WORD &&
