@@ -25,6 +25,9 @@ export const DEFAULT_TRAINING: TrainOptions & { sources: readonly Source[] } = {
   sources: ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h', 'wnut17', 'eds-pseudo', 'presidio-synth'],
 };
 
+/** What the test suite retrains to check that training reproduces its recorded figures. */
+export const CHECK_TRAINING: typeof DEFAULT_TRAINING = { ...DEFAULT_TRAINING, epochs: 2 };
+
 export interface SetFigures {
   name: string;
   lang: string;
