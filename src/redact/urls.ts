@@ -20,8 +20,12 @@ export interface Range {
   end: number;
 }
 
+/** What every link above holds: "://", "www." or a domain ending before a slash. */
+const MAY_HOLD_LINK = /:\/\/|www\.|[a-z]\.[a-z]{2,24}\//i;
+
 export function findUrls(text: string): Range[] {
   const out: Range[] = [];
+  if (!MAY_HOLD_LINK.test(text)) return out;
   for (const m of text.matchAll(URL_RE)) {
     const link = m[0].replace(TRAILING, '');
     // "www." alone or "a.b/" inside an e-mail's domain is no link.

@@ -144,8 +144,7 @@ export function tokenFeatures(
   out[n++] = mix(13, tk.shape[i]!);
   out[n++] = mix2(14, tk.shape[i]!, i > 0 ? tk.shape[i - 1]! : 1);
   out[n++] = mix2(15, tk.shape[i]!, i + 1 < tk.count ? tk.shape[i + 1]! : 1);
-  const a = i * 7;
-  for (let k = 0; k < 7; k++) out[n++] = mix(16 + k, tk.affix[a + k]!);
+  n = affixes(text, tk, i, out, n);
   // What the lists say: each flag with the casing, and the whole combination.
   for (let b = 0; b < 12; b++) {
     if (f0 & (1 << b)) out[n++] = mix2(30, b, c0);
@@ -186,6 +185,19 @@ export function tokenFeatures(
     const split = joinedName(text, s, e, flags);
     if (split !== 0) out[n++] = mix2(51, split, tk.kind[i]!);
   }
+  return n;
+}
+
+/**
+ * Hashes of the word's first 1-3 and last 1-4 lower-cased units (a hashtag's without its '#'),
+ * computed only for the tokens the model scores.
+ */
+function affixes(text: string, tk: Tokens, i: number, out: Int32Array, n: number): number {
+  const k = tk.kind[i];
+  const s = tk.start[i]! + (k === KIND.HASHTAG || k === KIND.HANDLE ? 1 : 0);
+  const e = tk.end[i]!;
+  for (let p = 1; p <= 3; p++) out[n++] = mix(15 + p, rangeHash(text, s, Math.min(e, s + p)));
+  for (let q = 1; q <= 4; q++) out[n++] = mix(18 + q, rangeHash(text, Math.max(s, e - q), e));
   return n;
 }
 

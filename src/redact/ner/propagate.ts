@@ -101,6 +101,12 @@ const PARTICLES = new Set([
 
 /** `spans` (in text order) grown by the rules above, as a new list in text order. */
 export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
+  if (spans.length === 0) {
+    // Most texts: no name found and no title that could announce one.
+    let titled = false;
+    for (let i = 0; i < tk.count && !titled; i++) titled = (tk.flags[i]! & FLAG.TITLE) !== 0;
+    if (!titled) return spans;
+  }
   const inName = new Uint8Array(tk.count);
   let s = 0;
   for (let i = 0; i < tk.count; i++) {

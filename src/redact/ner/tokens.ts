@@ -81,8 +81,6 @@ export class Tokens {
   shape = new Int32Array(64);
   /** Lexicon flags, filled by the lexicon. */
   flags = new Int32Array(64);
-  /** Hashes of the first 1-3 and last 1-4 lower-cased units, for the features. */
-  affix = new Int32Array(64 * 7);
   /** Letters in the token. */
   letters = new Int32Array(64);
   /** A line break between this token and the one before. */
@@ -90,8 +88,8 @@ export class Tokens {
 
   grow(): void {
     const n = this.start.length * 2;
-    const g32 = (a: Int32Array, k = 1) => {
-      const b = new Int32Array(n * k);
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
       b.set(a);
       return b;
     };
@@ -107,7 +105,6 @@ export class Tokens {
     this.hash = g32(this.hash);
     this.shape = g32(this.shape);
     this.flags = g32(this.flags);
-    this.affix = g32(this.affix, 7);
     this.letters = g32(this.letters);
     this.newline = g8(this.newline);
   }
@@ -228,8 +225,18 @@ export function tokenize(text: string, into: Tokens): Tokens {
     into.flags[t] = 0;
     into.newline[t] = sawNewline ? 1 : 0;
     sawNewline = false;
-    // Hash, casing, shape and affixes of the word part (after '#').
-    if (kind === KIND.HASHTAG || kind === KIND.HANDLE) start++;
+    i = end;
+    // Numbers, links and handles are never names and their neighbours only see their kind: no
+    // per-character work (digit-heavy text is mostly numbers).
+    if (kind === KIND.NUMBER || kind === KIND.URL || kind === KIND.HANDLE) {
+      into.hash[t] = 0;
+      into.shape[t] = 0x2000 + kind;
+      into.letters[t] = 0;
+      into.casing[t] = CASE.NONE;
+      continue;
+    }
+    // Hash, casing and shape of the word part (after '#').
+    if (kind === KIND.HASHTAG) start++;
     let h = FNV;
     let shape = FNV;
     let lastShape = -1;
@@ -239,14 +246,11 @@ export function tokenize(text: string, into: Tokens): Tokens {
     let upperAfterLower = false;
     let firstUpper = false;
     let letters = 0;
-    const len = end - start;
-    const a = t * 7;
     for (let j = start; j < end; j++) {
       const ch = text.charCodeAt(j);
       const cc = cls[ch]!;
       h = Math.imul(h ^ low[ch]!, PRIME);
       const p = j - start;
-      if (p < 3) into.affix[a + p] = h;
       let s: number;
       if (cc === C_UPPER) {
         s = 88; // X
@@ -270,14 +274,6 @@ export function tokenize(text: string, into: Tokens): Tokens {
         lastShape = s;
       }
     }
-    for (let p = len; p < 3; p++) into.affix[a + p] = h;
-    // Suffixes of 1-4 units: hashed separately (FNV runs forwards).
-    for (let s = 1; s <= 4; s++) {
-      let sh = FNV;
-      for (let j = Math.max(start, end - s); j < end; j++)
-        sh = Math.imul(sh ^ low[text.charCodeAt(j)]!, PRIME);
-      into.affix[a + 2 + s] = sh;
-    }
     into.hash[t] = h;
     into.shape[t] = shape;
     into.letters[t] = letters;
@@ -289,7 +285,6 @@ export function tokenize(text: string, into: Tokens): Tokens {
       else casing = CASE.MIXED;
     }
     into.casing[t] = casing;
-    i = end;
   }
   return into;
 }
