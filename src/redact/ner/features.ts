@@ -42,14 +42,18 @@ export function docCasing(tk: Tokens): number {
 /** Tokens that are never part of a name: the model skips them (and learns nothing from them). */
 export function isCandidate(tk: Tokens, i: number): boolean {
   const kind = tk.kind[i]!;
+  if ((kind !== KIND.WORD && kind !== KIND.HASHTAG) || tk.letters[i]! === 0) return false;
   if (kind === KIND.HASHTAG) return true;
-  if (kind !== KIND.WORD || tk.letters[i]! === 0) return false;
   const c = tk.casing[i]!;
-  if (c !== CASE.LOWER && c !== CASE.NONE) return true;
-  if (c === CASE.NONE) return false;
   const f = tk.flags[i]!;
-  // A lower-case dictionary or stop word is a name only if a name list knows it ("frank", "will").
-  return (f & (FLAG.COMMON | FLAG.STOP)) === 0 || (f & (FLAG.FIRST | FLAG.LAST)) !== 0;
+  // A short word in capitals that no name list knows is an acronym ("TVA", "ISO", "NASA").
+  if (c === CASE.UPPER)
+    return tk.letters[i]! > 4 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.LISTED)) !== 0;
+  if (c !== CASE.LOWER) return c !== CASE.NONE;
+  // A lower-case stop word is never a name ("le", "du", "will"); a dictionary word is one only if
+  // a name list knows it ("frank", "brandy").
+  if ((f & FLAG.STOP) !== 0) return false;
+  return (f & FLAG.COMMON) === 0 || (f & (FLAG.FIRST | FLAG.LAST)) !== 0;
 }
 
 /** Fills the flags of every token from the word lists. */

@@ -446,7 +446,11 @@ export function wordFlags(): WordFlags {
   };
   for (const w of lex.firstNames) add(w, FLAG.FIRST);
   for (const w of lex.lastNames) add(w, FLAG.LAST);
-  for (const w of lex.commonWords) add(w, FLAG.COMMON);
+  for (const w of lex.commonWords) {
+    add(w, FLAG.COMMON);
+    // Hunspell lists stems: the plural ("items", "spectateurs") is as common as the word.
+    if (!w.endsWith('s') && !w.endsWith('x')) add(`${w}s`, FLAG.COMMON);
+  }
   for (const w of lex.stopwords) add(w, FLAG.STOP);
   for (const pkg of ['dictionary-en', 'dictionary-fr']) {
     const text = new TextDecoder().decode(dictionaryFile(pkg));
