@@ -58,7 +58,7 @@ function dictionaryWords(dic: Uint8Array, into: Set<string>): void {
 }
 
 /** Calendar words that double as first names ("May", "June", "Août"). */
-const CALENDAR = [
+export const CALENDAR_WORDS = [
   'january',
   'february',
   'march',
@@ -112,7 +112,7 @@ export function nameLexicon(): NameLexicon {
     collect(person.first_name, firstNames);
     collect(person.last_name, lastNames);
   }
-  const commonWords = new Set<string>(CALENDAR);
+  const commonWords = new Set<string>(CALENDAR_WORDS);
   dictionaryWords(dictionaryFile('dictionary-en'), commonWords);
   dictionaryWords(dictionaryFile('dictionary-fr'), commonWords);
   const stopwords = new Set<string>();

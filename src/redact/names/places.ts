@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { catalogueLanguages } from '../../i18n/catalogue.ts';
 
 /*
  * Names of places and peoples that are never a person on their own: countries in the 24 EU
@@ -10,34 +11,6 @@ import { createRequire } from 'node:module';
  */
 
 const require = createRequire(import.meta.url);
-
-/** The EU's official languages, as i18n-iso-countries names its files. */
-const EU_LANGS = [
-  'bg',
-  'cs',
-  'da',
-  'de',
-  'el',
-  'en',
-  'es',
-  'et',
-  'fi',
-  'fr',
-  'ga',
-  'hr',
-  'hu',
-  'it',
-  'lt',
-  'lv',
-  'mt',
-  'nl',
-  'pl',
-  'pt',
-  'ro',
-  'sk',
-  'sl',
-  'sv',
-];
 
 /** Continents, regions and short forms no country list holds, in English and French. */
 const REGIONS = [
@@ -211,7 +184,8 @@ function build(): void {
     const w = name.normalize('NFC').toLowerCase().trim();
     if (w.length >= 2) set.add(w);
   };
-  for (const lang of EU_LANGS) {
+  // The catalogue's languages are the EU's 24 official ones.
+  for (const lang of catalogueLanguages()) {
     let file: { countries: Record<string, string | string[]> };
     try {
       file = require(`i18n-iso-countries/langs/${lang}.json`);

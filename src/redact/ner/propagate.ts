@@ -1,6 +1,6 @@
 import type { Span } from './person-model.ts';
 import { CASE, KIND, type Tokens, wordHash } from './tokens.ts';
-import { FLAG } from './word-flags.ts';
+import { FLAG, STRONG_TITLE_WORDS } from './word-flags.ts';
 
 /*
  * What a text says about its names beyond one token's neighbourhood, applied after the model:
@@ -47,35 +47,7 @@ function isListJoiner(text: string, tk: Tokens, i: number): boolean {
 }
 
 /** Titles after which a capitalised word is a name whatever else it is ("Mme Rose"). */
-const STRONG_TITLES = new Set(
-  [
-    'm',
-    'mm',
-    'mme',
-    'mmes',
-    'mlle',
-    'mlles',
-    'monsieur',
-    'madame',
-    'mademoiselle',
-    'maître',
-    'me',
-    'juge',
-    'juges',
-    'docteur',
-    'dr',
-    'pr',
-    'professeur',
-    'mr',
-    'mrs',
-    'ms',
-    'miss',
-    'prof',
-    'sir',
-    'herr',
-    'frau',
-  ].map(wordHash),
-);
+const STRONG_TITLES = new Set(STRONG_TITLE_WORDS.map(wordHash));
 
 const PARTICLES = new Set([
   'de',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { dictionaryFile, nameLexicon } from '../names/lexicon.ts';
+import { CALENDAR_WORDS, dictionaryFile, nameLexicon } from '../names/lexicon.ts';
 import { peopleNames, placeNames } from '../names/places.ts';
 import { wordHash } from './tokens.ts';
 
@@ -39,18 +39,41 @@ export const FLAG = {
   LISTED: 2048,
 } as const;
 
-/** Titles and roles that announce a name, in English, French and the commonest EU forms. */
-export const TITLE_WORDS = [
+/** Titles after which a capitalised word is a name whatever else it is ("Mme Rose", "juge Westerberg"). */
+export const STRONG_TITLE_WORDS = [
+  'm',
+  'mm',
+  'mme',
+  'mmes',
+  'mlle',
+  'mlles',
+  'monsieur',
+  'madame',
+  'mademoiselle',
+  'maître',
+  'me',
+  'juge',
+  'juges',
+  'docteur',
+  'dr',
+  'pr',
+  'professeur',
   'mr',
   'mrs',
   'ms',
   'miss',
-  'mx',
-  'dr',
-  'doctor',
   'prof',
-  'professor',
   'sir',
+  'herr',
+  'frau',
+];
+
+/** Titles and roles that announce a name, in English, French and the commonest EU forms. */
+export const TITLE_WORDS = [
+  ...STRONG_TITLE_WORDS,
+  'mx',
+  'doctor',
+  'professor',
   'dame',
   'lord',
   'lady',
@@ -90,24 +113,8 @@ export const TITLE_WORDS = [
   'pope',
   'saint',
   'st',
-  'm',
-  'mm',
-  'mme',
-  'mmes',
-  'mlle',
-  'mlles',
-  'monsieur',
   'messieurs',
-  'madame',
   'mesdames',
-  'mademoiselle',
-  'me',
-  'maître',
-  'docteur',
-  'professeur',
-  'pr',
-  'juge',
-  'juges',
   'président',
   'présidente',
   'avocat',
@@ -135,8 +142,6 @@ export const TITLE_WORDS = [
   'tante',
   'cher',
   'chère',
-  'herr',
-  'frau',
   'señor',
   'señora',
   'sr',
@@ -153,45 +158,9 @@ export const TITLE_WORDS = [
   'pani',
 ];
 
+/** Calendar words, and feasts that are no one's name ("Yom Kippur"). */
 const CALENDAR = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-  'monday',
-  'tuesday',
-  'wednesday',
-  'thursday',
-  'friday',
-  'saturday',
-  'sunday',
-  'janvier',
-  'février',
-  'mars',
-  'avril',
-  'mai',
-  'juin',
-  'juillet',
-  'août',
-  'septembre',
-  'octobre',
-  'novembre',
-  'décembre',
-  'lundi',
-  'mardi',
-  'mercredi',
-  'jeudi',
-  'vendredi',
-  'samedi',
-  'dimanche',
+  ...CALENDAR_WORDS,
   'christmas',
   'noël',
   'easter',
