@@ -7,6 +7,7 @@ import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
 import { describeChainProblem } from '../http/api/admin-routes.ts';
 import { buildApp } from '../http/app.ts';
+import { REDACT_DETAILS, REDACT_OPTIONS, REDACT_SYNOPSIS } from '../redact/redact-usage.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
 import { type Command, defineCommand, UsageError } from './command.ts';
@@ -221,6 +222,19 @@ export const coreCommands: Command[] = [
       // Loaded on demand: the gate's modules are only needed here.
       const { runGateBuild } = await import('../gate/cli-gate-build.ts');
       return runGateBuild(values, positionals, { loadConfig, wireVeto });
+    },
+  }),
+
+  defineCommand({
+    name: 'redact',
+    synopsis: REDACT_SYNOPSIS,
+    summary: "redact third parties' personal data in JSONL text (the gate's redactor alone)",
+    details: REDACT_DETAILS,
+    options: REDACT_OPTIONS,
+    positionals: { max: 1 },
+    async run({ values, positionals }) {
+      const { runRedact } = await import('../redact/cli-redact.ts');
+      return runRedact(values, positionals);
     },
   }),
 ];

@@ -221,6 +221,9 @@ export class Judge {
           pseudonymKey: config.pseudonymKey,
           defaultRegion: policy.redaction.defaultRegion,
           objectorTerms: terms,
+          keepPublicFigures: policy.redaction.publicFigures.keep,
+          publicFigureNames: policy.redaction.publicFigures.names,
+          profileUrlPatterns: policy.redaction.profileUrlPatterns,
         });
       // Third-party objectors' terms can be any word: no cheap byte test rules them out.
       this.#mayRedact = terms.length > 0 ? undefined : redactionPrecheck(categories);

@@ -114,12 +114,33 @@ export const policySchema = z.strictObject({
         .string()
         .regex(/^[A-Z]{2}$/)
         .optional(),
+      // Public figures' names kept or redacted, and links to profiles: docs/redaction.md.
+      publicFigures: z
+        .strictObject({
+          keep: z.boolean().default(false),
+          names: z.array(z.string().min(2)).default([]),
+        })
+        .default({ keep: false, names: [] }),
+      profileUrlPatterns: z
+        .array(z.string().refine(isRegex, 'not a valid regular expression'))
+        .default([]),
     })
     .default({
       enabled: true,
       categories: ['EMAIL', 'PHONE', 'IBAN', 'CARD', 'IP'],
       mode: 'placeholder',
+      publicFigures: { keep: false, names: [] },
+      profileUrlPatterns: [],
     }),
 });
 
 export type Policy = z.output<typeof policySchema>;
+
+function isRegex(source: string): boolean {
+  try {
+    new RegExp(source, 'iu');
+    return true;
+  } catch {
+    return false;
+  }
+}

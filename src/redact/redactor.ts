@@ -1,3 +1,4 @@
+import { DEFAULT_CATEGORIES } from './categories.ts';
 import { createPseudonymizer } from './pseudonym.ts';
 import { addressRecognizer } from './recognizers/address.ts';
 import { cardRecognizer } from './recognizers/card.ts';
@@ -13,30 +14,7 @@ import { profileUrlRecognizer } from './recognizers/profile-url.ts';
 import type { Recognizer } from './recognizers/recognizer.ts';
 import { resolveOverlaps } from './spans.ts';
 import type { PiiCategory, PiiSpan, RedactionOptions, Redactor, RedactResult } from './types.ts';
-
-/** Everything the redactor can find except OBJECTOR, which is on whenever terms are given. */
-export const DEFAULT_CATEGORIES: readonly PiiCategory[] = [
-  'EMAIL',
-  'PHONE',
-  'IBAN',
-  'CARD',
-  'IP',
-  'NIR',
-  'ADDRESS',
-  'HANDLE',
-  'PROFILE_URL',
-  'PERSON',
-];
-
-/** The structured categories (format plus checksum), for callers that want no fuzzy matching. */
-export const STRUCTURED_CATEGORIES: readonly PiiCategory[] = [
-  'EMAIL',
-  'PHONE',
-  'IBAN',
-  'CARD',
-  'IP',
-  'NIR',
-];
+import { compileProfilePatterns, linksAsUnits } from './urls.ts';
 
 const NO_SPANS: PiiSpan[] = [];
 Object.freeze(NO_SPANS);
@@ -53,7 +31,10 @@ function recognizersFor(options: RedactionOptions): Recognizer[] {
     createPhoneRecognizer({ defaultRegion: options.defaultRegion }),
     handleRecognizer,
     addressRecognizer,
-    createPersonRecognizer(),
+    createPersonRecognizer({
+      keepPublicFigures: options.keepPublicFigures,
+      publicFigureNames: options.publicFigureNames,
+    }),
   ];
   const active = all.filter((r) => r.categories.some((c) => wanted.has(c)));
   if (options.objectorTerms && options.objectorTerms.length > 0) {
@@ -80,6 +61,13 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       ? createPseudonymizer(options.pseudonymKey!, options.defaultRegion)
       : undefined;
   const recognizers = recognizersFor(options);
+  const profilePatterns = compileProfilePatterns(
+    (options.categories ?? DEFAULT_CATEGORIES).includes('PROFILE_URL')
+      ? (options.profileUrlPatterns ?? [])
+      : [],
+  );
+  // Operator profile patterns can match any link: every text with a link is looked at.
+  const mayHaveLink = (text: string) => text.includes('/') || /www\./i.test(text);
   const replacement = (category: PiiCategory, value: string): string =>
     pseudonym ? pseudonym(category, value) : `<${category}>`;
 
@@ -90,6 +78,9 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
         if (!r.mayMatch(text)) continue;
         found ??= [];
         r.find(text, found);
+      }
+      if ((found?.length || profilePatterns.length > 0) && mayHaveLink(text)) {
+        found = linksAsUnits(text, found ?? [], profilePatterns);
       }
       if (found === undefined || found.length === 0) {
         return { text, changed: false, spans: NO_SPANS };
@@ -106,3 +97,5 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     },
   };
 }
+
+export { DEFAULT_CATEGORIES, STRUCTURED_CATEGORIES } from './categories.ts';

@@ -43,6 +43,17 @@ export interface RedactionOptions {
   defaultRegion?: string;
   /** Names and handles of people who objected as third parties: redacted exactly, everywhere. */
   objectorTerms?: readonly string[];
+  /**
+   * Keep the names of public figures (src/redact/names/public-figures.ts plus
+   * `publicFigureNames`); default false: every name is redacted.
+   */
+  keepPublicFigures?: boolean;
+  publicFigureNames?: readonly string[];
+  /**
+   * Regular expressions (sources, case-insensitive) of links to a person's profile beyond the
+   * common networks, e.g. `^https://forum\\.example/members/`: such links are redacted whole.
+   */
+  profileUrlPatterns?: readonly string[];
 }
 
 export interface Redactor {

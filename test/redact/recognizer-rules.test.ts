@@ -5,17 +5,7 @@ import { addressRecognizer } from '../../src/redact/recognizers/address.ts';
 import { emailRecognizer } from '../../src/redact/recognizers/email.ts';
 import { ibanRecognizer } from '../../src/redact/recognizers/iban.ts';
 import { ipRecognizer } from '../../src/redact/recognizers/ip.ts';
-import { LOWER_WORD, lowerWords } from '../../src/redact/recognizers/lower-words.ts';
 import { nirRecognizer } from '../../src/redact/recognizers/nir.ts';
-import {
-  createPersonRecognizer,
-  cueBefore,
-  NOT_A_PERSON_BEFORE,
-  placeWordBefore,
-  TITLE_BEFORE,
-  TITLE_CUE,
-  titleBefore,
-} from '../../src/redact/recognizers/person.ts';
 import { createPhoneRecognizer } from '../../src/redact/recognizers/phone.ts';
 import type { Recognizer } from '../../src/redact/recognizers/recognizer.ts';
 import { KW, scanText, type TextScan } from '../../src/redact/scan.ts';
@@ -388,109 +378,5 @@ describe('address rules', () => {
     assert.deepEqual(found(addressRecognizer, 'Inc, SchlussStrasse 13, 3049 Leipzig, +32'), [
       'SchlussStrasse 13, 3049 Leipzig',
     ]);
-  });
-});
-
-describe('person rules', () => {
-  it('reads lower-case words as the lower-case word regex does', () => {
-    const viaRegex = (t: string) =>
-      Array.from(t.matchAll(LOWER_WORD), (m) => ({ index: m.index, word: m[0] }));
-    assert.deepEqual(lowerWords("ask patricia's dad, jean-pierre l’été 2x"), [
-      { index: 0, word: 'ask' },
-      { index: 4, word: "patricia's" },
-      { index: 15, word: 'dad' },
-      { index: 20, word: 'jean' },
-      { index: 25, word: 'pierre' },
-      { index: 32, word: 'l' },
-      { index: 34, word: 'été' },
-    ]);
-    // An emoji (a surrogate pair) sends the text through the regex itself.
-    assert.deepEqual(lowerWords('hi 😀 bob'), viaRegex('hi 😀 bob'));
-    const unit = fc.constantFrom(..."ab Zé\u0301\u00aa1_'’s-ǅ\u02b0\u2170x".split(''));
-    fc.assert(
-      fc.property(
-        fc.oneof(fc.string({ unit, maxLength: 40 }), fc.string({ unit: 'binary' })),
-        (t) => {
-          assert.deepEqual(lowerWords(t), viaRegex(t), JSON.stringify(t));
-        },
-      ),
-      { numRuns: 1000 },
-    );
-  });
-  it('reads the cue before a word as the cue regexes on their whole window do', () => {
-    const words = [
-      'Dr',
-      'professeur.',
-      'M',
-      'mlle',
-      'Patient',
-      'NÉ',
-      "I'm",
-      'name is',
-      'rename is',
-    ];
-    words.push('nom :', "m'appelle", 'named her', 'hôpital', 'université', 'college', 'av.', 'x');
-    words.push('ab', '.', ' ', '  ', '\u00a0', '\n', ',', '(', 'é');
-    const window = (t: string, i: number, n: number) => t.slice(Math.max(0, i - n), i);
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...words), { maxLength: 14 }), (parts) => {
-        const t = parts.join('');
-        for (let i = 0; i <= t.length; i++) {
-          const at = JSON.stringify(t.slice(0, i));
-          assert.equal(titleBefore(t, i), TITLE_BEFORE.test(window(t, i, 20)), at);
-          assert.equal(cueBefore(t, i), TITLE_CUE.test(window(t, i, 12)), at);
-          assert.equal(placeWordBefore(t, i), NOT_A_PERSON_BEFORE.test(window(t, i, 12)), at);
-        }
-      }),
-      { numRuns: 500 },
-    );
-  });
-  const person = createPersonRecognizer();
-  it('takes two or three unknown title-case words, not ordinary ones', () => {
-    assert.deepEqual(found(person, 'Tomomi Nishiyama lives at the end'), ['Tomomi Nishiyama']);
-    assert.deepEqual(found(person, 'Maybe it is under Rubija Liberšar'), ['Rubija Liberšar']);
-    assert.deepEqual(found(person, 'The White Stripes played in Paris on Monday.'), []);
-  });
-  it('takes any capitalised word after a title token', () => {
-    assert.deepEqual(found(person, 'Mr. Spears is a 61 year old man.'), ['Spears']);
-    assert.deepEqual(found(person, 'For my take on Dr. Wells, see'), ['Wells']);
-  });
-  it('takes the name after a question asking for it', () => {
-    assert.deepEqual(found(person, "What's your last name? Arcuri"), ['Arcuri']);
-  });
-  it('keeps a title-case surname after a known first name', () => {
-    assert.deepEqual(found(person, 'Producer James Sparks explained'), ['James Sparks']);
-  });
-  it('ends a run at the end of a sentence', () => {
-    assert.deepEqual(found(person, 'tribute to the Norway. Producer Liviana Palerma explained'), [
-      'Liviana Palerma',
-    ]);
-  });
-  it('takes lists of surnames with an unknown one, not lists of words', () => {
-    assert.deepEqual(found(person, 'Park and Mann were precision engineers.'), ['Park', 'Mann']);
-    assert.deepEqual(found(person, 'Black and White were here.'), []);
-  });
-  it('takes speakers of a transcript and subjects of person verbs', () => {
-    assert.deepEqual(found(person, 'Ubul: What a wife.\nNicole: Remember me?'), ['Ubul', 'Nicole']);
-    assert.deepEqual(found(person, 'Address: Oslo\nWebsite: none'), []);
-    assert.deepEqual(found(person, 'Shovda is very reliable.'), ['Shovda']);
-    assert.deepEqual(found(person, 'Microsoft said it would.'), []);
-  });
-  it('never takes a country for a name', () => {
-    assert.deepEqual(found(person, 'Estonia is very reliable.'), []);
-    assert.deepEqual(found(person, 'Shovda is very reliable.'), ['Shovda']);
-  });
-  it('takes the later mentions of a found name', () => {
-    assert.deepEqual(found(person, 'directed by Joakim Westgård and starring Westgård'), [
-      'Joakim Westgård',
-      'Westgård',
-    ]);
-  });
-  it('reads names in all-lower-case text from the first-name list', () => {
-    assert.deepEqual(found(person, 'follow up with patricia desrosiers in a month.'), [
-      'patricia desrosiers',
-    ]);
-    assert.deepEqual(found(person, 'my name is vitoria'), ['vitoria']);
-    assert.deepEqual(found(person, 'will you grace us with your rose'), []);
   });
 });

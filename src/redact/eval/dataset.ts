@@ -75,7 +75,7 @@ export function loadLabelMap(dir: string): LabelMap {
 }
 
 /** Code-point offset -> UTF-16 offset table, or undefined when the text is all BMP. */
-function codePointToUnit(text: string): ((cp: number) => number) | undefined {
+export function codePointToUnit(text: string): ((cp: number) => number) | undefined {
   if (!/[\ud800-\udbff]/.test(text)) return undefined;
   const table: number[] = [];
   let unit = 0;

@@ -26,7 +26,7 @@ export interface NameLexicon {
 const require = createRequire(import.meta.url);
 
 /** A Hunspell dictionary package's word list (`index.dic` beside its entry point). */
-function dictionaryFile(pkg: string): Uint8Array {
+export function dictionaryFile(pkg: string): Uint8Array {
   return readFileSync(join(dirname(require.resolve(pkg)), 'index.dic'));
 }
 
@@ -58,7 +58,7 @@ function dictionaryWords(dic: Uint8Array, into: Set<string>): void {
 }
 
 /** Calendar words that double as first names ("May", "June", "Août"). */
-const CALENDAR = [
+export const CALENDAR_WORDS = [
   'january',
   'february',
   'march',
@@ -112,7 +112,7 @@ export function nameLexicon(): NameLexicon {
     collect(person.first_name, firstNames);
     collect(person.last_name, lastNames);
   }
-  const commonWords = new Set<string>(CALENDAR);
+  const commonWords = new Set<string>(CALENDAR_WORDS);
   dictionaryWords(dictionaryFile('dictionary-en'), commonWords);
   dictionaryWords(dictionaryFile('dictionary-fr'), commonWords);
   const stopwords = new Set<string>();

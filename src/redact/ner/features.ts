@@ -1,0 +1,242 @@
+import { CASE, KIND, lowerTable, type Tokens } from './tokens.ts';
+import { FLAG, type WordFlags } from './word-flags.ts';
+
+/*
+ * The features the person-name model weighs for one token, as hashed indices (a feature is a
+ * template number and a value, mixed into 32 bits; the model keeps the low bits). What they
+ * describe: the word itself, its neighbours two either side, casing and shape (its own and its
+ * neighbours'), prefixes and suffixes, what the word lists say of it and of its neighbours (first
+ * name, surname, dictionary word, place, nationality, title ...), where it stands in its sentence,
+ * and how the whole text is cased (all lower case, shouted, headline style, ordinary).
+ *
+ * Changing a template changes what every weight means: the model records FEATURES_VERSION and
+ * refuses to load weights trained for another.
+ */
+export const FEATURES_VERSION = 1;
+
+/** Upper bound of the features of one token. */
+export const MAX_FEATURES = 128;
+
+/** How a whole text is cased: some texts say nothing with their capitals. */
+export const DOC_CASE = { LOWER: 0, SHOUTED: 1, HEADLINE: 2, ORDINARY: 3 } as const;
+
+export function docCasing(tk: Tokens): number {
+  let words = 0;
+  let upper = 0;
+  let title = 0;
+  let anyUpper = false;
+  for (let i = 0; i < tk.count; i++) {
+    if (tk.kind[i] !== KIND.WORD || tk.letters[i]! === 0) continue;
+    const c = tk.casing[i]!;
+    words++;
+    if (c !== CASE.LOWER && c !== CASE.NONE) anyUpper = true;
+    if (c === CASE.UPPER) upper++;
+    else if (c === CASE.TITLE) title++;
+  }
+  if (!anyUpper) return DOC_CASE.LOWER;
+  if (words >= 3 && upper * 2 > words) return DOC_CASE.SHOUTED;
+  if (words >= 4 && (title + upper) * 10 >= words * 7) return DOC_CASE.HEADLINE;
+  return DOC_CASE.ORDINARY;
+}
+
+/** Tokens that are never part of a name: the model skips them (and learns nothing from them). */
+export function isCandidate(tk: Tokens, i: number): boolean {
+  const kind = tk.kind[i]!;
+  if ((kind !== KIND.WORD && kind !== KIND.HASHTAG) || tk.letters[i]! === 0) return false;
+  if (kind === KIND.HASHTAG) return true;
+  const c = tk.casing[i]!;
+  const f = tk.flags[i]!;
+  // A short word in capitals that no name list knows is an acronym ("TVA", "ISO", "NASA").
+  if (c === CASE.UPPER)
+    return tk.letters[i]! > 4 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.LISTED)) !== 0;
+  if (c !== CASE.LOWER) return c !== CASE.NONE;
+  // A lower-case stop word is never a name ("le", "du", "will"); a dictionary word is one only if
+  // a name list knows it ("frank", "brandy").
+  if ((f & FLAG.STOP) !== 0) return false;
+  return (f & FLAG.COMMON) === 0 || (f & (FLAG.FIRST | FLAG.LAST)) !== 0;
+}
+
+/** Fills the flags of every token from the word lists. */
+export function flagTokens(tk: Tokens, flags: WordFlags): void {
+  for (let i = 0; i < tk.count; i++) {
+    const k = tk.kind[i]!;
+    tk.flags[i] = k === KIND.WORD || k === KIND.HASHTAG ? flags.get(tk.hash[i]!) : 0;
+  }
+}
+
+function mix(template: number, v: number): number {
+  let h = Math.imul(template + 0x632be5ab, 0x85ebca6b) ^ v;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return h ^ (h >>> 16);
+}
+
+function mix2(template: number, a: number, b: number): number {
+  return mix(template, Math.imul(a, 0x9e3779b1) ^ b);
+}
+
+/** What a neighbour is, as one value: its word hash, or its kind for links, numbers, handles. */
+function valueAt(tk: Tokens, j: number): number {
+  if (j < 0) return 0x5a17;
+  if (j >= tk.count) return 0x3e2d;
+  const k = tk.kind[j]!;
+  if (k === KIND.WORD || k === KIND.PUNCT || k === KIND.HASHTAG) return tk.hash[j]!;
+  return 0x1000 + k;
+}
+
+function casingAt(tk: Tokens, j: number): number {
+  if (j < 0 || j >= tk.count) return 9;
+  const k = tk.kind[j]!;
+  return k === KIND.WORD || k === KIND.HASHTAG ? tk.casing[j]! : 10 + k;
+}
+
+function flagsAt(tk: Tokens, j: number): number {
+  return j < 0 || j >= tk.count ? 0 : tk.flags[j]!;
+}
+
+/** A sentence starts here: first token, after . ! ? : or a line break, or after an opening quote. */
+function sentenceStart(text: string, tk: Tokens, i: number): boolean {
+  if (i === 0 || tk.newline[i]) return true;
+  const p = i - 1;
+  if (tk.kind[p] !== KIND.PUNCT && tk.kind[p] !== KIND.SYMBOL) return false;
+  const c = text.charCodeAt(tk.end[p]! - 1);
+  return c === 46 || c === 33 || c === 63 || c === 58 || c === 34 || c === 0x201c || c === 0x2026;
+}
+
+function lengthBucket(n: number): number {
+  return n <= 1 ? 0 : n === 2 ? 1 : n === 3 ? 2 : n <= 5 ? 3 : n <= 8 ? 4 : 5;
+}
+
+const NAMEISH = FLAG.FIRST | FLAG.LAST | FLAG.COMMON | FLAG.STOP | FLAG.PROPER | FLAG.LISTED;
+
+/**
+ * Writes the feature hashes of token `i` into `out` and returns how many. `docCase` is
+ * `docCasing(tk)`.
+ */
+export function tokenFeatures(
+  text: string,
+  tk: Tokens,
+  i: number,
+  docCase: number,
+  out: Int32Array,
+  flags: WordFlags,
+): number {
+  let n = 0;
+  const c0 = casingAt(tk, i);
+  const f0 = tk.flags[i]!;
+  const w0 = tk.hash[i]!;
+  const cm1 = casingAt(tk, i - 1);
+  const cp1 = casingAt(tk, i + 1);
+  const fm1 = flagsAt(tk, i - 1);
+  const fp1 = flagsAt(tk, i + 1);
+  const vm1 = valueAt(tk, i - 1);
+  const vp1 = valueAt(tk, i + 1);
+  const start = sentenceStart(text, tk, i) ? 1 : 0;
+  out[n++] = mix(0, 0);
+  out[n++] = mix(1, w0);
+  out[n++] = mix2(2, w0, c0);
+  out[n++] = mix(3, vm1);
+  out[n++] = mix(4, vp1);
+  out[n++] = mix(5, valueAt(tk, i - 2));
+  out[n++] = mix(6, valueAt(tk, i + 2));
+  out[n++] = mix2(7, vm1, w0);
+  out[n++] = mix2(8, w0, vp1);
+  out[n++] = mix(9, c0);
+  out[n++] = mix2(10, cm1, c0);
+  out[n++] = mix2(11, c0, cp1);
+  out[n++] = mix2(12, cm1 * 16 + c0, cp1);
+  out[n++] = mix(13, tk.shape[i]!);
+  out[n++] = mix2(14, tk.shape[i]!, i > 0 ? tk.shape[i - 1]! : 1);
+  out[n++] = mix2(15, tk.shape[i]!, i + 1 < tk.count ? tk.shape[i + 1]! : 1);
+  n = affixes(text, tk, i, out, n);
+  // What the lists say: each flag with the casing, and the whole combination.
+  for (let b = 0; b < 12; b++) {
+    if (f0 & (1 << b)) out[n++] = mix2(30, b, c0);
+    if (fm1 & (1 << b)) out[n++] = mix2(31, b, cm1);
+    if (fp1 & (1 << b)) out[n++] = mix2(32, b, cp1);
+  }
+  out[n++] = mix2(33, f0, c0);
+  out[n++] = mix2(34, fm1 & 0xfff, f0);
+  out[n++] = mix2(35, f0, fp1 & 0xfff);
+  out[n++] = mix(36, flagsAt(tk, i - 2) & FLAG.TITLE);
+  out[n++] = mix2(37, start, c0);
+  out[n++] = mix2(38, start * 4096 + (f0 & NAMEISH), c0);
+  out[n++] = mix2(39, docCase, c0);
+  out[n++] = mix2(40, docCase * 4096 + (f0 & NAMEISH), c0);
+  out[n++] = mix2(41, lengthBucket(tk.letters[i]!), c0);
+  out[n++] = mix2(42, tk.kind[i]!, c0);
+  out[n++] = mix2(43, docCase, cm1 * 16 + cp1);
+  out[n++] = mix2(44, start, vp1);
+  // Character trigrams of the word, with its edges ("^ga", "rc^"): what names of a language
+  // look like, for the names no list and no training text holds.
+  const s = tk.start[i]! + (tk.kind[i] === KIND.HASHTAG ? 1 : 0);
+  const e = tk.end[i]!;
+  if (e - s >= 3 && e - s <= 24) {
+    const low = lowerTable();
+    let a1 = 94;
+    let a2 = low[text.charCodeAt(s)]!;
+    for (let j = s + 1; j <= e; j++) {
+      const a3 = j < e ? low[text.charCodeAt(j)]! : 94;
+      out[n++] = mix(50, (a1 * 65599 + a2) * 65599 + a3);
+      a1 = a2;
+      a2 = a3;
+    }
+  }
+  if (
+    tk.kind[i] === KIND.HASHTAG ||
+    (c0 === CASE.LOWER && (f0 & (FLAG.COMMON | FLAG.FIRST | FLAG.LAST)) === 0)
+  ) {
+    const split = joinedName(text, s, e, flags);
+    if (split !== 0) out[n++] = mix2(51, split, tk.kind[i]!);
+  }
+  return n;
+}
+
+/**
+ * Hashes of the word's first 1-3 and last 1-4 lower-cased units (a hashtag's without its '#'),
+ * computed only for the tokens the model scores.
+ */
+function affixes(text: string, tk: Tokens, i: number, out: Int32Array, n: number): number {
+  const k = tk.kind[i];
+  const s = tk.start[i]! + (k === KIND.HASHTAG || k === KIND.HANDLE ? 1 : 0);
+  const e = tk.end[i]!;
+  for (let p = 1; p <= 3; p++) out[n++] = mix(15 + p, rangeHash(text, s, Math.min(e, s + p)));
+  for (let q = 1; q <= 4; q++) out[n++] = mix(18 + q, rangeHash(text, Math.max(s, e - q), e));
+  return n;
+}
+
+function rangeHash(text: string, from: number, to: number): number {
+  const low = lowerTable();
+  let h = 0x811c9dc5;
+  for (let j = from; j < to; j++) h = Math.imul(h ^ low[text.charCodeAt(j)]!, 0x01000193);
+  return h | 0;
+}
+
+/**
+ * A name written as one word ("#EltonJohn", "#marksanchez", "richardfortey"): 1 when it splits
+ * at a capital into a first name and a listed name, 2 when it splits anywhere into a first and a
+ * last name, 0 otherwise. Only hashtags and unknown lower-case words are tried.
+ */
+function joinedName(text: string, s: number, e: number, flags: WordFlags): number {
+  const len = e - s;
+  if (len < 6 || len > 30) return 0;
+  const names = FLAG.FIRST | FLAG.LAST;
+  for (let k = s + 2; k < e - 2; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 65 && c <= 90) {
+      if (
+        (flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 &&
+        (flags.get(rangeHash(text, k, e)) & names) !== 0
+      )
+        return 1;
+    }
+  }
+  for (let k = s + 3; k <= e - 3; k++) {
+    if (
+      (flags.get(rangeHash(text, s, k)) & FLAG.FIRST) !== 0 &&
+      (flags.get(rangeHash(text, k, e)) & FLAG.LAST) !== 0
+    )
+      return 2;
+  }
+  return 0;
+}

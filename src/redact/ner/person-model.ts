@@ -1,0 +1,206 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import {
+  docCasing,
+  FEATURES_VERSION,
+  flagTokens,
+  isCandidate,
+  MAX_FEATURES,
+  tokenFeatures,
+} from './features.ts';
+import { propagate } from './propagate.ts';
+import { Tokens, tokenize } from './tokens.ts';
+import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from './viterbi.ts';
+import { type WordFlags, wordFlags } from './word-flags.ts';
+
+/*
+ * The trained person-name model: hashed feature weights (one signed byte per feature and label,
+ * scaled by one factor) and label-transition weights, and the decoding that turns a text into
+ * person spans. The file (`person-model.bin`, gzip) is written by `src/redact/train/` and loaded
+ * once per process, on first use.
+ *
+ * Layout after gunzip: "VNER", format version (u8), features version (u8), hash bits (u8), labels
+ * (u8), weight scale (f32 LE), person bias (f32 LE), transitions (TRANSITION_ROWS x LABELS f32
+ * LE), weights ((1 << bits) x LABELS int8).
+ */
+
+export const MODEL_FORMAT = 1;
+const MAGIC = 'VNER';
+
+export interface ModelParams {
+  bits: number;
+  /** Weight of feature f for label l at f * LABELS + l, already multiplied by `scale`. */
+  weights: Int8Array | Float32Array;
+  scale: number;
+  trans: Float32Array;
+  /** Added to the score of a person's first word: trades precision for recall at decoding. */
+  personBias: number;
+}
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export function encodeModel(p: ModelParams): Buffer {
+  if (!(p.weights instanceof Int8Array)) throw new Error('encodeModel: weights must be quantised');
+  const head = Buffer.alloc(4 + 4 + 8 + TRANSITION_ROWS * LABELS * 4);
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt8(MODEL_FORMAT, 4);
+  head.writeUInt8(FEATURES_VERSION, 5);
+  head.writeUInt8(p.bits, 6);
+  head.writeUInt8(LABELS, 7);
+  head.writeFloatLE(p.scale, 8);
+  head.writeFloatLE(p.personBias, 12);
+  for (let i = 0; i < TRANSITION_ROWS * LABELS; i++) head.writeFloatLE(p.trans[i]!, 16 + i * 4);
+  return Buffer.concat([
+    head,
+    Buffer.from(p.weights.buffer, p.weights.byteOffset, p.weights.byteLength),
+  ]);
+}
+
+export function decodeModel(raw: Uint8Array, file = 'person model'): ModelParams {
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (b.toString('latin1', 0, 4) !== MAGIC) throw new Error(`${file}: not a person-name model`);
+  if (b.readUInt8(4) !== MODEL_FORMAT)
+    throw new Error(`${file}: model format ${b.readUInt8(4)}, expected ${MODEL_FORMAT}`);
+  if (b.readUInt8(5) !== FEATURES_VERSION) {
+    throw new Error(
+      `${file}: trained for features version ${b.readUInt8(5)}, this code computes ${FEATURES_VERSION}: retrain it`,
+    );
+  }
+  const bits = b.readUInt8(6);
+  if (b.readUInt8(7) !== LABELS)
+    throw new Error(`${file}: ${b.readUInt8(7)} labels, expected ${LABELS}`);
+  const scale = b.readFloatLE(8);
+  const personBias = b.readFloatLE(12);
+  const trans = new Float32Array(TRANSITION_ROWS * LABELS);
+  for (let i = 0; i < trans.length; i++) trans[i] = b.readFloatLE(16 + i * 4);
+  const off = 16 + trans.length * 4;
+  const size = (1 << bits) * LABELS;
+  if (b.length !== off + size)
+    throw new Error(`${file}: truncated (${b.length} bytes, expected ${off + size})`);
+  const weights = new Int8Array(size);
+  weights.set(new Int8Array(b.buffer, b.byteOffset + off, size));
+  return { bits, weights, scale, trans, personBias };
+}
+
+export const MODEL_FILE = new URL('./person-model.bin', import.meta.url);
+
+let shipped: ModelParams | undefined;
+
+/** The model shipped beside this file. */
+export function shippedModel(): ModelParams {
+  shipped ??= decodeModel(gunzipSync(readFileSync(MODEL_FILE)), 'src/redact/ner/person-model.bin');
+  return shipped;
+}
+
+/**
+ * Finds person names with a model. One instance per thread: it reuses its buffers between
+ * texts.
+ */
+export class PersonTagger {
+  readonly #p: ModelParams;
+  readonly #flags: WordFlags;
+  readonly #mask: number;
+  readonly #tk = new Tokens();
+  readonly #feats = new Int32Array(MAX_FEATURES);
+  #emissions = new Float64Array(64 * LABELS);
+  #labels = new Uint8Array(64);
+
+  constructor(params: ModelParams = shippedModel(), flags: WordFlags = wordFlags()) {
+    this.#p = params;
+    this.#flags = flags;
+    this.#mask = (1 << params.bits) - 1;
+  }
+
+  get tokens(): Tokens {
+    return this.#tk;
+  }
+
+  /** Person spans of `text`, in order (UTF-16 offsets). */
+  find(text: string): Span[] {
+    const found = this.findTokens(text);
+    return this.propagate ? propagate(text, this.#tk, found) : found;
+  }
+
+  /** Whether `find` applies the text-wide rules (`propagate.ts`) after the model. */
+  propagate = true;
+
+  /** The model's own spans, before the text-wide rules. */
+  findTokens(text: string, out: Span[] = []): Span[] {
+    const tk = tokenize(text, this.#tk);
+    flagTokens(tk, this.#flags);
+    let docCase = -1;
+    let i = 0;
+    while (i < tk.count) {
+      if (!isCandidate(tk, i)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < tk.count && isCandidate(tk, j)) j++;
+      if (docCase < 0) docCase = docCasing(tk);
+      this.#segment(text, tk, i, j, docCase, out);
+      i = j;
+    }
+    return out;
+  }
+
+  #segment(text: string, tk: Tokens, from: number, to: number, docCase: number, out: Span[]): void {
+    const n = to - from;
+    if (this.#emissions.length < n * LABELS) {
+      this.#emissions = new Float64Array(n * LABELS * 2);
+      this.#labels = new Uint8Array(n * 2);
+    }
+    const { weights, scale, trans, personBias } = this.#p;
+    const em = this.#emissions;
+    for (let t = 0; t < n; t++) {
+      const k = tokenFeatures(text, tk, from + t, docCase, this.#feats, this.#flags);
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let s4 = 0;
+      for (let q = 0; q < k; q++) {
+        const base = (this.#feats[q]! & this.#mask) * LABELS;
+        s0 += weights[base]!;
+        s1 += weights[base + 1]!;
+        s2 += weights[base + 2]!;
+        s3 += weights[base + 3]!;
+        s4 += weights[base + 4]!;
+      }
+      const e = t * LABELS;
+      em[e] = s0 * scale;
+      em[e + 1] = s1 * scale + personBias;
+      em[e + 2] = s2 * scale;
+      em[e + 3] = s3 * scale;
+      em[e + 4] = s4 * scale;
+    }
+    viterbi(em, n, trans, from === 0 ? START_ROW : LABEL.O, this.#labels);
+    collectSpans(tk, from, n, this.#labels, out);
+  }
+}
+
+/** Person spans from the labels of tokens `from` .. `from + n`. */
+export function collectSpans(
+  tk: Tokens,
+  from: number,
+  n: number,
+  labels: Uint8Array,
+  out: Span[],
+): void {
+  let open: Span | undefined;
+  for (let t = 0; t < n; t++) {
+    const l = labels[t]!;
+    const i = from + t;
+    if (l === LABEL.B_PER) {
+      open = { start: tk.start[i]!, end: tk.end[i]! };
+      out.push(open);
+    } else if (l === LABEL.I_PER && open) {
+      open.end = tk.end[i]!;
+    } else {
+      open = undefined;
+    }
+  }
+}

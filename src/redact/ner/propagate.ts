@@ -1,0 +1,195 @@
+import type { Span } from './person-model.ts';
+import { CASE, KIND, type Tokens, wordHash } from './tokens.ts';
+import { FLAG, STRONG_TITLE_WORDS } from './word-flags.ts';
+
+/*
+ * What a text says about its names beyond one token's neighbourhood, applied after the model:
+ * - a name found once is the same name when its words come back ("Nadal broke Djokovic's serve!
+ *   Nadal has got this!");
+ * - the items of a list with a name in it are names ("Walton, Hughes, Rea and Chicksen",
+ *   "Mmes Thune, Westerberg et Jagander");
+ * - a name split by particles is one name ("Jean de la Fontaine").
+ * Only capitalised words that no list knows as an ordinary word, a place or a people qualify.
+ */
+
+const NOT_A_NAME =
+  FLAG.COMMON | FLAG.STOP | FLAG.PLACE | FLAG.PEOPLE | FLAG.CALENDAR | FLAG.ORG | FLAG.TITLE;
+
+function nameLike(tk: Tokens, i: number): boolean {
+  if (tk.kind[i] !== KIND.WORD) return false;
+  const c = tk.casing[i]!;
+  if (c !== CASE.TITLE && c !== CASE.MIXED) return false;
+  if (tk.letters[i]! < 2) return false;
+  const f = tk.flags[i]!;
+  return (
+    (f & NOT_A_NAME) === 0 ||
+    ((f & (FLAG.FIRST | FLAG.LAST)) !== 0 && (f & (FLAG.PLACE | FLAG.PEOPLE | FLAG.STOP)) === 0)
+  );
+}
+
+/** Words that join the items of a list: "," "and" "et" "&" "und" "y" "e" "og" "och". */
+function isListJoiner(text: string, tk: Tokens, i: number): boolean {
+  const len = tk.end[i]! - tk.start[i]!;
+  if (len > 3) return false;
+  const w = text.slice(tk.start[i]!, tk.end[i]!).toLowerCase();
+  return (
+    w === ',' ||
+    w === 'and' ||
+    w === 'et' ||
+    w === '&' ||
+    w === 'und' ||
+    w === 'y' ||
+    w === 'e' ||
+    w === 'og' ||
+    w === 'och' ||
+    w === 'en'
+  );
+}
+
+/** Titles after which a capitalised word is a name whatever else it is ("Mme Rose"). */
+const STRONG_TITLES = new Set(STRONG_TITLE_WORDS.map(wordHash));
+
+const PARTICLES = new Set([
+  'de',
+  'du',
+  'des',
+  'da',
+  'di',
+  'del',
+  'della',
+  'van',
+  'von',
+  'der',
+  'den',
+  'le',
+  'la',
+  'ter',
+  'bin',
+  'ben',
+  'al',
+  'el',
+  "d'",
+]);
+
+/** `spans` (in text order) grown by the rules above, as a new list in text order. */
+export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
+  if (spans.length === 0) {
+    // Most texts: no name found and no title that could announce one.
+    let titled = false;
+    for (let i = 0; i < tk.count && !titled; i++) titled = (tk.flags[i]! & FLAG.TITLE) !== 0;
+    if (!titled) return spans;
+  }
+  const inName = new Uint8Array(tk.count);
+  let s = 0;
+  for (let i = 0; i < tk.count; i++) {
+    while (s < spans.length && spans[s]!.end <= tk.start[i]!) s++;
+    if (s < spans.length && spans[s]!.start <= tk.start[i]!) inName[i] = 1;
+  }
+  // A name announced by a title ("juge Westerberg", "M. Dupont", "Mme R. Silva", "Dr Wells"):
+  // the capitalised words and initials after it.
+  for (let i = 0; i + 1 < tk.count; i++) {
+    if (!STRONG_TITLES.has(tk.hash[i]!)) continue;
+    let j = i + 1;
+    if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1)
+      j++;
+    const first = j;
+    while (j < tk.count && j - first < 7) {
+      const c = tk.casing[j]!;
+      if (c === CASE.INITIAL) {
+        j++;
+        if (j < tk.count && text.charCodeAt(tk.start[j]!) === 46 && tk.end[j]! - tk.start[j]! === 1)
+          j++;
+        continue;
+      }
+      // "Mme R. Silva de Lapuerta": particles between the words of the name.
+      if (
+        j > first &&
+        j + 1 < tk.count &&
+        tk.casing[j + 1] === CASE.TITLE &&
+        PARTICLES.has(text.slice(tk.start[j]!, tk.end[j]!))
+      ) {
+        inName[j] = 1;
+        j++;
+        continue;
+      }
+      if (
+        (c === CASE.TITLE || c === CASE.UPPER || c === CASE.MIXED) &&
+        tk.kind[j] === KIND.WORD &&
+        (tk.flags[j]! & (FLAG.TITLE | FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG | FLAG.STOP)) === 0
+      ) {
+        inName[j] = 1;
+        j++;
+        continue;
+      }
+      break;
+    }
+    if (j > first) for (let k = first; k < j; k++) inName[k] = 1;
+  }
+  for (let i = 0; i < tk.count; i++) {
+    if (!inName[i]) continue;
+    const dotAfter =
+      i + 2 < tk.count &&
+      text.charCodeAt(tk.start[i + 1]!) === 46 &&
+      tk.end[i + 1]! - tk.start[i + 1]! === 1;
+    // "M." before a name is its title, not part of it.
+    if (STRONG_TITLES.has(tk.hash[i]!) && (dotAfter ? inName[i + 2] : inName[i + 1])) inName[i] = 0;
+    // The dot of an initial inside a name ("K. Lenaerts") is part of it.
+    else if (tk.casing[i] === CASE.INITIAL && dotAfter && inName[i + 2]) inName[i + 1] = 1;
+  }
+  // Particles between two names ("Jean de la Fontaine").
+  for (let i = 1; i < tk.count - 1; i++) {
+    if (inName[i] || !inName[i - 1]) continue;
+    let j = i;
+    while (j < tk.count && j - i < 3 && PARTICLES.has(text.slice(tk.start[j]!, tk.end[j]!))) j++;
+    if (j > i && j < tk.count && inName[j] && tk.casing[j] === CASE.TITLE)
+      for (let k = i; k < j; k++) inName[k] = 1;
+  }
+  // Words of found names, for their later mentions.
+  const words = new Set<number>();
+  for (let i = 0; i < tk.count; i++)
+    if (inName[i] && nameLike(tk, i) && tk.letters[i]! >= 3) words.add(tk.hash[i]!);
+  let changed = true;
+  for (let round = 0; changed && round < 3; round++) {
+    changed = false;
+    for (let i = 0; i < tk.count; i++) {
+      if (inName[i] || !nameLike(tk, i)) continue;
+      // A single word between list joiners next to a name.
+      const prevName = i >= 2 && inName[i - 2] && isListJoiner(text, tk, i - 1);
+      const nextName = i + 2 < tk.count && inName[i + 2] && isListJoiner(text, tk, i + 1);
+      const single = !(i + 1 < tk.count && nameLike(tk, i + 1) && !inName[i + 1]);
+      if (((prevName || nextName) && single) || (words.has(tk.hash[i]!) && tk.letters[i]! >= 3)) {
+        inName[i] = 1;
+        changed = true;
+      }
+    }
+  }
+  // A single word that the lists call a place, a people or an organisation, and no name list
+  // knows, is not a person whatever its context ("Britain", "German", "Nike").
+  for (let i = 0; i < tk.count; i++) {
+    if (!inName[i] || (i > 0 && inName[i - 1]) || (i + 1 < tk.count && inName[i + 1])) continue;
+    const f = tk.flags[i]!;
+    if (
+      (f & (FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG)) !== 0 &&
+      ((f & FLAG.ORG) !== 0 || (f & (FLAG.FIRST | FLAG.LAST)) === 0)
+    )
+      inName[i] = 0;
+  }
+  const out: Span[] = [];
+  for (let i = 0; i < tk.count; i++) {
+    if (!inName[i]) continue;
+    const start = tk.start[i]!;
+    let end = tk.end[i]!;
+    // Tokens of one name: adjacent, separated by a space or nothing.
+    while (
+      i + 1 < tk.count &&
+      inName[i + 1] &&
+      tk.start[i + 1]! - end <= 1 &&
+      !isListJoiner(text, tk, i + 1)
+    ) {
+      i++;
+      end = tk.end[i]!;
+    }
+    out.push({ start, end });
+  }
+  return out;
+}

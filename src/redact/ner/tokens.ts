@@ -1,0 +1,290 @@
+/*
+ * The person-name model's tokeniser: one pass over the UTF-16 units, no substring made. Each
+ * token gets its offsets, a kind, a casing class, a hash of its lower-case form (FNV-1a over
+ * lower-cased units) and a hash of its shape ("Xx", "X.", "xx-Xx"); the lexicon and the
+ * features work from those integers only. Why integers: making a string per word to look it up
+ * in a Set cost more than the rest of the recogniser on the redaction benchmark's text.
+ */
+
+/** What a token is. Only WORD and HASHTAG tokens can be (part of) a name. */
+export const KIND = {
+  WORD: 0,
+  HASHTAG: 1,
+  NUMBER: 2,
+  PUNCT: 3,
+  URL: 4,
+  HANDLE: 5,
+  SYMBOL: 6,
+} as const;
+
+/** Casing of a word's letters. */
+export const CASE = {
+  LOWER: 0,
+  /** First letter upper, the others lower ("Paris", "O'Neil"). */
+  TITLE: 1,
+  /** Two letters or more, all upper ("NASA", "JOHN"). */
+  UPPER: 2,
+  /** Upper after lower somewhere ("McDonald", "JoJo", "iPhone"). */
+  MIXED: 3,
+  /** One upper-case letter alone ("J" of "J. Smith"). */
+  INITIAL: 4,
+  /** Letters without case (CJK, Arabic ...) or no letters at all. */
+  NONE: 5,
+} as const;
+
+/** Character classes of the BMP, built once. */
+const C_OTHER = 0;
+const C_UPPER = 1;
+const C_LOWER = 2;
+const C_DIGIT = 3;
+const C_MARK = 4;
+const C_LETTER = 5; // a letter without case
+const C_SPACE = 6;
+
+let classes: Uint8Array | undefined;
+let lowers: Uint16Array | undefined;
+
+function tables(): { cls: Uint8Array; low: Uint16Array } {
+  if (classes && lowers) return { cls: classes, low: lowers };
+  const cls = new Uint8Array(65536);
+  const low = new Uint16Array(65536);
+  const letter = /\p{L}/u;
+  const mark = /\p{M}/u;
+  const space = /\s/u;
+  for (let c = 0; c < 65536; c++) {
+    low[c] = c;
+    if (c >= 0xd800 && c <= 0xdfff) continue;
+    const ch = String.fromCharCode(c);
+    if (c >= 48 && c <= 57) cls[c] = C_DIGIT;
+    else if (letter.test(ch)) {
+      const l = ch.toLowerCase();
+      const u = ch.toUpperCase();
+      if (l.length === 1) low[c] = l.charCodeAt(0);
+      cls[c] = l !== ch ? C_UPPER : u !== ch ? C_LOWER : C_LETTER;
+    } else if (mark.test(ch)) cls[c] = C_MARK;
+    else if (space.test(ch)) cls[c] = C_SPACE;
+  }
+  classes = cls;
+  lowers = low;
+  return { cls, low };
+}
+
+/** The tokens of one text, as parallel arrays (grown as needed, reused between texts). */
+export class Tokens {
+  count = 0;
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  kind = new Uint8Array(64);
+  casing = new Uint8Array(64);
+  /** FNV-1a of the lower-cased token (a hashtag's without its '#'). */
+  hash = new Int32Array(64);
+  shape = new Int32Array(64);
+  /** Lexicon flags, filled by the lexicon. */
+  flags = new Int32Array(64);
+  /** Letters in the token. */
+  letters = new Int32Array(64);
+  /** A line break between this token and the one before. */
+  newline = new Uint8Array(64);
+
+  grow(): void {
+    const n = this.start.length * 2;
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const g8 = (a: Uint8Array) => {
+      const b = new Uint8Array(n);
+      b.set(a);
+      return b;
+    };
+    this.start = g32(this.start);
+    this.end = g32(this.end);
+    this.kind = g8(this.kind);
+    this.casing = g8(this.casing);
+    this.hash = g32(this.hash);
+    this.shape = g32(this.shape);
+    this.flags = g32(this.flags);
+    this.letters = g32(this.letters);
+    this.newline = g8(this.newline);
+  }
+}
+
+const FNV = 0x811c9dc5;
+const PRIME = 0x01000193;
+
+/** The lower-case form of every BMP unit (itself when it has none). */
+export function lowerTable(): Uint16Array {
+  return tables().low;
+}
+
+/** FNV-1a of a string's lower-cased units, as the tokeniser hashes a word. */
+export function wordHash(word: string): number {
+  const { low } = tables();
+  let h = FNV;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ low[word.charCodeAt(i)]!, PRIME);
+  return h | 0;
+}
+
+function isWordClass(k: number): boolean {
+  return k === C_UPPER || k === C_LOWER || k === C_DIGIT || k === C_MARK || k === C_LETTER;
+}
+
+/** Where a URL starting at `i` ends (the next space), or -1 when none starts there. */
+function urlEnd(text: string, i: number, cls: Uint8Array): number {
+  const c = text.charCodeAt(i) | 0x20;
+  let body = -1;
+  if (c === 0x68 /* h */ && /^https?:\/\//iy.test(text.slice(i, i + 8))) body = i + 7;
+  else if (c === 0x77 /* w */ && text.slice(i, i + 4).toLowerCase() === 'www.') body = i + 4;
+  if (body < 0) return -1;
+  let j = body;
+  while (j < text.length && cls[text.charCodeAt(j)] !== C_SPACE) j++;
+  return j;
+}
+
+/**
+ * Splits `text` into `into` (reset first). A word is a run of letters, marks, digits and '_',
+ * with inner apostrophes, hyphens and dots followed by a letter ("O'Neil", "Jean-Pierre", "J.-L");
+ * a final "'s" is a token of its own; links, @handles and #hashtags are single tokens.
+ */
+export function tokenize(text: string, into: Tokens): Tokens {
+  const { cls, low } = tables();
+  into.count = 0;
+  const n = text.length;
+  let i = 0;
+  let sawNewline = false;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    const k = cls[c]!;
+    if (k === C_SPACE) {
+      if (c === 10 || c === 13) sawNewline = true;
+      i++;
+      continue;
+    }
+    let start = i;
+    let kind: number = KIND.SYMBOL;
+    let end = i + 1;
+    const u = urlEnd(text, i, cls);
+    if (u > 0) {
+      kind = KIND.URL;
+      end = u;
+    } else if ((c === 64 || c === 35) && i + 1 < n && isWordClass(cls[text.charCodeAt(i + 1)]!)) {
+      // '@name' or '#tag'
+      let j = i + 1;
+      while (j < n && (isWordClass(cls[text.charCodeAt(j)]!) || text.charCodeAt(j) === 95)) j++;
+      kind = c === 64 ? KIND.HANDLE : KIND.HASHTAG;
+      end = j;
+    } else if (isWordClass(k) || c === 95) {
+      let j = i + 1;
+      for (;;) {
+        while (j < n && (isWordClass(cls[text.charCodeAt(j)]!) || text.charCodeAt(j) === 95)) j++;
+        const s = text.charCodeAt(j);
+        const next = j + 1 < n ? cls[text.charCodeAt(j + 1)]! : C_OTHER;
+        // "'s" at the end is not part of the word.
+        if (
+          (s === 39 || s === 0x2019) &&
+          (text.charCodeAt(j + 1) | 0x20) === 0x73 &&
+          !(j + 2 < n && isWordClass(cls[text.charCodeAt(j + 2)]!))
+        )
+          break;
+        if (
+          (s === 39 || s === 0x2019 || s === 45 || s === 46) &&
+          isWordClass(next) &&
+          next !== C_DIGIT
+        ) {
+          j += 2;
+          continue;
+        }
+        // "J.-L."
+        if (
+          s === 46 &&
+          text.charCodeAt(j + 1) === 45 &&
+          j + 2 < n &&
+          cls[text.charCodeAt(j + 2)] === C_UPPER
+        ) {
+          j += 3;
+          continue;
+        }
+        break;
+      }
+      end = j;
+      kind = k === C_DIGIT ? KIND.NUMBER : KIND.WORD;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      end = i + 2;
+      kind = KIND.SYMBOL;
+    } else {
+      kind = k === C_OTHER && c < 128 ? KIND.PUNCT : KIND.SYMBOL;
+      // Runs of one punctuation mark ("...", "!!!") are one token.
+      while (end < n && text.charCodeAt(end) === c) end++;
+    }
+    if (into.count === into.start.length) into.grow();
+    const t = into.count++;
+    into.start[t] = start;
+    into.end[t] = end;
+    into.kind[t] = kind;
+    into.flags[t] = 0;
+    into.newline[t] = sawNewline ? 1 : 0;
+    sawNewline = false;
+    i = end;
+    // Numbers, links and handles are never names and their neighbours only see their kind: no
+    // per-character work (digit-heavy text is mostly numbers).
+    if (kind === KIND.NUMBER || kind === KIND.URL || kind === KIND.HANDLE) {
+      into.hash[t] = 0;
+      into.shape[t] = 0x2000 + kind;
+      into.letters[t] = 0;
+      into.casing[t] = CASE.NONE;
+      continue;
+    }
+    // Hash, casing and shape of the word part (after '#').
+    if (kind === KIND.HASHTAG) start++;
+    let h = FNV;
+    let shape = FNV;
+    let lastShape = -1;
+    let shapeLen = 0;
+    let uppers = 0;
+    let lowersN = 0;
+    let upperAfterLower = false;
+    let firstUpper = false;
+    let letters = 0;
+    for (let j = start; j < end; j++) {
+      const ch = text.charCodeAt(j);
+      const cc = cls[ch]!;
+      h = Math.imul(h ^ low[ch]!, PRIME);
+      const p = j - start;
+      let s: number;
+      if (cc === C_UPPER) {
+        s = 88; // X
+        uppers++;
+        letters++;
+        if (p === 0) firstUpper = true;
+        if (lowersN > 0) upperAfterLower = true;
+      } else if (cc === C_LOWER) {
+        s = 120; // x
+        lowersN++;
+        letters++;
+      } else if (cc === C_LETTER || cc === C_MARK) {
+        s = 97; // a
+        letters++;
+      } else if (cc === C_DIGIT)
+        s = 100; // d
+      else s = ch;
+      if (s !== lastShape && shapeLen < 6) {
+        shape = Math.imul(shape ^ s, PRIME);
+        shapeLen++;
+        lastShape = s;
+      }
+    }
+    into.hash[t] = h;
+    into.shape[t] = shape;
+    into.letters[t] = letters;
+    let casing: number = CASE.NONE;
+    if (uppers + lowersN > 0) {
+      if (uppers === 0) casing = CASE.LOWER;
+      else if (lowersN === 0) casing = uppers === 1 && letters === 1 ? CASE.INITIAL : CASE.UPPER;
+      else if (firstUpper && !upperAfterLower) casing = CASE.TITLE;
+      else casing = CASE.MIXED;
+    }
+    into.casing[t] = casing;
+  }
+  return into;
+}

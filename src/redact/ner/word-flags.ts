@@ -1,0 +1,445 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CALENDAR_WORDS, dictionaryFile, nameLexicon } from '../names/lexicon.ts';
+import { peopleNames, placeNames } from '../names/places.ts';
+import { wordHash } from './tokens.ts';
+
+/*
+ * What the word lists say about a word, as bit flags looked up by the token's hash (the
+ * tokeniser's FNV-1a of the lower-cased word): an open-addressing table of 32-bit keys. A
+ * collision between two words' hashes is possible (about 1 in 20,000 lookups hits a listed word by
+ * chance): the flags are only features the model weighs, never a decision on their own.
+ */
+
+export const FLAG = {
+  /** A first name (every Latin-script locale of @faker-js/faker). */
+  FIRST: 1,
+  /** A last name (same source). */
+  LAST: 2,
+  /** A lower-case entry of the English or French Hunspell dictionary. */
+  COMMON: 4,
+  /** A stop word (stopwords-iso, English and French). */
+  STOP: 8,
+  /** A country, capital or region alone ("Britain", "Royaume-Uni", "America"). */
+  PLACE: 16,
+  /** A word of a multi-word place name ("United", "Kingdom"). */
+  PLACE_PART: 32,
+  /** A nationality or people word ("German", "Français", "Germans"). */
+  PEOPLE: 64,
+  /** A title or role before a name ("Dr", "Mme", "juge", "président"). */
+  TITLE: 128,
+  /** A month or a day of the week. */
+  CALENDAR: 256,
+  /** A capitalised entry of the Hunspell dictionaries (proper nouns: names and places alike). */
+  PROPER: 512,
+  /** A word of organisation names ("Inc", "FC", "University", "Cour", "Parti"). */
+  ORG: 1024,
+  /** In the long list of first and last names of the humannames package (about 200k, noisy). */
+  LISTED: 2048,
+} as const;
+
+/** Titles after which a capitalised word is a name whatever else it is ("Mme Rose", "juge Westerberg"). */
+export const STRONG_TITLE_WORDS = [
+  'm',
+  'mm',
+  'mme',
+  'mmes',
+  'mlle',
+  'mlles',
+  'monsieur',
+  'madame',
+  'mademoiselle',
+  'maître',
+  'me',
+  'juge',
+  'juges',
+  'docteur',
+  'dr',
+  'pr',
+  'professeur',
+  'mr',
+  'mrs',
+  'ms',
+  'miss',
+  'prof',
+  'sir',
+  'herr',
+  'frau',
+];
+
+/** Titles and roles that announce a name, in English, French and the commonest EU forms. */
+export const TITLE_WORDS = [
+  ...STRONG_TITLE_WORDS,
+  'mx',
+  'doctor',
+  'professor',
+  'dame',
+  'lord',
+  'lady',
+  'rev',
+  'reverend',
+  'father',
+  'sister',
+  'brother',
+  'uncle',
+  'aunt',
+  'auntie',
+  'grandma',
+  'grandpa',
+  'coach',
+  'captain',
+  'capt',
+  'gen',
+  'general',
+  'col',
+  'sgt',
+  'officer',
+  'president',
+  'senator',
+  'sen',
+  'rep',
+  'governor',
+  'gov',
+  'mayor',
+  'minister',
+  'chancellor',
+  'judge',
+  'justice',
+  'king',
+  'queen',
+  'prince',
+  'princess',
+  'pope',
+  'saint',
+  'st',
+  'messieurs',
+  'mesdames',
+  'président',
+  'présidente',
+  'avocat',
+  'avocate',
+  'greffier',
+  'greffière',
+  'rapporteur',
+  'rapporteure',
+  'procureur',
+  'procureure',
+  'commissaire',
+  'conseiller',
+  'conseillère',
+  'député',
+  'députée',
+  'sénateur',
+  'sénatrice',
+  'ministre',
+  'maire',
+  'abbé',
+  'père',
+  'sœur',
+  'frère',
+  'oncle',
+  'tante',
+  'cher',
+  'chère',
+  'señor',
+  'señora',
+  'sr',
+  'sra',
+  'don',
+  'doña',
+  'signor',
+  'signora',
+  'sig',
+  'dott',
+  'dhr',
+  'mevr',
+  'pan',
+  'pani',
+];
+
+/** Calendar words, and feasts that are no one's name ("Yom Kippur"). */
+const CALENDAR = [
+  ...CALENDAR_WORDS,
+  'christmas',
+  'noël',
+  'easter',
+  'pâques',
+  'halloween',
+  'ramadan',
+  'hanukkah',
+  'kippur',
+  'yom',
+  'diwali',
+  'thanksgiving',
+];
+
+const ORG_WORDS = [
+  'inc',
+  'ltd',
+  'llc',
+  'plc',
+  'corp',
+  'co',
+  'company',
+  'group',
+  'groupe',
+  'university',
+  'université',
+  'college',
+  'school',
+  'école',
+  'bank',
+  'banque',
+  'fc',
+  'afc',
+  'united',
+  'club',
+  'association',
+  'party',
+  'parti',
+  'council',
+  'conseil',
+  'cour',
+  'court',
+  'tribunal',
+  'commission',
+  'ministry',
+  'ministère',
+  'hospital',
+  'hôpital',
+  'news',
+  'times',
+  'tv',
+  'radio',
+  'records',
+  'airlines',
+  'airways',
+  'police',
+  'agency',
+  'agence',
+  'institute',
+  'institut',
+  'foundation',
+  'fondation',
+  'museum',
+  'musée',
+  'society',
+  'société',
+  'sa',
+  'sas',
+  'sarl',
+  'gmbh',
+  'ag',
+  'bv',
+  'nv',
+  'spa',
+  'srl',
+  'union',
+  'federation',
+  'fédération',
+  'league',
+  'ligue',
+  'church',
+  'église',
+  'office',
+  'department',
+  'département',
+  'government',
+  'gouvernement',
+  'parliament',
+  'parlement',
+  'senate',
+  'sénat',
+  'assembly',
+  'assemblée',
+];
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Well-known organisations and brands written as one word, which tweets and posts name as often
+ * as people ("Nike", "Adidas", "Google"): never a person on their own. No maintained data package
+ * lists them; this list is short on purpose and the model's own ORG/place label does the rest.
+ */
+export const ORGANISATIONS = [
+  'nike',
+  'adidas',
+  'puma',
+  'google',
+  'apple',
+  'microsoft',
+  'amazon',
+  'facebook',
+  'meta',
+  'instagram',
+  'twitter',
+  'youtube',
+  'tiktok',
+  'netflix',
+  'spotify',
+  'samsung',
+  'sony',
+  'nintendo',
+  'tesla',
+  'toyota',
+  'renault',
+  'peugeot',
+  'citroën',
+  'volkswagen',
+  'bmw',
+  'mercedes',
+  'audi',
+  'fiat',
+  'ferrari',
+  'ikea',
+  'lidl',
+  'aldi',
+  'carrefour',
+  'tesco',
+  'sainsbury',
+  'walmart',
+  'starbucks',
+  'mcdonald',
+  "mcdonald's",
+  'nestlé',
+  'danone',
+  "l'oréal",
+  'chanel',
+  'dior',
+  'gucci',
+  'prada',
+  'zara',
+  'h&m',
+  'unilever',
+  'siemens',
+  'bosch',
+  'philips',
+  'nokia',
+  'ericsson',
+  'airbus',
+  'boeing',
+  'ryanair',
+  'easyjet',
+  'lufthansa',
+  'bbc',
+  'cnn',
+  'fox',
+  'nasa',
+  'nato',
+  'otan',
+  'unicef',
+  'unesco',
+  'fifa',
+  'uefa',
+  'arsenal',
+  'chelsea',
+  'liverpool',
+  'barcelona',
+  'juventus',
+  'bayern',
+  'psg',
+  'vodafone',
+  'orange',
+  'telefónica',
+  'shell',
+  'total',
+  'totalenergies',
+  'bp',
+  'visa',
+  'mastercard',
+  'paypal',
+  'ebay',
+  'uber',
+  'airbnb',
+  'disney',
+  'marvel',
+  'pixar',
+  'warner',
+  'coca-cola',
+  'pepsi',
+  'heineken',
+  'guinness',
+  'red bull',
+  'lego',
+];
+
+/** A 32-bit key to flags map with open addressing (keys are word hashes). */
+export class WordFlags {
+  readonly #keys: Int32Array;
+  readonly #values: Int32Array;
+  readonly #mask: number;
+
+  constructor(entries: Map<number, number>) {
+    let size = 1024;
+    while (size < entries.size * 2) size *= 2;
+    this.#keys = new Int32Array(size);
+    this.#values = new Int32Array(size);
+    this.#mask = size - 1;
+    for (const [k, v] of entries) {
+      let i = Math.imul(k, 0x9e3779b1) >>> 0;
+      for (;;) {
+        i &= this.#mask;
+        if (this.#values[i] === 0) {
+          this.#keys[i] = k;
+          this.#values[i] = v;
+          break;
+        }
+        i++;
+      }
+    }
+  }
+
+  get(hash: number): number {
+    let i = Math.imul(hash, 0x9e3779b1) >>> 0;
+    for (;;) {
+      i &= this.#mask;
+      const v = this.#values[i]!;
+      if (v === 0) return 0;
+      if (this.#keys[i] === hash) return v;
+      i++;
+    }
+  }
+}
+
+let cached: WordFlags | undefined;
+
+/** The flags of every listed word, built once per process on first use. */
+export function wordFlags(): WordFlags {
+  if (cached) return cached;
+  const lex = nameLexicon();
+  const m = new Map<number, number>();
+  const add = (w: string, f: number) => {
+    const h = wordHash(w);
+    m.set(h, (m.get(h) ?? 0) | f);
+  };
+  for (const w of lex.firstNames) add(w, FLAG.FIRST);
+  for (const w of lex.lastNames) add(w, FLAG.LAST);
+  for (const w of lex.commonWords) {
+    add(w, FLAG.COMMON);
+    // Hunspell lists stems: the plural ("items", "spectateurs") is as common as the word.
+    if (!w.endsWith('s') && !w.endsWith('x')) add(`${w}s`, FLAG.COMMON);
+  }
+  for (const w of lex.stopwords) add(w, FLAG.STOP);
+  for (const pkg of ['dictionary-en', 'dictionary-fr']) {
+    const text = new TextDecoder().decode(dictionaryFile(pkg));
+    for (const line of text.split('\n')) {
+      const word = line.split('/')[0]!.trim();
+      if (word.length >= 2 && word[0] !== word[0]!.toLowerCase()) add(word, FLAG.PROPER);
+    }
+  }
+  for (const p of placeNames()) {
+    const parts = p.split(/\s+/);
+    if (parts.length === 1) add(p, FLAG.PLACE);
+    else for (const w of parts) if (w.length > 2) add(w, FLAG.PLACE_PART);
+  }
+  for (const w of peopleNames()) add(w, FLAG.PEOPLE);
+  const listed = readFileSync(join(dirname(require.resolve('humannames')), 'list.txt'), 'utf8');
+  for (const w of listed.split('\n')) if (w.length >= 2) add(w.trim().toLowerCase(), FLAG.LISTED);
+  for (const w of TITLE_WORDS) add(w, FLAG.TITLE);
+  for (const w of CALENDAR) add(w, FLAG.CALENDAR);
+  for (const w of ORG_WORDS) add(w, FLAG.ORG);
+  for (const w of ORGANISATIONS) add(w, FLAG.ORG);
+  cached = new WordFlags(m);
+  return cached;
+}

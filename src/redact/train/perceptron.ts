@@ -1,0 +1,218 @@
+import {
+  docCasing,
+  flagTokens,
+  isCandidate,
+  MAX_FEATURES,
+  tokenFeatures,
+} from '../ner/features.ts';
+import type { ModelParams } from '../ner/person-model.ts';
+import { Tokens, tokenize } from '../ner/tokens.ts';
+import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from '../ner/viterbi.ts';
+import type { WordFlags } from '../ner/word-flags.ts';
+import type { LabelledDoc } from './corpus.ts';
+
+/*
+ * An averaged structured perceptron (Collins 2002) over the model's BIO labels: decode each
+ * segment of candidate tokens with the current weights, and where the best path differs from the
+ * gold labels, add the gold path's features and subtract the predicted path's. The averaged
+ * weights (every weight's mean over all steps) are what is kept: they generalise much better
+ * than the last ones. Deterministic: documents are visited in an order drawn from a seeded
+ * generator, and nothing else is random.
+ */
+
+export interface TrainOptions {
+  bits: number;
+  epochs: number;
+  seed: number;
+  /** Added to a person's first-word score at decoding (the recall/precision knob). */
+  personBias: number;
+}
+
+/** A document turned into what training needs: segments of candidate tokens, features, labels. */
+interface Example {
+  /** Per segment: its first candidate slot, its length, the transition row before it. */
+  segments: Int32Array;
+  /** Feature offsets per candidate slot (slots + 1 entries) into `feats`. */
+  offsets: Int32Array;
+  feats: Int32Array;
+  gold: Uint8Array;
+}
+
+/** Gold label of every token: the entity that holds its first character. */
+function goldLabels(doc: LabelledDoc, tk: Tokens): Uint8Array {
+  const labels = new Uint8Array(tk.count);
+  const ents = [...doc.entities].sort((a, b) => a.start - b.start);
+  let e = 0;
+  let prevEntity = -1;
+  for (let i = 0; i < tk.count; i++) {
+    const s = tk.start[i]!;
+    while (e < ents.length && ents[e]!.end <= s) e++;
+    const ent = ents[e];
+    if (!ent || ent.start > s || ent.handle) {
+      prevEntity = -1;
+      continue;
+    }
+    const inside = prevEntity === e;
+    labels[i] =
+      ent.type === 'PER'
+        ? inside
+          ? LABEL.I_PER
+          : LABEL.B_PER
+        : inside
+          ? LABEL.I_ENT
+          : LABEL.B_ENT;
+    prevEntity = e;
+  }
+  return labels;
+}
+
+export function prepare(doc: LabelledDoc, flags: WordFlags, bits: number): Example {
+  const tk = tokenize(doc.text, new Tokens());
+  flagTokens(tk, flags);
+  const all = goldLabels(doc, tk);
+  const docCase = docCasing(tk);
+  const mask = (1 << bits) - 1;
+  const segments: number[] = [];
+  const offsets: number[] = [0];
+  const feats: number[] = [];
+  const gold: number[] = [];
+  const buf = new Int32Array(MAX_FEATURES);
+  let i = 0;
+  while (i < tk.count) {
+    if (!isCandidate(tk, i)) {
+      i++;
+      continue;
+    }
+    const from = gold.length;
+    const firstRow = i === 0 ? START_ROW : LABEL.O;
+    let prev: number = LABEL.O;
+    while (i < tk.count && isCandidate(tk, i)) {
+      const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags);
+      for (let q = 0; q < k; q++) feats.push(buf[q]! & mask);
+      offsets.push(feats.length);
+      let g: number = all[i]!;
+      // An inside label after a token the model skips starts the entity again.
+      if (g === LABEL.I_PER && prev !== LABEL.B_PER && prev !== LABEL.I_PER) g = LABEL.B_PER;
+      if (g === LABEL.I_ENT && prev !== LABEL.B_ENT && prev !== LABEL.I_ENT) g = LABEL.B_ENT;
+      gold.push(g);
+      prev = g;
+      i++;
+    }
+    segments.push(from, gold.length - from, firstRow);
+  }
+  return {
+    segments: Int32Array.from(segments),
+    offsets: Int32Array.from(offsets),
+    feats: Int32Array.from(feats),
+    gold: Uint8Array.from(gold),
+  };
+}
+
+/** mulberry32: a small seeded generator, for the visiting order. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface TrainedFloat {
+  bits: number;
+  weights: Float32Array;
+  trans: Float32Array;
+  personBias: number;
+}
+
+export function trainPerceptron(examples: Example[], o: TrainOptions): TrainedFloat {
+  const size = (1 << o.bits) * LABELS;
+  const w = new Float32Array(size);
+  const u = new Float64Array(size);
+  const tw = new Float64Array(TRANSITION_ROWS * LABELS);
+  const tu = new Float64Array(TRANSITION_ROWS * LABELS);
+  let c = 1;
+  const next = rng(o.seed);
+  const order = examples.map((_, i) => i);
+  let em = new Float64Array(256 * LABELS);
+  let pred = new Uint8Array(256);
+  const update = (ex: Example, slot: number, label: number, d: number) => {
+    for (let q = ex.offsets[slot]!; q < ex.offsets[slot + 1]!; q++) {
+      const k = ex.feats[q]! * LABELS + label;
+      w[k]! += d;
+      u[k]! += c * d;
+    }
+  };
+  const updateT = (row: number, label: number, d: number) => {
+    tw[row * LABELS + label]! += d;
+    tu[row * LABELS + label]! += c * d;
+  };
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    // Fisher-Yates with the seeded generator.
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const idx of order) {
+      const ex = examples[idx]!;
+      for (let s = 0; s < ex.segments.length; s += 3) {
+        const from = ex.segments[s]!;
+        const n = ex.segments[s + 1]!;
+        const row = ex.segments[s + 2]!;
+        if (em.length < n * LABELS) {
+          em = new Float64Array(n * LABELS * 2);
+          pred = new Uint8Array(n * 2);
+        }
+        for (let t = 0; t < n; t++) {
+          for (let l = 0; l < LABELS; l++) em[t * LABELS + l] = 0;
+          for (let q = ex.offsets[from + t]!; q < ex.offsets[from + t + 1]!; q++) {
+            const base = ex.feats[q]! * LABELS;
+            for (let l = 0; l < LABELS; l++) em[t * LABELS + l]! += w[base + l]!;
+          }
+        }
+        viterbi(em, n, tw, row, pred);
+        let differs = false;
+        for (let t = 0; t < n; t++) if (pred[t] !== ex.gold[from + t]) differs = true;
+        if (differs) {
+          let pg = row;
+          let pp = row;
+          for (let t = 0; t < n; t++) {
+            const g = ex.gold[from + t]!;
+            const p = pred[t]!;
+            if (g !== p) {
+              update(ex, from + t, g, 1);
+              update(ex, from + t, p, -1);
+            }
+            if (g !== p || pg !== pp) {
+              updateT(pg, g, 1);
+              updateT(pp, p, -1);
+            }
+            pg = g;
+            pp = p;
+          }
+        }
+        c++;
+      }
+    }
+  }
+  const weights = new Float32Array(size);
+  for (let k = 0; k < size; k++) weights[k] = w[k]! - u[k]! / c;
+  const trans = new Float32Array(TRANSITION_ROWS * LABELS);
+  for (let k = 0; k < trans.length; k++) trans[k] = tw[k]! - tu[k]! / c;
+  return { bits: o.bits, weights, trans, personBias: o.personBias };
+}
+
+/**
+ * Signed bytes and one scale for all weights: the largest weight maps to 127. Transitions stay
+ * floating point (there are 30 of them).
+ */
+export function quantise(m: TrainedFloat): ModelParams {
+  let max = 0;
+  for (const x of m.weights) max = Math.max(max, Math.abs(x));
+  const scale = max === 0 ? 1 : max / 127;
+  const q = new Int8Array(m.weights.length);
+  for (let k = 0; k < q.length; k++) q[k] = Math.round(m.weights[k]! / scale);
+  return { bits: m.bits, weights: q, scale, trans: m.trans, personBias: m.personBias };
+}

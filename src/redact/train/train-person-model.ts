@@ -1,0 +1,103 @@
+import {
+  addTally,
+  emptyTally,
+  type PersonTally,
+  precisionOf,
+  recallOf,
+  scorePersons,
+} from '../eval/ner-score.ts';
+import { type ModelParams, PersonTagger, type Span } from '../ner/person-model.ts';
+import { wordFlags } from '../ner/word-flags.ts';
+import { HELDOUT_SETS, type LabelledDoc, loadCorpus, type Source, splitOf } from './corpus.ts';
+import { prepare, quantise, type TrainOptions, trainPerceptron } from './perceptron.ts';
+
+/*
+ * Trains the person-name model from the shared material and measures it on the held-out part.
+ * Used by `scripts/train-person-model.ts` (writes the shipped model and its figures) and by the
+ * test that retrains and compares with the recorded figures.
+ */
+
+export const DEFAULT_TRAINING: TrainOptions & { sources: readonly Source[] } = {
+  bits: 20,
+  epochs: 8,
+  seed: 17,
+  personBias: 5,
+  sources: ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h', 'wnut17', 'eds-pseudo', 'presidio-synth'],
+};
+
+/** What the test suite retrains to check that training reproduces its recorded figures. */
+export const CHECK_TRAINING: typeof DEFAULT_TRAINING = { ...DEFAULT_TRAINING, epochs: 2 };
+
+export interface SetFigures {
+  name: string;
+  lang: string;
+  gold: number;
+  found: number;
+  right: number;
+  wrong: number;
+  neutral: number;
+  recall: number;
+  precision: number;
+}
+
+export function figuresOf(name: string, lang: string, t: PersonTally): SetFigures {
+  return {
+    name,
+    lang,
+    ...t,
+    recall: Number(recallOf(t).toFixed(4)),
+    precision: Number(precisionOf(t).toFixed(4)),
+  };
+}
+
+/** Scores a person finder on the held-out sets (and the English tweets together). */
+export function measureHeldOut(
+  docs: readonly LabelledDoc[],
+  find: (text: string) => readonly Span[],
+): SetFigures[] {
+  const held = docs.filter((d) => splitOf(d) === 'heldout');
+  const out: SetFigures[] = [];
+  const tweets = emptyTally();
+  for (const set of HELDOUT_SETS) {
+    const t = emptyTally();
+    for (const d of held) {
+      if (!(set.sources as readonly string[]).includes(d.source)) continue;
+      scorePersons(d, find(d.text), t);
+    }
+    if (set.sources[0] !== 'eds-pseudo' && set.sources[0] !== 'presidio-synth') addTally(tweets, t);
+    out.push(figuresOf(set.name, set.lang, t));
+  }
+  out.unshift(figuresOf('English tweets (btc + wnut17)', 'en', tweets));
+  return out;
+}
+
+export interface TrainResult {
+  params: ModelParams;
+  options: typeof DEFAULT_TRAINING;
+  trainingDocs: number;
+  seconds: number;
+}
+
+export function trainPersonModel(
+  docs: readonly LabelledDoc[],
+  options: typeof DEFAULT_TRAINING = DEFAULT_TRAINING,
+): TrainResult {
+  const t0 = performance.now();
+  const flags = wordFlags();
+  const train = docs.filter((d) => splitOf(d) === 'train' && options.sources.includes(d.source));
+  const examples = train.map((d) => prepare(d, flags, options.bits));
+  const trained = trainPerceptron(examples, options);
+  return {
+    params: quantise(trained),
+    options,
+    trainingDocs: train.length,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+export function loadAndTrain(evalDir: string, options = DEFAULT_TRAINING) {
+  const docs = loadCorpus(evalDir);
+  const result = trainPersonModel(docs, options);
+  const tagger = new PersonTagger(result.params);
+  return { docs, result, tagger };
+}
