@@ -13,7 +13,11 @@ import {
 } from '../domain/removals/recipient-dispatcher.ts';
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
-import type { GateRegistry } from '../gate/registry-port.ts';
+import {
+  composeGateRegistry,
+  type GateDatasetStore,
+  type GateRegistry,
+} from '../gate/registry-port.ts';
 import type { SnapshotService } from '../http/api/admin-routes.ts';
 import {
   createPlatformTokenVerifier,
@@ -49,7 +53,7 @@ export interface Veto {
   snapshots: SnapshotService;
   /** Notice versions, exposures and campaigns (issue 5); `notices.exposures` is the gate's port. */
   notices: Notices;
-  /** What the gate asks the live registry: late objectors, dataset records, the inclusion index. */
+  /** What the gate asks the live registry: every check a policy requires, dataset records. */
   gate: GateRegistry;
   clock: Clock;
   /**
@@ -90,8 +94,8 @@ export async function openStore(config: VetoConfig): Promise<RegistryStore> {
   );
 }
 
-/** The gate's registry port: the dataset store of the registry's dialect (same database). */
-export async function openGateRegistry(store: RegistryStore): Promise<GateRegistry> {
+/** The dataset half of the gate's registry port, in the registry's dialect (same database). */
+export async function openGateDatasetStore(store: RegistryStore): Promise<GateDatasetStore> {
   if (store instanceof SqliteRegistryStore) {
     const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
     return new SqliteDatasetStore(store);
@@ -224,7 +228,7 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
-    gate: await openGateRegistry(store),
+    gate: composeGateRegistry(await openGateDatasetStore(store), notices),
     clock,
     ...afterwardsParts,
     async close() {
