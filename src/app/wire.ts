@@ -33,6 +33,8 @@ import {
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
+import { JobSupervisor } from './job-supervisor.ts';
+import { StorageHealth } from './storage-health.ts';
 
 /**
  * The one place where adapters are chosen and connected. Everything else receives its
@@ -61,6 +63,10 @@ export interface Veto {
   afterwards?: Afterwards;
   removalPlanner?: RemovalPlanner;
   recipientDispatcher?: RecipientDispatcher;
+  /** Storage faults seen by requests and jobs: logged once per outage, 503 meanwhile. */
+  storageHealth: StorageHealth;
+  /** Around every job pass: leader lease (several instances, one database), liveness. */
+  jobs: JobSupervisor;
   close(): Promise<void>;
 }
 
@@ -175,7 +181,17 @@ export async function wireVeto(
   // A publication interrupted between its version row and its audit event is completed now.
   await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
-  const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
+  const storageHealth = new StorageHealth(logger);
+  const jobs = new JobSupervisor({ health: storageHealth, logger });
+  const supervision = jobs;
+  const dispatcher = new OutboxDispatcher({
+    store,
+    mailer,
+    renderEmail,
+    clock,
+    logger,
+    supervision,
+  });
   const removalStore = await openRemovalStore(store);
   const transport = createRecipientTransport({ natsUrl: config.natsUrl });
   const afterwardsParts = removalStore
@@ -191,6 +207,7 @@ export async function wireVeto(
           store: removalStore,
           clock,
           logger,
+          supervision,
           settings: { publicUrl: config.publicUrl, modelPolicy: config.modelPolicy },
         }),
         recipientDispatcher: new RecipientDispatcher({
@@ -198,6 +215,7 @@ export async function wireVeto(
           transport,
           clock,
           logger,
+          supervision,
         }),
       }
     : {};
@@ -227,11 +245,14 @@ export async function wireVeto(
     gate: await openGateRegistry(store),
     clock,
     ...afterwardsParts,
+    storageHealth,
+    jobs,
     async close() {
       await afterwardsParts.removalPlanner?.stop();
       await afterwardsParts.recipientDispatcher?.stop();
       await transport.close();
       await dispatcher.stop();
+      await jobs.release();
       await registry.drain();
       await store.close();
       await mailer.close();

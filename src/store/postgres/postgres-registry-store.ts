@@ -106,6 +106,14 @@ export async function openPostgresRegistryStore(
   // An idle pooled client can be cut by the server (restart, idle timeout); pg-pool drops it,
   // but without a listener the 'error' event would crash the process.
   pool.on('error', () => {});
+  // A checked-out client whose connection is cut (pg_terminate_backend, a failover, a network
+  // drop) emits 'error' too, and pg-pool listens only while the client is idle: without this
+  // listener the process would crash. The query in flight is rejected on its own (the request
+  // answers 503 "storage unavailable"), and pg-pool discards the broken client when it is
+  // released, so the pool reconnects by itself.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   try {
     if (schema) await createSchema(kysely, schema);
