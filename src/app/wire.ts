@@ -12,6 +12,7 @@ import {
   RecipientDispatcher,
 } from '../domain/removals/recipient-dispatcher.ts';
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
+import { RequestRate } from '../domain/request-rate.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
 import type { GateRegistry } from '../gate/registry-port.ts';
 import type { SnapshotService } from '../http/api/admin-routes.ts';
@@ -67,6 +68,8 @@ export interface Veto {
   storageHealth: StorageHealth;
   /** Around every job pass: leader lease (several instances, one database), liveness. */
   jobs: JobSupervisor;
+  /** Rate-limit counts in the database, shared by every instance. */
+  requestRate: RequestRate;
   close(): Promise<void>;
 }
 
@@ -182,7 +185,20 @@ export async function wireVeto(
   await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
   const storageHealth = new StorageHealth(logger);
-  const jobs = new JobSupervisor({ health: storageHealth, logger });
+  const jobs = new JobSupervisor({
+    health: storageHealth,
+    logger,
+    leases: {
+      tryLease: (job, holder, now, ttlMs) =>
+        store.tryJobLease(
+          job,
+          holder,
+          now.toISOString(),
+          new Date(now.getTime() + ttlMs).toISOString(),
+        ),
+      releaseLease: (job, holder) => store.releaseJobLease(job, holder),
+    },
+  });
   const supervision = jobs;
   const dispatcher = new OutboxDispatcher({
     store,
@@ -247,6 +263,7 @@ export async function wireVeto(
     ...afterwardsParts,
     storageHealth,
     jobs,
+    requestRate: new RequestRate(store),
     async close() {
       await afterwardsParts.removalPlanner?.stop();
       await afterwardsParts.recipientDispatcher?.stop();

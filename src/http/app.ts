@@ -13,6 +13,7 @@ import { demoPlugin } from '../demo/index.ts';
 import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
+import type { RequestRate } from '../domain/request-rate.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
@@ -24,6 +25,7 @@ import { portalPlugin } from './portal/index.ts';
 import type { OpenApiDocument } from './portal/pages/api-reference.ts';
 import { sendProblem, storageWork } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
+import { sharedRateLimitStore } from './shared-rate-limit-store.ts';
 
 export interface AppDeps {
   config: VetoConfig;
@@ -37,6 +39,8 @@ export interface AppDeps {
   afterwards?: Afterwards;
   /** Storage faults: 503 with Retry-After, logged once per outage (src/app/storage-health.ts). */
   storageHealth?: StorageHealth;
+  /** Rate-limit counts shared by every instance on the database (else per process). */
+  requestRate?: RequestRate;
 }
 
 const VERSION = '0.1.0';
@@ -85,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeWindow: '1 minute',
     // The platform's own servers (API keys) batch-submit objections; per-IP limits are for people.
     allowList: (request) => auth.isTrustedClient(request),
+    ...(deps.requestRate ? { store: sharedRateLimitStore(deps.requestRate) } : {}),
   });
   await app.register(swagger, {
     openapi: {
