@@ -12,6 +12,7 @@ import {
   RecipientDispatcher,
 } from '../domain/removals/recipient-dispatcher.ts';
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
+import { RequestRate } from '../domain/request-rate.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
 import {
   composeGateRegistry,
@@ -37,6 +38,8 @@ import {
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
+import { JobSupervisor } from './job-supervisor.ts';
+import { StorageHealth } from './storage-health.ts';
 
 /**
  * The one place where adapters are chosen and connected. Everything else receives its
@@ -65,6 +68,12 @@ export interface Veto {
   afterwards?: Afterwards;
   removalPlanner?: RemovalPlanner;
   recipientDispatcher?: RecipientDispatcher;
+  /** Storage faults seen by requests and jobs: logged once per outage, 503 meanwhile. */
+  storageHealth: StorageHealth;
+  /** Around every job pass: leader lease (several instances, one database), liveness. */
+  jobs: JobSupervisor;
+  /** Rate-limit counts in the database, shared by every instance. */
+  requestRate: RequestRate;
   close(): Promise<void>;
 }
 
@@ -179,7 +188,30 @@ export async function wireVeto(
   // A publication interrupted between its version row and its audit event is completed now.
   await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
-  const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
+  const storageHealth = new StorageHealth(logger);
+  const jobs = new JobSupervisor({
+    health: storageHealth,
+    logger,
+    leases: {
+      tryLease: (job, holder, now, ttlMs) =>
+        store.tryJobLease(
+          job,
+          holder,
+          now.toISOString(),
+          new Date(now.getTime() + ttlMs).toISOString(),
+        ),
+      releaseLease: (job, holder) => store.releaseJobLease(job, holder),
+    },
+  });
+  const supervision = jobs;
+  const dispatcher = new OutboxDispatcher({
+    store,
+    mailer,
+    renderEmail,
+    clock,
+    logger,
+    supervision,
+  });
   const removalStore = await openRemovalStore(store);
   const transport = createRecipientTransport({ natsUrl: config.natsUrl });
   const afterwardsParts = removalStore
@@ -195,6 +227,7 @@ export async function wireVeto(
           store: removalStore,
           clock,
           logger,
+          supervision,
           settings: { publicUrl: config.publicUrl, modelPolicy: config.modelPolicy },
         }),
         recipientDispatcher: new RecipientDispatcher({
@@ -202,6 +235,7 @@ export async function wireVeto(
           transport,
           clock,
           logger,
+          supervision,
         }),
       }
     : {};
@@ -231,11 +265,15 @@ export async function wireVeto(
     gate: composeGateRegistry(await openGateDatasetStore(store), notices),
     clock,
     ...afterwardsParts,
+    storageHealth,
+    jobs,
+    requestRate: new RequestRate(store),
     async close() {
       await afterwardsParts.removalPlanner?.stop();
       await afterwardsParts.recipientDispatcher?.stop();
       await transport.close();
       await dispatcher.stop();
+      await jobs.release();
       await registry.drain();
       await store.close();
       await mailer.close();
