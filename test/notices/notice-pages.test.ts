@@ -50,6 +50,8 @@ describe('portal: published notice pages', () => {
     assert.match(page.body, new RegExp(version.texts.find((x) => x.language === 'fr')!.sha256));
     const text = visibleText(page.body);
     assert.doesNotMatch(text, /\{[a-zA-Z]+\}/, 'no placeholder left unfilled');
+    assert.doesNotMatch(page.body, /\{promise:|redacted PERSON/, 'promise markers are not shown');
+    assert.match(text, /Les messages privés avec vos proches\s/);
     // One click objects, as before.
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
     const done = await b.post('/object', { _csrf: csrf });
@@ -86,6 +88,13 @@ describe('portal: published notice pages', () => {
     const { app, veto, version } = await published(t);
     const draft = readNoticeDirectory(SAMPLE);
     draft.id = '2026-02';
+    draft.policy = {
+      name: 'demo',
+      policy: {
+        ...draft.policy!.policy,
+        notice: { ...draft.policy!.policy.notice, version: '2026-02' },
+      },
+    };
     draft.texts = draft.texts.map((x) => ({
       ...x,
       markdown: x.markdown.replace('One click', 'A single click'),

@@ -15,6 +15,7 @@ import {
   renderNoticeMarkdown,
   sha256Hex,
 } from './notice-markdown.ts';
+import { checkPromises, readPromises, type TextPromises } from './notice-promises.ts';
 import {
   EXPOSURE_CHANNELS,
   type ExposureChannel,
@@ -147,6 +148,7 @@ export class Notices {
           reason: `missing: every configured language needs a text`,
         });
     }
+    issues.push(...promiseIssues(draft, texts));
     const previous = await this.deps.store.latestVersion();
     const effectiveAt = this.effectiveAt(draft, now, issues);
     if (previous && effectiveAt && effectiveAt < previous.effectiveAt && previous.id !== draft.id) {
@@ -485,4 +487,34 @@ function sameContent(a: readonly NoticeText[], b: readonly NoticeText[]): boolea
         .map((t) => [t.language, t.sha256, t.changes]),
     );
   return key(a) === key(b);
+}
+
+/**
+ * The texts' promises against the tied policy: a version tied to a policy must be the one that
+ * policy names, and keep every promise; promises with no policy to check them are refused.
+ */
+function promiseIssues(draft: NoticeDraft, texts: NoticeText[]): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const read: TextPromises[] = texts.map((t) => {
+    const r = readPromises(t.markdown, `texts.${t.language}.markdown`);
+    issues.push(...r.issues);
+    return { language: t.language, promises: r.promises };
+  });
+  const tied = draft.policy;
+  if (!tied) {
+    if (read.some((t) => t.promises.length > 0))
+      issues.push({
+        field: 'policy',
+        reason:
+          'the texts make promises ({promise: ...}) but no policy is tied to this version to keep them',
+      });
+    return issues;
+  }
+  if (tied.policy.notice.version !== draft.id)
+    issues.push({
+      field: 'policy',
+      reason: `policy ${tied.name} is tied to notice version "${tied.policy.notice.version}", not "${draft.id}"`,
+    });
+  issues.push(...checkPromises(read, tied.policy, tied.name));
+  return issues;
 }
