@@ -52,6 +52,17 @@ describe('portal: published notice pages', () => {
     assert.doesNotMatch(text, /\{[a-zA-Z]+\}/, 'no placeholder left unfilled');
     assert.doesNotMatch(page.body, /\{promise:|redacted PERSON/, 'promise markers are not shown');
     assert.match(text, /Les messages privés avec vos proches\s/);
+    // The Art. 13/14 items, filled from the configuration in the reader's language.
+    assert.match(
+      text,
+      /Example Platform SA est responsable de ce traitement ; contact : privacy@platform\.example\./,
+    );
+    assert.match(text, /Notre délégué à la protection des données : dpo@platform\.example\./);
+    assert.match(
+      text,
+      /communiqués qu’à : Example AI Lab SARL\. Chaque jeu de données est conservé au plus 24 mois/,
+    );
+    assert.match(text, /autorité de protection des données \(CNIL, https:\/\/www\.cnil\.fr\)/);
     // One click objects, as before.
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
     const done = await b.post('/object', { _csrf: csrf });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { brokenBy, readPromises } from '../../src/domain/notices/notice-promises.ts';
 import { loadPolicy } from '../../src/gate/policy.ts';
 import { tempDir } from '../support/temp.ts';
-import { runVeto, sqliteEnv } from '../support/veto-cli.ts';
+import { NOTICE_ITEMS_ENV, runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
 type Ctx = { after: (fn: () => void) => void };
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,7 +27,7 @@ function setup(t: Ctx, policyYaml: string, edit?: (lang: string, md: string) => 
       const file = path.join(notice, f);
       writeFileSync(file, edit(f.slice(0, -3), readFileSync(file, 'utf8')));
     }
-  const env = sqliteEnv(dir, SECRET);
+  const env = { ...sqliteEnv(dir, SECRET), ...NOTICE_ITEMS_ENV };
   return { publish: () => runVeto(env, 'notices', 'publish', notice) };
 }
 
@@ -106,7 +106,12 @@ describe('veto notices publish: the notice promises only what its policy keeps',
     const meta = JSON.parse(readFileSync(path.join(dir, 'n/notice.json'), 'utf8'));
     delete meta.policy;
     writeFileSync(path.join(dir, 'n/notice.json'), JSON.stringify(meta));
-    const r2 = runVeto(sqliteEnv(dir, SECRET), 'notices', 'publish', path.join(dir, 'n'));
+    const r2 = runVeto(
+      { ...sqliteEnv(dir, SECRET), ...NOTICE_ITEMS_ENV },
+      'notices',
+      'publish',
+      path.join(dir, 'n'),
+    );
     assert.equal(r2.code, 1);
     assert.match(r2.err, /notice\.json:policy: missing/);
   });
@@ -138,7 +143,49 @@ describe('veto notices publish: the notice promises only what its policy keeps',
     meta.policy = '../policy.yaml';
     meta.version = 'meta-2025-04-14';
     writeFileSync(path.join(notice, 'notice.json'), JSON.stringify(meta));
-    const r = runVeto(sqliteEnv(dir, SECRET), 'notices', 'publish', notice);
+    const r = runVeto(
+      { ...sqliteEnv(dir, SECRET), ...NOTICE_ITEMS_ENV },
+      'notices',
+      'publish',
+      notice,
+    );
     assert.equal(r.code, 0, r.err);
+  });
+});
+
+describe('veto notices publish: every Art. 13/14 item the configuration can fill, in every language', () => {
+  it('refuses when the configuration lacks an item, naming its setting', (t) => {
+    const dir = tempDir(t);
+    const env = { ...sqliteEnv(dir, SECRET), ...NOTICE_ITEMS_ENV, VETO_DPO_CONTACT: '' };
+    const r = runVeto(env, 'notices', 'publish', SAMPLE);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /settings: VETO_DPO_CONTACT is not set: every notice states the data protection officer's contact details \(Art\. 13\(1\)\(b\)\)/,
+    );
+  });
+
+  it('refuses a text without an item, in whichever language leaves it out', (t) => {
+    const r = setup(t, demoPolicy, (lang, md) =>
+      lang === 'lv'
+        ? md.replace('{dpoContact}', 'dpo@x').replace('({supervisoryAuthority})', '')
+        : lang === 'ga'
+          ? md.replace('{retention}', '24 mí')
+          : md,
+    ).publish();
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /texts\.lv\.markdown: missing the data protection officer's contact details \(Art\. 13\(1\)\(b\)\): add \{dpoContact\}/,
+    );
+    assert.match(
+      r.err,
+      /texts\.lv\.markdown: missing the right to complain to a supervisory authority \(Art\. 13\(2\)\(d\)\)/,
+    );
+    assert.match(
+      r.err,
+      /texts\.ga\.markdown: missing how long the data is kept \(Art\. 13\(2\)\(a\)\)/,
+    );
+    assert.doesNotMatch(r.err, /texts\.fr\.markdown/);
   });
 });

@@ -27,6 +27,12 @@ export const PLACEHOLDERS = [
   'noticeUrl',
   'effectiveDate',
   'version',
+  'controllerName',
+  'controllerContact',
+  'dpoContact',
+  'recipients',
+  'retention',
+  'supervisoryAuthority',
 ] as const;
 export type PlaceholderName = (typeof PLACEHOLDERS)[number];
 export type PlaceholderValues = Record<PlaceholderName, string>;

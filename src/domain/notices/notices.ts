@@ -7,6 +7,7 @@ import { canonicalJson } from '../audit-chain.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { checkSubject, emailHash, subjectKeyOf } from '../subjects.ts';
 import { createNoticeExposureLookup, type NoticeExposureLookup } from './notice-exposure-lookup.ts';
+import { itemValues, missingItems, type NoticeItems } from './notice-items.ts';
 import {
   normalizeMarkdown,
   type PlaceholderValues,
@@ -32,6 +33,8 @@ export interface NoticeSettings {
   /** Every published version must have a text in each of these languages. */
   languages: string[];
   defaultLanguage: string;
+  /** The Art. 13/14 items every notice states (src/config.ts); absent ones block publication. */
+  items?: NoticeItems | undefined;
 }
 
 export interface NoticesDeps {
@@ -149,6 +152,7 @@ export class Notices {
         });
     }
     issues.push(...promiseIssues(draft, texts));
+    issues.push(...missingItems(texts, this.settings.items));
     const previous = await this.deps.store.latestVersion();
     const effectiveAt = this.effectiveAt(draft, now, issues);
     if (previous && effectiveAt && effectiveAt < previous.effectiveAt && previous.id !== draft.id) {
@@ -285,6 +289,8 @@ export class Notices {
       account?: string | undefined;
       acceptLanguage?: string | undefined;
     },
+    /** Values that differ by where the notice is shown (the email's signed link, the portal's anchor). */
+    overrides: Partial<PlaceholderValues> = {},
   ): NoticeView {
     const available = version.texts.map((t) => t.language);
     const language = negotiateLanguage(signals, available, version.defaultLanguage);
@@ -293,7 +299,10 @@ export class Notices {
       version,
       text,
       language: text.language,
-      rendered: renderNoticeMarkdown(text.markdown, this.placeholders(version, text.language)),
+      rendered: renderNoticeMarkdown(text.markdown, {
+        ...this.placeholders(version, text.language),
+        ...overrides,
+      }),
     };
   }
 
@@ -310,6 +319,7 @@ export class Notices {
         timeZone: 'UTC',
       }).format(new Date(version.effectiveAt)),
       version: version.id,
+      ...itemValues(this.settings.items, language),
     };
   }
 
