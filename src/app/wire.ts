@@ -183,6 +183,14 @@ export async function wireVeto(
       publicUrl: config.publicUrl,
       languages: config.languages,
       defaultLanguage: config.defaultLanguage,
+      items: {
+        controllerName: config.controllerName,
+        controllerContact: config.controllerContact,
+        dpoContact: config.dpoContact,
+        recipients: config.recipients,
+        retentionMonths: config.retentionMonths,
+        supervisoryAuthority: config.supervisoryAuthority,
+      },
     },
   });
   // A publication interrupted between its version row and its audit event is completed now.
