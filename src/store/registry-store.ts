@@ -11,6 +11,7 @@ import type {
   OutboxMessage,
   SnapshotRecord,
 } from '../domain/types.ts';
+import type { StoredTile, TileRef } from '../transparency/tiles.ts';
 
 /**
  * The registry's storage contract. Two adapters implement it (src/store/sqlite and
@@ -70,6 +71,11 @@ export interface RegistryStore {
   /** Every event about these objections, in log order. */
   eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]>;
   chainHead(): Promise<ChainHead>;
+  /**
+   * Transparency-log tiles (src/transparency/tiles.ts), those of `refs` that exist. The log's
+   * size is the chain head's `seq`: both are written in the same transaction.
+   */
+  readTiles(refs: readonly TileRef[]): Promise<StoredTile[]>;
 
   /** Messages not yet delivered whose next attempt is due, oldest first. */
   dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]>;

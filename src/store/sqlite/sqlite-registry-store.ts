@@ -15,6 +15,7 @@ import type {
   SnapshotRecord,
 } from '../../domain/types.ts';
 import { Mutex } from '../../lib/group-commit.ts';
+import type { StoredTile, TileRef } from '../../transparency/tiles.ts';
 import { migrateToLatest } from '../migrate.ts';
 import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
 import {
@@ -295,6 +296,15 @@ export class SqliteRegistryStore implements RegistryStore {
     return this.read.chainHead.get() as ChainHead;
   }
 
+  async readTiles(refs: readonly TileRef[]): Promise<StoredTile[]> {
+    const out: StoredTile[] = [];
+    for (const r of refs) {
+      const t = this.read.tile.get(r.level, r.index) as StoredTile | undefined;
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {
     const rows = this.read.dueOutbox.all(now, limit) as {
       id: string;
@@ -415,6 +425,9 @@ function prepareReads(db: Database.Database) {
     ),
     contact: db.prepare('SELECT * FROM contacts WHERE subject_key = ?'),
     chainHead: db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1'),
+    tile: db.prepare(
+      'SELECT level, idx AS "index", width, hashes, nodes FROM transparency_tiles WHERE level = ? AND idx = ?',
+    ),
     dueOutbox: db.prepare(
       'SELECT id, kind, payload, created_at, attempts FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?',
     ),
