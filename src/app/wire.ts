@@ -33,6 +33,7 @@ import {
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
+import { Transparency } from '../transparency/transparency.ts';
 
 /**
  * The one place where adapters are chosen and connected. Everything else receives its
@@ -61,6 +62,8 @@ export interface Veto {
   afterwards?: Afterwards;
   removalPlanner?: RemovalPlanner;
   recipientDispatcher?: RecipientDispatcher;
+  /** The transparency log: checkpoints signed with the configured key, proofs, witnesses. */
+  transparency: Transparency;
   close(): Promise<void>;
 }
 
@@ -226,6 +229,15 @@ export async function wireVeto(
     notices,
     gate: await openGateRegistry(store),
     clock,
+    transparency: new Transparency({
+      store,
+      clock,
+      keys: {
+        signingKey: config.transparencyKey,
+        previousKeys: config.transparencyPreviousKeys,
+        witnesses: config.transparencyWitnesses,
+      },
+    }),
     ...afterwardsParts,
     async close() {
       await afterwardsParts.removalPlanner?.stop();

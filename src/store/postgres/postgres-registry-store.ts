@@ -39,8 +39,15 @@ import {
   type StoredTile,
   type TileRef,
 } from '../../transparency/tiles.ts';
-import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
+import type {
+  CosignatureRecord,
+  RegistryStore,
+  RegistryTx,
+  VerificationCodeRow,
+} from '../registry-store.ts';
 import {
+  type CosignatureRow,
+  cosignatureFromRow,
   type EventRow,
   eventFromRow,
   iso,
@@ -586,6 +593,27 @@ export class PostgresRegistryStore implements RegistryStore {
       .where('id', '=', 1)
       .executeTakeFirstOrThrow();
     return { seq: Number(r.seq), hash: r.hash };
+  }
+
+  async putCosignature(c: CosignatureRecord): Promise<void> {
+    await sql`INSERT INTO transparency_cosignatures
+        (size, root, witness, key_id, signed_at, line, received_at)
+      VALUES (${c.size}, ${c.root}, ${c.witness}, ${c.keyId}, ${c.signedAt}, ${c.line}, ${c.receivedAt})
+      ON CONFLICT DO NOTHING`.execute(this.kysely);
+  }
+
+  async latestCosignatures(witness?: {
+    name: string;
+    keyId: string;
+  }): Promise<CosignatureRecord[]> {
+    const { rows } = witness
+      ? await sql<CosignatureRow>`SELECT * FROM transparency_cosignatures
+          WHERE witness = ${witness.name} AND key_id = ${witness.keyId}
+          ORDER BY size DESC LIMIT 1`.execute(this.kysely)
+      : await sql<CosignatureRow>`SELECT * FROM transparency_cosignatures
+          WHERE size = (SELECT max(size) FROM transparency_cosignatures)
+          ORDER BY witness, key_id`.execute(this.kysely);
+    return rows.map(cosignatureFromRow);
   }
 
   async readTiles(refs: readonly TileRef[]): Promise<StoredTile[]> {

@@ -17,8 +17,15 @@ import type {
 import { Mutex } from '../../lib/group-commit.ts';
 import type { StoredTile, TileRef } from '../../transparency/tiles.ts';
 import { migrateToLatest } from '../migrate.ts';
-import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
+import type {
+  CosignatureRecord,
+  RegistryStore,
+  RegistryTx,
+  VerificationCodeRow,
+} from '../registry-store.ts';
 import {
+  type CosignatureRow,
+  cosignatureFromRow,
   type EventRow,
   eventFromRow,
   type ObjectionRow,
@@ -294,6 +301,37 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async chainHead(): Promise<ChainHead> {
     return this.read.chainHead.get() as ChainHead;
+  }
+
+  async putCosignature(c: CosignatureRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO transparency_cosignatures
+           (size, root, witness, key_id, signed_at, line, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.size, c.root, c.witness, c.keyId, c.signedAt, c.line, c.receivedAt);
+  }
+
+  async latestCosignatures(witness?: {
+    name: string;
+    keyId: string;
+  }): Promise<CosignatureRecord[]> {
+    const rows = (
+      witness
+        ? this.reader
+            .prepare(
+              `SELECT * FROM transparency_cosignatures WHERE witness = ? AND key_id = ?
+                ORDER BY size DESC LIMIT 1`,
+            )
+            .all(witness.name, witness.keyId)
+        : this.reader
+            .prepare(
+              `SELECT * FROM transparency_cosignatures
+                WHERE size = (SELECT max(size) FROM transparency_cosignatures) ORDER BY witness, key_id`,
+            )
+            .all()
+    ) as CosignatureRow[];
+    return rows.map(cosignatureFromRow);
   }
 
   async readTiles(refs: readonly TileRef[]): Promise<StoredTile[]> {
