@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { catalogueLanguages } from './i18n/catalogue.ts';
+import { generateSigner, parseSigner, parseVerifier } from './transparency/signed-note.ts';
 
 /**
  * Configuration comes from environment variables (VETO_*), optionally layered over a JSON file
@@ -109,6 +110,17 @@ export const configSchema = z.object({
   modelPolicy: z.enum(['retrain-next', 'unlearning', 'output-filter']).default('retrain-next'),
   /** NATS server for recipients that take removals on a JetStream subject. */
   natsUrl: z.string().optional(),
+  /**
+   * The transparency log's Ed25519 signing key (`PRIVATE+KEY+<name>+<id>+<base64>`, see
+   * docs/transparency.md), or a file holding it. Without either, one is generated once into the
+   * data directory. Its name is the log's origin.
+   */
+  transparencyKey: z.string().optional(),
+  transparencyKeyFile: z.string().optional(),
+  /** Verifier keys of retired signing keys: checkpoints they signed stay verifiable. */
+  transparencyPreviousKeys: z.union([z.array(z.string()), z.string().transform(csv)]).default([]),
+  /** Verifier keys (type 0x04) of the witnesses whose cosignatures Veto accepts and serves. */
+  transparencyWitnesses: z.union([z.array(z.string()), z.string().transform(csv)]).default([]),
 });
 
 export type VetoConfigInput = z.input<typeof configSchema>;
@@ -116,6 +128,8 @@ export type VetoConfig = Omit<z.output<typeof configSchema>, 'languages'> & {
   secret: string;
   publicUrl: string;
   languages: string[];
+  /** The signing key itself, resolved from the variable, the file, or the data directory. */
+  transparencyKey: string;
 };
 
 const ENV: Record<string, keyof VetoConfigInput> = {
@@ -155,6 +169,10 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   VETO_MODEL_POLICY: 'modelPolicy',
   VETO_NATS_URL: 'natsUrl',
+  VETO_TRANSPARENCY_KEY: 'transparencyKey',
+  VETO_TRANSPARENCY_KEY_FILE: 'transparencyKeyFile',
+  VETO_TRANSPARENCY_PREVIOUS_KEYS: 'transparencyPreviousKeys',
+  VETO_TRANSPARENCY_WITNESSES: 'transparencyWitnesses',
 };
 
 const ENV_OF = Object.fromEntries(Object.entries(ENV).map(([k, v]) => [v, k]));
@@ -200,12 +218,24 @@ export function loadConfig(
     );
   }
   const secret = c.secret ?? persistentSecret(c.dataDir, 'secret');
+  const publicUrl = (c.publicUrl ?? `http://${c.host}:${c.port}`).replace(/\/$/, '');
   return {
     ...(c.demo ? demoNoticeItems(c.platformName) : {}),
     ...definedOnly(c),
     languages,
     secret,
-    publicUrl: (c.publicUrl ?? `http://${c.host}:${c.port}`).replace(/\/$/, ''),
+    publicUrl,
+    transparencyKey: transparencyKey(c, publicUrl),
+    transparencyPreviousKeys: verifierKeys(
+      c.transparencyPreviousKeys,
+      'VETO_TRANSPARENCY_PREVIOUS_KEYS',
+      0x01,
+    ),
+    transparencyWitnesses: verifierKeys(
+      c.transparencyWitnesses,
+      'VETO_TRANSPARENCY_WITNESSES',
+      0x04,
+    ),
     platformJwtSecret:
       c.platformJwtSecret ??
       (c.platformJwksUrl ? undefined : persistentSecret(c.dataDir, 'platform-jwt-secret')),
@@ -226,6 +256,60 @@ function demoNoticeItems(platformName: string) {
 
 function definedOnly<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The log's signing key: VETO_TRANSPARENCY_KEY, else the file VETO_TRANSPARENCY_KEY_FILE names,
+ * else one generated once into the data directory (named after the public URL's host), like
+ * the other secrets. Checked here so a bad key stops the start with the variable's name.
+ */
+function transparencyKey(
+  c: { transparencyKey?: string; transparencyKeyFile?: string; dataDir: string },
+  publicUrl: string,
+): string {
+  let key = c.transparencyKey;
+  let where = 'VETO_TRANSPARENCY_KEY';
+  if (!key && c.transparencyKeyFile) {
+    where = `VETO_TRANSPARENCY_KEY_FILE (${c.transparencyKeyFile})`;
+    try {
+      key = readFileSync(c.transparencyKeyFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${where}: ${(err as Error).message}`);
+    }
+  }
+  if (!key) {
+    const file = path.join(c.dataDir, 'transparency-log.key');
+    where = file;
+    if (existsSync(file)) key = readFileSync(file, 'utf8').trim();
+    else {
+      key = generateSigner(`${new URL(publicUrl).host}/veto-log`).skey;
+      mkdirSync(c.dataDir, { recursive: true });
+      writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    }
+  }
+  try {
+    parseSigner(key);
+  } catch (err) {
+    throw new ConfigError(`${where}: ${(err as Error).message}`);
+  }
+  return key;
+}
+
+function verifierKeys(keys: string[], variable: string, type: number): string[] {
+  for (const k of keys) {
+    let v: ReturnType<typeof parseVerifier>;
+    try {
+      v = parseVerifier(k);
+    } catch (err) {
+      throw new ConfigError(`${variable}: ${(err as Error).message}`);
+    }
+    if (v.type !== type) {
+      throw new ConfigError(
+        `${variable}: key ${v.name} has type 0x0${v.type}, expected 0x0${type}`,
+      );
+    }
+  }
+  return keys;
 }
 
 /**

@@ -38,6 +38,7 @@ import {
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
+import { Transparency } from '../transparency/transparency.ts';
 import { JobSupervisor } from './job-supervisor.ts';
 import { StorageHealth } from './storage-health.ts';
 
@@ -74,6 +75,8 @@ export interface Veto {
   jobs: JobSupervisor;
   /** Rate-limit counts in the database, shared by every instance. */
   requestRate: RequestRate;
+  /** The transparency log: checkpoints signed with the configured key, proofs, witnesses. */
+  transparency: Transparency;
   close(): Promise<void>;
 }
 
@@ -272,6 +275,15 @@ export async function wireVeto(
     notices,
     gate: composeGateRegistry(await openGateDatasetStore(store), notices),
     clock,
+    transparency: new Transparency({
+      store,
+      clock,
+      keys: {
+        signingKey: config.transparencyKey,
+        previousKeys: config.transparencyPreviousKeys,
+        witnesses: config.transparencyWitnesses,
+      },
+    }),
     ...afterwardsParts,
     storageHealth,
     jobs,

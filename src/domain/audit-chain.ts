@@ -14,10 +14,18 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/**
+ * The canonical bytes of an event at its place in the log: what the chain links and what the
+ * transparency log's leaf for it holds (leaf index = seq − 1), so anyone given an event and
+ * its sequence number can recompute both.
+ */
+export function eventBody(seq: number, e: NewEvent): string {
+  return canonicalJson([seq, e.at, e.type, e.objectionId, e.subjectKey, e.data]);
+}
+
 /** sha256(prevHash || canonical event): any edit, deletion or reordering breaks every later link. */
 export function hashEvent(prevHash: string, seq: number, e: NewEvent): string {
-  const body = canonicalJson([seq, e.at, e.type, e.objectionId, e.subjectKey, e.data]);
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  return createHash('sha256').update(prevHash).update('\n').update(eventBody(seq, e)).digest('hex');
 }
 
 /** Links new events after `head`, in order. Pure: stores call it inside their write transaction. */

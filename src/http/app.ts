@@ -14,11 +14,13 @@ import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
 import type { RequestRate } from '../domain/request-rate.ts';
+import type { Transparency } from '../transparency/transparency.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
 import { removalRoutes } from './api/removal-routes.ts';
 import { signalRoutes } from './api/signal-routes.ts';
+import { transparencyRoutes } from './api/transparency-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
 import { portalPlugin } from './portal/index.ts';
@@ -41,6 +43,8 @@ export interface AppDeps {
   storageHealth?: StorageHealth;
   /** Rate-limit counts shared by every instance on the database (else per process). */
   requestRate?: RequestRate;
+  /** The transparency log's checkpoints, proofs, tiles and cosignatures. */
+  transparency?: Transparency;
 }
 
 const VERSION = '0.1.0';
@@ -137,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   objectionRoutes(app, { registry, auth });
   adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
   signalRoutes(app, { registry, auth });
+  if (deps.transparency) transparencyRoutes(app, { transparency: deps.transparency });
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
   if (deps.afterwards) removalRoutes(app, { registry, afterwards: deps.afterwards, auth });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -11,6 +11,7 @@ import type {
   OutboxMessage,
   SnapshotRecord,
 } from '../domain/types.ts';
+import type { StoredTile, TileRef } from '../transparency/tiles.ts';
 
 /**
  * The registry's storage contract. Two adapters implement it (src/store/sqlite and
@@ -70,6 +71,18 @@ export interface RegistryStore {
   /** Every event about these objections, in log order. */
   eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]>;
   chainHead(): Promise<ChainHead>;
+  /**
+   * Transparency-log tiles (src/transparency/tiles.ts), those of `refs` that exist. The log's
+   * size is the chain head's `seq`: both are written in the same transaction.
+   */
+  readTiles(refs: readonly TileRef[]): Promise<StoredTile[]>;
+  /** Stores a witness's cosignature (verified by the caller); a repeat of one stored is ignored. */
+  putCosignature(c: CosignatureRecord): Promise<void>;
+  /**
+   * Cosignatures of the largest cosigned tree size (any witness), or, with `witness`, that
+   * witness's cosignature of the largest size it cosigned.
+   */
+  latestCosignatures(witness?: { name: string; keyId: string }): Promise<CosignatureRecord[]>;
 
   /** Messages not yet delivered whose next attempt is due, oldest first. */
   dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]>;
@@ -130,6 +143,21 @@ export interface RegistryTx {
   insertSnapshot(row: SnapshotRecord): Promise<void>;
   /** Chains the events after the current head (in order) and stores them. */
   appendEvents(events: readonly NewEvent[]): Promise<AuditEvent[]>;
+}
+
+/** A witness's C2SP tlog-cosignature/v1 of the checkpoint (size, root). */
+export interface CosignatureRecord {
+  size: number;
+  /** base64, as in the checkpoint. */
+  root: string;
+  witness: string;
+  /** hex */
+  keyId: string;
+  /** The cosignature's own timestamp (POSIX seconds). */
+  signedAt: number;
+  /** The signature line, newline included. */
+  line: string;
+  receivedAt: string;
 }
 
 export interface VerificationCodeRow {

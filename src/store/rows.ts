@@ -1,4 +1,5 @@
 import type { AuditEvent, Objection } from '../domain/types.ts';
+import type { CosignatureRecord } from './registry-store.ts';
 
 /**
  * Column shapes shared by both adapters. PostgreSQL returns `timestamptz` as Date and `jsonb`
@@ -136,4 +137,26 @@ export function uniqueTerms(lists: readonly (readonly string[])[]): string[] {
   const out = new Set<string>();
   for (const list of lists) for (const t of list) if (t.trim()) out.add(t.trim());
   return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface CosignatureRow {
+  size: number | string;
+  root: string;
+  witness: string;
+  key_id: string;
+  signed_at: number | string;
+  line: string;
+  received_at: string;
+}
+
+export function cosignatureFromRow(r: CosignatureRow): CosignatureRecord {
+  return {
+    size: Number(r.size),
+    root: r.root,
+    witness: r.witness,
+    keyId: r.key_id,
+    signedAt: Number(r.signed_at),
+    line: r.line,
+    receivedAt: r.received_at,
+  };
 }

@@ -8,6 +8,10 @@ import type {
   OutboxMessage,
 } from '../../src/domain/types.ts';
 import type { RegistryStore } from '../../src/store/registry-store.ts';
+import { CompactRange } from '../../src/transparency/compact-range.ts';
+import { eventLeafHash } from '../../src/transparency/event-leaves.ts';
+import { verifyConsistency, verifyInclusion } from '../../src/transparency/merkle.ts';
+import { TransparencyLog } from '../../src/transparency/transparency-log.ts';
 
 /**
  * The storage contract, run against every adapter (test/store/*-store.test.ts). Each test gets a
@@ -295,6 +299,53 @@ export function registryStoreSuite(
       const check = await verifyChain(store.readEvents(), await store.chainHead());
       assert.equal(check.ok, true, JSON.stringify(check.problem));
       assert.equal(check.events, 4);
+    });
+
+    test('the transparency log grows with the events, in the same transactions', async (t) => {
+      const store = await fresh(t);
+      const log = new TransparencyLog(store);
+      assert.equal((await log.treeHead()).size, 0);
+      // Batches crossing a 256-leaf tile and the first level-1 entry.
+      for (const n of [1, 254, 3, 300]) {
+        await store.transaction(async (tx) => {
+          await tx.appendEvents(
+            Array.from({ length: n }, (_, i) => ({
+              at: at(i),
+              type: 'snapshot.created',
+              objectionId: null,
+              subjectKey: null,
+              data: { n, i },
+            })),
+          );
+        });
+      }
+      // A transaction that fails leaves no leaf behind.
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.appendEvents([
+            { at: at(0), type: 'x', objectionId: null, subjectKey: null, data: {} },
+          ]);
+          throw new Error('rolled back');
+        }),
+      );
+      const events = await collect(store.readEvents());
+      const range = new CompactRange();
+      for (const e of events) range.push(eventLeafHash(e));
+      const head = await log.treeHead();
+      assert.equal(head.size, 558);
+      assert.deepEqual(Buffer.from(head.root), Buffer.from(range.root()));
+      for (const i of [0, 255, 256, 557]) {
+        const proof = await log.inclusionProof(i, head.size);
+        assert.ok(
+          verifyInclusion(i, head.size, eventLeafHash(events[i]!), proof, head.root),
+          `#${i}`,
+        );
+      }
+      const old = await log.treeHead(255);
+      assert.ok(
+        verifyConsistency(255, 558, old.root, head.root, await log.consistencyProof(255, 558)),
+      );
+      await assert.rejects(log.inclusionProof(0, 559), /holds 558/);
     });
 
     test('concurrent write transactions are serialised: no gap, no fork', async (t) => {

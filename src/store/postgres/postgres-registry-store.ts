@@ -32,9 +32,23 @@ import type {
   SnapshotRecord,
 } from '../../domain/types.ts';
 import { Mutex } from '../../lib/group-commit.ts';
-import { pendingMigrations } from '../migrate.ts';
-import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
+import { eventLeafHash } from '../../transparency/event-leaves.ts';
 import {
+  appendLeaves,
+  partialTiles,
+  type StoredTile,
+  type TileRef,
+} from '../../transparency/tiles.ts';
+import { pendingMigrations } from '../migrate.ts';
+import type {
+  CosignatureRecord,
+  RegistryStore,
+  RegistryTx,
+  VerificationCodeRow,
+} from '../registry-store.ts';
+import {
+  type CosignatureRow,
+  cosignatureFromRow,
   type EventRow,
   eventFromRow,
   iso,
@@ -240,7 +254,45 @@ export async function appendChainedEvents(
   ).execute(trx);
   const last = chained[chained.length - 1]!;
   await sql`UPDATE chain_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`.execute(trx);
+  // The transparency log grows in the same transaction: one leaf per event (index seq − 1).
+  const refs = partialTiles(head.seq);
+  const partial = refs.length ? await readTilesIn(trx, refs) : [];
+  if (partial.length !== refs.length) {
+    throw new Error('transparency tiles are missing: run the migrations');
+  }
+  const tiles = appendLeaves(head.seq, partial, chained.map(eventLeafHash));
+  await sql`INSERT INTO transparency_tiles (level, idx, width, hashes, nodes)
+    SELECT * FROM unnest(${tiles.map((t) => t.level)}::int[], ${tiles.map((t) => t.index)}::int[],
+      ${tiles.map((t) => t.width)}::int[], ${tiles.map((t) => Buffer.from(t.hashes))}::bytea[],
+      ${tiles.map((t) => Buffer.from(t.nodes))}::bytea[])
+    ON CONFLICT (level, idx) DO UPDATE
+      SET width = excluded.width, hashes = excluded.hashes, nodes = excluded.nodes`.execute(trx);
   return chained;
+}
+
+/** The stored tiles among `refs` (missing ones are left out). */
+export async function readTilesIn(
+  db: Kysely<any> | Transaction<any>,
+  refs: readonly TileRef[],
+): Promise<StoredTile[]> {
+  const { rows } = await sql<{
+    level: number;
+    idx: number;
+    width: number;
+    hashes: Buffer;
+    nodes: Buffer;
+  }>`
+    SELECT level, idx, width, hashes, nodes FROM transparency_tiles
+     WHERE (level, idx) IN (SELECT * FROM unnest(${refs.map((r) => r.level)}::int[], ${refs.map((r) => r.index)}::int[]))`.execute(
+    db,
+  );
+  return rows.map((r) => ({
+    level: r.level,
+    index: r.idx,
+    width: r.width,
+    hashes: r.hashes,
+    nodes: r.nodes,
+  }));
 }
 
 /**
@@ -550,6 +602,31 @@ export class PostgresRegistryStore implements RegistryStore {
       .where('id', '=', 1)
       .executeTakeFirstOrThrow();
     return { seq: Number(r.seq), hash: r.hash };
+  }
+
+  async putCosignature(c: CosignatureRecord): Promise<void> {
+    await sql`INSERT INTO transparency_cosignatures
+        (size, root, witness, key_id, signed_at, line, received_at)
+      VALUES (${c.size}, ${c.root}, ${c.witness}, ${c.keyId}, ${c.signedAt}, ${c.line}, ${c.receivedAt})
+      ON CONFLICT DO NOTHING`.execute(this.kysely);
+  }
+
+  async latestCosignatures(witness?: {
+    name: string;
+    keyId: string;
+  }): Promise<CosignatureRecord[]> {
+    const { rows } = witness
+      ? await sql<CosignatureRow>`SELECT * FROM transparency_cosignatures
+          WHERE witness = ${witness.name} AND key_id = ${witness.keyId}
+          ORDER BY size DESC LIMIT 1`.execute(this.kysely)
+      : await sql<CosignatureRow>`SELECT * FROM transparency_cosignatures
+          WHERE size = (SELECT max(size) FROM transparency_cosignatures)
+          ORDER BY witness, key_id`.execute(this.kysely);
+    return rows.map(cosignatureFromRow);
+  }
+
+  async readTiles(refs: readonly TileRef[]): Promise<StoredTile[]> {
+    return refs.length ? readTilesIn(this.kysely, refs) : [];
   }
 
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {

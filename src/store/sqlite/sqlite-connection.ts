@@ -3,6 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { chainEvents } from '../../domain/audit-chain.ts';
 import type { AuditEvent, ChainHead, NewEvent } from '../../domain/types.ts';
+import { eventLeafHash } from '../../transparency/event-leaves.ts';
+import { appendLeaves, partialTiles, type StoredTile } from '../../transparency/tiles.ts';
 
 /**
  * Durability. `synchronous=FULL` in WAL mode makes COMMIT call fsync on the WAL inside the
@@ -86,6 +88,12 @@ export function prepareAuditAppend(db: Database.Database) {
     insertEvent: db.prepare(
       'INSERT INTO audit_events (seq, at, type, objection_id, subject_key, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    tile: db.prepare(
+      'SELECT level, idx AS "index", width, hashes, nodes FROM transparency_tiles WHERE level = ? AND idx = ?',
+    ),
+    putTile: db.prepare(
+      'INSERT OR REPLACE INTO transparency_tiles (level, idx, width, hashes, nodes) VALUES (?, ?, ?, ?, ?)',
+    ),
   };
 }
 
@@ -99,7 +107,8 @@ export function appendAuditEvents(
   events: readonly NewEvent[],
 ): AuditEvent[] {
   if (events.length === 0) return [];
-  const chained = chainEvents(stmts.chainHead.get() as ChainHead, events);
+  const head = stmts.chainHead.get() as ChainHead;
+  const chained = chainEvents(head, events);
   for (const e of chained) {
     stmts.insertEvent.run(
       e.seq,
@@ -114,5 +123,14 @@ export function appendAuditEvents(
   }
   const last = chained[chained.length - 1]!;
   stmts.setChainHead.run(last.seq, last.hash);
+  // The transparency log grows in the same transaction: one leaf per event (index seq − 1).
+  const partial = partialTiles(head.seq).map(
+    (t) => stmts.tile.get(t.level, t.index) as StoredTile | undefined,
+  );
+  if (partial.some((t) => !t))
+    throw new Error('transparency tiles are missing: run the migrations');
+  for (const t of appendLeaves(head.seq, partial as StoredTile[], chained.map(eventLeafHash))) {
+    stmts.putTile.run(t.level, t.index, t.width, t.hashes, t.nodes);
+  }
   return chained;
 }

@@ -15,9 +15,17 @@ import type {
   SnapshotRecord,
 } from '../../domain/types.ts';
 import { Mutex } from '../../lib/group-commit.ts';
+import type { StoredTile, TileRef } from '../../transparency/tiles.ts';
 import { migrateToLatest, pendingMigrations } from '../migrate.ts';
-import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
+import type {
+  CosignatureRecord,
+  RegistryStore,
+  RegistryTx,
+  VerificationCodeRow,
+} from '../registry-store.ts';
 import {
+  type CosignatureRow,
+  cosignatureFromRow,
   type EventRow,
   eventFromRow,
   type ObjectionRow,
@@ -295,6 +303,46 @@ export class SqliteRegistryStore implements RegistryStore {
     return this.read.chainHead.get() as ChainHead;
   }
 
+  async putCosignature(c: CosignatureRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO transparency_cosignatures
+           (size, root, witness, key_id, signed_at, line, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.size, c.root, c.witness, c.keyId, c.signedAt, c.line, c.receivedAt);
+  }
+
+  async latestCosignatures(witness?: {
+    name: string;
+    keyId: string;
+  }): Promise<CosignatureRecord[]> {
+    const rows = (
+      witness
+        ? this.reader
+            .prepare(
+              `SELECT * FROM transparency_cosignatures WHERE witness = ? AND key_id = ?
+                ORDER BY size DESC LIMIT 1`,
+            )
+            .all(witness.name, witness.keyId)
+        : this.reader
+            .prepare(
+              `SELECT * FROM transparency_cosignatures
+                WHERE size = (SELECT max(size) FROM transparency_cosignatures) ORDER BY witness, key_id`,
+            )
+            .all()
+    ) as CosignatureRow[];
+    return rows.map(cosignatureFromRow);
+  }
+
+  async readTiles(refs: readonly TileRef[]): Promise<StoredTile[]> {
+    const out: StoredTile[] = [];
+    for (const r of refs) {
+      const t = this.read.tile.get(r.level, r.index) as StoredTile | undefined;
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {
     const rows = this.read.dueOutbox.all(now, limit) as {
       id: string;
@@ -478,6 +526,9 @@ function prepareReads(db: Database.Database) {
     ),
     contact: db.prepare('SELECT * FROM contacts WHERE subject_key = ?'),
     chainHead: db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1'),
+    tile: db.prepare(
+      'SELECT level, idx AS "index", width, hashes, nodes FROM transparency_tiles WHERE level = ? AND idx = ?',
+    ),
     dueOutbox: db.prepare(
       'SELECT id, kind, payload, created_at, attempts FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?',
     ),
