@@ -91,6 +91,15 @@ export const configSchema = z.object({
   modelPolicy: z.enum(['retrain-next', 'unlearning', 'output-filter']).default('retrain-next'),
   /** NATS server for recipients that take removals on a JetStream subject. */
   natsUrl: z.string().optional(),
+  /**
+   * The staff console (/console): staff sign in through the platform's OpenID Connect provider.
+   * Without an issuer the console is off; the admin key stays for machines only.
+   */
+  staffOidcIssuer: z.string().url().optional(),
+  staffOidcClientId: z.string().min(1).optional(),
+  staffOidcClientSecret: z.string().min(1).optional(),
+  /** The ID-token claim holding the staff role(s): `viewer`, `reviewer` or `admin`. */
+  staffRoleClaim: z.string().min(1).default('veto_role'),
 });
 
 export type VetoConfigInput = z.input<typeof configSchema>;
@@ -129,6 +138,10 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
   VETO_MODEL_POLICY: 'modelPolicy',
   VETO_NATS_URL: 'natsUrl',
+  VETO_STAFF_OIDC_ISSUER: 'staffOidcIssuer',
+  VETO_STAFF_OIDC_CLIENT_ID: 'staffOidcClientId',
+  VETO_STAFF_OIDC_CLIENT_SECRET: 'staffOidcClientSecret',
+  VETO_STAFF_ROLE_CLAIM: 'staffRoleClaim',
 };
 
 const ENV_OF = Object.fromEntries(Object.entries(ENV).map(([k, v]) => [v, k]));
@@ -171,6 +184,11 @@ export function loadConfig(
   if (c.gpc !== 'off' && !c.purposes.includes(c.gpcPurpose)) {
     throw new ConfigError(
       `VETO_GPC_PURPOSE: "${c.gpcPurpose}" is not in VETO_PURPOSES (${c.purposes.join(',')}): add it, or set VETO_GPC=off`,
+    );
+  }
+  if (c.staffOidcIssuer && !c.staffOidcClientId) {
+    throw new ConfigError(
+      'VETO_STAFF_OIDC_CLIENT_ID: required with VETO_STAFF_OIDC_ISSUER (the console signs staff in as this client)',
     );
   }
   const secret = c.secret ?? persistentSecret(c.dataDir, 'secret');

@@ -9,9 +9,12 @@ import {
 import type { Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
+import type { StaffAudit } from '../domain/console/staff.ts';
 import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
+import { type Clock, monotonicClock } from '../lib/clock.ts';
+import type { ConsoleStore } from '../store/console-store.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
@@ -19,6 +22,8 @@ import { removalRoutes } from './api/removal-routes.ts';
 import { signalRoutes } from './api/signal-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
+import { consolePlugin } from './console/index.ts';
+import { StaffSignIn } from './console/staff-sign-in.ts';
 import { portalPlugin } from './portal/index.ts';
 import type { OpenApiDocument } from './portal/pages/api-reference.ts';
 import { sendProblem } from './problem.ts';
@@ -34,6 +39,10 @@ export interface AppDeps {
   notices?: Notices;
   /** After the build (issue 6): datasets, removals, recipients, memorisation reports. */
   afterwards?: Afterwards;
+  /** The staff console's figures and audit (mounted when staff sign-in is configured). */
+  consoleStore?: ConsoleStore;
+  staffAudit?: StaffAudit;
+  clock?: Clock;
 }
 
 const VERSION = '0.1.0';
@@ -137,6 +146,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.afterwards ? { afterwards: deps.afterwards } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
+  if (config.staffOidcIssuer && config.staffOidcClientId && deps.consoleStore && deps.staffAudit) {
+    await app.register(consolePlugin, {
+      registry,
+      consoleStore: deps.consoleStore,
+      audit: deps.staffAudit,
+      clock: deps.clock ?? monotonicClock(),
+      config,
+      signIn: new StaffSignIn({
+        issuer: config.staffOidcIssuer,
+        clientId: config.staffOidcClientId,
+        clientSecret: config.staffOidcClientSecret,
+        redirectUri: `${config.publicUrl}/console/callback`,
+        roleClaim: config.staffRoleClaim,
+      }),
+    });
+  }
 
   return app;
 }
