@@ -29,7 +29,8 @@ export class PostgresConsoleStore implements ConsoleStore {
     const { rows } = await sql<DailyObjections>`
       SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, channel, language,
              count(*)::int AS count
-        FROM objections GROUP BY 1, 2, 3 ORDER BY 1, 2 COLLATE "C", 3 COLLATE "C"`.execute(this.db);
+        FROM objections GROUP BY 1, channel, language
+       ORDER BY 1, channel COLLATE "C", language COLLATE "C"`.execute(this.db);
     return rows;
   }
 
@@ -51,7 +52,9 @@ export class PostgresConsoleStore implements ConsoleStore {
       SELECT version_id AS "versionId", language, count(DISTINCT subject_key)::int AS shown,
              count(DISTINCT subject_key) FILTER (WHERE acknowledged_at IS NOT NULL)::int AS acknowledged
         FROM notice_exposures WHERE voided_at IS NULL
-       GROUP BY version_id, language ORDER BY 1 COLLATE "C", 2 COLLATE "C"`.execute(this.db);
+       GROUP BY version_id, language ORDER BY version_id COLLATE "C", language COLLATE "C"`.execute(
+      this.db,
+    );
     return rows;
   }
 
