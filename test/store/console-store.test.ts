@@ -20,7 +20,10 @@ for (const adapter of ADAPTERS) {
       skip: !available,
     }, async (t: TestContext) => {
       let now = Date.parse('2026-11-02T09:00:00.000Z');
-      const clock = () => new Date((now += 1000)).toISOString();
+      const clock = () => {
+        now += 1000;
+        return new Date(now).toISOString();
+      };
       const { veto } = await testVetoOn(adapter, t, {}, { clock });
       const object = (accountId: string, channel: 'api' | 'portal' | 'import', language: string) =>
         veto.registry.object({ subject: { kind: 'account', accountId }, channel, language });
