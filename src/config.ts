@@ -121,6 +121,15 @@ export const configSchema = z.object({
   transparencyPreviousKeys: z.union([z.array(z.string()), z.string().transform(csv)]).default([]),
   /** Verifier keys (type 0x04) of the witnesses whose cosignatures Veto accepts and serves. */
   transparencyWitnesses: z.union([z.array(z.string()), z.string().transform(csv)]).default([]),
+  /**
+   * The staff console (/console): staff sign in through the platform's OpenID Connect provider.
+   * Without an issuer the console is off; the admin key stays for machines only.
+   */
+  staffOidcIssuer: z.string().url().optional(),
+  staffOidcClientId: z.string().min(1).optional(),
+  staffOidcClientSecret: z.string().min(1).optional(),
+  /** The ID-token claim holding the staff role(s): `viewer`, `reviewer` or `admin`. */
+  staffRoleClaim: z.string().min(1).default('veto_role'),
 });
 
 export type VetoConfigInput = z.input<typeof configSchema>;
@@ -173,6 +182,10 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_TRANSPARENCY_KEY_FILE: 'transparencyKeyFile',
   VETO_TRANSPARENCY_PREVIOUS_KEYS: 'transparencyPreviousKeys',
   VETO_TRANSPARENCY_WITNESSES: 'transparencyWitnesses',
+  VETO_STAFF_OIDC_ISSUER: 'staffOidcIssuer',
+  VETO_STAFF_OIDC_CLIENT_ID: 'staffOidcClientId',
+  VETO_STAFF_OIDC_CLIENT_SECRET: 'staffOidcClientSecret',
+  VETO_STAFF_ROLE_CLAIM: 'staffRoleClaim',
 };
 
 const ENV_OF = Object.fromEntries(Object.entries(ENV).map(([k, v]) => [v, k]));
@@ -215,6 +228,11 @@ export function loadConfig(
   if (c.gpc !== 'off' && !c.purposes.includes(c.gpcPurpose)) {
     throw new ConfigError(
       `VETO_GPC_PURPOSE: "${c.gpcPurpose}" is not in VETO_PURPOSES (${c.purposes.join(',')}): add it, or set VETO_GPC=off`,
+    );
+  }
+  if (c.staffOidcIssuer && !c.staffOidcClientId) {
+    throw new ConfigError(
+      'VETO_STAFF_OIDC_CLIENT_ID: required with VETO_STAFF_OIDC_ISSUER (the console signs staff in as this client)',
     );
   }
   const secret = c.secret ?? persistentSecret(c.dataDir, 'secret');

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
+import { StaffAudit } from '../domain/console/staff.ts';
 import { Notices } from '../domain/notices/notices.ts';
 import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
 import { Registry } from '../domain/registry.ts';
@@ -29,9 +30,11 @@ import type { Mailer } from '../mail/mailer.ts';
 import { createFolderMailer, createSmtpMailer } from '../mail/nodemailer-mailer.ts';
 import { createEmailRenderer } from '../mail/templates.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
+import type { ConsoleStore } from '../store/console-store.ts';
 import type { NoticeStore } from '../store/notice-store.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 import type { RemovalStore } from '../store/removal-store.ts';
+import { SqliteConsoleStore } from '../store/sqlite/sqlite-console-store.ts';
 import { SqliteNoticeStore } from '../store/sqlite/sqlite-notice-store.ts';
 import {
   openSqliteRegistryStore,
@@ -77,6 +80,9 @@ export interface Veto {
   requestRate: RequestRate;
   /** The transparency log: checkpoints signed with the configured key, proofs, witnesses. */
   transparency: Transparency;
+  /** The staff console's grouped figures, and the audit of what staff read and change. */
+  consoleStore: ConsoleStore;
+  staffAudit: StaffAudit;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,17 @@ export async function openGateDatasetStore(store: RegistryStore): Promise<GateDa
     return new PostgresDatasetStore(store);
   }
   throw new Error(`no dataset store for the ${store.dialect} registry adapter`);
+}
+
+/** The console reads the registry's database through the registry adapter's connections. */
+export async function openConsoleStore(store: RegistryStore): Promise<ConsoleStore> {
+  if (store instanceof SqliteRegistryStore) return new SqliteConsoleStore(store);
+  const { PostgresRegistryStore } = await import('../store/postgres/postgres-registry-store.ts');
+  if (store instanceof PostgresRegistryStore) {
+    const { PostgresConsoleStore } = await import('../store/postgres/postgres-console-store.ts');
+    return new PostgresConsoleStore(store);
+  }
+  throw new Error(`no console store for the ${store.dialect} registry adapter`);
 }
 
 /** The notice tables live in the registry's database, through the registry adapter's connections. */
@@ -284,6 +301,8 @@ export async function wireVeto(
         witnesses: config.transparencyWitnesses,
       },
     }),
+    consoleStore: await openConsoleStore(store),
+    staffAudit: new StaffAudit(store, clock),
     ...afterwardsParts,
     storageHealth,
     jobs,

@@ -10,10 +10,13 @@ import type { Logger } from 'pino';
 import type { StorageHealth } from '../app/storage-health.ts';
 import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
+import type { StaffAudit } from '../domain/console/staff.ts';
 import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
 import type { RequestRate } from '../domain/request-rate.ts';
+import { type Clock, monotonicClock } from '../lib/clock.ts';
+import type { ConsoleStore } from '../store/console-store.ts';
 import type { Transparency } from '../transparency/transparency.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
@@ -23,6 +26,8 @@ import { signalRoutes } from './api/signal-routes.ts';
 import { transparencyRoutes } from './api/transparency-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
+import { consolePlugin } from './console/index.ts';
+import { StaffSignIn } from './console/staff-sign-in.ts';
 import { portalPlugin } from './portal/index.ts';
 import type { OpenApiDocument } from './portal/pages/api-reference.ts';
 import { sendProblem, storageWork } from './problem.ts';
@@ -45,6 +50,10 @@ export interface AppDeps {
   requestRate?: RequestRate;
   /** The transparency log's checkpoints, proofs, tiles and cosignatures. */
   transparency?: Transparency;
+  /** The staff console's figures and audit (mounted when staff sign-in is configured). */
+  consoleStore?: ConsoleStore;
+  staffAudit?: StaffAudit;
+  clock?: Clock;
 }
 
 const VERSION = '0.1.0';
@@ -157,6 +166,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(health ? { storageHealth: health } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
+  if (config.staffOidcIssuer && config.staffOidcClientId && deps.consoleStore && deps.staffAudit) {
+    await app.register(consolePlugin, {
+      registry,
+      consoleStore: deps.consoleStore,
+      audit: deps.staffAudit,
+      clock: deps.clock ?? monotonicClock(),
+      config,
+      signIn: new StaffSignIn({
+        issuer: config.staffOidcIssuer,
+        clientId: config.staffOidcClientId,
+        clientSecret: config.staffOidcClientSecret,
+        redirectUri: `${config.publicUrl}/console/callback`,
+        roleClaim: config.staffRoleClaim,
+      }),
+    });
+  }
 
   return app;
 }

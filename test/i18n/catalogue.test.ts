@@ -118,7 +118,7 @@ describe('message catalogue', () => {
   }
 
   it('every key the portal, demo and mail code names exists', () => {
-    const roots = ['src/http/portal', 'src/demo', 'src/mail'];
+    const roots = ['src/http/portal', 'src/http/console', 'src/demo', 'src/mail'];
     const prefixes = new Set(Object.keys(en).map((k) => k.split('.')[0]));
     const missing: string[] = [];
     const scan = (dir: string) => {
