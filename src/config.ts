@@ -54,6 +54,24 @@ export const configSchema = z.object({
   platformJwtIssuer: z.string().optional(),
   platformJwtAudience: z.string().optional(),
   platformName: z.string().default('Demo Social'),
+  /**
+   * What GDPR Art. 13/14 requires every notice to say and the deployment knows: published
+   * notices fill them in ({controllerName}, ...) and publication refuses a text without them.
+   * `--demo` fills demo values; a real deployment sets its own.
+   */
+  controllerName: z.string().min(1).optional(),
+  controllerContact: z.string().min(1).optional(),
+  dpoContact: z.string().min(1).optional(),
+  /** Who receives the training datasets (names of organisations). */
+  recipients: z.string().min(1).optional(),
+  /** How long a training dataset is kept before it is deleted. */
+  retentionMonths: z.coerce.number().int().min(1).max(600).optional(),
+  /** Key of the notice emails' one-click objection links (default: derived from `secret`). */
+  objectLinkSecret: z.string().min(32).optional(),
+  /** Days a one-click objection link stays valid after the email is sent. */
+  objectLinkDays: z.coerce.number().int().min(1).max(730).default(120),
+  /** The authority a person can complain to (name and address or link). */
+  supervisoryAuthority: z.string().min(1).optional(),
   /** Server-to-server API keys, `name:key,name2:key2`. */
   apiKeys: apiKeys.default({}),
   /** Admin credential for /v1/admin/* (Bearer). */
@@ -112,6 +130,14 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_PLATFORM_JWT_ISSUER: 'platformJwtIssuer',
   VETO_PLATFORM_JWT_AUDIENCE: 'platformJwtAudience',
   VETO_PLATFORM_NAME: 'platformName',
+  VETO_CONTROLLER_NAME: 'controllerName',
+  VETO_CONTROLLER_CONTACT: 'controllerContact',
+  VETO_DPO_CONTACT: 'dpoContact',
+  VETO_RECIPIENTS: 'recipients',
+  VETO_RETENTION_MONTHS: 'retentionMonths',
+  VETO_SUPERVISORY_AUTHORITY: 'supervisoryAuthority',
+  VETO_OBJECT_LINK_SECRET: 'objectLinkSecret',
+  VETO_OBJECT_LINK_DAYS: 'objectLinkDays',
   VETO_API_KEYS: 'apiKeys',
   VETO_ADMIN_KEY: 'adminKey',
   VETO_SMTP_URL: 'smtpUrl',
@@ -175,7 +201,8 @@ export function loadConfig(
   }
   const secret = c.secret ?? persistentSecret(c.dataDir, 'secret');
   return {
-    ...c,
+    ...(c.demo ? demoNoticeItems(c.platformName) : {}),
+    ...definedOnly(c),
     languages,
     secret,
     publicUrl: (c.publicUrl ?? `http://${c.host}:${c.port}`).replace(/\/$/, ''),
@@ -183,6 +210,22 @@ export function loadConfig(
       c.platformJwtSecret ??
       (c.platformJwksUrl ? undefined : persistentSecret(c.dataDir, 'platform-jwt-secret')),
   };
+}
+
+/** The demo's Art. 13/14 items: visibly not a real controller's. */
+function demoNoticeItems(platformName: string) {
+  return {
+    controllerName: `${platformName} (demo)`,
+    controllerContact: 'privacy@demo-social.invalid',
+    dpoContact: 'dpo@demo-social.invalid',
+    recipients: `${platformName} AI Lab (demo)`,
+    retentionMonths: 24,
+    supervisoryAuthority: 'CNIL, https://www.cnil.fr',
+  };
+}
+
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**

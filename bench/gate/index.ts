@@ -50,6 +50,16 @@ const sinkRegistry: GateRegistry = {
   async objectorsAddedSince() {
     return [];
   },
+  // Every check on: the gate reads the authors back and asks; these answers cost nothing.
+  async subjectsWithoutNotice() {
+    return [];
+  },
+  async noticeCheckProblem() {
+    return undefined;
+  },
+  async objectorTerms() {
+    return [];
+  },
   async recordDataset(_manifest, rows) {
     for await (const _ of inclusionBatches(rows)) {
     }

@@ -12,8 +12,13 @@ import {
   RecipientDispatcher,
 } from '../domain/removals/recipient-dispatcher.ts';
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
+import { RequestRate } from '../domain/request-rate.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
-import type { GateRegistry } from '../gate/registry-port.ts';
+import {
+  composeGateRegistry,
+  type GateDatasetStore,
+  type GateRegistry,
+} from '../gate/registry-port.ts';
 import type { SnapshotService } from '../http/api/admin-routes.ts';
 import {
   createPlatformTokenVerifier,
@@ -33,6 +38,8 @@ import {
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
+import { JobSupervisor } from './job-supervisor.ts';
+import { StorageHealth } from './storage-health.ts';
 
 /**
  * The one place where adapters are chosen and connected. Everything else receives its
@@ -49,7 +56,7 @@ export interface Veto {
   snapshots: SnapshotService;
   /** Notice versions, exposures and campaigns (issue 5); `notices.exposures` is the gate's port. */
   notices: Notices;
-  /** What the gate asks the live registry: late objectors, dataset records, the inclusion index. */
+  /** What the gate asks the live registry: every check a policy requires, dataset records. */
   gate: GateRegistry;
   clock: Clock;
   /**
@@ -61,6 +68,12 @@ export interface Veto {
   afterwards?: Afterwards;
   removalPlanner?: RemovalPlanner;
   recipientDispatcher?: RecipientDispatcher;
+  /** Storage faults seen by requests and jobs: logged once per outage, 503 meanwhile. */
+  storageHealth: StorageHealth;
+  /** Around every job pass: leader lease (several instances, one database), liveness. */
+  jobs: JobSupervisor;
+  /** Rate-limit counts in the database, shared by every instance. */
+  requestRate: RequestRate;
   close(): Promise<void>;
 }
 
@@ -90,8 +103,8 @@ export async function openStore(config: VetoConfig): Promise<RegistryStore> {
   );
 }
 
-/** The gate's registry port: the dataset store of the registry's dialect (same database). */
-export async function openGateRegistry(store: RegistryStore): Promise<GateRegistry> {
+/** The dataset half of the gate's registry port, in the registry's dialect (same database). */
+export async function openGateDatasetStore(store: RegistryStore): Promise<GateDatasetStore> {
   if (store instanceof SqliteRegistryStore) {
     const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
     return new SqliteDatasetStore(store);
@@ -170,12 +183,43 @@ export async function wireVeto(
       publicUrl: config.publicUrl,
       languages: config.languages,
       defaultLanguage: config.defaultLanguage,
+      items: {
+        controllerName: config.controllerName,
+        controllerContact: config.controllerContact,
+        dpoContact: config.dpoContact,
+        recipients: config.recipients,
+        retentionMonths: config.retentionMonths,
+        supervisoryAuthority: config.supervisoryAuthority,
+      },
     },
   });
   // A publication interrupted between its version row and its audit event is completed now.
   await notices.reconcileAudit();
   const tokens = createPlatformTokenVerifier(config);
-  const dispatcher = new OutboxDispatcher({ store, mailer, renderEmail, clock, logger });
+  const storageHealth = new StorageHealth(logger);
+  const jobs = new JobSupervisor({
+    health: storageHealth,
+    logger,
+    leases: {
+      tryLease: (job, holder, now, ttlMs) =>
+        store.tryJobLease(
+          job,
+          holder,
+          now.toISOString(),
+          new Date(now.getTime() + ttlMs).toISOString(),
+        ),
+      releaseLease: (job, holder) => store.releaseJobLease(job, holder),
+    },
+  });
+  const supervision = jobs;
+  const dispatcher = new OutboxDispatcher({
+    store,
+    mailer,
+    renderEmail,
+    clock,
+    logger,
+    supervision,
+  });
   const removalStore = await openRemovalStore(store);
   const transport = createRecipientTransport({ natsUrl: config.natsUrl });
   const afterwardsParts = removalStore
@@ -191,6 +235,7 @@ export async function wireVeto(
           store: removalStore,
           clock,
           logger,
+          supervision,
           settings: { publicUrl: config.publicUrl, modelPolicy: config.modelPolicy },
         }),
         recipientDispatcher: new RecipientDispatcher({
@@ -198,6 +243,7 @@ export async function wireVeto(
           transport,
           clock,
           logger,
+          supervision,
         }),
       }
     : {};
@@ -224,14 +270,18 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
-    gate: await openGateRegistry(store),
+    gate: composeGateRegistry(await openGateDatasetStore(store), notices),
     clock,
     ...afterwardsParts,
+    storageHealth,
+    jobs,
+    requestRate: new RequestRate(store),
     async close() {
       await afterwardsParts.removalPlanner?.stop();
       await afterwardsParts.recipientDispatcher?.stop();
       await transport.close();
       await dispatcher.stop();
+      await jobs.release();
       await registry.drain();
       await store.close();
       await mailer.close();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Veto, wireVeto } from '../app/wire.ts';
+import type { VetoConfig } from '../config.ts';
 import { AppError } from '../domain/errors.ts';
 import { runNoticeCampaign } from '../domain/notices/notice-campaign.ts';
 import { readNoticeDirectory } from '../domain/notices/notice-files.ts';
@@ -155,6 +156,7 @@ export const noticeCommands: Command[] = [
             }),
             clock: veto.clock,
             secret: config.secret,
+            objectLink: objectLinkSettings(config),
           },
           {
             versionId: values.version,
@@ -252,6 +254,15 @@ export const noticeCommands: Command[] = [
     },
   }),
 ];
+
+/** The one-click link of notice emails: the portal checks it with the same settings. */
+export function objectLinkSettings(config: VetoConfig) {
+  return {
+    secret: config.objectLinkSecret ?? config.secret,
+    purpose: config.purposes[0] ?? 'ai-training',
+    days: config.objectLinkDays,
+  };
+}
 
 /** The sample notice shipped with the demo platform (notices/2026-01: English and French). */
 export const DEMO_NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));

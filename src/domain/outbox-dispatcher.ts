@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
-import { PeriodicJob } from '../lib/periodic-job.ts';
+import { type JobSupervision, PeriodicJob } from '../lib/periodic-job.ts';
 import type { EmailKind, Mailer, RenderEmail } from '../mail/mailer.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 
@@ -20,6 +20,8 @@ export class OutboxDispatcher {
       renderEmail: RenderEmail;
       clock: Clock;
       logger: Logger;
+      /** Leader election and storage-outage reporting when `serve` runs the job. */
+      supervision?: JobSupervision;
     },
     intervalMs = 500,
   ) {
@@ -27,6 +29,7 @@ export class OutboxDispatcher {
       () => this.deliverDue(),
       intervalMs,
       (err) => this.deps.logger.error({ err }, 'outbox delivery pass failed'),
+      this.deps.supervision && { job: 'outbox', by: this.deps.supervision },
     );
   }
 

@@ -317,23 +317,29 @@ export class Registry {
     const hash = emailHash(subject.email, this.deps.secret);
     const now = this.deps.clock();
     const hourAgo = new Date(Date.parse(now) - 3_600_000).toISOString();
-    if ((await this.deps.store.countVerificationCodesSince(hash, hourAgo)) >= CODES_PER_HOUR) {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const id = uuidv7();
+    // Counted and stored in one atomic step: parallel requests (on any instance) cannot send
+    // more than CODES_PER_HOUR codes to one address.
+    const stored = await this.deps.store.putVerificationCodeWithinLimit(
+      {
+        id,
+        emailHash: hash,
+        codeHash: this.codeHash(id, code),
+        createdAt: now,
+        expiresAt: new Date(Date.parse(now) + CODE_TTL_MINUTES * 60_000).toISOString(),
+        attempts: 0,
+        consumedAt: null,
+      },
+      hourAgo,
+      CODES_PER_HOUR,
+    );
+    if (!stored) {
       throw new AppError(
         'rate-limited',
         'too many codes requested for this address; try again later',
       );
     }
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const id = uuidv7();
-    await this.deps.store.putVerificationCode({
-      id,
-      emailHash: hash,
-      codeHash: this.codeHash(id, code),
-      createdAt: now,
-      expiresAt: new Date(Date.parse(now) + CODE_TTL_MINUTES * 60_000).toISOString(),
-      attempts: 0,
-      consumedAt: null,
-    });
     const lang = this.language(language);
     const content = this.deps.renderEmail('code', lang, { code, minutes: CODE_TTL_MINUTES });
     await this.deps.mailer.send({ ...content, to: subject.email });

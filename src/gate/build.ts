@@ -95,6 +95,8 @@ const VETO_VERSION: string = (() => {
 })();
 
 const NOTICE_BATCH = 10_000;
+/** Why an offline build's registry checks are not in its manifest yet. */
+const OFFLINE_NOTE = 'offline build: no registry reachable; not performed, check before training';
 const MIN_PSEUDONYM_KEY = 32;
 
 /**
@@ -299,6 +301,16 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       );
     }
 
+    // Every check the policy requires must be performable before any record is read.
+    if (options.registry) {
+      const problem = await options.registry.noticeCheckProblem(policy.notice.version);
+      if (problem) {
+        throw new GateSetupError(
+          `the policy requires the notice-period check, which cannot be performed: ${problem}`,
+        );
+      }
+    }
+
     const outDir = resolve(options.outDir);
     await mkdir(outDir, { recursive: true });
     const finalDir = join(outDir, datasetId);
@@ -311,8 +323,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     }
     await mkdir(staging);
 
-    // Third parties who objected are redacted wherever they appear (issue 4), as of the cut-off.
-    const objectorTerms = options.registry?.objectorTerms
+    // Third parties who objected are redacted wherever they appear, as of the cut-off.
+    const objectorTerms = options.registry
       ? await options.registry.objectorTerms(policy.purpose, snapshotInfo.asOf)
       : [];
     const config: JudgeConfig = {
@@ -530,7 +542,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         }
       };
       const registry = options.registry;
-      if (registry?.subjectsWithoutNotice) {
+      if (registry) {
         const shownBy = new Date(
           Date.parse(snapshotInfo.asOf) - policy.notice.minimumDays * DAY_MS,
         ).toISOString();
@@ -538,7 +550,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         let batch = new Set<string>();
         const ask = async () => {
           if (batch.size === 0) return;
-          const answer = await registry.subjectsWithoutNotice!({
+          const answer = await registry.subjectsWithoutNotice({
             purpose: policy.purpose,
             noticeVersion: policy.notice.version,
             shownBy,
@@ -564,11 +576,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         noticePeriod.shownBy = shownBy;
         noticePeriod.removedRecords = removal.removed;
       } else {
-        // Offline (no registry) or a registry port without notice records: said in the
-        // manifest, like a re-check not performed, for whoever trains on the dataset.
-        noticePeriod.note = registry
-          ? 'the registry cannot tell who was shown the notice'
-          : 'offline run: no registry to tell who was shown the notice; check before training';
+        // Offline: said in the manifest, like a re-check not performed, for whoever trains on it.
+        noticePeriod.note = OFFLINE_NOTE;
       }
 
       progress.phase = 'rechecking';
@@ -600,7 +609,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         recheck.performed = true;
         recheck.lateObjectors = handled.size;
       } else {
-        recheck.note = 'offline run: objections received after the snapshot were not re-checked';
+        recheck.note = OFFLINE_NOTE;
       }
 
       progress.phase = 'sealing';
@@ -654,11 +663,36 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           categories: policy.redaction.enabled ? [...policy.redaction.categories] : [],
           ...(pseudonyms ? { pseudonymKeyId: pseudonyms.keyId } : {}),
         },
-        thirdPartyTerms: options.registry?.objectorTerms
+        thirdPartyTerms: registry
           ? { count: objectorTerms.length, asOf: snapshotInfo.asOf }
-          : { count: 0, note: "no live registry: third-party objectors' terms not applied" },
+          : { count: 0, note: OFFLINE_NOTE },
         recheck,
         noticePeriod,
+        checks: {
+          objectors: {
+            status: 'performed',
+            counts: {
+              objectors: snapshotInfo.count,
+              objected: counts.objected,
+              'objected-mention': counts['objected-mention'],
+            },
+          },
+          'late-objections': registry
+            ? {
+                status: 'performed',
+                counts: {
+                  lateObjectors: recheck.lateObjectors,
+                  removedRecords: recheck.removedRecords,
+                },
+              }
+            : { status: 'deferred', note: OFFLINE_NOTE },
+          'notice-period': registry
+            ? { status: 'performed', counts: { removedRecords: noticePeriod.removedRecords } }
+            : { status: 'deferred', note: OFFLINE_NOTE },
+          'third-party-terms': registry
+            ? { status: 'performed', counts: { terms: objectorTerms.length } }
+            : { status: 'deferred', note: OFFLINE_NOTE },
+        },
         files: {
           data: dataFile,
           rejects: 'rejects.jsonl',

@@ -10,6 +10,7 @@ import {
   type ObjectorSource,
 } from './build.ts';
 import { GATE_BUILD_OPTIONS, GATE_BUILD_USAGE } from './gate-build-usage.ts';
+import { type CheckOutcome, GATE_CHECKS } from './manifest.ts';
 import { loadPolicy, PolicyError } from './policy.ts';
 import { progressLine, summaryTable } from './progress-view.ts';
 import type { FieldMapping } from './record-fields.ts';
@@ -31,19 +32,12 @@ interface Out {
 
 /** What the wired application offers the command (`src/app/wire.ts`'s Veto satisfies it). */
 export interface GateVeto {
-  /** The gate's registry port (`src/app/wire.ts` builds it from the registry's dialect). */
+  /**
+   * The gate's registry port with every check (`src/app/wire.ts` composes it): passed to the
+   * build as it is, never rebuilt here, so no check can be left behind.
+   */
   gate: GateRegistry;
   store?: unknown;
-  /** Notice records (issue 5): when present, the gate checks the notice period with them. */
-  notices?: {
-    exposures: {
-      subjectsNotShown(
-        versionId: string,
-        shownBy: string,
-        subjectKeys: readonly string[],
-      ): Promise<string[]>;
-    };
-  };
   snapshots?: {
     create(purpose: string): Promise<{ id: string }>;
     file(id: string): Promise<string | undefined>;
@@ -152,7 +146,7 @@ export async function runGateBuild(
         );
       }
       veto = await deps.wireVeto(deps.loadConfig() as never);
-      registry = withNoticeHook(veto.gate, veto);
+      registry = veto.gate;
       if (!objectors) {
         if (!veto.snapshots)
           throw new GateSetupError('this registry cannot take snapshots; pass --snapshot');
@@ -195,8 +189,8 @@ export async function runGateBuild(
         `  policy   ${m.policy.id} sha256 ${m.policy.sha256}`,
         `  snapshot ${m.snapshot.id} (${m.snapshot.source}, ${m.snapshot.count.toLocaleString('en')} objectors, as of ${m.snapshot.asOf})`,
         `  output   ${m.output.file} ${m.output.records.toLocaleString('en')} records, sha256 ${m.output.sha256}`,
-        `  re-check ${m.recheck.performed ? `${m.recheck.lateObjectors} late objectors, ${m.recheck.removedRecords} records removed` : `NOT performed (${m.recheck.note})`}`,
-        `  notice   ${m.noticePeriod.checked ? `${m.noticePeriod.removedRecords} records removed (shown by ${m.noticePeriod.shownBy})` : `not checked (${m.noticePeriod.note})`}`,
+        'checks',
+        ...GATE_CHECKS.map((c) => `  ${c.padEnd(18)} ${describeCheck(m.checks[c])}`),
         `  redacted ${m.redactedRecords.toLocaleString('en')} records; ${seconds.toFixed(1)} s, ${(m.records / Math.max(seconds, 0.001)).toFixed(0)} records/s`,
         '',
         summaryTable(m.counts, m.blankLines),
@@ -219,19 +213,12 @@ export async function runGateBuild(
   }
 }
 
-/**
- * Adds the notice-period hook from the wired notice records (`veto.notices.exposures`, issue 5)
- * when the registry port does not carry one itself.
- */
-export function withNoticeHook(registry: GateRegistry, veto: GateVeto): GateRegistry {
-  const exposures = veto.notices?.exposures;
-  if (!exposures || registry.subjectsWithoutNotice) return registry;
-  return {
-    objectorsAddedSince: (purpose, asOf) => registry.objectorsAddedSince(purpose, asOf),
-    recordDataset: (manifest, rows) => registry.recordDataset(manifest, rows),
-    subjectsWithoutNotice: (q) =>
-      exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
-  };
+function describeCheck(outcome: CheckOutcome): string {
+  if (outcome.status === 'performed') {
+    const counts = Object.entries(outcome.counts).map(([k, n]) => `${k} ${n.toLocaleString('en')}`);
+    return `performed (${counts.join(', ')})`;
+  }
+  return outcome.status === 'deferred' ? `NOT performed (${outcome.note})` : outcome.status;
 }
 
 /** Redraws one line on a terminal; prints a plain line every few seconds elsewhere. */

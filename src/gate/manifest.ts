@@ -6,6 +6,20 @@ import type { ReasonCounts } from './reasons.ts';
  */
 export const MANIFEST_FORMAT = 'veto-dataset-manifest/v1';
 
+/** The checks a build performs for the policy (docs/gate.md "Checks"). */
+export const GATE_CHECKS = [
+  'objectors',
+  'late-objections',
+  'notice-period',
+  'third-party-terms',
+] as const;
+export type GateCheck = (typeof GATE_CHECKS)[number];
+
+export type CheckOutcome =
+  | { status: 'performed'; counts: Record<string, number> }
+  | { status: 'not required by the policy' }
+  | { status: 'deferred'; note: string };
+
 export interface DatasetManifest {
   format: typeof MANIFEST_FORMAT;
   datasetId: string;
@@ -48,7 +62,7 @@ export interface DatasetManifest {
    * it, not the key): whoever holds the key can check it is the one used.
    */
   redaction: { mode: 'placeholder' | 'pseudonym'; categories: string[]; pseudonymKeyId?: string };
-  /** Names/handles of third-party objectors redacted wherever they appear (issue 4). */
+  /** Names/handles of third-party objectors redacted wherever they appear. */
   thirdPartyTerms: { count: number; asOf?: string; note?: string };
   recheck: {
     performed: boolean;
@@ -66,6 +80,11 @@ export interface DatasetManifest {
     removedRecords: number;
     note?: string;
   };
+  /**
+   * Every check a policy can require, each `performed` (with its counts), `not required by the
+   * policy`, or `deferred` (an offline build: no registry to ask).
+   */
+  checks: Record<GateCheck, CheckOutcome>;
   files: { data: string; rejects: string; decisions: string; inclusions: string; policy: string };
   startedAt: string;
   finishedAt: string;

@@ -1,9 +1,12 @@
 import type { DatasetManifest } from './manifest.ts';
 
 /**
- * What the gate needs from the live registry. The store adapters implement it
- * (`src/store/sqlite/sqlite-dataset-store.ts`, `src/store/postgres/postgres-dataset-store.ts`);
- * tests use an in-memory one (`test/gate/support/memory-registry.ts`).
+ * What the gate needs from the live registry. Every check a policy can require is a required
+ * method here, never an optional one: a registry that cannot answer one does not type-check, and
+ * no wrapper can drop a check by forgetting to forward it. `src/app/wire.ts` composes it from the
+ * dataset store of the registry's dialect (`src/store/sqlite/sqlite-dataset-store.ts`,
+ * `src/store/postgres/postgres-dataset-store.ts`) and the notice records; tests use an in-memory
+ * one (`test/gate/support/memory-registry.ts`).
  */
 export interface GateRegistry {
   /**
@@ -11,6 +14,26 @@ export interface GateRegistry {
    * `asOf` (the snapshot's cut-off). Called just before sealing: their records are removed.
    */
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
+
+  /**
+   * The notice-period check: given at most 10,000 subject keys, returns those that were **not**
+   * shown notice `noticeVersion` at or before `shownBy` (cut-off minus the policy's minimum
+   * days); their records are removed with reason `notice-period`.
+   */
+  subjectsWithoutNotice(query: NoticeQuery): Promise<string[]>;
+
+  /**
+   * Why the notice-period check cannot be performed for `noticeVersion` (a version this registry
+   * never published), or undefined when it can. Asked before any record is read: a build whose
+   * policy names a notice nobody was shown refuses to start instead of excluding everyone.
+   */
+  noticeCheckProblem(noticeVersion: string): Promise<string | undefined>;
+
+  /**
+   * Names, handles and profile URLs given by people who objected as third parties (non-users),
+   * for objections effective at `asOf`: redacted exactly wherever they appear.
+   */
+  objectorTerms(purpose: string, asOf: string): Promise<string[]>;
 
   /**
    * Records a sealed dataset and its inclusion index (which subject's items went into it), so a
@@ -23,20 +46,45 @@ export interface GateRegistry {
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
   ): Promise<void>;
+}
 
-  /**
-   * Notice-period hook (issue 5; the CLI wires it to the notice records). Given at most 10,000
-   * subject keys, returns those that were **not** shown notice `noticeVersion` at or before
-   * `shownBy` (cut-off minus the policy's minimum days); their records are removed with reason
-   * `notice-period`. When absent, the manifest says the check was not performed.
-   */
-  subjectsWithoutNotice?(query: NoticeQuery): Promise<string[]>;
+/** The part of the port the dataset store of each dialect implements (the rest is notices). */
+export type GateDatasetStore = Pick<
+  GateRegistry,
+  'objectorsAddedSince' | 'objectorTerms' | 'recordDataset'
+>;
 
-  /**
-   * Names, handles and profile URLs given by people who objected as third parties (non-users),
-   * for objections effective at `asOf`: redacted exactly wherever they appear (issue 4).
-   */
-  objectorTerms?(purpose: string, asOf: string): Promise<string[]>;
+/** What the notice records answer for the gate (`veto.notices.exposures` and `getVersion`). */
+export interface GateNoticeRecords {
+  exposures: {
+    subjectsNotShown(
+      versionId: string,
+      shownBy: string,
+      subjectKeys: readonly string[],
+    ): Promise<string[]>;
+  };
+  getVersion(id: string): Promise<unknown>;
+}
+
+/**
+ * The whole port from its two halves. An object literal naming every method: leaving one out is
+ * a type error, so the notice check and the third-party terms always travel together.
+ */
+export function composeGateRegistry(
+  datasets: GateDatasetStore,
+  notices: GateNoticeRecords,
+): GateRegistry {
+  return {
+    objectorsAddedSince: (purpose, asOf) => datasets.objectorsAddedSince(purpose, asOf),
+    objectorTerms: (purpose, asOf) => datasets.objectorTerms(purpose, asOf),
+    recordDataset: (manifest, rows) => datasets.recordDataset(manifest, rows),
+    subjectsWithoutNotice: (q) =>
+      notices.exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
+    noticeCheckProblem: async (version) =>
+      (await notices.getVersion(version))
+        ? undefined
+        : `notice version "${version}" was never published in this registry (veto notices publish)`,
+  };
 }
 
 export interface NoticeQuery {

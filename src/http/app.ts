@@ -7,11 +7,13 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { StorageHealth } from '../app/storage-health.ts';
 import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
 import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
+import type { RequestRate } from '../domain/request-rate.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
@@ -21,8 +23,9 @@ import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
 import { portalPlugin } from './portal/index.ts';
 import type { OpenApiDocument } from './portal/pages/api-reference.ts';
-import { sendProblem } from './problem.ts';
+import { sendProblem, storageWork } from './problem.ts';
 import { securityHeaders } from './security-headers.ts';
+import { sharedRateLimitStore } from './shared-rate-limit-store.ts';
 
 export interface AppDeps {
   config: VetoConfig;
@@ -34,6 +37,10 @@ export interface AppDeps {
   notices?: Notices;
   /** After the build (issue 6): datasets, removals, recipients, memorisation reports. */
   afterwards?: Afterwards;
+  /** Storage faults: 503 with Retry-After, logged once per outage (src/app/storage-health.ts). */
+  storageHealth?: StorageHealth;
+  /** Rate-limit counts shared by every instance on the database (else per process). */
+  requestRate?: RequestRate;
 }
 
 const VERSION = '0.1.0';
@@ -82,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timeWindow: '1 minute',
     // The platform's own servers (API keys) batch-submit objections; per-IP limits are for people.
     allowList: (request) => auth.isTrustedClient(request),
+    ...(deps.requestRate ? { store: sharedRateLimitStore(deps.requestRate) } : {}),
   });
   await app.register(swagger, {
     openapi: {
@@ -118,7 +126,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err));
+  const health = deps.storageHealth;
+  app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, health));
+  if (health) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (!health.available && reply.statusCode < 400) health.ok(storageWork(request.method));
+    });
+  }
 
   objectionRoutes(app, { registry, auth });
   adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
@@ -135,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: () => app.swagger() as unknown as OpenApiDocument,
     ...(deps.notices ? { notices: deps.notices } : {}),
     ...(deps.afterwards ? { afterwards: deps.afterwards } : {}),
+    ...(health ? { storageHealth: health } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
 

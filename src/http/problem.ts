@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { StorageHealth } from '../app/storage-health.ts';
 import { AppError, type FieldIssue } from '../domain/errors.ts';
+import { isStorageFault } from '../store/storage-fault.ts';
 
 /** RFC 9457 problem document. `errors` names each offending field and why. */
 export interface Problem {
@@ -41,6 +43,17 @@ export function toProblem(err: unknown, instance?: string): Problem {
       detail: err.message,
       ...(instance ? { instance } : {}),
       ...(err.issues.length ? { errors: err.issues } : {}),
+    };
+  }
+  if (isStorageFault(err)) {
+    // A lost database connection or a full disk: the request was not carried out (an objection
+    // is acknowledged only after its commit), so the client should simply retry.
+    return {
+      type: problemType('storage-unavailable'),
+      title: TITLES[503]!,
+      status: 503,
+      detail: 'storage unavailable: nothing was recorded; retry in a few seconds',
+      ...(instance ? { instance } : {}),
     };
   }
   const fe = err as FastifyError;
@@ -98,8 +111,18 @@ export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,
   err: unknown,
+  health?: StorageHealth,
 ): FastifyReply {
   const p = toProblem(err, request.url);
-  if (p.status >= 500) request.log.error({ err }, 'request failed');
+  if (p.type === problemType('storage-unavailable')) {
+    // Logged once per outage by StorageHealth, not once per request.
+    health?.fault(storageWork(request.method), err);
+    reply.header('retry-after', String(health?.retryAfterSeconds ?? 5));
+  } else if (p.status >= 500) request.log.error({ err }, 'request failed');
   return reply.code(p.status).type('application/problem+json').send(p);
+}
+
+/** Reads can go on while writes fail (a full disk): the two recover separately. */
+export function storageWork(method: string): 'read' | 'write' {
+  return method === 'GET' || method === 'HEAD' ? 'read' : 'write';
 }

@@ -21,3 +21,18 @@ export async function migrateToLatest(db: Kysely<any>, folder: string): Promise<
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** Names of the folder's migrations the database has not run (empty when current). */
+export async function pendingMigrations(
+  db: Kysely<any>,
+  folder: string,
+  migrationTableSchema?: string,
+): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
+  const all = await migrator.getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -90,6 +90,32 @@ export interface RegistryStore {
     id: string,
     change: { attempts?: number; consumedAt?: string },
   ): Promise<void>;
+  /**
+   * Stores the code only if fewer than `max` codes were created for its address since `since`,
+   * as one atomic step in storage (parallel requests, several instances); false when refused.
+   */
+  putVerificationCodeWithinLimit(
+    code: VerificationCodeRow,
+    since: string,
+    max: number,
+  ): Promise<boolean>;
+
+  /**
+   * Takes or renews the lease of background job `job` for `holder` until `expiresAt`, in one
+   * atomic statement: true if `holder` holds it now (it was free, expired at `now`, or already
+   * its own). Several instances on one database run each job once at a time.
+   */
+  tryJobLease(job: string, holder: string, now: string, expiresAt: string): Promise<boolean>;
+  releaseJobLease(job: string, holder: string): Promise<void>;
+  /**
+   * Counts one hit of `key` in the fixed window starting at `windowStart` and returns the hits
+   * so far in that window (atomic; shared by every instance on the database). Windows that
+   * started before `pruneBefore` are deleted now and then.
+   */
+  countRateHit(key: string, windowStart: string, pruneBefore: string): Promise<number>;
+
+  /** Migrations shipped with this version that the database has not run (for `/readyz`). */
+  pendingMigrations(): Promise<string[]>;
 
   close(): Promise<void>;
 }

@@ -81,9 +81,9 @@ describe('gate build', () => {
     assert.equal(m.records, 5);
     assert.equal(m.redactedRecords, 1);
     assert.equal(m.recheck.performed, true);
-    // This registry has no notice records: the manifest says so, for whoever trains on it.
-    assert.equal(m.noticePeriod.checked, false);
-    assert.match(m.noticePeriod.note!, /registry cannot tell who was shown the notice/);
+    // Every registry port answers the notice check: it is always performed with a registry.
+    assert.equal(m.noticePeriod.checked, true);
+    assert.equal(m.checks['notice-period'].status, 'performed');
     assert.match(m.vetoVersion, /^\d+\.\d+\.\d+/);
     const rejects = (await readFile(join(result.dir, 'rejects.jsonl'), 'utf8'))
       .trim()

@@ -16,7 +16,7 @@ import {
   writePolicy,
   writeSnapshot,
 } from './support/fixtures.ts';
-import { MemoryRegistry } from './support/memory-registry.ts';
+import { MemoryRegistry, NoticeRegistry } from './support/memory-registry.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -116,7 +116,7 @@ describe('veto gate build (CLI)', () => {
     assert.equal(code, 0, stderr.text);
     assert.match(stdout.text, /^gate: /m);
     assert.match(stdout.text, /dataset ds_\S+ sealed in /);
-    assert.match(stdout.text, /re-check NOT performed \(offline run/);
+    assert.match(stdout.text, /late-objections\s+NOT performed \(offline build/);
     assert.match(stdout.text, /decision\s+records\s+share/);
     assert.match(stdout.text, /kept\s+1\s+33\.33 %/);
     assert.match(stdout.text, /objected\s+1\s+33\.33 %/);
@@ -158,10 +158,9 @@ describe('veto gate build (CLI)', () => {
     assert.equal(closed, true);
   });
 
-  it('checks the notice period with the wired notice records', async () => {
+  it('checks the notice period with the wired registry port', async () => {
     const f = await fixture();
-    const registry = new MemoryRegistry();
-    const asked: string[][] = [];
+    const registry = new NoticeRegistry();
     const stdout = capture();
     const code = await runGateBuildCommand(
       [
@@ -180,22 +179,14 @@ describe('veto gate build (CLI)', () => {
         stdout,
         stderr: capture(),
         loadConfig: () => ({}),
-        wireVeto: async () => ({
-          gate: registry,
-          notices: {
-            exposures: {
-              async subjectsNotShown(version, shownBy, keys) {
-                asked.push([version, shownBy, ...keys]);
-                return [...keys];
-              },
-            },
-          },
-          close: async () => {},
-        }),
+        wireVeto: async () => ({ gate: registry, close: async () => {} }),
       },
     );
     assert.equal(code, 0);
-    assert.deepEqual(asked, [['2025-04', '2025-04-15T00:00:00.000Z', 'acct:u1']]);
+    assert.deepEqual(
+      registry.queries.map((q) => [q.noticeVersion, q.shownBy, ...q.subjectKeys]),
+      [['2025-04', '2025-04-15T00:00:00.000Z', 'acct:u1']],
+    );
     assert.match(stdout.text, /notice-period\s+1/);
     assert.equal(registry.datasets[0]!.manifest.counts.kept, 0);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it, test } from 'node:test';
 import { buildDataset } from '../../src/gate/build.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
-import type { InclusionRow } from '../../src/gate/registry-port.ts';
+import { composeGateRegistry, type InclusionRow } from '../../src/gate/registry-port.ts';
 import { PostgresDatasetStore } from '../../src/store/postgres/postgres-dataset-store.ts';
 import { openPostgresRegistryStore } from '../../src/store/postgres/postgres-registry-store.ts';
 import { SqliteDatasetStore } from '../../src/store/sqlite/sqlite-dataset-store.ts';
@@ -56,7 +56,11 @@ function datasetStoreSuite(
           inputs: [input],
           outDir: join(dir, 'out'),
           objectors: { snapshot: await writeSnapshot(dir, []) },
-          registry: store,
+          // The notice half answered by notice records in which everyone was shown the notice.
+          registry: composeGateRegistry(store, {
+            exposures: { subjectsNotShown: async () => [] },
+            getVersion: async () => ({}),
+          }),
           workers: 0,
         });
         assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.stack : '');

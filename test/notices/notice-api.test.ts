@@ -9,10 +9,12 @@ type Ctx = { after: (fn: () => void | Promise<void>) => void };
 const TWO_LANGUAGES = { languages: ['en', 'fr'] };
 const SAMPLE = new URL('../../notices/2026-01/', import.meta.url);
 const sample = (lang: string) => readFileSync(new URL(`${lang}.md`, SAMPLE), 'utf8');
+const DEMO_POLICY = readFileSync(new URL('../../policies/demo.yaml', import.meta.url), 'utf8');
 
 function publishBody(version: string, overrides: Record<string, unknown> = {}) {
   return {
     version,
+    policy: DEMO_POLICY.replace('version: "2026-01"', `version: "${version}"`),
     texts: {
       en: { markdown: sample('en'), changes: 'First version.' },
       fr: { markdown: sample('fr'), changes: 'Première version.' },
@@ -57,7 +59,7 @@ describe('notice API', () => {
       method: 'POST',
       url: '/v1/admin/notices',
       headers: admin,
-      payload: { ...edited, version: '2026-02' },
+      payload: { ...edited, version: '2026-02', policy: publishBody('2026-02').policy },
     });
     assert.equal(v2.statusCode, 201);
     assert.equal(v2.json().previousVersion, '2026-01');
@@ -123,6 +125,38 @@ describe('notice API', () => {
     });
     assert.equal(res.statusCode, 400);
     assert.match(res.json().detail, /texts\.fr: missing/);
+  });
+
+  it('refuses promises the tied policy does not keep, and promises with no policy', async (t) => {
+    const { app, admin } = await testApp(t, TWO_LANGUAGES);
+    const weak = publishBody('v1');
+    weak.policy = weak.policy.replace('HANDLE, PROFILE_URL, PERSON', 'HANDLE');
+    let res = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/notices',
+      headers: admin,
+      payload: weak,
+    });
+    assert.equal(res.statusCode, 400);
+    const reasons = res
+      .json()
+      .errors.map((e: { field: string; reason: string }) => `${e.field}: ${e.reason}`);
+    assert.ok(
+      reasons.includes(
+        'texts.en.markdown: line 33: the promise "redacted PERSON" is not kept by policy demo (redaction.categories lacks PERSON)',
+      ),
+      reasons.join('\n'),
+    );
+    const untied = publishBody('v1');
+    delete (untied as { policy?: string }).policy;
+    res = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/notices',
+      headers: admin,
+      payload: untied,
+    });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.json().detail, /no policy is tied to this version/);
   });
 
   it('serves the current notice in the user’s language (fr-BE → fr) with hash and separate block', async (t) => {

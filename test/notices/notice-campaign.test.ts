@@ -16,6 +16,7 @@ import { defaultCatalogue } from '../../src/i18n/catalogue.ts';
 import { createSmtpMailer } from '../../src/mail/nodemailer-mailer.ts';
 import { freePort } from '../support/server-process.ts';
 import { tempDir } from '../support/temp.ts';
+import { NOTICE_ITEMS_ENV } from '../support/veto-cli.ts';
 
 type Ctx = { after: (fn: () => void | Promise<void>) => void };
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -78,6 +79,7 @@ function env(dir: string, smtpUrl: string): Record<string, string> {
     VETO_PLATFORM_JWT_SECRET: 'test-jwt-secret-0123456789-0123456789-abcdef',
     VETO_SMTP_URL: smtpUrl,
     VETO_LOG_LEVEL: 'silent',
+    ...NOTICE_ITEMS_ENV,
   };
 }
 
@@ -90,6 +92,12 @@ async function setup(t: Ctx, smtpUrl: string) {
       secret: SECRET,
       logLevel: 'silent',
       smtpUrl,
+      controllerName: 'Example Platform SA',
+      controllerContact: 'privacy@platform.example',
+      dpoContact: 'dpo@platform.example',
+      recipients: 'Example AI Lab SARL',
+      retentionMonths: 24,
+      supervisoryAuthority: 'CNIL, https://www.cnil.fr',
     },
     {},
   );
@@ -146,6 +154,7 @@ describe('notice email campaign over real SMTP', () => {
       catalogue: defaultCatalogue(),
       clock: veto.clock,
       secret: SECRET,
+      objectLink: { secret: SECRET, purpose: 'ai-training', days: 120 },
     };
     const progress: number[] = [];
     const started = Date.now();

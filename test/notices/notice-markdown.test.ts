@@ -12,6 +12,12 @@ const values = {
   noticeUrl: 'https://veto.example/notice/v1',
   effectiveDate: '1 June 2026',
   version: 'v1',
+  controllerName: 'C',
+  controllerContact: 'c@x',
+  dpoContact: 'd@x',
+  recipients: 'R',
+  retention: '24 months',
+  supervisoryAuthority: 'SA',
 };
 const good = `# Notice of {platformName}\n\nIntro <b>raw</b> [bad](javascript:alert(1))\n\n:::right-to-object\n## Your right to object\n[Object]({objectUrl})\n:::\n\n## More\n`;
 

@@ -50,6 +50,19 @@ describe('portal: published notice pages', () => {
     assert.match(page.body, new RegExp(version.texts.find((x) => x.language === 'fr')!.sha256));
     const text = visibleText(page.body);
     assert.doesNotMatch(text, /\{[a-zA-Z]+\}/, 'no placeholder left unfilled');
+    assert.doesNotMatch(page.body, /\{promise:|redacted PERSON/, 'promise markers are not shown');
+    assert.match(text, /Les messages privés avec vos proches\s/);
+    // The Art. 13/14 items, filled from the configuration in the reader's language.
+    assert.match(
+      text,
+      /Example Platform SA est responsable de ce traitement ; contact : privacy@platform\.example\./,
+    );
+    assert.match(text, /Notre délégué à la protection des données : dpo@platform\.example\./);
+    assert.match(
+      text,
+      /communiqués qu’à : Example AI Lab SARL\. Chaque jeu de données est conservé au plus 24 mois/,
+    );
+    assert.match(text, /autorité de protection des données \(CNIL, https:\/\/www\.cnil\.fr\)/);
     // One click objects, as before.
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
     const done = await b.post('/object', { _csrf: csrf });
@@ -86,6 +99,13 @@ describe('portal: published notice pages', () => {
     const { app, veto, version } = await published(t);
     const draft = readNoticeDirectory(SAMPLE);
     draft.id = '2026-02';
+    draft.policy = {
+      name: 'demo',
+      policy: {
+        ...draft.policy!.policy,
+        notice: { ...draft.policy!.policy.notice, version: '2026-02' },
+      },
+    };
     draft.texts = draft.texts.map((x) => ({
       ...x,
       markdown: x.markdown.replace('One click', 'A single click'),

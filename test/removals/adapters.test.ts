@@ -7,7 +7,7 @@ import { signDemoToken } from '../../src/http/auth/platform-token.ts';
 import { InjectBrowser, visibleText } from '../portal/support/browser-like.ts';
 import { TEST_JWT_SECRET } from '../support/test-veto.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
-import { buildFixtureDataset } from './support/fixture.ts';
+import { buildFixtureDataset, everyoneShown } from './support/fixture.ts';
 
 /** The issue-6 flows that must behave the same on both registry adapters. */
 for (const adapter of ADAPTERS) {
@@ -71,6 +71,7 @@ for (const adapter of ADAPTERS) {
       // The gate's port, with the objection (and a planner pass) landing between the gate's
       // `objectorsAddedSince` re-check and the end of `recordDataset`.
       const racing: GateRegistry = {
+        ...everyoneShown(veto.gate),
         objectorsAddedSince: (purpose, asOf) => veto.gate.objectorsAddedSince(purpose, asOf),
         async recordDataset(manifest, rows) {
           await veto.registry.object({

@@ -656,6 +656,62 @@ export function registryStoreSuite(
       assert.equal((await store.latestVerificationCode('h1'))?.id, 'c4');
     });
 
+    test('verification codes within a limit: parallel requests store at most the limit', async (t) => {
+      const store = await fresh(t);
+      const code = (id: string) => ({
+        id,
+        emailHash: 'h1',
+        codeHash: `hash-of-${id}`,
+        createdAt: at(10),
+        expiresAt: at(25),
+        attempts: 0,
+        consumedAt: null,
+      });
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.putVerificationCodeWithinLimit(code(`p${i}`), at(0), 5),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 5);
+      assert.equal(await store.countVerificationCodesSince('h1', at(0)), 5);
+      // Codes older than `since` do not count.
+      assert.equal(await store.putVerificationCodeWithinLimit(code('late'), at(11), 5), true);
+    });
+
+    test('job leases: one holder at a time, renewed by its holder, taken over once expired or released', async (t) => {
+      const store = await fresh(t);
+      const taken = await Promise.all(
+        ['a', 'b', 'c'].map((h) => store.tryJobLease('outbox', h, at(0), at(1))),
+      );
+      assert.equal(taken.filter(Boolean).length, 1);
+      const holder = ['a', 'b', 'c'][taken.indexOf(true)]!;
+      const other = holder === 'a' ? 'b' : 'a';
+      assert.equal(await store.tryJobLease('outbox', holder, at(0.5), at(1.5)), true);
+      assert.equal(await store.tryJobLease('outbox', other, at(1), at(2)), false);
+      assert.equal(await store.tryJobLease('planner', other, at(1), at(2)), true);
+      assert.equal(await store.tryJobLease('outbox', other, at(1.6), at(2.6)), true);
+      assert.equal(await store.tryJobLease('outbox', holder, at(1.7), at(2.7)), false);
+      await store.releaseJobLease('outbox', holder);
+      assert.equal(await store.tryJobLease('outbox', holder, at(1.8), at(2.8)), false);
+      await store.releaseJobLease('outbox', other);
+      assert.equal(await store.tryJobLease('outbox', holder, at(1.9), at(2.9)), true);
+    });
+
+    test('rate hits: counted atomically per key and window, old windows pruned', async (t) => {
+      const store = await fresh(t);
+      const counts = await Promise.all(
+        Array.from({ length: 30 }, () => store.countRateHit('ip:1', at(1), at(0))),
+      );
+      assert.deepEqual(
+        [...counts].sort((x, y) => x - y),
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+      assert.equal(await store.countRateHit('ip:2', at(1), at(0)), 1);
+      assert.equal(await store.countRateHit('ip:1', at(2), at(1)), 1);
+      assert.equal(await store.countRateHit('ip:1', at(2), at(1)), 2);
+      assert.deepEqual(await store.pendingMigrations(), []);
+    });
+
     test('listObjections filters, and keyset pagination visits every row once', async (t) => {
       const store = await fresh(t);
       const rows = [

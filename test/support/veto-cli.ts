@@ -21,3 +21,13 @@ export function sqliteEnv(dir: string, secret: string): Record<string, string> {
     VETO_SECRET: secret,
   };
 }
+
+/** The Art. 13/14 items a deployment configures before it can publish a notice. */
+export const NOTICE_ITEMS_ENV: Record<string, string> = {
+  VETO_CONTROLLER_NAME: 'Example Platform SA',
+  VETO_CONTROLLER_CONTACT: 'privacy@platform.example',
+  VETO_DPO_CONTACT: 'dpo@platform.example',
+  VETO_RECIPIENTS: 'Example AI Lab SARL',
+  VETO_RETENTION_MONTHS: '24',
+  VETO_SUPERVISORY_AUTHORITY: 'CNIL, https://www.cnil.fr',
+};

@@ -10,6 +10,7 @@ import { emailHash } from '../subjects.ts';
 import { renderNoticeEmail } from './notice-email.ts';
 import type { CampaignCounts, CampaignRecipient, NoticeVersion } from './notice-types.ts';
 import type { Notices } from './notices.ts';
+import { signObjectLink } from './object-link.ts';
 
 /**
  * Sends a notice version by email to a list of accounts (the notice campaign).
@@ -82,7 +83,23 @@ export interface CampaignDeps {
   catalogue: Catalogue;
   clock: Clock;
   secret: string;
+  /** Each email's one-click objection link (object-link.ts). */
+  objectLink: ObjectLinkSettings;
 }
+
+export interface ObjectLinkSettings {
+  secret: string;
+  /** The purpose the link objects to (the deployment's default purpose). */
+  purpose: string;
+  /** Days the link stays valid after the message is sent. */
+  days: number;
+}
+
+/**
+ * Stands in for each recipient's signed link while the message is rendered once per language;
+ * letters only, so it survives Markdown escaping and HTML attributes untouched.
+ */
+const LINK_SLOT = 'VETOOBJECTLINKSLOT';
 
 /** One row of the list with its 1-based line (the shape of src/cli/file-rows.ts). */
 export type ListRow = { line: number; value: unknown } | { line: number; error: string };
@@ -150,8 +167,9 @@ export async function runNoticeCampaign(
   const contentFor = (language: string) => {
     let c = contents.get(language);
     if (!c) {
-      const view = notices.view(version, { chosen: language });
-      const objectUrl = notices.placeholders(version, view.language).objectUrl;
+      // Both the notice's own "object" link and the boxed one open the one-click page.
+      const objectUrl = `${notices.settings.publicUrl.replace(/\/$/, '')}/object-link/${LINK_SLOT}`;
+      const view = notices.view(version, { chosen: language }, { objectUrl });
       c = renderNoticeEmail(deps.catalogue, view, notices.settings.platformName, objectUrl);
       contents.set(language, c);
     }
@@ -175,8 +193,22 @@ export async function runNoticeCampaign(
       move('sending', 'failed');
       return;
     }
+    const token = signObjectLink(deps.objectLink.secret, {
+      accountId: r.accountId,
+      purpose: deps.objectLink.purpose,
+      version: version.id,
+      language: notices.view(version, { chosen: r.language }).language,
+      expiresAt: new Date(Date.parse(clock()) + deps.objectLink.days * 86_400_000).toISOString(),
+    });
+    const c = contentFor(r.language);
+    const withLink = (s: string) => s.replaceAll(LINK_SLOT, token);
     try {
-      await deps.mailer.send({ to: r.email, ...contentFor(r.language) });
+      await deps.mailer.send({
+        to: r.email,
+        subject: c.subject,
+        text: withLink(c.text),
+        html: withLink(c.html),
+      });
     } catch (err) {
       const state = definitelyNotAccepted(err) ? 'failed' : 'uncertain';
       await store.markUnsent(campaignId, r.accountId, state, describe(err), clock());

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { PolicyError, parsePolicy } from '../../gate/policy.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
 import type { NoticeDraft } from './notice-types.ts';
 
@@ -8,18 +9,23 @@ import type { NoticeDraft } from './notice-types.ts';
  * A notice version authored as files:
  *
  *     notices/<version>/notice.json   {"version": "2026-01", "effectiveAfterDays": 30,
+ *                                      "policy": "../../policies/demo.yaml",
  *                                      "changes": {"en": "...", "fr": "..."}}
  *     notices/<version>/en.md         the English text (Markdown, see notice-markdown.ts)
  *     notices/<version>/fr.md         ...one file per language
  *
  * `version` defaults to the folder name. `effectiveAt` (ISO date or instant) or
- * `effectiveAfterDays` say when the processing starts; neither means "at publication".
+ * `effectiveAfterDays` say when the processing starts; neither means "at publication". `policy`
+ * is the gate policy the version is tied to: publication checks the texts' promises against it
+ * (notice-promises.ts).
  */
 const noticeJson = z
   .object({
     version: z.string().optional(),
     effectiveAt: z.string().optional(),
     effectiveAfterDays: z.number().int().min(0).max(3650).optional(),
+    /** The policy file this version is tied to, relative to the folder. */
+    policy: z.string().min(1).optional(),
     changes: z.record(z.string(), z.string()),
   })
   .strict();
@@ -86,8 +92,35 @@ export function readNoticeDirectory(dir: string): NoticeDraft {
     throw new AppError('validation', issues.map((i) => `${i.field}: ${i.reason}`).join('; '), {
       issues,
     });
+  if (meta.policy === undefined)
+    throw invalid(
+      `${metaFile}:policy`,
+      'missing: the policy file this version is tied to (its promises are checked against it)',
+    );
+  let policy: NoticeDraft['policy'];
+  {
+    const file = path.resolve(dir, meta.policy);
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw invalid(`${metaFile}:policy`, `cannot read ${file}: ${(err as Error).message}`);
+    }
+    try {
+      policy = { name: meta.policy, policy: parsePolicy(source, file) };
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      throw new AppError('validation', err.message, {
+        issues: err.issues.map((i) => ({
+          field: `${file}${i.line ? `:${i.line}` : ''}${i.field ? `:${i.field}` : ''}`,
+          reason: i.reason,
+        })),
+      });
+    }
+  }
   return {
     id: meta.version ?? path.basename(path.resolve(dir)),
+    policy,
     effectiveAt: meta.effectiveAt,
     effectiveAfterDays: meta.effectiveAfterDays,
     texts,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
 import type { FieldIssue } from '../errors.ts';
+import { stripPromiseMarkers } from './notice-promises.ts';
 
 /**
  * Notice texts are Markdown with message placeholders. Two rules make a text publishable:
@@ -26,6 +27,12 @@ export const PLACEHOLDERS = [
   'noticeUrl',
   'effectiveDate',
   'version',
+  'controllerName',
+  'controllerContact',
+  'dpoContact',
+  'recipients',
+  'retention',
+  'supervisoryAuthority',
 ] as const;
 export type PlaceholderName = (typeof PLACEHOLDERS)[number];
 export type PlaceholderValues = Record<PlaceholderName, string>;
@@ -177,7 +184,9 @@ export interface RenderedNotice {
  * escapes it) and markdown-it refuses `javascript:` and similar link targets, so a notice cannot
  * inject script or markup into the portal or the platform's pages.
  */
-export function renderNoticeMarkdown(markdown: string, values: PlaceholderValues): RenderedNotice {
+export function renderNoticeMarkdown(source: string, values: PlaceholderValues): RenderedNotice {
+  // Promise markers are for publication's check against the policy, not for readers.
+  const markdown = stripPromiseMarkers(source);
   const { parts } = parseNoticeMarkdown(markdown, 'markdown');
   if (!parts)
     throw new Error('renderNoticeMarkdown: the text was not validated before publication');

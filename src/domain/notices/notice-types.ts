@@ -1,3 +1,5 @@
+import type { Policy } from '../../gate/policy-schema.ts';
+
 /**
  * The vocabulary of notices (GDPR Art. 12-14, 21(4)). Plain data shared by the domain, the
  * notice stores and the edges. Times are ISO 8601 UTC strings with millisecond precision, like
@@ -38,9 +40,18 @@ export interface NoticeVersion {
   texts: NoticeText[];
 }
 
+/** The gate policy a notice version is tied to (its `notice.version` is the version's id). */
+export interface TiedPolicy {
+  /** How messages name it: the file, or the policy id. */
+  name: string;
+  policy: Policy;
+}
+
 /** What an author hands in: files (notices/<version>/) or the admin API. */
 export interface NoticeDraft {
   id: string;
+  /** Its promises ({promise: ...} markers) are checked against this policy at publication. */
+  policy?: TiedPolicy | undefined;
   /** ISO date or instant; absent means "at publication". */
   effectiveAt?: string | undefined;
   /** Alternative to `effectiveAt`: this many days after publication (a notice period). */

@@ -7,6 +7,7 @@ import { canonicalJson } from '../audit-chain.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { checkSubject, emailHash, subjectKeyOf } from '../subjects.ts';
 import { createNoticeExposureLookup, type NoticeExposureLookup } from './notice-exposure-lookup.ts';
+import { itemValues, missingItems, type NoticeItems } from './notice-items.ts';
 import {
   normalizeMarkdown,
   type PlaceholderValues,
@@ -15,6 +16,7 @@ import {
   renderNoticeMarkdown,
   sha256Hex,
 } from './notice-markdown.ts';
+import { checkPromises, readPromises, type TextPromises } from './notice-promises.ts';
 import {
   EXPOSURE_CHANNELS,
   type ExposureChannel,
@@ -31,6 +33,8 @@ export interface NoticeSettings {
   /** Every published version must have a text in each of these languages. */
   languages: string[];
   defaultLanguage: string;
+  /** The Art. 13/14 items every notice states (src/config.ts); absent ones block publication. */
+  items?: NoticeItems | undefined;
 }
 
 export interface NoticesDeps {
@@ -147,6 +151,8 @@ export class Notices {
           reason: `missing: every configured language needs a text`,
         });
     }
+    issues.push(...promiseIssues(draft, texts));
+    issues.push(...missingItems(texts, this.settings.items));
     const previous = await this.deps.store.latestVersion();
     const effectiveAt = this.effectiveAt(draft, now, issues);
     if (previous && effectiveAt && effectiveAt < previous.effectiveAt && previous.id !== draft.id) {
@@ -283,6 +289,8 @@ export class Notices {
       account?: string | undefined;
       acceptLanguage?: string | undefined;
     },
+    /** Values that differ by where the notice is shown (the email's signed link, the portal's anchor). */
+    overrides: Partial<PlaceholderValues> = {},
   ): NoticeView {
     const available = version.texts.map((t) => t.language);
     const language = negotiateLanguage(signals, available, version.defaultLanguage);
@@ -291,7 +299,10 @@ export class Notices {
       version,
       text,
       language: text.language,
-      rendered: renderNoticeMarkdown(text.markdown, this.placeholders(version, text.language)),
+      rendered: renderNoticeMarkdown(text.markdown, {
+        ...this.placeholders(version, text.language),
+        ...overrides,
+      }),
     };
   }
 
@@ -308,6 +319,7 @@ export class Notices {
         timeZone: 'UTC',
       }).format(new Date(version.effectiveAt)),
       version: version.id,
+      ...itemValues(this.settings.items, language),
     };
   }
 
@@ -485,4 +497,34 @@ function sameContent(a: readonly NoticeText[], b: readonly NoticeText[]): boolea
         .map((t) => [t.language, t.sha256, t.changes]),
     );
   return key(a) === key(b);
+}
+
+/**
+ * The texts' promises against the tied policy: a version tied to a policy must be the one that
+ * policy names, and keep every promise; promises with no policy to check them are refused.
+ */
+function promiseIssues(draft: NoticeDraft, texts: NoticeText[]): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const read: TextPromises[] = texts.map((t) => {
+    const r = readPromises(t.markdown, `texts.${t.language}.markdown`);
+    issues.push(...r.issues);
+    return { language: t.language, promises: r.promises };
+  });
+  const tied = draft.policy;
+  if (!tied) {
+    if (read.some((t) => t.promises.length > 0))
+      issues.push({
+        field: 'policy',
+        reason:
+          'the texts make promises ({promise: ...}) but no policy is tied to this version to keep them',
+      });
+    return issues;
+  }
+  if (tied.policy.notice.version !== draft.id)
+    issues.push({
+      field: 'policy',
+      reason: `policy ${tied.name} is tied to notice version "${tied.policy.notice.version}", not "${draft.id}"`,
+    });
+  issues.push(...checkPromises(read, tied.policy, tied.name));
+  return issues;
 }

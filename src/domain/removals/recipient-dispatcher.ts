@@ -2,7 +2,7 @@ import { connect, type NatsConnection, headers as natsHeaders } from 'nats';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../../lib/clock.ts';
-import { PeriodicJob } from '../../lib/periodic-job.ts';
+import { type JobSupervision, PeriodicJob } from '../../lib/periodic-job.ts';
 import type { DueRecipientMessage, RemovalStore } from '../../store/removal-store.ts';
 
 /** Sends one message to one recipient channel; resolves only once the recipient acknowledged. */
@@ -92,6 +92,8 @@ export class RecipientDispatcher {
       transport: RecipientTransport;
       clock: Clock;
       logger: Logger;
+      /** Leader election and storage-outage reporting when `serve` runs the job. */
+      supervision?: JobSupervision;
     },
     intervalMs = 250,
     private readonly concurrency = 16,
@@ -100,6 +102,7 @@ export class RecipientDispatcher {
       () => this.drain(),
       intervalMs,
       (err) => this.deps.logger.error({ err }, 'recipient delivery pass failed'),
+      this.deps.supervision && { job: 'recipient-dispatcher', by: this.deps.supervision },
     );
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../lib/clock.ts';
 import { uuidv7 } from '../../lib/ids.ts';
-import { PeriodicJob } from '../../lib/periodic-job.ts';
+import { type JobSupervision, PeriodicJob } from '../../lib/periodic-job.ts';
 import type {
   PlanningInput,
   RecipientMessage,
@@ -159,6 +159,8 @@ export class RemovalPlanner {
       store: RemovalStore;
       clock: Clock;
       logger: Logger;
+      /** Leader election and storage-outage reporting when `serve` runs the job. */
+      supervision?: JobSupervision;
       settings: PlannerSettings;
     },
     intervalMs = 1000,
@@ -171,6 +173,7 @@ export class RemovalPlanner {
       () => this.drain(),
       intervalMs,
       (err) => this.deps.logger.error({ err }, 'removal planning pass failed'),
+      this.deps.supervision && { job: this.job, by: this.deps.supervision },
     );
   }
 

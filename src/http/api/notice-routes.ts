@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../../domain/errors.ts';
-import type { NoticeDraft, NoticeVersion } from '../../domain/notices/notice-types.ts';
+import type { NoticeDraft, NoticeVersion, TiedPolicy } from '../../domain/notices/notice-types.ts';
 import type { Notices } from '../../domain/notices/notices.ts';
+import { PolicyError, parsePolicy } from '../../gate/policy.ts';
 import { type ApiAuthenticator, type Caller, requireAdmin } from '../auth/api-auth.ts';
 import {
   bouncesBody,
@@ -198,6 +199,7 @@ export function noticeRoutes(
       const b = request.body;
       const draft: NoticeDraft = {
         id: b.version,
+        policy: b.policy === undefined ? undefined : tiedPolicy(b.policy),
         effectiveAt: b.effectiveAt,
         effectiveAfterDays: b.effectiveAfterDays,
         texts: Object.entries(b.texts).map(([language, t]) => ({ language, ...t })),
@@ -252,4 +254,20 @@ export function noticeRoutes(
       };
     },
   );
+}
+
+/** The policy text of a publication, validated; its problems are the request's. */
+function tiedPolicy(source: string): TiedPolicy {
+  try {
+    const policy = parsePolicy(source, 'policy.yaml');
+    return { name: policy.id, policy };
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    throw new AppError('validation', err.message, {
+      issues: err.issues.map((i) => ({
+        field: `policy${i.field ? `.${i.field}` : ''}`,
+        reason: `${i.line ? `line ${i.line}: ` : ''}${i.reason}`,
+      })),
+    });
+  }
 }

@@ -97,6 +97,14 @@ export const publishBody = z
     version: versionId,
     effectiveAt: z.string().optional().describe('ISO date or instant; default: at publication'),
     effectiveAfterDays: z.number().int().min(0).max(3650).optional(),
+    policy: z
+      .string()
+      .min(1)
+      .max(200_000)
+      .optional()
+      .describe(
+        "The gate policy this version is tied to (YAML): the texts' {promise: ...} markers are checked against it (docs/notices.md)",
+      ),
     texts: z
       .record(
         z.string().min(2).max(35),

@@ -6,6 +6,8 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
+import { isStorageFault } from '../../store/storage-fault.ts';
+import { storageWork } from '../problem.ts';
 import { registerDatasetRoutes } from './dataset-routes.ts';
 import { STYLESHEET_PATH } from './layout.ts';
 import { registerNoticeRoutes } from './notice-routes.ts';
@@ -85,7 +87,12 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
   app.setErrorHandler(async (error: FastifyError, req, reply) => {
     let status = 500;
     let key = 'error.generic';
-    if (error instanceof AppError) {
+    if (isStorageFault(error)) {
+      status = 503;
+      key = 'error.unavailable';
+      options.storageHealth?.fault(storageWork(req.method), error);
+      reply.header('retry-after', String(options.storageHealth?.retryAfterSeconds ?? 5));
+    } else if (error instanceof AppError) {
       status = error.status;
       key = error.messageKey;
     } else if (error.code?.startsWith('FST_CSRF')) {
@@ -95,7 +102,9 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
       status = error.statusCode;
       key = 'error.validation';
     }
-    if (status >= 500) req.log.error({ err: error }, 'portal request failed');
+    if (status === 503 && key === 'error.unavailable') {
+      // Logged once per outage by StorageHealth.
+    } else if (status >= 500) req.log.error({ err: error }, 'portal request failed');
     else
       req.log.info({ code: (error as { code?: string }).code, status }, 'portal request refused');
     const ctx = rt.context(req, reply);

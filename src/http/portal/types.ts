@@ -1,3 +1,4 @@
+import type { StorageHealth } from '../../app/storage-health.ts';
 import type { NoticeVersion } from '../../domain/notices/notice-types.ts';
 import type { ExposureInput, NoticeView } from '../../domain/notices/notices.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
@@ -79,4 +80,6 @@ export interface PortalOptions {
   notices?: PortalNotices;
   /** After the build (issue 6): "Am I in the dataset?" and memorisation reports at /datasets. */
   afterwards?: Afterwards;
+  /** Storage faults are logged once per outage there, and pages answer 503 meanwhile. */
+  storageHealth?: StorageHealth;
 }

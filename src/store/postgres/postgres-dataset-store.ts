@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { inclusionBatches } from '../../gate/inclusion-file.ts';
 import type { DatasetManifest } from '../../gate/manifest.ts';
-import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
+import type { GateDatasetStore, InclusionRow } from '../../gate/registry-port.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
 export interface PostgresDatasetHost {
@@ -25,7 +25,7 @@ export interface DatasetSummary {
  * go in 20,000 at a time as four arrays through `unnest` (one statement, four parameters:
  * 46k-103k rows/s measured with node-postgres, see the performance notes).
  */
-export class PostgresDatasetStore implements GateRegistry {
+export class PostgresDatasetStore implements GateDatasetStore {
   constructor(private readonly host: PostgresDatasetHost) {}
 
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {

@@ -33,6 +33,7 @@ import type {
   SnapshotRecord,
 } from '../../domain/types.ts';
 import { Mutex } from '../../lib/group-commit.ts';
+import { pendingMigrations } from '../migrate.ts';
 import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
 import {
   type EventRow,
@@ -107,6 +108,14 @@ export async function openPostgresRegistryStore(
   // An idle pooled client can be cut by the server (restart, idle timeout); pg-pool drops it,
   // but without a listener the 'error' event would crash the process.
   pool.on('error', () => {});
+  // A checked-out client whose connection is cut (pg_terminate_backend, a failover, a network
+  // drop) emits 'error' too, and pg-pool listens only while the client is idle: without this
+  // listener the process would crash. The query in flight is rejected on its own (the request
+  // answers 503 "storage unavailable"), and pg-pool discards the broken client when it is
+  // released, so the pool reconnects by itself.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   try {
     if (schema) await createSchema(kysely, schema);
@@ -658,6 +667,81 @@ export class PostgresRegistryStore implements RegistryStore {
     if (change.consumedAt !== undefined) set.consumed_at = change.consumedAt;
     if (Object.keys(set).length === 0) return;
     await this.kysely.updateTable('verification_codes').set(set).where('id', '=', id).execute();
+  }
+
+  async putVerificationCodeWithinLimit(
+    c: VerificationCodeRow,
+    since: string,
+    max: number,
+  ): Promise<boolean> {
+    return this.kysely.transaction().execute(async (trx) => {
+      // One lock per address for the rest of the transaction: parallel requests (on any
+      // instance) count and insert one after the other, so the limit cannot be overshot.
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`veto-code:${c.emailHash}`}, 0))`.execute(
+        trx,
+      );
+      const { n } = (await trx
+        .selectFrom('verification_codes')
+        .select(sql<string>`count(*)`.as('n'))
+        .where('email_hash', '=', c.emailHash)
+        .where('created_at', '>=', since)
+        .executeTakeFirstOrThrow()) as { n: string };
+      if (Number(n) >= max) return false;
+      await trx
+        .insertInto('verification_codes')
+        .values({
+          id: c.id,
+          email_hash: c.emailHash,
+          code_hash: c.codeHash,
+          created_at: c.createdAt,
+          expires_at: c.expiresAt,
+          attempts: c.attempts,
+          consumed_at: c.consumedAt,
+        })
+        .execute();
+      return true;
+    });
+  }
+
+  async tryJobLease(job: string, holder: string, now: string, expiresAt: string): Promise<boolean> {
+    const { rows } = await sql`
+      INSERT INTO job_leases (job, holder, expires_at) VALUES (${job}, ${holder}, ${expiresAt})
+      ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+      WHERE job_leases.holder = excluded.holder OR job_leases.expires_at < ${now}::timestamptz
+      RETURNING holder`.execute(this.kysely);
+    return rows.length > 0;
+  }
+
+  async releaseJobLease(job: string, holder: string): Promise<void> {
+    await this.kysely
+      .deleteFrom('job_leases')
+      .where('job', '=', job)
+      .where('holder', '=', holder)
+      .execute();
+  }
+
+  async countRateHit(key: string, windowStart: string, pruneBefore: string): Promise<number> {
+    const { rows } = await sql<{ hits: number }>`
+      INSERT INTO rate_counters (key, window_start, hits) VALUES (${key}, ${windowStart}, 1)
+      ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
+      RETURNING hits`.execute(this.kysely);
+    if (this.lastPrune !== windowStart) {
+      this.lastPrune = windowStart;
+      await this.kysely
+        .deleteFrom('rate_counters')
+        .where('window_start', '<', pruneBefore)
+        .execute();
+    }
+    return Number(rows[0]?.hits ?? 0);
+  }
+
+  private lastPrune = '';
+
+  async pendingMigrations(): Promise<string[]> {
+    const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(
+      this.kysely,
+    );
+    return pendingMigrations(this.kysely, MIGRATIONS, rows[0]?.schema);
   }
 
   async close(): Promise<void> {

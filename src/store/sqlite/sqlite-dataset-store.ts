@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { inclusionBatches } from '../../gate/inclusion-file.ts';
 import type { DatasetManifest } from '../../gate/manifest.ts';
-import type { GateRegistry, InclusionRow } from '../../gate/registry-port.ts';
+import type { GateDatasetStore, InclusionRow } from '../../gate/registry-port.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
 export interface SqliteDatasetHost {
@@ -34,7 +34,7 @@ export interface DatasetSummary {
  * fails half-way, the rows written so far are deleted before the error is passed on, and the gate
  * seals nothing. `sealed_at` is set last: readers that must see the whole index wait for it.
  */
-export class SqliteDatasetStore implements GateRegistry {
+export class SqliteDatasetStore implements GateDatasetStore {
   constructor(private readonly host: SqliteDatasetHost) {}
 
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]> {

@@ -16,7 +16,7 @@ import type {
   SnapshotRecord,
 } from '../../domain/types.ts';
 import { Mutex } from '../../lib/group-commit.ts';
-import { migrateToLatest } from '../migrate.ts';
+import { migrateToLatest, pendingMigrations } from '../migrate.ts';
 import type { RegistryStore, RegistryTx, VerificationCodeRow } from '../registry-store.ts';
 import {
   type EventRow,
@@ -333,6 +333,69 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async putVerificationCode(c: VerificationCodeRow): Promise<void> {
     await this.writeOne('putVerificationCode', c);
+  }
+
+  async putVerificationCodeWithinLimit(
+    c: VerificationCodeRow,
+    since: string,
+    max: number,
+  ): Promise<boolean> {
+    // One IMMEDIATE transaction: the count and the insert hold the database's write lock
+    // together, so parallel requests (and other processes on the file) cannot overshoot.
+    return this.write((db) => {
+      const { n } = db
+        .prepare(
+          'SELECT count(*) AS n FROM verification_codes WHERE email_hash = ? AND created_at >= ?',
+        )
+        .get(c.emailHash, since) as { n: number };
+      if (n >= max) return false;
+      db.prepare(
+        'INSERT INTO verification_codes (id, email_hash, code_hash, created_at, expires_at, attempts, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(c.id, c.emailHash, c.codeHash, c.createdAt, c.expiresAt, c.attempts, c.consumedAt);
+      return true;
+    });
+  }
+
+  async tryJobLease(job: string, holder: string, now: string, expiresAt: string): Promise<boolean> {
+    return this.write(
+      (db) =>
+        db
+          .prepare(
+            `INSERT INTO job_leases (job, holder, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE job_leases.holder = excluded.holder OR job_leases.expires_at < ?
+             RETURNING holder`,
+          )
+          .get(job, holder, expiresAt, now) !== undefined,
+    );
+  }
+
+  async releaseJobLease(job: string, holder: string): Promise<void> {
+    await this.write((db) =>
+      db.prepare('DELETE FROM job_leases WHERE job = ? AND holder = ?').run(job, holder),
+    );
+  }
+
+  async countRateHit(key: string, windowStart: string, pruneBefore: string): Promise<number> {
+    const prune = this.lastPrune !== windowStart;
+    this.lastPrune = windowStart;
+    return this.write((db) => {
+      if (prune) db.prepare('DELETE FROM rate_counters WHERE window_start < ?').run(pruneBefore);
+      const r = db
+        .prepare(
+          `INSERT INTO rate_counters (key, window_start, hits) VALUES (?, ?, 1)
+           ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1
+           RETURNING hits`,
+        )
+        .get(key, windowStart) as { hits: number };
+      return r.hits;
+    });
+  }
+
+  private lastPrune = '';
+
+  async pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.readerKysely, MIGRATIONS);
   }
 
   async latestVerificationCode(emailHash: string): Promise<VerificationCodeRow | undefined> {

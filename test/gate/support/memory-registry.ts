@@ -1,9 +1,17 @@
 import type { DatasetManifest } from '../../../src/gate/manifest.ts';
 import type { GateRegistry, InclusionRow, NoticeQuery } from '../../../src/gate/registry-port.ts';
 
-/** An in-memory GateRegistry for tests: late objectors and notice views are set by the test. */
+/**
+ * An in-memory GateRegistry for tests: late objectors, third parties' terms and who was not
+ * shown the notice are set by the test (by default: nobody late, no terms, everyone shown).
+ */
 export class MemoryRegistry implements GateRegistry {
   late: string[] = [];
+  terms: string[] = [];
+  /** Subject keys not shown the notice. */
+  notShown = new Set<string>();
+  /** Set to make the notice-period check unperformable. */
+  noticeProblem?: string;
   /** Called on each re-check, to simulate objections arriving while the gate removes records. */
   onRecheck?: (round: number) => void;
   recheckCalls = 0;
@@ -13,6 +21,18 @@ export class MemoryRegistry implements GateRegistry {
   async objectorsAddedSince(_purpose: string, _asOf: string): Promise<string[]> {
     this.onRecheck?.(this.recheckCalls++);
     return [...this.late];
+  }
+
+  async subjectsWithoutNotice(query: NoticeQuery): Promise<string[]> {
+    return query.subjectKeys.filter((k) => this.notShown.has(k));
+  }
+
+  async noticeCheckProblem(_version: string): Promise<string | undefined> {
+    return this.noticeProblem;
+  }
+
+  async objectorTerms(_purpose: string, _asOf: string): Promise<string[]> {
+    return [...this.terms];
   }
 
   async recordDataset(
@@ -32,7 +52,7 @@ export class NoticeRegistry extends MemoryRegistry {
   shown = new Map<string, string>();
   queries: NoticeQuery[] = [];
 
-  async subjectsWithoutNotice(query: NoticeQuery): Promise<string[]> {
+  override async subjectsWithoutNotice(query: NoticeQuery): Promise<string[]> {
     this.queries.push(query);
     return query.subjectKeys.filter((k) => {
       const at = this.shown.get(k);
@@ -41,13 +61,10 @@ export class NoticeRegistry extends MemoryRegistry {
   }
 }
 
-/** A registry that also knows third-party objectors' terms (issue 4). */
+/** A registry that knows third-party objectors' terms. */
 export class TermsRegistry extends MemoryRegistry {
-  constructor(readonly terms: string[]) {
+  constructor(terms: string[]) {
     super();
-  }
-
-  async objectorTerms(_purpose: string, _asOf: string): Promise<string[]> {
-    return [...this.terms];
+    this.terms = terms;
   }
 }

@@ -6,6 +6,18 @@ import type { GateRegistry } from '../../../src/gate/registry-port.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../../gate/support/fixtures.ts';
 
 /**
+ * The wired port, with the fixture's authors shown the notice long before its cut-off (the
+ * notice period has its own tests, test/gate/required-checks.test.ts): records and re-checks are real.
+ */
+export function everyoneShown(gate: GateRegistry): GateRegistry {
+  return {
+    ...gate,
+    subjectsWithoutNotice: async () => [],
+    noticeCheckProblem: async () => undefined,
+  };
+}
+
+/**
  * A sealed dataset built by the gate's own build function against the wired registry, so the
  * inclusion index is real: u1 wrote p1 and p2 and is mentioned in p3 (by u2); u3 wrote p4.
  */
@@ -14,7 +26,7 @@ export async function buildFixtureDataset(
   dir: string,
   datasetId = 'ds_fixture',
   /** The registry port the build records through (default: the wired one, either adapter). */
-  datasets: GateRegistry = veto.gate,
+  datasets: GateRegistry = everyoneShown(veto.gate),
 ): Promise<{ datasetId: string; dir: string; datasets: GateRegistry }> {
   const input = join(dir, 'export.jsonl');
   await writeFile(
