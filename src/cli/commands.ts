@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { wireVeto } from '../app/wire.ts';
 import { importObjections } from '../domain/objection-import.ts';
-import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
+import { takeRegistrySnapshot, takeTimedRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
 import { describeChainProblem } from '../http/api/admin-routes.ts';
 import { buildApp } from '../http/app.ts';
@@ -136,15 +136,30 @@ export const coreCommands: Command[] = [
 
   defineCommand({
     name: 'registry snapshot',
-    synopsis: '[--purpose P] [--out FILE]',
+    synopsis: '[--purpose P] [--out FILE] [--format snapshot|parquet]',
     summary: 'freeze the objector set now and write the snapshot file',
     details: `  --purpose P         the purpose (default: the deployment's default purpose)
-  --out FILE          where to write the snapshot file (default: the data directory)`,
-    options: { purpose: { type: 'string' }, out: { type: 'string' } },
+  --out FILE          where to write the snapshot file (default: the data directory)
+  --format F          snapshot (default: the gate's snapshot file) or parquet: a table
+                      (subject_key, purpose, effective_at) for your own engine, the snapshot's
+                      id and sha256 in its key-value metadata (docs/scale.md); needs --out`,
+    options: { purpose: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } },
     async run({ values }, { loadConfig }) {
+      const format = values.format ?? 'snapshot';
+      if (format !== 'snapshot' && format !== 'parquet')
+        throw new UsageError('--format: snapshot or parquet');
+      if (format === 'parquet' && !values.out) throw new UsageError('--format parquet needs --out');
       const veto = await wireVeto(loadConfig());
       try {
         const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
+        if (format === 'parquet') {
+          const { writeSnapshotParquet } = await import('../registry-files/snapshot-parquet.ts');
+          const s = await takeTimedRegistrySnapshot(veto, purpose, (meta, rows) =>
+            writeSnapshotParquet(values.out!, meta, rows),
+          );
+          console.log(JSON.stringify({ ...s, file: values.out, format }, null, 2));
+          return 0;
+        }
         const s = values.out
           ? await takeRegistrySnapshot(veto, purpose, (meta, keys) =>
               writeSnapshotFile(values.out!, meta, keys),

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config.ts';
 import { type Command, commandHelp, parseCommandLine, UsageError, usageLine } from './command.ts';
 import { coreCommands } from './commands.ts';
+import { contractCommands } from './contract-commands.ts';
 import { noticeCommands } from './notice-commands.ts';
 import { removalCommands } from './removal-commands.ts';
 
@@ -9,6 +10,7 @@ export const COMMANDS: readonly Command[] = [
   ...coreCommands,
   ...noticeCommands,
   ...removalCommands,
+  ...contractCommands,
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

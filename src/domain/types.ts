@@ -113,6 +113,13 @@ export interface SnapshotRecord {
   createdAt: string;
 }
 
+/** One member of an objector set with the instant its objection took effect. */
+export interface ObjectorAsOf {
+  subjectKey: string;
+  /** ISO 8601 instant: the earliest receipt among the subject's objections effective at the cut-off. */
+  effectiveAt: string;
+}
+
 export interface ObjectionFilter {
   status?: ObjectionStatus;
   purpose?: string;

@@ -8,6 +8,7 @@ import type {
   NewEvent,
   Objection,
   ObjectionFilter,
+  ObjectorAsOf,
   OutboxMessage,
   SnapshotRecord,
 } from '../domain/types.ts';
@@ -49,6 +50,11 @@ export interface RegistryStore {
    * read from one consistent snapshot of the database.
    */
   objectorsAsOf(purpose: string, asOf: string): AsyncIterable<string>;
+  /**
+   * The same set, in the same order, each subject with when its objection took effect: what the
+   * Parquet snapshot holds for engines other than the gate.
+   */
+  objectorsAsOfWithTimes(purpose: string, asOf: string): AsyncIterable<ObjectorAsOf>;
   /** Subject keys whose objection for `purpose` is effective now and was received after `asOf`. */
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
   /**

@@ -416,6 +416,14 @@ export function registryStoreSuite(
         'acct:twice',
       ]);
       assert.deepEqual(await collect(store.objectorsAsOf('profiling', T)), ['acct:other-purpose']);
+      // The same set with effective times (the Parquet snapshot): the earliest objection that
+      // still covers T.
+      assert.deepEqual(await collect(store.objectorsAsOfWithTimes('ai-training', T)), [
+        { subjectKey: 'acct:before', effectiveAt: at(99) },
+        { subjectKey: 'acct:ended-after-T', effectiveAt: at(10) },
+        { subjectKey: 'acct:exactly-T', effectiveAt: T },
+        { subjectKey: 'acct:twice', effectiveAt: at(5) },
+      ]);
       assert.deepEqual(await collect(store.objectorsAsOf('ai-training', at(0))), []);
       assert.deepEqual(await collect(store.objectorsAsOf('ai-training', at(300))), [
         'acct:after',

@@ -28,6 +28,7 @@ import type {
   NewEvent,
   Objection,
   ObjectionFilter,
+  ObjectorAsOf,
   OutboxMessage,
   SnapshotRecord,
 } from '../../domain/types.ts';
@@ -505,6 +506,24 @@ export class PostgresRegistryStore implements RegistryStore {
           .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', asOf)]))
           .orderBy('k'),
       (r: { k: string }) => r.k,
+    );
+  }
+
+  objectorsAsOfWithTimes(purpose: string, asOf: string): AsyncIterable<ObjectorAsOf> {
+    return this.stream(
+      (trx) =>
+        trx
+          .selectFrom('objections')
+          .select([
+            sql<string>`subject_key COLLATE "C"`.as('k'),
+            (eb) => eb.fn.min('received_at').as('t'),
+          ])
+          .where('purpose', '=', purpose)
+          .where('received_at', '<=', asOf)
+          .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', asOf)]))
+          .groupBy('k')
+          .orderBy('k'),
+      (r: { k: string; t: string | Date }) => ({ subjectKey: r.k, effectiveAt: iso(r.t) }),
     );
   }
 

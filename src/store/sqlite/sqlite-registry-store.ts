@@ -11,6 +11,7 @@ import type {
   Contact,
   Objection,
   ObjectionFilter,
+  ObjectorAsOf,
   OutboxMessage,
   SnapshotRecord,
 } from '../../domain/types.ts';
@@ -217,6 +218,16 @@ export class SqliteRegistryStore implements RegistryStore {
         ORDER BY subject_key`,
       [purpose, asOf, asOf],
       (r: { k: string }) => r.k,
+    );
+  }
+
+  async *objectorsAsOfWithTimes(purpose: string, asOf: string): AsyncIterable<ObjectorAsOf> {
+    yield* this.streamFromOwnConnection(
+      `SELECT subject_key AS k, MIN(received_at) AS t FROM objections
+        WHERE purpose = ? AND received_at <= ? AND (ended_at IS NULL OR ended_at > ?)
+        GROUP BY subject_key ORDER BY subject_key`,
+      [purpose, asOf, asOf],
+      (r: { k: string; t: string }) => ({ subjectKey: r.k, effectiveAt: r.t }),
     );
   }
 
