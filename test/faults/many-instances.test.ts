@@ -9,6 +9,7 @@ import { wireVeto } from '../../src/app/wire.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../gate/support/fixtures.ts';
+import { everyoneShown } from '../removals/support/fixture.ts';
 import { WebhookReceiver } from '../removals/support/receivers.ts';
 import {
   dropSchema,
@@ -99,7 +100,7 @@ test('three instances on one PostgreSQL: every email and recipient message sent 
     inputs: [input],
     outDir: path.join(dir, 'datasets'),
     objectors: { snapshot: await writeSnapshot(dir, []) },
-    registry: setup.gate,
+    registry: everyoneShown(setup.gate),
     workers: 0,
     datasetId: 'ds_many',
   });
