@@ -19,7 +19,7 @@ async function withAfterwards(
   try {
     if (!veto.afterwards) {
       console.error(
-        `veto: removals are not available on the ${veto.store.dialect} adapter yet (SQLite only)`,
+        `veto: removals are not available on the ${veto.store.dialect} adapter (SQLite and PostgreSQL have them)`,
       );
       return 2;
     }
