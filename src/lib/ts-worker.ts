@@ -41,7 +41,7 @@ export function bundledWorkerEntry(entry: URL): Promise<URL | undefined> {
 
 /** What `<entry>.sources.json` beside the bundles records of the last build. */
 interface BundleSources {
-  format: 'veto-worker-bundle/v1';
+  format: 'veto-worker-bundle/v2';
   /** The bundle's file name, in the same folder. */
   bundle: string;
   /** Every source esbuild read, absolute path to sha256 of its content. */
@@ -79,7 +79,7 @@ export async function bundleWorkerEntry(entry: URL): Promise<{ url: URL; reused:
     const last = JSON.parse(await readFile(record, 'utf8')) as BundleSources;
     const file = join(dir, last.bundle);
     const paths = Object.keys(last.sources);
-    if (last.format === 'veto-worker-bundle/v1' && paths.includes(entryPath) && existsSync(file)) {
+    if (last.format === 'veto-worker-bundle/v2' && paths.includes(entryPath) && existsSync(file)) {
       const now = await Promise.all(paths.map((p) => readFile(p).then(sha256, () => '')));
       if (now.every((h, i) => h === last.sources[paths[i]!])) {
         return { url: pathToFileURL(file), reused: true };
@@ -109,7 +109,11 @@ export async function bundleWorkerEntry(entry: URL): Promise<{ url: URL; reused:
           b.onLoad({ filter: /\.(ts|js|mjs)$/ }, async (args) => {
             const contents = await readFile(args.path);
             sources[resolve(args.path)] = sha256(contents);
-            return { contents, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+            // A module that finds its files next to itself (a model, a stylesheet, migrations,
+            // createRequire) must keep its own URL in the bundle, which lives elsewhere.
+            const own = JSON.stringify(pathToFileURL(args.path).href);
+            const text = contents.toString('utf8').replaceAll('import.meta.url', own);
+            return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
           });
         },
       },
@@ -131,7 +135,7 @@ export async function bundleWorkerEntry(entry: URL): Promise<{ url: URL; reused:
   await writeFile(
     temp,
     JSON.stringify({
-      format: 'veto-worker-bundle/v1',
+      format: 'veto-worker-bundle/v2',
       bundle: basename(file),
       sources,
     } satisfies BundleSources),

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { type ServerProcess, startServer } from '../support/server-process.ts';
+import { requireService } from '../support/services.ts';
+import { tempDir } from '../support/temp.ts';
+import { runVeto } from '../support/veto-cli.ts';
+
+/**
+ * The README's walkthrough, as a newcomer runs it: `veto serve --demo` as a real process, the
+ * demo platform in Chromium (Amélie is shown the notice, Oliver objects with the one button),
+ * then `veto gate build` as its own process with the demo policy (worker threads, names
+ * redacted) on the shipped example export. The decisions are the ones the README describes.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const run = requireService(
+  'chromium',
+  existsSync(CHROMIUM),
+  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
+);
+
+describe('the README walkthrough: a demo objection to a sealed dataset', { skip: !run }, () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let dir: string;
+  let env: Record<string, string>;
+  const cleanups: (() => void)[] = [];
+
+  before(async () => {
+    dir = tempDir({ after: (fn) => cleanups.push(fn) }, 'veto-walkthrough-');
+    env = {
+      VETO_DATA_DIR: dir,
+      VETO_DATABASE_URL: `sqlite:${path.join(dir, 'veto.db')}`,
+      // The README's documented override for the demo's notice period floor.
+      VETO_NOTICE_FLOOR_DAYS: '0',
+    };
+    server = await startServer(env, ['--demo']);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.kill();
+    for (const fn of cleanups.reverse()) fn();
+  });
+
+  async function signIn(account: string) {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/demo`);
+    await page.selectOption('#account', account);
+    await page.getByRole('button', { name: 'Switch account' }).click();
+    await page.waitForURL(`${server.url}/demo/`);
+    await page.locator('.demo-banner a').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/demo'));
+    return page;
+  }
+
+  it('Amélie is shown the notice, Oliver objects, the build keeps and drops what the README says', async () => {
+    await signIn('demo-amelie');
+    const oliver = await signIn('demo-oliver');
+    await oliver.getByRole('button', { name: 'Object to the use of my content' }).click();
+    await oliver.getByText('Your objection is recorded').first().waitFor();
+
+    const out = path.join(dir, 'datasets');
+    const r = runVeto(
+      env,
+      'gate',
+      'build',
+      '--policy',
+      path.join(ROOT, 'policies/demo.yaml'),
+      '--input',
+      path.join(ROOT, 'examples/demo-export.jsonl'),
+      '--out',
+      out,
+      '--workers',
+      '2',
+    );
+    assert.equal(r.code, 0, `veto gate build failed:\n${r.out}\n${r.err}`);
+    const [name] = readdirSync(out).filter((d) => !d.endsWith('.partial'));
+    assert.ok(name, `no sealed dataset in ${out}: ${readdirSync(out).join(', ')}`);
+    const data = readFileSync(path.join(out, name, 'data.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; text: string });
+    const kept = new Map(data.map((d) => [d.id, d.text]));
+    assert.ok(kept.has('post-1'), 'Amélie’s public post is kept');
+    assert.doesNotMatch(kept.get('post-1') ?? '', /Camille Martin/, 'the third party is redacted');
+    assert.ok(!kept.has('post-2'), 'Oliver’s post is dropped');
+    assert.ok(!kept.has('post-3'), 'Léa’s post (a minor) is dropped');
+    const manifest = readFileSync(path.join(out, name, 'manifest.json'), 'utf8');
+    assert.match(manifest, /"objected"/);
+    assert.match(manifest, /"minor"/);
+  });
+});
