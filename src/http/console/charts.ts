@@ -57,10 +57,11 @@ export async function renderBarChart(chart: BarChart, captionId: string): Promis
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  // One image, named by the caption; the marks inside are not read one by one.
-  const named = svg.replace(
-    /^<svg /,
-    `<svg role="img" aria-labelledby="${captionId}" focusable="false" `,
-  );
+  // One image, named by the caption; the marks inside are not read one by one. Vega still gives
+  // its groups ARIA roles (a rect mark is a "graphics-symbol", which axe-core then wants named),
+  // so those roles are removed: inside role="img" nothing is exposed anyway.
+  const named = svg
+    .replace(/ (?:role|aria-roledescription)="[^"]*"/g, '')
+    .replace(/^<svg /, `<svg role="img" aria-labelledby="${captionId}" focusable="false" `);
   return html`<div class="chart-image">${unsafeRaw(named)}</div>`;
 }
