@@ -1,4 +1,6 @@
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { wireVeto } from '../app/wire.ts';
 import { type Command, defineCommand, UsageError } from './command.ts';
 
 /**
@@ -52,6 +54,86 @@ export const contractCommands: Command[] = [
       if (values.out) await writeFile(values.out, text);
       else process.stdout.write(text);
       return 0;
+    },
+  }),
+
+  defineCommand({
+    name: 'dataset import',
+    synopsis: 'DIR --policy P --snapshot S [--out DIR] [--dataset-id ID] [--workers N]',
+    summary:
+      'take in a dataset built by your own engine, once the gate keeps all of it (docs/scale.md)',
+    details: `  DIR                 the engine's output: JSONL or Parquet files and SHA256SUMS listing
+                      every one of them (cd DIR && sha256sum *.jsonl > SHA256SUMS)
+  --policy P          the policy the engine ran (veto policy sql P)
+  --snapshot S        the snapshot file it filtered against (the Parquet twin's id and hash)
+  --out DIR           the dataset is sealed as DIR/<dataset id>/ (default: DATA_DIR/datasets)
+  --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)
+  --workers N         worker threads (default: all cores)
+                      Every record is judged again by the gate against the snapshot; one it
+                      would drop or redact, a repeated id or a file not matching SHA256SUMS
+                      refuses the import (each named as FILE:LINE). Then the notice period and
+                      objections since the snapshot remove records as in any build, and the
+                      dataset is recorded with its inclusion index. Exit 0 sealed, 1 refused.`,
+    options: {
+      policy: { type: 'string' },
+      snapshot: { type: 'string' },
+      out: { type: 'string' },
+      'dataset-id': { type: 'string' },
+      workers: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }, { loadConfig }) {
+      if (!values.policy) throw new UsageError('--policy is required');
+      if (!values.snapshot) throw new UsageError('--snapshot is required');
+      let workers: number | undefined;
+      if (values.workers !== undefined) {
+        workers = Number(values.workers);
+        if (!Number.isInteger(workers) || workers < 0)
+          throw new UsageError('--workers: a whole number');
+      }
+      const { importDataset, ImportRefusedError } = await import('../gate/dataset-import.ts');
+      const { GateSetupError } = await import('../gate/build.ts');
+      const { PolicyError } = await import('../gate/policy.ts');
+      const { RegistryFileError } = await import('../registry-files/registry-file-error.ts');
+      const config = loadConfig();
+      const veto = await wireVeto(config);
+      try {
+        const result = await importDataset({
+          dir: positionals[0]!,
+          policy: values.policy,
+          snapshot: values.snapshot,
+          registry: veto.gate,
+          outDir: values.out ?? path.join(config.dataDir, 'datasets'),
+          datasetId: values['dataset-id'],
+          workers,
+          pseudonymKey: process.env.VETO_PSEUDONYM_KEY,
+        });
+        if (result.status === 'failed') {
+          console.error(`veto dataset import: nothing imported: ${result.error.message}`);
+          return 1;
+        }
+        const m = result.manifest;
+        console.log(
+          `dataset ${m.datasetId} imported and sealed in ${result.dir}: ${m.output.records} records (notice period removed ${m.noticePeriod.removedRecords}, objections since the snapshot ${m.recheck.removedRecords})`,
+        );
+        return 0;
+      } catch (err) {
+        if (err instanceof ImportRefusedError) {
+          console.error(`veto dataset import: nothing imported: ${err.message}`);
+          return 1;
+        }
+        if (
+          err instanceof GateSetupError ||
+          err instanceof PolicyError ||
+          err instanceof RegistryFileError
+        ) {
+          console.error(`veto dataset import: ${err.message}`);
+          return 2;
+        }
+        throw err;
+      } finally {
+        await veto.close();
+      }
     },
   }),
 ];

@@ -63,6 +63,24 @@ export interface BuildOptions {
   onProgress?: (progress: GateProgress) => void;
   progressIntervalMs?: number;
   now?: () => Date;
+  /**
+   * Called once every record is judged, before the registry's checks: a caller that accepts
+   * only some outcomes (`veto dataset import` accepts a dataset only if the gate keeps every
+   * record of it unchanged) throws here, and nothing is sealed.
+   */
+  afterJudging?: (judged: JudgedRun) => Promise<void>;
+  /** Recorded in the manifest: where the records came from, when not from the platform's export. */
+  origin?: DatasetManifest['origin'];
+}
+
+/** What {@link BuildOptions.afterJudging} is shown: the staged files and the counts so far. */
+export interface JudgedRun {
+  /** The input paths in the order of `decisions.tsv`'s `input` column. */
+  inputs: string[];
+  /** The staged `decisions.tsv`: `input\tline\treason\titem_id`, one row per record. */
+  decisions: string;
+  counts: ReasonCounts;
+  redactedRecords: number;
 }
 
 export interface GateProgress {
@@ -522,6 +540,12 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       writers.length = 0;
       await pool?.close();
       pool = undefined;
+      await options.afterJudging?.({
+        inputs: plans.map((p) => p.path),
+        decisions: staged.decisions,
+        counts: { ...counts },
+        redactedRecords: redacted,
+      });
 
       // Before sealing: people not shown the notice long enough (hook), then late objections.
       const noticePeriod: DatasetManifest['noticePeriod'] = {
@@ -638,6 +662,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         format: MANIFEST_FORMAT,
         datasetId,
         purpose: policy.purpose,
+        ...(options.origin ? { origin: options.origin } : {}),
         policy: {
           id: policy.id,
           title: policy.title,

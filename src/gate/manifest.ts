@@ -24,6 +24,11 @@ export interface DatasetManifest {
   format: typeof MANIFEST_FORMAT;
   datasetId: string;
   purpose: string;
+  /**
+   * Set for a dataset built by another engine and taken in by `veto dataset import`: the folder
+   * it came from and the sha256 of its `SHA256SUMS` (which names every file's hash).
+   */
+  origin?: { kind: 'import'; dir: string; sha256sums: string };
   policy: { id: string; title: string; sha256: string; path: string; file: string };
   snapshot: {
     id: string;
