@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PiiCategory } from '../redact/types.ts';
+import { DEFAULT_CATEGORIES } from '../redact/categories.ts';
 import { AUDIENCES, CONTENT_KINDS, PRIVATE_MESSAGE_KIND } from './record-vocabulary.ts';
 
 /**
@@ -8,18 +8,8 @@ import { AUDIENCES, CONTENT_KINDS, PRIVATE_MESSAGE_KIND } from './record-vocabul
  */
 export const POLICY_FORMAT = 'veto-policy/v1';
 
-export const REDACTION_CATEGORIES = [
-  'EMAIL',
-  'PHONE',
-  'IBAN',
-  'CARD',
-  'IP',
-  'NIR',
-  'ADDRESS',
-  'HANDLE',
-  'PROFILE_URL',
-  'PERSON',
-] as const satisfies readonly PiiCategory[];
+/** The categories a policy may ask the redactor for: all it knows (OBJECTOR is implied by terms). */
+export const REDACTION_CATEGORIES = DEFAULT_CATEGORIES;
 
 const isoDate = z
   .string()

@@ -1,7 +1,10 @@
 import type { PiiCategory } from './types.ts';
 
-/** Everything the redactor can find except OBJECTOR, which is on whenever terms are given. */
-export const DEFAULT_CATEGORIES: readonly PiiCategory[] = [
+/**
+ * Everything the redactor can find except OBJECTOR, which is on whenever terms are given. A
+ * tuple, so the policy schema can offer exactly these as its enum.
+ */
+export const DEFAULT_CATEGORIES = [
   'EMAIL',
   'PHONE',
   'IBAN',
@@ -12,7 +15,7 @@ export const DEFAULT_CATEGORIES: readonly PiiCategory[] = [
   'HANDLE',
   'PROFILE_URL',
   'PERSON',
-];
+] as const satisfies readonly PiiCategory[];
 
 /** The structured categories (format plus checksum), for callers that want no fuzzy matching. */
 export const STRUCTURED_CATEGORIES: readonly PiiCategory[] = [

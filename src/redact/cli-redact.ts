@@ -57,7 +57,9 @@ export function redactOptions(
   let categories: PiiCategory[] | undefined;
   if (typeof values.categories === 'string') {
     categories = values.categories.split(',').map((c) => c.trim().toUpperCase()) as PiiCategory[];
-    const unknown = categories.filter((c) => !DEFAULT_CATEGORIES.includes(c));
+    const unknown = categories.filter(
+      (c) => !(DEFAULT_CATEGORIES as readonly PiiCategory[]).includes(c),
+    );
     if (unknown.length > 0 || categories.length === 0) {
       throw new RedactUsageError(
         `--categories: unknown ${unknown.map((c) => JSON.stringify(c)).join(', ') || 'empty list'}; known: ${DEFAULT_CATEGORIES.join(', ')}`,

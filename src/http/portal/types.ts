@@ -1,8 +1,9 @@
 import type { StorageHealth } from '../../app/storage-health.ts';
 import type { NoticeVersion } from '../../domain/notices/notice-types.ts';
 import type { ExposureInput, NoticeView } from '../../domain/notices/notices.ts';
+import type { ObjectCommand } from '../../domain/registry.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
-import type { Channel, Objection, SubjectRef } from '../../domain/types.ts';
+import type { Objection, SubjectRef } from '../../domain/types.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
 
 /**
@@ -11,17 +12,7 @@ import type { OpenApiDocument } from './pages/api-reference.ts';
  */
 export interface PortalRegistry {
   readonly settings: { purposes: string[]; defaultPurpose: string; reviewMode: boolean };
-  object(cmd: {
-    subject: SubjectRef;
-    purpose?: string;
-    channel: Channel;
-    reasonText?: string | null;
-    appearsAt?: string[];
-    language: string;
-    email?: string | null;
-    idempotencyKey?: string;
-    requestHash?: string;
-  }): Promise<{ objection: Objection; created: boolean }>;
+  object(cmd: ObjectCommand): Promise<{ objection: Objection; created: boolean }>;
   withdraw(objectionId: string, by: { subjectKey: string } | { admin: string }): Promise<Objection>;
   getObjection(id: string): Promise<Objection | undefined>;
   getByReference(reference: string): Promise<Objection | undefined>;
