@@ -15,6 +15,8 @@ import {
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
 import { RequestRate } from '../domain/request-rate.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
+import type { RegistryRecords } from '../gate/dataset-verify.ts';
+import type { DatasetManifest } from '../gate/manifest.ts';
 import {
   composeGateRegistry,
   type GateDatasetStore,
@@ -62,6 +64,11 @@ export interface Veto {
   notices: Notices;
   /** What the gate asks the live registry: every check a policy requires, dataset records. */
   gate: GateRegistry;
+  /**
+   * The registry's own records that `veto dataset verify` checks a dataset against: the
+   * objector set as of any cut-off, the recorded snapshots, the manifests recorded at sealing.
+   */
+  datasetRecords: RegistryRecords;
   clock: Clock;
   /**
    * After the build (issue 6): models, recipients, "Am I in the dataset?", memorisation reports,
@@ -113,7 +120,9 @@ export async function openStore(config: VetoConfig): Promise<RegistryStore> {
 }
 
 /** The dataset half of the gate's registry port, in the registry's dialect (same database). */
-export async function openGateDatasetStore(store: RegistryStore): Promise<GateDatasetStore> {
+export async function openGateDatasetStore(
+  store: RegistryStore,
+): Promise<GateDatasetStore & { getDataset(id: string): Promise<DatasetManifest | undefined> }> {
   if (store instanceof SqliteRegistryStore) {
     const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
     return new SqliteDatasetStore(store);
@@ -280,6 +289,7 @@ export async function wireVeto(
       return s && existsSync(file) ? file : undefined;
     },
   };
+  const datasetStore = await openGateDatasetStore(store);
   return {
     config,
     logger,
@@ -290,7 +300,12 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
-    gate: composeGateRegistry(await openGateDatasetStore(store), notices),
+    gate: composeGateRegistry(datasetStore, notices),
+    datasetRecords: {
+      objectorsAsOf: (purpose, asOf) => store.objectorsAsOf(purpose, asOf),
+      snapshotRecord: (id) => store.getSnapshot(id),
+      datasetManifest: (id) => datasetStore.getDataset(id),
+    },
     clock,
     transparency: new Transparency({
       store,

@@ -2,6 +2,7 @@ import { loadConfig } from '../config.ts';
 import { type Command, commandHelp, parseCommandLine, UsageError, usageLine } from './command.ts';
 import { coreCommands } from './commands.ts';
 import { contractCommands } from './contract-commands.ts';
+import { datasetCommands } from './dataset-commands.ts';
 import { noticeCommands } from './notice-commands.ts';
 import { removalCommands } from './removal-commands.ts';
 
@@ -10,6 +11,7 @@ export const COMMANDS: readonly Command[] = [
   ...coreCommands,
   ...noticeCommands,
   ...removalCommands,
+  ...datasetCommands,
   ...contractCommands,
 ];
 

@@ -11,6 +11,7 @@ import {
   type SnapshotMeta,
   scanSnapshotFile,
 } from '../registry-files/snapshot-file.ts';
+import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
@@ -84,12 +85,20 @@ export interface JudgedRun {
 }
 
 export interface GateProgress {
-  phase: 'loading-objectors' | 'judging' | 'rechecking' | 'recording' | 'sealing';
+  phase: 'loading-objectors' | 'judging' | 'rechecking' | 'verifying' | 'recording' | 'sealing';
   bytesDone: number;
   bytesTotal: number;
   records: number;
   counts: ReasonCounts;
   elapsedMs: number;
+}
+
+/** The staged dataset failed `veto dataset verify`: nothing is sealed. */
+export class DatasetVerifyFailed extends Error {
+  override name = 'DatasetVerifyFailed';
+  constructor(readonly report: VerifyReport) {
+    super(`the dataset failed verification, nothing sealed:\n${formatVerifyReport(report)}`);
+  }
 }
 
 /** A setup problem: bad options, unreadable input, purpose mismatch. Thrown before any work. */
@@ -98,7 +107,14 @@ export class GateSetupError extends Error {
 }
 
 export type GateRunResult =
-  | { status: 'sealed'; datasetId: string; dir: string; manifest: DatasetManifest }
+  | {
+      status: 'sealed';
+      datasetId: string;
+      dir: string;
+      manifest: DatasetManifest;
+      /** `veto dataset verify` of the staged dataset, which it passed before it was sealed. */
+      verification: VerifyReport;
+    }
   | {
       status: 'failed';
       datasetId: string;
@@ -672,6 +688,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         },
         snapshot: snapshotInfo,
         inputs: inputsInfo,
+        ...(Object.keys(mapping).length > 0 ? { mapping } : {}),
         output: {
           file: dataFile,
           format: dataFile.endsWith('.parquet') ? 'parquet' : 'jsonl',
@@ -735,6 +752,19 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       await manifestFile.sync();
       await manifestFile.close();
 
+      // The independent check, on exactly what is about to be sealed: it re-reads the staged
+      // directory as a verifier would, and a dataset that fails it is not sealed.
+      progress.phase = 'verifying';
+      report();
+      const verification = await verifyDataset({
+        dir: staging,
+        objectors: options.objectors,
+        registry,
+        now,
+      });
+      if (!verification.ok) throw new DatasetVerifyFailed(verification);
+      await writeFile(join(staging, 'verify.json'), `${JSON.stringify(verification, null, 2)}\n`);
+
       if (registry) {
         progress.phase = 'recording';
         report();
@@ -745,7 +775,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       await dirHandle.sync().catch(() => {});
       await dirHandle.close();
       report();
-      return { status: 'sealed', datasetId, dir: finalDir, manifest };
+      return { status: 'sealed', datasetId, dir: finalDir, manifest, verification };
     } catch (err) {
       for (const w of writers) await w.abort();
       await (pool ?? (await booting?.catch(() => undefined)))?.close();

@@ -9,6 +9,7 @@ import {
   GateSetupError,
   type ObjectorSource,
 } from './build.ts';
+import { VERIFY_CHECKS } from './dataset-verify.ts';
 import { GATE_BUILD_OPTIONS, GATE_BUILD_USAGE } from './gate-build-usage.ts';
 import { type CheckOutcome, GATE_CHECKS } from './manifest.ts';
 import { loadPolicy, PolicyError } from './policy.ts';
@@ -191,6 +192,7 @@ export async function runGateBuild(
         `  output   ${m.output.file} ${m.output.records.toLocaleString('en')} records, sha256 ${m.output.sha256}`,
         'checks',
         ...GATE_CHECKS.map((c) => `  ${c.padEnd(18)} ${describeCheck(m.checks[c])}`),
+        `verified ${result.verification.records.toLocaleString('en')} kept records before sealing (veto dataset verify: ${VERIFY_CHECKS.filter((c) => result.verification.checks[c].status === 'pass').length} checks passed, ${VERIFY_CHECKS.filter((c) => result.verification.checks[c].status === 'not checked').length} not checked; verify.json)`,
         `  redacted ${m.redactedRecords.toLocaleString('en')} records; ${seconds.toFixed(1)} s, ${(m.records / Math.max(seconds, 0.001)).toFixed(0)} records/s`,
         '',
         summaryTable(m.counts, m.blankLines),

@@ -1,4 +1,5 @@
 import type { ReasonCounts } from './reasons.ts';
+import type { FieldMapping } from './record-fields.ts';
 
 /**
  * `manifest.json` of a dataset directory: everything needed to explain and verify a build.
@@ -56,6 +57,11 @@ export interface DatasetManifest {
     sha256: string;
     records: number;
   };
+  /**
+   * The field mapping the records were read with (absent: none), so that `veto dataset verify`
+   * reads the data's ids, authors, mentions and texts where the build did.
+   */
+  mapping?: FieldMapping;
   /** Records per decision; they sum to `records`. */
   counts: ReasonCounts;
   records: number;

@@ -62,6 +62,7 @@ describe('gate build', () => {
       'manifest.json',
       'policy.yaml',
       'rejects.jsonl',
+      'verify.json',
     ]);
     const m = result.manifest;
     assert.deepEqual(JSON.parse(await readFile(join(result.dir, 'manifest.json'), 'utf8')), m);

@@ -1,0 +1,99 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { type Veto, wireVeto } from '../app/wire.ts';
+import type { ObjectorSource } from '../gate/build.ts';
+import { formatVerifyReport, verifyDataset } from '../gate/dataset-verify.ts';
+import { type CliContext, type Command, defineCommand, UsageError } from './command.ts';
+
+/** The dataset directory a `DATASET|DIR` argument names (a directory, or an id under `--in`). */
+function datasetDir(arg: string, parent: string | undefined): string {
+  const candidates = [arg, ...(parent ? [path.join(parent, arg)] : [])];
+  for (const dir of candidates) {
+    if (existsSync(path.join(dir, 'manifest.json')) && statSync(dir).isDirectory()) return dir;
+  }
+  throw new UsageError(
+    `no dataset directory (with manifest.json) at ${candidates.join(' or ')}: give the directory, or a dataset id with --in PARENT`,
+  );
+}
+
+function objectorSource(values: {
+  snapshot?: string;
+  filter?: string;
+}): ObjectorSource | undefined {
+  if (values.snapshot && values.filter)
+    throw new UsageError('give --snapshot or --filter, not both');
+  if (values.snapshot) return { snapshot: values.snapshot };
+  if (values.filter) return { filter: values.filter };
+  return undefined;
+}
+
+/**
+ * Opens the registry unless `--offline`. A registry that is configured but cannot be opened is
+ * an error, never a silent fallback to fewer checks.
+ */
+async function openRegistry(h: CliContext, offline: boolean): Promise<Veto | undefined> {
+  if (offline) return undefined;
+  try {
+    return await wireVeto(h.loadConfig());
+  } catch (err) {
+    throw new RegistryUnreachable((err as Error).message);
+  }
+}
+
+class RegistryUnreachable extends Error {}
+
+/** `veto dataset verify`: the independent check of a sealed dataset. */
+export const datasetCommands: Command[] = [
+  defineCommand({
+    name: 'dataset verify',
+    synopsis: 'DATASET|DIR [--in PARENT] [--snapshot FILE | --filter FILE] [--offline] [--json]',
+    summary: 'check a sealed dataset independently of its build (exit 0 only if every check holds)',
+    details: `  DATASET|DIR         the dataset's directory, or its id with --in PARENT
+  --in PARENT         the folder the dataset was sealed in (for a dataset id)
+  --snapshot FILE     the objector set at the cut-off, as a snapshot file
+  --filter FILE       the same as a filter file (a recipient's or a regulator's copy)
+  --offline           do not open the registry: objector set from --snapshot/--filter (or the
+                      snapshot file the manifest names); late objections, the notice period and
+                      third parties' terms are then reported "not checked"
+  --json              print the report as JSON
+
+  Checks: the manifest's hashes (and, with the registry, its record of the dataset and of the
+  snapshot); every line valid UTF-8 JSON; unique ids; no kept record by or mentioning a subject
+  whose objection was effective at the cut-off; objections received since (before the build's
+  re-check: a failure; after it: listed as removals due); every kept author shown the notice
+  the policy asks; no third party's term unredacted; the counts per reason add up.
+  Exit codes: 0 verified, 1 a check failed, 2 usage error or registry not reachable.`,
+    options: {
+      in: { type: 'string' },
+      snapshot: { type: 'string' },
+      filter: { type: 'string' },
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }, h) {
+      const dir = datasetDir(positionals[0]!, values.in);
+      const objectors = objectorSource(values);
+      let veto: Veto | undefined;
+      try {
+        veto = await openRegistry(h, values.offline === true);
+      } catch (err) {
+        console.error(
+          `veto dataset verify: the registry is not reachable (${(err as Error).message}); run with --offline and --snapshot or --filter to verify without it`,
+        );
+        return 2;
+      }
+      try {
+        const report = await verifyDataset({
+          dir,
+          objectors,
+          ...(veto ? { registry: veto.gate, records: veto.datasetRecords } : {}),
+        });
+        console.log(values.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+        return report.ok ? 0 : 1;
+      } finally {
+        await veto?.close();
+      }
+    },
+  }),
+];

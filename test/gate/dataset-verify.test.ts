@@ -1,0 +1,389 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Veto } from '../../src/app/wire.ts';
+import type { VetoConfig } from '../../src/config.ts';
+import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
+import { buildDataset } from '../../src/gate/build.ts';
+import { type VerifyReport, verifyDataset } from '../../src/gate/dataset-verify.ts';
+import type { DatasetManifest } from '../../src/gate/manifest.ts';
+import { runVeto } from '../support/veto-cli.ts';
+import { adapterAvailable, testVetoOn } from '../support/veto-on.ts';
+import {
+  jsonl,
+  record,
+  TEST_POLICY,
+  tempDir,
+  writePolicy,
+  writeSnapshot,
+} from './support/fixtures.ts';
+import { MemoryRegistry } from './support/memory-registry.ts';
+
+/**
+ * `veto dataset verify`: the independent check of a sealed dataset, run by the user (the
+ * spawned command) against files only (a recipient, a regulator) and against a real registry;
+ * and inside every `gate build`, where a dataset that fails it is not sealed.
+ */
+
+function sealedDir(out: string): string {
+  const [dir] = readdirSync(out).filter((d) => !d.startsWith('.'));
+  assert.ok(dir, `a dataset sealed in ${out}`);
+  return path.join(out, dir);
+}
+
+function readManifest(dir: string): DatasetManifest {
+  return JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+}
+
+/** Appends lines to data.jsonl; `consistent` also rewrites the manifest's hash, size and counts. */
+function appendToData(dir: string, lines: (string | Buffer)[], consistent: boolean): void {
+  const file = path.join(dir, 'data.jsonl');
+  const data = Buffer.concat([
+    readFileSync(file),
+    ...lines.map((l) => Buffer.concat([Buffer.from(l), Buffer.from('\n')])),
+  ]);
+  writeFileSync(file, data);
+  if (!consistent) return;
+  const m = readManifest(dir);
+  m.output.sha256 = createHash('sha256').update(data).digest('hex');
+  m.output.bytes = data.length;
+  m.output.records += lines.length;
+  m.counts.kept += lines.length;
+  m.records += lines.length;
+  writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
+}
+
+async function offlineBuild() {
+  const dir = await tempDir('veto-verify-');
+  const input = path.join(dir, 'in.jsonl');
+  writeFileSync(
+    input,
+    jsonl([
+      record({ id: 'a', author_id: 'u1' }),
+      record({ id: 'b', author_id: 'obj', text: 'mine' }),
+      record({ id: 'c', author_id: 'u2', mentions: ['obj'] }),
+      record({ id: 'd', author_id: 'u3', mentions: ['u1'] }),
+      '',
+      'garbage',
+    ]),
+  );
+  const policy = await writePolicy(dir);
+  const snapshot = await writeSnapshot(dir, ['acct:obj']);
+  const out = path.join(dir, 'out');
+  const r = runVeto(
+    {},
+    'gate',
+    'build',
+    '--offline',
+    '--snapshot',
+    snapshot,
+    '--policy',
+    policy,
+    '--input',
+    input,
+    '--out',
+    out,
+    '--workers',
+    '0',
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /verified 2 kept records before sealing/);
+  return { dir, out, snapshot, sealed: sealedDir(out) };
+}
+
+function verify(...args: string[]) {
+  const r = runVeto({}, 'dataset', 'verify', ...args);
+  return {
+    ...r,
+    report: args.includes('--json') ? (JSON.parse(r.out) as VerifyReport) : undefined,
+  };
+}
+
+describe('veto dataset verify (files only: a recipient, a regulator)', () => {
+  it('passes on what the build sealed, and fails when an objector’s record is appended', async () => {
+    const f = await offlineBuild();
+    assert.ok(existsSync(path.join(f.sealed, 'verify.json')), 'the build kept its verification');
+
+    const ok = verify(f.sealed, '--offline', '--snapshot', f.snapshot, '--json');
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.equal(ok.report!.ok, true);
+    assert.equal(ok.report!.records, 2);
+    assert.equal(ok.report!.checks.objectors.status, 'pass');
+    assert.equal(ok.report!.checks['notice-period'].status, 'not checked');
+    const text = verify(f.sealed, '--offline', '--snapshot', f.snapshot);
+    assert.equal(text.code, 0);
+    assert.match(text.out, /VERIFIED/);
+    assert.match(text.out, /late-objections\s+not checked: no registry/);
+
+    // A tamperer who keeps the manifest consistent: the objector set still catches it.
+    appendToData(f.sealed, [JSON.stringify(record({ id: 'z', author_id: 'obj' }))], true);
+    const bad = verify(f.sealed, '--offline', '--snapshot', f.snapshot, '--json');
+    assert.equal(bad.code, 1);
+    assert.equal(bad.report!.ok, false);
+    assert.equal(bad.report!.checks.objectors.status, 'fail');
+    const p = bad.report!.problems.find((x) => x.check === 'objectors')!;
+    assert.equal(p.line, 3);
+    assert.equal(p.itemId, 'z');
+    assert.equal(p.subjectKey, 'acct:obj');
+    assert.equal(bad.report!.checks.counts.status, 'fail', 'the decision log disagrees');
+    const badText = verify(f.sealed, '--offline', '--snapshot', f.snapshot);
+    assert.equal(badText.code, 1);
+    assert.match(badText.out, /FAILED/);
+    assert.match(badText.out, /objectors: line 3, item z, acct:obj: kept record authored by/);
+  });
+
+  it('fails a mention of an objector, a changed data file, bad UTF-8, bad JSON and repeated ids', async () => {
+    const f = await offlineBuild();
+    appendToData(
+      f.sealed,
+      [
+        JSON.stringify(record({ id: 'm', author_id: 'u9', mentions: ['obj'] })),
+        Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+        '{"id": "x",',
+        JSON.stringify(record({ id: 'a', author_id: 'u1' })),
+        JSON.stringify(record({ id: 1, author_id: 'u1' })),
+        JSON.stringify(record({ id: '1', author_id: 'u1' })),
+      ],
+      false,
+    );
+    const r = verify(f.sealed, '--offline', '--snapshot', f.snapshot, '--json');
+    assert.equal(r.code, 1);
+    const c = r.report!.checks;
+    assert.equal(c.manifest.status, 'fail', 'the data no longer has the manifest’s hash');
+    assert.equal(c.objectors.status, 'fail');
+    assert.equal(c['utf8-json'].status, 'fail');
+    assert.equal(c['unique-ids'].status, 'fail');
+    const lines = (check: string) =>
+      r.report!.problems.filter((p) => p.check === check).map((p) => p.line);
+    assert.deepEqual(lines('utf8-json'), [4, 5]);
+    assert.deepEqual(lines('unique-ids'), [6, 8]);
+    assert.deepEqual(lines('objectors'), [3]);
+  });
+
+  it('checks the objector file against the dataset’s snapshot, and refuses to guess without one', async () => {
+    const f = await offlineBuild();
+    const other = await writeSnapshot(f.dir, ['acct:obj', 'acct:someone']);
+    const r = verify(f.sealed, '--offline', '--snapshot', other, '--json');
+    assert.equal(r.code, 1);
+    assert.match(
+      r.report!.problems.map((p) => p.message).join('\n'),
+      /count 2, the dataset was built from 1/,
+    );
+    // Without --snapshot: the snapshot file the manifest names, checked against its hash.
+    assert.equal(verify(f.sealed, '--offline').code, 0);
+    const m = readManifest(f.sealed);
+    m.snapshot.path = path.join(f.dir, 'nowhere.snap');
+    writeFileSync(path.join(f.sealed, 'manifest.json'), JSON.stringify(m));
+    const none = verify(f.sealed, '--offline');
+    assert.equal(none.code, 1);
+    assert.match(none.out, /no objector set to check against/);
+  });
+
+  it('fails counts that do not add up', async () => {
+    const f = await offlineBuild();
+    const m = readManifest(f.sealed);
+    m.counts.objected -= 1;
+    m.counts.kind += 1;
+    writeFileSync(path.join(f.sealed, 'manifest.json'), JSON.stringify(m));
+    const r = verify(f.sealed, '--offline', '--snapshot', f.snapshot);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /counts: decisions.tsv has 1 "objected" rows, the manifest 0/);
+  });
+
+  it('says what is wrong with its arguments (exit 2)', async () => {
+    const r = verify('/nowhere/at/all', '--offline');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /no dataset directory \(with manifest.json\) at \/nowhere\/at\/all/);
+  });
+});
+
+describe('verification inside gate build', () => {
+  it('does not seal a dataset whose verification fails (a registry that answers differently)', async () => {
+    const dir = await tempDir('veto-verify-');
+    const input = path.join(dir, 'in.jsonl');
+    writeFileSync(input, jsonl([record({ id: 'a', author_id: 'u1' })]));
+    const registry = new MemoryRegistry();
+    let asked = 0;
+    registry.subjectsWithoutNotice = async (q) => (asked++ === 0 ? [] : q.subjectKeys);
+    const out = path.join(dir, 'out');
+    const result = await buildDataset({
+      policy: await writePolicy(dir),
+      inputs: [input],
+      outDir: out,
+      objectors: { snapshot: await writeSnapshot(dir, []) },
+      registry,
+      workers: 0,
+    });
+    assert.equal(result.status, 'failed');
+    assert.match(
+      result.status === 'failed' ? result.error.message : '',
+      /failed verification, nothing sealed[\s\S]*notice-period\s+FAILED \(1\)/,
+    );
+    assert.deepEqual(readdirSync(out), [], 'nothing sealed, nothing staged');
+    assert.equal(registry.datasets.length, 0, 'nothing recorded');
+  });
+
+  it('lists objections received after the build as removals due, and fails a late one it missed', async () => {
+    const dir = await tempDir('veto-verify-');
+    const input = path.join(dir, 'in.jsonl');
+    writeFileSync(
+      input,
+      jsonl([record({ id: 'a', author_id: 'u1' }), record({ id: 'b', author_id: 'u2' })]),
+    );
+    const registry = new MemoryRegistry();
+    const out = path.join(dir, 'out');
+    const result = await buildDataset({
+      policy: await writePolicy(dir),
+      inputs: [input],
+      outDir: out,
+      objectors: { snapshot: await writeSnapshot(dir, []) },
+      registry,
+      workers: 0,
+    });
+    assert.equal(result.status, 'sealed');
+    const sealed = sealedDir(out);
+    const recheckAt = readManifest(sealed).recheck.at!;
+    // u1 objected after the build's re-check; u2 before it, and the build did not remove them.
+    const later = new MemoryRegistry();
+    later.objectorsAddedSince = async (_p, since) =>
+      since === recheckAt ? ['acct:u1'] : ['acct:u1', 'acct:u2'];
+    const report = await verifyDataset({ dir: sealed, registry: later });
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.removalsDue, [{ subjectKey: 'acct:u1', items: ['a'] }]);
+    assert.equal(report.checks['late-objections'].status, 'fail');
+    assert.deepEqual(
+      report.problems.map((p) => [p.check, p.itemId]),
+      [['late-objections', 'b']],
+    );
+  });
+
+  it('finds a third party’s term left in a kept text', async () => {
+    const dir = await tempDir('veto-verify-');
+    const input = path.join(dir, 'in.jsonl');
+    writeFileSync(input, jsonl([record({ id: 'a', author_id: 'u1', text: 'Met Nina Roux' })]));
+    const out = path.join(dir, 'out');
+    const result = await buildDataset({
+      policy: await writePolicy(dir, TEST_POLICY),
+      inputs: [input],
+      outDir: out,
+      objectors: { snapshot: await writeSnapshot(dir, []) },
+      registry: new MemoryRegistry(),
+      workers: 0,
+    });
+    assert.equal(result.status, 'sealed');
+    const registry = new MemoryRegistry();
+    registry.terms = ['Nina Roux'];
+    const report = await verifyDataset({ dir: sealedDir(out), registry });
+    assert.equal(report.checks['third-party-terms'].status, 'fail');
+    assert.equal(report.ok, false);
+  });
+});
+
+const NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
+const DAY = 86_400_000;
+
+function vetoEnv(config: VetoConfig): Record<string, string> {
+  return {
+    VETO_DATA_DIR: config.dataDir,
+    VETO_DATABASE_URL: config.databaseUrl,
+    VETO_SECRET: config.secret,
+  };
+}
+
+async function seed(veto: Veto, setClock: (ms: number) => void) {
+  setClock(Date.now() - 60 * DAY);
+  await veto.notices.publish(readNoticeDirectory(NOTICE_DIR), 'test');
+  setClock(Date.now() - 59 * DAY);
+  await veto.notices.recordExposures(
+    ['u-shown', 'u-later'].map((accountId) => ({
+      accountId,
+      version: '2026-01',
+      language: 'en',
+      channel: 'in-app' as const,
+      shownAt: new Date(Date.now() - 59 * DAY).toISOString(),
+    })),
+    'test',
+  );
+  await veto.registry.object({
+    subject: { kind: 'account', accountId: 'u-obj' },
+    channel: 'api',
+    language: 'en',
+  });
+}
+
+describe('veto dataset verify against the registry (SQLite)', () => {
+  it('passes a dataset the registry recorded, lists a later objection as a removal due, and catches a manifest that no longer matches the record', async (t) => {
+    if (!(await adapterAvailable('sqlite'))) return t.skip();
+    let now = Date.now();
+    const { veto, config, dir } = await testVetoOn(
+      'sqlite',
+      t,
+      {},
+      { clock: () => new Date(now).toISOString() },
+    );
+    await seed(veto, (ms) => {
+      now = ms;
+    });
+    now = Date.now();
+    const input = path.join(dir, 'content.jsonl');
+    writeFileSync(
+      input,
+      jsonl([
+        record({ id: 'a', author_id: 'u-shown' }),
+        record({ id: 'b', author_id: 'u-later' }),
+        record({ id: 'c', author_id: 'u-obj' }),
+      ]),
+    );
+    const policy = path.join(dir, 'policy.yaml');
+    writeFileSync(policy, TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'));
+    const out = path.join(dir, 'out');
+    const env = vetoEnv(config);
+    const b = runVeto(
+      env,
+      'gate',
+      'build',
+      '--policy',
+      policy,
+      '--input',
+      input,
+      '--out',
+      out,
+      '--workers',
+      '0',
+    );
+    assert.equal(b.code, 0, b.err);
+    const sealed = sealedDir(out);
+
+    const r1 = runVeto(env, 'dataset', 'verify', sealed, '--json');
+    assert.equal(r1.code, 0, r1.out + r1.err);
+    const report1 = JSON.parse(r1.out) as VerifyReport;
+    assert.match(report1.checks.manifest.detail, /matches the registry’s record/);
+    assert.match(report1.objectorSource, /the registry's objections effective at/);
+    assert.equal(report1.checks['notice-period'].status, 'pass');
+
+    // An objection after the build: a removal due, not a failure.
+    now = Date.now() + 1000;
+    await veto.registry.object({
+      subject: { kind: 'account', accountId: 'u-later' },
+      channel: 'api',
+      language: 'en',
+    });
+    await veto.registry.drain();
+    const r2 = runVeto(env, 'dataset', 'verify', path.basename(sealed), '--in', out);
+    assert.equal(r2.code, 0, r2.out + r2.err);
+    assert.match(r2.out, /removals due: 1 subjects objected after the build, 1 items/);
+    assert.match(r2.out, /acct:u-later: 1 item/);
+
+    // The manifest on disk no longer says what the registry recorded.
+    const m = readManifest(sealed);
+    m.counts.kind += 1;
+    m.counts.objected -= 1;
+    writeFileSync(path.join(sealed, 'manifest.json'), JSON.stringify(m));
+    const r3 = runVeto(env, 'dataset', 'verify', sealed);
+    assert.equal(r3.code, 1);
+    assert.match(r3.out, /manifest: counts: the registry recorded/);
+  });
+});
