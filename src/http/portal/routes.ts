@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
+import { sendProblem } from '../problem.ts';
 import type { FieldError } from './components.ts';
 import { errorMessage, translate } from './context.ts';
 import { apiReferencePage } from './pages/api-reference.ts';
@@ -14,6 +15,7 @@ import { noticePage, REASON_MAX } from './pages/notice.ts';
 import { receiptPage, statusListPage, statusPage, withdrawPage } from './pages/objection.ts';
 import { publishedNoticePage } from './pages/published-notice.ts';
 import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
+import { nextValueProblem, sameOriginPath } from './same-origin.ts';
 
 // Deliberately loose: the code sent to the address is the real proof of control. This only
 // catches typos such as a missing "@" before a code is sent to nowhere.
@@ -23,8 +25,7 @@ const CODE = /^[0-9]{4,10}$/;
 
 /** `next` after sign-in must stay inside the portal: a path, never another origin. */
 function safeNext(next: string | undefined): string {
-  if (!next?.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
-  return next;
+  return sameOriginPath(next) ?? '/';
 }
 
 function optionalText(value: string): string | null {
@@ -142,7 +143,22 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
 
   app.get('/session', async (req, reply) => {
     const token = queryParam(req, 'token');
-    const next = safeNext(queryParam(req, 'next'));
+    const rawNext = queryParam(req, 'next');
+    const problem = rawNext === undefined ? undefined : nextValueProblem(rawNext);
+    if (problem) {
+      // A line break here is an attempt to split the Location header: a clear refusal, never a
+      // redirect (and never a 500 from the HTTP layer refusing the header). A page for people,
+      // a problem document for everything else, as for unknown paths.
+      const err = new AppError('validation', `next: ${problem}`, {
+        issues: [{ field: 'next', reason: problem }],
+      });
+      if (/text\/html/.test(req.headers.accept ?? '')) {
+        const ctx = rt.context(req, reply);
+        return rt.send(reply, ctx, errorPage(ctx, err.messageKey), 400);
+      }
+      return sendProblem(reply, req, err);
+    }
+    const next = safeNext(rawNext);
     if (!token) return rt.redirect(reply, next);
     return enterSession(req, reply, token, next);
   });

@@ -6,6 +6,7 @@ import { applyGpcSignal, type GpcOutcome, hasGpcSignal } from '../../signals/gpc
 import { CodeVerifier } from './code-verifier.ts';
 import type { PageContext } from './context.ts';
 import { layout, type PageParts } from './layout.ts';
+import { sameOriginPath } from './same-origin.ts';
 import { csrfUserInfo, type PortalSession, type SessionCookies } from './session.ts';
 import type { PortalOptions } from './types.ts';
 
@@ -140,7 +141,13 @@ export class PortalRuntime {
     const query = new URLSearchParams(queryPart);
     query.delete('lang');
     query.delete('token');
-    const path = pathPart.startsWith(this.base) ? pathPart.slice(this.base.length) || '/' : '/';
+    // The switcher links back to this page, so the page is taken from the route that matched,
+    // never echoed from an address no route knows (`//evil.example/login` would make every
+    // language link point at evil.example). An unknown address's page links to the start.
+    const matched = req.routeOptions.url !== undefined && req.is404 !== true;
+    const here = matched && pathPart.startsWith(this.base) ? pathPart.slice(this.base.length) : '';
+    const path = sameOriginPath(here || '/') ?? '/';
+    if (!matched) for (const key of [...query.keys()]) query.delete(key);
     return {
       lang,
       catalogue: this.catalogue,
