@@ -49,6 +49,13 @@ describe('person names on real text', () => {
     assert.deepEqual(names('Dr Wells called. Mr Burns was not amused.'), ['Wells', 'Burns']);
     // Negative: a title before a place or a people word announces no name.
     assert.deepEqual(names('Le président Français et M. le Maire.'), []);
+    // A role before a name is part of it, as tweets' annotations have it; a civility is not, and
+    // a role alone is no one.
+    assert.deepEqual(names('Vice President Joe Biden will travel to Ukraine'), [
+      'Vice President Joe Biden',
+    ]);
+    assert.deepEqual(names('President Obama says so'), ['President Obama']);
+    assert.deepEqual(names('The President said no'), []);
   });
 
   it('finds lists of surnames and names with initials', () => {

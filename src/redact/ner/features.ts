@@ -12,10 +12,10 @@ import { FLAG, type WordFlags } from './word-flags.ts';
  * Changing a template changes what every weight means: the model records FEATURES_VERSION and
  * refuses to load weights trained for another.
  */
-export const FEATURES_VERSION = 1;
+export const FEATURES_VERSION = 2;
 
 /** Upper bound of the features of one token. */
-export const MAX_FEATURES = 128;
+export const MAX_FEATURES = 160;
 
 /** How a whole text is cased: some texts say nothing with their capitals. */
 export const DOC_CASE = { LOWER: 0, SHOUTED: 1, HEADLINE: 2, ORDINARY: 3 } as const;
@@ -167,17 +167,20 @@ export function tokenFeatures(
   out[n++] = mix2(42, tk.kind[i]!, c0);
   out[n++] = mix2(43, docCase, cm1 * 16 + cp1);
   out[n++] = mix2(44, start, vp1);
-  // Character trigrams of the word, with its edges ("^ga", "rc^"): what names of a language
-  // look like, for the names no list and no training text holds.
+  // Character trigrams and four-grams of the word, with its edges ("^ga", "rc^", "^gar"): what
+  // names of a language look like, for the names no list and no training text holds.
   const s = tk.start[i]! + (tk.kind[i] === KIND.HASHTAG ? 1 : 0);
   const e = tk.end[i]!;
   if (e - s >= 3 && e - s <= 24) {
     const low = lowerTable();
+    let a0 = 94;
     let a1 = 94;
     let a2 = low[text.charCodeAt(s)]!;
     for (let j = s + 1; j <= e; j++) {
       const a3 = j < e ? low[text.charCodeAt(j)]! : 94;
       out[n++] = mix(50, (a1 * 65599 + a2) * 65599 + a3);
+      if (j > s + 1) out[n++] = mix2(52, a0, (a1 * 65599 + a2) * 65599 + a3);
+      a0 = a1;
       a1 = a2;
       a2 = a3;
     }

@@ -71,6 +71,42 @@ const PARTICLES = new Set([
   "d'",
 ]);
 
+/** Words that make a role of the title after them ("Vice President", "Prime Minister"). */
+const ROLE_MODIFIERS = new Set(
+  [
+    'vice',
+    'prime',
+    'deputy',
+    'chief',
+    'foreign',
+    'defence',
+    'defense',
+    'home',
+    'first',
+    'crown',
+  ].map(wordHash),
+);
+
+/**
+ * The first token of the capitalised role before the name at `i` ("President Obama", "Vice
+ * President Joe Biden", "Prince Harry"), or `i` when there is none. Tweets' annotations, and
+ * readers, take the role as part of the name: "President <PERSON>" says who it was. Civilities
+ * ("M.", "Mme", "Dr") stay outside the name, as they do in court judgments.
+ */
+function roleBefore(tk: Tokens, i: number): number {
+  let first = i;
+  let j = i - 1;
+  while (j >= 0 && i - j <= 3 && tk.end[j]! + 1 >= tk.start[j + 1]!) {
+    const c = tk.casing[j]!;
+    if (tk.kind[j] !== KIND.WORD || (c !== CASE.TITLE && c !== CASE.UPPER)) break;
+    const role = (tk.flags[j]! & FLAG.TITLE) !== 0 && !STRONG_TITLES.has(tk.hash[j]!);
+    if (!role && !(first < i && ROLE_MODIFIERS.has(tk.hash[j]!))) break;
+    first = j;
+    j--;
+  }
+  return first;
+}
+
 /** `spans` (in text order) grown by the rules above, as a new list in text order. */
 export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
   if (spans.length === 0) {
@@ -177,7 +213,7 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
   const out: Span[] = [];
   for (let i = 0; i < tk.count; i++) {
     if (!inName[i]) continue;
-    const start = tk.start[i]!;
+    const start = tk.start[roleBefore(tk, i)]!;
     let end = tk.end[i]!;
     // Tokens of one name: adjacent, separated by a space or nothing.
     while (

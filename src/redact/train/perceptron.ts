@@ -26,6 +26,14 @@ export interface TrainOptions {
   seed: number;
   /** Added to a person's first-word score at decoding (the recall/precision knob). */
   personBias: number;
+  /**
+   * Share of the tokens whose own word (and word-with-neighbour) features are left out while
+   * learning, so the model also learns what casing, context and the lists say: a name it has
+   * never seen has only those.
+   */
+  dropWord?: number;
+  /** How many perceptrons (different seeds) are trained and averaged. */
+  runs?: number;
 }
 
 /** A document turned into what training needs: segments of candidate tokens, features, labels. */
@@ -66,7 +74,16 @@ function goldLabels(doc: LabelledDoc, tk: Tokens): Uint8Array {
   return labels;
 }
 
-export function prepare(doc: LabelledDoc, flags: WordFlags, bits: number): Example {
+/** Positions, in `tokenFeatures`' output, of the features that name the word itself. */
+const WORD_FEATURES = [1, 2, 7, 8];
+
+export function prepare(
+  doc: LabelledDoc,
+  flags: WordFlags,
+  bits: number,
+  dropWord = 0,
+  next: () => number = () => 1,
+): Example {
   const tk = tokenize(doc.text, new Tokens());
   flagTokens(tk, flags);
   const all = goldLabels(doc, tk);
@@ -88,7 +105,9 @@ export function prepare(doc: LabelledDoc, flags: WordFlags, bits: number): Examp
     let prev: number = LABEL.O;
     while (i < tk.count && isCandidate(tk, i)) {
       const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags);
-      for (let q = 0; q < k; q++) feats.push(buf[q]! & mask);
+      const drop = dropWord > 0 && next() < dropWord;
+      for (let q = 0; q < k; q++)
+        if (!(drop && WORD_FEATURES.includes(q))) feats.push(buf[q]! & mask);
       offsets.push(feats.length);
       let g: number = all[i]!;
       // An inside label after a token the model skips starts the entity again.
