@@ -22,6 +22,7 @@ import {
   ObjectorFilter,
   type ObjectorSetDescriptor,
   ObjectorTable,
+  objectorSetFrom,
 } from './objector-set.ts';
 import { type LoadedPolicy, loadPolicy } from './policy.ts';
 import { emptyCounts, REASONS, type Reason, type ReasonCounts } from './reasons.ts';
@@ -759,6 +760,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       const verification = await verifyDataset({
         dir: staging,
         objectors: options.objectors,
+        loadedObjectors: objectorSetFrom(objectors),
         registry,
         now,
       });

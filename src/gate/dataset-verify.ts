@@ -1,14 +1,25 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createObjectorRecognizer } from '../redact/recognizers/objector-terms.ts';
 import type { PiiSpan } from '../redact/types.ts';
 import { readFilterFile } from '../registry-files/filter-file.ts';
-import { HI, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
-import { readSnapshotHeader, scanSnapshotFile } from '../registry-files/snapshot-file.ts';
+import {
+  HI,
+  hashAccountKeyBytes64,
+  hashKey64,
+  hashPrintableKeyBytes64,
+  keyHash,
+  LO,
+} from '../registry-files/key-hash.ts';
+import {
+  readSnapshotHeader,
+  type SnapshotMeta,
+  scanSnapshotFile,
+} from '../registry-files/snapshot-file.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
 import { hashFile } from './line-files.ts';
@@ -127,6 +138,11 @@ export interface VerifyOptions {
   dir: string;
   /** A snapshot or filter file of the objector set at the cut-off (a recipient's, a regulator's). */
   objectors?: ObjectorSource;
+  /**
+   * An objector set already loaded from `objectors` (the gate's own, when it verifies what it is
+   * about to seal: the same file, verified as it was loaded), instead of reading it again.
+   */
+  loadedObjectors?: ObjectorSet;
   /** The live registry's answers: late objections, notice period, third parties' terms. */
   registry?: VerifyRegistry;
   /** The registry's records (standalone verify against a reachable registry). */
@@ -287,45 +303,44 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         ? { filter: manifest.snapshot.path }
         : { snapshot: manifest.snapshot.path }
       : undefined);
-  try {
-    if (fileSource && 'snapshot' in fileSource) {
-      const path = fileSource.snapshot;
-      const header = await readSnapshotHeader(path);
-      checkSameSnapshot(header, manifest, path, fail);
-      const table = new ObjectorTable(header.count);
-      const hashes: KeyHashes[] = [];
-      const meta = await scanSnapshotFile(path, (chunk, firstLine) => {
-        hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
-      });
-      table.addHashes(hashes);
-      checkSameSnapshot(meta, manifest, path, fail);
-      objectors = table;
-      objectorSource = `snapshot file ${path}`;
-    } else if (fileSource && 'filter' in fileSource) {
-      const path = fileSource.filter;
-      const { meta, filter } = await readFilterFile(path, { shared: false });
-      checkSameSnapshot(meta.snapshot, manifest, path, fail);
-      objectors = new ObjectorFilter(filter, meta.snapshot.count);
-      objectorSource = `filter file ${path} (a false positive rate of ${meta.falsePositiveRate}: a flagged record may be a false alarm)`;
-    } else if (records) {
-      const keys: string[] = [];
-      for await (const key of records.objectorsAsOf(manifest.purpose, asOf)) keys.push(key);
-      const table = new ObjectorTable(keys.length);
-      table.addHashes([hashKeys(keys)]);
-      objectors = table;
-      objectorSource = `the registry's objections effective at ${asOf} (${keys.length})`;
+  // Loaded while the data is read (a snapshot's keys are hashed on a worker thread): looked up
+  // once both are done.
+  const loadObjectors = async () => {
+    try {
+      if (options.loadedObjectors && options.objectors) {
+        objectors = options.loadedObjectors;
+        const path =
+          'snapshot' in options.objectors ? options.objectors.snapshot : options.objectors.filter;
+        objectorSource = `the build's objector set, loaded from ${path}`;
+      } else if (fileSource && 'snapshot' in fileSource) {
+        const path = fileSource.snapshot;
+        const header = await readSnapshotHeader(path);
+        checkSameSnapshot(header, manifest, path, fail);
+        const { table, meta } = await loadSnapshotTable(path, header.count);
+        checkSameSnapshot(meta, manifest, path, fail);
+        objectors = table;
+        objectorSource = `snapshot file ${path}`;
+      } else if (fileSource && 'filter' in fileSource) {
+        const path = fileSource.filter;
+        const { meta, filter } = await readFilterFile(path, { shared: false });
+        checkSameSnapshot(meta.snapshot, manifest, path, fail);
+        objectors = new ObjectorFilter(filter, meta.snapshot.count);
+        objectorSource = `filter file ${path} (a false positive rate of ${meta.falsePositiveRate}: a flagged record may be a false alarm)`;
+      } else if (records) {
+        const keys: string[] = [];
+        for await (const key of records.objectorsAsOf(manifest.purpose, asOf)) keys.push(key);
+        const table = new ObjectorTable(keys.length);
+        table.addHashes([hashKeys(keys)]);
+        objectors = table;
+        objectorSource = `the registry's objections effective at ${asOf} (${keys.length})`;
+      }
+    } catch (err) {
+      fail({ check: 'objectors', message: `objector set: ${(err as Error).message}` });
     }
-  } catch (err) {
-    fail({ check: 'objectors', message: `objector set: ${(err as Error).message}` });
-  }
-  if (!objectors && checks.objectors.status !== 'fail') {
-    fail({
-      check: 'objectors',
-      message:
-        'no objector set to check against: connect the registry, or give --snapshot or --filter',
-    });
-  }
+  };
+  const objectorsLoaded = loadObjectors();
 
+  if (process.env.VT) console.error('objectors', (performance.now() - started).toFixed(0));
   // The registry's answers, asked again.
   const registry = options.registry;
   const coverMentions = policy.objections.coverMentions;
@@ -345,7 +360,14 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
   const termFinder = terms.length > 0 ? createObjectorRecognizer(terms) : undefined;
   const spans: PiiSpan[] = [];
   const dueItems = new Map<string, string[]>();
-  const keptAuthors = registry ? new Set<string>() : undefined;
+  // Kept authors for the notice check: each distinct one once (by hash), as a string.
+  const authorHashes = registry ? new HashSet64() : undefined;
+  const keptAuthors: string[] = [];
+  const lateHashes = new HashSet64();
+  for (const key of late ?? []) {
+    hashKey64(key);
+    lateHashes.add(keyHash[HI]! || 1, keyHash[LO]!);
+  }
 
   // The data file: hash, UTF-8, JSON, ids, objectors, late objections, terms, in one pass.
   const mapping: FieldMapping = manifest.mapping ?? {};
@@ -363,9 +385,11 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
     new Set(names).size === names.length
       ? new RecordScanner(names)
       : undefined;
-  const ids = new HashSet64();
-  const duplicateHashes = new HashSet64();
+  const ids = new IdHashes(Number(manifest.output.records) || 0);
+  let duplicateHashes = new HashSet64();
   let dataPath = join(options.dir, manifest.output.file);
+  const decisionsPath = join(options.dir, manifest.files.decisions);
+  let side: ReturnType<typeof sideWork> | undefined;
   let scratch: string | undefined;
   let lineNo = 0;
   let blank = 0;
@@ -381,45 +405,76 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       await (await import('./parquet.ts')).parquetToJsonl(dataPath, jsonl);
       dataPath = jsonl;
     }
-    const hash = createHash('sha256');
-    // Per chunk: the records' subjects, hashed, looked up together after the chunk.
-    let pending: { key: string; line: number; itemId: string; role: 'author' | 'mention' }[] = [];
-    const lookUp = () => {
-      if (pending.length === 0) return;
-      const n = pending.length;
-      const out = new Uint8Array(n);
-      if (objectors) {
-        const { his, los } = hashKeys(pending.map((p) => p.key));
-        objectors.hasAll(his, los, n, out);
+    // Per chunk: the records' subjects, hashed (from the bytes where the scanner read a plain
+    // string), looked up together after the chunk; strings are made only for what is reported.
+    const subjects = new SubjectLanes();
+    /** The item id and the subject key of subject `k`, read again from its line in the file. */
+    const subjectAt = (fd: number, k: number): { itemId: string; key: string } => {
+      const start = subjects.start[k]!;
+      const bytes = Buffer.alloc(subjects.end[k]! - start);
+      readSync(fd, bytes, 0, bytes.length, start);
+      const r = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+      const itemId = identifier(getters[S_ID]!(r)) ?? `line ${subjects.line[k]}`;
+      const candidates: string[] = [`acct:${identifier(getters[S_AUTHOR]!(r))}`];
+      const ms = getters[S_MENTIONS]!(r);
+      if (Array.isArray(ms)) {
+        for (const m of ms) {
+          const s2 = String(m);
+          candidates.push(s2.startsWith('acct:') || s2.startsWith('email:') ? s2 : `acct:${s2}`);
+        }
       }
-      for (let k = 0; k < n; k++) {
-        const p = pending[k]!;
-        if (out[k] === 1) {
-          fail({
-            check: 'objectors',
-            line: p.line,
-            itemId: p.itemId,
-            subjectKey: p.key,
-            message: `kept record ${p.role === 'author' ? 'authored by' : 'mentioning'} a subject whose objection was effective at the cut-off`,
-          });
-        } else if (late?.has(p.key)) {
-          if (sinceBuild?.has(p.key)) {
-            const items = dueItems.get(p.key) ?? [];
-            items.push(p.itemId);
-            dueItems.set(p.key, items);
+      const hi = subjects.hi[k]!;
+      const lo = subjects.lo[k]!;
+      for (const key of candidates) {
+        hashKey64(key);
+        if ((keyHash[HI]! || 1) === hi && keyHash[LO] === lo) return { itemId, key };
+      }
+      return { itemId, key: '(unknown)' };
+    };
+    /** Every kept record's subjects against the objector set and the late objections, at once. */
+    const lookUpAll = () => {
+      const n = subjects.n;
+      const out = new Uint8Array(n);
+      objectors?.hasAll(subjects.hi, subjects.lo, n, out);
+      let fd = -1;
+      try {
+        for (let k = 0; k < n; k++) {
+          const late1 =
+            out[k] !== 1 && lateHashes.size > 0 && lateHashes.has(subjects.hi[k]!, subjects.lo[k]!);
+          if (out[k] !== 1 && !late1) continue;
+          if (fd < 0) fd = openSync(dataPath, 'r');
+          const role = subjects.role[k] === AUTHOR_ROLE ? 'authored by' : 'mentioning';
+          const { itemId, key } = subjectAt(fd, k);
+          if (out[k] === 1) {
+            fail({
+              check: 'objectors',
+              line: subjects.line[k]!,
+              itemId,
+              subjectKey: key,
+              message: `kept record ${role} a subject whose objection was effective at the cut-off`,
+            });
+          } else if (!late?.has(key)) {
+            // Another key with the same hash.
+          } else if (sinceBuild?.has(key)) {
+            const items = dueItems.get(key) ?? [];
+            items.push(itemId);
+            dueItems.set(key, items);
           } else {
             fail({
               check: 'late-objections',
-              line: p.line,
-              itemId: p.itemId,
-              subjectKey: p.key,
-              message: `kept record ${p.role === 'author' ? 'authored by' : 'mentioning'} a subject whose objection arrived after the cut-off but before the build's re-check`,
+              line: subjects.line[k]!,
+              itemId,
+              subjectKey: key,
+              message: `kept record ${role} a subject whose objection arrived after the cut-off but before the build's re-check`,
             });
           }
         }
+      } finally {
+        if (fd >= 0) closeSync(fd);
       }
-      pending = [];
     };
+    /** Where the chunk being read starts in the file (subjects are kept by file offset). */
+    let offset = 0;
 
     const onLine = (b: Buffer, s: number, e: number) => {
       const line = ++lineNo;
@@ -428,23 +483,53 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         fail({ check: 'utf8-json', line, message: 'empty line' });
         return;
       }
-      let id: unknown;
-      let author: unknown;
+      // The fast path: the scanner read the line, and the id and the author are plain strings
+      // (or the id a plain integer) hashed from their bytes, as the gate hashes them.
+      let itemId: string | undefined;
+      let idBytes = -1;
+      let idEnd = -1;
+      let authorId: string | undefined;
+      let authorBytes = -1;
+      let authorEnd = -1;
       let mentions: unknown;
       let text: unknown;
       if (scanner?.scanAt(s, e)) {
-        id = scanner.type[S_ID] === ABSENT ? undefined : scanner.value(b, S_ID);
-        author = scanner.type[S_AUTHOR] === ABSENT ? undefined : scanner.value(b, S_AUTHOR);
-        const mt = scanner.type[S_MENTIONS];
+        const t = scanner.type;
+        const st = scanner.start;
+        const en = scanner.end;
+        const fl = scanner.flags;
+        const idType = t[S_ID]!;
+        if (
+          (idType === STRING && fl[S_ID] === 0 && plainIdBytes(b, st[S_ID]! + 1, en[S_ID]! - 1)) ||
+          (idType === NUMBER && digitBytes(b, st[S_ID]!, en[S_ID]!))
+        ) {
+          idBytes = idType === STRING ? st[S_ID]! + 1 : st[S_ID]!;
+          idEnd = idType === STRING ? en[S_ID]! - 1 : en[S_ID]!;
+          hashPrintableKeyBytes64(b, idBytes, idEnd);
+          ids.push(keyHash[HI]!, keyHash[LO]!);
+        } else {
+          itemId = identifier(idType === ABSENT ? undefined : scanner.value(b, S_ID));
+          if (itemId === undefined) idBytes = -2;
+        }
+        if (
+          t[S_AUTHOR] === STRING &&
+          fl[S_AUTHOR] === 0 &&
+          plainAccountIdBytes(b, st[S_AUTHOR]! + 1, en[S_AUTHOR]! - 1)
+        ) {
+          authorBytes = st[S_AUTHOR]! + 1;
+          authorEnd = en[S_AUTHOR]! - 1;
+        } else {
+          authorId = identifier(t[S_AUTHOR] === ABSENT ? undefined : scanner.value(b, S_AUTHOR));
+        }
+        const mt = t[S_MENTIONS]!;
         mentions =
-          mt === ABSENT
+          mt === ABSENT || mt === NULL || (mt === ARRAY && en[S_MENTIONS]! - st[S_MENTIONS]! === 2)
             ? undefined
-            : mt === ARRAY || mt === NULL
+            : mt === ARRAY
               ? scanner.value(b, S_MENTIONS)
               : 0;
-        const tt = scanner.type[S_TEXT];
-        text = termFinder && tt === STRING ? scanner.string(b, S_TEXT) : tt === STRING ? '' : 0;
-        if (scanner.type[S_ID] === NUMBER && !Number.isSafeInteger(id)) id = Number.NaN;
+        const tt = t[S_TEXT];
+        text = tt !== STRING ? 0 : termFinder ? scanner.string(b, S_TEXT) : '';
       } else {
         let record: unknown;
         try {
@@ -458,38 +543,49 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
           return;
         }
         const r = record as Record<string, unknown>;
-        id = getters[S_ID]!(r);
-        author = getters[S_AUTHOR]!(r);
+        itemId = identifier(getters[S_ID]!(r));
+        if (itemId === undefined) idBytes = -2;
+        authorId = identifier(getters[S_AUTHOR]!(r));
         mentions = getters[S_MENTIONS]!(r);
         text = getters[S_TEXT]!(r);
       }
-      const itemId = identifier(id);
-      if (itemId === undefined) {
+      if (idBytes === -2) {
         fail({ check: 'unique-ids', line, message: `${names[S_ID]}: missing or not an id` });
-      } else {
+      } else if (itemId !== undefined) {
         hashKey64(itemId);
-        if (!ids.add(keyHash[HI]!, keyHash[LO]!)) duplicateHashes.add(keyHash[HI]!, keyHash[LO]!);
+        ids.push(keyHash[HI]!, keyHash[LO]!);
       }
-      const item = itemId ?? `line ${line}`;
-      const authorId = identifier(author);
-      if (authorId === undefined) {
+      let authorHi = 0;
+      let authorLo = 0;
+      if (authorBytes >= 0) {
+        const end = authorEnd;
+        hashAccountKeyBytes64(b, authorBytes, end);
+        authorHi = keyHash[HI]! || 1;
+        authorLo = keyHash[LO]!;
+        subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
+        if (authorHashes?.add(authorHi, authorLo))
+          keptAuthors.push(`acct:${b.toString('latin1', authorBytes, end)}`);
+      } else if (authorId === undefined) {
         fail({
           check: 'objectors',
           line,
-          itemId: item,
+          itemId: itemOf(b, itemId, idBytes, idEnd, line),
           message: `${names[S_AUTHOR]}: missing or not an account id, so the author cannot be checked`,
         });
       } else {
         const key = `acct:${authorId}`;
-        pending.push({ key, line, itemId: item, role: 'author' });
-        keptAuthors?.add(key);
+        hashKey64(key);
+        authorHi = keyHash[HI]! || 1;
+        authorLo = keyHash[LO]!;
+        subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
+        if (authorHashes?.add(authorHi, authorLo)) keptAuthors.push(key);
       }
       if (mentions !== undefined && mentions !== null) {
         if (!Array.isArray(mentions)) {
           fail({
             check: 'objectors',
             line,
-            itemId: item,
+            itemId: itemOf(b, itemId, idBytes, idEnd, line),
             message: `${names[S_MENTIONS]}: not an array`,
           });
         } else if (coverMentions) {
@@ -511,18 +607,26 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
               fail({
                 check: 'objectors',
                 line,
-                itemId: item,
+                itemId: itemOf(b, itemId, idBytes, idEnd, line),
                 message: `${names[S_MENTIONS]}: an entry is not an account id or subject key`,
               });
               continue;
             }
-            if (key !== `acct:${authorId}`)
-              pending.push({ key, line, itemId: item, role: 'mention' });
+            hashKey64(key);
+            const hi = keyHash[HI]! || 1;
+            const lo = keyHash[LO]!;
+            if (hi !== authorHi || lo !== authorLo)
+              subjects.push(hi, lo, line, offset + s, offset + e, MENTION_ROLE);
           }
         }
       }
       if (typeof text !== 'string') {
-        fail({ check: 'utf8-json', line, itemId: item, message: `${names[S_TEXT]}: not a string` });
+        fail({
+          check: 'utf8-json',
+          line,
+          itemId: itemOf(b, itemId, idBytes, idEnd, line),
+          message: `${names[S_TEXT]}: not a string`,
+        });
       } else if (termFinder && text.length > 0) {
         spans.length = 0;
         termFinder.find(text, spans);
@@ -530,34 +634,38 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
           fail({
             check: 'third-party-terms',
             line,
-            itemId: item,
+            itemId: itemOf(b, itemId, idBytes, idEnd, line),
             message: `kept text names a third party who objected (${spans.length} place${spans.length === 1 ? '' : 's'} unredacted)`,
           });
         }
       }
     };
 
+    // The data's hash on another thread while this one reads the records.
+    side = sideWork(
+      scratch === undefined ? dataPath : undefined,
+      existsSync(decisionsPath) ? decisionsPath : undefined,
+    );
+    side.catch(() => {});
     const file = await open(dataPath, 'r');
+    let scanned = 0;
     try {
-      let carry: Buffer | undefined;
+      // Two buffers: the next read runs while this chunk's records are read.
       let buf = Buffer.allocUnsafe(READ_SIZE + (64 << 10));
+      let spare = Buffer.allocUnsafe(READ_SIZE + (64 << 10));
+      let carried = 0;
+      let reading = file.read(buf, 0, READ_SIZE, null);
       for (;;) {
-        const carried = carry?.length ?? 0;
-        if (carried + READ_SIZE > buf.length) {
-          const bigger = Buffer.allocUnsafe(carried + READ_SIZE);
-          buf = bigger;
-        }
-        if (carry) carry.copy(buf, 0);
-        const { bytesRead } = await file.read(buf, carried, READ_SIZE, null);
-        if (scratch === undefined) hash.update(buf.subarray(carried, carried + bytesRead));
-        dataBytes += scratch === undefined ? bytesRead : 0;
+        const { bytesRead } = await reading;
+        scanned += bytesRead;
         const total = carried + bytesRead;
-        const last = bytesRead === 0 ? total - 1 : buf.lastIndexOf(10, total - 1);
-        if (last < 0 && bytesRead > 0) {
-          carry = Buffer.from(buf.subarray(0, total));
-          continue;
+        const end = bytesRead === 0 ? total : buf.lastIndexOf(10, total - 1) + 1;
+        const tail = total - end;
+        if (bytesRead > 0) {
+          if (tail + READ_SIZE > spare.length) spare = Buffer.allocUnsafe(tail + READ_SIZE);
+          buf.copy(spare, 0, end, total);
+          reading = file.read(spare, tail, READ_SIZE, null);
         }
-        const end = bytesRead === 0 ? total : last + 1;
         if (end > 0) {
           const region = buf.subarray(0, end);
           const firstLine = lineNo + 1;
@@ -586,15 +694,38 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
             else onLine(buf, s, nl);
             s = nl + 1;
           }
-          lookUp();
         }
         if (bytesRead === 0) break;
-        carry = end < total ? Buffer.from(buf.subarray(end, total)) : undefined;
+        offset += end;
+        const read = buf;
+        buf = spare;
+        spare = read;
+        carried = tail;
       }
     } finally {
       await file.close();
     }
-    if (scratch === undefined) dataSha = hash.digest('hex');
+    await objectorsLoaded;
+    if (!objectors && checks.objectors.status !== 'fail') {
+      fail({
+        check: 'objectors',
+        message:
+          'no objector set to check against: connect the registry, or give --snapshot or --filter',
+      });
+    }
+    lookUpAll();
+    const hashed = (await side).data;
+    if (hashed) {
+      dataSha = hashed.sha256;
+      dataBytes = hashed.bytes;
+      if (hashed.bytes !== scanned) {
+        fail({
+          check: 'manifest',
+          message: `${manifest.output.file} changed while it was read (${hashed.bytes} bytes hashed, ${scanned} read)`,
+        });
+      }
+    }
+    duplicateHashes = ids.repeated();
     // Duplicate ids: confirmed by their strings in a second pass (only when a hash repeated).
     if (duplicateHashes.size > 0) {
       const seen = new Map<string, number>();
@@ -615,9 +746,12 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
   } catch (err) {
     fail({ check: 'utf8-json', message: `${manifest.output.file}: ${(err as Error).message}` });
   } finally {
+    // Never leaves the snapshot's worker behind, whatever happened to the data.
+    await objectorsLoaded;
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
   const keptRecords = lineNo - blank;
+  if (process.env.VT) console.error('scan', (performance.now() - started).toFixed(0));
 
   // Manifest hashes.
   if (dataSha !== manifest.output.sha256) {
@@ -640,12 +774,13 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
 
   checks.objectors.detail = `${objectorSource}; authors${coverMentions ? ' and mentioned people' : ''}`;
 
+  if (process.env.VT) console.error('dups', (performance.now() - started).toFixed(0));
   // Notice period: every kept author must have been shown the notice long enough.
-  if (registry && keptAuthors) {
+  if (registry) {
     const shownBy = new Date(
       Date.parse(asOf) - policy.notice.minimumDays * 86_400_000,
     ).toISOString();
-    const authors = [...keptAuthors];
+    const authors = keptAuthors;
     let missing = 0;
     for (let i = 0; i < authors.length; i += NOTICE_BATCH) {
       const answer = await registry.subjectsWithoutNotice({
@@ -694,9 +829,12 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
     countProblem(
       `the inputs have ${inputLines} lines, the manifest ${manifest.records} records and ${manifest.blankLines} blank lines`,
     );
-  const decisionsPath = join(options.dir, manifest.files.decisions);
   if (existsSync(decisionsPath)) {
-    const tally = await tallyDecisions(decisionsPath);
+    const answer = await side?.catch((err: Error) => {
+      countProblem(`${manifest.files.decisions}: ${err.message}`);
+      return undefined;
+    });
+    const tally = new Map(answer?.tally ?? []);
     for (const [reason, n] of tally) {
       const claimed = (counts as Record<string, number>)[reason] ?? 0;
       if (claimed !== n)
@@ -713,6 +851,7 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
     countProblem(`${manifest.files.decisions} is missing`);
   }
 
+  if (process.env.VT) console.error('counts', (performance.now() - started).toFixed(0));
   const removalsDue = [...dueItems].map(([subjectKey, items]) => ({ subjectKey, items }));
   return report(datasetId, {
     removalsDue,
@@ -769,30 +908,293 @@ async function forEachRecordId(
   });
 }
 
-/** Rows per reason of a decision log (`input line reason item_id`, header first). */
-async function tallyDecisions(path: string): Promise<Map<string, number>> {
-  const { forEachLine } = await import('./line-files.ts');
-  const tally = new Map<string, number>();
-  let header = true;
-  await forEachLine(path, (b, s, e) => {
-    if (header) {
-      header = false;
-      return;
+/**
+ * Loads a snapshot file into an exact table: the keys hashed and added by a worker thread (the
+ * gate's pool, one worker) while this thread reads and checks the file and, meanwhile, the data;
+ * on this thread if no worker starts. The file's hash, order and count are checked either way.
+ */
+async function loadSnapshotTable(
+  path: string,
+  count: number,
+): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
+  const table = new ObjectorTable(count);
+  const { WorkerPool } = await import('./worker-pool.ts');
+  const pool = process.env.VETO_VERIFY_INLINE ? undefined : await WorkerPool.start(1).catch(() => undefined);
+  let meta: SnapshotMeta;
+  if (pool) {
+    const loading = new Set<Promise<unknown>>();
+    let failure: unknown;
+    let added = 0;
+    try {
+      meta = await scanSnapshotFile(path, async (chunk, firstLine) => {
+        if (failure) throw failure;
+        while (loading.size >= 4) await Promise.race(loading);
+        const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared).then(
+          (n) => {
+            added += n;
+          },
+          (err) => {
+            failure ??= err;
+          },
+        );
+        const tracked = job.finally(() => loading.delete(tracked));
+        loading.add(tracked);
+      });
+      await Promise.all(loading);
+      if (failure) throw failure;
+    } finally {
+      await Promise.allSettled(loading);
+      await pool.close();
     }
-    const t1 = b.indexOf(9, s);
-    const t2 = t1 < 0 ? -1 : b.indexOf(9, t1 + 1);
-    const t3 = t2 < 0 ? -1 : b.indexOf(9, t2 + 1);
-    const reason = t3 < 0 || t3 > e ? '(malformed row)' : b.toString('latin1', t2 + 1, t3);
-    tally.set(reason, (tally.get(reason) ?? 0) + 1);
+    table.count += added;
+  } else {
+    const hashes: KeyHashes[] = [];
+    meta = await scanSnapshotFile(path, (chunk, firstLine) => {
+      hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
+    });
+    table.addHashes(hashes);
+  }
+  if (table.count !== meta.count) {
+    throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);
+  }
+  return { table, meta };
+}
+
+/**
+ * The work beside the records, on a worker thread while this one reads them: the data file's
+ * sha256 and size, and the rows per reason of the decision log (`input line reason item_id`,
+ * header first). Plain JavaScript, so the worker needs no loader. Reasons are matched as bytes
+ * (by length and first byte, then byte for byte): no string per row.
+ */
+const SIDE_WORK = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const SIZE = 4 << 20;
+function sha(path) {
+  const hash = require('node:crypto').createHash('sha256');
+  const fd = fs.openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(SIZE);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      bytes += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+function tally(path, reasons) {
+  const known = reasons.map((r) => Buffer.from(r, 'latin1'));
+  const byShape = new Map();
+  known.forEach((b, i) => {
+    const shape = (b.length << 8) | b[0];
+    byShape.set(shape, [...(byShape.get(shape) || []), i]);
   });
-  return tally;
+  const counts = new Float64Array(known.length);
+  const other = new Map();
+  const bump = (k) => other.set(k, (other.get(k) || 0) + 1);
+  const fd = fs.openSync(path, 'r');
+  let buf = Buffer.allocUnsafe(SIZE);
+  let carried = 0;
+  let header = true;
+  try {
+    for (;;) {
+      if (carried === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, carried);
+        buf = bigger;
+      }
+      const read = fs.readSync(fd, buf, carried, buf.length - carried, null);
+      const total = carried + read;
+      let s = 0, tabs = 0, t2 = -1, t3 = -1;
+      for (let i = 0; i < total; i++) {
+        const c = buf[i];
+        if (c === 9) {
+          tabs++;
+          if (tabs === 2) t2 = i;
+          else if (tabs === 3) t3 = i;
+        } else if (c === 10) {
+          if (header) header = false;
+          else if (t3 < 0) bump('(malformed row)');
+          else {
+            const n = t3 - t2 - 1;
+            const candidates = byShape.get((n << 8) | buf[t2 + 1]);
+            let found = -1;
+            if (candidates) {
+              for (const k of candidates) {
+                const b = known[k];
+                let j = 1;
+                while (j < n && buf[t2 + 1 + j] === b[j]) j++;
+                if (j === n) { found = k; break; }
+              }
+            }
+            if (found >= 0) counts[found]++;
+            else bump(buf.toString('latin1', t2 + 1, t3));
+          }
+          s = i + 1; tabs = 0; t2 = -1; t3 = -1;
+        }
+      }
+      if (read === 0) {
+        if (s < total) bump('(row without a line end)');
+        break;
+      }
+      buf.copy(buf, 0, s, total);
+      carried = total - s;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const out = [...other];
+  reasons.forEach((r, i) => { if (counts[i] > 0) out.push([r, counts[i]]); });
+  return out;
+}
+const out = {};
+if (workerData.data) out.data = sha(workerData.data);
+if (workerData.decisions) out.tally = tally(workerData.decisions, workerData.reasons);
+parentPort.postMessage(out);
+`;
+
+function sideWork(
+  data: string | undefined,
+  decisions: string | undefined,
+): Promise<{ data?: { sha256: string; bytes: number }; tally?: [string, number][] }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(SIDE_WORK, {
+      eval: true,
+      workerData: { data, decisions, reasons: [...REASONS] },
+    });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}`));
+    });
+  });
+}
+
+const AUTHOR_ROLE = 0;
+const MENTION_ROLE = 1;
+
+/** The subjects of a chunk's records: hash lanes, and where each came from (to report it). */
+class SubjectLanes {
+  hi = new Uint32Array(1 << 15);
+  lo = new Uint32Array(1 << 15);
+  line = new Int32Array(1 << 15);
+  /** The record's line as file offsets (read again only to report it). */
+  start = new Float64Array(1 << 15);
+  end = new Float64Array(1 << 15);
+  role = new Uint8Array(1 << 15);
+  n = 0;
+
+  push(hi: number, lo: number, line: number, start: number, end: number, role: number): void {
+    if (this.n === this.hi.length) this.#grow();
+    const k = this.n++;
+    this.hi[k] = hi;
+    this.lo[k] = lo;
+    this.line[k] = line;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.role[k] = role;
+  }
+
+  #grow(): void {
+    const size = this.hi.length * 2;
+    const grown = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.hi = grown(this.hi, (n) => new Uint32Array(n));
+    this.lo = grown(this.lo, (n) => new Uint32Array(n));
+    this.line = grown(this.line, (n) => new Int32Array(n));
+    this.start = grown(this.start, (n) => new Float64Array(n));
+    this.end = grown(this.end, (n) => new Float64Array(n));
+    this.role = grown(this.role, (n) => new Uint8Array(n));
+  }
+}
+
+/** A plain string id's bytes as the gate takes them: 1 to 500 printable ASCII bytes (no space). */
+function plainIdBytes(b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 1 || n > MAX_ID_LENGTH) return false;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+/** An author id's bytes the gate hashes as they are (1 to 500 bytes from `!` to `~`). */
+const plainAccountIdBytes = plainIdBytes;
+
+/** A JSON integer whose text is its `String()`: digits only, at most 15 (a safe integer). */
+function digitBytes(b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 1 || n > 15) return false;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/**
+ * The ids' 64-bit hashes, sorted once at the end to find repeats. Why not a hash set: inserting
+ * 3.5M ids one by one into a 32 MB table cost ~0.9 s, a cache (and TLB) miss per id; appending
+ * and one native sort of 64-bit integers touches memory in order.
+ */
+class IdHashes {
+  #words: Uint32Array;
+  n = 0;
+
+  constructor(expected: number) {
+    this.#words = new Uint32Array(2 * Math.max(1024, Math.min(expected, 1 << 25)));
+  }
+
+  push(hi: number, lo: number): void {
+    if (2 * this.n === this.#words.length) {
+      const grown = new Uint32Array(this.#words.length * 2);
+      grown.set(this.#words);
+      this.#words = grown;
+    }
+    // Little-endian halves of one 64-bit integer: low word first.
+    this.#words[2 * this.n] = lo;
+    this.#words[2 * this.n + 1] = hi;
+    this.n++;
+  }
+
+  /** The hashes seen more than once. */
+  repeated(): HashSet64 {
+    const out = new HashSet64();
+    const sorted = new BigUint64Array(this.#words.buffer, 0, this.n).sort();
+    const w = new Uint32Array(sorted.buffer, 0, 2 * this.n);
+    for (let k = 1; k < this.n; k++) {
+      if (w[2 * k] === w[2 * k - 2] && w[2 * k + 1] === w[2 * k - 1])
+        out.add(w[2 * k + 1]!, w[2 * k]!);
+    }
+    return out;
+  }
 }
 
 /** An open-addressing set of 64-bit hashes (two uint32 lanes), growing at 60 % load. */
 class HashSet64 {
-  #slots = new Uint32Array(2 * 1024);
-  #mask = 1023;
+  #slots: Uint32Array;
+  #mask: number;
   size = 0;
+
+  /** `expected`: sizes the table once (capped: it grows past that, a claim is not trusted). */
+  constructor(expected = 0) {
+    let capacity = 1024;
+    while (capacity * 0.6 < Math.min(expected, 1 << 25)) capacity *= 2;
+    this.#slots = new Uint32Array(2 * capacity);
+    this.#mask = capacity - 1;
+  }
 
   /** False when the hash was already there. */
   add(hi: number, lo: number): boolean {
@@ -872,4 +1274,15 @@ export function formatVerifyReport(r: VerifyReport): string {
       lines.push(`  ${d.subjectKey}: ${d.items.length} item${d.items.length === 1 ? '' : 's'}`);
   }
   return lines.join('\n');
+}
+
+/** The item id of a record for a report: read, or from its bytes, or its line. */
+function itemOf(
+  b: Buffer,
+  itemId: string | undefined,
+  idBytes: number,
+  idEnd: number,
+  line: number,
+): string {
+  return itemId ?? (idBytes >= 0 ? b.toString('latin1', idBytes, idEnd) : `line ${line}`);
 }
