@@ -919,7 +919,9 @@ async function loadSnapshotTable(
 ): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
   const table = new ObjectorTable(count);
   const { WorkerPool } = await import('./worker-pool.ts');
-  const pool = process.env.VETO_VERIFY_INLINE ? undefined : await WorkerPool.start(1).catch(() => undefined);
+  const pool = process.env.VETO_VERIFY_INLINE
+    ? undefined
+    : await WorkerPool.start(1).catch(() => undefined);
   let meta: SnapshotMeta;
   if (pool) {
     const loading = new Set<Promise<unknown>>();
