@@ -1,4 +1,4 @@
-import { CASE, KIND, lowerTable, type Tokens } from './tokens.ts';
+import { CASE, KIND, lowerTable, shapeOf, type Tokens } from './tokens.ts';
 import { FLAG, type WordFlags } from './word-flags.ts';
 
 /*
@@ -12,7 +12,7 @@ import { FLAG, type WordFlags } from './word-flags.ts';
  * Changing a template changes what every weight means: the model records FEATURES_VERSION and
  * refuses to load weights trained for another.
  */
-export const FEATURES_VERSION = 2;
+export const FEATURES_VERSION = 3;
 
 /** Upper bound of the features of one token. */
 export const MAX_FEATURES = 160;
@@ -21,21 +21,12 @@ export const MAX_FEATURES = 160;
 export const DOC_CASE = { LOWER: 0, SHOUTED: 1, HEADLINE: 2, ORDINARY: 3 } as const;
 
 export function docCasing(tk: Tokens): number {
-  let words = 0;
-  let upper = 0;
-  let title = 0;
-  let anyUpper = false;
-  for (let i = 0; i < tk.count; i++) {
-    if (tk.kind[i] !== KIND.WORD || tk.letters[i]! === 0) continue;
-    const c = tk.casing[i]!;
-    words++;
-    if (c !== CASE.LOWER && c !== CASE.NONE) anyUpper = true;
-    if (c === CASE.UPPER) upper++;
-    else if (c === CASE.TITLE) title++;
-  }
-  if (!anyUpper) return DOC_CASE.LOWER;
+  // The counts are taken by the tokeniser, on its way.
+  const words = tk.words;
+  const upper = tk.upperWords;
+  if (tk.capitalWords === 0) return DOC_CASE.LOWER;
   if (words >= 3 && upper * 2 > words) return DOC_CASE.SHOUTED;
-  if (words >= 4 && (title + upper) * 10 >= words * 7) return DOC_CASE.HEADLINE;
+  if (words >= 4 && (tk.titleWords + upper) * 10 >= words * 7) return DOC_CASE.HEADLINE;
   return DOC_CASE.ORDINARY;
 }
 
@@ -145,9 +136,10 @@ export function tokenFeatures(
   out[n++] = mix2(10, cm1, c0);
   out[n++] = mix2(11, c0, cp1);
   out[n++] = mix2(12, cm1 * 16 + c0, cp1);
-  out[n++] = mix(13, tk.shape[i]!);
-  out[n++] = mix2(14, tk.shape[i]!, i > 0 ? tk.shape[i - 1]! : 1);
-  out[n++] = mix2(15, tk.shape[i]!, i + 1 < tk.count ? tk.shape[i + 1]! : 1);
+  const sh = shapeOf(text, tk, i);
+  out[n++] = mix(13, sh);
+  out[n++] = mix2(14, sh, i > 0 ? shapeOf(text, tk, i - 1) : 1);
+  out[n++] = mix2(15, sh, i + 1 < tk.count ? shapeOf(text, tk, i + 1) : 1);
   n = affixes(text, tk, i, out, n);
   // What the lists say: each flag with the casing, and the whole combination.
   for (let b = 0; b < 12; b++) {

@@ -43,9 +43,11 @@ const C_SPACE = 6;
 
 let classes: Uint8Array | undefined;
 let lowers: Uint16Array | undefined;
+/** 1 for a unit that continues a word (letter, mark, digit), 2 for '_', 0 otherwise. */
+let wordUnits: Uint8Array | undefined;
 
-function tables(): { cls: Uint8Array; low: Uint16Array } {
-  if (classes && lowers) return { cls: classes, low: lowers };
+function tables(): { cls: Uint8Array; low: Uint16Array; word: Uint8Array } {
+  if (classes && lowers && wordUnits) return { cls: classes, low: lowers, word: wordUnits };
   const cls = new Uint8Array(65536);
   const low = new Uint16Array(65536);
   const letter = /\p{L}/u;
@@ -64,9 +66,13 @@ function tables(): { cls: Uint8Array; low: Uint16Array } {
     } else if (mark.test(ch)) cls[c] = C_MARK;
     else if (space.test(ch)) cls[c] = C_SPACE;
   }
+  const word = new Uint8Array(65536);
+  for (let c = 0; c < 65536; c++) if (isWordClass(cls[c]!)) word[c] = 1;
+  word[95] = 2;
   classes = cls;
   lowers = low;
-  return { cls, low };
+  wordUnits = word;
+  return { cls, low, word };
 }
 
 /** The tokens of one text, as parallel arrays (grown as needed, reused between texts). */
@@ -85,6 +91,11 @@ export class Tokens {
   letters = new Int32Array(64);
   /** A line break between this token and the one before. */
   newline = new Uint8Array(64);
+  /** Words with letters, and of those the ones in capitals, title case, or with any capital. */
+  words = 0;
+  upperWords = 0;
+  titleWords = 0;
+  capitalWords = 0;
 
   grow(): void {
     const n = this.start.length * 2;
@@ -118,6 +129,45 @@ export function lowerTable(): Uint16Array {
   return tables().low;
 }
 
+/** `Tokens.shape` of a token whose shape no feature has asked for yet. */
+const SHAPE_UNSET = 0x7fffffff;
+
+/**
+ * The shape hash of token `i` ("Xx", "X.", "xx-Xx": runs of one class collapsed, six at most),
+ * computed on first use: only the tokens the model scores and their neighbours need it, and most
+ * tokens of most texts are neither.
+ */
+export function shapeOf(text: string, tk: Tokens, i: number): number {
+  const known = tk.shape[i]!;
+  if (known !== SHAPE_UNSET) return known;
+  const { cls } = tables();
+  const start = tk.start[i]! + (tk.kind[i] === KIND.HASHTAG ? 1 : 0);
+  let shape = FNV;
+  let lastShape = -1;
+  let shapeLen = 0;
+  for (let j = start; j < tk.end[i]! && shapeLen < 6; j++) {
+    const ch = text.charCodeAt(j);
+    const cc = cls[ch]!;
+    const s =
+      cc === C_UPPER
+        ? 88 // X
+        : cc === C_LOWER
+          ? 120 // x
+          : cc === C_LETTER || cc === C_MARK
+            ? 97 // a
+            : cc === C_DIGIT
+              ? 100 // d
+              : ch;
+    if (s !== lastShape) {
+      shape = Math.imul(shape ^ s, PRIME);
+      shapeLen++;
+      lastShape = s;
+    }
+  }
+  tk.shape[i] = shape;
+  return shape;
+}
+
 /** FNV-1a of a string's lower-cased units, as the tokeniser hashes a word. */
 export function wordHash(word: string): number {
   const { low } = tables();
@@ -148,11 +198,26 @@ function urlEnd(text: string, i: number, cls: Uint8Array): number {
  * a final "'s" is a token of its own; links, @handles and #hashtags are single tokens.
  */
 export function tokenize(text: string, into: Tokens): Tokens {
-  const { cls, low } = tables();
+  const { cls, low, word } = tables();
   into.count = 0;
   const n = text.length;
   let i = 0;
+  let t = 0;
+  let words = 0;
+  let upperWords = 0;
+  let titleWords = 0;
+  let capitalWords = 0;
   let sawNewline = false;
+  // The arrays in locals (taken again when they grow): this loop runs once per token of every
+  // text the redactor sees.
+  let S = into.start;
+  let E = into.end;
+  let K = into.kind;
+  let NL = into.newline;
+  let H = into.hash;
+  let SH = into.shape;
+  let L = into.letters;
+  let C = into.casing;
   while (i < n) {
     const c = text.charCodeAt(i);
     const k = cls[c]!;
@@ -162,36 +227,34 @@ export function tokenize(text: string, into: Tokens): Tokens {
       continue;
     }
     let start = i;
-    let kind: number = KIND.SYMBOL;
+    let kind: number;
     let end = i + 1;
-    const u = urlEnd(text, i, cls);
+    const u = (c | 0x20) === 0x68 || (c | 0x20) === 0x77 ? urlEnd(text, i, cls) : -1;
     if (u > 0) {
       kind = KIND.URL;
       end = u;
-    } else if ((c === 64 || c === 35) && i + 1 < n && isWordClass(cls[text.charCodeAt(i + 1)]!)) {
+    } else if ((c === 64 || c === 35) && i + 1 < n && word[text.charCodeAt(i + 1)] === 1) {
       // '@name' or '#tag'
       let j = i + 1;
-      while (j < n && (isWordClass(cls[text.charCodeAt(j)]!) || text.charCodeAt(j) === 95)) j++;
+      while (j < n && word[text.charCodeAt(j)] !== 0) j++;
       kind = c === 64 ? KIND.HANDLE : KIND.HASHTAG;
       end = j;
-    } else if (isWordClass(k) || c === 95) {
+    } else if (word[c] !== 0) {
       let j = i + 1;
       for (;;) {
-        while (j < n && (isWordClass(cls[text.charCodeAt(j)]!) || text.charCodeAt(j) === 95)) j++;
+        while (j < n && word[text.charCodeAt(j)] !== 0) j++;
+        if (j >= n) break;
         const s = text.charCodeAt(j);
+        if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
         const next = j + 1 < n ? cls[text.charCodeAt(j + 1)]! : C_OTHER;
         // "'s" at the end is not part of the word.
         if (
           (s === 39 || s === 0x2019) &&
           (text.charCodeAt(j + 1) | 0x20) === 0x73 &&
-          !(j + 2 < n && isWordClass(cls[text.charCodeAt(j + 2)]!))
+          !(j + 2 < n && word[text.charCodeAt(j + 2)] === 1)
         )
           break;
-        if (
-          (s === 39 || s === 0x2019 || s === 45 || s === 46) &&
-          isWordClass(next) &&
-          next !== C_DIGIT
-        ) {
+        if (word[text.charCodeAt(j + 1)] === 1 && next !== C_DIGIT) {
           j += 2;
           continue;
         }
@@ -207,8 +270,19 @@ export function tokenize(text: string, into: Tokens): Tokens {
         }
         break;
       }
-      end = j;
       kind = k === C_DIGIT ? KIND.NUMBER : KIND.WORD;
+      // A number with its inner separators is one token ("12/05/2023", "3,45", "14:30",
+      // "0612-3456"): none of it can be a name, and digit-heavy text is mostly such runs.
+      if (kind === KIND.NUMBER) {
+        while (j + 1 < n) {
+          const s = text.charCodeAt(j);
+          if (s !== 46 && s !== 44 && s !== 58 && s !== 47 && s !== 45) break;
+          if (cls[text.charCodeAt(j + 1)] !== C_DIGIT) break;
+          j += 2;
+          while (j < n && word[text.charCodeAt(j)] !== 0) j++;
+        }
+      }
+      end = j;
     } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
       end = i + 2;
       kind = KIND.SYMBOL;
@@ -217,74 +291,75 @@ export function tokenize(text: string, into: Tokens): Tokens {
       // Runs of one punctuation mark ("...", "!!!") are one token.
       while (end < n && text.charCodeAt(end) === c) end++;
     }
-    if (into.count === into.start.length) into.grow();
-    const t = into.count++;
-    into.start[t] = start;
-    into.end[t] = end;
-    into.kind[t] = kind;
-    into.flags[t] = 0;
-    into.newline[t] = sawNewline ? 1 : 0;
+    if (t === S.length) {
+      into.count = t;
+      into.grow();
+      S = into.start;
+      E = into.end;
+      K = into.kind;
+      NL = into.newline;
+      H = into.hash;
+      SH = into.shape;
+      L = into.letters;
+      C = into.casing;
+    }
+    S[t] = start;
+    E[t] = end;
+    K[t] = kind;
+    NL[t] = sawNewline ? 1 : 0;
     sawNewline = false;
     i = end;
     // Numbers, links and handles are never names and their neighbours only see their kind: no
     // per-character work (digit-heavy text is mostly numbers).
     if (kind === KIND.NUMBER || kind === KIND.URL || kind === KIND.HANDLE) {
-      into.hash[t] = 0;
-      into.shape[t] = 0x2000 + kind;
-      into.letters[t] = 0;
-      into.casing[t] = CASE.NONE;
+      H[t] = 0;
+      SH[t] = 0x2000 + kind;
+      L[t] = 0;
+      C[t] = CASE.NONE;
+      t++;
       continue;
     }
-    // Hash, casing and shape of the word part (after '#').
+    // Hash and casing of the word part (after '#'); the shape is computed when a feature asks.
     if (kind === KIND.HASHTAG) start++;
     let h = FNV;
-    let shape = FNV;
-    let lastShape = -1;
-    let shapeLen = 0;
     let uppers = 0;
     let lowersN = 0;
+    let others = 0;
     let upperAfterLower = false;
-    let firstUpper = false;
-    let letters = 0;
     for (let j = start; j < end; j++) {
       const ch = text.charCodeAt(j);
       const cc = cls[ch]!;
       h = Math.imul(h ^ low[ch]!, PRIME);
-      const p = j - start;
-      let s: number;
       if (cc === C_UPPER) {
-        s = 88; // X
         uppers++;
-        letters++;
-        if (p === 0) firstUpper = true;
         if (lowersN > 0) upperAfterLower = true;
-      } else if (cc === C_LOWER) {
-        s = 120; // x
-        lowersN++;
-        letters++;
-      } else if (cc === C_LETTER || cc === C_MARK) {
-        s = 97; // a
-        letters++;
-      } else if (cc === C_DIGIT)
-        s = 100; // d
-      else s = ch;
-      if (s !== lastShape && shapeLen < 6) {
-        shape = Math.imul(shape ^ s, PRIME);
-        shapeLen++;
-        lastShape = s;
-      }
+      } else if (cc === C_LOWER) lowersN++;
+      else if (cc === C_LETTER || cc === C_MARK) others++;
     }
-    into.hash[t] = h;
-    into.shape[t] = shape;
-    into.letters[t] = letters;
+    const letters = uppers + lowersN + others;
+    H[t] = h;
+    SH[t] = SHAPE_UNSET;
+    L[t] = letters;
     let casing: number = CASE.NONE;
     if (uppers + lowersN > 0) {
       if (uppers === 0) casing = CASE.LOWER;
       else if (lowersN === 0) casing = uppers === 1 && letters === 1 ? CASE.INITIAL : CASE.UPPER;
-      else if (firstUpper && !upperAfterLower) casing = CASE.TITLE;
+      else if (cls[text.charCodeAt(start)] === C_UPPER && !upperAfterLower) casing = CASE.TITLE;
       else casing = CASE.MIXED;
     }
-    into.casing[t] = casing;
+    C[t] = casing;
+    t++;
+    if (kind === KIND.WORD && letters > 0) {
+      words++;
+      if (casing === CASE.UPPER) upperWords++;
+      else if (casing === CASE.TITLE) titleWords++;
+      if (casing !== CASE.LOWER && casing !== CASE.NONE) capitalWords++;
+    }
   }
+  into.count = t;
+  into.words = words;
+  into.upperWords = upperWords;
+  into.titleWords = titleWords;
+  into.capitalWords = capitalWords;
   return into;
 }
