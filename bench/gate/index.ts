@@ -58,6 +58,9 @@ const sinkRegistry: GateRegistry = {
   async noticeCheckProblem() {
     return undefined;
   },
+  async noticeAnnouncedAt() {
+    return undefined;
+  },
   async objectorTerms() {
     return [];
   },

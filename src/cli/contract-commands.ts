@@ -92,13 +92,20 @@ export const contractCommands: Command[] = [
           throw new UsageError('--workers: a whole number');
       }
       const { importDataset, ImportRefusedError } = await import('../gate/dataset-import.ts');
-      const { GateSetupError } = await import('../gate/build.ts');
+      const { GateSetupError, noticeFloorSetting } = await import('../gate/build.ts');
       const { PolicyError } = await import('../gate/policy.ts');
       const { RegistryFileError } = await import('../registry-files/registry-file-error.ts');
+      const { floor: noticeFloor, problem: floorProblem } = noticeFloorSetting(process.env);
+      if (floorProblem) throw new UsageError(floorProblem);
+      if (noticeFloor)
+        console.error(
+          `veto dataset import: notice-period floor ${noticeFloor.days} days, set by VETO_NOTICE_FLOOR_DAYS`,
+        );
       const config = loadConfig();
       const veto = await wireVeto(config);
       try {
         const result = await importDataset({
+          noticeFloor,
           dir: positionals[0]!,
           policy: values.policy,
           snapshot: values.snapshot,

@@ -275,7 +275,11 @@ export const DEMO_NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', im
 export async function publishDemoNoticeIfNone(veto: Veto): Promise<void> {
   if (await veto.notices.latest()) return;
   try {
-    const { version } = await veto.notices.publish(readNoticeDirectory(DEMO_NOTICE_DIR), 'demo');
+    // The demo's notice takes effect at once (the sample directory announces 30 days, as a
+    // real deployment would): the gate refuses to build before the announced date, and the
+    // README walkthrough builds a dataset minutes after `npm start`.
+    const { effectiveAt: _announced, ...draft } = readNoticeDirectory(DEMO_NOTICE_DIR);
+    const { version } = await veto.notices.publish({ ...draft, effectiveAfterDays: 0 }, 'demo');
     veto.logger.info({ version: version.id, sha256: version.sha256 }, 'published the demo notice');
   } catch (err) {
     veto.logger.warn(

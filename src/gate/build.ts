@@ -60,6 +60,12 @@ export interface BuildOptions {
    * differs from one dataset to the next. Never written anywhere.
    */
   pseudonymKey?: string;
+  /**
+   * The shortest notice period a policy may ask for (`notice.minimumDays`): by default
+   * {@link DEFAULT_NOTICE_FLOOR_DAYS}; a deployment lowers it only by an explicit setting
+   * (`VETO_NOTICE_FLOOR_DAYS`, which the CLI logs), named in the manifest as its source.
+   */
+  noticeFloor?: NoticeFloor;
   /** Bytes per batch sent to a worker (default 1 MiB); records are judged alone, so no output depends on it. */
   batchBytes?: number;
   onProgress?: (progress: GateProgress) => void;
@@ -100,6 +106,38 @@ export class DatasetVerifyFailed extends Error {
   constructor(readonly report: VerifyReport) {
     super(`the dataset failed verification, nothing sealed:\n${formatVerifyReport(report)}`);
   }
+}
+
+/**
+ * Four weeks: the period between a notice and the processing it announces that data-protection
+ * authorities reviewed as reasonable for AI training on existing content (the 2024 notice gave
+ * about five weeks; docs/policy.md). A policy asking for less is refused unless a deployment
+ * lowered the floor explicitly.
+ */
+export const DEFAULT_NOTICE_FLOOR_DAYS = 28;
+
+export interface NoticeFloor {
+  days: number;
+  /** `default`, or the setting that lowered or raised it (e.g. `VETO_NOTICE_FLOOR_DAYS`). */
+  source: string;
+}
+
+/**
+ * The floor a deployment set with `VETO_NOTICE_FLOOR_DAYS` (undefined: the default), or why the
+ * setting is not a floor. Every command that seals a dataset reads it the same way.
+ */
+export function noticeFloorSetting(env: Record<string, string | undefined>): {
+  floor?: NoticeFloor;
+  problem?: string;
+} {
+  const setting = env.VETO_NOTICE_FLOOR_DAYS;
+  if (setting === undefined || setting === '') return {};
+  const days = Number(setting);
+  if (!/^\d{1,3}$/.test(setting) || days > 365)
+    return {
+      problem: `VETO_NOTICE_FLOOR_DAYS must be a whole number of days from 0 to 365, not "${setting}"`,
+    };
+  return { floor: { days, source: 'VETO_NOTICE_FLOOR_DAYS' } };
 }
 
 /** A setup problem: bad options, unreadable input, purpose mismatch. Thrown before any work. */
@@ -336,12 +374,30 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       );
     }
 
+    // The notice period the policy asks for may not be shorter than the deployment's floor.
+    const floor = options.noticeFloor ?? { days: DEFAULT_NOTICE_FLOOR_DAYS, source: 'default' };
+    if (policy.notice.minimumDays < floor.days) {
+      throw new GateSetupError(
+        `policy "${policy.id}": notice.minimumDays is ${policy.notice.minimumDays}, below the notice-period floor of ${floor.days} days (${floor.source === 'default' ? 'the default; a deployment lowers it only with VETO_NOTICE_FLOOR_DAYS' : `set by ${floor.source}`}; docs/policy.md)`,
+      );
+    }
+
     // Every check the policy requires must be performable before any record is read.
+    let announcedAt: string | undefined;
     if (options.registry) {
       const problem = await options.registry.noticeCheckProblem(policy.notice.version);
       if (problem) {
         throw new GateSetupError(
           `the policy requires the notice-period check, which cannot be performed: ${problem}`,
+        );
+      }
+      // What the notice told people: no processing before the date it announces. Objections
+      // keep counting until then, so neither the build nor its cut-off may be earlier.
+      announcedAt = await options.registry.noticeAnnouncedAt(policy.notice.version);
+      const earliest = Math.min(started.getTime(), Date.parse(snapshotInfo.asOf));
+      if (announcedAt !== undefined && earliest < Date.parse(announcedAt)) {
+        throw new GateSetupError(
+          `notice version "${policy.notice.version}" announces the processing from ${announcedAt}; a build ${Date.parse(snapshotInfo.asOf) < started.getTime() ? `with a cut-off (${snapshotInfo.asOf})` : `on ${started.toISOString()}`} before that date is refused`,
         );
       }
     }
@@ -569,6 +625,9 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         checked: false,
         noticeVersion: policy.notice.version,
         minimumDays: policy.notice.minimumDays,
+        floorDays: floor.days,
+        floorSource: floor.source,
+        ...(announcedAt !== undefined ? { announcedAt } : {}),
         removedRecords: 0,
       };
       const applyRemoval = (removal: Awaited<ReturnType<typeof removeSubjects>>) => {

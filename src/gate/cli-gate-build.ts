@@ -5,8 +5,10 @@ import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import {
   type BuildOptions,
   buildDataset,
+  DEFAULT_NOTICE_FLOOR_DAYS,
   type GateProgress,
   GateSetupError,
+  noticeFloorSetting,
   type ObjectorSource,
 } from './build.ts';
 import { VERIFY_CHECKS } from './dataset-verify.ts';
@@ -134,6 +136,16 @@ export async function runGateBuild(
         );
       }
     }
+    // The notice-period floor: lowered (or raised) only by this explicit setting, said on stderr
+    // and recorded in the manifest, so a short notice period is never an accident.
+    const { floor: noticeFloor, problem: floorProblem } = noticeFloorSetting(
+      deps.env ?? process.env,
+    );
+    if (floorProblem) return usage(floorProblem);
+    if (noticeFloor)
+      stderr.write(
+        `veto gate build: notice-period floor ${noticeFloor.days} days, set by VETO_NOTICE_FLOOR_DAYS (default ${DEFAULT_NOTICE_FLOOR_DAYS})\n`,
+      );
     let registry: GateRegistry | undefined;
     let objectors: ObjectorSource | undefined = values.snapshot
       ? { snapshot: values.snapshot as string }
@@ -172,6 +184,7 @@ export async function runGateBuild(
       outputFormat: format,
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,
+      noticeFloor,
       onProgress: (p) => live.update(p),
       progressIntervalMs: stdout.isTTY ? 200 : 1000,
     };
@@ -189,6 +202,7 @@ export async function runGateBuild(
         `dataset ${m.datasetId} sealed in ${result.dir}`,
         `  policy   ${m.policy.id} sha256 ${m.policy.sha256}`,
         `  snapshot ${m.snapshot.id} (${m.snapshot.source}, ${m.snapshot.count.toLocaleString('en')} objectors, as of ${m.snapshot.asOf})`,
+        `  notice   ${m.noticePeriod.noticeVersion}${m.noticePeriod.announcedAt ? ` announced from ${m.noticePeriod.announcedAt}` : ''}, shown ${m.noticePeriod.minimumDays} days before the cut-off (floor ${m.noticePeriod.floorDays} days, ${m.noticePeriod.floorSource})`,
         `  output   ${m.output.file} ${m.output.records.toLocaleString('en')} records, sha256 ${m.output.sha256}`,
         'checks',
         ...GATE_CHECKS.map((c) => `  ${c.padEnd(18)} ${describeCheck(m.checks[c])}`),

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { type BuildOptions, buildDataset, type GateRunResult, GateSetupError } from './build.ts';
+import {
+  type BuildOptions,
+  buildDataset,
+  type GateRunResult,
+  GateSetupError,
+  type NoticeFloor,
+} from './build.ts';
 import { hashFile, textLines } from './line-files.ts';
 import type { LoadedPolicy } from './policy.ts';
 import type { GateRegistry } from './registry-port.ts';
@@ -29,6 +35,8 @@ export interface ImportOptions {
   datasetId?: string;
   workers?: number;
   pseudonymKey?: string;
+  /** The notice-period floor (see `BuildOptions.noticeFloor`). */
+  noticeFloor?: NoticeFloor;
   onProgress?: BuildOptions['onProgress'];
   now?: () => Date;
 }
@@ -124,6 +132,7 @@ export async function importDataset(options: ImportOptions): Promise<GateRunResu
     workers: options.workers,
     datasetId: options.datasetId,
     pseudonymKey: options.pseudonymKey,
+    noticeFloor: options.noticeFloor,
     onProgress: options.onProgress,
     now: options.now,
     origin: { kind: 'import', dir, sha256sums: sumsSha256 },

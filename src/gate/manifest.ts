@@ -87,6 +87,11 @@ export interface DatasetManifest {
     checked: boolean;
     noticeVersion: string;
     minimumDays: number;
+    /** The shortest period the deployment accepts, and where it comes from (`default` or a setting). */
+    floorDays: number;
+    floorSource: string;
+    /** When the notice version announced the processing would start (the build was not before). */
+    announcedAt?: string;
     shownBy?: string;
     removedRecords: number;
     note?: string;

@@ -30,6 +30,13 @@ export interface GateRegistry {
   noticeCheckProblem(noticeVersion: string): Promise<string | undefined>;
 
   /**
+   * The instant notice version `noticeVersion` announces the processing starts (its
+   * `effectiveAt`), or undefined for a version this registry never published. The gate refuses
+   * to build before it.
+   */
+  noticeAnnouncedAt(noticeVersion: string): Promise<string | undefined>;
+
+  /**
    * Names, handles and profile URLs given by people who objected as third parties (non-users),
    * for objections effective at `asOf`: redacted exactly wherever they appear.
    */
@@ -63,7 +70,7 @@ export interface GateNoticeRecords {
       subjectKeys: readonly string[],
     ): Promise<string[]>;
   };
-  getVersion(id: string): Promise<unknown>;
+  getVersion(id: string): Promise<{ effectiveAt: string } | undefined>;
 }
 
 /**
@@ -84,6 +91,7 @@ export function composeGateRegistry(
       (await notices.getVersion(version))
         ? undefined
         : `notice version "${version}" was never published in this registry (veto notices publish)`,
+    noticeAnnouncedAt: async (version) => (await notices.getVersion(version))?.effectiveAt,
   };
 }
 

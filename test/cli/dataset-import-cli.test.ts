@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../support/temp.ts';
-import { NOTICE_ITEMS_ENV, runVeto, sqliteEnv } from '../support/veto-cli.ts';
+import { NOTICE_ITEMS_ENV, noticeEffectiveNow, runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -31,9 +31,14 @@ test('veto dataset import: refuses a folder holding an objector’s record (name
   timeout: 60_000,
 }, (t) => {
   const dir = tempDir(t);
-  const env = { ...sqliteEnv(dir, 'import-cli-secret-0123456789-0123456789'), ...NOTICE_ITEMS_ENV };
+  // The demo policy asks for no notice period: the documented override of the 28-day floor.
+  const env = {
+    ...sqliteEnv(dir, 'import-cli-secret-0123456789-0123456789'),
+    ...NOTICE_ITEMS_ENV,
+    VETO_NOTICE_FLOOR_DAYS: '0',
+  };
   const veto = (...args: string[]) => runVeto(env, ...args);
-  assert.equal(veto('notices', 'publish', path.join(ROOT, 'notices/2026-01')).code, 0);
+  assert.equal(veto('notices', 'publish', noticeEffectiveNow(dir)).code, 0);
   writeFileSync(path.join(dir, 'objectors.csv'), 'account_id\nu1\n');
   assert.equal(veto('objections', 'import', path.join(dir, 'objectors.csv')).code, 0);
   const snapshot = path.join(dir, 'objectors.snapshot');

@@ -26,7 +26,7 @@ id: import-contract
 title: Import contract, redaction off
 purpose: ai-training
 legalBasis: { article: GDPR Art. 6(1)(f), interest: testing }
-notice: { version: v1, minimumDays: 0 }
+notice: { version: v1, minimumDays: 28 }
 content:
   kinds: [post, comment, audio-transcript, photo-caption]
   audiences: [public, followers]

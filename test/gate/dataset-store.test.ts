@@ -59,7 +59,7 @@ function datasetStoreSuite(
           // The notice half answered by notice records in which everyone was shown the notice.
           registry: composeGateRegistry(store, {
             exposures: { subjectsNotShown: async () => [] },
-            getVersion: async () => ({}),
+            getVersion: async () => ({ effectiveAt: '2000-01-01T00:00:00.000Z' }),
           }),
           workers: 0,
         });

@@ -20,6 +20,8 @@ describe('shipped example: demo policy and export', () => {
       registry: new MemoryRegistry(),
       workers: 0,
       datasetId: 'ds_demo',
+      // The demo policy has no waiting period; the README's walkthrough lowers the floor so.
+      noticeFloor: { days: 0, source: 'VETO_NOTICE_FLOOR_DAYS' },
     });
     assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.stack : '');
     if (result.status !== 'sealed') return;

@@ -17,7 +17,7 @@ id: sql-contract
 title: Everything the SQL translates, the other way round
 purpose: ai-training
 legalBasis: { article: GDPR Art. 6(1)(f), interest: testing }
-notice: { version: v1, minimumDays: 0 }
+notice: { version: v1, minimumDays: 28 }
 content:
   kinds: [post, comment, audio-transcript, photo-caption]
   audiences: [public, followers]
@@ -38,7 +38,7 @@ id: sql-date
 title: A date as notBefore, minors excluded
 purpose: ai-training
 legalBasis: { article: GDPR Art. 6(1)(f), interest: testing }
-notice: { version: v1, minimumDays: 0 }
+notice: { version: v1, minimumDays: 28 }
 content:
   kinds: [post, comment, message-to-assistant]
   audiences: [public, conversation, friends]

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,3 +32,20 @@ export const NOTICE_ITEMS_ENV: Record<string, string> = {
   VETO_RETENTION_MONTHS: '24',
   VETO_SUPERVISORY_AUTHORITY: 'CNIL, https://www.cnil.fr',
 };
+
+/**
+ * The sample notice (notices/2026-01) copied into `dir` so that it takes effect at publication:
+ * the shipped folder announces the processing 30 days ahead, and the gate builds nothing before
+ * the announced date. Returns the copy's folder.
+ */
+export function noticeEffectiveNow(dir: string): string {
+  const from = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
+  const to = path.join(dir, 'notice-effective-now');
+  cpSync(from, to, { recursive: true });
+  const metaFile = path.join(to, 'notice.json');
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
+  meta.effectiveAfterDays = 0;
+  meta.policy = path.resolve(from, String(meta.policy));
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+  return to;
+}

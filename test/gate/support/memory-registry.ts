@@ -31,6 +31,13 @@ export class MemoryRegistry implements GateRegistry {
     return this.noticeProblem;
   }
 
+  /** When the notice announced the processing (default: long ago, so builds may run). */
+  announcedAt = '2000-01-01T00:00:00.000Z';
+
+  async noticeAnnouncedAt(_version: string): Promise<string | undefined> {
+    return this.announcedAt;
+  }
+
   async objectorTerms(_purpose: string, _asOf: string): Promise<string[]> {
     return [...this.terms];
   }

@@ -14,6 +14,7 @@ export function everyoneShown(gate: GateRegistry): GateRegistry {
     ...gate,
     subjectsWithoutNotice: async () => [],
     noticeCheckProblem: async () => undefined,
+    noticeAnnouncedAt: async () => undefined,
   };
 }
 
