@@ -56,6 +56,13 @@ describe('person names on real text', () => {
     ]);
     assert.deepEqual(names('President Obama says so'), ['President Obama']);
     assert.deepEqual(names('The President said no'), []);
+    // After a role, in ordinarily cased text, a capitalised word is a name even when a
+    // dictionary knows it; not in headline case, not after a salutation.
+    assert.deepEqual(names('Le Président Macron a reçu la délégation.'), ['Président Macron']);
+    assert.deepEqual(names('The President Said No To Everything Today'), []);
+    assert.deepEqual(names('Je vous prie, Cher Confrère, de recevoir mes salutations.'), []);
+    // "M. M. Szpunar": the second "M." is a civility too, and no dot is left in the name.
+    assert.deepEqual(names('avocat général : M. M. Szpunar, greffier'), ['Szpunar']);
   });
 
   it('finds lists of surnames and names with initials', () => {
@@ -146,6 +153,25 @@ describe('tokeniser and scoring', () => {
       'J.-L',
       '.',
       'Dupont',
+    ]);
+  });
+  it('takes a number with its inner separators as one token, never a name', () => {
+    const text = 'le 12/05/2023 à 14:30, 3,45 € (réf. 0612-3456)';
+    const tk = tokenize(text, new Tokens());
+    const words = Array.from({ length: tk.count }, (_, i) => text.slice(tk.start[i], tk.end[i]));
+    assert.deepEqual(words, [
+      'le',
+      '12/05/2023',
+      'à',
+      '14:30',
+      ',',
+      '3,45',
+      '€',
+      '(',
+      'réf',
+      '.',
+      '0612-3456',
+      ')',
     ]);
   });
   it('scores by the corpus convention: half the characters, neutral on other entities, handles apart', () => {

@@ -1,3 +1,4 @@
+import { DOC_CASE, docCasing } from './features.ts';
 import type { Span } from './person-model.ts';
 import { CASE, KIND, type Tokens, wordHash } from './tokens.ts';
 import { FLAG, STRONG_TITLE_WORDS } from './word-flags.ts';
@@ -70,6 +71,9 @@ const PARTICLES = new Set([
   'el',
   "d'",
 ]);
+
+/** Words of a letter's salutation, not roles: "Cher Confrère", "Chère Madame". */
+const SALUTATIONS = new Set(['cher', 'chère', 'chers', 'chères', 'dear'].map(wordHash));
 
 /** Words that make a role of the title after them ("Vice President", "Prime Minister"). */
 const ROLE_MODIFIERS = new Set(
@@ -161,6 +165,29 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
     }
     if (j > first) for (let k = first; k < j; k++) inName[k] = 1;
   }
+  // A role before a capitalised word in ordinarily cased text ("le Président Macron", "Judge
+  // Breyer"): the word is a name even when a dictionary knows it, unless the lists call it a
+  // place, a people, an organisation or a role. Headlines and shouted text capitalise anything.
+  if (docCasing(tk) === DOC_CASE.ORDINARY) {
+    for (let i = 0; i + 1 < tk.count; i++) {
+      if (
+        (tk.flags[i]! & FLAG.TITLE) === 0 ||
+        STRONG_TITLES.has(tk.hash[i]!) ||
+        SALUTATIONS.has(tk.hash[i]!)
+      )
+        continue;
+      const j = i + 1;
+      if (
+        inName[j] ||
+        tk.kind[j] !== KIND.WORD ||
+        tk.casing[j] !== CASE.TITLE ||
+        tk.letters[j]! < 3 ||
+        (tk.flags[j]! & (NOT_A_NAME & ~FLAG.COMMON)) !== 0
+      )
+        continue;
+      inName[j] = 1;
+    }
+  }
   for (let i = 0; i < tk.count; i++) {
     if (!inName[i]) continue;
     const dotAfter =
@@ -168,7 +195,11 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
       text.charCodeAt(tk.start[i + 1]!) === 46 &&
       tk.end[i + 1]! - tk.start[i + 1]! === 1;
     // "M." before a name is its title, not part of it.
-    if (STRONG_TITLES.has(tk.hash[i]!) && (dotAfter ? inName[i + 2] : inName[i + 1])) inName[i] = 0;
+    if (STRONG_TITLES.has(tk.hash[i]!) && (dotAfter ? inName[i + 2] : inName[i + 1])) {
+      inName[i] = 0;
+      // ... and so is its dot ("M. M. Szpunar": the second "M." too).
+      if (dotAfter) inName[i + 1] = 0;
+    }
     // The dot of an initial inside a name ("K. Lenaerts") is part of it.
     else if (tk.casing[i] === CASE.INITIAL && dotAfter && inName[i + 2]) inName[i + 1] = 1;
   }
