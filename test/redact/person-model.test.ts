@@ -16,6 +16,7 @@ import { createRedactor } from '../../src/redact/redactor.ts';
 import { loadCorpus, parseConll } from '../../src/redact/train/corpus.ts';
 import {
   CHECK_TRAINING,
+  DEFAULT_TRAINING,
   measureHeldOut,
   trainPersonModel,
 } from '../../src/redact/train/train-person-model.ts';
@@ -209,6 +210,7 @@ describe('tokeniser and scoring', () => {
 describe('the shipped model', () => {
   const recorded = JSON.parse(readFileSync(new URL('./person-model.json', MODEL_FILE), 'utf8')) as {
     modelSha256: string;
+    heldOut: { name: string; recall: number; precision: number }[];
     reproduction: { heldOut: { name: string; recall: number; precision: number }[] };
   };
 
@@ -242,5 +244,28 @@ describe('the shipped model', () => {
         `${want.name} precision ${got.precision} vs ${want.precision}`,
       );
     }
+  });
+
+  it('is what the shipped configuration retrains to: same figures (within 0.005), same weights', {
+    timeout: 600_000,
+  }, (t) => {
+    const dir = sharedEvalDir();
+    if (
+      !requireService('shared/eval', dir !== undefined, 'no shared/eval folder (set VETO_EVAL_DIR)')
+    )
+      return t.skip();
+    const docs = loadCorpus(dir!);
+    const result = trainPersonModel(docs, DEFAULT_TRAINING);
+    const tagger = new PersonTagger(result.params);
+    const figures = measureHeldOut(docs, (text) => tagger.find(text));
+    for (const want of recorded.heldOut) {
+      const got = figures.find((f) => f.name === want.name);
+      assert.ok(got, want.name);
+      assert.ok(Math.abs(got.recall - want.recall) <= 0.005, `${want.name} recall`);
+      assert.ok(Math.abs(got.precision - want.precision) <= 0.005, `${want.name} precision`);
+    }
+    // Training is deterministic (seeded order, no threads): the very same bytes.
+    const raw = encodeModel(result.params);
+    assert.equal(createHash('sha256').update(raw).digest('hex'), recorded.modelSha256);
   });
 });
