@@ -13,7 +13,8 @@ export type SubjectKind = 'account' | 'non-user';
  * specifications" is `api` (a request) or `signal` (a browser privacy signal such as Global
  * Privacy Control, recorded by the portal, or forwarded by the platform).
  */
-export type Channel = 'portal' | 'api' | 'import' | 'email' | 'signal';
+/** `email-link`: the one-click link of a notice email (src/domain/notices/object-link.ts). */
+export type Channel = 'portal' | 'api' | 'import' | 'email' | 'signal' | 'email-link';
 
 /**
  * `effective` from the instant it is recorded (Art. 18(1)(d)); `withdrawn` by the person;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { renderNoticeEmail } from '../../src/domain/notices/notice-email.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
+import { signObjectLink } from '../../src/domain/notices/object-link.ts';
 import { signDemoToken } from '../../src/http/auth/platform-token.ts';
 import {
   type CatalogueFallback,
@@ -181,6 +182,28 @@ describe('every page and email in every official EU language', () => {
       assert.equal(sharing?.channel, 'signal', `${lang}: GPC recorded`);
       page('status (signal)', await u.get(`/status/${sharing!.reference}`));
       page('withdraw (signal)', await u.get(`/withdraw/${sharing!.reference}`));
+
+      // The notice email's one-click objection link: its page, the refusal and the page after.
+      const link = signObjectLink(plain.config.secret, {
+        accountId: `link-${lang}`,
+        purpose: 'ai-training',
+        version: '2026-01',
+        language: lang,
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      const l = new InjectBrowser(plain.app, { 'accept-language': 'en' });
+      page('one-click objection', await l.get(`/object-link/${link}`));
+      // A refused link says nothing it could trust: the browser's language.
+      page('one-click objection refused', await b.get(`/object-link/x${link}`), 400);
+      page(
+        'one-click objection recorded',
+        await l.follow(await l.post(`/object-link/${link}`, { _csrf: l.csrf() })),
+      );
+      const viaLink = await plain.veto.registry.objectionsOf({
+        kind: 'account',
+        accountId: `link-${lang}`,
+      });
+      assert.equal(viaLink[0]?.channel, 'email-link', `${lang}: objection from the link`);
 
       await plain.veto.dispatcher.deliverDue();
       const mails = plain.mailer.to(`${account}@example.org`);

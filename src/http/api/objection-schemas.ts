@@ -61,6 +61,7 @@ const CHANNELS = [
   'import',
   'email',
   'signal',
+  'email-link',
 ] as const satisfies readonly Channel[];
 
 export const objectionView = z

@@ -11,6 +11,7 @@ import { storageWork } from '../problem.ts';
 import { registerDatasetRoutes } from './dataset-routes.ts';
 import { STYLESHEET_PATH } from './layout.ts';
 import { registerNoticeRoutes } from './notice-routes.ts';
+import { registerObjectLinkRoutes } from './object-link-routes.ts';
 import { errorPage } from './pages/error.ts';
 import { registerPortalRoutes } from './routes.ts';
 import { PortalRuntime } from './runtime.ts';
@@ -141,5 +142,6 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
 
   registerPortalRoutes(app, rt);
   registerNoticeRoutes(app, rt);
+  registerObjectLinkRoutes(app, rt);
   registerDatasetRoutes(app, rt);
 }

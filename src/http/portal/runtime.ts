@@ -100,6 +100,16 @@ export class PortalRuntime {
     return lang;
   }
 
+  /**
+   * A page that knows the person's language from elsewhere (a notice email's link names the
+   * language the email was in): it wins over the browser's headers, never over a switcher choice.
+   */
+  preferLanguage(req: FastifyRequest, lang: string): void {
+    if (queryParam(req, 'lang') || this.cookies.readLanguage(req)) return;
+    const known = lookupLanguage(lang, this.catalogue.languages);
+    if (known) this.languages.set(req, known);
+  }
+
   /** Forget a switcher choice made before the platform told us the account's language. */
   resetLanguage(req: FastifyRequest, reply: FastifyReply): void {
     this.languages.delete(req);

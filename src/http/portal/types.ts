@@ -47,6 +47,8 @@ export interface PortalConfig {
   /** What a `Sec-GPC: 1` request does (src/signals/gpc.ts); absent means `off`. */
   gpc?: 'off' | 'no-sharing' | 'object';
   gpcPurpose?: string;
+  /** Key of the notice emails' one-click objection links (default: `secret`). */
+  objectLinkSecret?: string | undefined;
 }
 
 /** What the portal needs from the notices (src/domain/notices/notices.ts), structurally. */
