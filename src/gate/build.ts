@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { uuidv7 } from '../lib/ids.ts';
@@ -16,6 +16,7 @@ import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
+import { readNamesFile } from './named-subjects.ts';
 import {
   hashSnapshotChunk,
   type KeyHashes,
@@ -51,6 +52,11 @@ export interface BuildOptions {
   /** Worker threads; 0 judges on the main thread. Default: available cores. */
   workers?: number;
   mapping?: FieldMapping;
+  /**
+   * A names file (JSONL: `account_id`, `handles`, `display_names`): texts naming an account by
+   * one of them name it as `mentions` would (docs/gate.md "Named objectors").
+   */
+  names?: string;
   outputFormat?: 'jsonl' | 'parquet';
   datasetId?: string;
   /**
@@ -244,6 +250,14 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       throw new GateSetupError(`input ${path}: cannot read (${(err as Error).message})`);
     }
   }
+  let names: Awaited<ReturnType<typeof readNamesFile>> | undefined;
+  if (options.names) {
+    try {
+      names = await readNamesFile(options.names);
+    } catch (err) {
+      throw new GateSetupError(`--names: ${(err as Error).message}`);
+    }
+  }
   const datasetId = options.datasetId ?? `ds_${uuidv7(started.getTime())}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(datasetId))
     throw new GateSetupError('dataset id: letters, digits, _ . - only');
@@ -425,6 +439,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       inputs: plans.map((p) => p.path),
       objectorTerms,
       pseudonymKey: pseudonyms?.key,
+      ...(names ? { namedAccounts: names.accounts } : {}),
     };
     let pool: WorkerPool | undefined;
     const writers: HashedWriter[] = [];
@@ -733,6 +748,17 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       }
       const policyFile = `policy${extname(loaded.path) || '.yaml'}`;
       await writeFile(join(staging, policyFile), loaded.source);
+      let namesInfo: DatasetManifest['names'];
+      if (names && options.names) {
+        await copyFile(options.names, join(staging, 'names.jsonl'));
+        const { NamedSubjectFinder } = await import('./named-subjects.ts');
+        namesInfo = {
+          file: 'names.jsonl',
+          sha256: names.sha256,
+          accounts: names.accounts.length,
+          displayNamesSkipped: new NamedSubjectFinder(names.accounts, []).skippedDisplayNames,
+        };
+      }
 
       const manifest: DatasetManifest = {
         format: MANIFEST_FORMAT,
@@ -749,6 +775,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         snapshot: snapshotInfo,
         inputs: inputsInfo,
         ...(Object.keys(mapping).length > 0 ? { mapping } : {}),
+        ...(namesInfo ? { names: namesInfo } : {}),
         output: {
           file: dataFile,
           format: dataFile.endsWith('.parquet') ? 'parquet' : 'jsonl',

@@ -181,6 +181,7 @@ export async function runGateBuild(
       offline: values.offline === true,
       workers,
       mapping,
+      ...(values.names ? { names: values.names as string } : {}),
       outputFormat: format,
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,

@@ -24,6 +24,7 @@ import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
 import { hashFile } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
+import { type NamedAccount, NamedSubjectFinder, readNamesFile } from './named-subjects.ts';
 import {
   hashKeys,
   hashSnapshotChunk,
@@ -357,6 +358,28 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
     terms = await registry.objectorTerms(manifest.purpose, asOf);
   }
   const termFinder = terms.length > 0 ? createObjectorRecognizer(terms) : undefined;
+  // Named objectors: the accounts the texts name, found again from the dataset's names file and
+  // the policy's profile links.
+  let namedFinder: NamedSubjectFinder | undefined;
+  if (coverMentions) {
+    let accounts: NamedAccount[] = [];
+    if (manifest.names) {
+      try {
+        const read = await readNamesFile(join(options.dir, manifest.names.file));
+        if (read.sha256 !== manifest.names.sha256) {
+          fail({
+            check: 'manifest',
+            message: `${manifest.names.file}: sha256 ${read.sha256}, the manifest says ${manifest.names.sha256}`,
+          });
+        }
+        accounts = read.accounts;
+      } catch (err) {
+        fail({ check: 'objectors', message: `names file: ${(err as Error).message}` });
+      }
+    }
+    const finder = new NamedSubjectFinder(accounts, policy.objections.profileUrls);
+    if (finder.active) namedFinder = finder;
+  }
   const spans: PiiSpan[] = [];
   const dueItems = new Map<string, string[]>();
   // Kept authors for the notice check: each distinct one once (by hash), as a string.
@@ -446,6 +469,8 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       const r = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
       const itemId = identifier(getters[S_ID]!(r)) ?? `line ${subjects.line[k]}`;
       const candidates: string[] = [`acct:${identifier(getters[S_AUTHOR]!(r))}`];
+      const named = namedFinder?.find(String(getters[S_TEXT]!(r))) ?? [];
+      candidates.push(...named);
       const ms = getters[S_MENTIONS]!(r);
       if (Array.isArray(ms)) {
         for (const m of ms) {
@@ -559,7 +584,7 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
               ? scanner.value(b, S_MENTIONS)
               : 0;
         const tt = t[S_TEXT];
-        text = tt !== STRING ? 0 : termFinder ? scanner.string(b, S_TEXT) : '';
+        text = tt !== STRING ? 0 : termFinder || namedFinder ? scanner.string(b, S_TEXT) : '';
       } else {
         let record: unknown;
         try {
@@ -647,6 +672,16 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
             if (hi !== authorHi || lo !== authorLo)
               subjects.push(hi, lo, line, offset + s, offset + e, MENTION_ROLE);
           }
+        }
+      }
+      if (namedFinder && typeof text === 'string') {
+        for (const key of namedFinder.find(text) ?? []) {
+          if (subjectKeyProblem(key)) continue;
+          hashKey64(key);
+          const hi = keyHash[HI]! || 1;
+          const lo = keyHash[LO]!;
+          if (hi !== authorHi || lo !== authorLo)
+            subjects.push(hi, lo, line, offset + s, offset + e, MENTION_ROLE);
         }
       }
       if (typeof text !== 'string') {

@@ -11,6 +11,7 @@ export const GATE_BUILD_OPTIONS = {
   workers: { type: 'string' },
   format: { type: 'string' },
   map: { type: 'string' },
+  names: { type: 'string' },
   offline: { type: 'boolean' },
   'dataset-id': { type: 'string' },
   'pseudonym-key-file': { type: 'string' },
@@ -24,6 +25,9 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
   --workers N         worker threads (default: all cores; 0 = main thread only)
   --format F          output format: jsonl (default) or parquet
   --map FILE          field mapping (JSON: {"fields": {...}, "kinds": {...}, "audiences": {...}})
+  --names FILE        accounts' handles and display names (JSONL: account_id, handles,
+                      display_names): a text naming an account counts as mentioning it
+                      (docs/gate.md "Named objectors")
   --offline           no registry connection: no re-check, no inclusion index in the
                       database (inclusions.tsv is still written); needs --snapshot or --filter
   --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)

@@ -2,6 +2,7 @@ import { createRedactor } from '../redact/redactor.ts';
 import type { Redactor } from '../redact/types.ts';
 import { HI, hashAccountKeyBytes64, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
+import { type NamedAccount, NamedSubjectFinder } from './named-subjects.ts';
 import { type ObjectorSet, type ObjectorSetDescriptor, objectorSetFrom } from './objector-set.ts';
 import type { Policy } from './policy-schema.ts';
 import { REASON_INDEX, REASONS, type Reason } from './reasons.ts';
@@ -42,6 +43,11 @@ export interface JudgeConfig {
    * every record. All give the same decisions; tests compare them.
    */
   reader?: 'scanner' | 'scanner-js' | 'json-parse';
+  /**
+   * Accounts' handles and display names (the names file): a text naming one, or linking to a
+   * profile by the policy's `objections.profileUrls`, names that account as `mentions` would.
+   */
+  namedAccounts?: NamedAccount[];
   /** The dataset's pseudonym key (see `datasetPseudonymKey`), when the policy's mode is `pseudonym`. */
   pseudonymKey?: string;
 }
@@ -164,6 +170,8 @@ export class Judge {
   readonly #redactor: Redactor | undefined;
   readonly #mayRedact: RedactionPrecheck | undefined;
   readonly #needAge: boolean;
+  /** Finds the accounts a text names (named objectors), when there are any to find. */
+  readonly #named: NamedSubjectFinder | undefined;
   readonly #inclusions = new ByteSink(1 << 20);
   readonly #decisions = new ByteSink(1 << 19);
 
@@ -210,6 +218,8 @@ export class Judge {
       ? parseTimestamp(policy.content.notBefore)
       : undefined;
     this.#needAge = policy.minors.excludeAccounts;
+    const named = new NamedSubjectFinder(config.namedAccounts ?? [], policy.objections.profileUrls);
+    this.#named = named.active ? named : undefined;
     const terms = config.objectorTerms ?? [];
     const categories = policy.redaction.enabled ? policy.redaction.categories : [];
     if (categories.length > 0 || terms.length > 0) {
@@ -353,6 +363,22 @@ export class Judge {
         }
         if (idStart < 0) id = this.#identifier(v[ID], 'id');
         reason = this.#decide(v, buf, authorStart, authorEnd);
+        if (this.#named) {
+          // The people its text names are subjects of the record, as if in `mentions`.
+          const text = scanned
+            ? stringAt(buf, scanner!.start[TEXT]!, scanner!.end[TEXT]!, scanner!.flags[TEXT]!)
+            : (this.#get[TEXT]!(record!) as string);
+          const named = this.#named.find(text);
+          if (named) {
+            const author =
+              this.#author || `acct:${stringAt(buf, authorStart - 1, authorEnd + 1, 0)}`;
+            for (const key of named) {
+              if (key === author || subjectKeyProblem(key)) continue;
+              this.#mentions ??= [];
+              if (!this.#mentions.includes(key)) this.#mentions.push(key);
+            }
+          }
+        }
       } catch (err) {
         if (!(err instanceof Malformed)) throw err;
         reason = 'malformed';

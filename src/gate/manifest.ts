@@ -62,6 +62,11 @@ export interface DatasetManifest {
    * reads the data's ids, authors, mentions and texts where the build did.
    */
   mapping?: FieldMapping;
+  /**
+   * The names file the build found named accounts with (handles, display names), copied into
+   * the dataset as `file`: `veto dataset verify` finds them again from it.
+   */
+  names?: { file: string; sha256: string; accounts: number; displayNamesSkipped: number };
   /** Records per decision; they sum to `records`. */
   counts: ReasonCounts;
   records: number;

@@ -76,8 +76,22 @@ export const policySchema = z.strictObject({
       path: ['includeReason'],
     }),
   objections: z
-    .strictObject({ coverMentions: z.boolean().default(true) })
-    .default({ coverMentions: true }),
+    .strictObject({
+      coverMentions: z.boolean().default(true),
+      /**
+       * Profile links that name an account by its id (`https://forum.example/users/{id}`): a
+       * record linking to an objector's profile is treated like one mentioning them
+       * (docs/gate.md "Named objectors").
+       */
+      profileUrls: z
+        .array(
+          z.string().regex(/^(https?:\/\/)?[^\s{}]+\{id\}[^\s{}]*$/, {
+            error: 'a link with {id} where the account id goes: https://forum.example/users/{id}',
+          }),
+        )
+        .default([]),
+    })
+    .default({ coverMentions: true, profileUrls: [] }),
   media: z
     .strictObject({
       doNotTrain: z.literal('exclude-record', {

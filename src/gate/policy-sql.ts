@@ -137,6 +137,13 @@ function mediaFlagged(media: string): string {
 /** The SQL text of `veto policy sql`. */
 export function policySql(policy: Policy, options: PolicySqlOptions): string {
   if (options.dialect !== 'duckdb') throw new Error(`dialect ${options.dialect}: only duckdb`);
+  // Named objectors need the gate's name matching (docs/gate.md "Named objectors"): a query that
+  // left them out would keep records the gate drops.
+  if (policy.objections.profileUrls.length > 0) {
+    throw new Error(
+      'objections.profileUrls: named objectors are found by the gate only; this policy has no SQL equivalent',
+    );
+  }
   const records = ident(options.records ?? 'records');
   const objectors = ident(options.objectors ?? 'objectors');
   const output = options.output ?? 'kept';
