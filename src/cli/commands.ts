@@ -241,6 +241,27 @@ export const coreCommands: Command[] = [
   }),
 
   defineCommand({
+    name: 'gate worker',
+    synopsis: '[--nats URL]',
+    summary: 'judge shards of `gate build --runner jetstream` builds until stopped (docs/scale.md)',
+    details: `  --nats URL          the NATS server (default: VETO_NATS_URL)
+                      Runs until SIGTERM or SIGINT; any number of workers, on any machines that
+                      reach NATS and the builds' inputs and output folder by the same paths`,
+    options: { nats: { type: 'string' } },
+    async run({ values }) {
+      const url = values.nats ?? process.env.VETO_NATS_URL;
+      if (!url) throw new UsageError('--nats URL (or VETO_NATS_URL) is required');
+      const { runGateWorker } = await import('../gate/jetstream-runner.ts');
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      console.log(`gate worker ${process.pid}: taking tasks from ${url}`);
+      await runGateWorker(url, { signal: stop.signal, log: (line) => console.log(line) });
+      return 0;
+    },
+  }),
+
+  defineCommand({
     name: 'redact',
     synopsis: REDACT_SYNOPSIS,
     summary: "redact third parties' personal data in JSONL text (the gate's redactor alone)",

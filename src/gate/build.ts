@@ -83,8 +83,43 @@ export interface BuildOptions {
    * record of it unchanged) throws here, and nothing is sealed.
    */
   afterJudging?: (judged: JudgedRun) => Promise<void>;
+  /**
+   * Judges the records elsewhere (the JetStream runner, `jetstream-runner.ts`): called instead of
+   * the local judging with the judge's configuration and the staged files to fill, in input
+   * order and byte for byte what the local judging writes. Everything before (setup, objector
+   * set) and after (notice period, late objections, recording, sealing) is this function's.
+   */
+  judgeElsewhere?: (stage: JudgeStage) => Promise<JudgeStageResult>;
   /** Recorded in the manifest: where the records came from, when not from the platform's export. */
   origin?: DatasetManifest['origin'];
+}
+
+/** What {@link BuildOptions.judgeElsewhere} is given. */
+export interface JudgeStage {
+  datasetId: string;
+  config: JudgeConfig;
+  policy: LoadedPolicy;
+  objectors: ObjectorSource;
+  /** The dataset's staging folder, gone once the build ends (sealed or not). */
+  staging: string;
+  /** The parent folder of the dataset: shard outputs go under it. */
+  outDir: string;
+  /** The staged files, headers written: append each shard's rows in order. */
+  writers: {
+    data: HashedWriter;
+    inclusions: HashedWriter;
+    decisions: HashedWriter;
+    rejects: HashedWriter;
+  };
+  /** Adds judged bytes and decisions to the build's progress. */
+  progress(bytes: number, counts: readonly number[]): void;
+}
+
+export interface JudgeStageResult {
+  kept: number;
+  blankLines: number;
+  redacted: number;
+  inputs: DatasetManifest['inputs'];
 }
 
 /** What {@link BuildOptions.afterJudging} is shown: the staged files and the counts so far. */
@@ -273,7 +308,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
   }
 
   // Workers load their code while the objector set is read (a second or so under tsx).
-  const booting = workers > 0 ? WorkerPool.start(workers) : undefined;
+  const booting = workers > 0 && !options.judgeElsewhere ? WorkerPool.start(workers) : undefined;
   booting?.catch(() => {});
   try {
     return await run();
@@ -459,167 +494,193 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       inclusions.pushString(INCLUSIONS_HEADER);
       decisions.pushString('input\tline\treason\titem_id\n');
 
-      if (booting) {
-        pool = await booting;
-        await pool.init(config);
-      }
-      // Imported here, not at the top: with workers the main thread never judges, and the judge's
-      // imports (the redactor's lexicons, libphonenumber) cost ~0.34 s of CPU to load; DuckDB
-      // (~0.17 s) is loaded only for Parquet.
-      const judge = pool ? undefined : new (await import('./judge.ts')).Judge(config);
-      progress.phase = 'judging';
-      report();
-
       let kept = 0;
       let blankLines = 0;
       let redacted = 0;
-      const inputsInfo: DatasetManifest['inputs'] = [];
-      // 1 MiB batches: a batch's input and result stay in cache while a worker judges it. Whole
-      // run at bench scale 0.3, 2 workers, process CPU time: 4 MiB 6.5-6.6 s, 2 MiB 6.2 s,
-      // 1 MiB 5.9-6.2 s, 512 KiB 6.0-6.2 s, 256 KiB 6.0-6.1 s.
-      const batchBytes = options.batchBytes ?? 1 << 20;
-      // Four batches per worker in flight (two measured about the same, within noise, at 1 MiB):
-      // a worker always has the next batch queued while the main thread writes results.
-      const maxInFlight = Math.max(2, (pool?.size ?? 1) * 4);
-      const results = new Map<number, BatchResult>();
-      // Read buffers are reused (handed back by the workers, or judged inline): allocating 4 MiB
-      // per batch is what drove the main thread's "external memory pressure" collections (see
-      // `Judge.processBatch`). The slack takes the partial line carried over from the last read.
-      const readSize = batchBytes + (64 << 10);
-      const freeInputs: ArrayBuffer[] = [];
-      let spareResult: ArrayBuffer | undefined;
-      const readBuffer = (bytes: number): Buffer => {
-        if (bytes <= readSize) {
-          const reused = pool ? pool.takeInput(readSize) : freeInputs.pop();
-          return Buffer.from(reused ?? new ArrayBuffer(readSize));
-        }
-        return Buffer.allocUnsafeSlow(bytes);
-      };
-      const inFlight = new Set<Promise<void>>();
-      let nextSeq = 0;
-      let nextToWrite = 0;
-      let failure: Error | undefined;
-
-      const writeReady = async () => {
-        for (;;) {
-          const result = results.get(nextToWrite);
-          if (!result) return;
-          results.delete(nextToWrite);
-          nextToWrite++;
-          await data.write(result.out);
-          inclusions.push(result.inclusions);
-          decisions.push(result.decisions);
-          if (result.rejects) rejects.pushString(result.rejects);
-          // All three views are copied or written: the buffer can take a later batch's result.
-          if (pool) pool.recycle(result.out.buffer as ArrayBuffer);
-          else spareResult = result.out.buffer as ArrayBuffer;
-          await inclusions.flushIfFull();
-          await decisions.flushIfFull();
-          await rejects.flushIfFull();
-          for (let i = 0; i < REASONS.length; i++) {
-            const n = result.counts[i]!;
-            counts[REASONS[i]!] += n;
-            progress.records += n;
-          }
-          kept += result.kept;
-          blankLines += result.blank;
-          redacted += result.redacted;
-        }
-      };
-      let writing = Promise.resolve();
-      const dispatch = (input: number, firstLine: number, buffer: Buffer, length: number) => {
-        const seq = nextSeq++;
-        const bytes = length;
-        const job = (
-          pool
-            ? pool.run({ seq, input, firstLine, buffer: buffer.buffer as ArrayBuffer, length })
-            : new Promise<BatchResult>((done) =>
-                setImmediate(() => {
-                  const spare = spareResult;
-                  spareResult = undefined;
-                  const result = judge!.processBatch(buffer, 0, length, input, firstLine, spare);
-                  if (buffer.buffer.byteLength === readSize && result.out.buffer !== buffer.buffer)
-                    freeInputs.push(buffer.buffer as ArrayBuffer);
-                  done(result);
-                }),
-              )
-        ).then(
-          (result) => {
-            results.set(seq, result);
+      let inputsInfo: DatasetManifest['inputs'] = [];
+      if (options.judgeElsewhere) {
+        progress.phase = 'judging';
+        report();
+        const judged = await options.judgeElsewhere({
+          datasetId,
+          config,
+          policy: loaded,
+          objectors: options.objectors,
+          staging,
+          outDir,
+          writers: { data, inclusions, decisions, rejects },
+          progress(bytes, shardCounts) {
             progress.bytesDone += bytes;
-            writing = writing.then(writeReady);
-            return writing;
+            for (let i = 0; i < REASONS.length; i++) {
+              counts[REASONS[i]!] += shardCounts[i]!;
+              progress.records += shardCounts[i]!;
+            }
           },
-          (err: Error) => {
-            failure ??= err;
-          },
-        );
-        const tracked = job.finally(() => inFlight.delete(tracked));
-        inFlight.add(tracked);
-      };
+        });
+        ({ kept, blankLines, redacted } = judged);
+        inputsInfo = judged.inputs;
+      } else {
+        if (booting) {
+          pool = await booting;
+          await pool.init(config);
+        }
+        // Imported here, not at the top: with workers the main thread never judges, and the judge's
+        // imports (the redactor's lexicons, libphonenumber) cost ~0.34 s of CPU to load; DuckDB
+        // (~0.17 s) is loaded only for Parquet.
+        const judge = pool ? undefined : new (await import('./judge.ts')).Judge(config);
+        progress.phase = 'judging';
+        report();
 
-      for (let index = 0; index < plans.length && !failure; index++) {
-        const plan = plans[index]!;
-        let readPath = plan.path;
-        if (plan.format === 'parquet') {
-          readPath = join(staging, `input-${index}.jsonl`);
-          await (await import('./parquet.ts')).parquetToJsonl(plan.path, readPath);
-        }
-        const hash = createHash('sha256');
-        const file = await open(readPath, 'r');
-        let line = 1;
-        let carry: Buffer | undefined;
-        try {
-          for (;;) {
-            while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-            if (failure) break;
-            const carried = carry?.length ?? 0;
-            const buf = readBuffer(carried + batchBytes);
-            if (carry) carry.copy(buf, 0);
-            const { bytesRead } = await file.read(buf, carried, batchBytes, null);
-            const total = carried + bytesRead;
-            if (plan.format === 'jsonl') hash.update(buf.subarray(carried, total));
-            if (bytesRead === 0) {
-              if (carried > 0) dispatch(index, line, buf, total);
-              break;
-            }
-            const last = buf.lastIndexOf(10, total - 1);
-            if (last < 0) {
-              carry = Buffer.from(buf.subarray(0, total));
-              continue;
-            }
-            carry = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
-            let lines = 0;
-            for (let i = buf.indexOf(10); i !== -1 && i <= last; i = buf.indexOf(10, i + 1))
-              lines++;
-            dispatch(index, line, buf, last + 1);
-            line += lines;
+        // 1 MiB batches: a batch's input and result stay in cache while a worker judges it. Whole
+        // run at bench scale 0.3, 2 workers, process CPU time: 4 MiB 6.5-6.6 s, 2 MiB 6.2 s,
+        // 1 MiB 5.9-6.2 s, 512 KiB 6.0-6.2 s, 256 KiB 6.0-6.1 s.
+        const batchBytes = options.batchBytes ?? 1 << 20;
+        // Four batches per worker in flight (two measured about the same, within noise, at 1 MiB):
+        // a worker always has the next batch queued while the main thread writes results.
+        const maxInFlight = Math.max(2, (pool?.size ?? 1) * 4);
+        const results = new Map<number, BatchResult>();
+        // Read buffers are reused (handed back by the workers, or judged inline): allocating 4 MiB
+        // per batch is what drove the main thread's "external memory pressure" collections (see
+        // `Judge.processBatch`). The slack takes the partial line carried over from the last read.
+        const readSize = batchBytes + (64 << 10);
+        const freeInputs: ArrayBuffer[] = [];
+        let spareResult: ArrayBuffer | undefined;
+        const readBuffer = (bytes: number): Buffer => {
+          if (bytes <= readSize) {
+            const reused = pool ? pool.takeInput(readSize) : freeInputs.pop();
+            return Buffer.from(reused ?? new ArrayBuffer(readSize));
           }
-        } finally {
-          await file.close();
+          return Buffer.allocUnsafeSlow(bytes);
+        };
+        const inFlight = new Set<Promise<void>>();
+        let nextSeq = 0;
+        let nextToWrite = 0;
+        let failure: Error | undefined;
+
+        const writeReady = async () => {
+          for (;;) {
+            const result = results.get(nextToWrite);
+            if (!result) return;
+            results.delete(nextToWrite);
+            nextToWrite++;
+            await data.write(result.out);
+            inclusions.push(result.inclusions);
+            decisions.push(result.decisions);
+            if (result.rejects) rejects.pushString(result.rejects);
+            // All three views are copied or written: the buffer can take a later batch's result.
+            if (pool) pool.recycle(result.out.buffer as ArrayBuffer);
+            else spareResult = result.out.buffer as ArrayBuffer;
+            await inclusions.flushIfFull();
+            await decisions.flushIfFull();
+            await rejects.flushIfFull();
+            for (let i = 0; i < REASONS.length; i++) {
+              const n = result.counts[i]!;
+              counts[REASONS[i]!] += n;
+              progress.records += n;
+            }
+            kept += result.kept;
+            blankLines += result.blank;
+            redacted += result.redacted;
+          }
+        };
+        let writing = Promise.resolve();
+        const dispatch = (input: number, firstLine: number, buffer: Buffer, length: number) => {
+          const seq = nextSeq++;
+          const bytes = length;
+          const job = (
+            pool
+              ? pool.run({ seq, input, firstLine, buffer: buffer.buffer as ArrayBuffer, length })
+              : new Promise<BatchResult>((done) =>
+                  setImmediate(() => {
+                    const spare = spareResult;
+                    spareResult = undefined;
+                    const result = judge!.processBatch(buffer, 0, length, input, firstLine, spare);
+                    if (
+                      buffer.buffer.byteLength === readSize &&
+                      result.out.buffer !== buffer.buffer
+                    )
+                      freeInputs.push(buffer.buffer as ArrayBuffer);
+                    done(result);
+                  }),
+                )
+          ).then(
+            (result) => {
+              results.set(seq, result);
+              progress.bytesDone += bytes;
+              writing = writing.then(writeReady);
+              return writing;
+            },
+            (err: Error) => {
+              failure ??= err;
+            },
+          );
+          const tracked = job.finally(() => inFlight.delete(tracked));
+          inFlight.add(tracked);
+        };
+
+        for (let index = 0; index < plans.length && !failure; index++) {
+          const plan = plans[index]!;
+          let readPath = plan.path;
+          if (plan.format === 'parquet') {
+            readPath = join(staging, `input-${index}.jsonl`);
+            await (await import('./parquet.ts')).parquetToJsonl(plan.path, readPath);
+          }
+          const hash = createHash('sha256');
+          const file = await open(readPath, 'r');
+          let line = 1;
+          let carry: Buffer | undefined;
+          try {
+            for (;;) {
+              while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+              if (failure) break;
+              const carried = carry?.length ?? 0;
+              const buf = readBuffer(carried + batchBytes);
+              if (carry) carry.copy(buf, 0);
+              const { bytesRead } = await file.read(buf, carried, batchBytes, null);
+              const total = carried + bytesRead;
+              if (plan.format === 'jsonl') hash.update(buf.subarray(carried, total));
+              if (bytesRead === 0) {
+                if (carried > 0) dispatch(index, line, buf, total);
+                break;
+              }
+              const last = buf.lastIndexOf(10, total - 1);
+              if (last < 0) {
+                carry = Buffer.from(buf.subarray(0, total));
+                continue;
+              }
+              carry = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
+              let lines = 0;
+              for (let i = buf.indexOf(10); i !== -1 && i <= last; i = buf.indexOf(10, i + 1))
+                lines++;
+              dispatch(index, line, buf, last + 1);
+              line += lines;
+            }
+          } finally {
+            await file.close();
+          }
+          const lines = carry ? line : line - 1;
+          if (plan.format === 'parquet') {
+            await rm(readPath, { force: true });
+            inputsInfo.push({
+              path: plan.path,
+              format: 'parquet',
+              ...(await hashFile(plan.path)),
+              lines,
+            });
+          } else {
+            inputsInfo.push({
+              path: plan.path,
+              format: 'jsonl',
+              bytes: plan.bytes,
+              sha256: hash.digest('hex'),
+              lines,
+            });
+          }
         }
-        const lines = carry ? line : line - 1;
-        if (plan.format === 'parquet') {
-          await rm(readPath, { force: true });
-          inputsInfo.push({
-            path: plan.path,
-            format: 'parquet',
-            ...(await hashFile(plan.path)),
-            lines,
-          });
-        } else {
-          inputsInfo.push({
-            path: plan.path,
-            format: 'jsonl',
-            bytes: plan.bytes,
-            sha256: hash.digest('hex'),
-            lines,
-          });
-        }
+        while (inFlight.size > 0) await Promise.race(inFlight);
+        await writing;
+        if (failure) throw failure;
       }
-      while (inFlight.size > 0) await Promise.race(inFlight);
-      await writing;
-      if (failure) throw failure;
       let dataSha256 = await data.close();
       let dataBytes = data.bytes;
       await inclusions.close();

@@ -108,6 +108,25 @@ export async function runGateBuild(
   }
   const format = (values.format as string | undefined) ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'parquet') return usage('--format must be jsonl or parquet');
+  const runner = (values.runner as string | undefined) ?? 'local';
+  if (runner !== 'local' && runner !== 'jetstream')
+    return usage('--runner must be local or jetstream');
+  let jetstream: { nats: string; shards: number } | undefined;
+  if (runner === 'jetstream') {
+    const shards = Number(values.shards);
+    if (!Number.isInteger(shards) || shards < 1 || shards > 100_000)
+      return usage('--runner jetstream needs --shards N (a whole number from 1 to 100000)');
+    const nats = (values.nats as string | undefined) ?? (deps.env ?? process.env).VETO_NATS_URL;
+    if (!nats) return usage('--runner jetstream needs --nats URL (or VETO_NATS_URL)');
+    const parquet = inputs.find((i) => i.toLowerCase().endsWith('.parquet'));
+    if (parquet)
+      return usage(
+        `--runner jetstream judges JSONL inputs only (${parquet}): convert it, or build locally`,
+      );
+    jetstream = { nats, shards };
+  } else if (values.shards !== undefined || values.nats !== undefined) {
+    return usage('--shards and --nats go with --runner jetstream');
+  }
   let workers: number | undefined;
   if (values.workers !== undefined) {
     workers = Number(values.workers);
@@ -187,6 +206,9 @@ export async function runGateBuild(
       pseudonymKey,
       noticeFloor,
       onProgress: (p) => live.update(p),
+      ...(jetstream
+        ? { judgeElsewhere: (await import('./jetstream-runner.ts')).jetstreamJudge(jetstream) }
+        : {}),
       progressIntervalMs: stdout.isTTY ? 200 : 1000,
     };
     const result = await buildDataset(options);

@@ -15,6 +15,9 @@ export const GATE_BUILD_OPTIONS = {
   offline: { type: 'boolean' },
   'dataset-id': { type: 'string' },
   'pseudonym-key-file': { type: 'string' },
+  runner: { type: 'string' },
+  shards: { type: 'string' },
+  nats: { type: 'string' },
 } as const;
 
 export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), see docs/policy.md
@@ -33,7 +36,12 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
   --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)
   --pseudonym-key-file FILE
                       the key for a policy with redaction mode "pseudonym" (default: the
-                      VETO_PSEUDONYM_KEY environment variable); at least 32 characters`;
+                      VETO_PSEUDONYM_KEY environment variable); at least 32 characters
+  --runner R          local (default: this process) or jetstream: shards judged by
+                      \`veto gate worker\` processes through NATS JetStream (docs/scale.md);
+                      JSONL inputs on a folder every worker sees, the output byte-identical
+  --shards N          with --runner jetstream: how many shards to cut the inputs into
+  --nats URL          with --runner jetstream: the NATS server (default: VETO_NATS_URL)`;
 
 /** The usage message the command prints on a usage error. */
 export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]

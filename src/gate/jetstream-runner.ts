@@ -1,0 +1,656 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  AckPolicy,
+  connect,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+  nanos,
+  type ObjectStore,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
+import { readFilterFile } from '../registry-files/filter-file.ts';
+import { scanSnapshotFile } from '../registry-files/snapshot-file.ts';
+import { datasetPseudonymKey, type JudgeStage, type JudgeStageResult } from './build.ts';
+import type { JudgeConfig } from './judge.ts';
+import { hashFile } from './line-files.ts';
+import {
+  hashSnapshotChunk,
+  type KeyHashes,
+  ObjectorFilter,
+  ObjectorTable,
+} from './objector-set.ts';
+import { parsePolicy } from './policy.ts';
+import { REASONS } from './reasons.ts';
+import type { FieldMapping } from './record-fields.ts';
+
+/**
+ * The gate on many machines through NATS JetStream (docs/scale.md). The coordinator (`veto gate
+ * build --runner jetstream`) cuts the inputs into fixed shards (byte ranges ending at a line
+ * end), puts what a worker needs (policy, snapshot or filter, third parties' terms) in the
+ * Object Store under its sha256, and publishes one task per shard on a work-queue stream, each
+ * with `Nats-Msg-Id` = build and shard so that publishing again never queues it twice. Workers
+ * (`veto gate worker`) take one task at a time, fetch and verify what it names, judge the shard
+ * with the gate's own `Judge`, write the shard's rows and its manifest to the shared folder, note
+ * it in the build's KV bucket and acknowledge (with in-progress acknowledgements while judging).
+ * A worker that dies leaves its task unacknowledged: it is delivered again after the ack wait.
+ * The coordinator appends the shards in order as they are done, so the staged files are byte for
+ * byte those of a one-process build (a shard starts at a known line; records are judged alone),
+ * and `buildDataset` goes on as always: notice period, late objections, recording, sealing.
+ */
+
+/** Names of the JetStream resources: one set per deployment (`VETO_GATE_QUEUE`). */
+export interface QueueNames {
+  stream: string;
+  subject: string;
+  consumer: string;
+  kv: string;
+  objects: string;
+}
+
+export function queueNames(prefix = process.env.VETO_GATE_QUEUE ?? 'veto-gate'): QueueNames {
+  if (!/^[A-Za-z0-9_-]+$/.test(prefix))
+    throw new Error('VETO_GATE_QUEUE: letters, digits, _ and -');
+  return {
+    stream: `${prefix}-tasks`,
+    subject: `${prefix}.task`,
+    consumer: `${prefix}-workers`,
+    kv: `${prefix}-builds`,
+    objects: `${prefix}-objects`,
+  };
+}
+
+/** Seconds a task may go without an (in-progress) acknowledgement before it is redelivered. */
+export function ackWaitSeconds(): number {
+  const s = Number(process.env.VETO_GATE_ACK_WAIT_SECONDS ?? 30);
+  if (!Number.isFinite(s) || s < 1) throw new Error('VETO_GATE_ACK_WAIT_SECONDS: at least 1');
+  return s;
+}
+
+interface Queue {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  kv: KV;
+  os: ObjectStore;
+  names: QueueNames;
+}
+
+/** Connects and makes sure the stream, its one pull consumer and the buckets exist. */
+export async function openQueue(url: string, names = queueNames()): Promise<Queue> {
+  const nc = await connect({ servers: url, name: 'veto-gate' });
+  try {
+    const jsm = await nc.jetstreamManager();
+    try {
+      await jsm.streams.info(names.stream);
+    } catch {
+      await jsm.streams.add({
+        name: names.stream,
+        subjects: [`${names.subject}.>`],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        duplicate_window: nanos(10 * 60_000),
+      });
+    }
+    const ackWait = nanos(ackWaitSeconds() * 1000);
+    try {
+      const info = await jsm.consumers.info(names.stream, names.consumer);
+      if (info.config.ack_wait !== ackWait)
+        await jsm.consumers.update(names.stream, names.consumer, { ack_wait: ackWait });
+    } catch {
+      await jsm.consumers.add(names.stream, {
+        durable_name: names.consumer,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: ackWait,
+        max_ack_pending: -1,
+      });
+    }
+    const js = nc.jetstream();
+    const kv = await js.views.kv(names.kv, { history: 1 });
+    const os = await js.views.os(names.objects);
+    return { nc, js, jsm, kv, os, names };
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+}
+
+/** One shard: a byte range of one input, starting at line `firstLine`. */
+export interface ShardTask {
+  /** The run: the dataset id and a random suffix. */
+  build: string;
+  datasetId: string;
+  shard: number;
+  input: number;
+  path: string;
+  start: number;
+  end: number;
+  firstLine: number;
+  /** sha256 of the shard's bytes when it was planned: a changed input fails the shard. */
+  sha256: string;
+  inputs: string[];
+  policy: { sha256: string; name: string };
+  objectors: { kind: 'snapshot' | 'filter'; sha256: string };
+  terms: string;
+  mapping: FieldMapping;
+  /** The dataset pseudonym key's id: the worker derives the key from its own VETO_PSEUDONYM_KEY. */
+  pseudonymKeyId?: string;
+  /** Where the shard's files go (shared by every worker). */
+  dir: string;
+}
+
+/** A done shard, as the worker notes it in KV and in `shard-N.json`. */
+export interface ShardManifest {
+  shard: number;
+  status: 'done';
+  counts: number[];
+  kept: number;
+  blank: number;
+  redacted: number;
+  files: Record<ShardFile, { bytes: number; sha256: string }>;
+}
+type ShardFile = 'data' | 'inclusions' | 'decisions' | 'rejects';
+const SHARD_FILES: ShardFile[] = ['data', 'inclusions', 'decisions', 'rejects'];
+
+interface ShardFailure {
+  shard: number;
+  status: 'failed';
+  error: string;
+}
+
+const shardKey = (build: string, shard: number) => `${build}.shard.${shard}`;
+const shardFile = (dir: string, shard: number, f: ShardFile | 'manifest') =>
+  join(dir, `shard-${String(shard).padStart(6, '0')}.${f === 'manifest' ? 'json' : f}`);
+
+async function putObject(os: ObjectStore, path: string, sha256: string): Promise<void> {
+  if (await os.info(sha256)) return;
+  await os.put(
+    { name: sha256 },
+    Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>,
+  );
+}
+
+async function putText(os: ObjectStore, text: string): Promise<string> {
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  if (!(await os.info(sha256))) await os.putBlob({ name: sha256 }, Buffer.from(text));
+  return sha256;
+}
+
+/** Fetches an object into the local cache, checking its sha256 (its name). */
+async function fetchObject(os: ObjectStore, sha256: string): Promise<string> {
+  const dir = join(tmpdir(), 'veto-gate-objects');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, sha256);
+  try {
+    if ((await hashFile(path)).sha256 === sha256) return path;
+  } catch {}
+  const result = await os.get(sha256);
+  if (!result) throw new Error(`object ${sha256} is not in the object store`);
+  const partial = `${path}.${process.pid}.partial`;
+  const file = await open(partial, 'w');
+  const hash = createHash('sha256');
+  try {
+    const reader = result.data.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      await file.write(value);
+    }
+    await result.error;
+  } finally {
+    await file.close();
+  }
+  if (hash.digest('hex') !== sha256) {
+    await rm(partial, { force: true });
+    throw new Error(`object ${sha256}: the bytes fetched do not have that sha256`);
+  }
+  await rename(partial, path);
+  return path;
+}
+
+/**
+ * Plans the shards of the JSONL inputs: about `total bytes / shards` each, cut at the first line
+ * end at or after each mark, never across inputs. One read of every input gives the shards'
+ * first lines and hashes and the inputs' hashes and line counts (the manifest's), shard by shard
+ * through `onShard` so tasks go out while the rest is read.
+ */
+export async function planShards(
+  inputs: string[],
+  shards: number,
+  onShard: (s: {
+    input: number;
+    start: number;
+    end: number;
+    firstLine: number;
+    sha256: string;
+  }) => Promise<void>,
+): Promise<{ path: string; bytes: number; sha256: string; lines: number }[]> {
+  const sizes = await Promise.all(inputs.map(async (p) => (await stat(p)).size));
+  const target = Math.max(1, Math.ceil(sizes.reduce((a, b) => a + b, 0) / shards));
+  const info: { path: string; bytes: number; sha256: string; lines: number }[] = [];
+  const buf = Buffer.allocUnsafe(4 << 20);
+  for (let input = 0; input < inputs.length; input++) {
+    const path = inputs[input]!;
+    const file = await open(path, 'r');
+    const whole = createHash('sha256');
+    let part = createHash('sha256');
+    let start = 0;
+    let firstLine = 1;
+    let line = 1;
+    let pos = 0;
+    let lastByte = 10;
+    try {
+      for (;;) {
+        const { bytesRead } = await file.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        whole.update(chunk);
+        let from = 0;
+        for (;;) {
+          const mark = start + target;
+          // The end of this shard: the first line end at or after the mark, if in this chunk.
+          const at = mark - 1 - pos;
+          const nl = at < chunk.length ? chunk.indexOf(10, Math.max(from, at)) : -1;
+          const upTo = nl === -1 ? chunk.length : nl + 1;
+          for (let i = chunk.indexOf(10, from); i !== -1 && i < upTo; i = chunk.indexOf(10, i + 1))
+            line++;
+          part.update(chunk.subarray(from, upTo));
+          if (nl === -1) break;
+          const end = pos + nl + 1;
+          await onShard({ input, start, end, firstLine, sha256: part.digest('hex') });
+          part = createHash('sha256');
+          start = end;
+          firstLine = line;
+          from = nl + 1;
+        }
+        lastByte = chunk[chunk.length - 1]!;
+        pos += bytesRead;
+      }
+    } finally {
+      await file.close();
+    }
+    if (pos > start)
+      await onShard({ input, start, end: pos, firstLine, sha256: part.digest('hex') });
+    info.push({
+      path,
+      bytes: pos,
+      sha256: whole.digest('hex'),
+      lines: lastByte === 10 ? line - 1 : line,
+    });
+  }
+  return info;
+}
+
+export interface JetStreamRunnerOptions {
+  nats: string;
+  shards: number;
+  names?: QueueNames;
+  /** Called as each shard is published and as each is appended (tests, the bench). */
+  onEvent?: (event: { kind: 'published' | 'appended'; shard: number; at: number }) => void;
+}
+
+/** `buildDataset`'s `judgeElsewhere` for the JetStream runner. */
+export function jetstreamJudge(options: JetStreamRunnerOptions) {
+  return async (stage: JudgeStage): Promise<JudgeStageResult> => {
+    const queue = await openQueue(options.nats, options.names);
+    const { kv, os, js, names } = queue;
+    // A run of its own: the same dataset id built again never reads an earlier run's shards.
+    const build = `${stage.datasetId}_${randomBytes(6).toString('hex')}`;
+    const dir = join(stage.outDir, `.${build}.shards`);
+    await mkdir(dir, { recursive: true });
+    let watcher: Awaited<ReturnType<KV['watch']>> | undefined;
+    try {
+      // What every task names, by content hash.
+      const policyName = `policy${extname(stage.policy.path) || '.yaml'}`;
+      const policySha = await putText(os, stage.policy.source);
+      const objectorPath =
+        'snapshot' in stage.objectors ? stage.objectors.snapshot : stage.objectors.filter;
+      const objectorSha = (await hashFile(objectorPath)).sha256;
+      await putObject(os, objectorPath, objectorSha);
+      const terms = await putText(os, JSON.stringify(stage.config.objectorTerms ?? []));
+      const keyId = stage.config.pseudonymKey
+        ? pseudonymKeyIdOf(stage.config.pseudonymKey)
+        : undefined;
+
+      // Shard outcomes as workers note them; watched from before the first task goes out.
+      const outcomes = new Map<number, ShardManifest | ShardFailure>();
+      let wake: (() => void) | undefined;
+      watcher = await kv.watch({ key: `${build}.shard.>` });
+      (async () => {
+        for await (const e of watcher!) {
+          if (e.operation !== 'PUT') continue;
+          const value = e.json<ShardManifest | ShardFailure>();
+          outcomes.set(value.shard, value);
+          wake?.();
+        }
+      })().catch(() => {});
+
+      const shards: ShardTask[] = [];
+      const planning = planShards(stage.config.inputs, options.shards, async (s) => {
+        const task: ShardTask = {
+          build,
+          datasetId: stage.datasetId,
+          shard: shards.length,
+          ...s,
+          path: stage.config.inputs[s.input]!,
+          inputs: stage.config.inputs,
+          policy: { sha256: policySha, name: policyName },
+          objectors: {
+            kind: 'snapshot' in stage.objectors ? 'snapshot' : 'filter',
+            sha256: objectorSha,
+          },
+          terms,
+          mapping: stage.config.mapping,
+          ...(keyId ? { pseudonymKeyId: keyId } : {}),
+          dir,
+        };
+        shards.push(task);
+        await js.publish(`${names.subject}.${build}.${task.shard}`, JSON.stringify(task), {
+          msgID: `${build}.${task.shard}`,
+        });
+        options.onEvent?.({ kind: 'published', shard: task.shard, at: Date.now() });
+        wake?.();
+      });
+      let planned: Awaited<typeof planning> | undefined;
+      let planError: unknown;
+      planning.then(
+        (p) => {
+          planned = p;
+          wake?.();
+        },
+        (err) => {
+          planError = err;
+          wake?.();
+        },
+      );
+
+      let kept = 0;
+      let blank = 0;
+      let redacted = 0;
+      for (let next = 0; ; ) {
+        if (planError) throw planError;
+        if (planned && next >= shards.length) break;
+        const outcome = outcomes.get(next);
+        if (!outcome) {
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+          continue;
+        }
+        const task = shards[next]!;
+        if (outcome.status === 'failed') {
+          throw new Error(
+            `shard ${next} (${task.path} bytes ${task.start}-${task.end}, from line ${task.firstLine}) failed: ${outcome.error}`,
+          );
+        }
+        await appendShard(stage, task, outcome);
+        kept += outcome.kept;
+        blank += outcome.blank;
+        redacted += outcome.redacted;
+        stage.progress(task.end - task.start, outcome.counts);
+        options.onEvent?.({ kind: 'appended', shard: next, at: Date.now() });
+        next++;
+      }
+      return {
+        kept,
+        blankLines: blank,
+        redacted,
+        inputs: planned!.map((p) => ({ ...p, format: 'jsonl' as const })),
+      };
+    } catch (err) {
+      // Nothing more to judge for this build: its remaining tasks leave the queue.
+      await queue.jsm.streams
+        .purge(names.stream, { filter: `${names.subject}.${build}.>` })
+        .catch(() => {});
+      throw err;
+    } finally {
+      watcher?.stop();
+      await rm(dir, { recursive: true, force: true });
+      await queue.nc.close();
+    }
+  };
+}
+
+/** The key id `datasetPseudonymKey` gives for a dataset key (never the key itself). */
+function pseudonymKeyIdOf(key: string): string {
+  return createHmac('sha256', key).update('veto-pseudonym key id').digest('hex').slice(0, 16);
+}
+
+/** Appends a done shard's files to the staged ones, checking each against its manifest. */
+async function appendShard(stage: JudgeStage, task: ShardTask, m: ShardManifest): Promise<void> {
+  for (const f of SHARD_FILES) {
+    const path = shardFile(task.dir, task.shard, f);
+    const writer = stage.writers[f];
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const file = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(4 << 20);
+      for (;;) {
+        const { bytesRead } = await file.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        hash.update(chunk);
+        bytes += bytesRead;
+        if (f === 'data') await writer.write(chunk);
+        else {
+          writer.push(chunk);
+          await writer.flushIfFull();
+        }
+      }
+    } finally {
+      await file.close();
+    }
+    const want = m.files[f];
+    if (bytes !== want.bytes || hash.digest('hex') !== want.sha256) {
+      throw new Error(
+        `shard ${task.shard}: ${basename(path)} does not match the shard's manifest (changed after the worker wrote it)`,
+      );
+    }
+  }
+}
+
+/** Judges one shard with the gate's own code and writes its files and manifest. */
+async function judgeShard(
+  queue: Queue,
+  task: ShardTask,
+  loaded: Map<string, JudgeConfig['objectors']>,
+  keepAlive: () => void,
+): Promise<ShardManifest> {
+  const { os } = queue;
+  const policyText = await readFile(await fetchObject(os, task.policy.sha256), 'utf8');
+  const policy = parsePolicy(policyText, task.policy.name);
+  const terms = JSON.parse(await readFile(await fetchObject(os, task.terms), 'utf8')) as string[];
+  let objectors = loaded.get(task.objectors.sha256);
+  if (!objectors) {
+    const path = await fetchObject(os, task.objectors.sha256);
+    if (task.objectors.kind === 'filter') {
+      const { meta, filter } = await readFilterFile(path);
+      objectors = new ObjectorFilter(filter, meta.snapshot.count).descriptor();
+    } else {
+      const hashes: KeyHashes[] = [];
+      let count = 0;
+      await scanSnapshotFile(path, (chunk, firstLine) => {
+        const h = hashSnapshotChunk(path, chunk, chunk.length, firstLine);
+        count += h.los.length;
+        hashes.push(h);
+      });
+      const table = new ObjectorTable(count);
+      table.addHashes(hashes);
+      objectors = table.descriptor();
+    }
+    loaded.clear();
+    loaded.set(task.objectors.sha256, objectors);
+  }
+  let pseudonymKey: string | undefined;
+  if (policy.redaction.mode === 'pseudonym') {
+    const master = process.env.VETO_PSEUDONYM_KEY;
+    if (!master) throw new Error('the policy pseudonymises: set VETO_PSEUDONYM_KEY on the worker');
+    pseudonymKey = datasetPseudonymKey(master, task.datasetId).key;
+    if (pseudonymKeyIdOf(pseudonymKey) !== task.pseudonymKeyId)
+      throw new Error("this worker's VETO_PSEUDONYM_KEY is not the coordinator's");
+  }
+  const { Judge } = await import('./judge.ts');
+  const judge = new Judge({
+    policy,
+    mapping: task.mapping,
+    objectors,
+    inputs: task.inputs,
+    objectorTerms: terms,
+    pseudonymKey,
+  });
+
+  const partial = (f: ShardFile) => `${shardFile(task.dir, task.shard, f)}.${process.pid}.partial`;
+  const outs = Object.fromEntries(
+    await Promise.all(SHARD_FILES.map(async (f) => [f, await open(partial(f), 'w')] as const)),
+  ) as Record<ShardFile, Awaited<ReturnType<typeof open>>>;
+  const hashes = Object.fromEntries(SHARD_FILES.map((f) => [f, createHash('sha256')])) as Record<
+    ShardFile,
+    ReturnType<typeof createHash>
+  >;
+  const sizes: Record<ShardFile, number> = { data: 0, inclusions: 0, decisions: 0, rejects: 0 };
+  const emit = async (f: ShardFile, bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    hashes[f].update(bytes);
+    sizes[f] += bytes.length;
+    let done = 0;
+    while (done < bytes.length)
+      done += (await outs[f].write(bytes, done, bytes.length - done)).bytesWritten;
+  };
+  const counts = new Array(REASONS.length).fill(0);
+  let kept = 0;
+  let blank = 0;
+  let redacted = 0;
+  const shardHash = createHash('sha256');
+  const input = await open(task.path, 'r');
+  try {
+    const batch = 1 << 20;
+    let pos = task.start;
+    let line = task.firstLine;
+    let carry: Buffer | undefined;
+    let spare: ArrayBuffer | undefined;
+    let lastKeepAlive = Date.now();
+    for (;;) {
+      const want = Math.min(batch, task.end - pos);
+      const carried = carry?.length ?? 0;
+      // Its own ArrayBuffer (never the pool's): the judge reads and reuses `buf.buffer`.
+      const buf = Buffer.allocUnsafeSlow(carried + want);
+      if (carry) carry.copy(buf, 0);
+      const { bytesRead } = want > 0 ? await input.read(buf, carried, want, pos) : { bytesRead: 0 };
+      if (want > 0 && bytesRead < want) throw new Error(`${task.path}: shorter than planned`);
+      shardHash.update(buf.subarray(carried, carried + bytesRead));
+      pos += bytesRead;
+      const total = carried + bytesRead;
+      const last = pos >= task.end ? total - 1 : buf.lastIndexOf(10, total - 1);
+      if (total === 0) break;
+      if (last < 0) {
+        carry = Buffer.from(buf.subarray(0, total));
+        continue;
+      }
+      const result = judge.processBatch(buf, 0, last + 1, task.input, line, spare);
+      for (let i = buf.indexOf(10); i !== -1 && i <= last; i = buf.indexOf(10, i + 1)) line++;
+      await emit('data', result.out);
+      await emit('inclusions', result.inclusions);
+      await emit('decisions', result.decisions);
+      if (result.rejects) await emit('rejects', Buffer.from(result.rejects));
+      spare = result.out.buffer as ArrayBuffer;
+      for (let i = 0; i < REASONS.length; i++) counts[i] += result.counts[i]!;
+      kept += result.kept;
+      blank += result.blank;
+      redacted += result.redacted;
+      carry = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
+      if (Date.now() - lastKeepAlive > 1000) {
+        keepAlive();
+        lastKeepAlive = Date.now();
+      }
+      if (pos >= task.end && !carry) break;
+    }
+  } finally {
+    await input.close();
+  }
+  if (shardHash.digest('hex') !== task.sha256) {
+    for (const f of SHARD_FILES) await outs[f].close();
+    throw new Error(
+      `${task.path} bytes ${task.start}-${task.end} changed since the build was planned`,
+    );
+  }
+  const files = {} as ShardManifest['files'];
+  for (const f of SHARD_FILES) {
+    await outs[f].sync();
+    await outs[f].close();
+    await rename(partial(f), shardFile(task.dir, task.shard, f));
+    files[f] = { bytes: sizes[f], sha256: hashes[f].digest('hex') };
+  }
+  const manifest: ShardManifest = {
+    shard: task.shard,
+    status: 'done',
+    counts,
+    kept,
+    blank,
+    redacted,
+    files,
+  };
+  await writeFile(shardFile(task.dir, task.shard, 'manifest'), `${JSON.stringify(manifest)}\n`);
+  return manifest;
+}
+
+/**
+ * `veto gate worker`: takes tasks one at a time until `signal` aborts. A failed shard (input
+ * changed or unreadable, an object that does not match its hash) is noted as failed, which fails
+ * the build naming it, and not retried.
+ */
+export async function runGateWorker(
+  url: string,
+  options: { signal?: AbortSignal; log?: (line: string) => void; names?: QueueNames } = {},
+): Promise<void> {
+  const queue = await openQueue(url, options.names);
+  const log = options.log ?? (() => {});
+  const loaded = new Map<string, JudgeConfig['objectors']>();
+  try {
+    const consumer = await queue.js.consumers.get(queue.names.stream, queue.names.consumer);
+    const messages = await consumer.consume({ max_messages: 1 });
+    options.signal?.addEventListener('abort', () => void messages.close(), { once: true });
+    for await (const msg of messages) {
+      const task = msg.json<ShardTask>();
+      const key = shardKey(task.build, task.shard);
+      const noted = await queue.kv.get(key);
+      if (noted && noted.operation === 'PUT') {
+        // Done (or failed) before a redelivery: nothing to judge again.
+        msg.ack();
+        continue;
+      }
+      const started = Date.now();
+      log(`shard ${task.build}/${task.shard}: judging`);
+      // In-progress acknowledgements: a live worker keeps its task however long the shard takes.
+      const timer = setInterval(() => msg.working(), 1000);
+      try {
+        const manifest = await judgeShard(queue, task, loaded, () => msg.working());
+        await queue.kv.put(key, JSON.stringify(manifest));
+        msg.ack();
+        log(`shard ${task.build}/${task.shard}: ${manifest.kept} kept, ${Date.now() - started} ms`);
+      } catch (err) {
+        const failure: ShardFailure = {
+          shard: task.shard,
+          status: 'failed',
+          error: (err as Error).message,
+        };
+        await queue.kv.put(key, JSON.stringify(failure));
+        msg.term();
+        log(`shard ${task.build}/${task.shard} failed: ${failure.error}`);
+      } finally {
+        clearInterval(timer);
+      }
+    }
+  } finally {
+    await queue.nc.close();
+  }
+}

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'nats';
+import { buildDataset } from '../../src/gate/build.ts';
+import { jetstreamJudge, queueNames } from '../../src/gate/jetstream-runner.ts';
+import { NATS_URL } from '../removals/support/receivers.ts';
+import { requireService } from '../support/services.ts';
+import { runVeto } from '../support/veto-cli.ts';
+import { tempDir, writeSnapshot } from './support/fixtures.ts';
+import { generatedExport, OBJECTORS } from './support/generated-export.ts';
+
+/**
+ * The JetStream runner against a real NATS: `veto gate worker` processes judge the shards, and
+ * the sealed dataset is byte for byte the one-process build's for 1, 2 and 4 workers and any
+ * shard count, after a worker is killed with SIGKILL mid-shard, and a shard whose input changed
+ * after planning fails the build, naming the shard, with nothing sealed.
+ */
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const POLICY = fileURLToPath(new URL('../../policies/meta-2025.yaml', import.meta.url));
+const QUEUE = `veto-test-${process.pid}`;
+const FILES = ['data.jsonl', 'inclusions.tsv', 'decisions.tsv', 'rejects.jsonl'];
+
+async function natsUp(): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: NATS_URL, timeout: 2000 });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const workers: ChildProcess[] = [];
+function startWorker(): { child: ChildProcess; judging: Promise<void> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'gate', 'worker', '--nats', NATS_URL],
+    {
+      env: {
+        ...process.env,
+        VETO_GATE_QUEUE: QUEUE,
+        VETO_GATE_ACK_WAIT_SECONDS: '3',
+        VETO_LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  workers.push(child);
+  const judging = new Promise<void>((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes(': judging')) resolve();
+    });
+  });
+  return { child, judging };
+}
+
+function sameDataset(a: string, b: string): void {
+  for (const f of FILES) {
+    assert.ok(readFileSync(path.join(a, f)).equals(readFileSync(path.join(b, f))), `${f} differs`);
+  }
+  const strip = (dir: string) => {
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    for (const k of ['startedAt', 'finishedAt', 'workers']) delete m[k];
+    return m;
+  };
+  assert.deepEqual(strip(b), strip(a));
+}
+
+describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
+  let dir: string;
+  let inputs: string[];
+  let snapshot: string;
+  let reference: string;
+  let up = false;
+
+  before(async () => {
+    up = await natsUp();
+    if (!up) return;
+    process.env.VETO_GATE_QUEUE = QUEUE;
+    process.env.VETO_GATE_ACK_WAIT_SECONDS = '3';
+    dir = await tempDir('veto-jetstream-');
+    inputs = [path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl')];
+    writeFileSync(inputs[0]!, generatedExport(31, 4000));
+    // The second input ends without a line end.
+    writeFileSync(inputs[1]!, generatedExport(32, 2500).replaceAll('"id":"p', '"id":"b').trimEnd());
+    snapshot = await writeSnapshot(
+      dir,
+      OBJECTORS.map((a) => `acct:${a}`),
+    );
+    const one = await buildDataset({
+      policy: POLICY,
+      inputs,
+      outDir: path.join(dir, 'one'),
+      objectors: { snapshot },
+      offline: true,
+      workers: 0,
+      datasetId: 'ds_js',
+    });
+    assert.equal(one.status, 'sealed', one.status === 'failed' ? one.error.stack : '');
+    reference = path.join(dir, 'one', 'ds_js');
+  });
+
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    if (!up) return;
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await nc.jetstreamManager();
+    const names = queueNames(QUEUE);
+    for (const s of [names.stream, `KV_${names.kv}`, `OBJ_${names.objects}`])
+      await jsm.streams.delete(s).catch(() => {});
+    await nc.close();
+  });
+
+  const runner = (
+    out: string,
+    shards: number,
+    onEvent?: Parameters<typeof jetstreamJudge>[0]['onEvent'],
+  ) =>
+    buildDataset({
+      policy: POLICY,
+      inputs,
+      outDir: path.join(dir, out),
+      objectors: { snapshot },
+      offline: true,
+      datasetId: 'ds_js',
+      judgeElsewhere: jetstreamJudge({ nats: NATS_URL, shards, onEvent }),
+    });
+
+  it('1, 2 and 4 workers, any shard count: byte-identical to one process', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    startWorker();
+    // The coordinator as a user runs it.
+    const cli = runVeto(
+      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_ACK_WAIT_SECONDS: '3' },
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      '--input',
+      inputs[0]!,
+      '--input',
+      inputs[1]!,
+      '--out',
+      path.join(dir, 'w1'),
+      '--snapshot',
+      snapshot,
+      '--offline',
+      '--dataset-id',
+      'ds_js',
+      '--runner',
+      'jetstream',
+      '--shards',
+      '3',
+      '--nats',
+      NATS_URL,
+    );
+    assert.equal(cli.code, 0, cli.err);
+    sameDataset(reference, path.join(dir, 'w1', 'ds_js'));
+
+    startWorker();
+    const two = await runner('w2', 5);
+    assert.equal(two.status, 'sealed', two.status === 'failed' ? two.error.message : '');
+    sameDataset(reference, path.join(dir, 'w2', 'ds_js'));
+
+    startWorker();
+    startWorker();
+    const four = await runner('w4', 11);
+    assert.equal(four.status, 'sealed', four.status === 'failed' ? four.error.message : '');
+    sameDataset(reference, path.join(dir, 'w4', 'ds_js'));
+    // No shard folder left behind.
+    assert.deepEqual(readdirSync(path.join(dir, 'w4')), ['ds_js']);
+  });
+
+  it('a worker killed with SIGKILL mid-shard: its task is delivered again, the output the same', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const doomed = startWorker();
+    const building = runner('killed', 2);
+    await doomed.judging;
+    doomed.child.kill('SIGKILL');
+    startWorker();
+    const result = await building;
+    assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.message : '');
+    sameDataset(reference, path.join(dir, 'killed', 'ds_js'));
+  });
+
+  it('a shard whose input changed after planning fails the build, naming it; nothing sealed', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const published = new Set<number>();
+    let allOut: () => void = () => {};
+    const out = new Promise<void>((r) => {
+      allOut = r;
+    });
+    const building = runner('poisoned', 4, (e) => {
+      if (e.kind === 'published') published.add(e.shard);
+      if (published.size === 4) allOut();
+    });
+    await out;
+    // The first input is shards 0-2 (4000 of 6500 records); change a byte in shard 1.
+    const original = readFileSync(inputs[0]!);
+    const changed = Buffer.from(original);
+    let at = Math.floor(changed.length / 2);
+    while (changed[at]! < 0x61 || changed[at]! > 0x7a) at++;
+    changed[at] = changed[at] === 0x78 ? 0x79 : 0x78;
+    writeFileSync(inputs[0]!, changed);
+    startWorker();
+    startWorker();
+    const result = await building;
+    writeFileSync(inputs[0]!, original);
+    assert.equal(result.status, 'failed');
+    assert.match(
+      result.status === 'failed' ? result.error.message : '',
+      /^shard 1 \(.*a\.jsonl bytes \d+-\d+, from line \d+\) failed: .*changed since the build was planned/,
+    );
+    assert.equal(existsSync(path.join(dir, 'poisoned', 'ds_js')), false);
+    assert.deepEqual(readdirSync(path.join(dir, 'poisoned')), []);
+  });
+});
