@@ -5,12 +5,13 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { buildDataset } from '../../src/gate/build.ts';
 import { type VerifyRegistry, verifyDataset } from '../../src/gate/dataset-verify.ts';
-import { record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+import { record, TEST_POLICY, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
 import { MemoryRegistry } from './support/memory-registry.ts';
 
 /**
- * For any generated export and registry (objectors as authors and as people mentioned, late
- * objections, people not shown the notice, third parties' names and handles in texts),
+ * For any generated export and registry (objectors as authors, as people mentioned and as people
+ * named in texts by handle, display name or profile link, late objections, people not shown the
+ * notice, third parties' names and handles in texts),
  * `veto dataset verify` passes on what the build seals, and fails when one objector's record is
  * appended to the sealed data.
  */
@@ -19,11 +20,21 @@ const ACCOUNTS = Array.from({ length: 24 }, (_, i) => `u${i}`);
 const account = fc.constantFrom(...ACCOUNTS);
 /** Third parties who objected without an account: their names and handles appear in texts. */
 const TERMS = ['Nina Roux', '@nina_r', 'Jan Kowalski'];
+/** Each account's handle, display name and profile link (the names file, the policy's links). */
+const LAST = ACCOUNTS.map((_, i) => `Zor${String.fromCharCode(97 + i)}vath`);
+const FIRST = ['Anna', 'Lukas', 'Sofia', 'Mateo', 'Elena', 'Jonas', 'Clara', 'Milan'];
+const handleOf = (i: number) => `@h_u${i}`;
+const nameOf = (i: number) => `${FIRST[i % FIRST.length]} ${LAST[i]}`;
+const linkOf = (i: number) => `https://forum.example/users/u${i}`;
+const namingArb = fc
+  .tuple(fc.nat({ max: ACCOUNTS.length - 1 }), fc.constantFrom(handleOf, nameOf, linkOf))
+  .map(([i, how]) => how(i));
 const textArb = fc
   .array(
     fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom('hello', 'dinner', 'with', 'and', 'the', 'Nina') },
       { weight: 1, arbitrary: fc.constantFrom(...TERMS) },
+      { weight: 1, arbitrary: namingArb },
     ),
     { maxLength: 8 },
   )
@@ -40,7 +51,21 @@ const recordArb = fc.record({
 describe('veto dataset verify property', () => {
   it('passes on every sealed build, and fails once an objector’s record is appended', async () => {
     const dir = await tempDir('veto-verify-prop-');
-    const policy = await writePolicy(dir);
+    const policy = await writePolicy(
+      dir,
+      TEST_POLICY.replace(
+        'objections:\n  coverMentions: true\n',
+        'objections:\n  coverMentions: true\n  profileUrls: ["https://forum.example/users/{id}"]\n',
+      ),
+    );
+    const names = join(dir, 'names.jsonl');
+    await writeFile(
+      names,
+      ACCOUNTS.map(
+        (a, i) =>
+          `${JSON.stringify({ account_id: a, handles: [handleOf(i)], display_names: [nameOf(i)] })}\n`,
+      ).join(''),
+    );
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -48,7 +73,11 @@ describe('veto dataset verify property', () => {
         fc.uniqueArray(account, { minLength: 1, maxLength: 6 }),
         fc.uniqueArray(account, { maxLength: 3 }),
         fc.uniqueArray(account, { maxLength: 4 }),
-        fc.record({ late: fc.boolean(), asMention: fc.boolean(), pick: fc.nat() }),
+        fc.record({
+          late: fc.boolean(),
+          how: fc.constantFrom('author', 'mention', 'handle', 'name', 'link'),
+          pick: fc.nat(),
+        }),
         async (records, objectors, late, notShown, appended) => {
           run++;
           const input = join(dir, `in-${run}.jsonl`);
@@ -72,6 +101,7 @@ describe('veto dataset verify property', () => {
             outDir: join(dir, `out-${run}`),
             objectors: { snapshot },
             registry,
+            names,
             workers: 0,
           });
           assert.equal(
@@ -101,12 +131,20 @@ describe('veto dataset verify property', () => {
           const innocent = ACCOUNTS.find(
             (a) => !objectors.includes(a) && !late.includes(a) && !notShown.includes(a),
           )!;
+          const index = ACCOUNTS.indexOf(objector);
+          const text = {
+            author: 'an ordinary text',
+            mention: 'an ordinary text',
+            handle: `ping ${handleOf(index)}`,
+            name: `met ${nameOf(index)} today`,
+            link: `see ${linkOf(index)}`,
+          }[appended.how];
           const line = JSON.stringify(
             record({
               id: 'appended',
-              author_id: appended.asMention ? innocent : objector,
-              mentions: appended.asMention ? [objector] : [],
-              text: 'an ordinary text',
+              author_id: appended.how === 'author' ? objector : innocent,
+              mentions: appended.how === 'mention' ? [objector] : [],
+              text,
             }),
           );
           await appendFile(join(result.dir, 'data.jsonl'), `${line}\n`);
