@@ -172,6 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       consoleStore: deps.consoleStore,
       audit: deps.staffAudit,
       clock: deps.clock ?? monotonicClock(),
+      afterwards: deps.afterwards,
       config,
       signIn: new StaffSignIn({
         issuer: config.staffOidcIssuer,

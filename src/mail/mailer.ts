@@ -22,7 +22,8 @@ export type EmailKind =
   | 'extension'
   | 'decision'
   | 'removal'
-  | 'memorisation';
+  | 'memorisation'
+  | 'memorisation-answer';
 
 export type RenderEmail = (
   kind: EmailKind,

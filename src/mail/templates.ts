@@ -16,6 +16,8 @@ import type { EmailContent, EmailKind, RenderEmail } from './mailer.ts';
  *   decision     reference, outcome ('upheld' | 'overridden'), reason, statusUrl
  *   removal      datasets, items, models (counts), modelPolicy, statusUrl (after the build)
  *   memorisation reference, model, receivedAt, dueAt, statusUrl (memorisation reports)
+ *   memorisation-answer  reference, model, receivedAt, outcome, answer (staff's own words),
+ *                statusUrl
  */
 export type EmailVars = Record<string, string | number>;
 
@@ -151,6 +153,27 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): RenderE
             reference,
             ...(statusUrl ? { statusUrl } : {}),
           };
+        case 'memorisation-answer': {
+          // Staff's own words follow the outcome; an answer that changes nothing states the
+          // right to complain and to go to court (Art. 12(4)).
+          const outcome = str(vars.outcome);
+          return {
+            subject: t('email.memorisation-answer.subject', { reference }),
+            paragraphs: [
+              t(
+                `email.memorisation-answer.${outcome === 'mitigated' ? 'mitigated' : outcome === 'not-reproduced' ? 'not-reproduced' : 'no-personal-data'}`,
+                {
+                  model: str(vars.model),
+                  date: date(vars.receivedAt),
+                },
+              ),
+              str(vars.answer),
+              ...(outcome === 'mitigated' ? [] : [t('email.decision.complaint')]),
+            ],
+            reference,
+            ...(statusUrl ? { statusUrl } : {}),
+          };
+        }
       }
     })();
 

@@ -41,8 +41,30 @@ export interface RemovalStore {
   /** What a person can be told: datasets holding their items and what became of them. */
   subjectDatasets(subjectKey: string): Promise<SubjectDataset[]>;
 
-  addMemorisationReport(report: MemorisationReport, email: OutboxMessage | null): Promise<void>;
+  /**
+   * Records a report, with the address the person gave for answers (kept apart from the report:
+   * lists and exports never carry it) and the receipt email, in one transaction.
+   */
+  addMemorisationReport(
+    report: MemorisationReport,
+    email: OutboxMessage | null,
+    contactEmail?: string | null,
+  ): Promise<void>;
   memorisationReportsOf(subjectKey: string): Promise<MemorisationReport[]>;
+  /** Every report, the earliest due first (the console's list). */
+  listMemorisationReports(): Promise<MemorisationReport[]>;
+  memorisationReportByReference(reference: string): Promise<MemorisationReport | undefined>;
+  /** The address the person gave with the report, if any. */
+  memorisationContact(id: string): Promise<string | null>;
+  /**
+   * Records the answer and queues its email in one transaction; false (nothing changed) when the
+   * report was already answered: a report is answered once.
+   */
+  answerMemorisationReport(
+    id: string,
+    answer: MemorisationAnswer,
+    email: OutboxMessage | null,
+  ): Promise<boolean>;
 }
 
 export interface PlanningEvent {
@@ -143,6 +165,23 @@ export interface MemorisationReport {
   language: string;
   receivedAt: string;
   dueAt: string;
+  /** Staff's answer, once given (the console). */
+  answer?: MemorisationAnswer | null;
+}
+
+/**
+ * What staff found: the model's output was filtered or the model retrained (mitigated), the
+ * output could not be reproduced, or it holds no personal data of the person.
+ */
+export const MEMORISATION_OUTCOMES = ['mitigated', 'not-reproduced', 'no-personal-data'] as const;
+export type MemorisationOutcome = (typeof MEMORISATION_OUTCOMES)[number];
+
+export interface MemorisationAnswer {
+  answeredAt: string;
+  /** The staff member, as `staff:<subject>`. */
+  answeredBy: string;
+  outcome: MemorisationOutcome;
+  text: string;
 }
 
 /**

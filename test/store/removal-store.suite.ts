@@ -224,7 +224,10 @@ export function removalStoreSuite(adapter: Adapter): void {
         (await store.memorisationReportsOf('acct:u1')).map((r) => r.id),
         ['mem_1', 'mem_2'],
       );
-      assert.deepEqual((await store.memorisationReportsOf('acct:u1'))[0], report);
+      assert.deepEqual((await store.memorisationReportsOf('acct:u1'))[0], {
+        ...report,
+        answer: null,
+      });
       assert.deepEqual(await store.memorisationReportsOf('acct:u2'), []);
       const due = await veto.store.dueOutbox('9999-01-01T00:00:00.000Z', 10);
       assert.deepEqual(
@@ -232,6 +235,71 @@ export function removalStoreSuite(adapter: Adapter): void {
         ['mail_1'],
       );
       await assert.rejects(store.addMemorisationReport({ ...report, id: 'mem_3' }, null));
+    });
+
+    test('memorisation reports are listed by due date and answered once, the answer email with it', async (t) => {
+      const { veto, store } = await fresh(t);
+      await veto.gate.recordDataset(manifest('ds_a'), [row('ds_a', 'acct:u1', 'p1')]);
+      await store.addModel({
+        id: 'mdl_1',
+        datasetId: 'ds_a',
+        name: 'm',
+        trainedAt: null,
+        recordedAt: '2026-11-28T10:00:00.000Z',
+      });
+      const report = {
+        id: 'mem_1',
+        reference: 'VT-MEM-1',
+        subjectKey: 'acct:u1',
+        modelId: 'mdl_1',
+        description: 'It quoted my address',
+        language: 'fr',
+        receivedAt: '2026-11-28T11:00:00.000Z',
+        dueAt: '2026-12-28T11:00:00.000Z',
+      };
+      await store.addMemorisationReport(report, null, 'u1@example.org');
+      await store.addMemorisationReport(
+        { ...report, id: 'mem_0', reference: 'VT-MEM-0', dueAt: '2026-12-20T00:00:00.000Z' },
+        null,
+      );
+      assert.deepEqual(
+        (await store.listMemorisationReports()).map((r) => r.reference),
+        ['VT-MEM-0', 'VT-MEM-1'],
+      );
+      assert.equal(await store.memorisationContact('mem_1'), 'u1@example.org');
+      assert.equal(await store.memorisationContact('mem_0'), null);
+      const answer = {
+        answeredAt: '2026-12-01T09:00:00.000Z',
+        answeredBy: 'staff:remi',
+        outcome: 'mitigated' as const,
+        text: 'Filtered.',
+      };
+      const mail = {
+        id: 'mail_answer',
+        kind: 'email' as const,
+        createdAt: answer.answeredAt,
+        payload: { template: 'memorisation-answer', to: 'u1@example.org' },
+      };
+      assert.equal(await store.answerMemorisationReport('mem_1', answer, mail), true);
+      assert.equal(
+        await store.answerMemorisationReport(
+          'mem_1',
+          { ...answer, text: 'again' },
+          {
+            ...mail,
+            id: 'mail_again',
+          },
+        ),
+        false,
+        'answered once',
+      );
+      assert.deepEqual((await store.memorisationReportByReference('VT-MEM-1'))?.answer, answer);
+      assert.equal(await store.memorisationReportByReference('VT-NONE'), undefined);
+      const due = await veto.store.dueOutbox('9999-01-01T00:00:00.000Z', 10);
+      assert.deepEqual(
+        due.map((m) => m.id),
+        ['mail_answer'],
+      );
     });
 
     test('a dataset still being recorded is not read; once sealed it is caught up with, once', async (t) => {

@@ -104,4 +104,5 @@ export type StaffAction =
   | 'decided'
   | 'extended'
   | 'read-reports'
+  | 'read-report'
   | 'answered-report';

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { addCalendarMonths } from '../../lib/calendar.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newReference, uuidv7 } from '../../lib/ids.ts';
-import type {
-  MemorisationReport,
-  ModelRecord,
-  RecipientRecord,
-  RemovalRecord,
-  RemovalStore,
-  SubjectDataset,
+import {
+  MEMORISATION_OUTCOMES,
+  type MemorisationOutcome,
+  type MemorisationReport,
+  type ModelRecord,
+  type RecipientRecord,
+  type RemovalRecord,
+  type RemovalStore,
+  type SubjectDataset,
 } from '../../store/removal-store.ts';
 import { AppError } from '../errors.ts';
 import type { Contact } from '../types.ts';
@@ -200,9 +202,84 @@ export class Afterwards {
             },
           }
         : null,
+      input.email ?? null,
     );
     return report;
   }
+
+  listMemorisationReports(): Promise<MemorisationReport[]> {
+    return this.deps.store.listMemorisationReports();
+  }
+
+  memorisationReportByReference(reference: string): Promise<MemorisationReport | undefined> {
+    return this.deps.store.memorisationReportByReference(reference);
+  }
+
+  /**
+   * Staff answer a report (once): the outcome and the answer are recorded, and the answer is
+   * emailed to the person in the language they reported in, to the address they gave or the
+   * one Veto holds for them, committed with the answer (transactional outbox). Returns whether
+   * an email was queued.
+   */
+  async answerMemorisation(input: {
+    reference: string;
+    outcome: string;
+    text: string;
+    answeredBy: string;
+  }): Promise<{ report: MemorisationReport; emailed: boolean }> {
+    const report = await this.deps.store.memorisationReportByReference(input.reference);
+    if (!report) throw new AppError('not-found', `no memorisation report ${input.reference}`);
+    if (!(MEMORISATION_OUTCOMES as readonly string[]).includes(input.outcome))
+      throw invalid('outcome', `one of ${MEMORISATION_OUTCOMES.join(', ')}`);
+    const text = input.text.trim();
+    if (!text || text.length > DESCRIPTION_MAX)
+      throw invalid('answer', `1 to ${DESCRIPTION_MAX} characters`);
+    if (report.answer) throw alreadyAnswered(report.reference);
+    const model = await this.deps.store.getModel(report.modelId);
+    const now = this.deps.clock();
+    const answer = {
+      answeredAt: now,
+      answeredBy: input.answeredBy,
+      outcome: input.outcome as MemorisationOutcome,
+      text,
+    };
+    const to =
+      (await this.deps.store.memorisationContact(report.id)) ??
+      (await this.deps.contactOf?.(report.subjectKey))?.email ??
+      null;
+    const changed = await this.deps.store.answerMemorisationReport(
+      report.id,
+      answer,
+      to
+        ? {
+            id: uuidv7(Date.parse(now)),
+            kind: 'email',
+            createdAt: now,
+            payload: {
+              template: 'memorisation-answer',
+              to,
+              language: report.language,
+              vars: {
+                reference: report.reference,
+                model: model?.name ?? report.modelId,
+                receivedAt: report.receivedAt,
+                outcome: answer.outcome,
+                answer: text,
+                statusUrl: `${this.deps.publicUrl.replace(/\/$/, '')}/datasets`,
+              },
+            },
+          }
+        : null,
+    );
+    if (!changed) throw alreadyAnswered(report.reference);
+    return { report: { ...report, answer }, emailed: to !== null };
+  }
+}
+
+function alreadyAnswered(reference: string): AppError {
+  return new AppError('conflict', `memorisation report ${reference} is already answered`, {
+    messageKey: 'console.report.already-answered',
+  });
 }
 
 export type RemovalStatus = 'included' | 'removal-recorded' | 'recipients-told' | 'rebuilt';

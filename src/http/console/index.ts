@@ -14,6 +14,7 @@ import {
 import { AppError } from '../../domain/errors.ts';
 import { exportObjections } from '../../domain/objection-export.ts';
 import type { Registry } from '../../domain/registry.ts';
+import type { Afterwards } from '../../domain/removals/afterwards.ts';
 import type { Objection } from '../../domain/types.ts';
 import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
 import { lookupLanguage, negotiateLanguage } from '../../i18n/negotiate.ts';
@@ -29,6 +30,12 @@ import {
   sendList,
 } from './export-stream.ts';
 import { CONSOLE_STYLESHEET_PATH, type ConsolePage, consoleLayout } from './layout.ts';
+import {
+  MEMORISATION_EXPORT_COLUMNS,
+  memorisationExportRow,
+  reportPage,
+  reportsPage,
+} from './pages/memorisation.ts';
 import { exportsPage, messagePage } from './pages/messages.ts';
 import { findPage, objectionPage } from './pages/objection.ts';
 import {
@@ -56,6 +63,8 @@ export interface ConsoleOptions {
   audit: StaffAudit;
   signIn: StaffSignIn;
   clock: Clock;
+  /** Models and memorisation reports (absent: the reports page says there are none). */
+  afterwards?: Afterwards | undefined;
   config: {
     languages: string[];
     defaultLanguage: string;
@@ -363,6 +372,65 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     },
   );
 
+  const modelNames = async () =>
+    new Map((await options.afterwards?.listModels())?.map((m) => [m.id, m.name]) ?? []);
+
+  app.get('/console/memorisation', async (req, reply) => {
+    const staff = allow(req, 'read-objection');
+    const ctx = context(req, reply);
+    const reports = (await options.afterwards?.listMemorisationReports()) ?? [];
+    await audit.record(staff, 'read-reports', { reports: reports.length });
+    return send(
+      reply,
+      ctx,
+      reportsPage(ctx, { reports, models: await modelNames(), now: options.clock() }),
+    );
+  });
+
+  const reportOf = async (req: FastifyRequest) => {
+    const ref = (req.params as { reference: string }).reference.toUpperCase();
+    const r = REFERENCE.test(ref)
+      ? await options.afterwards?.memorisationReportByReference(ref)
+      : undefined;
+    if (!r) throw notFound();
+    return r;
+  };
+
+  app.get('/console/memorisation/:reference', async (req, reply) => {
+    const staff = allow(req, 'read-objection');
+    const r = await reportOf(req);
+    await audit.record(staff, 'read-report', { report: r.id, reference: r.reference });
+    const ctx = context(req, reply);
+    const model = (await modelNames()).get(r.modelId) ?? r.modelId;
+    return send(
+      reply,
+      ctx,
+      reportPage(ctx, r, { model, done: queryParam(req, 'done') === 'answered' }),
+    );
+  });
+
+  app.post(
+    '/console/memorisation/:reference/answer',
+    { preHandler: app.csrfProtection },
+    async (req, reply) => {
+      const staff = allow(req, 'answer-reports');
+      const r = await reportOf(req);
+      const { emailed } = await options.afterwards!.answerMemorisation({
+        reference: r.reference,
+        outcome: bodyParam(req, 'outcome') ?? '',
+        text: bodyParam(req, 'answer') ?? '',
+        answeredBy: staffActor(staff),
+      });
+      await audit.record(staff, 'answered-report', {
+        report: r.id,
+        reference: r.reference,
+        outcome: bodyParam(req, 'outcome') ?? '',
+        emailed,
+      });
+      return reply.redirect(`/console/memorisation/${r.reference}?done=answered`, 303);
+    },
+  );
+
   app.get('/console/exports', async (req, reply) => {
     const staff = allow(req, 'read-figures');
     const ctx = context(req, reply);
@@ -372,8 +440,18 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.get('/console/exports/:file', async (req, reply) => {
     const staff = allow(req, 'export-personal');
     const { name, format } = listFile((req.params as { file: string }).file);
-    if (name !== 'objections' && name !== 'review-queue') throw notFound();
+    if (name !== 'objections' && name !== 'review-queue' && name !== 'memorisation-reports')
+      throw notFound();
     await audit.record(staff, 'export', { list: name, format });
+    if (name === 'memorisation-reports') {
+      const reports = (await options.afterwards?.listMemorisationReports()) ?? [];
+      return sendList(reply, {
+        name,
+        format,
+        columns: MEMORISATION_EXPORT_COLUMNS,
+        rows: reports.map(memorisationExportRow),
+      });
+    }
     const rows = exportObjections(
       registry.store,
       name === 'review-queue' ? { review: 'pending' } : {},

@@ -15,6 +15,7 @@ export interface ConsolePage {
 const NAV: { id: ConsoleNav; path: string }[] = [
   { id: 'overview', path: '/console' },
   { id: 'reviews', path: '/console/reviews' },
+  { id: 'reports', path: '/console/memorisation' },
   { id: 'find', path: '/console/objections' },
   { id: 'exports', path: '/console/exports' },
 ];

@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { OutboxMessage } from '../../domain/types.ts';
 import {
   type DueRecipientMessage,
+  type MemorisationAnswer,
+  type MemorisationOutcome,
   type MemorisationReport,
   type ModelRecord,
   type PlanningEvent,
@@ -60,6 +62,10 @@ interface ReportRow {
   language: string;
   received_at: string;
   due_at: string;
+  answered_at: string | null;
+  answered_by: string | null;
+  outcome: string | null;
+  answer: string | null;
 }
 
 const recipientFromRow = (r: RecipientRow): RecipientRecord => ({
@@ -100,6 +106,15 @@ const reportFromRow = (r: ReportRow): MemorisationReport => ({
   language: r.language,
   receivedAt: r.received_at,
   dueAt: r.due_at,
+  answer:
+    r.answered_at === null
+      ? null
+      : {
+          answeredAt: r.answered_at,
+          answeredBy: r.answered_by ?? '',
+          outcome: r.outcome as MemorisationOutcome,
+          text: r.answer ?? '',
+        },
 });
 
 function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
@@ -535,23 +550,68 @@ export class PostgresRemovalStore implements RemovalStore {
     });
   }
 
-  async addMemorisationReport(r: MemorisationReport, email: OutboxMessage | null): Promise<void> {
+  async addMemorisationReport(
+    r: MemorisationReport,
+    email: OutboxMessage | null,
+    contactEmail: string | null = null,
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await sql`INSERT INTO memorisation_reports
-          (id, reference, subject_key, model_id, description, language, received_at, due_at)
+          (id, reference, subject_key, model_id, description, language, received_at, due_at,
+           contact_email)
           VALUES (${r.id}, ${r.reference}, ${r.subjectKey}, ${r.modelId}, ${r.description},
-                  ${r.language}, ${r.receivedAt}, ${r.dueAt})`.execute(trx);
+                  ${r.language}, ${r.receivedAt}, ${r.dueAt}, ${contactEmail})`.execute(trx);
       if (email) await insertOutboxRows(trx, [email]);
     });
   }
 
   async memorisationReportsOf(subjectKey: string): Promise<MemorisationReport[]> {
-    const { rows } = await sql<ReportRow>`SELECT * FROM memorisation_reports
+    const { rows } =
+      await sql<ReportRow>`SELECT ${sql.raw(REPORT_COLUMNS)} FROM memorisation_reports
         WHERE subject_key = ${subjectKey}
         ORDER BY received_at COLLATE "C", id COLLATE "C"`.execute(this.db);
     return rows.map(reportFromRow);
   }
+
+  async listMemorisationReports(): Promise<MemorisationReport[]> {
+    const { rows } =
+      await sql<ReportRow>`SELECT ${sql.raw(REPORT_COLUMNS)} FROM memorisation_reports
+        ORDER BY due_at COLLATE "C", id COLLATE "C"`.execute(this.db);
+    return rows.map(reportFromRow);
+  }
+
+  async memorisationReportByReference(reference: string): Promise<MemorisationReport | undefined> {
+    const { rows } =
+      await sql<ReportRow>`SELECT ${sql.raw(REPORT_COLUMNS)} FROM memorisation_reports
+        WHERE reference = ${reference}`.execute(this.db);
+    return rows[0] ? reportFromRow(rows[0]) : undefined;
+  }
+
+  async memorisationContact(id: string): Promise<string | null> {
+    const { rows } = await sql<{ contact_email: string | null }>`SELECT contact_email
+        FROM memorisation_reports WHERE id = ${id}`.execute(this.db);
+    return rows[0]?.contact_email ?? null;
+  }
+
+  async answerMemorisationReport(
+    id: string,
+    a: MemorisationAnswer,
+    email: OutboxMessage | null,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ id: string }>`UPDATE memorisation_reports
+          SET answered_at = ${a.answeredAt}, answered_by = ${a.answeredBy},
+              outcome = ${a.outcome}, answer = ${a.text}
+          WHERE id = ${id} AND answered_at IS NULL RETURNING id`.execute(trx);
+      if (rows.length === 0) return false;
+      if (email) await insertOutboxRows(trx, [email]);
+      return true;
+    });
+  }
 }
+
+const REPORT_COLUMNS =
+  'id, reference, subject_key, model_id, description, language, received_at, due_at, answered_at, answered_by, outcome, answer';
 
 const nowIso = () => new Date().toISOString();
 const lastAt = (rows: readonly { at: Date }[]) => {

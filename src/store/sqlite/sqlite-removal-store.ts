@@ -2,6 +2,8 @@ import type Database from 'better-sqlite3';
 import type { Contact, OutboxMessage } from '../../domain/types.ts';
 import {
   type DueRecipientMessage,
+  type MemorisationAnswer,
+  type MemorisationOutcome,
   type MemorisationReport,
   type ModelRecord,
   type PlanningEvent,
@@ -499,11 +501,15 @@ export class SqliteRemovalStore implements RemovalStore {
     });
   }
 
-  async addMemorisationReport(r: MemorisationReport, email: OutboxMessage | null): Promise<void> {
+  async addMemorisationReport(
+    r: MemorisationReport,
+    email: OutboxMessage | null,
+    contactEmail: string | null = null,
+  ): Promise<void> {
     await this.registry.write((db) => {
       db.prepare(
-        `INSERT INTO memorisation_reports (id, reference, subject_key, model_id, description, language, received_at, due_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO memorisation_reports (id, reference, subject_key, model_id, description, language, received_at, due_at, contact_email)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         r.id,
         r.reference,
@@ -513,6 +519,7 @@ export class SqliteRemovalStore implements RemovalStore {
         r.language,
         r.receivedAt,
         r.dueAt,
+        contactEmail,
       );
       if (email) insertEmails(db, [email]);
     });
@@ -520,29 +527,90 @@ export class SqliteRemovalStore implements RemovalStore {
 
   async memorisationReportsOf(subjectKey: string): Promise<MemorisationReport[]> {
     const rows = this.db
-      .prepare('SELECT * FROM memorisation_reports WHERE subject_key = ? ORDER BY received_at')
-      .all(subjectKey) as {
-      id: string;
-      reference: string;
-      subject_key: string;
-      model_id: string;
-      description: string;
-      language: string;
-      received_at: string;
-      due_at: string;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      reference: r.reference,
-      subjectKey: r.subject_key,
-      modelId: r.model_id,
-      description: r.description,
-      language: r.language,
-      receivedAt: r.received_at,
-      dueAt: r.due_at,
-    }));
+      .prepare(
+        `SELECT ${REPORT_COLUMNS} FROM memorisation_reports WHERE subject_key = ? ORDER BY received_at`,
+      )
+      .all(subjectKey) as ReportRow[];
+    return rows.map(reportFromRow);
+  }
+
+  async listMemorisationReports(): Promise<MemorisationReport[]> {
+    const rows = this.db
+      .prepare(`SELECT ${REPORT_COLUMNS} FROM memorisation_reports ORDER BY due_at, id`)
+      .all() as ReportRow[];
+    return rows.map(reportFromRow);
+  }
+
+  async memorisationReportByReference(reference: string): Promise<MemorisationReport | undefined> {
+    const row = this.db
+      .prepare(`SELECT ${REPORT_COLUMNS} FROM memorisation_reports WHERE reference = ?`)
+      .get(reference) as ReportRow | undefined;
+    return row ? reportFromRow(row) : undefined;
+  }
+
+  async memorisationContact(id: string): Promise<string | null> {
+    const row = this.db
+      .prepare('SELECT contact_email FROM memorisation_reports WHERE id = ?')
+      .get(id) as { contact_email: string | null } | undefined;
+    return row?.contact_email ?? null;
+  }
+
+  async answerMemorisationReport(
+    id: string,
+    a: MemorisationAnswer,
+    email: OutboxMessage | null,
+  ): Promise<boolean> {
+    return this.registry.write((db) => {
+      const changed = db
+        .prepare(
+          `UPDATE memorisation_reports SET answered_at = ?, answered_by = ?, outcome = ?, answer = ?
+           WHERE id = ? AND answered_at IS NULL`,
+        )
+        .run(a.answeredAt, a.answeredBy, a.outcome, a.text, id).changes;
+      if (changed === 0) return false;
+      if (email) insertEmails(db, [email]);
+      return true;
+    });
   }
 }
+
+const REPORT_COLUMNS =
+  'id, reference, subject_key, model_id, description, language, received_at, due_at, answered_at, answered_by, outcome, answer';
+
+interface ReportRow {
+  id: string;
+  reference: string;
+  subject_key: string;
+  model_id: string;
+  description: string;
+  language: string;
+  received_at: string;
+  due_at: string;
+  answered_at: string | null;
+  answered_by: string | null;
+  outcome: string | null;
+  answer: string | null;
+}
+
+const reportFromRow = (r: ReportRow): MemorisationReport => ({
+  id: r.id,
+  reference: r.reference,
+  subjectKey: r.subject_key,
+  modelId: r.model_id,
+  description: r.description,
+  language: r.language,
+  receivedAt: r.received_at,
+  dueAt: r.due_at,
+  answer:
+    r.answered_at === null
+      ? null
+      : {
+          answeredAt: r.answered_at,
+          answeredBy: r.answered_by ?? '',
+          outcome: r.outcome as MemorisationOutcome,
+          text: r.answer ?? '',
+        },
+});
 
 /** Emails to the person go to the registry's own outbox, delivered by `OutboxDispatcher`. */
 function insertEmails(db: Database.Database, emails: readonly OutboxMessage[]): void {

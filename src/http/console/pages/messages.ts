@@ -27,6 +27,7 @@ export function exportsPage(ctx: ConsoleContext, personal: boolean): ConsolePage
       <ul>
         ${personal ? item(t('console.exports.objections'), href(ctx, '/console/exports/objections')) : ''}
         ${personal ? item(t('console.nav.reviews'), href(ctx, '/console/exports/review-queue')) : ''}
+        ${personal ? item(t('console.nav.reports'), href(ctx, '/console/exports/memorisation-reports')) : ''}
         ${OVERVIEW_TABLES.map((n) => item(t(`console.chart.${n}`), href(ctx, `/console/figures/${n}`)))}
       </ul>
       ${personal ? '' : html`<p>${t('console.exports.viewer')}</p>`}`,
