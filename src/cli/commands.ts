@@ -201,16 +201,38 @@ export const coreCommands: Command[] = [
 
   defineCommand({
     name: 'audit verify',
-    synopsis: '',
-    summary: 'check the audit chain and the registry against it',
-    options: {},
-    async run(_input, { loadConfig }) {
+    synopsis: '[--checkpoint FILE]... [--witness KEY]...',
+    summary: 'check the audit chain, the registry, and the log against kept checkpoints',
+    details: `  --checkpoint FILE   a signed checkpoint fetched earlier (GET /v1/transparency/checkpoint,
+                      or a witness's state file): the log must still hold it, unchanged
+  --witness KEY       a witness's verifier key (or a file holding it): the log must still hold
+                      a checkpoint that witness cosigned (from the files, or stored here)
+
+  Without them the check trusts the database's own head; with them it catches a full re-hash
+  and a consistent truncation too (docs/transparency.md).`,
+    options: {
+      checkpoint: { type: 'string', multiple: true },
+      witness: { type: 'string', multiple: true },
+    },
+    async run({ values }, { loadConfig }) {
+      const files = (values.checkpoint ?? []).map((file) => {
+        try {
+          return { source: file, note: readFileSync(file, 'utf8') };
+        } catch (err) {
+          throw new UsageError(`--checkpoint ${file}: ${(err as Error).message}`);
+        }
+      });
+      const witnesses = (values.witness ?? []).map((w) =>
+        existsSync(w) ? readFileSync(w, 'utf8').trim() : w,
+      );
       const veto = await wireVeto(loadConfig());
       try {
         const report = await veto.registry.verifyAudit();
+        const log = await veto.transparency.auditAgainst(files, witnesses);
         const { chain } = report;
         for (const note of report.notes) console.log(`note: ${note}`);
-        if (report.ok) {
+        for (const line of log.confirmed) console.log(line);
+        if (report.ok && log.problems.length === 0) {
           console.log(
             `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,
           );
@@ -219,6 +241,7 @@ export const coreCommands: Command[] = [
         if (chain.problem)
           console.error(`audit chain BROKEN: ${describeChainProblem(chain.problem)}`);
         for (const m of report.mismatches) console.error(`registry disagrees with the log: ${m}`);
+        for (const p of log.problems) console.error(`transparency log: ${p}`);
         return 1;
       } finally {
         await veto.close();

@@ -5,6 +5,7 @@ import { contractCommands } from './contract-commands.ts';
 import { datasetCommands } from './dataset-commands.ts';
 import { noticeCommands } from './notice-commands.ts';
 import { removalCommands } from './removal-commands.ts';
+import { transparencyCommands } from './transparency-commands.ts';
 
 /** Every `veto` command, in the order `veto --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   ...removalCommands,
   ...datasetCommands,
   ...contractCommands,
+  ...transparencyCommands,
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

@@ -1,9 +1,10 @@
 import { AppError } from '../domain/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { CosignatureRecord, RegistryStore } from '../store/registry-store.ts';
-import { openCheckpoint, signCheckpoint } from './checkpoint.ts';
+import { type OpenedCheckpoint, openCheckpoint, signCheckpoint } from './checkpoint.ts';
+import { auditLogAgainst, type KeptCheckpoint } from './log-audit.ts';
 import {
-  type NoteError,
+  NoteError,
   parseSigner,
   parseVerifier,
   type Signer,
@@ -134,5 +135,82 @@ export class Transparency {
     if (!first) return null;
     const note = signCheckpoint(this.signer, first.size, Buffer.from(first.root, 'base64'));
     return note + rows.map((r) => r.line).join('');
+  }
+
+  /**
+   * `veto audit verify --checkpoint FILE --witness KEY`: checks the log against checkpoints
+   * kept outside the database. Each file must be signed by one of this log's keys (current or
+   * previous); each witness key needs at least one checkpoint it cosigned, from the files or
+   * from the cosignatures stored here (fail closed: an operator who deletes them is caught too).
+   * The log is then recomputed from the events, and the stored tiles checked against it.
+   */
+  async auditAgainst(
+    files: readonly { source: string; note: string }[],
+    witnessKeys: readonly string[],
+  ): Promise<{ problems: string[]; confirmed: string[] }> {
+    const problems: string[] = [];
+    const opened: { source: string; cp: OpenedCheckpoint }[] = [];
+    for (const f of files) {
+      try {
+        opened.push({ source: f.source, cp: openCheckpoint(f.note, this.logKeys) });
+      } catch (err) {
+        if (!(err instanceof NoteError)) throw err;
+        problems.push(`${f.source}: not a checkpoint of this log: ${err.message}`);
+      }
+    }
+    const kept: KeptCheckpoint[] = opened.map(({ source, cp }) => ({
+      source: `checkpoint ${source}`,
+      size: cp.size,
+      root: cp.root,
+    }));
+    if (witnessKeys.length > 0) {
+      const stored = await this.cosignedCheckpoint();
+      const candidates = [...opened];
+      if (stored) {
+        try {
+          candidates.push({ source: 'stored', cp: openCheckpoint(stored, this.logKeys) });
+        } catch (err) {
+          if (!(err instanceof NoteError)) throw err;
+        }
+      }
+      for (const key of witnessKeys) {
+        let w: Verifier;
+        try {
+          w = parseVerifier(key);
+        } catch (err) {
+          if (!(err instanceof NoteError)) throw err;
+          problems.push(`--witness ${key.slice(0, 40)}: ${err.message}`);
+          continue;
+        }
+        const cosigned = candidates.filter((c) => validCosignature(c.cp.note, w));
+        if (cosigned.length === 0) {
+          problems.push(
+            `witness ${w.name}: no checkpoint it cosigned, neither in the files given nor stored in the registry`,
+          );
+        }
+        for (const c of cosigned) {
+          kept.push({
+            source: `cosigned by ${w.name} (${c.source === 'stored' ? 'stored' : c.source})`,
+            size: c.cp.size,
+            root: c.cp.root,
+          });
+        }
+      }
+    }
+    const audit = await auditLogAgainst(this.deps.store.readEvents(), kept);
+    problems.push(...audit.problems);
+    // The tiles serve every proof: they must describe the events, not some other history.
+    let tilesRoot: Uint8Array | null = null;
+    try {
+      tilesRoot = (await this.log.treeHead(audit.size)).root;
+    } catch {
+      tilesRoot = null;
+    }
+    if (!tilesRoot || !Buffer.from(tilesRoot).equals(Buffer.from(audit.root))) {
+      problems.push(
+        `the stored tiles do not match the events: proofs served at size ${audit.size} would be wrong`,
+      );
+    }
+    return { problems, confirmed: audit.confirmed };
   }
 }

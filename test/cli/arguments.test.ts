@@ -63,11 +63,11 @@ test('groups list their commands; unknown commands and stray arguments are usage
 
 test('through bin/veto.js: an option that does not exist fails, it never reports success', (t) => {
   const dir = tempDir(t);
-  const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--checkpoint', 'cp.txt'], {
+  const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--checkpoints', 'cp.txt'], {
     env: { ...process.env, VETO_DATA_DIR: dir, VETO_LOG_LEVEL: 'silent' },
     encoding: 'utf8',
   });
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.doesNotMatch(r.stdout, /OK/);
-  assert.match(r.stderr, /Unknown option '--checkpoint'/);
+  assert.match(r.stderr, /Unknown option '--checkpoints'/);
 });

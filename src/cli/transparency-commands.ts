@@ -1,0 +1,120 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  COSIGNATURE_V1,
+  generateSigner,
+  NoteError,
+  parseSigner,
+  parseVerifier,
+} from '../transparency/signed-note.ts';
+import { httpWatchedLog, submitCosignature, witnessRound } from '../transparency/witness.ts';
+import { type Command, defineCommand, UsageError } from './command.ts';
+
+/** A key given inline or as a file holding it. */
+function keyArgument(option: string, value: string): string {
+  if (!existsSync(value)) return value.trim();
+  try {
+    return readFileSync(value, 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`${option} ${value}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The witness side of the transparency log (docs/transparency.md): commands a third party (a
+ * data-protection authority, an NGO) runs with its own key, needing nothing of the registry's
+ * configuration, only its public URL and its log key.
+ */
+export const transparencyCommands: Command[] = [
+  defineCommand({
+    name: 'witness',
+    synopsis: '--log URL --log-key KEY --key FILE --state FILE [--submit]',
+    summary: "cosign the registry's checkpoint if it extends the last one cosigned",
+    details: `  --log URL           the registry's public URL (its /v1/transparency endpoints)
+  --log-key KEY       the log's verifier key (or a file holding it); repeat for rotated keys
+  --key FILE          this witness's signing key (veto witness keygen writes one)
+  --state FILE        the last checkpoint this witness cosigned; created on the first run,
+                      replaced only after the new checkpoint is proven to extend it
+  --submit            also send the cosigned checkpoint to the registry, which serves it
+
+  Prints the cosigned checkpoint. Exits 1 without cosigning if the log shrank or its history
+  differs from what was cosigned before.`,
+    options: {
+      log: { type: 'string' },
+      'log-key': { type: 'string', multiple: true },
+      key: { type: 'string' },
+      state: { type: 'string' },
+      submit: { type: 'boolean' },
+    },
+    async run({ values }) {
+      const { log, key, state } = values;
+      const logKeyArgs = values['log-key'] ?? [];
+      if (!log || !key || !state || logKeyArgs.length === 0) {
+        throw new UsageError('--log, --log-key, --key and --state are required');
+      }
+      let witness: ReturnType<typeof parseSigner>;
+      let logKeys: ReturnType<typeof parseVerifier>[];
+      try {
+        witness = parseSigner(keyArgument('--key', key));
+        logKeys = logKeyArgs.map((k) => parseVerifier(keyArgument('--log-key', k)));
+      } catch (err) {
+        if (err instanceof NoteError) throw new UsageError(err.message);
+        throw err;
+      }
+      if (witness.type !== COSIGNATURE_V1) {
+        throw new UsageError('--key: a witness key has type 0x04 (veto witness keygen makes one)');
+      }
+      const previous = existsSync(state) ? readFileSync(state, 'utf8') : null;
+      try {
+        const cosigned = await witnessRound({
+          log: httpWatchedLog(log),
+          logKeys,
+          witness,
+          state: previous,
+          now: Date.now,
+        });
+        // Replace the state only now, and atomically: a crash never leaves half a checkpoint.
+        writeFileSync(`${state}.tmp`, cosigned.note);
+        renameSync(`${state}.tmp`, state);
+        process.stdout.write(cosigned.note);
+        const from =
+          cosigned.previousSize === null
+            ? 'first checkpoint'
+            : `consistent with ${cosigned.previousSize}`;
+        console.error(`cosigned size ${cosigned.size} (${from})`);
+        if (values.submit) {
+          await submitCosignature(log, cosigned.note);
+          console.error('submitted to the registry');
+        }
+        return 0;
+      } catch (err) {
+        if (!(err instanceof NoteError)) throw err;
+        console.error(`veto witness: REFUSED: ${err.message}`);
+        return 1;
+      }
+    },
+  }),
+
+  defineCommand({
+    name: 'witness keygen',
+    synopsis: 'NAME --key FILE',
+    summary: "make a witness's cosigning key; prints the verifier key to give the registry",
+    details: `  NAME                the witness's name, e.g. witness.dpa.example (no spaces or "+")
+  --key FILE          where to write the secret key (never overwritten)`,
+    options: { key: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }) {
+      if (!values.key) throw new UsageError('--key FILE is required');
+      if (existsSync(values.key)) throw new UsageError(`--key ${values.key}: already exists`);
+      let signer: ReturnType<typeof generateSigner>;
+      try {
+        signer = generateSigner(positionals[0]!, COSIGNATURE_V1);
+      } catch (err) {
+        if (err instanceof NoteError) throw new UsageError(err.message);
+        throw err;
+      }
+      writeFileSync(values.key, `${signer.skey}\n`, { mode: 0o600, flag: 'wx' });
+      console.log(signer.vkey);
+      return 0;
+    },
+  }),
+];
