@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   gate: () => import('./gate/index.ts'),
   redact: () => import('./redact/index.ts'),
   removals: () => import('./removals/index.ts'),
+  scale: () => import('./scale/index.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -47,7 +47,7 @@ const fmt = (n: number, d = 1) => n.toFixed(d);
  * A registry that reads the inclusion index back (that cost is part of a run) and stores nothing:
  * the database insert is measured apart (test/gate/dataset-store.test.ts prints its rows/s).
  */
-const sinkRegistry: GateRegistry = {
+export const sinkRegistry: GateRegistry = {
   async objectorsAddedSince() {
     return [];
   },
@@ -70,7 +70,7 @@ const sinkRegistry: GateRegistry = {
   },
 };
 
-async function prepare(): Promise<{
+export async function prepare(): Promise<{
   corpus: string;
   snapshot: string;
   bytes: number;

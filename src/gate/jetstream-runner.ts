@@ -155,6 +155,8 @@ export interface ShardManifest {
   blank: number;
   redacted: number;
   files: Record<ShardFile, { bytes: number; sha256: string }>;
+  /** Wall time the worker spent reading, judging and writing the shard, once its objects were loaded (the bench). */
+  judgeMs: number;
 }
 type ShardFile = 'data' | 'inclusions' | 'decisions' | 'rejects';
 const SHARD_FILES: ShardFile[] = ['data', 'inclusions', 'decisions', 'rejects'];
@@ -294,7 +296,12 @@ export interface JetStreamRunnerOptions {
   shards: number;
   names?: QueueNames;
   /** Called as each shard is published and as each is appended (tests, the bench). */
-  onEvent?: (event: { kind: 'published' | 'appended'; shard: number; at: number }) => void;
+  onEvent?: (event: {
+    kind: 'published' | 'appended' | 'planned';
+    shard: number;
+    at: number;
+    manifest?: ShardManifest;
+  }) => void;
 }
 
 /** `buildDataset`'s `judgeElsewhere` for the JetStream runner. */
@@ -364,6 +371,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
       planning.then(
         (p) => {
           planned = p;
+          options.onEvent?.({ kind: 'planned', shard: shards.length, at: Date.now() });
           wake?.();
         },
         (err) => {
@@ -397,7 +405,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         blank += outcome.blank;
         redacted += outcome.redacted;
         stage.progress(task.end - task.start, outcome.counts);
-        options.onEvent?.({ kind: 'appended', shard: next, at: Date.now() });
+        options.onEvent?.({ kind: 'appended', shard: next, at: Date.now(), manifest: outcome });
         next++;
       }
       return {
@@ -527,6 +535,7 @@ async function judgeShard(
       done += (await outs[f].write(bytes, done, bytes.length - done)).bytesWritten;
   };
   const counts = new Array(REASONS.length).fill(0);
+  const started = performance.now();
   let kept = 0;
   let blank = 0;
   let redacted = 0;
@@ -598,6 +607,7 @@ async function judgeShard(
     blank,
     redacted,
     files,
+    judgeMs: Math.round(performance.now() - started),
   };
   await writeFile(shardFile(task.dir, task.shard, 'manifest'), `${JSON.stringify(manifest)}\n`);
   return manifest;
