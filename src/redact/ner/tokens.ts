@@ -45,9 +45,12 @@ let classes: Uint8Array | undefined;
 let lowers: Uint16Array | undefined;
 /** 1 for a unit that continues a word (letter, mark, digit), 2 for '_', 0 otherwise. */
 let wordUnits: Uint8Array | undefined;
+/** A unit's lower-case form, word class (as `wordUnits`) and class: lower << 5 | word << 3 | class. */
+let packedUnits: Uint32Array | undefined;
 
-function tables(): { cls: Uint8Array; low: Uint16Array; word: Uint8Array } {
-  if (classes && lowers && wordUnits) return { cls: classes, low: lowers, word: wordUnits };
+function tables(): { cls: Uint8Array; low: Uint16Array; word: Uint8Array; packed: Uint32Array } {
+  if (classes && lowers && wordUnits && packedUnits)
+    return { cls: classes, low: lowers, word: wordUnits, packed: packedUnits };
   const cls = new Uint8Array(65536);
   const low = new Uint16Array(65536);
   const letter = /\p{L}/u;
@@ -69,10 +72,13 @@ function tables(): { cls: Uint8Array; low: Uint16Array; word: Uint8Array } {
   const word = new Uint8Array(65536);
   for (let c = 0; c < 65536; c++) if (isWordClass(cls[c]!)) word[c] = 1;
   word[95] = 2;
+  const packed = new Uint32Array(65536);
+  for (let c = 0; c < 65536; c++) packed[c] = (low[c]! << 5) | (word[c]! << 3) | cls[c]!;
   classes = cls;
   lowers = low;
   wordUnits = word;
-  return { cls, low, word };
+  packedUnits = packed;
+  return { cls, low, word, packed };
 }
 
 /** The tokens of one text, as parallel arrays (grown as needed, reused between texts). */
@@ -198,7 +204,7 @@ function urlEnd(text: string, i: number, cls: Uint8Array): number {
  * a final "'s" is a token of its own; links, @handles and #hashtags are single tokens.
  */
 export function tokenize(text: string, into: Tokens): Tokens {
-  const { cls, low, word } = tables();
+  const { cls, low, word, packed } = tables();
   into.count = 0;
   const n = text.length;
   let i = 0;
@@ -229,6 +235,12 @@ export function tokenize(text: string, into: Tokens): Tokens {
     let start = i;
     let kind: number;
     let end = i + 1;
+    let h = FNV;
+    let uppers = 0;
+    let lowersN = 0;
+    let others = 0;
+    let upperAfterLower = false;
+    let hashed = false;
     const u = (c | 0x20) === 0x68 || (c | 0x20) === 0x77 ? urlEnd(text, i, cls) : -1;
     if (u > 0) {
       kind = KIND.URL;
@@ -239,14 +251,25 @@ export function tokenize(text: string, into: Tokens): Tokens {
       while (j < n && word[text.charCodeAt(j)] !== 0) j++;
       kind = c === 64 ? KIND.HANDLE : KIND.HASHTAG;
       end = j;
-    } else if (word[c] !== 0) {
-      let j = i + 1;
+    } else if (word[c] !== 0 && k !== C_DIGIT) {
+      // A word: its hash and letter counts are taken while its end is sought (one pass).
+      let j = i;
       for (;;) {
-        while (j < n && word[text.charCodeAt(j)] !== 0) j++;
+        while (j < n) {
+          const v = packed[text.charCodeAt(j)]!;
+          if ((v & 0x18) === 0) break;
+          h = Math.imul(h ^ (v >>> 5), PRIME);
+          const cc = v & 7;
+          if (cc === C_UPPER) {
+            uppers++;
+            if (lowersN > 0) upperAfterLower = true;
+          } else if (cc === C_LOWER) lowersN++;
+          else if (cc === C_LETTER || cc === C_MARK) others++;
+          j++;
+        }
         if (j >= n) break;
         const s = text.charCodeAt(j);
         if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
-        const next = j + 1 < n ? cls[text.charCodeAt(j + 1)]! : C_OTHER;
         // "'s" at the end is not part of the word.
         if (
           (s === 39 || s === 0x2019) &&
@@ -254,11 +277,48 @@ export function tokenize(text: string, into: Tokens): Tokens {
           !(j + 2 < n && word[text.charCodeAt(j + 2)] === 1)
         )
           break;
-        if (word[text.charCodeAt(j + 1)] === 1 && next !== C_DIGIT) {
-          j += 2;
+        // An inner apostrophe, hyphen or dot before a letter ("O'Neil", "Jean-Pierre").
+        if (word[text.charCodeAt(j + 1)] === 1 && cls[text.charCodeAt(j + 1)] !== C_DIGIT) {
+          h = Math.imul(h ^ low[s]!, PRIME);
+          j++;
           continue;
         }
         // "J.-L."
+        if (
+          s === 46 &&
+          text.charCodeAt(j + 1) === 45 &&
+          j + 2 < n &&
+          cls[text.charCodeAt(j + 2)] === C_UPPER
+        ) {
+          h = Math.imul(Math.imul(h ^ 46, PRIME) ^ 45, PRIME);
+          j += 2;
+          continue;
+        }
+        break;
+      }
+      kind = KIND.WORD;
+      end = j;
+      hashed = true;
+    } else if (word[c] !== 0) {
+      // A number, with its inner separators ("12/05/2023", "3,45", "14:30", "0612-3456"): none
+      // of it can be a name, and digit-heavy text is mostly such runs. Digits then letters
+      // ("2nd", "3-a") stay one token too, as words do.
+      let j = i + 1;
+      for (;;) {
+        while (j < n && word[text.charCodeAt(j)] !== 0) j++;
+        if (j >= n) break;
+        const s = text.charCodeAt(j);
+        if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
+        if (
+          (s === 39 || s === 0x2019) &&
+          (text.charCodeAt(j + 1) | 0x20) === 0x73 &&
+          !(j + 2 < n && word[text.charCodeAt(j + 2)] === 1)
+        )
+          break;
+        if (word[text.charCodeAt(j + 1)] === 1 && cls[text.charCodeAt(j + 1)] !== C_DIGIT) {
+          j += 2;
+          continue;
+        }
         if (
           s === 46 &&
           text.charCodeAt(j + 1) === 45 &&
@@ -270,18 +330,14 @@ export function tokenize(text: string, into: Tokens): Tokens {
         }
         break;
       }
-      kind = k === C_DIGIT ? KIND.NUMBER : KIND.WORD;
-      // A number with its inner separators is one token ("12/05/2023", "3,45", "14:30",
-      // "0612-3456"): none of it can be a name, and digit-heavy text is mostly such runs.
-      if (kind === KIND.NUMBER) {
-        while (j + 1 < n) {
-          const s = text.charCodeAt(j);
-          if (s !== 46 && s !== 44 && s !== 58 && s !== 47 && s !== 45) break;
-          if (cls[text.charCodeAt(j + 1)] !== C_DIGIT) break;
-          j += 2;
-          while (j < n && word[text.charCodeAt(j)] !== 0) j++;
-        }
+      while (j + 1 < n) {
+        const s = text.charCodeAt(j);
+        if (s !== 46 && s !== 44 && s !== 58 && s !== 47 && s !== 45) break;
+        if (cls[text.charCodeAt(j + 1)] !== C_DIGIT) break;
+        j += 2;
+        while (j < n && word[text.charCodeAt(j)] !== 0) j++;
       }
+      kind = KIND.NUMBER;
       end = j;
     } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
       end = i + 2;
@@ -321,12 +377,7 @@ export function tokenize(text: string, into: Tokens): Tokens {
     }
     // Hash and casing of the word part (after '#'); the shape is computed when a feature asks.
     if (kind === KIND.HASHTAG) start++;
-    let h = FNV;
-    let uppers = 0;
-    let lowersN = 0;
-    let others = 0;
-    let upperAfterLower = false;
-    for (let j = start; j < end; j++) {
+    for (let j = start; !hashed && j < end; j++) {
       const ch = text.charCodeAt(j);
       const cc = cls[ch]!;
       h = Math.imul(h ^ low[ch]!, PRIME);
