@@ -62,6 +62,33 @@ export const removalCommands: Command[] = [
   }),
 
   defineCommand({
+    name: 'dataset clearance',
+    synopsis: 'DATASET [--applied-through REMOVAL] [--json]',
+    summary: 'before training: what must still be removed; exit 0 cleared, 3 not cleared',
+    details: `  --applied-through REMOVAL  the last recorded removal the pipeline already applied
+                            (it and those before it count as done)
+  --json                    the answer as JSON (GET /v1/datasets/DATASET/clearance)
+  A training pipeline runs it right before it starts and refuses to start unless the exit
+  status is 0 (docs/training.md). Item ids only, never who objected.`,
+    options: { 'applied-through': { type: 'string' }, json: { type: 'boolean' } },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }, h) {
+      const datasetId = positionals[0]!;
+      return withAfterwards(h, async (_veto, a) => {
+        const c = await a.clearance(datasetId, values['applied-through']);
+        if (values.json) console.log(JSON.stringify(c, null, 2));
+        else {
+          console.log(`dataset ${datasetId}: ${c.reason}`);
+          for (const r of c.removals)
+            console.log(`  removal ${r.id} recorded ${r.recordedAt}: ${r.itemIds.length} items`);
+          for (const id of c.itemIds) console.log(`  remove ${id}`);
+        }
+        return c.cleared ? 0 : 3;
+      });
+    },
+  }),
+
+  defineCommand({
     name: 'dataset verify-removals',
     synopsis: 'DIR',
     summary: 'check a removal list against its signed manifest (same deployment secret)',

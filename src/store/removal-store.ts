@@ -38,6 +38,12 @@ export interface RemovalStore {
 
   /** The removals recorded against a dataset, oldest first. */
   removalsOf(datasetId: string): Promise<RemovalRecord[]>;
+  /**
+   * Item ids of the dataset (sealed, by its inclusion index) whose subject has an objection
+   * effective now for the dataset's purpose, sorted: what training on it must leave out, whether
+   * or not the removal planner has recorded the removal yet. Never who objected.
+   */
+  objectedItemsOf(datasetId: string): Promise<string[]>;
   /** What a person can be told: datasets holding their items and what became of them. */
   subjectDatasets(subjectKey: string): Promise<SubjectDataset[]>;
 

@@ -75,6 +75,11 @@ export function removalStoreSuite(adapter: Adapter): void {
         [['q1']],
       );
       assert.deepEqual(await store.removalsOf('ds_other'), [], 'another purpose');
+      // Clearance reads the objections effective now: each item once, sorted, purpose-bound.
+      assert.deepEqual(await store.objectedItemsOf('ds_a'), ['p1', 'p2']);
+      assert.deepEqual(await store.objectedItemsOf('ds_b'), ['q1']);
+      assert.deepEqual(await store.objectedItemsOf('ds_other'), [], 'another purpose');
+      assert.deepEqual(await store.objectedItemsOf('ds_none'), []);
       // One email for the person, however many datasets.
       const due = await veto.store.dueOutbox('9999-01-01T00:00:00.000Z', 100);
       assert.equal(due.filter((m) => m.payload.template === 'removal').length, 1);

@@ -14,6 +14,7 @@ import {
 } from '../../store/removal-store.ts';
 import { AppError } from '../errors.ts';
 import type { Contact } from '../types.ts';
+import { type Clearance, datasetClearance } from './clearance.ts';
 import type { ModelPolicy } from './removal-planner.ts';
 
 /** A 400 naming the field and the reason. */
@@ -140,6 +141,14 @@ export class Afterwards {
 
   removalsOf(datasetId: string): Promise<RemovalRecord[]> {
     return this.deps.store.removalsOf(datasetId);
+  }
+
+  /** What a training job must still remove from a dataset version (clearance.ts). */
+  clearance(datasetId: string, appliedThrough?: string): Promise<Clearance> {
+    return datasetClearance(this.deps.store, datasetId, {
+      appliedThrough,
+      now: this.deps.clock(),
+    });
   }
 
   /** "Am I in the dataset?": datasets holding the subject's items, and their removal status. */

@@ -6,6 +6,8 @@ import { type Afterwards, removalStatus } from '../../domain/removals/afterwards
 import { type ApiAuthenticator, type Caller, requireAdmin } from '../auth/api-auth.ts';
 import { problemSchema } from './objection-schemas.ts';
 import {
+  clearanceQuery,
+  clearanceView,
   createdRecipientView,
   datasetParams,
   memorisationBody,
@@ -143,6 +145,30 @@ export function removalRoutes(
         itemIds: x.itemIds,
         recordedAt: x.recordedAt,
       }));
+    },
+  );
+
+  r.get(
+    '/v1/datasets/:datasetId/clearance',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Clearance at training time: what must still be removed from a dataset version',
+        description:
+          'For a training job about to start: the item ids of people who objected that are still in this version ' +
+          '(from the objections effective now and the removals recorded, never who objected), and `cleared`. ' +
+          'A pipeline refuses to start unless `cleared` is true (docs/training.md). `veto dataset clearance` prints the same.',
+        security: [{ apiKey: [] }, { adminKey: [] }],
+        params: datasetParams,
+        querystring: clearanceQuery,
+        response: { 200: clearanceView, ...errors },
+      },
+    },
+    async (request) => {
+      const caller = await auth.authenticate(request);
+      if (caller.kind === 'user')
+        throw new AppError('forbidden', 'clearance is for the platform (API key) or an admin');
+      return afterwards.clearance(request.params.datasetId, request.query.appliedThrough);
     },
   );
 

@@ -116,3 +116,33 @@ export const memorisationView = z.object({
   receivedAt: z.string(),
   dueAt: z.string().describe('One calendar month after receipt (GDPR Art. 12(3))'),
 });
+
+export const clearanceQuery = z.object({
+  appliedThrough: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'Id of the last recorded removal the training pipeline has applied: it and those before it count as done',
+    ),
+});
+
+export const clearanceView = z.object({
+  datasetId: z.string(),
+  cleared: z
+    .boolean()
+    .describe('True only when nothing is left to remove: train; otherwise do not start'),
+  reason: z.string().describe('Why, in one sentence'),
+  itemIds: z
+    .array(z.string())
+    .describe('Item ids still to remove before training (never who objected)'),
+  removals: z
+    .array(z.object({ id: z.string(), itemIds: z.array(z.string()), recordedAt: z.string() }))
+    .describe('Recorded removals not applied yet, oldest first'),
+  unplannedItems: z
+    .number()
+    .int()
+    .describe('Items of objections effective now that no recorded removal lists yet'),
+  checkedAt: z.string(),
+});

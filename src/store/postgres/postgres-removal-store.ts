@@ -469,6 +469,17 @@ export class PostgresRemovalStore implements RemovalStore {
     return rows.map(removalFromRow);
   }
 
+  async objectedItemsOf(datasetId: string): Promise<string[]> {
+    const { rows } = await sql<{ item: string }>`SELECT DISTINCT i.item_id COLLATE "C" AS item
+         FROM dataset_inclusions i
+         JOIN datasets d ON d.id = i.dataset_id
+         JOIN objections o ON o.subject_key = i.subject_key
+        WHERE i.dataset_id = ${datasetId} AND d.sealed_at IS NOT NULL
+          AND o.purpose = d.purpose AND o.status = 'effective'
+        ORDER BY item`.execute(this.db);
+    return rows.map((r) => r.item);
+  }
+
   /** Six statements whatever the number of datasets (the SQLite twin runs them per dataset). */
   async subjectDatasets(subjectKey: string): Promise<SubjectDataset[]> {
     const db = this.db;

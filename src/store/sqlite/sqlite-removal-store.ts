@@ -440,6 +440,22 @@ export class SqliteRemovalStore implements RemovalStore {
     ).map(removalFromRow);
   }
 
+  async objectedItemsOf(datasetId: string): Promise<string[]> {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT i.item_id AS item
+             FROM dataset_inclusions i
+             JOIN datasets d ON d.id = i.dataset_id
+             JOIN objections o ON o.subject_key = i.subject_key
+            WHERE i.dataset_id = ? AND d.sealed_at IS NOT NULL
+              AND o.purpose = d.purpose AND o.status = 'effective'
+            ORDER BY i.item_id`,
+        )
+        .all(datasetId) as { item: string }[]
+    ).map((r) => r.item);
+  }
+
   async subjectDatasets(subjectKey: string): Promise<SubjectDataset[]> {
     const db = this.db;
     const held = db
