@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Veto, wireVeto } from '../app/wire.ts';
 import type { ObjectorSource } from '../gate/build.ts';
+import { registerDataset } from '../gate/dataset-register.ts';
 import { formatVerifyReport, verifyDataset } from '../gate/dataset-verify.ts';
 import { type CliContext, type Command, defineCommand, UsageError } from './command.ts';
 
@@ -42,7 +43,7 @@ async function openRegistry(h: CliContext, offline: boolean): Promise<Veto | und
 
 class RegistryUnreachable extends Error {}
 
-/** `veto dataset verify`: the independent check of a sealed dataset. */
+/** `veto dataset verify`, `veto dataset register`: the independent check, and recording an offline build. */
 export const datasetCommands: Command[] = [
   defineCommand({
     name: 'dataset verify',
@@ -91,6 +92,65 @@ export const datasetCommands: Command[] = [
         });
         console.log(values.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
         return report.ok ? 0 : 1;
+      } finally {
+        await veto?.close();
+      }
+    },
+  }),
+
+  defineCommand({
+    name: 'dataset register',
+    synopsis: 'DATASET|DIR [--in PARENT] [--snapshot FILE | --filter FILE]',
+    summary: 'record an offline build in the registry, if veto dataset verify passes it',
+    details: `  DATASET|DIR         the dataset's directory, or its id with --in PARENT
+  --in PARENT         the folder the dataset was sealed in (for a dataset id)
+  --snapshot FILE     check against this objector set instead of the registry's own
+  --filter FILE       the same as a filter file
+
+  Verifies the dataset against the registry (every check of veto dataset verify), then records
+  it and its inclusion index, read from the data itself: later objections then plan removals
+  for it and "Am I in the dataset?" finds it. Objections received since the cut-off are
+  removals due, recorded by the removal planner. A dataset the registry already holds is left
+  as it is. Exit codes: 0 registered (or already), 1 refused (the report says why), 2 usage
+  error or registry not reachable.`,
+    options: {
+      in: { type: 'string' },
+      snapshot: { type: 'string' },
+      filter: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }, h) {
+      const dir = datasetDir(positionals[0]!, values.in);
+      const objectors = objectorSource(values);
+      let veto: Veto | undefined;
+      try {
+        veto = await openRegistry(h, false);
+      } catch (err) {
+        console.error(
+          `veto dataset register: the registry is not reachable (${(err as Error).message})`,
+        );
+        return 2;
+      }
+      try {
+        const result = await registerDataset({
+          dir,
+          registry: veto!.gate,
+          records: veto!.datasetRecords,
+          ...(objectors ? { objectors } : {}),
+        });
+        if (result.status === 'refused') {
+          console.log(formatVerifyReport(result.report));
+          console.error(`veto dataset register: ${result.datasetId} not registered: ${result.why}`);
+          return 1;
+        }
+        // Plan now, so the removals due for it are recorded before this command returns.
+        await veto!.removalPlanner?.drain();
+        console.log(
+          result.status === 'registered'
+            ? `dataset ${result.datasetId} registered: ${result.rows.toLocaleString('en')} inclusion rows from ${result.report.records.toLocaleString('en')} records${result.report.removalsDue.length ? `; ${result.report.removalsDue.length} subjects objected since the cut-off (removals due)` : ''}`
+            : `dataset ${result.datasetId} is already registered (it matches the registry's record)`,
+        );
+        return 0;
       } finally {
         await veto?.close();
       }

@@ -387,3 +387,97 @@ describe('veto dataset verify against the registry (SQLite)', () => {
     assert.match(r3.out, /manifest: counts: the registry recorded/);
   });
 });
+
+describe('veto dataset register (an offline build into the registry, SQLite)', () => {
+  it('refuses what verify rejects, then records a passing dataset so removals and "Am I in the dataset?" cover it', async (t) => {
+    if (!(await adapterAvailable('sqlite'))) return t.skip();
+    let now = Date.now();
+    const { veto, config, dir } = await testVetoOn(
+      'sqlite',
+      t,
+      {},
+      { clock: () => new Date(now).toISOString() },
+    );
+    await seed(veto, (ms) => {
+      now = ms;
+    });
+    now = Date.now();
+    const env = vetoEnv(config);
+    const snap = path.join(dir, 'now.snap');
+    assert.equal(runVeto(env, 'registry', 'snapshot', '--out', snap).code, 0);
+    const policy = path.join(dir, 'policy.yaml');
+    writeFileSync(policy, TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'));
+    const build = (name: string, records: Record<string, unknown>[]) => {
+      const input = path.join(dir, `${name}.jsonl`);
+      writeFileSync(input, jsonl(records));
+      const out = path.join(dir, name);
+      const r = runVeto(
+        {},
+        'gate',
+        'build',
+        '--offline',
+        '--snapshot',
+        snap,
+        '--policy',
+        policy,
+        '--input',
+        input,
+        '--out',
+        out,
+        '--workers',
+        '0',
+      );
+      assert.equal(r.code, 0, r.err);
+      return sealedDir(out);
+    };
+
+    // Offline, nobody could check the notice: u-unshown's record is in, so it is refused.
+    const refused = build('unshown', [
+      record({ id: 'a', author_id: 'u-shown' }),
+      record({ id: 'b', author_id: 'u-unshown' }),
+    ]);
+    const r1 = runVeto(env, 'dataset', 'register', refused);
+    assert.equal(r1.code, 1, r1.out + r1.err);
+    assert.match(r1.err, /not registered: it fails veto dataset verify/);
+    assert.match(r1.out, /notice-period\s+FAILED \(1\)/);
+
+    const sealed = build('ok', [
+      record({ id: 'a', author_id: 'u-shown', mentions: ['u-later'] }),
+      record({ id: 'b', author_id: 'u-later' }),
+      record({ id: 'c', author_id: 'u-obj' }),
+    ]);
+    // An objection after the cut-off: a removal due once the dataset is registered.
+    now = Date.now() + 1000;
+    await veto.registry.object({
+      subject: { kind: 'account', accountId: 'u-later' },
+      channel: 'api',
+      language: 'en',
+    });
+    await veto.registry.drain();
+    const r2 = runVeto(env, 'dataset', 'register', sealed);
+    assert.equal(r2.code, 0, r2.out + r2.err);
+    assert.match(r2.out, /registered: 3 inclusion rows from 2 records; 1 subjects objected since/);
+    const datasetId = path.basename(sealed);
+    const mine = await veto.afterwards!.datasetsOf('acct:u-shown');
+    assert.deepEqual(
+      mine.map((d) => d.datasetId),
+      [datasetId],
+      '"Am I in the dataset?" finds it',
+    );
+    const removals = await veto.afterwards!.removalsOf(datasetId);
+    assert.deepEqual(
+      removals.flatMap((x) => x.itemIds).sort(),
+      ['a', 'b'],
+      'the late objector’s own record and the one mentioning them',
+    );
+    // Twice: nothing more, and verify now checks it against the registry's record.
+    const r3 = runVeto(env, 'dataset', 'register', sealed);
+    assert.equal(r3.code, 0);
+    assert.match(r3.out, /already registered/);
+    const v = runVeto(env, 'dataset', 'verify', sealed, '--json');
+    assert.match(
+      (JSON.parse(v.out) as VerifyReport).checks.manifest.detail,
+      /matches the registry/,
+    );
+  });
+});
