@@ -150,6 +150,11 @@ export function parseNote(note: string): Note {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
     if (!m) throw new NoteError(`malformed signature line: ${JSON.stringify(line.slice(0, 80))}`);
     const blob = Buffer.from(m[2]!, 'base64');
+    // Only the canonical encoding: base64's unused padding bits would otherwise let a changed
+    // note carry the same signature (a bit flipped there must fail, like any other).
+    if (blob.toString('base64') !== m[2]) {
+      throw new NoteError('malformed signature line: not canonical base64');
+    }
     if (blob.length < 5) throw new NoteError('malformed signature line: too short');
     return {
       name: m[1]!,
