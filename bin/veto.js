@@ -1,16 +1,37 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (no build step); worker threads inherit the loader.
-import { spawnSync } from 'node:child_process';
+// The `veto` command. Most commands, `serve` above all, run in this very process (tsx registered
+// here), so a signal sent to `veto` reaches the server itself and nothing can outlive it: a
+// launcher that spawned the server and then got SIGKILL used to leave an orphan holding the port.
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { withHugePages } from './huge-pages.js';
 
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const main = new URL('../src/cli/main.ts', import.meta.url);
 const args = process.argv.slice(2);
-// The gate and the registry's snapshot and filter exports build big random-access tables:
-// huge pages for them (see huge-pages.js). The server keeps the C library's defaults.
+// The gate and the registry's snapshot and filter exports build big random-access tables: huge
+// pages for them (see huge-pages.js), which glibc reads only at process start, so these run in
+// a child process. The child dies with this process: signals are forwarded, and the child
+// leaves when its IPC channel to us closes (which also covers SIGKILL of this process).
 const bigTables = args[0] === 'gate' || args[0] === 'registry';
-const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
-  stdio: 'inherit',
-  env: bigTables ? withHugePages(process.env) : process.env,
-});
-process.exit(r.status ?? 1);
+
+if (!bigTables) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(main.href);
+} else {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(main), ...args], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...withHugePages(process.env), VETO_DIE_WITH_PARENT: '1' },
+  });
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT']) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      // Die of the same signal, so our caller sees what happened to the command.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    process.exit(code ?? 1);
+  });
+}

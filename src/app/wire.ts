@@ -90,8 +90,19 @@ export interface Veto {
   /** The staff console's grouped figures, and the audit of what staff read and change. */
   consoleStore: ConsoleStore;
   staffAudit: StaffAudit;
+  /** What `/readyz` reports: database reachable, migrations current, jobs alive. */
+  readiness(): Promise<Readiness>;
   close(): Promise<void>;
 }
+
+/** `/readyz`: whether this instance should receive traffic, and if not, why. */
+export interface Readiness {
+  ready: boolean;
+  checks: { database: string; migrations: string; jobs: string };
+}
+
+/** A job loop that has not ticked for this long is hung or dead (passes are bounded batches). */
+const JOB_STALL_MS = 60_000;
 
 /** The issue-6 tables live in the registry's database, through the registry adapter. */
 export async function openRemovalStore(store: RegistryStore): Promise<RemovalStore | undefined> {
@@ -322,6 +333,20 @@ export async function wireVeto(
     storageHealth,
     jobs,
     requestRate: new RequestRate(store),
+    async readiness(): Promise<Readiness> {
+      const checks = { database: 'ok', migrations: 'ok', jobs: 'ok' };
+      try {
+        // Reading the migration bookkeeping is also the round trip that proves the database.
+        const pending = await store.pendingMigrations();
+        if (pending.length) checks.migrations = `pending: ${pending.join(', ')}`;
+      } catch (err) {
+        checks.database = `unreachable: ${(err as Error).message.slice(0, 200)}`;
+        checks.migrations = 'unknown';
+      }
+      const stalled = jobs.stalled(JOB_STALL_MS);
+      if (stalled.length) checks.jobs = `stalled: ${stalled.join(', ')}`;
+      return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+    },
     async close() {
       await afterwardsParts.removalPlanner?.stop();
       await afterwardsParts.recipientDispatcher?.stop();

@@ -14,6 +14,9 @@ import { type Command, defineCommand, UsageError } from './command.ts';
 import { csvRows, jsonlRows } from './file-rows.ts';
 import { publishDemoNoticeIfNone } from './notice-commands.ts';
 
+/** How long a graceful shutdown waits for requests in flight and the jobs' current passes. */
+const SHUTDOWN_DRAIN_MS = 25_000;
+
 /** `veto serve`, objections, the registry's files, the audit check and the gate. */
 export const coreCommands: Command[] = [
   defineCommand({
@@ -42,22 +45,50 @@ export const coreCommands: Command[] = [
       const veto = await wireVeto(config);
       if (config.demo) await publishDemoNoticeIfNone(veto);
       const app = await buildApp(veto);
+      // The port first, the jobs after: an instance that cannot serve must not run the
+      // background jobs either (a second instance whose bind failed used to run them all).
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why =
+          code === 'EADDRINUSE'
+            ? 'is already in use (another veto serve, or another program)'
+            : code === 'EACCES'
+              ? 'may not be opened by this user'
+              : `cannot be opened (${(err as Error).message})`;
+        console.error(`veto serve: port ${config.port} on ${config.host} ${why}`);
+        await app.close().catch(() => {});
+        await veto.close();
+        return 1;
+      }
       veto.dispatcher.start();
       // After the build: objections become removals, removals reach recipients.
       veto.removalPlanner?.start();
       veto.recipientDispatcher?.start();
       let closing = false;
       const shutdown = async (signal: string) => {
-        if (closing) return;
+        if (closing) {
+          // A second signal: the operator does not want to wait for the drain.
+          veto.logger.warn({ signal }, 'second signal: stopping now');
+          process.exit(1);
+        }
         closing = true;
         veto.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+        // Requests in flight finish (new ones get 503 meanwhile), then the jobs stop after
+        // their current pass. A drain stuck on a hung request must not keep the port forever.
+        const stuck = setTimeout(() => {
+          veto.logger.error({ drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown drain timed out; exiting');
+          process.exit(1);
+        }, SHUTDOWN_DRAIN_MS);
+        stuck.unref();
         await app.close();
         await veto.close();
         process.exit(0);
       };
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
-      process.on('SIGINT', () => void shutdown('SIGINT'));
-      await app.listen({ host: config.host, port: config.port });
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+        process.on(signal, () => void shutdown(signal));
+      }
       const url = config.publicUrl;
       console.log(`Veto is running on ${url}`);
       console.log(`  portal:      ${url}/`);

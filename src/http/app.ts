@@ -54,6 +54,8 @@ export interface AppDeps {
   consoleStore?: ConsoleStore;
   staffAudit?: StaffAudit;
   clock?: Clock;
+  /** `/readyz`: database reachable, migrations current, jobs alive (absent: always ready). */
+  readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
 }
 
 const VERSION = '0.1.0';
@@ -139,6 +141,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  // Graceful shutdown: `close()` lets requests in flight finish and closes idle connections, but
+  // a keep-alive connection that answers a request during the drain would stay open for the
+  // keep-alive timeout and hold the close up: while closing, every answer closes its connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   const health = deps.storageHealth;
   app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, health));
   if (health) {
@@ -154,7 +168,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
   if (deps.afterwards) removalRoutes(app, { registry, afterwards: deps.afterwards, auth });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  // Liveness: the process answers. Readiness: it can do its work (load balancers route on it).
+  // Probes are exempt from the rate limit (whose counts live in the database: a probe must not
+  // fail because of what it probes).
+  const probe = { schema: { hide: true }, config: { rateLimit: false } } as const;
+  app.get('/healthz', probe, async () => ({ ok: true }));
+  app.get('/readyz', probe, async (_req, reply) => {
+    const report = (await deps.readiness?.()) ?? { ready: true, checks: {} };
+    return reply.code(report.ready ? 200 : 503).send(report);
+  });
 
   await app.register(portalPlugin, {
     registry,
