@@ -15,6 +15,7 @@ import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
 import type { RequestRate } from '../domain/request-rate.ts';
+import { loadTransparencyReport } from '../domain/transparency-report.ts';
 import { type Clock, monotonicClock } from '../lib/clock.ts';
 import type { ConsoleStore } from '../store/console-store.ts';
 import type { Transparency } from '../transparency/transparency.ts';
@@ -23,6 +24,7 @@ import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
 import { removalRoutes } from './api/removal-routes.ts';
 import { signalRoutes } from './api/signal-routes.ts';
+import { transparencyReportRoutes } from './api/transparency-report-routes.ts';
 import { transparencyRoutes } from './api/transparency-routes.ts';
 import { createApiAuthenticator } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
@@ -167,6 +169,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.transparency) transparencyRoutes(app, { transparency: deps.transparency });
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
   if (deps.afterwards) removalRoutes(app, { registry, afterwards: deps.afterwards, auth });
+  const consoleStore = deps.consoleStore;
+  const transparencyReport = consoleStore
+    ? () =>
+        loadTransparencyReport(
+          consoleStore,
+          async () => (await deps.afterwards?.listMemorisationReports()) ?? [],
+        )
+    : undefined;
+  if (transparencyReport) transparencyReportRoutes(app, { report: transparencyReport });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // Liveness: the process answers. Readiness: it can do its work (load balancers route on it).
   // Probes are exempt from the rate limit (whose counts live in the database: a probe must not
@@ -185,6 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: () => app.swagger() as unknown as OpenApiDocument,
     ...(deps.notices ? { notices: deps.notices } : {}),
     ...(deps.afterwards ? { afterwards: deps.afterwards } : {}),
+    ...(transparencyReport ? { transparencyReport } : {}),
     ...(health ? { storageHealth: health } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });

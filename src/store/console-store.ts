@@ -21,6 +21,18 @@ export interface ConsoleStore {
   recipientDeliveries(): Promise<RecipientDelivery[]>;
   /** Sealed datasets, oldest first, with their manifests (JSON text). */
   sealedDatasets(): Promise<SealedDatasetRow[]>;
+  /**
+   * Per UTC month (YYYY-MM) and language: people shown a notice version (counted once, in the
+   * month first shown), objections received, objections withdrawn (month of withdrawal).
+   */
+  monthlyActivity(): Promise<MonthlyActivity[]>;
+}
+
+export interface MonthlyActivity {
+  month: string;
+  language: string;
+  kind: 'shown' | 'received' | 'withdrawn';
+  count: number;
 }
 
 export interface DailyObjections {
@@ -33,6 +45,8 @@ export interface DailyObjections {
 export interface RemovalEffect {
   removalId: string;
   datasetId: string;
+  /** The objection's language. */
+  language: string;
   receivedAt: string;
   recordedAt: string;
   lastAcknowledgedAt: string | null;

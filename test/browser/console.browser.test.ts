@@ -217,7 +217,19 @@ describe('console in Chromium', { skip: !run }, () => {
     });
   }
 
+  for (const w of walks) {
+    it(`${w.lang}: the public transparency report, without a session`, async () => {
+      const page = await newPage(w.locale);
+      const res = await page.goto(`${base}/transparency`);
+      assert.equal(res?.status(), 200);
+      assert.equal(await page.getAttribute('html', 'lang'), w.lang);
+      assert.ok((await page.locator('main table').count()) >= 1, 'the figures as a table');
+      await axe(page, `${w.lang} public transparency report`);
+      await page.context().close();
+    });
+  }
+
   it('ran axe-core on every console page walked, in both languages', () => {
-    assert.ok(checked.length >= 18, `axe ran on ${checked.length} pages: ${checked.join(', ')}`);
+    assert.ok(checked.length >= 20, `axe ran on ${checked.length} pages: ${checked.join(', ')}`);
   });
 });

@@ -17,6 +17,7 @@ import { registerPortalRoutes } from './routes.ts';
 import { PortalRuntime } from './runtime.ts';
 import { Sealer } from './sealed.ts';
 import { csrfUserInfo, SessionCookies } from './session.ts';
+import { registerTransparencyRoutes } from './transparency-routes.ts';
 import type { PortalOptions } from './types.ts';
 
 export type { PortalOptions } from './types.ts';
@@ -144,4 +145,5 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
   registerNoticeRoutes(app, rt);
   registerObjectLinkRoutes(app, rt);
   registerDatasetRoutes(app, rt);
+  registerTransparencyRoutes(app, rt);
 }

@@ -3,6 +3,7 @@ import type { NoticeVersion } from '../../domain/notices/notice-types.ts';
 import type { ExposureInput, NoticeView } from '../../domain/notices/notices.ts';
 import type { ObjectCommand } from '../../domain/registry.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
+import type { TransparencyReport } from '../../domain/transparency-report.ts';
 import type { Objection, SubjectRef } from '../../domain/types.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
 
@@ -73,6 +74,8 @@ export interface PortalOptions {
   notices?: PortalNotices;
   /** After the build (issue 6): "Am I in the dataset?" and memorisation reports at /datasets. */
   afterwards?: Afterwards;
+  /** The public transparency report at /transparency (figures only, small counts suppressed). */
+  transparencyReport?: () => Promise<TransparencyReport>;
   /** Storage faults are logged once per outage there, and pages answer 503 meanwhile. */
   storageHealth?: StorageHealth;
 }

@@ -3,6 +3,7 @@ import type {
   CampaignStateCount,
   ConsoleStore,
   DailyObjections,
+  MonthlyActivity,
   NoticeExposureCount,
   RecipientDelivery,
   RemovalEffect,
@@ -36,12 +37,13 @@ export class PostgresConsoleStore implements ConsoleStore {
 
   async removalEffects(): Promise<RemovalEffect[]> {
     const { rows } = await sql<RemovalEffect>`
-      SELECT r.id AS "removalId", r.dataset_id AS "datasetId", ${iso('o.received_at')} AS "receivedAt",
+      SELECT r.id AS "removalId", r.dataset_id AS "datasetId", o.language AS language,
+             ${iso('o.received_at')} AS "receivedAt",
              r.recorded_at AS "recordedAt", max(m.delivered_at) AS "lastAcknowledgedAt",
              count(m.id) FILTER (WHERE m.delivered_at IS NULL)::int AS "pendingDeliveries"
         FROM removals r JOIN objections o ON o.id = r.objection_id
         LEFT JOIN recipient_outbox m ON m.removal_id = r.id
-       GROUP BY r.id, o.received_at ORDER BY r.recorded_at COLLATE "C", r.id COLLATE "C"`.execute(
+       GROUP BY r.id, o.received_at, o.language ORDER BY r.recorded_at COLLATE "C", r.id COLLATE "C"`.execute(
       this.db,
     );
     return rows;
@@ -79,6 +81,23 @@ export class PostgresConsoleStore implements ConsoleStore {
              max(m.last_error) FILTER (WHERE m.delivered_at IS NULL) AS "lastError"
         FROM recipients p LEFT JOIN recipient_outbox m ON m.recipient_id = p.id
        GROUP BY p.id ORDER BY p.name COLLATE "C", p.id COLLATE "C"`.execute(this.db);
+    return rows;
+  }
+
+  async monthlyActivity(): Promise<MonthlyActivity[]> {
+    const month = (column: string) => sql.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM')`);
+    const { rows } = await sql<MonthlyActivity>`
+      SELECT month, language, kind, count(*)::int AS count FROM (
+        SELECT ${month('min(shown_at)')} AS month, language, 'shown' AS kind
+          FROM notice_exposures WHERE voided_at IS NULL
+         GROUP BY subject_key, version_id, language
+        UNION ALL
+        SELECT ${month('received_at')}, language, 'received' FROM objections
+        UNION ALL
+        SELECT ${month('ended_at')}, language, 'withdrawn' FROM objections
+         WHERE status = 'withdrawn' AND ended_at IS NOT NULL) a
+      GROUP BY month, language, kind
+      ORDER BY month COLLATE "C", language COLLATE "C", kind COLLATE "C"`.execute(this.db);
     return rows;
   }
 

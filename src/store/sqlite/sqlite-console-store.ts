@@ -3,6 +3,7 @@ import type {
   CampaignStateCount,
   ConsoleStore,
   DailyObjections,
+  MonthlyActivity,
   NoticeExposureCount,
   RecipientDelivery,
   RemovalEffect,
@@ -30,7 +31,8 @@ export class SqliteConsoleStore implements ConsoleStore {
   async removalEffects(): Promise<RemovalEffect[]> {
     return this.db
       .prepare(
-        `SELECT r.id AS removalId, r.dataset_id AS datasetId, o.received_at AS receivedAt,
+        `SELECT r.id AS removalId, r.dataset_id AS datasetId, o.language AS language,
+                o.received_at AS receivedAt,
                 r.recorded_at AS recordedAt, max(m.delivered_at) AS lastAcknowledgedAt,
                 sum(CASE WHEN m.id IS NOT NULL AND m.delivered_at IS NULL THEN 1 ELSE 0 END) AS pendingDeliveries
            FROM removals r JOIN objections o ON o.id = r.objection_id
@@ -74,6 +76,23 @@ export class SqliteConsoleStore implements ConsoleStore {
           GROUP BY p.id ORDER BY p.name, p.id`,
       )
       .all() as RecipientDelivery[];
+  }
+
+  async monthlyActivity(): Promise<MonthlyActivity[]> {
+    return this.db
+      .prepare(
+        `SELECT month, language, kind, count(*) AS count FROM (
+           SELECT substr(min(shown_at), 1, 7) AS month, language, 'shown' AS kind
+             FROM notice_exposures WHERE voided_at IS NULL
+            GROUP BY subject_key, version_id, language
+           UNION ALL
+           SELECT substr(received_at, 1, 7), language, 'received' FROM objections
+           UNION ALL
+           SELECT substr(ended_at, 1, 7), language, 'withdrawn' FROM objections
+            WHERE status = 'withdrawn' AND ended_at IS NOT NULL)
+         GROUP BY month, language, kind ORDER BY month, language, kind`,
+      )
+      .all() as MonthlyActivity[];
   }
 
   async sealedDatasets(): Promise<SealedDatasetRow[]> {
