@@ -311,7 +311,7 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
-    gate: composeGateRegistry(datasetStore, notices),
+    gate: composeGateRegistry(datasetStore, notices, store),
     datasetRecords: {
       objectorsAsOf: (purpose, asOf) => store.objectorsAsOf(purpose, asOf),
       snapshotRecord: (id) => store.getSnapshot(id),

@@ -230,6 +230,40 @@ export function datasetPseudonymKey(
     .slice(0, 16);
   return { key, keyId };
 }
+/**
+ * The registry's own record of the snapshot a file says it is, checked field by field against
+ * the file: the cut-off and purpose every later question uses are the registry's, never the
+ * file's word alone. A snapshot the registry never took is refused (a file from another registry,
+ * or one whose id was edited and re-hashed).
+ */
+async function recordedIdentity(
+  registry: GateRegistry,
+  file: DatasetManifest['snapshot'],
+): Promise<Pick<SnapshotMeta, 'id' | 'purpose' | 'asOf'>> {
+  const record = await registry.snapshotRecord(file.id);
+  if (!record) {
+    throw new RegistryFileError(
+      file.path,
+      `snapshot ${file.id} is not recorded in this registry: take one with veto registry snapshot (or registry filter), or build --offline`,
+    );
+  }
+  const differs: string[] = [];
+  if (record.purpose !== file.purpose)
+    differs.push(`purpose "${file.purpose}" (registry: "${record.purpose}")`);
+  if (Date.parse(record.asOf) !== Date.parse(file.asOf))
+    differs.push(`asOf ${file.asOf} (registry: ${record.asOf})`);
+  if (record.count !== file.count) differs.push(`count ${file.count} (registry: ${record.count})`);
+  if (record.sha256 !== file.sha256)
+    differs.push(`sha256 ${file.sha256} (registry: ${record.sha256})`);
+  if (differs.length > 0) {
+    throw new RegistryFileError(
+      file.path,
+      `the file is not the registry's snapshot ${file.id}: ${differs.join('; ')}`,
+    );
+  }
+  return { id: record.id, purpose: record.purpose, asOf: new Date(record.asOf).toISOString() };
+}
+
 /** The record schema's required fields (docs/gate.md), the columns of an empty Parquet output. */
 const REQUIRED_FIELDS = ['id', 'author_id', 'kind', 'audience', 'created_at', 'text'] as const;
 const DAY_MS = 86_400_000;
@@ -421,6 +455,19 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         snapshotInfo.path,
         `snapshot is for purpose "${snapshotInfo.purpose}", the policy for "${policy.purpose}"`,
       );
+    }
+    // A cut-off in the future would make the late-objection re-check look at a window that has
+    // not happened yet, and let objections received before the build go unasked.
+    if (Date.parse(snapshotInfo.asOf) > now().getTime()) {
+      throw new GateSetupError(
+        `${snapshotInfo.path}: the snapshot's cut-off ${snapshotInfo.asOf} is in the future; a dataset can only be built from a registry state that has happened`,
+      );
+    }
+    if (options.registry) {
+      snapshotInfo = {
+        ...snapshotInfo,
+        ...(await recordedIdentity(options.registry, snapshotInfo)),
+      };
     }
 
     // The notice period the policy asks for may not be shorter than the deployment's floor.

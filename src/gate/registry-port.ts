@@ -43,6 +43,14 @@ export interface GateRegistry {
   objectorTerms(purpose: string, asOf: string): Promise<string[]>;
 
   /**
+   * The registry's own record of snapshot `id` (purpose, cut-off, count, hash), or undefined when
+   * it never took that snapshot. A build reads its objector set from a file; before it asks any
+   * question about the cut-off it checks the file against this record, so a file that tells
+   * another cut-off or purpose than the registry froze cannot steer the late-objection re-check.
+   */
+  snapshotRecord(id: string): Promise<RecordedSnapshot | undefined>;
+
+  /**
    * Records a sealed dataset and its inclusion index (which subject's items went into it), so a
    * later objection finds every dataset it affects and a person can be told whether their
    * content is in one. Called before the dataset directory is renamed into place: if it fails,
@@ -53,6 +61,21 @@ export interface GateRegistry {
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
   ): Promise<void>;
+}
+
+/** What the registry recorded when it took a snapshot (`snapshots` table). */
+export interface RecordedSnapshot {
+  id: string;
+  purpose: string;
+  /** ISO 8601 instant: the cut-off. */
+  asOf: string;
+  count: number;
+  sha256: string;
+}
+
+/** Where the registry's snapshot records are read (the registry store's `getSnapshot`). */
+export interface GateSnapshotRecords {
+  getSnapshot(id: string): Promise<RecordedSnapshot | undefined>;
 }
 
 /** The part of the port the dataset store of each dialect implements (the rest is notices). */
@@ -80,8 +103,13 @@ export interface GateNoticeRecords {
 export function composeGateRegistry(
   datasets: GateDatasetStore,
   notices: GateNoticeRecords,
+  snapshots: GateSnapshotRecords,
 ): GateRegistry {
   return {
+    snapshotRecord: async (id) => {
+      const r = await snapshots.getSnapshot(id);
+      return r && { id: r.id, purpose: r.purpose, asOf: r.asOf, count: r.count, sha256: r.sha256 };
+    },
     objectorsAddedSince: (purpose, asOf) => datasets.objectorsAddedSince(purpose, asOf),
     objectorTerms: (purpose, asOf) => datasets.objectorTerms(purpose, asOf),
     recordDataset: (manifest, rows) => datasets.recordDataset(manifest, rows),

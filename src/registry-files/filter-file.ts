@@ -25,13 +25,15 @@ import { SnapshotBody } from './subject-keys.ts';
  * millions of keys (see `binary-fuse8.ts` and ../shared/docs/performance-notes.md).
  *
  * ```text
- * #veto-filter v1 {"algorithm":"binary-fuse8","keyHash":"veto-key64 v1","snapshot":{…},…}␠␠…\n
+ * #veto-filter v2 {"algorithm":"binary-fuse8","keyHash":"veto-key64 v1","snapshot":{…},…}␠␠…\n
  * <arrayLength fingerprint bytes>
  * ```
  * Line 1 is the magic and a JSON header (padded with spaces to a multiple of 8 bytes) carrying
- * the snapshot's id, purpose, cut-off, count and body sha256 (the same hash the snapshot file of
- * these keys has), the filter parameters and a checksum of header and fingerprints. Then the raw
- * fingerprints, and nothing after them. Readers check everything and throw on any mismatch.
+ * the snapshot's id, purpose, cut-off, count and sha256 (the snapshot file's hash of these keys,
+ * which covers the identity too: `snapshotHashPrefix`), the filter parameters and a checksum of
+ * header and fingerprints. Then the raw fingerprints, and nothing after them. Readers check
+ * everything, including that line 1 is byte for byte the one the writer makes of its fields, and
+ * throw on any mismatch. Format v1 (whose `snapshot.sha256` covered the keys alone) is refused.
  */
 export interface FilterMeta {
   algorithm: 'binary-fuse8';
@@ -51,7 +53,8 @@ export interface FilterMeta {
   checksum: string;
 }
 
-export const FILTER_MAGIC = '#veto-filter v1 ';
+export const FILTER_MAGIC = '#veto-filter v2 ';
+const FILTER_MAGIC_V1 = '#veto-filter v1 ';
 const MAX_HEADER_BYTES = 64 * 1024;
 export const FILTER_FALSE_POSITIVE_RATE = 1 / 256;
 
@@ -97,6 +100,7 @@ export async function writeFilterFile(
   let wasm = WasmFuseConstruction.create(meta.count ?? 0);
   let lanes: HashLanes | undefined;
   const body = new SnapshotBody({
+    identity: { id: meta.id, purpose: meta.purpose, asOf: meta.asOf },
     onHashes: (his, los) => {
       if (wasm?.add(his, los)) return;
       if (wasm) {
@@ -160,11 +164,7 @@ export async function writeFilterFile(
     falsePositiveRate: FILTER_FALSE_POSITIVE_RATE,
   };
   const header: FilterMeta = { ...unsigned, checksum: checksumOf(unsigned, filter.fingerprints) };
-  const text = FILTER_MAGIC + JSON.stringify(header);
-  const width = Math.ceil((Buffer.byteLength(text) + 1) / 8) * 8;
-  const line = Buffer.alloc(width, 0x20);
-  line.write(text, 0, 'utf8');
-  line[width - 1] = 10;
+  const line = filterHeaderLine(header);
 
   const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
   const file = await open(tmp, 'wx');
@@ -182,6 +182,16 @@ export async function writeFilterFile(
   return header;
 }
 
+/** Line 1 as the writer makes it (its `\n` included): the only form readers accept. */
+function filterHeaderLine(header: FilterMeta): Buffer {
+  const text = FILTER_MAGIC + JSON.stringify(header);
+  const width = Math.ceil((Buffer.byteLength(text) + 1) / 8) * 8;
+  const line = Buffer.alloc(width, 0x20);
+  line.write(text, 0, 'utf8');
+  line[width - 1] = 10;
+  return line;
+}
+
 function checksumOf(unsigned: Omit<FilterMeta, 'checksum'>, fingerprints: Uint8Array): string {
   return createHash('sha256')
     .update(`${JSON.stringify(unsigned)}\n`)
@@ -189,7 +199,14 @@ function checksumOf(unsigned: Omit<FilterMeta, 'checksum'>, fingerprints: Uint8A
     .digest('hex');
 }
 
-function parseFilterHeader(path: string, line: string): FilterMeta {
+function parseFilterHeader(path: string, bytes: Buffer): FilterMeta {
+  const line = bytes.toString('utf8');
+  if (line.startsWith(FILTER_MAGIC_V1)) {
+    throw new RegistryFileError(
+      path,
+      'filter format v1 is no longer read: its snapshot hash does not cover the snapshot id, purpose and cut-off; write a new filter (veto registry filter)',
+    );
+  }
   if (!line.startsWith(FILTER_MAGIC)) {
     throw new RegistryFileError(path, `not a Veto filter file (expected "${FILTER_MAGIC.trim()}")`);
   }
@@ -222,6 +239,13 @@ function parseFilterHeader(path: string, line: string): FilterMeta {
   if (!/^[0-9a-f]{64}$/.test(h.checksum ?? '')) {
     throw new RegistryFileError(path, 'header checksum is invalid');
   }
+  const canonical = filterHeaderLine(h);
+  if (canonical.length !== bytes.length + 1 || !canonical.subarray(0, bytes.length).equals(bytes)) {
+    throw new RegistryFileError(
+      path,
+      'filter header is not in its one written form (fields, spacing or padding were altered)',
+    );
+  }
   return h;
 }
 
@@ -247,7 +271,7 @@ export async function readFilterFile(
     const { bytesRead } = await file.read(head, 0, head.length, 0);
     const nl = head.subarray(0, bytesRead).indexOf(10);
     if (nl < 0) throw new RegistryFileError(path, 'no filter header line');
-    const meta = parseFilterHeader(path, head.toString('utf8', 0, nl));
+    const meta = parseFilterHeader(path, head.subarray(0, nl));
     const start = nl + 1;
     if (size !== start + meta.arrayLength) {
       throw new RegistryFileError(

@@ -1,24 +1,35 @@
 import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { RegistryFileError } from './registry-file-error.ts';
-import { compareUtf8, MAX_KEY_LENGTH, SnapshotBody, subjectKeyProblem } from './subject-keys.ts';
+import {
+  compareUtf8,
+  MAX_KEY_LENGTH,
+  SnapshotBody,
+  type SnapshotIdentity,
+  snapshotHashPrefix,
+  subjectKeyProblem,
+} from './subject-keys.ts';
 
 /**
  * The registry snapshot file: the objector set of one purpose frozen at a cut-off, the input
  * of every gate run and of `veto registry filter`.
  *
  * ```text
- * #veto-snapshot v1 {"id":"snap_…","purpose":"ai-training","asOf":"2025-05-27T00:00:00.000Z","count":2,"sha256":"<hex>"}␠␠␠…
+ * #veto-snapshot v2 {"id":"snap_…","purpose":"ai-training","asOf":"2025-05-27T00:00:00.000Z","count":2,"sha256":"<hex>"}␠␠␠…
  * acct:1001
  * email:3f2a…
  * ```
  *
- * - Line 1: the magic `#veto-snapshot v1 `, a JSON object, then spaces up to a fixed width
+ * - Line 1: the magic `#veto-snapshot v2 `, a JSON object, then spaces up to a fixed width
  *   (the writer learns `count` and `sha256` only at the end and rewrites the line in place,
- *   so the file is written in one streaming pass). Readers ignore the padding.
+ *   so the file is written in one streaming pass). The width follows from the identity, so the
+ *   line has exactly one valid spelling: readers rebuild it and refuse any other byte.
  * - Then one subject key per line, each followed by `\n`, sorted in strictly increasing UTF-8
  *   byte order (no duplicates); `count` is the number of keys.
- * - `sha256` is the hex sha256 of every byte after line 1 (the body).
+ * - `sha256` is the hex sha256 of `veto-snapshot v2\n{"id":…,"purpose":…,"asOf":…}\n` followed
+ *   by every byte after line 1 (the body): the identity is inside the hash, so an edited id,
+ *   purpose or cut-off is detected like an edited key (`snapshotHashPrefix`). Format v1 hashed
+ *   the body alone and is refused.
  *
  * Readers verify the magic, the header, the order, the count and the hash, and throw a
  * {@link RegistryFileError} on any mismatch: a gate never runs on a damaged snapshot.
@@ -33,9 +44,11 @@ export interface SnapshotMeta {
   sha256: string;
 }
 
-export type SnapshotIdentity = Pick<SnapshotMeta, 'id' | 'purpose' | 'asOf'>;
+export type { SnapshotIdentity };
 
-export const SNAPSHOT_MAGIC = '#veto-snapshot v1 ';
+export const SNAPSHOT_MAGIC = '#veto-snapshot v2 ';
+/** The first format, whose header was outside its hash: refused, with how to get a new file. */
+const SNAPSHOT_MAGIC_V1 = '#veto-snapshot v1 ';
 const MAX_HEADER_BYTES = 64 * 1024;
 const READ_SIZE = 4 << 20;
 // Spaces and control characters other than the line feeds we split on.
@@ -43,6 +56,14 @@ const READ_SIZE = 4 << 20;
 const BAD_KEY_CHARS = /[\u0000-\u0009\u000b-\u0020\u007f]/;
 // Where UTF-16 order and byte order can disagree (see compareUtf8).
 const WIDE_CHARS = /[\ud800-\uffff]/;
+
+/** The header's width (without its `\n`): what the longest count and a full hash would take. */
+function headerWidth(identity: SnapshotIdentity): number {
+  const { id, purpose, asOf } = identity;
+  return Buffer.byteLength(
+    SNAPSHOT_MAGIC + JSON.stringify({ id, purpose, asOf, count: 1e15, sha256: '0'.repeat(64) }),
+  );
+}
 
 function headerLine(meta: SnapshotMeta, width: number): Buffer {
   const text = SNAPSHOT_MAGIC + JSON.stringify(meta);
@@ -79,15 +100,13 @@ export async function writeSnapshotFile(
 ): Promise<SnapshotMeta> {
   checkSnapshotIdentity(meta, path);
   const identity = { id: meta.id, purpose: meta.purpose, asOf: meta.asOf };
-  const width = Buffer.byteLength(
-    SNAPSHOT_MAGIC + JSON.stringify({ ...identity, count: 1e15, sha256: '0'.repeat(64) }),
-  );
+  const width = headerWidth(identity);
   const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
   const file = await open(tmp, 'wx');
   let closed = false;
   try {
     await file.write(headerLine({ ...identity, count: 0, sha256: '' }, width));
-    const body = new SnapshotBody();
+    const body = new SnapshotBody({ identity });
     const add = (key: string) => {
       const problem = body.add(key);
       if (problem) throw new RegistryFileError(path, problem);
@@ -121,15 +140,29 @@ export async function writeSnapshotFile(
   }
 }
 
-function parseHeader(path: string, line: string): SnapshotMeta {
-  if (!line.startsWith(SNAPSHOT_MAGIC)) {
+/**
+ * Parses line 1 (`line`: its bytes, without the `\n`) and checks that it is byte for byte the
+ * line the writer makes of what it says: no other spelling (spacing, escapes, padding) is read.
+ */
+function parseHeader(path: string, line: Buffer): SnapshotMeta {
+  const text = line.toString('utf8');
+  if (text.startsWith(SNAPSHOT_MAGIC_V1)) {
+    throw new RegistryFileError(
+      path,
+      'snapshot format v1 is no longer read: its id, purpose and cut-off are outside its hash, so an edited header went unnoticed; take a new snapshot (veto registry snapshot)',
+    );
+  }
+  if (!text.startsWith(SNAPSHOT_MAGIC)) {
     throw new RegistryFileError(path, `not a Veto snapshot (expected "${SNAPSHOT_MAGIC.trim()}")`);
   }
   let meta: unknown;
   try {
-    meta = JSON.parse(line.slice(SNAPSHOT_MAGIC.length));
+    meta = JSON.parse(text.slice(SNAPSHOT_MAGIC.length));
   } catch {
     throw new RegistryFileError(path, 'snapshot header is not valid JSON');
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    throw new RegistryFileError(path, 'snapshot header is not a JSON object');
   }
   const m = meta as Partial<SnapshotMeta>;
   checkSnapshotIdentity(m as SnapshotIdentity, path);
@@ -139,7 +172,30 @@ function parseHeader(path: string, line: string): SnapshotMeta {
   if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
     throw new RegistryFileError(path, 'snapshot header: sha256 must be 64 lowercase hex digits');
   }
-  return { id: m.id!, purpose: m.purpose!, asOf: m.asOf!, count: m.count!, sha256: m.sha256 };
+  const parsed = {
+    id: m.id!,
+    purpose: m.purpose!,
+    asOf: m.asOf!,
+    count: m.count!,
+    sha256: m.sha256,
+  };
+  let canonical: Buffer | undefined;
+  try {
+    canonical = headerLine(parsed, headerWidth(parsed));
+  } catch {
+    // A count longer than any the writer makes: not its form either.
+  }
+  if (
+    !canonical ||
+    canonical.length !== line.length + 1 ||
+    !canonical.subarray(0, line.length).equals(line)
+  ) {
+    throw new RegistryFileError(
+      path,
+      'snapshot header is not in its one written form (fields, spacing or padding were altered)',
+    );
+  }
+  return parsed;
 }
 
 /** Reads and checks the header line only (no body verification). */
@@ -150,7 +206,7 @@ export async function readSnapshotHeader(path: string): Promise<SnapshotMeta> {
     const { bytesRead } = await file.read(buf, 0, buf.length, 0);
     const nl = buf.subarray(0, bytesRead).indexOf(10);
     if (nl < 0) throw new RegistryFileError(path, 'no snapshot header line');
-    return parseHeader(path, buf.toString('utf8', 0, nl));
+    return parseHeader(path, buf.subarray(0, nl));
   } finally {
     await file.close();
   }
@@ -232,7 +288,8 @@ export async function scanSnapshotFile(
           carry = Buffer.from(data);
           continue;
         }
-        meta = parseHeader(path, data.toString('utf8', 0, nl));
+        meta = parseHeader(path, data.subarray(0, nl));
+        hash.update(snapshotHashPrefix(meta));
         start = nl + 1;
       }
       const last = data.lastIndexOf(10);

@@ -23,10 +23,11 @@ import { SnapshotBody } from './subject-keys.ts';
  * The file's key-value metadata says which snapshot it is: `veto.format`, `veto.snapshot.id`,
  * `veto.snapshot.purpose`, `veto.snapshot.asOf`, `veto.snapshot.count` and
  * `veto.snapshot.sha256`, the same hash as the snapshot file of the same set (sha256 of
- * `key\n` per key in order), so a reader can recompute it from the `subject_key` column and
- * compare it with the registry's record of the snapshot.
+ * `snapshotHashPrefix` of the id, purpose and cut-off, then `key\n` per key in order), so a
+ * reader can recompute it from the metadata and the `subject_key` column and compare it with the
+ * registry's record of the snapshot. Format v1's hash covered the keys alone: refused.
  */
-export const SNAPSHOT_PARQUET_FORMAT = 'veto-snapshot-parquet/v1';
+export const SNAPSHOT_PARQUET_FORMAT = 'veto-snapshot-parquet/v2';
 
 const KEY = {
   format: 'veto.format',
@@ -71,7 +72,7 @@ export async function writeSnapshotParquet(
         'CREATE TABLE objectors (subject_key VARCHAR NOT NULL, purpose VARCHAR NOT NULL, effective_at TIMESTAMPTZ NOT NULL)',
       );
       const appender = await c.createAppender('objectors');
-      const body = new SnapshotBody();
+      const body = new SnapshotBody({ identity: meta });
       let previous: string | undefined;
       for await (const row of rows) {
         // The body skips a repeated key; so must the table.
@@ -142,6 +143,12 @@ async function parquetHeader(c: DuckDBConnection, path: string): Promise<Snapsho
     throw new RegistryFileError(path, `not a readable Parquet file (${(err as Error).message})`);
   }
   const kv = new Map(rows.map(([k, v]) => [String(k), String(v)]));
+  if (kv.get(KEY.format) === 'veto-snapshot-parquet/v1') {
+    throw new RegistryFileError(
+      path,
+      'Parquet snapshot format v1 is no longer read: its hash does not cover the snapshot id, purpose and cut-off; take a new snapshot (veto registry snapshot --format parquet)',
+    );
+  }
   if (kv.get(KEY.format) !== SNAPSHOT_PARQUET_FORMAT) {
     throw new RegistryFileError(
       path,

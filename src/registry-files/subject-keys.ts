@@ -38,6 +38,24 @@ function unsorted(previous: string, key: string): string {
   return `keys are not sorted in byte order ("${previous}" before "${key}"); sort with SQLite BINARY or PostgreSQL COLLATE "C"`;
 }
 
+/** What a snapshot is: its id, purpose and cut-off (ISO 8601 instant). */
+export interface SnapshotIdentity {
+  id: string;
+  purpose: string;
+  asOf: string;
+}
+
+/**
+ * What the snapshot hash covers before the keys: the format and the snapshot's identity, so that
+ * a changed id, purpose or cut-off changes the hash like a changed key does (the hash of format
+ * v1 covered the keys alone, and a file's header could be edited unnoticed). The same bytes for
+ * the snapshot file, the filter file's `snapshot.sha256` and the Parquet snapshot.
+ */
+export function snapshotHashPrefix(identity: SnapshotIdentity): string {
+  const { id, purpose, asOf } = identity;
+  return `veto-snapshot v2\n${JSON.stringify({ id, purpose, asOf })}\n`;
+}
+
 /** Receives the 64-bit hashes (`hashKey64`) of the keys a {@link SnapshotBody} accepts, in order. */
 export type KeyHashSink = (his: Uint32Array, los: Uint32Array) => void;
 
@@ -69,8 +87,15 @@ export class SnapshotBody {
   /** Keys accepted so far (those still pending are counted by {@link end}). */
   count = 0;
 
-  constructor(options: { onHashes?: KeyHashSink; engine?: 'wasm' | 'js' } = {}) {
+  /**
+   * `identity`: the snapshot these keys belong to, hashed first ({@link snapshotHashPrefix});
+   * without it the digest is of the keys alone.
+   */
+  constructor(
+    options: { onHashes?: KeyHashSink; engine?: 'wasm' | 'js'; identity?: SnapshotIdentity } = {},
+  ) {
     this.#onHashes = options.onHashes;
+    if (options.identity) this.#hash.update(snapshotHashPrefix(options.identity));
     this.#lines = options.engine === 'js' ? undefined : keyLineHasher();
   }
 

@@ -18,6 +18,7 @@ import {
 } from '../store/postgres-test-db.ts';
 import { requireService } from '../support/services.ts';
 import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+import { recordedSnapshots } from './support/memory-registry.ts';
 
 type Store = SqliteDatasetStore | PostgresDatasetStore;
 
@@ -57,10 +58,15 @@ function datasetStoreSuite(
           outDir: join(dir, 'out'),
           objectors: { snapshot: await writeSnapshot(dir, []) },
           // The notice half answered by notice records in which everyone was shown the notice.
-          registry: composeGateRegistry(store, {
-            exposures: { subjectsNotShown: async () => [] },
-            getVersion: async () => ({ effectiveAt: '2000-01-01T00:00:00.000Z' }),
-          }),
+          registry: composeGateRegistry(
+            store,
+            {
+              exposures: { subjectsNotShown: async () => [] },
+              getVersion: async () => ({ effectiveAt: '2000-01-01T00:00:00.000Z' }),
+            },
+            // The fixture's snapshot, as the registry records one it takes.
+            { getSnapshot: async (id) => recordedSnapshots.get(id) },
+          ),
           workers: 0,
         });
         assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.stack : '');

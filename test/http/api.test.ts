@@ -217,7 +217,7 @@ test('a snapshot can be taken and downloaded through the admin API', async (t) =
   const file = await app.inject({ method: 'GET', url: s.json().download, headers: admin });
   assert.equal(file.statusCode, 200);
   const lines = file.body.trimEnd().split('\n');
-  assert.match(lines[0]!, /^#veto-snapshot v1 /);
+  assert.match(lines[0]!, /^#veto-snapshot v2 /);
   assert.deepEqual(lines.slice(1), ['acct:a', 'acct:z']);
 });
 

@@ -32,7 +32,7 @@ describe('snapshot file', () => {
     assert.match(meta.sha256, /^[0-9a-f]{64}$/);
     const text = await readFile(path, 'utf8');
     const [header, ...body] = text.split('\n');
-    assert.ok(header!.startsWith('#veto-snapshot v1 {'));
+    assert.ok(header!.startsWith('#veto-snapshot v2 {'));
     assert.deepEqual(body, [...keys, '']);
     assert.deepEqual(await readSnapshotHeader(path), meta);
     assert.deepEqual(await readAll(path), keys);

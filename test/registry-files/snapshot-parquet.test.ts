@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
 import { snapshotFileFromParquet } from '../../src/registry-files/snapshot-parquet.ts';
+import { snapshotHashPrefix } from '../../src/registry-files/subject-keys.ts';
 import { tempDir } from '../support/temp.ts';
 import { runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
@@ -73,20 +74,28 @@ test('registry snapshot --format parquet: the objector set read back in DuckDB, 
         string,
       ][],
     );
-    assert.equal(kv['veto.format'], 'veto-snapshot-parquet/v1');
+    assert.equal(kv['veto.format'], 'veto-snapshot-parquet/v2');
     assert.equal(kv['veto.snapshot.id'], snap.id);
     assert.equal(kv['veto.snapshot.asOf'], snap.asOf);
     assert.equal(kv['veto.snapshot.count'], '3');
     assert.equal(kv['veto.snapshot.sha256'], snap.sha256);
-    // The hash is the snapshot file's: sha256 of `key\n` per key, recomputable from the column.
+    // The hash is the snapshot file's: sha256 of the identity line, then `key\n` per key,
+    // recomputable from the metadata and the column.
     const body = table.map((row) => `${row[0]}\n`).join('');
-    assert.equal(createHash('sha256').update(body).digest('hex'), snap.sha256);
+    assert.equal(
+      createHash('sha256').update(snapshotHashPrefix(snap)).update(body).digest('hex'),
+      snap.sha256,
+    );
   });
 
-  // The same set as the gate's snapshot file: the same hash.
+  // The same set as the gate's snapshot file: the same hash, for that snapshot's identity.
   const text = path.join(dir, 'objectors.snapshot');
-  const plain = veto(dir, 'registry', 'snapshot', '--out', text);
-  assert.equal(JSON.parse(plain.out).sha256, snap.sha256);
+  const plain = JSON.parse(veto(dir, 'registry', 'snapshot', '--out', text).out);
+  const keysBody = readFileSync(text, 'utf8').split('\n').slice(1).join('\n');
+  assert.equal(
+    plain.sha256,
+    createHash('sha256').update(snapshotHashPrefix(plain)).update(keysBody).digest('hex'),
+  );
 
   // Back to a snapshot file, verified: the hash the metadata states.
   const back = path.join(dir, 'back.snapshot');
@@ -103,7 +112,7 @@ test('registry snapshot --format parquet: the objector set read back in DuckDB, 
   await duckdb(async (q) => {
     await q(
       `COPY (SELECT * FROM read_parquet('${file}') WHERE subject_key <> 'acct:b-2') TO '${edited}'
-        (FORMAT parquet, KV_METADATA {'veto.format': 'veto-snapshot-parquet/v1', 'veto.snapshot.id': '${snap.id}',
+        (FORMAT parquet, KV_METADATA {'veto.format': 'veto-snapshot-parquet/v2', 'veto.snapshot.id': '${snap.id}',
          'veto.snapshot.purpose': 'ai-training', 'veto.snapshot.asOf': '${snap.asOf}', 'veto.snapshot.count': '3',
          'veto.snapshot.sha256': '${snap.sha256}'})`,
     );

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSnapshotFile } from '../../../src/registry-files/snapshot-file.ts';
 import { compareUtf8 } from '../../../src/registry-files/subject-keys.ts';
+import { recordTestSnapshot } from './memory-registry.ts';
 
 export const AS_OF = '2025-05-27T00:00:00.000Z';
 
@@ -34,12 +35,15 @@ export async function writeSnapshot(
   keys: string[],
   purpose = 'ai-training',
 ): Promise<string> {
-  const path = join(dir, `snapshot-${Math.random().toString(36).slice(2)}.txt`);
-  await writeSnapshotFile(
+  const unique = Math.random().toString(36).slice(2);
+  const path = join(dir, `snapshot-${unique}.txt`);
+  const meta = await writeSnapshotFile(
     path,
-    { id: 'snap_test', purpose, asOf: AS_OF },
+    { id: `snap_test_${unique}`, purpose, asOf: AS_OF },
     [...new Set(keys)].sort(compareUtf8),
   );
+  // As the registry records a snapshot it takes (the gate checks the file against it).
+  recordTestSnapshot(meta);
   return path;
 }
 

@@ -1,5 +1,21 @@
 import type { DatasetManifest } from '../../../src/gate/manifest.ts';
-import type { GateRegistry, InclusionRow, NoticeQuery } from '../../../src/gate/registry-port.ts';
+import type {
+  GateRegistry,
+  InclusionRow,
+  NoticeQuery,
+  RecordedSnapshot,
+} from '../../../src/gate/registry-port.ts';
+
+/**
+ * Snapshots "taken by the registry" in tests: the fixtures' `writeSnapshot` and
+ * `recordTestSnapshot` put each file's header here, as `veto registry snapshot` records one; every
+ * MemoryRegistry answers from it (unless the test gives the registry its own `snapshots`).
+ */
+export const recordedSnapshots = new Map<string, RecordedSnapshot>();
+
+export function recordTestSnapshot(meta: RecordedSnapshot): void {
+  recordedSnapshots.set(meta.id, { ...meta });
+}
 
 /**
  * An in-memory GateRegistry for tests: late objectors, third parties' terms and who was not
@@ -17,6 +33,12 @@ export class MemoryRegistry implements GateRegistry {
   recheckCalls = 0;
   datasets: { manifest: DatasetManifest; inclusions: InclusionRow[] }[] = [];
   failRecord = false;
+  /** The registry's snapshot records (default: every snapshot the fixtures wrote). */
+  snapshots: Map<string, RecordedSnapshot> = recordedSnapshots;
+
+  async snapshotRecord(id: string): Promise<RecordedSnapshot | undefined> {
+    return this.snapshots.get(id);
+  }
 
   async objectorsAddedSince(_purpose: string, _asOf: string): Promise<string[]> {
     this.onRecheck?.(this.recheckCalls++);
