@@ -15,6 +15,7 @@ import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { AS_OF, jsonl, record, TEST_POLICY, tempDir, writePolicy } from './support/fixtures.ts';
 
+const DAY = 86_400_000;
 const NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
 
 /**
@@ -190,27 +191,31 @@ for (const adapter of ADAPTERS) {
   describe(`veto gate build uses the registry's record of its snapshot (${adapter})`, () => {
     it('refuses a file whose cut-off or id the registry does not know, and re-checks from its own cut-off', async (t) => {
       if (!(await adapterAvailable(adapter))) return t.skip();
-      const { veto, config, dir } = await testVetoOn(adapter, t);
+      let now = Date.now();
+      const { veto, config, dir } = await testVetoOn(
+        adapter,
+        t,
+        {},
+        { clock: () => new Date(now).toISOString() },
+      );
       const env = vetoEnv(config);
-      // The notice shown a second before the snapshot and a period of 0 days: this test is
-      // about the snapshot, every author passes the notice check.
+      // The notice published 60 days ago and shown 59 days ago: every author passes the notice
+      // check, this test is about the snapshot.
       const policy = await writePolicy(
         dir,
-        TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"').replace(
-          'minimumDays: 42',
-          'minimumDays: 0',
-        ),
+        TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'),
         'policy-2026.yaml',
       );
+      now = Date.now() - 60 * DAY;
       await veto.notices.publish(readNoticeDirectory(NOTICE_DIR), 'test');
-      await new Promise((r) => setTimeout(r, 5));
+      now = Date.now() - 59 * DAY;
       await veto.notices.recordExposures(
         ['u1', 'late'].map((accountId) => ({
           accountId,
           version: '2026-01',
           language: 'en',
           channel: 'in-app' as const,
-          shownAt: new Date().toISOString(),
+          shownAt: new Date(now).toISOString(),
         })),
         'test',
       );
@@ -225,6 +230,7 @@ for (const adapter of ADAPTERS) {
       const record0 = JSON.parse(taken.out) as { id: string; asOf: string };
       // Acknowledged after the snapshot, before the build: the re-check must find it.
       await new Promise((r) => setTimeout(r, 20));
+      now = Date.now();
       await veto.registry.object({
         subject: { kind: 'account', accountId: 'late' },
         channel: 'api',
