@@ -204,6 +204,11 @@ export const removalCommands: Command[] = [
       if (!values.name) throw new UsageError('--name is required');
       if (!values.webhook && !values['nats-subject'])
         throw new UsageError('give --webhook or --nats-subject');
+      // Without a NATS server every delivery would fail and be retried forever.
+      if (values['nats-subject'] && !h.loadConfig().natsUrl)
+        throw new UsageError(
+          '--nats-subject needs VETO_NATS_URL (the NATS server that carries the subject); set it, or give --webhook',
+        );
       return withAfterwards(h, async (_veto, a) => {
         const r = await a.addRecipient({
           datasetId,

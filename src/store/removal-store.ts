@@ -27,6 +27,11 @@ export interface RemovalStore {
   dueRecipientMessages(now: string, limit: number): Promise<DueRecipientMessage[]>;
   markRecipientMessagesDelivered(ids: readonly string[], at: string): Promise<void>;
   markRecipientMessageFailed(id: string, error: string, nextAttemptAt: string): Promise<void>;
+  /**
+   * Messages not yet delivered: how many, the oldest one's creation time, and those that have
+   * failed at least once and were created before `failingSince` (failing for too long).
+   */
+  recipientBacklog(failingSince: string, limit: number): Promise<RecipientBacklog>;
 
   /** Whether the dataset is recorded and sealed (its inclusion index complete). */
   datasetExists(datasetId: string): Promise<boolean>;
@@ -117,6 +122,25 @@ export interface RecipientMessage {
   channel: 'webhook' | 'nats';
   payload: Record<string, unknown>;
   createdAt: string;
+}
+
+export interface FailingRecipientMessage {
+  id: string;
+  recipientId: string;
+  recipientName: string;
+  datasetId: string;
+  removalId: string;
+  channel: 'webhook' | 'nats';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string;
+}
+
+export interface RecipientBacklog {
+  pending: number;
+  oldestCreatedAt: string | null;
+  failing: FailingRecipientMessage[];
 }
 
 export interface DueRecipientMessage extends RecipientMessage {

@@ -22,6 +22,8 @@ test('veto models|recipients add, dataset removals|verify-removals|rebuild', {
     VETO_DATABASE_URL: `sqlite:${path.join(dir, 'veto.db')}`,
     VETO_SECRET: 'cli-test-secret-0123456789-0123456789',
     VETO_LOG_LEVEL: 'silent',
+    // A NATS recipient is recorded below; delivering to it is another test's business.
+    VETO_NATS_URL: 'nats://127.0.0.1:4222',
   };
   const veto = (...args: string[]) => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {

@@ -7,6 +7,7 @@ import {
   type MemorisationOutcome,
   type MemorisationReport,
   type ModelRecord,
+  type RecipientBacklog,
   type RecipientRecord,
   type RemovalRecord,
   type RemovalStore,
@@ -133,6 +134,16 @@ export class Afterwards {
     };
     await this.deps.store.addRecipient(recipient);
     return recipient;
+  }
+
+  /**
+   * Removal messages to recipients not delivered yet, and those failing for longer than
+   * `failingForMinutes` (a recipient down, a NATS subject nobody serves): retries go on in the
+   * background, but an operator must see that a removal is not reaching its recipient.
+   */
+  recipientBacklog(failingForMinutes: number, limit = 100): Promise<RecipientBacklog> {
+    const since = new Date(Date.parse(this.deps.clock()) - failingForMinutes * 60_000);
+    return this.deps.store.recipientBacklog(since.toISOString(), limit);
   }
 
   listRecipients(datasetId?: string): Promise<RecipientRecord[]> {

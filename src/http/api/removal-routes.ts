@@ -15,6 +15,8 @@ import {
   modelBody,
   modelView,
   myDatasetsView,
+  recipientBacklogQuery,
+  recipientBacklogView,
   recipientBody,
   recipientView,
   removalView,
@@ -122,6 +124,26 @@ export function removalRoutes(
       return (await afterwards.listRecipients(request.params.datasetId)).map(
         ({ webhookSecret: _secret, ...rest }) => rest,
       );
+    },
+  );
+
+  r.get(
+    '/v1/admin/recipient-deliveries',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Removal messages not yet delivered to recipients, and those failing for long',
+        description:
+          'Deliveries are retried in the background; this shows which removals are not reaching their recipient (also as `veto_recipient_failing_messages` in /metrics).',
+        security: [{ adminKey: [] }],
+        querystring: recipientBacklogQuery,
+        response: { 200: recipientBacklogView, ...errors },
+      },
+    },
+    async (request) => {
+      await admin(request);
+      const { failingForMinutes } = request.query;
+      return { ...(await afterwards.recipientBacklog(failingForMinutes)), failingForMinutes };
     },
   );
 

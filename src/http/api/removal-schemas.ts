@@ -146,3 +146,35 @@ export const clearanceView = z.object({
     .describe('Items of objections effective now that no recorded removal lists yet'),
   checkedAt: z.string(),
 });
+
+export const recipientBacklogQuery = z.strictObject({
+  failingForMinutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 365)
+    .default(60)
+    .describe('a message is "failing" once it has failed and is older than this (default 60)'),
+});
+
+export const recipientBacklogView = z.object({
+  pending: z.number().int().describe('removal messages to recipients not delivered yet'),
+  oldestCreatedAt: z.string().nullable().describe('when the oldest undelivered one was created'),
+  failingForMinutes: z.number().int(),
+  failing: z
+    .array(
+      z.object({
+        id: z.string(),
+        recipientId: z.string(),
+        recipientName: z.string(),
+        datasetId: z.string(),
+        removalId: z.string(),
+        channel: z.enum(['webhook', 'nats']),
+        attempts: z.number().int(),
+        lastError: z.string().nullable(),
+        createdAt: z.string(),
+        nextAttemptAt: z.string(),
+      }),
+    )
+    .describe('undelivered messages that failed at least once and are older than the threshold'),
+});

@@ -8,6 +8,7 @@ import {
   type ModelRecord,
   type PlanningEvent,
   type PlanningInput,
+  type RecipientBacklog,
   type RecipientRecord,
   type RemovalPlan,
   type RemovalRecord,
@@ -371,6 +372,46 @@ export class PostgresRemovalStore implements RemovalStore {
       }
       return { scanned: rows.length, removals: out.removals.length, cursor };
     });
+  }
+
+  async recipientBacklog(failingSince: string, limit: number): Promise<RecipientBacklog> {
+    const { rows: heads } = await sql<{ pending: string; oldest: string | null }>`
+      SELECT COUNT(*) AS pending, MIN(created_at COLLATE "C") AS oldest
+        FROM recipient_outbox WHERE delivered_at IS NULL`.execute(this.db);
+    const head = heads[0];
+    const { rows } = await sql<{
+      id: string;
+      recipient_id: string;
+      name: string;
+      dataset_id: string;
+      removal_id: string;
+      channel: 'webhook' | 'nats';
+      attempts: number | string;
+      last_error: string | null;
+      created_at: string;
+      next_attempt_at: string;
+    }>`
+      SELECT m.id, m.recipient_id, r.name, r.dataset_id, m.removal_id, m.channel, m.attempts,
+             m.last_error, m.created_at, m.next_attempt_at
+        FROM recipient_outbox m JOIN recipients r ON r.id = m.recipient_id
+       WHERE m.delivered_at IS NULL AND m.attempts > 0 AND m.created_at COLLATE "C" <= ${failingSince}
+       ORDER BY m.created_at COLLATE "C", m.id COLLATE "C" LIMIT ${limit}`.execute(this.db);
+    return {
+      pending: Number(head?.pending ?? 0),
+      oldestCreatedAt: head?.oldest ?? null,
+      failing: rows.map((r) => ({
+        id: r.id,
+        recipientId: r.recipient_id,
+        recipientName: r.name,
+        datasetId: r.dataset_id,
+        removalId: r.removal_id,
+        channel: r.channel,
+        attempts: Number(r.attempts),
+        lastError: r.last_error,
+        createdAt: r.created_at,
+        nextAttemptAt: r.next_attempt_at,
+      })),
+    };
   }
 
   async dueRecipientMessages(now: string, limit: number): Promise<DueRecipientMessage[]> {

@@ -8,6 +8,7 @@ import {
   type ModelRecord,
   type PlanningEvent,
   type PlanningInput,
+  type RecipientBacklog,
   type RecipientRecord,
   type RemovalPlan,
   type RemovalRecord,
@@ -358,6 +359,50 @@ export class SqliteRemovalStore implements RemovalStore {
       );
       for (const id of ids) mark.run(at, id);
     });
+  }
+
+  async recipientBacklog(failingSince: string, limit: number): Promise<RecipientBacklog> {
+    const head = this.db
+      .prepare(
+        'SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM recipient_outbox WHERE delivered_at IS NULL',
+      )
+      .get() as { pending: number; oldest: string | null } | undefined;
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.recipient_id, r.name, r.dataset_id, m.removal_id, m.channel, m.attempts,
+                m.last_error, m.created_at, m.next_attempt_at
+           FROM recipient_outbox m JOIN recipients r ON r.id = m.recipient_id
+          WHERE m.delivered_at IS NULL AND m.attempts > 0 AND m.created_at <= ?
+          ORDER BY m.created_at, m.id LIMIT ?`,
+      )
+      .all(failingSince, limit) as {
+      id: string;
+      recipient_id: string;
+      name: string;
+      dataset_id: string;
+      removal_id: string;
+      channel: 'webhook' | 'nats';
+      attempts: number | string;
+      last_error: string | null;
+      created_at: string;
+      next_attempt_at: string;
+    }[];
+    return {
+      pending: Number(head?.pending ?? 0),
+      oldestCreatedAt: head?.oldest ?? null,
+      failing: rows.map((r) => ({
+        id: r.id,
+        recipientId: r.recipient_id,
+        recipientName: r.name,
+        datasetId: r.dataset_id,
+        removalId: r.removal_id,
+        channel: r.channel,
+        attempts: Number(r.attempts),
+        lastError: r.last_error,
+        createdAt: r.created_at,
+        nextAttemptAt: r.next_attempt_at,
+      })),
+    };
   }
 
   async markRecipientMessageFailed(
