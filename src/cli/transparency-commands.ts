@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { verifyReceiptProof } from '../transparency/receipt-proof.ts';
 import {
   COSIGNATURE_V1,
   generateSigner,
@@ -115,6 +116,39 @@ export const transparencyCommands: Command[] = [
       writeFileSync(values.key, `${signer.skey}\n`, { mode: 0o600, flag: 'wx' });
       console.log(signer.vkey);
       return 0;
+    },
+  }),
+
+  defineCommand({
+    name: 'receipt verify',
+    synopsis: 'FILE [--log-key KEY]...',
+    summary: "check a receipt's proof offline: the objection is in the registry's log",
+    details: `  FILE                the proof saved from the receipt (GET /v1/objections/{id}/proof)
+  --log-key KEY       the log's verifier key as the registry publishes it (or a file holding
+                      it); repeat for rotated keys. Without it the key in the receipt is used,
+                      and the result says so
+
+  Needs no network and no access to the registry. Exits 1 if the proof does not hold.`,
+    options: { 'log-key': { type: 'string', multiple: true } },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }) {
+      const file = positionals[0]!;
+      let input: unknown;
+      try {
+        input = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`${file}: ${(err as Error).message}`);
+      }
+      const keys = (values['log-key'] ?? []).map((k) => keyArgument('--log-key', k));
+      const check = verifyReceiptProof(input, keys);
+      if (check.ok) {
+        for (const line of check.lines) console.log(line);
+        console.log('receipt proof OK');
+        return 0;
+      }
+      for (const line of check.lines) console.error(line);
+      console.error('receipt proof FAILED');
+      return 1;
     },
   }),
 ];

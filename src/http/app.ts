@@ -163,7 +163,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
-  objectionRoutes(app, { registry, auth });
+  objectionRoutes(app, {
+    registry,
+    auth,
+    ...(deps.transparency ? { transparency: deps.transparency } : {}),
+  });
   adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
   signalRoutes(app, { registry, auth });
   if (deps.transparency) transparencyRoutes(app, { transparency: deps.transparency });

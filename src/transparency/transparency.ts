@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { CosignatureRecord, RegistryStore } from '../store/registry-store.ts';
 import { type OpenedCheckpoint, openCheckpoint, signCheckpoint } from './checkpoint.ts';
 import { auditLogAgainst, type KeptCheckpoint } from './log-audit.ts';
+import { type ReceiptProof, receiptProof } from './receipt-proof.ts';
 import {
   NoteError,
   parseSigner,
@@ -212,5 +213,23 @@ export class Transparency {
       );
     }
     return { problems, confirmed: audit.confirmed };
+  }
+
+  /**
+   * The proof for an objection's receipt: its recording event, the latest checkpoint and the
+   * event's inclusion proof in it. The caller checks the objection is the person's own.
+   */
+  async receiptProofOf(objectionId: string): Promise<ReceiptProof> {
+    const events = await this.deps.store.eventsOfObjections([objectionId]);
+    const event = events.find((e) => e.type === 'objection.recorded');
+    if (!event) throw new AppError('not-found', 'no recorded event for this objection');
+    const cp = await this.checkpoint();
+    const proof = await this.inclusionProof(event.seq - 1, cp.size);
+    return receiptProof({
+      event,
+      checkpoint: cp.note,
+      inclusion: proof.hashes,
+      logKey: this.signer.vkey,
+    });
   }
 }

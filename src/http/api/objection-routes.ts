@@ -6,6 +6,8 @@ import { canonicalJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Registry } from '../../domain/registry.ts';
 import type { Objection, SubjectRef } from '../../domain/types.ts';
+import { receiptProofSchema } from '../../transparency/receipt-proof.ts';
+import type { Transparency } from '../../transparency/transparency.ts';
 import type { ApiAuthenticator, Caller } from '../auth/api-auth.ts';
 import {
   type adminObjectionView,
@@ -52,9 +54,9 @@ const errors = {
 /** The public API (GDPR Art. 21(5): objection "by automated means"). */
 export function objectionRoutes(
   app: FastifyInstance,
-  deps: { registry: Registry; auth: ApiAuthenticator },
+  deps: { registry: Registry; auth: ApiAuthenticator; transparency?: Transparency },
 ): void {
-  const { registry, auth } = deps;
+  const { registry, auth, transparency } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
@@ -150,6 +152,27 @@ export function objectionRoutes(
       return toView(await owned(registry, caller, request.params.id));
     },
   );
+
+  if (transparency)
+    r.get(
+      '/v1/objections/:id/proof',
+      {
+        schema: {
+          tags: ['objections', 'transparency'],
+          summary: "The receipt's proof: the objection's leaf in the transparency log",
+          description:
+            'Its recording event (the leaf data), leaf index, the latest signed checkpoint and the inclusion proof, to keep and to check offline (`veto receipt verify FILE`, docs/transparency.md). A user token sees only its own objections.',
+          security: [{ apiKey: [] }, { userToken: [] }],
+          params: idParams,
+          response: { 200: receiptProofSchema, ...errors },
+        },
+      },
+      async (request) => {
+        const caller = await auth.authenticate(request);
+        const o = await owned(registry, caller, request.params.id);
+        return transparency.receiptProofOf(o.id);
+      },
+    );
 
   r.post(
     '/v1/objections/:id/withdraw',
