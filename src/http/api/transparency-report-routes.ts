@@ -74,7 +74,7 @@ export function transparencyReportRoutes(
         tags: ['transparency'],
         summary: 'The public transparency report (per month and language)',
         description:
-          'Notices shown, objections received and withdrawn, median and 99th-percentile time to effect, removals, recipients told, memorisation reports and their outcomes per UTC month and language; datasets sealed with their records per reason. Small counts are suppressed (null). Also as HTML at /transparency and CSV at /transparency.csv.',
+          'Per UTC month and language: people shown a notice, objections received and withdrawn, median and 99th-percentile time to effect, removals, recipients told, memorisation reports and their outcomes; datasets sealed with their records per reason. Small counts are suppressed (null). Also as HTML at /transparency and CSV at /transparency.csv.',
         response: { 200: transparencyReportView },
       },
     },

@@ -9,7 +9,15 @@ export interface ConsoleContext extends PageContext {
   nav?: ConsoleNav | undefined;
 }
 
-export type ConsoleNav = 'overview' | 'reviews' | 'reports' | 'find' | 'exports';
+export type ConsoleNav =
+  | 'overview'
+  | 'reviews'
+  | 'reports'
+  | 'datasets'
+  | 'recipients'
+  | 'notices'
+  | 'find'
+  | 'exports';
 
 export function may(ctx: ConsoleContext, permission: StaffPermission): boolean {
   return ctx.staff !== undefined && staffMay(ctx.staff.role, permission);

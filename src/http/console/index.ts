@@ -38,6 +38,7 @@ import {
 } from './pages/memorisation.ts';
 import { exportsPage, messagePage } from './pages/messages.ts';
 import { findPage, objectionPage } from './pages/objection.ts';
+import { datasetsPage, noticesPage, recipientsPage } from './pages/operations.ts';
 import {
   OVERVIEW_TABLES,
   type OverviewTable,
@@ -371,6 +372,32 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       return reply.redirect(`/console/objections/${o.reference}?done=extended`, 303);
     },
   );
+
+  app.get('/console/datasets', async (req, reply) => {
+    allow(req, 'read-figures');
+    const ctx = context(req, reply);
+    const [datasets, effects] = await Promise.all([
+      options.consoleStore.sealedDatasets(),
+      options.consoleStore.removalEffects(),
+    ]);
+    return send(reply, ctx, datasetsPage(ctx, { datasets, effects }));
+  });
+
+  app.get('/console/recipients', async (req, reply) => {
+    allow(req, 'read-figures');
+    const ctx = context(req, reply);
+    return send(reply, ctx, recipientsPage(ctx, await options.consoleStore.recipientDeliveries()));
+  });
+
+  app.get('/console/notices', async (req, reply) => {
+    allow(req, 'read-figures');
+    const ctx = context(req, reply);
+    const [exposures, campaigns] = await Promise.all([
+      options.consoleStore.noticeExposures(),
+      options.consoleStore.campaignProgress(),
+    ]);
+    return send(reply, ctx, noticesPage(ctx, { exposures, campaigns }));
+  });
 
   const modelNames = async () =>
     new Map((await options.afterwards?.listModels())?.map((m) => [m.id, m.name]) ?? []);

@@ -16,6 +16,9 @@ const NAV: { id: ConsoleNav; path: string }[] = [
   { id: 'overview', path: '/console' },
   { id: 'reviews', path: '/console/reviews' },
   { id: 'reports', path: '/console/memorisation' },
+  { id: 'datasets', path: '/console/datasets' },
+  { id: 'recipients', path: '/console/recipients' },
+  { id: 'notices', path: '/console/notices' },
   { id: 'find', path: '/console/objections' },
   { id: 'exports', path: '/console/exports' },
 ];

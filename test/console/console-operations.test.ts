@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildFixtureDataset } from '../removals/support/fixture.ts';
+import { consoleApp, StaffBrowser } from '../support/console-session.ts';
+
+describe('console: datasets, recipients and notices pages', () => {
+  it('shows each sealed dataset with its manifest, checks and removals; recipients with their backlog', async (t) => {
+    const c = await consoleApp(t);
+    const { datasetId } = await buildFixtureDataset(c.veto, c.dir);
+    await c.veto.afterwards!.addRecipient({
+      datasetId,
+      name: 'Partner lab',
+      webhookUrl: 'http://127.0.0.1:9/hook',
+    });
+    // u1 objects after the build: a removal is due, waiting for the recipient.
+    const res = await c.app.inject({
+      method: 'POST',
+      url: '/v1/objections',
+      headers: c.apiKey,
+      payload: { subject: { accountId: 'u1' } },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    await c.veto.removalPlanner!.drain();
+
+    const anonymous = new StaffBrowser(c.app);
+    for (const path of ['/console/datasets', '/console/recipients', '/console/notices'])
+      assert.equal((await anonymous.get(path)).statusCode, 303, path);
+
+    const vera = await c.staff('vera');
+    const datasets = await vera.get('/console/datasets');
+    assert.equal(datasets.statusCode, 200);
+    const row = new RegExp(`<td>${datasetId}</td>[\\s\\S]*?</tr>`).exec(datasets.body)?.[0] ?? '';
+    assert.ok(row, 'the dataset is listed');
+    const numbers = [...row.matchAll(/<td class="number">([^<]*)<\/td>/g)].map((m) => m[1]);
+    assert.deepEqual(numbers.slice(1), ['1', '0'], 'one removal waiting, none done');
+    assert.match(datasets.body, /Checks performed for ds_fixture/);
+    assert.match(datasets.body, /objectors<\/td>\s*<td>Performed/);
+    assert.match(datasets.body, /veto dataset verify/);
+
+    const recipients = await vera.get('/console/recipients');
+    assert.equal(recipients.statusCode, 200);
+    assert.match(recipients.body, /Partner lab/);
+    const lab = /<td>Partner lab<\/td>[\s\S]*?<\/tr>/.exec(recipients.body)?.[0] ?? '';
+    assert.deepEqual(
+      [...lab.matchAll(/<td class="number">([^<]*)<\/td>/g)].map((m) => m[1]),
+      ['0', '1', '0'],
+    );
+    const notices = await vera.get('/console/notices');
+    assert.equal(notices.statusCode, 200);
+    assert.match(notices.body, /<h1>Notices<\/h1>/);
+  });
+});
