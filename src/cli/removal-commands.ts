@@ -8,6 +8,7 @@ import {
   verifyRemovalList,
   writeRemovalList,
 } from '../domain/removals/removal-list.ts';
+import { eraseSupersededVersion } from '../domain/removals/supersede.ts';
 import { type CliContext, type Command, defineCommand, UsageError } from './command.ts';
 
 /** Opens Veto, runs `work` with the removal use cases, closes. */
@@ -142,6 +143,19 @@ export const removalCommands: Command[] = [
         const r = result.manifest.removal;
         console.log(
           `${result.datasetId}: ${result.manifest.output.records} records (${r.removedRecords} removed, ${r.removals.length} removals) in ${result.dir}; replaces ${r.replaces.datasetId}`,
+        );
+        // The superseded version must not keep holding the removed items (supersede.ts).
+        const erased = await eraseSupersededVersion({
+          dir: values.dir!,
+          replacedBy: result.datasetId,
+          removals: r.removals,
+          store: a.deps.store,
+          appendEvents: (events) => veto.store.transaction((tx) => tx.appendEvents(events)),
+          publicUrl: veto.config.publicUrl,
+          now: veto.clock(),
+        });
+        console.log(
+          `${erased.datasetId}: superseded; deleted ${erased.deleted.map((d) => d.file).join(', ') || 'nothing (already deleted)'}; SUPERSEDED.json written; recipients told`,
         );
         return 0;
       });

@@ -41,6 +41,8 @@ export interface RemovalStore {
   addRecipient(recipient: RecipientRecord): Promise<void>;
   listRecipients(datasetId?: string): Promise<RecipientRecord[]>;
 
+  /** Queues messages to recipients outside a planning pass (a version superseded, say). */
+  enqueueRecipientMessages(messages: readonly RecipientMessage[]): Promise<void>;
   /** The removals recorded against a dataset, oldest first. */
   removalsOf(datasetId: string): Promise<RemovalRecord[]>;
   /**

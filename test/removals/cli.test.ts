@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,15 @@ test('veto models|recipients add, dataset removals|verify-removals|rebuild', {
   );
   assert.equal(manifest.removal.replaces.datasetId, datasetId);
   const again = veto('dataset', 'rebuild', datasetId, '--dir', sealed);
+  // The superseded version's records were deleted: a second rebuild says where to go instead.
   assert.equal(again.code, 1);
-  assert.match(again.err, /already exists/);
+  assert.match(
+    again.err,
+    new RegExp(`superseded by ${datasetId}\\.v2 .*rebuild ${datasetId}\\.v2 instead`),
+  );
+  assert.ok(!existsSync(path.join(sealed, 'data.jsonl')), 'the superseded data is deleted');
+  assert.match(
+    rebuilt.out,
+    /superseded; deleted data\.jsonl, inclusions\.tsv, decisions\.tsv, rejects\.jsonl/,
+  );
 });

@@ -69,6 +69,15 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
   const old = JSON.parse(manifestText) as DatasetManifest;
   if (options.datasetId !== undefined && old.datasetId !== options.datasetId)
     throw new RebuildError(`${oldDir} holds dataset ${old.datasetId}, not ${options.datasetId}`);
+  // A superseded version's records were deleted (supersede.ts): say so, and where to go instead.
+  const superseded = await readFile(join(oldDir, 'SUPERSEDED.json'), 'utf8').then(
+    (text) => JSON.parse(text) as { replacedBy: string; at: string },
+    () => undefined,
+  );
+  if (superseded)
+    throw new RebuildError(
+      `${oldDir}: dataset ${old.datasetId} was superseded by ${superseded.replacedBy} on ${superseded.at} and its records deleted; rebuild ${superseded.replacedBy} instead`,
+    );
   const oldData = join(oldDir, old.files.data);
   const check = await hashFile(oldData);
   if (check.sha256 !== old.output.sha256)

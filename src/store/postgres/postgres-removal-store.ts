@@ -9,6 +9,7 @@ import {
   type PlanningEvent,
   type PlanningInput,
   type RecipientBacklog,
+  type RecipientMessage,
   type RecipientRecord,
   type RemovalPlan,
   type RemovalRecord,
@@ -508,6 +509,14 @@ export class PostgresRemovalStore implements RemovalStore {
     const { rows } = await sql<RemovalRow>`SELECT * FROM removals WHERE dataset_id = ${datasetId}
         ORDER BY recorded_at COLLATE "C", id COLLATE "C"`.execute(this.db);
     return rows.map(removalFromRow);
+  }
+
+  async enqueueRecipientMessages(messages: readonly RecipientMessage[]): Promise<void> {
+    for (const m of messages)
+      await sql`INSERT INTO recipient_outbox (id, recipient_id, removal_id, channel, payload, created_at, next_attempt_at)
+        VALUES (${m.id}, ${m.recipientId}, ${m.removalId}, ${m.channel}, ${JSON.stringify(m.payload)}, ${m.createdAt}, ${m.createdAt})`.execute(
+        this.db,
+      );
   }
 
   async objectedItemsOf(datasetId: string): Promise<string[]> {

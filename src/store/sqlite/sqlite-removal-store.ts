@@ -9,6 +9,7 @@ import {
   type PlanningEvent,
   type PlanningInput,
   type RecipientBacklog,
+  type RecipientMessage,
   type RecipientRecord,
   type RemovalPlan,
   type RemovalRecord,
@@ -483,6 +484,26 @@ export class SqliteRemovalStore implements RemovalStore {
         .prepare('SELECT * FROM removals WHERE dataset_id = ? ORDER BY recorded_at, id')
         .all(datasetId) as RemovalRow[]
     ).map(removalFromRow);
+  }
+
+  async enqueueRecipientMessages(messages: readonly RecipientMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.registry.write((db) => {
+      const insert = db.prepare(
+        `INSERT INTO recipient_outbox (id, recipient_id, removal_id, channel, payload, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const m of messages)
+        insert.run(
+          m.id,
+          m.recipientId,
+          m.removalId,
+          m.channel,
+          JSON.stringify(m.payload),
+          m.createdAt,
+          m.createdAt,
+        );
+    });
   }
 
   async objectedItemsOf(datasetId: string): Promise<string[]> {
