@@ -16,7 +16,7 @@ import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
-import { readNamesFile } from './named-subjects.ts';
+import { namedObjectorTerms, readNamesFile } from './named-subjects.ts';
 import {
   hashSnapshotChunk,
   type KeyHashes,
@@ -511,9 +511,20 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     await mkdir(staging);
 
     // Third parties who objected are redacted wherever they appear, as of the cut-off.
-    const objectorTerms = options.registry
+    const registryTerms = options.registry
       ? await options.registry.objectorTerms(policy.purpose, snapshotInfo.asOf)
       : [];
+    // Named objectors under a policy that does not cover mentions: their names are redacted.
+    const namedTerms =
+      names && !policy.objections.coverMentions
+        ? (() => {
+            const set = objectorSetFrom(objectors);
+            return namedObjectorTerms(names.accounts, policy.objections.profileUrls, (key) =>
+              set.has(key),
+            );
+          })()
+        : [];
+    const objectorTerms = [...registryTerms, ...namedTerms];
     const config: JudgeConfig = {
       policy,
       mapping,
@@ -865,6 +876,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           sha256: names.sha256,
           accounts: names.accounts.length,
           displayNamesSkipped: new NamedSubjectFinder(names.accounts, []).skippedDisplayNames,
+          redactedTerms: namedTerms.length,
         };
       }
 
@@ -901,7 +913,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           ...(pseudonyms ? { pseudonymKeyId: pseudonyms.keyId } : {}),
         },
         thirdPartyTerms: registry
-          ? { count: objectorTerms.length, asOf: snapshotInfo.asOf }
+          ? { count: registryTerms.length, asOf: snapshotInfo.asOf }
           : { count: 0, note: OFFLINE_NOTE },
         recheck,
         noticePeriod,
@@ -927,7 +939,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
             ? { status: 'performed', counts: { removedRecords: noticePeriod.removedRecords } }
             : { status: 'deferred', note: OFFLINE_NOTE },
           'third-party-terms': registry
-            ? { status: 'performed', counts: { terms: objectorTerms.length } }
+            ? { status: 'performed', counts: { terms: registryTerms.length } }
             : { status: 'deferred', note: OFFLINE_NOTE },
         },
         files: {

@@ -24,7 +24,12 @@ import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
 import { hashFile } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
-import { type NamedAccount, NamedSubjectFinder, readNamesFile } from './named-subjects.ts';
+import {
+  type NamedAccount,
+  NamedSubjectFinder,
+  namedObjectorTerms,
+  readNamesFile,
+} from './named-subjects.ts';
 import {
   hashKeys,
   hashSnapshotChunk,
@@ -359,7 +364,29 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       : new Set(late);
     terms = await registry.objectorTerms(manifest.purpose, asOf);
   }
-  const termFinder = terms.length > 0 ? createObjectorRecognizer(terms) : undefined;
+  // Under a policy that does not cover mentions, named objectors' names must be redacted: their
+  // terms are looked for as the third parties' are (the objector set must be loaded for them).
+  let namedTerms: string[] = [];
+  if (!coverMentions && manifest.names) {
+    await objectorsLoaded;
+    try {
+      const read = await readNamesFile(join(options.dir, manifest.names.file));
+      if (read.sha256 !== manifest.names.sha256) {
+        fail({
+          check: 'manifest',
+          message: `${manifest.names.file}: sha256 ${read.sha256}, the manifest says ${manifest.names.sha256}`,
+        });
+      }
+      const set = objectors;
+      namedTerms = namedObjectorTerms(read.accounts, policy.objections.profileUrls, (key) =>
+        set ? set.has(key) : false,
+      );
+    } catch (err) {
+      fail({ check: 'third-party-terms', message: `names file: ${(err as Error).message}` });
+    }
+  }
+  const allTerms = [...terms, ...namedTerms];
+  const termFinder = allTerms.length > 0 ? createObjectorRecognizer(allTerms) : undefined;
   // Named objectors: the accounts the texts name, found again from the dataset's names file and
   // the policy's profile links.
   let namedFinder: NamedSubjectFinder | undefined;
@@ -701,7 +728,7 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
             check: 'third-party-terms',
             line,
             itemId: itemOf(b, itemId, idBytes, idEnd, line),
-            message: `kept text names a third party who objected (${spans.length} place${spans.length === 1 ? '' : 's'} unredacted)`,
+            message: `kept text names a person who objected (${spans.length} place${spans.length === 1 ? '' : 's'} unredacted)`,
           });
         }
       }
@@ -847,12 +874,16 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       `${authorsAsked} kept authors asked, notice ${policy.notice.version} shown by ${shownBy}${notShownReported.size ? `; ${notShownReported.size} not` : ''}`;
     checks['late-objections'].detail =
       `${late?.size ?? 0} objections received since the cut-off; ${sinceBuild?.size ?? 0} since the build's re-check`;
-    checks['third-party-terms'].detail = `${terms.length} terms`;
+    checks['third-party-terms'].detail =
+      `${terms.length} third parties' terms${namedTerms.length ? `, ${namedTerms.length} named objectors' terms` : ''}`;
   } else {
     const why = 'no registry to ask (give one, or verify where the registry is reachable)';
     skip('notice-period', why);
     skip('late-objections', why);
-    skip('third-party-terms', why);
+    if (namedTerms.length === 0) skip('third-party-terms', why);
+    else
+      checks['third-party-terms'].detail =
+        `${namedTerms.length} named objectors' terms (the third parties' need the registry: not checked)`;
   }
 
   // Counts: the manifest against itself, the data and the decision log.

@@ -66,7 +66,14 @@ export interface DatasetManifest {
    * The names file the build found named accounts with (handles, display names), copied into
    * the dataset as `file`: `veto dataset verify` finds them again from it.
    */
-  names?: { file: string; sha256: string; accounts: number; displayNamesSkipped: number };
+  names?: {
+    file: string;
+    sha256: string;
+    accounts: number;
+    displayNamesSkipped: number;
+    /** Terms naming objectors, redacted because the policy does not cover mentions. */
+    redactedTerms: number;
+  };
   /** Records per decision; they sum to `records`. */
   counts: ReasonCounts;
   records: number;

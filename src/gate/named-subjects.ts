@@ -218,3 +218,30 @@ export class NamedSubjectFinder {
     return out;
   }
 }
+
+/**
+ * The terms that name the objectors among `accounts` (accepted display names, handles as `@name`,
+ * their profile links with and without scheme), for a policy that does not cover mentions: there
+ * a named objector's record is kept and these terms are redacted exactly instead.
+ */
+export function namedObjectorTerms(
+  accounts: readonly NamedAccount[],
+  profileUrls: readonly string[],
+  isObjector: (subjectKey: string) => boolean,
+): string[] {
+  const terms = new Set<string>();
+  for (const a of accounts) {
+    if (!isObjector(`acct:${a.accountId}`)) continue;
+    for (const h of a.handles) {
+      const term = handleTerm(h);
+      if (term) terms.add(term);
+    }
+    for (const name of a.displayNames) if (!displayNameProblem(name)) terms.add(name.trim());
+    for (const pattern of profileUrls) {
+      const link = pattern.replace('{id}', a.accountId);
+      terms.add(link);
+      terms.add(link.replace(/^https?:\/\//i, ''));
+    }
+  }
+  return [...terms];
+}

@@ -116,6 +116,66 @@ describe('named objectors (veto gate build --names)', () => {
     assert.match(bad.out, /objectors: line \d+, item late, acct:u-obj: kept record mentioning/);
   });
 
+  it('redacts named objectors exactly when the policy does not cover mentions', async () => {
+    const dir = await tempDir('veto-named-');
+    const input = path.join(dir, 'in.jsonl');
+    writeFileSync(
+      input,
+      jsonl([
+        record({ id: 'a', author_id: 'u1', text: 'Lunch with Nina Roux and @nina_r' }),
+        record({ id: 'b', author_id: 'u1', text: 'see https://forum.example/users/u-obj now' }),
+        record({ id: 'c', author_id: 'u1', text: 'Dinner with Paul Martin' }),
+      ]),
+    );
+    const names = path.join(dir, 'names.jsonl');
+    writeFileSync(names, jsonl(NAMES));
+    const snapshot = await writeSnapshot(dir, ['acct:u-obj']);
+    const out = path.join(dir, 'out');
+    const policy = await writePolicy(
+      dir,
+      POLICY.replace('coverMentions: true', 'coverMentions: false'),
+      'redact.yaml',
+    );
+    const r = runVeto(
+      {},
+      'gate',
+      'build',
+      '--offline',
+      '--snapshot',
+      snapshot,
+      '--policy',
+      policy,
+      '--input',
+      input,
+      '--names',
+      names,
+      '--out',
+      out,
+      '--workers',
+      '0',
+    );
+    assert.equal(r.code, 0, r.err);
+    const [ds] = readdirSync(out).filter((d) => !d.startsWith('.'));
+    const sealed = path.join(out, ds!);
+    const data = readFileSync(path.join(sealed, 'data.jsonl'), 'utf8');
+    assert.equal(data.trim().split('\n').length, 3, 'every record kept');
+    assert.doesNotMatch(data, /Nina Roux|@nina_r|users\/u-obj/);
+    assert.match(data, /Paul Martin/, 'a named non-objector stays');
+    const ok = runVeto({}, 'dataset', 'verify', sealed, '--offline', '--snapshot', snapshot);
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /third-party-terms\s+ok: \d+ named objectors' terms/);
+    appendFileSync(
+      path.join(sealed, 'data.jsonl'),
+      `${JSON.stringify(record({ id: 'z', author_id: 'u1', text: 'hi @nina_r' }))}\n`,
+    );
+    const bad = runVeto({}, 'dataset', 'verify', sealed, '--offline', '--snapshot', snapshot);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.out,
+      /third-party-terms: line 4, item z: kept text names a person who objected/,
+    );
+  });
+
   it('refuses a names file it cannot read, naming the line and the field (exit 2)', async () => {
     const dir = await tempDir('veto-named-');
     const input = path.join(dir, 'in.jsonl');
