@@ -201,6 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.notices ? { notices: deps.notices } : {}),
     ...(deps.afterwards ? { afterwards: deps.afterwards } : {}),
     ...(transparencyReport ? { transparencyReport } : {}),
+    ...(deps.transparency ? { receiptProofs: receiptProofs(deps.transparency) } : {}),
     ...(health ? { storageHealth: health } : {}),
   });
   if (config.demo) await app.register(demoPlugin, { config, prefix: '/demo' });
@@ -223,4 +224,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   return app;
+}
+
+/** The portal's view of the transparency log: receipts' proofs and the keys that check them. */
+function receiptProofs(transparency: Transparency) {
+  return {
+    of: (objectionId: string) => transparency.receiptProofOf(objectionId),
+    logKeys: () => transparency.logKeys.map((k) => k.vkey),
+  };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
+import { verifyReceiptProof } from '../../transparency/receipt-proof.ts';
 import { sendProblem } from '../problem.ts';
 import type { FieldError } from './components.ts';
 import { errorMessage, translate } from './context.ts';
@@ -14,6 +15,7 @@ import {
 import { noticePage, REASON_MAX } from './pages/notice.ts';
 import { receiptPage, statusListPage, statusPage, withdrawPage } from './pages/objection.ts';
 import { publishedNoticePage } from './pages/published-notice.ts';
+import { receiptProofPage } from './pages/receipt-proof.ts';
 import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
 import { nextValueProblem, sameOriginPath } from './same-origin.ts';
 
@@ -198,9 +200,46 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     return rt.send(
       reply,
       ctx,
-      receiptPage(ctx, found.objection, { token: found.token, emailSent }),
+      receiptPage(ctx, found.objection, {
+        token: found.token,
+        emailSent,
+        proofs: Boolean(rt.options.receiptProofs),
+      }),
     );
   });
+
+  app.get<{ Params: { reference: string } }>('/receipt/:reference/proof', async (req, reply) => {
+    const proofs = rt.options.receiptProofs;
+    const found = proofs ? await rt.owned(req, req.params.reference, queryParam(req, 't')) : null;
+    const ctx = rt.context(req, reply);
+    if (!proofs || !found) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+    const proof = await proofs.of(found.objection.id);
+    // Checked here against the keys the registry publishes, as a person would check it.
+    const check = verifyReceiptProof(proof, proofs.logKeys());
+    const query: Record<string, string> = found.token ? { t: found.token } : {};
+    return rt.send(reply, ctx, receiptProofPage(ctx, found.objection, proof, check, query));
+  });
+
+  app.get<{ Params: { reference: string } }>(
+    '/receipt/:reference/proof.json',
+    async (req, reply) => {
+      const proofs = rt.options.receiptProofs;
+      const found = proofs ? await rt.owned(req, req.params.reference, queryParam(req, 't')) : null;
+      if (!proofs || !found) {
+        const ctx = rt.context(req, reply);
+        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      }
+      const proof = await proofs.of(found.objection.id);
+      return reply
+        .type('application/json; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="receipt-proof-${found.objection.reference}.json"`,
+        )
+        .header('cache-control', 'no-store')
+        .send(`${JSON.stringify(proof, null, 2)}\n`);
+    },
+  );
 
   app.get<{ Params: { reference: string } }>('/status/:reference', async (req, reply) => {
     const found = await rt.owned(req, req.params.reference, queryParam(req, 't'));

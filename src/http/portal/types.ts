@@ -5,6 +5,7 @@ import type { ObjectCommand } from '../../domain/registry.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
 import type { TransparencyReport } from '../../domain/transparency-report.ts';
 import type { Objection, SubjectRef } from '../../domain/types.ts';
+import type { ReceiptProof } from '../../transparency/receipt-proof.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
 
 /**
@@ -76,6 +77,11 @@ export interface PortalOptions {
   afterwards?: Afterwards;
   /** The public transparency report at /transparency (figures only, small counts suppressed). */
   transparencyReport?: () => Promise<TransparencyReport>;
+  /** Receipts' proofs from the transparency log ("check my receipt"), and the keys to check them. */
+  receiptProofs?: {
+    of(objectionId: string): Promise<ReceiptProof>;
+    logKeys(): string[];
+  };
   /** Storage faults are logged once per outage there, and pages answer 503 meanwhile. */
   storageHealth?: StorageHealth;
 }
