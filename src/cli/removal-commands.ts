@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Veto, wireVeto } from '../app/wire.ts';
+import { modelSummary } from '../domain/model-summary-loader.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
 import { rebuildDataset } from '../domain/removals/dataset-rebuild.ts';
 import {
@@ -178,6 +179,38 @@ export const removalCommands: Command[] = [
           trainedAt: values['trained-at'],
         });
         console.log(JSON.stringify(m, null, 2));
+        return 0;
+      });
+    },
+  }),
+
+  defineCommand({
+    name: 'models summary',
+    synopsis: 'MODEL [--out FILE]',
+    summary: "the AI Act training-content summary's sections that the platform's user data answers",
+    details: `  Fills, from the manifests of the datasets recorded against MODEL, the sections of the
+  Commission's template a platform's own user data answers (1.3, 2.4, 3.1, 3.3) and marks the
+  others for the provider to write (docs/console.md). Prints when the six-monthly update is due,
+  and a reminder on stderr from 30 days before.
+  --out FILE          write the Markdown there (default: standard output)`,
+    options: { out: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }, h) {
+      return withAfterwards(h, async (veto, a) => {
+        const model = await a.getModel(positionals[0]!);
+        if (!model) {
+          console.error(`veto: no model ${positionals[0]} (veto models list shows them)`);
+          return 1;
+        }
+        const summary = await modelSummary(veto, a, model);
+        if (values.out) {
+          await writeFile(values.out, summary.markdown);
+          console.log(`summary of ${model.name}: ${values.out}`);
+        } else process.stdout.write(summary.markdown);
+        const { dueBy, remind } = summary.schedule;
+        console.error(
+          `${remind ? 'REMINDER: ' : ''}the summary's six-monthly update is due by ${dueBy.slice(0, 10)}`,
+        );
         return 0;
       });
     },
