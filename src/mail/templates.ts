@@ -31,6 +31,11 @@ export function statusLink(publicUrl: string, reference: string, token: string):
   return `${publicUrl.replace(/\/$/, '')}/status/${encodeURIComponent(reference)}?t=${encodeURIComponent(token)}`;
 }
 
+/** The receipt's proof page, with the same access token: `<publicUrl>/receipt/<reference>/proof?t=`. */
+export function proofLink(statusUrl: string): string {
+  return statusUrl.replace(/\/status\/([^/?]+)/, '/receipt/$1/proof');
+}
+
 interface Parts {
   subject: string;
   paragraphs: string[];
@@ -83,6 +88,8 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): RenderE
                 purpose,
               }),
               t(nonUser ? 'intake.email.receipt.no-reason-non-user' : 'email.receipt.no-reason'),
+              // The proof page (leaf index, checkpoint, inclusion proof) has the receipt's access.
+              ...(statusUrl ? [t('email.receipt.proof', { url: proofLink(statusUrl) })] : []),
             ],
             reference,
             ...(statusUrl ? { statusUrl } : {}),

@@ -93,3 +93,31 @@ test('the receipt proof from the API verifies offline, and any edit of it fails'
   );
   assert.equal(swapped.code, 0, swapped.err);
 });
+
+test('the receipt email links to the proof page, which the server verifies', async (t) => {
+  const ctx = await testApp(t);
+  const r = await ctx.app.inject({
+    method: 'POST',
+    url: '/v1/objections',
+    headers: ctx.apiKey,
+    payload: { subject: { accountId: 'dora' }, receiptEmail: 'dora@example.org', language: 'fr' },
+  });
+  assert.equal(r.statusCode, 201, r.body);
+  assert.equal(await ctx.veto.dispatcher.deliverDue(), 1);
+  const mail = ctx.mailer.sent.find((m) => m.to === 'dora@example.org')!;
+  const text = JSON.stringify(mail);
+  const link = /https?:\/\/[^\s"\\]+\/receipt\/VT-[^\s"\\/]+\/proof\?t=[^\s"\\]+/.exec(text);
+  assert.ok(link, `no proof link in the receipt email: ${text.slice(0, 2000)}`);
+  assert.match(text, /La preuve que votre opposition figure dans le journal public/);
+  const url = new URL(link[0]);
+  const page = await ctx.app.inject({
+    url: url.pathname + url.search,
+    headers: { 'accept-language': 'fr' },
+  });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /Vérifié : votre opposition figure dans le journal public/);
+  assert.doesNotMatch(page.body, /<script/);
+  // Without the token, the same page is nobody's business.
+  const anonymous = await ctx.app.inject({ url: url.pathname });
+  assert.equal(anonymous.statusCode, 404);
+});
