@@ -72,6 +72,12 @@ export interface BuildOptions {
    * (`VETO_NOTICE_FLOOR_DAYS`, which the CLI logs), named in the manifest as its source.
    */
   noticeFloor?: NoticeFloor;
+  /**
+   * Seal a dataset even when the export holds no valid record (empty, blank lines only, or
+   * nothing but malformed lines). Off by default: such a run fails and seals nothing, since an
+   * export that yields nothing is far more often a wrong file than an empty platform.
+   */
+  allowEmpty?: boolean;
   /** Bytes per batch sent to a worker (default 1 MiB); records are judged alone, so no output depends on it. */
   batchBytes?: number;
   onProgress?: (progress: GateProgress) => void;
@@ -738,6 +744,12 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         while (inFlight.size > 0) await Promise.race(inFlight);
         await writing;
         if (failure) throw failure;
+      }
+      const judged = REASONS.reduce((n, r) => n + counts[r], 0);
+      if (judged - counts.malformed === 0 && !options.allowEmpty) {
+        throw new Error(
+          `the export holds no valid record (${judged} malformed lines, ${blankLines} blank lines): nothing sealed; --allow-empty seals an empty dataset`,
+        );
       }
       let dataSha256 = await data.close();
       let dataBytes = data.bytes;

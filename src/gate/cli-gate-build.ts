@@ -205,6 +205,7 @@ export async function runGateBuild(
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,
       noticeFloor,
+      allowEmpty: values['allow-empty'] === true,
       onProgress: (p) => live.update(p),
       ...(jetstream
         ? { judgeElsewhere: (await import('./jetstream-runner.ts')).jetstreamJudge(jetstream) }

@@ -18,6 +18,7 @@ export const GATE_BUILD_OPTIONS = {
   runner: { type: 'string' },
   shards: { type: 'string' },
   nats: { type: 'string' },
+  'allow-empty': { type: 'boolean' },
 } as const;
 
 export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), see docs/policy.md
@@ -41,7 +42,9 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
                       \`veto gate worker\` processes through NATS JetStream (docs/scale.md);
                       JSONL inputs on a folder every worker sees, the output byte-identical
   --shards N          with --runner jetstream: how many shards to cut the inputs into
-  --nats URL          with --runner jetstream: the NATS server (default: VETO_NATS_URL)`;
+  --nats URL          with --runner jetstream: the NATS server (default: VETO_NATS_URL)
+  --allow-empty       seal a dataset even when the export holds no valid record (without it
+                      such a run fails with exit code 1 and seals nothing)`;
 
 /** The usage message the command prints on a usage error. */
 export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
+import type { DatasetManifest } from '../../src/gate/manifest.ts';
+import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+
+/**
+ * Bad input is loud, through `veto gate build`: a record that is not UTF-8 is rejected with its
+ * line and byte offset and never copied; an export with no valid record seals nothing and exits
+ * non-zero, unless `--allow-empty`.
+ */
+
+function capture() {
+  let text = '';
+  return {
+    write: (s: string) => {
+      text += s;
+    },
+    get text() {
+      return text;
+    },
+  };
+}
+
+async function build(input: Buffer | string, ...more: string[]) {
+  const dir = await tempDir('veto-bad-input-');
+  const file = join(dir, 'in.jsonl');
+  await writeFile(file, input);
+  const out = join(dir, 'out');
+  const stdout = capture();
+  const stderr = capture();
+  const code = await runGateBuildCommand(
+    [
+      '--policy',
+      await writePolicy(dir),
+      '--input',
+      file,
+      '--out',
+      out,
+      '--snapshot',
+      await writeSnapshot(dir, ['acct:obj']),
+      '--offline',
+      '--workers',
+      '1',
+      ...more,
+    ],
+    { stdout, stderr },
+  );
+  const sealed = existsSync(out) ? readdirSync(out) : [];
+  return { code, out, sealed, stdout: stdout.text, stderr: stderr.text };
+}
+
+function manifestOf(out: string, sealed: string[]): DatasetManifest {
+  const [ds] = sealed.filter((d) => !d.startsWith('.'));
+  return JSON.parse(readFileSync(join(out, ds!, 'manifest.json'), 'utf8'));
+}
+
+describe('veto gate build: loud bad input', () => {
+  it('rejects a record that is not UTF-8 with its line and byte offset, and never copies it', async () => {
+    const good = jsonl([record({ id: 'a' })]);
+    const bad = Buffer.concat([
+      Buffer.from(`${JSON.stringify(record({ id: 'b' })).slice(0, -2)} caf`),
+      Buffer.from([0xe9, 0x21]),
+      Buffer.from('"}\n'),
+    ]);
+    const r = await build(Buffer.concat([Buffer.from(good), bad]));
+    assert.equal(r.code, 0, r.stderr);
+    const m = manifestOf(r.out, r.sealed);
+    assert.equal(m.counts.kept, 1);
+    assert.equal(m.counts.malformed, 1);
+    const dir = join(r.out, m.datasetId);
+    const data = readFileSync(join(dir, 'data.jsonl'));
+    assert.ok(isUtf8(data), 'the sealed data is UTF-8');
+    assert.doesNotMatch(data.toString('utf8'), /"id":"b"/);
+    const rejects = readFileSync(join(dir, 'rejects.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(rejects.length, 1);
+    const reject = JSON.parse(rejects[0]!);
+    assert.equal(reject.line, 2);
+    assert.equal(reject.reason, 'malformed');
+    const offset = bad.indexOf(0xe9);
+    assert.match(reject.error, new RegExp(`not valid UTF-8: byte offset ${offset} of the line`));
+  });
+
+  for (const [what, input] of [
+    ['an empty file', ''],
+    ['a file of blank lines', '\n\n  \n'],
+    ['a whole-file JSON array', `${JSON.stringify([record({ id: 'a' }), record({ id: 'b' })])}\n`],
+    ['a pretty-printed JSON array', `${JSON.stringify([record({ id: 'a' })], null, 2)}\n`],
+  ] as const) {
+    it(`seals nothing from ${what} and exits non-zero`, async () => {
+      const r = await build(input);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /no valid record .*nothing sealed.*--allow-empty/);
+      assert.deepEqual(r.sealed, [], 'no dataset directory, no .partial left');
+    });
+  }
+
+  it('seals an empty dataset when --allow-empty says so', async () => {
+    const r = await build('\n', '--allow-empty');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(manifestOf(r.out, r.sealed).output.records, 0);
+  });
+
+  it('still seals an export whose valid records are all excluded by the policy', async () => {
+    const r = await build(jsonl([record({ id: 'a', author_id: 'obj' })]));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(manifestOf(r.out, r.sealed).counts.objected, 1);
+  });
+});
