@@ -96,6 +96,13 @@ export async function run(): Promise<Result[]> {
   try {
     results.push(await measure('sqlite group commit', sqlite()));
     results.push(await measure('sqlite one commit/request', { ...sqlite(), VETO_MAX_BATCH: '1' }));
+    // What the transparency log costs: the same run without its tiles (bench-only switch).
+    results.push(
+      await measure('sqlite group commit, log off', {
+        ...sqlite(),
+        VETO_BENCH_TRANSPARENCY_LOG: 'off',
+      }),
+    );
     const pgUrl = await postgresUrl();
     if (pgUrl) {
       const dir = sqlite().VETO_DATA_DIR;
@@ -133,6 +140,14 @@ function print(results: Result[]): void {
     const ratio = base && base !== r ? `${(r.perSecond / base.perSecond).toFixed(2)}x` : '';
     console.log(
       `${r.label.padEnd(30)}${Math.round(r.perSecond).toLocaleString('en').padStart(12)}${String(r.p50).padStart(9)}${String(r.p99).padStart(9)}${String(r.non2xx).padStart(10)}   ${ratio}`,
+    );
+  }
+  const on = results.find((r) => r.label === 'sqlite group commit');
+  const off = results.find((r) => r.label === 'sqlite group commit, log off');
+  if (on && off) {
+    const below = (1 - on.perSecond / off.perSecond) * 100;
+    console.log(
+      `\ntransparency log on vs off (SQLite group commit): ${Math.round(on.perSecond).toLocaleString('en')} vs ${Math.round(off.perSecond).toLocaleString('en')} objections/s, ${below.toFixed(1)} % below (target ≤ 10 %)`,
     );
   }
   const s = results.find((r) => r.label === 'sqlite group commit');
