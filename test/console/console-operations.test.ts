@@ -48,5 +48,19 @@ describe('console: datasets, recipients and notices pages', () => {
     const notices = await vera.get('/console/notices');
     assert.equal(notices.statusCode, 200);
     assert.match(notices.body, /<h1>Notices<\/h1>/);
+
+    // A model trained five months and a half ago: its summary's update is due within 30 days.
+    const trainedAt = new Date(Date.now() - 168 * 86_400_000).toISOString();
+    const model = await c.veto.afterwards!.addModel({ datasetId, name: 'assistant-v7', trainedAt });
+    const models = await vera.get('/console/models');
+    assert.equal(models.statusCode, 200);
+    assert.match(models.body, /assistant-v7/);
+    assert.match(models.body, /The six-monthly update of this summary is due by/);
+    const summary = await vera.get(`/console/models/${model.id}/summary`);
+    assert.equal(summary.statusCode, 200);
+    assert.match(summary.body, /### 2\.4 Data from users of the provider’s services/);
+    assert.match(summary.body, /1 removal\(s\) recorded since the build/);
+    assert.match(summary.body, /<pre lang="en"/);
+    assert.equal((await vera.get('/console/models/mdl_nope/summary')).statusCode, 404);
   });
 });

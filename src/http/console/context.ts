@@ -16,6 +16,7 @@ export type ConsoleNav =
   | 'datasets'
   | 'recipients'
   | 'notices'
+  | 'models'
   | 'find'
   | 'exports';
 

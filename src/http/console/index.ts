@@ -12,6 +12,8 @@ import {
   staffMay,
 } from '../../domain/console/staff.ts';
 import { AppError } from '../../domain/errors.ts';
+import { updateSchedule } from '../../domain/model-summary.ts';
+import { modelSummary } from '../../domain/model-summary-loader.ts';
 import { exportObjections } from '../../domain/objection-export.ts';
 import type { Registry } from '../../domain/registry.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
@@ -37,6 +39,7 @@ import {
   reportsPage,
 } from './pages/memorisation.ts';
 import { exportsPage, messagePage } from './pages/messages.ts';
+import { modelSummaryPage, modelsPage } from './pages/models.ts';
 import { findPage, objectionPage } from './pages/objection.ts';
 import { datasetsPage, noticesPage, recipientsPage } from './pages/operations.ts';
 import {
@@ -72,6 +75,7 @@ export interface ConsoleOptions {
     publicUrl: string;
     secret: string;
     platformName: string;
+    controllerName?: string | undefined;
     demo: boolean;
   };
 }
@@ -397,6 +401,35 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       options.consoleStore.campaignProgress(),
     ]);
     return send(reply, ctx, noticesPage(ctx, { exposures, campaigns }));
+  });
+
+  app.get('/console/models', async (req, reply) => {
+    allow(req, 'read-figures');
+    const ctx = context(req, reply);
+    const now = options.clock();
+    const models = ((await options.afterwards?.listModels()) ?? []).map((model) => ({
+      model,
+      schedule: updateSchedule(model, now),
+    }));
+    return send(reply, ctx, modelsPage(ctx, models));
+  });
+
+  app.get('/console/models/:id/summary', async (req, reply) => {
+    allow(req, 'read-figures');
+    const id = (req.params as { id: string }).id;
+    const model = options.afterwards ? await options.afterwards.getModel(id) : undefined;
+    if (!model || !options.afterwards) throw notFound();
+    const ctx = context(req, reply);
+    const summary = await modelSummary(
+      {
+        consoleStore: options.consoleStore,
+        config: { platformName: config.platformName, controllerName: config.controllerName },
+        clock: options.clock,
+      },
+      options.afterwards,
+      model,
+    );
+    return send(reply, ctx, modelSummaryPage(ctx, model, summary));
   });
 
   const modelNames = async () =>

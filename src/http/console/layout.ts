@@ -19,6 +19,7 @@ const NAV: { id: ConsoleNav; path: string }[] = [
   { id: 'datasets', path: '/console/datasets' },
   { id: 'recipients', path: '/console/recipients' },
   { id: 'notices', path: '/console/notices' },
+  { id: 'models', path: '/console/models' },
   { id: 'find', path: '/console/objections' },
   { id: 'exports', path: '/console/exports' },
 ];
