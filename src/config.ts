@@ -54,6 +54,18 @@ export const configSchema = z.object({
   platformJwksUrl: z.string().url().optional(),
   platformJwtIssuer: z.string().optional(),
   platformJwtAudience: z.string().optional(),
+  /**
+   * Explicit opt-out: accept platform tokens without checking their issuer and audience. Outside
+   * `--demo`, `serve` refuses to start without both unless this is set (and logs that it is).
+   */
+  platformJwtAnyIssuer: bool.default(false),
+  /** The longest lifetime (exp minus iat, or minus now) a platform token may have, in seconds. */
+  platformJwtMaxLifetimeSeconds: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(24 * 3600),
   platformName: z.string().default('Demo Social'),
   /**
    * What GDPR Art. 13/14 requires every notice to say and the deployment knows: published
@@ -152,6 +164,8 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_PLATFORM_JWKS_URL: 'platformJwksUrl',
   VETO_PLATFORM_JWT_ISSUER: 'platformJwtIssuer',
   VETO_PLATFORM_JWT_AUDIENCE: 'platformJwtAudience',
+  VETO_PLATFORM_JWT_ANY_ISSUER: 'platformJwtAnyIssuer',
+  VETO_PLATFORM_JWT_MAX_LIFETIME_SECONDS: 'platformJwtMaxLifetimeSeconds',
   VETO_PLATFORM_NAME: 'platformName',
   VETO_CONTROLLER_NAME: 'controllerName',
   VETO_CONTROLLER_CONTACT: 'controllerContact',

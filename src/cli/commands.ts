@@ -42,7 +42,25 @@ export const coreCommands: Command[] = [
         // The demo needs an admin credential to show the admin API; keep it with the data.
         config = { ...config, adminKey: demoSecret(config.dataDir, 'demo-admin-key') };
       }
+      const unbound = !config.platformJwtIssuer || !config.platformJwtAudience;
+      if (!config.demo && unbound && !config.platformJwtAnyIssuer) {
+        // Fail closed: without both, a token signed with the key for another service or
+        // another environment would open a session here.
+        console.error(
+          "veto serve: set VETO_PLATFORM_JWT_ISSUER and VETO_PLATFORM_JWT_AUDIENCE (what the platform puts in its tokens' iss and aud), or accept any issuer and audience explicitly with VETO_PLATFORM_JWT_ANY_ISSUER=1",
+        );
+        return 2;
+      }
       const veto = await wireVeto(config);
+      if (!config.demo && unbound) {
+        veto.logger.warn(
+          {
+            issuer: config.platformJwtIssuer ?? null,
+            audience: config.platformJwtAudience ?? null,
+          },
+          'VETO_PLATFORM_JWT_ANY_ISSUER=1: platform tokens are accepted without checking their issuer and audience',
+        );
+      }
       if (config.demo) await publishDemoNoticeIfNone(veto);
       const app = await buildApp(veto);
       // The port first, the jobs after: an instance that cannot serve must not run the

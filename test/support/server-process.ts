@@ -36,7 +36,8 @@ export async function startServer(
     process.execPath,
     ['--import', 'tsx', MAIN, 'serve', '--port', String(port), ...args],
     {
-      env: { ...process.env, VETO_LOG_LEVEL: 'warn', ...env },
+      // Test tokens carry no issuer or audience: the explicit opt-out, unless a test sets them.
+      env: { ...process.env, VETO_LOG_LEVEL: 'warn', VETO_PLATFORM_JWT_ANY_ISSUER: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

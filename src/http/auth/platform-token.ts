@@ -19,7 +19,12 @@ export interface PlatformTokenConfig {
   platformJwksUrl?: string | undefined;
   platformJwtIssuer?: string | undefined;
   platformJwtAudience?: string | undefined;
+  /** Tokens living longer than this are refused (a leaked link must expire soon). */
+  platformJwtMaxLifetimeSeconds?: number | undefined;
 }
+
+/** Without configuration: a day, far beyond a session link's needs, far short of a year. */
+const DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600;
 
 /**
  * The platform's session reaches Veto as a signed JWT: `sub` is the account id; optional `lang`,
@@ -49,6 +54,17 @@ export function createPlatformTokenVerifier(config: PlatformTokenConfig): Platfo
         throw new AppError('unauthorized', `platform token rejected: ${(err as Error).message}`, {
           messageKey: 'error.session-invalid',
         });
+      }
+      // A token valid for years is a standing credential, not a session: refuse it, whatever
+      // signed it. Measured from `iat` when present, else from now.
+      const maxLifetime = config.platformJwtMaxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
+      const from = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+      if (typeof payload.exp === 'number' && payload.exp - from > maxLifetime) {
+        throw new AppError(
+          'unauthorized',
+          `platform token rejected: lifetime ${payload.exp - from} s exceeds the maximum ${maxLifetime} s`,
+          { messageKey: 'error.session-invalid' },
+        );
       }
       const sub = payload.sub ?? '';
       if (!sub) throw new AppError('unauthorized', 'platform token has no subject');
