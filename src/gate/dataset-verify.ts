@@ -355,14 +355,22 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
   let sinceBuild: Set<string> | undefined;
   let terms: string[] = [];
   if (registry) {
-    late = new Set(await registry.objectorsAddedSince(manifest.purpose, asOf));
-    // Objections received after the build's last re-check are not the build's to remove: they
-    // are listed as removals due (the removal planner records them against the inclusion index).
-    const recheckAt = manifest.recheck?.performed ? manifest.recheck.at : undefined;
-    sinceBuild = recheckAt
-      ? new Set(await registry.objectorsAddedSince(manifest.purpose, recheckAt))
-      : new Set(late);
-    terms = await registry.objectorTerms(manifest.purpose, asOf);
+    try {
+      late = new Set(await registry.objectorsAddedSince(manifest.purpose, asOf));
+      // Objections received after the build's last re-check are not the build's to remove: they
+      // are listed as removals due (the removal planner records them against the inclusion index).
+      const recheckAt = manifest.recheck?.performed ? manifest.recheck.at : undefined;
+      sinceBuild = recheckAt
+        ? new Set(await registry.objectorsAddedSince(manifest.purpose, recheckAt))
+        : new Set(late);
+    } catch (err) {
+      fail({ check: 'late-objections', message: `cannot be checked: ${(err as Error).message}` });
+    }
+    try {
+      terms = await registry.objectorTerms(manifest.purpose, asOf);
+    } catch (err) {
+      fail({ check: 'third-party-terms', message: `cannot be checked: ${(err as Error).message}` });
+    }
   }
   // Under a policy that does not cover mentions, named objectors' names must be redacted: their
   // terms are looked for as the third parties' are (the objector set must be loaded for them).
@@ -420,20 +428,35 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
   let authorsAsked = 0;
   const notShownReported = new Set<string>();
   const shownBy = new Date(Date.parse(asOf) - policy.notice.minimumDays * 86_400_000).toISOString();
+  let noticeUnavailable = false;
   const askNotice = async (all: boolean) => {
     if (!registry || !chunkAuthors) return;
+    if (noticeUnavailable) {
+      chunkAuthors.clear();
+      return;
+    }
     for (const key of chunkAuthors) noticeBatch.push(key);
     chunkAuthors.clear();
     while (noticeBatch.length >= NOTICE_BATCH || (all && noticeBatch.length > 0)) {
       const keys = noticeBatch.slice(0, NOTICE_BATCH);
       noticeBatch = noticeBatch.slice(NOTICE_BATCH);
       authorsAsked += keys.length;
-      const answer = await registry.subjectsWithoutNotice({
-        purpose: manifest.purpose,
-        noticeVersion: policy.notice.version,
-        shownBy,
-        subjectKeys: keys,
-      });
+      let answer: string[];
+      try {
+        answer = await registry.subjectsWithoutNotice({
+          purpose: manifest.purpose,
+          noticeVersion: policy.notice.version,
+          shownBy,
+          subjectKeys: keys,
+        });
+      } catch (err) {
+        // The check cannot be performed (a notice this registry never published): it fails,
+        // once, and no more is asked.
+        fail({ check: 'notice-period', message: `cannot be checked: ${(err as Error).message}` });
+        noticeBatch = [];
+        noticeUnavailable = true;
+        return;
+      }
       for (const key of answer) {
         if (notShownReported.has(key)) continue;
         notShownReported.add(key);
@@ -911,16 +934,26 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       return undefined;
     });
     const tally = new Map(answer?.tally ?? []);
+    // A version rebuilt by removals (`veto dataset rebuild`) keeps the replaced build's decision
+    // log: the records removed since are `kept` there and `objected` in its counts.
+    const removed = Number(
+      (manifest as { removal?: { removedRecords?: unknown } }).removal?.removedRecords ?? 0,
+    );
+    const logged: Record<string, number> = { ...counts };
+    if (removed > 0) {
+      logged.kept = (logged.kept ?? 0) + removed;
+      logged.objected = (logged.objected ?? 0) - removed;
+    }
     for (const [reason, n] of tally) {
-      const claimed = (counts as Record<string, number>)[reason] ?? 0;
+      const claimed = logged[reason] ?? 0;
       if (claimed !== n)
         countProblem(
           `${manifest.files.decisions} has ${n} "${reason}" rows, the manifest ${claimed}`,
         );
     }
     for (const r of REASONS) {
-      if ((counts[r] ?? 0) > 0 && !tally.has(r))
-        countProblem(`${manifest.files.decisions} has no "${r}" rows, the manifest ${counts[r]}`);
+      if ((logged[r] ?? 0) > 0 && !tally.has(r))
+        countProblem(`${manifest.files.decisions} has no "${r}" rows, the manifest ${logged[r]}`);
     }
     checks.counts.detail = `${manifest.records} records in ${REASONS.length} reasons, against the data and ${manifest.files.decisions}`;
   } else {

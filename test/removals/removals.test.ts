@@ -8,6 +8,7 @@ import {
   verifyRemovalList,
   writeRemovalList,
 } from '../../src/domain/removals/removal-list.ts';
+import { verifyDataset } from '../../src/gate/dataset-verify.ts';
 import { CaptureMailer } from '../support/capture-mailer.ts';
 import { requireService } from '../support/services.ts';
 import { testVeto } from '../support/test-veto.ts';
@@ -137,6 +138,22 @@ test('an objection after the build: removal, recipients told once, email, rebuil
   assert.equal(now.length, 1, 'the new version holds nothing of u1');
   assert.equal(now[0]!.replacedBy, rebuilt.datasetId);
   assert.equal((await afterwards.datasetsOf('acct:u3')).length, 2);
+  // The next version passes the independent check against the registry's records (its objector
+  // set at the cut-off, the manifest it recorded), its counts against the replaced build's log.
+  const verified = await verifyDataset({ dir: rebuilt.dir, records: veto.datasetRecords });
+  assert.equal(verified.ok, true, JSON.stringify(verified.problems));
+  assert.match(verified.checks.manifest.detail, /matches the registry’s record/);
+  // Asked about a notice this registry never published, the notice check fails, naming why.
+  const asked = await verifyDataset({
+    dir: rebuilt.dir,
+    registry: veto.gate,
+    records: veto.datasetRecords,
+  });
+  assert.equal(asked.checks['notice-period'].status, 'fail');
+  assert.match(
+    asked.problems.map((p) => p.message).join('\n'),
+    /cannot be checked: notice version/,
+  );
 });
 
 test('objections to another purpose, or by people not in any dataset, remove nothing', async (t) => {
