@@ -1,4 +1,5 @@
 import { loadConfig } from '../config.ts';
+import { cardCommands } from './card-commands.ts';
 import { type Command, commandHelp, parseCommandLine, UsageError, usageLine } from './command.ts';
 import { coreCommands } from './commands.ts';
 import { contractCommands } from './contract-commands.ts';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   ...datasetCommands,
   ...contractCommands,
   ...transparencyCommands,
+  ...cardCommands,
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

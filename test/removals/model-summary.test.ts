@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -73,6 +74,41 @@ test('veto models summary: the template sections user data answers, from the man
   assert.match(md, /1 removal\(s\) recorded since the build, 3 item\(s\)/);
   assert.match(md, /Example Social/);
   assert.match(summary.err, /six-monthly update is due by \d{4}-\d{2}-\d{2}/);
+
+  // The dataset card for downstream users: Croissant with its Responsible-AI fields.
+  const card = veto('dataset', 'croissant', sealed);
+  assert.equal(card.code, 0, card.err);
+  const croissant = JSON.parse(card.out);
+  assert.deepEqual(croissant.conformsTo, [
+    'http://mlcommons.org/croissant/1.0',
+    'http://mlcommons.org/croissant/RAI/1.0',
+  ]);
+  assert.equal(croissant['@context'].rai, 'http://mlcommons.org/croissant/RAI/');
+  assert.equal(croissant.name, datasetId);
+  const data = readFileSync(path.join(sealed, manifest.files.data));
+  assert.equal(
+    croissant.distribution[0].sha256,
+    createHash('sha256').update(data).digest('hex'),
+    'the card names the sealed data by its hash',
+  );
+  for (const field of [
+    'rai:dataCollection',
+    'rai:dataCollectionType',
+    'rai:dataCollectionTimeframe',
+    'rai:dataPreprocessingProtocol',
+    'rai:personalSensitiveInformation',
+    'rai:dataUseCases',
+    'rai:dataLimitations',
+    'rai:dataReleaseMaintenancePlan',
+  ])
+    assert.ok(croissant[field], field);
+  assert.match(
+    croissant.description,
+    new RegExp(`${manifest.counts.kept} of ${manifest.records} records kept`),
+  );
+  const missingDir = veto('dataset', 'croissant', path.join(dir, 'nope'));
+  assert.equal(missingDir.code, 1);
+  assert.match(missingDir.err, /manifest\.json/);
 
   const nope = veto('models', 'summary', 'mdl_nope');
   assert.equal(nope.code, 1);
