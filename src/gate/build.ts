@@ -96,6 +96,11 @@ export interface BuildOptions {
    * set) and after (notice period, late objections, recording, sealing) is this function's.
    */
   judgeElsewhere?: (stage: JudgeStage) => Promise<JudgeStageResult>;
+  /**
+   * Remove a staging folder left by an earlier build of the same dataset id that died (the
+   * JetStream runner's `--resume`); only when no other build of that id is running.
+   */
+  replaceStaging?: boolean;
   /** Recorded in the manifest: where the records came from, when not from the platform's export. */
   origin?: DatasetManifest['origin'];
 }
@@ -514,6 +519,9 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     } catch (err) {
       if (err instanceof GateSetupError) throw err;
     }
+    // A build taken up again after its coordinator died: the dead one's staging folder goes (the
+    // caller says no other build of this id runs; the shards it judged are kept elsewhere).
+    if (options.replaceStaging) await rm(staging, { recursive: true, force: true });
     await mkdir(staging);
 
     // Third parties who objected are redacted wherever they appear, as of the cut-off.

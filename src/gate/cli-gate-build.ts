@@ -111,7 +111,7 @@ export async function runGateBuild(
   const runner = (values.runner as string | undefined) ?? 'local';
   if (runner !== 'local' && runner !== 'jetstream')
     return usage('--runner must be local or jetstream');
-  let jetstream: { nats: string; shards: number } | undefined;
+  let jetstream: { nats: string; shards: number; resume: boolean } | undefined;
   if (runner === 'jetstream') {
     const shards = Number(values.shards);
     if (!Number.isInteger(shards) || shards < 1 || shards > 100_000)
@@ -123,9 +123,9 @@ export async function runGateBuild(
       return usage(
         `--runner jetstream judges JSONL inputs only (${parquet}): convert it, or build locally`,
       );
-    jetstream = { nats, shards };
-  } else if (values.shards !== undefined || values.nats !== undefined) {
-    return usage('--shards and --nats go with --runner jetstream');
+    jetstream = { nats, shards, resume: values.resume === true };
+  } else if (values.shards !== undefined || values.nats !== undefined || values.resume) {
+    return usage('--shards, --nats and --resume go with --runner jetstream');
   }
   let workers: number | undefined;
   if (values.workers !== undefined) {
@@ -208,7 +208,10 @@ export async function runGateBuild(
       allowEmpty: values['allow-empty'] === true,
       onProgress: (p) => live.update(p),
       ...(jetstream
-        ? { judgeElsewhere: (await import('./jetstream-runner.ts')).jetstreamJudge(jetstream) }
+        ? {
+            judgeElsewhere: (await import('./jetstream-runner.ts')).jetstreamJudge(jetstream),
+            replaceStaging: jetstream.resume,
+          }
         : {}),
       progressIntervalMs: stdout.isTTY ? 200 : 1000,
     };

@@ -19,6 +19,7 @@ export const GATE_BUILD_OPTIONS = {
   shards: { type: 'string' },
   nats: { type: 'string' },
   'allow-empty': { type: 'boolean' },
+  resume: { type: 'boolean' },
 } as const;
 
 export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), see docs/policy.md
@@ -44,7 +45,11 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
   --shards N          with --runner jetstream: how many shards to cut the inputs into
   --nats URL          with --runner jetstream: the NATS server (default: VETO_NATS_URL)
   --allow-empty       seal a dataset even when the export holds no valid record (without it
-                      such a run fails with exit code 1 and seals nothing)`;
+                      such a run fails with exit code 1 and seals nothing)
+  --resume            with --runner jetstream: take up the last run of this --dataset-id
+                      whose coordinator died (same inputs, policy, snapshot, shards): the
+                      shards it had judged are not judged again. Only when no other build of
+                      that id is running`;
 
 /** The usage message the command prints on a usage error. */
 export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]

@@ -295,9 +295,14 @@ export interface JetStreamRunnerOptions {
   nats: string;
   shards: number;
   names?: QueueNames;
+  /**
+   * Take up the last run of this dataset id whose coordinator died, if it had the same inputs,
+   * policy, objector set and shard count: shards already judged are appended, not judged again.
+   */
+  resume?: boolean;
   /** Called as each shard is published and as each is appended (tests, the bench). */
   onEvent?: (event: {
-    kind: 'published' | 'appended' | 'planned';
+    kind: 'started' | 'resumed' | 'published' | 'appended' | 'planned';
     shard: number;
     at: number;
     manifest?: ShardManifest;
@@ -309,10 +314,8 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
   return async (stage: JudgeStage): Promise<JudgeStageResult> => {
     const queue = await openQueue(options.nats, options.names);
     const { kv, os, js, names } = queue;
-    // A run of its own: the same dataset id built again never reads an earlier run's shards.
-    const build = `${stage.datasetId}_${randomBytes(6).toString('hex')}`;
-    const dir = join(stage.outDir, `.${build}.shards`);
-    await mkdir(dir, { recursive: true });
+    let build = '';
+    let dir: string | undefined;
     let watcher: Awaited<ReturnType<KV['watch']>> | undefined;
     try {
       // What every task names, by content hash.
@@ -326,6 +329,38 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
       const keyId = stage.config.pseudonymKey
         ? pseudonymKeyIdOf(stage.config.pseudonymKey)
         : undefined;
+
+      // The run: its own id, so the same dataset id built again never reads an earlier run's
+      // shards; noted in KV so that a coordinator that died can be taken up (`resume`).
+      const fingerprint = createHash('sha256')
+        .update(
+          JSON.stringify([
+            policySha,
+            objectorSha,
+            terms,
+            keyId,
+            stage.config.mapping,
+            stage.config.inputs,
+            options.shards,
+          ]),
+        )
+        .digest('hex');
+      const runKey = `run.${stage.datasetId}`;
+      const previous = options.resume
+        ? (await kv.get(runKey))?.json<{ build: string; fingerprint: string }>()
+        : undefined;
+      build =
+        previous?.fingerprint === fingerprint
+          ? previous.build
+          : `${stage.datasetId}_${randomBytes(6).toString('hex')}`;
+      options.onEvent?.({
+        kind: previous?.build === build ? 'resumed' : 'started',
+        shard: 0,
+        at: Date.now(),
+      });
+      await kv.put(runKey, JSON.stringify({ build, fingerprint }));
+      dir = join(stage.outDir, `.${build}.shards`);
+      await mkdir(dir, { recursive: true });
 
       // Shard outcomes as workers note them; watched from before the first task goes out.
       const outcomes = new Map<number, ShardManifest | ShardFailure>();
@@ -357,7 +392,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
           terms,
           mapping: stage.config.mapping,
           ...(keyId ? { pseudonymKeyId: keyId } : {}),
-          dir,
+          dir: dir!,
         };
         shards.push(task);
         await js.publish(`${names.subject}.${build}.${task.shard}`, JSON.stringify(task), {
@@ -387,7 +422,8 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         if (planError) throw planError;
         if (planned && next >= shards.length) break;
         const outcome = outcomes.get(next);
-        if (!outcome) {
+        // A resumed run knows some outcomes before it has planned their shards again.
+        if (!outcome || next >= shards.length) {
           await new Promise<void>((r) => {
             wake = r;
           });
@@ -421,8 +457,19 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         .catch(() => {});
       throw err;
     } finally {
+      // Sealed or failed, the run is over: nothing to take up, its shards can go.
       watcher?.stop();
-      await rm(dir, { recursive: true, force: true });
+      if (dir) {
+        await kv.delete(`run.${stage.datasetId}`).catch(() => {});
+        await queue.jsm.streams
+          .purge(`KV_${names.kv}`, { filter: `$KV.${names.kv}.${build}.>` })
+          .catch(() => {});
+        // A worker may still be writing a shard of a failed run: retried, and never in the way
+        // of the build's own outcome.
+        await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).catch(
+          () => {},
+        );
+      }
       await queue.nc.close();
     }
   };

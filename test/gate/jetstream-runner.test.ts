@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { connect } from 'nats';
+import { connect, KvWatchInclude } from 'nats';
 import { buildDataset } from '../../src/gate/build.ts';
 import { jetstreamJudge, queueNames } from '../../src/gate/jetstream-runner.ts';
 import { NATS_URL } from '../removals/support/receivers.ts';
@@ -35,6 +35,8 @@ async function natsUp(): Promise<boolean> {
 }
 
 const workers: ChildProcess[] = [];
+/** `run/shard` → how many times a worker started judging it. */
+const judged = new Map<string, number>();
 function startWorker(): { child: ChildProcess; judging: Promise<void> } {
   const child = spawn(
     process.execPath,
@@ -52,7 +54,10 @@ function startWorker(): { child: ChildProcess; judging: Promise<void> } {
   workers.push(child);
   const judging = new Promise<void>((resolve) => {
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes(': judging')) resolve();
+      const text = d.toString();
+      for (const m of text.matchAll(/shard (\S+): judging/g))
+        judged.set(m[1]!, (judged.get(m[1]!) ?? 0) + 1);
+      if (text.includes(': judging')) resolve();
     });
   });
   return { child, judging };
@@ -186,6 +191,77 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     const result = await building;
     assert.equal(result.status, 'sealed', result.status === 'failed' ? result.error.message : '');
     sameDataset(reference, path.join(dir, 'killed', 'ds_js'));
+  });
+
+  it('the coordinator killed with SIGKILL, then run with --resume: judged shards are not judged again, the output the same', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const args = [
+      '--import',
+      'tsx',
+      MAIN,
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      '--input',
+      inputs[0]!,
+      '--input',
+      inputs[1]!,
+      '--out',
+      path.join(dir, 'resumed'),
+      '--snapshot',
+      snapshot,
+      '--offline',
+      '--dataset-id',
+      'ds_js',
+      '--runner',
+      'jetstream',
+      '--shards',
+      '6',
+      '--nats',
+      NATS_URL,
+    ];
+    const env = {
+      ...process.env,
+      VETO_GATE_QUEUE: QUEUE,
+      VETO_GATE_ACK_WAIT_SECONDS: '3',
+      VETO_LOG_LEVEL: 'silent',
+    };
+    const nc = await connect({ servers: NATS_URL });
+    const kv = await nc.jetstream().views.kv(queueNames(QUEUE).kv);
+    const watch = await kv.watch({ key: '>', include: KvWatchInclude.UpdatesOnly });
+    const coordinator = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    startWorker();
+    const doneBefore: string[] = [];
+    for await (const e of watch) {
+      const m = /^(ds_js_\w+)\.shard\.(\d+)$/.exec(e.key);
+      if (e.operation === 'PUT' && m) doneBefore.push(`${m[1]}/${m[2]}`);
+      if (doneBefore.length === 2) break;
+    }
+    coordinator.kill('SIGKILL');
+    await nc.close();
+    const resumed = spawn(process.execPath, [...args, '--resume'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    resumed.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((r) => resumed.once('exit', r));
+    assert.equal(code, 0, err);
+    sameDataset(reference, path.join(dir, 'resumed', 'ds_js'));
+    // The shards done before the coordinator died were not judged again.
+    for (const shard of doneBefore) assert.equal(judged.get(shard), 1, shard);
+    const run = doneBefore[0]!.split('/')[0]!;
+    // One run throughout (6 shards asked; the two inputs are cut apart, so 7).
+    assert.equal(
+      [...judged.keys()].filter((k) => k.startsWith(`${run}/`)).length,
+      7,
+      'the same run',
+    );
+    assert.deepEqual(readdirSync(path.join(dir, 'resumed')), ['ds_js']);
   });
 
   it('a shard whose input changed after planning fails the build, naming it; nothing sealed', async (t) => {
