@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
+import { up as upPostgres } from '../../src/store/postgres/migrations/009-transparency-log.ts';
 import { openPostgresRegistryStore } from '../../src/store/postgres/postgres-registry-store.ts';
 import type { RegistryStore } from '../../src/store/registry-store.ts';
+import { up as upSqlite } from '../../src/store/sqlite/migrations/009-transparency-log.ts';
 import { openSqliteRegistryStore } from '../../src/store/sqlite/sqlite-registry-store.ts';
 import { CompactRange } from '../../src/transparency/compact-range.ts';
 import { eventLeafHash } from '../../src/transparency/event-leaves.ts';
@@ -55,9 +57,9 @@ test('SQLite: the migration puts the events already logged into the transparency
   await appendAndForgetTiles(first, async () => {
     await sql`DROP TABLE transparency_tiles`.execute(first.kysely);
     await sql`DROP TABLE transparency_cosignatures`.execute(first.kysely);
-    await sql`DELETE FROM kysely_migration WHERE name = '009-transparency-log'`.execute(
-      first.kysely,
-    );
+    // Later migrations have run since, so the migrator would refuse to run this one again out
+    // of order: run its `up` itself, as the migrator did when the registry was upgraded.
+    await upSqlite(first.kysely);
   });
   await first.close();
   const again = await openSqliteRegistryStore({ filename });
@@ -74,9 +76,7 @@ test('PostgreSQL: the migration puts the events already logged into the transpar
   await appendAndForgetTiles(first, async () => {
     await sql`DROP TABLE transparency_tiles`.execute(first.kysely);
     await sql`DROP TABLE transparency_cosignatures`.execute(first.kysely);
-    await sql`DELETE FROM kysely_migration WHERE name = '009-transparency-log'`.execute(
-      first.kysely,
-    );
+    await upPostgres(first.kysely);
   });
   await first.close();
   const again = await openPostgresRegistryStore({ connectionString: PG_URL, schema });
