@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { LoadedPolicy } from '../gate/policy.ts';
+import type { NoticeVersion } from './notices/notice-types.ts';
+
+/**
+ * The record of processing activities (GDPR Art. 30(1)) for the AI-training purpose, generated
+ * from the deployment's configuration, its dataset policies and the notice people were shown:
+ * controller, purposes and legal basis, categories of people and of data, recipients,
+ * transfers, retention and safeguards. Printed as Markdown and as printable HTML; each version
+ * that differs from the last is kept (`<data dir>/records/art30/`), never overwritten.
+ */
+export interface Art30Input {
+  config: {
+    platformName: string;
+    controllerName?: string | undefined;
+    controllerContact?: string | undefined;
+    dpoContact?: string | undefined;
+    recipients?: string | undefined;
+    retentionMonths?: number | undefined;
+    supervisoryAuthority?: string | undefined;
+    purposes: string[];
+  };
+  policies: LoadedPolicy[];
+  notice: NoticeVersion | undefined;
+}
+
+const MISSING = '_Not configured: the controller must complete this._';
+const or = (v: string | number | undefined) => (v === undefined || v === '' ? MISSING : String(v));
+
+export function art30Markdown(input: Art30Input): string {
+  const { config, policies, notice } = input;
+  const lines: string[] = [
+    `# Record of processing activities (GDPR Art. 30(1)): AI training at ${config.platformName}`,
+    '',
+    '## 1. Controller',
+    '',
+    `- Controller: ${or(config.controllerName)}`,
+    `- Contact: ${or(config.controllerContact)}`,
+    `- Data protection officer: ${or(config.dpoContact)}`,
+    `- Supervisory authority: ${or(config.supervisoryAuthority)}`,
+    '',
+    '## 2. Purposes and legal basis',
+    '',
+    `Purposes people can object to in the registry: ${config.purposes.join(', ')}.`,
+    '',
+    ...(policies.length
+      ? policies.flatMap((p) => [
+          `- **${p.policy.title}** (policy \`${p.policy.id}\`, sha256 \`${p.sha256.slice(0, 16)}…\`): purpose \`${p.policy.purpose}\`; legal basis ${p.policy.legalBasis.article}. ${p.policy.legalBasis.interest ?? ''}`.trimEnd(),
+        ])
+      : [`- ${MISSING} (no dataset policy given)`]),
+    '',
+    '## 3. Categories of data subjects',
+    '',
+    `- Users of ${config.platformName} whose content the policies include${policies.some((p) => p.policy.minors.excludeAccounts) ? ` (accounts under ${Math.min(...policies.map((p) => p.policy.minors.adultAge))} excluded)` : ''}.`,
+    '- People mentioned, named or shown in that content, with or without an account (third parties).',
+    '',
+    '## 4. Categories of personal data',
+    '',
+    ...policies.map(
+      (p) =>
+        `- \`${p.policy.id}\`: content kinds ${p.policy.content.kinds.join(', ')}; audiences ${p.policy.content.audiences.join(', ')}; special categories ${p.policy.sensitive.exclude ? 'excluded' : 'included'}; third parties' identifiers ${p.policy.redaction.enabled ? `redacted (${p.policy.redaction.categories.join(', ')})` : 'not redacted'}.`,
+    ),
+    ...(policies.length ? [] : [`- ${MISSING}`]),
+    '',
+    '## 5. Recipients',
+    '',
+    `- ${or(config.recipients)}`,
+    '',
+    '## 6. Transfers to third countries',
+    '',
+    `- None recorded in Veto's configuration. ${MISSING.replace(/_/g, '')} State any transfer and its safeguard (GDPR Art. 46) here.`,
+    '',
+    '## 7. Retention',
+    '',
+    `- Training datasets: ${config.retentionMonths ? `${config.retentionMonths} months, then deleted` : MISSING}.`,
+    '- The objection registry: kept while the processing lasts, so that an objection keeps its effect on later datasets.',
+    '',
+    '## 8. Safeguards (GDPR Art. 32 and the balancing of interests)',
+    '',
+    '- An unconditional right to object before and after training, honoured at the dataset gate (objector snapshot at the cut-off, re-checked before sealing) and by removals sent to every recipient after the build.',
+    ...policies.map(
+      (p) =>
+        `- \`${p.policy.id}\`: notice at least ${p.policy.notice.minimumDays} days before the processing (notice version ${p.policy.notice.version}); minors' accounts ${p.policy.minors.excludeAccounts ? 'excluded' : 'included'}; private messages excluded.`,
+    ),
+    '- A tamper-evident audit log of every objection and staff action, published as a transparency log; staff access by role, each read of personal data audited.',
+    '',
+    '## 9. Information to the people concerned (GDPR Art. 13 and 14)',
+    '',
+    notice
+      ? `- Notice version \`${notice.id}\` published ${notice.publishedAt.slice(0, 10)}, effective ${notice.effectiveAt.slice(0, 10)}, in ${notice.texts.length} language(s) (${notice.texts.map((t) => t.language).join(', ')}); sha256 \`${notice.sha256.slice(0, 16)}…\`.`
+      : `- ${MISSING} (no notice published in the registry)`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const inline = (s: string) =>
+  escapeHtml(s)
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/`([^`]+)`/g, '<code>$1</code>')
+    .replace(/_([^_]+)_/g, '<em>$1</em>');
+
+/** The same record as a printable HTML page (the Markdown subset the record uses). */
+export function art30Html(markdown: string, version: string): string {
+  const out: string[] = [];
+  let list = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('- ')) {
+      if (!list) out.push('<ul>');
+      list = true;
+      out.push(`<li>${inline(line.slice(2))}</li>`);
+      continue;
+    }
+    if (list) out.push('</ul>');
+    list = false;
+    if (line.startsWith('## ')) out.push(`<h2>${inline(line.slice(3))}</h2>`);
+    else if (line.startsWith('# ')) out.push(`<h1>${inline(line.slice(2))}</h1>`);
+    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
+  }
+  if (list) out.push('</ul>');
+  const title = escapeHtml(markdown.split('\n')[0]!.replace(/^# /, ''));
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${title}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;line-height:1.5;color:#1b1b1f}@media print{body{margin:0}}</style>
+</head>
+<body>
+${out.join('\n')}
+<p><small>Version ${escapeHtml(version)}</small></p>
+</body>
+</html>
+`;
+}
+
+export interface Art30Version {
+  version: string;
+  markdownFile: string;
+  htmlFile: string;
+  created: boolean;
+}
+
+/**
+ * Keeps the record as a new version when it differs from the latest one kept, else names the
+ * latest: versions are `NNNN-<sha256 prefix>.md` and `.html`, numbered in order, never changed.
+ */
+export async function keepArt30Version(dir: string, markdown: string): Promise<Art30Version> {
+  await mkdir(dir, { recursive: true });
+  const hash = createHash('sha256').update(markdown).digest('hex').slice(0, 12);
+  const existing = (await readdir(dir)).filter((f) => /^\d{4}-[0-9a-f]{12}\.md$/.test(f)).sort();
+  const last = existing[existing.length - 1];
+  if (last && (await readFile(path.join(dir, last), 'utf8')) === markdown) {
+    const version = last.slice(0, -3);
+    return {
+      version,
+      markdownFile: path.join(dir, last),
+      htmlFile: path.join(dir, `${version}.html`),
+      created: false,
+    };
+  }
+  const version = `${String(existing.length + 1).padStart(4, '0')}-${hash}`;
+  const markdownFile = path.join(dir, `${version}.md`);
+  const htmlFile = path.join(dir, `${version}.html`);
+  await writeFile(markdownFile, markdown, { flag: 'wx' });
+  await writeFile(htmlFile, art30Html(markdown, version), { flag: 'wx' });
+  return { version, markdownFile, htmlFile, created: true };
+}
