@@ -82,6 +82,12 @@ export class JobSupervisor implements JobSupervision {
     return [...this.lastTick].filter(([, t]) => now - t > staleMs).map(([job]) => job);
   }
 
+  /** Each job loop and the milliseconds since it last ticked. */
+  tickAges(): [string, number][] {
+    const now = this.now();
+    return [...this.lastTick].map(([job, t]) => [job, now - t]);
+  }
+
   /** The jobs this instance leads now. */
   get leading(): string[] {
     return [...this.held];

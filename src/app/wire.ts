@@ -45,6 +45,7 @@ import {
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
 import { Transparency } from '../transparency/transparency.ts';
 import { JobSupervisor } from './job-supervisor.ts';
+import { Metrics } from './metrics.ts';
 import { StorageHealth } from './storage-health.ts';
 
 /**
@@ -83,6 +84,8 @@ export interface Veto {
   storageHealth: StorageHealth;
   /** Around every job pass: leader lease (several instances, one database), liveness. */
   jobs: JobSupervisor;
+  /** The figures `/metrics` serves (src/app/metrics.ts). */
+  metrics: Metrics;
   /** Rate-limit counts in the database, shared by every instance. */
   requestRate: RequestRate;
   /** The transparency log: checkpoints signed with the configured key, proofs, witnesses. */
@@ -196,9 +199,16 @@ export async function wireVeto(
           config.mailFrom,
           logger,
         ));
+  // The metrics need the jobs and removal use cases wired below; the registry reports to them
+  // through this forwarder from the start.
+  let metrics: Metrics | undefined;
   const registry = new Registry({
     store,
     clock,
+    events: {
+      objectionRecorded: (channel, purpose) => metrics?.events.objectionRecorded(channel, purpose),
+      codeEmail: (outcome) => metrics?.events.codeEmail(outcome),
+    },
     secret: config.secret,
     mailer,
     renderEmail,
@@ -287,6 +297,7 @@ export async function wireVeto(
         }),
       }
     : {};
+  metrics = new Metrics({ store, afterwards: afterwardsParts.afterwards, jobs });
   const snapshotDir = path.join(config.dataDir, 'snapshots');
   const snapshots: SnapshotService = {
     create: (purpose: string): Promise<SnapshotRecord> =>
@@ -332,6 +343,7 @@ export async function wireVeto(
     ...afterwardsParts,
     storageHealth,
     jobs,
+    metrics,
     requestRate: new RequestRate(store),
     async readiness(): Promise<Readiness> {
       const checks = { database: 'ok', migrations: 'ok', jobs: 'ok' };

@@ -37,6 +37,16 @@ export interface RegistryDeps {
   settings: RegistrySettings;
   mailer: Mailer;
   renderEmail: RenderEmail;
+  /** Told what happened, for the operator's figures (`/metrics`); never decides anything. */
+  events?: RegistryEvents;
+}
+
+/** What the registry reports as it works (src/app/metrics.ts counts it). */
+export interface RegistryEvents {
+  /** A new objection was committed (not a replay, not an existing one returned). */
+  objectionRecorded(channel: string, purpose: string): void;
+  /** A one-time code email: sent, or refused by the per-address limit. */
+  codeEmail(outcome: 'sent' | 'refused'): void;
 }
 
 export interface ObjectCommand {
@@ -138,7 +148,7 @@ export class Registry {
       });
     }
     const email = subject.kind === 'email' ? subject.email : cmd.email?.trim() || null;
-    return this.intake.record({
+    const result = await this.intake.record({
       subjectKey: this.subjectKey(subject),
       subjectKind: subjectKindOf(subject),
       purpose,
@@ -152,6 +162,8 @@ export class Registry {
       id: uuidv7(),
       reference: newReference(),
     });
+    if (result.created) this.deps.events?.objectionRecorded(cmd.channel, purpose);
+    return result;
   }
 
   /** The person withdraws their objection; the history stays in the log. */
@@ -335,6 +347,7 @@ export class Registry {
       CODES_PER_HOUR,
     );
     if (!stored) {
+      this.deps.events?.codeEmail('refused');
       throw new AppError(
         'rate-limited',
         'too many codes requested for this address; try again later',
@@ -343,6 +356,7 @@ export class Registry {
     const lang = this.language(language);
     const content = this.deps.renderEmail('code', lang, { code, minutes: CODE_TTL_MINUTES });
     await this.deps.mailer.send({ ...content, to: subject.email });
+    this.deps.events?.codeEmail('sent');
   }
 
   /** Checks a one-time code; consumes it on success. */

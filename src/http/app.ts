@@ -7,6 +7,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { Metrics } from '../app/metrics.ts';
 import type { StorageHealth } from '../app/storage-health.ts';
 import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
@@ -26,7 +27,7 @@ import { removalRoutes } from './api/removal-routes.ts';
 import { signalRoutes } from './api/signal-routes.ts';
 import { transparencyReportRoutes } from './api/transparency-report-routes.ts';
 import { transparencyRoutes } from './api/transparency-routes.ts';
-import { createApiAuthenticator } from './auth/api-auth.ts';
+import { createApiAuthenticator, requireAdmin } from './auth/api-auth.ts';
 import type { PlatformTokenVerifier } from './auth/platform-token.ts';
 import { consolePlugin } from './console/index.ts';
 import { StaffSignIn } from './console/staff-sign-in.ts';
@@ -56,6 +57,8 @@ export interface AppDeps {
   consoleStore?: ConsoleStore;
   staffAudit?: StaffAudit;
   clock?: Clock;
+  /** `/metrics` (Prometheus) and the intake latency it measures; absent: no `/metrics`. */
+  metrics?: Metrics;
   /** `/readyz`: database reachable, migrations current, jobs alive (absent: always ready). */
   readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
 }
@@ -188,6 +191,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // fail because of what it probes).
   const probe = { schema: { hide: true }, config: { rateLimit: false } } as const;
   app.get('/healthz', probe, async () => ({ ok: true }));
+  const metrics = deps.metrics;
+  if (metrics) {
+    // Objection intake, every route that records one: the API and the portal's button.
+    const intake = new Set(['POST /v1/objections', 'POST /object']);
+    app.addHook('onResponse', async (request, reply) => {
+      const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+      if (intake.has(route)) metrics.intakeSeconds.observe({ route }, reply.elapsedTime / 1000);
+    });
+    // Operator figures: behind the admin credential (Prometheus sends it as a bearer token).
+    app.get(
+      '/metrics',
+      { schema: { hide: true }, config: { rateLimit: false } },
+      async (req, reply) => {
+        requireAdmin(await auth.authenticate(req));
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
+    );
+  }
   app.get('/readyz', probe, async (_req, reply) => {
     const report = (await deps.readiness?.()) ?? { ready: true, checks: {} };
     return reply.code(report.ready ? 200 : 503).send(report);

@@ -94,6 +94,8 @@ export interface RegistryStore {
   dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]>;
   markOutboxDelivered(id: string, at: string): Promise<void>;
   markOutboxFailed(id: string, error: string, nextAttemptAt: string): Promise<void>;
+  /** Emails not delivered yet, and when the oldest of them was queued (for `/metrics`). */
+  outboxBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }>;
 
   /** One-time codes for non-users. Only hashes are stored. */
   putVerificationCode(code: VerificationCodeRow): Promise<void>;

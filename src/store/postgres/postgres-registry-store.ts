@@ -648,6 +648,15 @@ export class PostgresRegistryStore implements RegistryStore {
     return refs.length ? readTilesIn(this.kysely, refs) : [];
   }
 
+  async outboxBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }> {
+    const row = await this.kysely
+      .selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll().as('pending'), eb.fn.min('created_at').as('oldest')])
+      .where('delivered_at', 'is', null)
+      .executeTakeFirst();
+    return { pending: Number(row?.pending ?? 0), oldestCreatedAt: (row?.oldest as string) ?? null };
+  }
+
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {
     const rows = await this.kysely
       .selectFrom('outbox')

@@ -354,6 +354,15 @@ export class SqliteRegistryStore implements RegistryStore {
     return out;
   }
 
+  async outboxBacklog(): Promise<{ pending: number; oldestCreatedAt: string | null }> {
+    const row = await this.readerKysely
+      .selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll().as('pending'), eb.fn.min('created_at').as('oldest')])
+      .where('delivered_at', 'is', null)
+      .executeTakeFirst();
+    return { pending: Number(row?.pending ?? 0), oldestCreatedAt: (row?.oldest as string) ?? null };
+  }
+
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {
     const rows = this.read.dueOutbox.all(now, limit) as {
       id: string;
