@@ -93,6 +93,7 @@ export function registryStoreSuite(
       assert.deepEqual(due, [
         { id: 'm1', kind: 'email', payload, createdAt: o.receivedAt, attempts: 0 },
       ]);
+      assert.deepEqual(await store.outboxBacklog(), { pending: 1, oldestCreatedAt: o.receivedAt });
       const idem = await store.transaction((tx) => tx.idempotencyRecords(['platform:k1']));
       assert.deepEqual(idem, [
         { key: 'platform:k1', requestHash: 'h1', objectionId: o.id, createdAt: o.receivedAt },

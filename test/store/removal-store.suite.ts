@@ -181,6 +181,15 @@ export function removalStoreSuite(adapter: Adapter): void {
         later.map((m) => [m.id, m.attempts]),
         [[hook.id, 1]],
       );
+      // The backlog: one undelivered message, failing, listed once the threshold has passed.
+      const backlog = await store.recipientBacklog('9999-01-01T00:00:00.000Z', 10);
+      assert.equal(backlog.pending, 1);
+      assert.equal(backlog.oldestCreatedAt, hook.createdAt);
+      assert.deepEqual(
+        backlog.failing.map((m) => [m.id, m.attempts, m.channel, m.lastError?.length]),
+        [[hook.id, 1, 'webhook', 500]],
+      );
+      assert.deepEqual((await store.recipientBacklog('2000-01-01T00:00:00.000Z', 10)).failing, []);
 
       const [held] = await store.subjectDatasets('acct:u1');
       assert.deepEqual(

@@ -654,7 +654,13 @@ export class PostgresRegistryStore implements RegistryStore {
       .select((eb) => [eb.fn.countAll().as('pending'), eb.fn.min('created_at').as('oldest')])
       .where('delivered_at', 'is', null)
       .executeTakeFirst();
-    return { pending: Number(row?.pending ?? 0), oldestCreatedAt: (row?.oldest as string) ?? null };
+    // A timestamptz column: the driver gives a Date; the port speaks ISO strings.
+    const oldest = row?.oldest as Date | string | null | undefined;
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestCreatedAt:
+        oldest == null ? null : oldest instanceof Date ? oldest.toISOString() : String(oldest),
+    };
   }
 
   async dueOutbox(now: string, limit: number): Promise<(OutboxMessage & { attempts: number })[]> {
