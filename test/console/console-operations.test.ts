@@ -52,6 +52,11 @@ describe('console: datasets, recipients and notices pages', () => {
     // A model trained five months and a half ago: its summary's update is due within 30 days.
     const trainedAt = new Date(Date.now() - 168 * 86_400_000).toISOString();
     const model = await c.veto.afterwards!.addModel({ datasetId, name: 'assistant-v7', trainedAt });
+    const overview = await vera.get('/console');
+    assert.match(
+      overview.body,
+      /assistant-v7<\/a>: The six-monthly update of this summary is due by/,
+    );
     const models = await vera.get('/console/models');
     assert.equal(models.statusCode, 200);
     assert.match(models.body, /assistant-v7/);

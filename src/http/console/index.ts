@@ -22,6 +22,7 @@ import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
 import { lookupLanguage, negotiateLanguage } from '../../i18n/negotiate.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { ConsoleStore } from '../../store/console-store.ts';
+import { html } from '../portal/html.ts';
 import { bodyParam, queryParam } from '../portal/runtime.ts';
 import { Sealer } from '../portal/sealed.ts';
 import type { ConsoleContext } from './context.ts';
@@ -39,7 +40,7 @@ import {
   reportsPage,
 } from './pages/memorisation.ts';
 import { exportsPage, messagePage } from './pages/messages.ts';
-import { modelSummaryPage, modelsPage } from './pages/models.ts';
+import { modelSummaryPage, modelsPage, summaryReminders } from './pages/models.ts';
 import { findPage, objectionPage } from './pages/objection.ts';
 import { datasetsPage, noticesPage, recipientsPage } from './pages/operations.ts';
 import {
@@ -264,7 +265,13 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.get('/console', async (req, reply) => {
     allow(req, 'read-figures');
     const ctx = context(req, reply);
-    return send(reply, ctx, await overviewPage(ctx, await loadOverview(options.consoleStore)));
+    const page = await overviewPage(ctx, await loadOverview(options.consoleStore));
+    // The six-monthly update of a model's training-content summary, reminded where staff start.
+    const now = options.clock();
+    const due = ((await options.afterwards?.listModels()) ?? [])
+      .map((model) => ({ model, schedule: updateSchedule(model, now) }))
+      .filter((m) => m.schedule.remind);
+    return send(reply, ctx, { ...page, body: html`${summaryReminders(ctx, due)}${page.body}` });
   });
 
   app.get('/console/figures/:file', async (req, reply) => {

@@ -64,3 +64,14 @@ export function modelSummaryPage(
       <pre lang="en" class="summary" tabindex="0">${summary.markdown}</pre>`,
   };
 }
+
+/** The reminders shown on the overview: each model whose summary update is near, linked. */
+export function summaryReminders(
+  ctx: ConsoleContext,
+  due: { model: ModelRecord; schedule: UpdateSchedule }[],
+) {
+  return due.map(
+    (m) =>
+      html`<div class="panel panel-signal" role="status"><p><a href="${href(ctx, `/console/models/${m.model.id}/summary`)}">${m.model.name}</a>: ${translate(ctx, 'console.models.reminder', { date: new Date(m.schedule.dueBy) })}</p></div>`,
+  );
+}
