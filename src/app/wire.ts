@@ -15,6 +15,11 @@ import {
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
 import { RequestRate } from '../domain/request-rate.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
+import {
+  type DatasetRecoveryStore,
+  type RecoveryAction,
+  recoverDatasets,
+} from '../gate/dataset-recovery.ts';
 import type { RegistryRecords } from '../gate/dataset-verify.ts';
 import type { DatasetManifest } from '../gate/manifest.ts';
 import {
@@ -70,6 +75,13 @@ export interface Veto {
    * objector set as of any cut-off, the recorded snapshots, the manifests recorded at sealing.
    */
   datasetRecords: RegistryRecords;
+  /** Where gate builds journal their sealing (`<data dir>/builds`, src/gate/dataset-recovery.ts). */
+  buildJournalDir: string;
+  /**
+   * Finishes or undoes the builds a crash interrupted (their journal), and removes the `.partial`
+   * directories under `outDirs` no live build owns: `serve` at start, `veto dataset recover`.
+   */
+  recoverDatasets(outDirs?: string[]): Promise<RecoveryAction[]>;
   clock: Clock;
   /**
    * After the build (issue 6): models, recipients, "Am I in the dataset?", memorisation reports,
@@ -136,7 +148,10 @@ export async function openStore(config: VetoConfig): Promise<RegistryStore> {
 /** The dataset half of the gate's registry port, in the registry's dialect (same database). */
 export async function openGateDatasetStore(
   store: RegistryStore,
-): Promise<GateDatasetStore & { getDataset(id: string): Promise<DatasetManifest | undefined> }> {
+): Promise<
+  GateDatasetStore &
+    DatasetRecoveryStore & { getDataset(id: string): Promise<DatasetManifest | undefined> }
+> {
   if (store instanceof SqliteRegistryStore) {
     const { SqliteDatasetStore } = await import('../store/sqlite/sqlite-dataset-store.ts');
     return new SqliteDatasetStore(store);
@@ -312,6 +327,8 @@ export async function wireVeto(
     },
   };
   const datasetStore = await openGateDatasetStore(store);
+  const gate = composeGateRegistry(datasetStore, notices, store);
+  const buildJournalDir = path.join(config.dataDir, 'builds');
   return {
     config,
     logger,
@@ -322,7 +339,15 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
-    gate: composeGateRegistry(datasetStore, notices, store),
+    gate,
+    buildJournalDir,
+    recoverDatasets: (outDirs = []) =>
+      recoverDatasets({
+        journalDir: buildJournalDir,
+        store: datasetStore,
+        registry: gate,
+        outDirs,
+      }),
     datasetRecords: {
       objectorsAsOf: (purpose, asOf) => store.objectorsAsOf(purpose, asOf),
       snapshotRecord: (id) => store.getSnapshot(id),

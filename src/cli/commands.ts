@@ -61,6 +61,13 @@ export const coreCommands: Command[] = [
           'VETO_PLATFORM_JWT_ANY_ISSUER=1: platform tokens are accepted without checking their issuer and audience',
         );
       }
+      // Builds a crash interrupted are finished or undone before anything reads datasets.
+      for (const a of await veto.recoverDatasets()) {
+        veto.logger.warn(
+          { dataset: a.datasetId, action: a.action },
+          `dataset recovery: ${a.detail}`,
+        );
+      }
       if (config.demo) await publishDemoNoticeIfNone(veto);
       const app = await buildApp(veto);
       // The port first, the jobs after: an instance that cannot serve must not run the

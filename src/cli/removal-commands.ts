@@ -34,6 +34,30 @@ async function withAfterwards(
 /** `veto dataset ...`, `veto models ...`, `veto recipients ...`: what happens after a build. */
 export const removalCommands: Command[] = [
   defineCommand({
+    name: 'dataset recover',
+    synopsis: '[--out DIR]...',
+    summary: 'finish or undo dataset builds a crash interrupted, remove their .partial directories',
+    details: `  --out DIR           a folder builds seal datasets into: its .<id>.partial directories
+                      that no running build owns are removed (repeat for several)
+  Builds journal their sealing in <data dir>/builds; each entry whose process is gone is
+  finished (a dataset directory in place is recorded in the registry) or undone (its
+  unfinished recording deleted, its .partial directory removed). Exit 1 when a sealed
+  dataset has no directory (reported; nothing can restore it), else 0. serve runs the same
+  pass at start.`,
+    options: { out: { type: 'string', multiple: true } },
+    async run({ values }, h) {
+      const veto = await wireVeto(h.loadConfig());
+      try {
+        const actions = await veto.recoverDatasets(values.out ?? []);
+        if (actions.length === 0) console.log('nothing to recover');
+        for (const a of actions) console.log(`${a.datasetId}\t${a.action}\t${a.detail}`);
+        return actions.some((a) => a.action === 'sealed without directory') ? 1 : 0;
+      } finally {
+        await veto.close();
+      }
+    },
+  }),
+  defineCommand({
     name: 'dataset removals',
     synopsis: 'DATASET [--out DIR]',
     summary: 'write the removal list (JSONL) and its signed manifest',

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { uuidv7 } from '../lib/ids.ts';
@@ -11,6 +11,7 @@ import {
   type SnapshotMeta,
   scanSnapshotFile,
 } from '../registry-files/snapshot-file.ts';
+import { closeBuildJournal, crashPoint, openBuildJournal, syncDir } from './dataset-recovery.ts';
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
@@ -72,6 +73,12 @@ export interface BuildOptions {
    * (`VETO_NOTICE_FLOOR_DAYS`, which the CLI logs), named in the manifest as its source.
    */
   noticeFloor?: NoticeFloor;
+  /**
+   * Where the build journals its sealing (`<data dir>/builds`, see dataset-recovery.ts): with a
+   * registry, a crash at any step leaves an entry that `serve` and `veto dataset recover` finish
+   * or undo. Without one (offline, or embedders), nothing is recorded in a registry to repair.
+   */
+  journalDir?: string;
   /**
    * Seal a dataset even when the export holds no valid record (empty, blank lines only, or
    * nothing but malformed lines). Off by default: such a run fails and seals nothing, since an
@@ -241,6 +248,29 @@ export function datasetPseudonymKey(
     .slice(0, 16);
   return { key, keyId };
 }
+/** Fsyncs every file of a staged dataset directory, then the directory itself. */
+async function syncFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const file = await open(join(dir, name), 'r');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
+  await syncDir(dir);
+}
+
+/** For the fault-injection test: the process dies once the store has taken the first row. */
+async function* crashAfterFirstRow<T>(rows: AsyncIterable<T>): AsyncGenerator<T> {
+  let first = true;
+  for await (const row of rows) {
+    yield row;
+    if (first) crashPoint('recording');
+    first = false;
+  }
+}
+
 /**
  * The registry's own record of the snapshot a file says it is, checked field by field against
  * the file: the cut-off and purpose every later question uses are the registry's, never the
@@ -521,7 +551,15 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     }
     // A build taken up again after its coordinator died: the dead one's staging folder goes (the
     // caller says no other build of this id runs; the shards it judged are kept elsewhere).
-    if (options.replaceStaging) await rm(staging, { recursive: true, force: true });
+    if (options.replaceStaging) {
+      await rm(staging, { recursive: true, force: true });
+      // Its journal entry too: this build takes the sealing over.
+      if (options.journalDir) await rm(journalPath(options.journalDir, datasetId), { force: true });
+    }
+    const journal =
+      options.journalDir && options.registry
+        ? await openBuildJournal(options.journalDir, { datasetId, staging, finalDir })
+        : undefined;
     await mkdir(staging);
 
     // Third parties who objected are redacted wherever they appear, as of the cut-off.
@@ -551,6 +589,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     let pool: WorkerPool | undefined;
     const writers: HashedWriter[] = [];
     const timer = setInterval(report, options.progressIntervalMs ?? 500);
+    let renamed = false;
     try {
       const staged: StagedFiles = {
         data: join(staging, 'data.jsonl'),
@@ -993,21 +1032,36 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       if (!verification.ok) throw new DatasetVerifyFailed(verification);
       await writeFile(join(staging, 'verify.json'), `${JSON.stringify(verification, null, 2)}\n`);
 
+      // Sealing, in the order that cannot half-happen (dataset-recovery.ts): every staged byte
+      // durable, the directory renamed into place and its parent synced, and only then the
+      // registry's record, whose last step makes the dataset visible to the removal planner.
+      await syncFiles(staging);
+      crashPoint('staged');
+      await rename(staging, finalDir);
+      renamed = true;
+      await syncDir(outDir);
+      crashPoint('renamed');
       if (registry) {
         progress.phase = 'recording';
         report();
-        await registry.recordDataset(manifest, readInclusionFile(staged.inclusions, datasetId));
+        const rows = readInclusionFile(join(finalDir, 'inclusions.tsv'), datasetId);
+        await registry.recordDataset(
+          manifest,
+          process.env.VETO_TEST_CRASH_AT === 'recording' ? crashAfterFirstRow(rows) : rows,
+        );
+        crashPoint('recorded');
       }
-      await rename(staging, finalDir);
-      const dirHandle = await open(outDir, 'r');
-      await dirHandle.sync().catch(() => {});
-      await dirHandle.close();
+      await closeBuildJournal(journal);
       report();
       return { status: 'sealed', datasetId, dir: finalDir, manifest, verification };
     } catch (err) {
       for (const w of writers) await w.abort();
       await (pool ?? (await booting?.catch(() => undefined)))?.close();
       await rm(staging, { recursive: true, force: true });
+      // Renamed but not recorded (the registry refused or failed): a directory the registry does
+      // not know would be a dataset no removal reaches, so it goes too.
+      if (renamed) await rm(finalDir, { recursive: true, force: true });
+      await closeBuildJournal(journal);
       return { status: 'failed', datasetId, error: err as Error, counts };
     } finally {
       clearInterval(timer);

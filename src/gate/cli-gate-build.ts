@@ -41,6 +41,8 @@ export interface GateVeto {
    */
   gate: GateRegistry;
   store?: unknown;
+  /** Where the build journals its sealing, so a crash can be finished or undone (wire.ts). */
+  buildJournalDir?: string;
   snapshots?: {
     create(purpose: string): Promise<{ id: string }>;
     file(id: string): Promise<string | undefined>;
@@ -206,6 +208,7 @@ export async function runGateBuild(
       pseudonymKey,
       noticeFloor,
       allowEmpty: values['allow-empty'] === true,
+      journalDir: veto?.buildJournalDir,
       onProgress: (p) => live.update(p),
       ...(jetstream
         ? {

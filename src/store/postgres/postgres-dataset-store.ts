@@ -109,6 +109,35 @@ export class PostgresDatasetStore implements GateDatasetStore {
     }));
   }
 
+  /** Recovery after a crash (src/gate/dataset-recovery.ts): whether the recording finished. */
+  async datasetState(id: string): Promise<'sealed' | 'unsealed' | undefined> {
+    const row = await this.host.kysely
+      .selectFrom('datasets')
+      .select('sealed_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return row.sealed_at ? 'sealed' : 'unsealed';
+  }
+
+  /**
+   * Deletes the rows of a recording that did not finish (on PostgreSQL one transaction records a
+   * dataset, so this finds none there unless an older build left them); sealed ones stay.
+   */
+  async discardUnsealedDataset(id: string): Promise<void> {
+    await this.host.kysely.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('datasets')
+        .select('sealed_at')
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row || row.sealed_at) return;
+      await trx.deleteFrom('dataset_inclusions').where('dataset_id', '=', id).execute();
+      await trx.deleteFrom('datasets').where('id', '=', id).execute();
+    });
+  }
+
   async getDataset(id: string): Promise<DatasetManifest | undefined> {
     const row = await this.host.kysely
       .selectFrom('datasets')

@@ -119,6 +119,29 @@ export class SqliteDatasetStore implements GateDatasetStore {
     }
   }
 
+  /** Recovery after a crash (src/gate/dataset-recovery.ts): whether the recording finished. */
+  async datasetState(id: string): Promise<'sealed' | 'unsealed' | undefined> {
+    const row = await this.host.kysely
+      .selectFrom('datasets')
+      .select('sealed_at')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return row.sealed_at ? 'sealed' : 'unsealed';
+  }
+
+  /** Deletes the rows of a recording that did not finish; a sealed dataset is left alone. */
+  async discardUnsealedDataset(id: string): Promise<void> {
+    await this.host.write((db) => {
+      const sealed = db.prepare('SELECT sealed_at FROM datasets WHERE id = ?').get(id) as
+        | { sealed_at: string | null }
+        | undefined;
+      if (!sealed || sealed.sealed_at) return;
+      db.prepare('DELETE FROM dataset_inclusions WHERE dataset_id = ?').run(id);
+      db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
+    });
+  }
+
   /** The datasets holding items of `subjectKey` (as author or as a person mentioned). */
   async datasetsForSubject(subjectKey: string): Promise<DatasetSummary[]> {
     const rows = await this.host.kysely
