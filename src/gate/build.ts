@@ -11,7 +11,13 @@ import {
   type SnapshotMeta,
   scanSnapshotFile,
 } from '../registry-files/snapshot-file.ts';
-import { closeBuildJournal, crashPoint, openBuildJournal, syncDir } from './dataset-recovery.ts';
+import {
+  closeBuildJournal,
+  crashPoint,
+  journalPath,
+  openBuildJournal,
+  syncDir,
+} from './dataset-recovery.ts';
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
