@@ -1,4 +1,5 @@
 import type { CampaignProgress } from '../domain/notices/notice-campaign.ts';
+import { fitToTerminal, progressBar } from '../lib/progress-bar.ts';
 
 /**
  * Campaign progress on the terminal: a live bar redrawn in place on a TTY (at most 10 times a
@@ -24,10 +25,8 @@ export function progressReporter(
   };
   const draw = (p: CampaignProgress) => {
     if (tty) {
-      const width = 24;
-      const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-      const text = `${bar} ${line(p)}`.slice(0, Math.max(20, (out.columns ?? 120) - 1));
+      const bar = progressBar(p.total === 0 ? 1 : p.done / p.total, 24);
+      const text = fitToTerminal(`${bar} ${line(p)}`, Math.max(21, out.columns ?? 120));
       out.write(`\r\x1b[2K${text}`);
       drawn = true;
     } else {

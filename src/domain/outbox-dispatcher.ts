@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { nextAttemptAt } from '../lib/backoff.ts';
 import type { Clock } from '../lib/clock.ts';
 import { type JobSupervision, PeriodicJob } from '../lib/periodic-job.ts';
 import type { EmailKind, Mailer, RenderEmail } from '../mail/mailer.ts';
@@ -10,6 +11,9 @@ import type { RegistryStore } from '../store/registry-store.ts';
  * commits. Retries with exponential backoff (5 s doubling, capped at one hour), forever:
  * a message is only ever marked delivered, never dropped.
  */
+/** 5 s after the first failure, doubling, capped at an hour. */
+const EMAIL_RETRY = { firstMs: 5_000, capMs: 3_600_000 };
+
 export class OutboxDispatcher {
   private readonly loop: PeriodicJob;
 
@@ -59,8 +63,7 @@ export class OutboxDispatcher {
         await store.markOutboxDelivered(m.id, clock());
         delivered += 1;
       } catch (err) {
-        const delay = Math.min(5_000 * 2 ** m.attempts, 3_600_000);
-        const next = new Date(Date.parse(clock()) + delay).toISOString();
+        const next = nextAttemptAt(clock(), m.attempts, EMAIL_RETRY);
         await store.markOutboxFailed(m.id, (err as Error).message, next);
         logger.warn(
           { id: m.id, attempts: m.attempts + 1, next, error: (err as Error).message },

@@ -1,3 +1,4 @@
+import { fitToTerminal, progressBar } from '../lib/progress-bar.ts';
 import type { GateProgress } from './build.ts';
 import { REASONS, type ReasonCounts } from './reasons.ts';
 
@@ -44,10 +45,7 @@ export function progressLine(p: GateProgress, width?: number): string {
       : p.phase;
   const tail = `kept ${compact(p.counts.kept)}${drops(p.counts) ? `, dropped: ${drops(p.counts)}` : ''}`;
   if (width === undefined) return `gate: ${head} | ${compact(p.records)} records | ${tail}`;
-  const barWidth = 20;
-  const filled = Math.round(fraction * barWidth);
-  const line = `[${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}] ${head} | ${tail}`;
-  return line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line;
+  return fitToTerminal(`${progressBar(fraction)} ${head} | ${tail}`, width);
 }
 
 export function summaryTable(counts: ReasonCounts, blankLines: number): string {

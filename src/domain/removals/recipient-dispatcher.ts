@@ -1,6 +1,7 @@
 import { connect, type NatsConnection, headers as natsHeaders } from 'nats';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
+import { nextAttemptAt } from '../../lib/backoff.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { type JobSupervision, PeriodicJob } from '../../lib/periodic-job.ts';
 import type { DueRecipientMessage, RemovalStore } from '../../store/removal-store.ts';
@@ -83,6 +84,9 @@ export function createRecipientTransport(options: TransportOptions = {}): Recipi
  * message is marked delivered, never dropped). At-least-once on the wire; exactly once for the
  * recipient thanks to the message id (webhook-id / Nats-Msg-Id).
  */
+/** 1 s after the first failure, doubling, capped at an hour. */
+const RECIPIENT_RETRY = { firstMs: 1_000, capMs: 3_600_000 };
+
 export class RecipientDispatcher {
   private readonly loop: PeriodicJob;
 
@@ -139,8 +143,7 @@ export class RecipientDispatcher {
           else await transport.nats(m, body);
           delivered.push(m.id);
         } catch (err) {
-          const delay = Math.min(1_000 * 2 ** m.attempts, 3_600_000);
-          const at = new Date(Date.parse(clock()) + delay).toISOString();
+          const at = nextAttemptAt(clock(), m.attempts, RECIPIENT_RETRY);
           await store.markRecipientMessageFailed(m.id, (err as Error).message, at);
           logger.warn(
             {
