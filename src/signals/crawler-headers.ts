@@ -16,6 +16,35 @@ export const OBJECTOR_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'Content-Usage': 'train-ai=n',
 });
 
+/**
+ * The default: one reservation for the whole site, on every response, for everyone. Marking
+ * only objectors' pages tells anyone who looks who objected (the headers are public); the same
+ * headers on every page reveal nothing. `Content-Signal: ai-train=no` is the widely deployed
+ * Content Signals vocabulary, beside AIPREF's `Content-Usage` and TDMRep's `tdm-reservation`.
+ */
+export const SITE_WIDE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...OBJECTOR_HEADERS,
+  'Content-Signal': 'ai-train=no',
+});
+
+/**
+ * Which responses carry the reservation: by default (`perPerson` absent) every response, the
+ * same for everyone. `perPerson` marks only objectors' public pages, asking Veto per account:
+ * an explicit choice, because it discloses who objected (docs: README "Signals").
+ */
+export interface CrawlerHeaderMode<Req> {
+  perPerson?: { source: CrawlerHeaderSource; accountOf: AccountOf<Req> };
+}
+
+/** The headers for one response under `mode`; never throws (see `headersForRequest`). */
+export function headersForMode<Req>(
+  mode: CrawlerHeaderMode<Req>,
+  req: Req,
+): Promise<Record<string, string>> {
+  if (!mode.perPerson) return Promise.resolve({ ...SITE_WIDE_HEADERS });
+  return headersForRequest(mode.perPerson.source, mode.perPerson.accountOf, req);
+}
+
 /** The headers for an account's public pages: the reservation for an objector, nothing else. */
 export function crawlerHeaders(objecting: boolean): Record<string, string> {
   return objecting ? { ...OBJECTOR_HEADERS } : {};

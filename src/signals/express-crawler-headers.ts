@@ -1,12 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AccountOf, type CrawlerHeaderSource, headersForRequest } from './crawler-headers.ts';
+import { type CrawlerHeaderMode, headersForMode } from './crawler-headers.ts';
 
-export interface CrawlerHeadersMiddlewareOptions<Req extends IncomingMessage> {
-  /** Usually `createVetoHeaderSource({ vetoUrl, apiKey })`. */
-  source: CrawlerHeaderSource;
-  /** Whose public page this request shows, or undefined. */
-  accountOf: AccountOf<Req>;
-}
+/** Without options: the site-wide reservation; `perPerson` marks objectors' pages only. */
+export type CrawlerHeadersMiddlewareOptions<Req extends IncomingMessage> = CrawlerHeaderMode<Req>;
 
 /**
  * For a platform on Express, Connect or plain `node:http`: an `(req, res, next)` middleware
@@ -21,10 +17,10 @@ export function crawlerHeadersMiddleware<
   Req extends IncomingMessage = IncomingMessage,
   Res extends ServerResponse = ServerResponse,
 >(
-  options: CrawlerHeadersMiddlewareOptions<Req>,
+  options: CrawlerHeadersMiddlewareOptions<Req> = {},
 ): (req: Req, res: Res, next: (err?: unknown) => void) => void {
   return (req, res, next) => {
-    headersForRequest(options.source, options.accountOf, req).then((headers) => {
+    headersForMode(options, req).then((headers) => {
       if (!res.headersSent) {
         for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       }

@@ -1,21 +1,25 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { type AccountOf, type CrawlerHeaderSource, headersForRequest } from './crawler-headers.ts';
+import { type CrawlerHeaderMode, headersForMode } from './crawler-headers.ts';
 
-export interface CrawlerHeadersPluginOptions {
-  /** Usually `createVetoHeaderSource({ vetoUrl, apiKey })`. */
-  source: CrawlerHeaderSource;
-  /** Whose public page this request shows (route params are already parsed), or undefined. */
-  accountOf: AccountOf<FastifyRequest>;
-}
+/**
+ * Without options: the site-wide reservation on every response. `perPerson: { source,
+ * accountOf }` (source usually `createVetoHeaderSource({ vetoUrl, apiKey })`, accountOf whose
+ * public page the request shows, route params already parsed) marks only objectors' pages,
+ * which discloses who objected: an explicit choice.
+ */
+export type CrawlerHeadersPluginOptions = CrawlerHeaderMode<FastifyRequest>;
 
 /**
  * For a platform built on Fastify: adds the "do not train" headers to every response that
  * shows an objector's public page.
  *
- *   await app.register(crawlerHeadersPlugin, {
- *     source: createVetoHeaderSource({ vetoUrl, apiKey }),
- *     accountOf: (req) => (req.params as { user?: string }).user,
+ *   await app.register(crawlerHeadersPlugin);   // the site-wide reservation (default)
+ *   await app.register(crawlerHeadersPlugin, {  // or objectors' pages only (discloses them)
+ *     perPerson: {
+ *       source: createVetoHeaderSource({ vetoUrl, apiKey }),
+ *       accountOf: (req) => (req.params as { user?: string }).user,
+ *     },
  *   });
  *
  * The headers are set in `onRequest`, before the handler runs, so they are on the response
@@ -24,7 +28,7 @@ export interface CrawlerHeadersPluginOptions {
  */
 const plugin: FastifyPluginAsync<CrawlerHeadersPluginOptions> = async (app, options) => {
   app.addHook('onRequest', async (req, reply) => {
-    const headers = await headersForRequest(options.source, options.accountOf, req);
+    const headers = await headersForMode(options ?? {}, req);
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
   });
 };

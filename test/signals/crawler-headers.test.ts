@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
 import {
@@ -89,6 +89,43 @@ describe('GET /v1/signals/headers', () => {
 });
 
 describe('crawler header middlewares', () => {
+  it('by default: one reservation for the whole site, the same on every page', async (t) => {
+    const platform = Fastify();
+    t.after(() => platform.close());
+    await platform.register(crawlerHeadersPlugin);
+    platform.get('/u/:user', async () => 'profile');
+    platform.get('/about', async () => 'about');
+    const site = {
+      'x-robots-tag': 'noai, noimageai',
+      'tdm-reservation': '1',
+      'content-usage': 'train-ai=n',
+      'content-signal': 'ai-train=no',
+    };
+    const pick = (h: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(h).filter(([k]) => k in site));
+    // An objector's page, anyone else's and a site page answer alike: nothing tells who objected.
+    for (const url of ['/u/objector', '/u/other', '/about']) {
+      assert.deepEqual(pick((await platform.inject({ url })).headers), site, url);
+    }
+    const middleware = crawlerHeadersMiddleware();
+    const res = { headersSent: false, headers: {} as Record<string, string> };
+    await new Promise<void>((resolve) =>
+      middleware(
+        {} as IncomingMessage,
+        {
+          get headersSent() {
+            return res.headersSent;
+          },
+          setHeader: (k: string, v: string) => {
+            res.headers[k.toLowerCase()] = v;
+          },
+        } as unknown as ServerResponse,
+        () => resolve(),
+      ),
+    );
+    assert.deepEqual(res.headers, site);
+  });
+
   it('Fastify plugin: headers on an objector’s pages only, from a short cache', async (t) => {
     const v = await veto(t);
     const count = counting();
@@ -101,8 +138,7 @@ describe('crawler header middlewares', () => {
     const platform = Fastify();
     t.after(() => platform.close());
     await platform.register(crawlerHeadersPlugin, {
-      source,
-      accountOf: (req) => (req.params as { user?: string }).user,
+      perPerson: { source, accountOf: (req) => (req.params as { user?: string }).user },
     });
     platform.get('/u/:user', async () => 'profile');
     platform.get('/about', async () => 'about');
@@ -129,8 +165,10 @@ describe('crawler header middlewares', () => {
     const v = await veto(t);
     const source = createVetoHeaderSource({ vetoUrl: v.url, apiKey: TEST_API_KEY });
     const middleware = crawlerHeadersMiddleware({
-      source,
-      accountOf: (req: IncomingMessage) => /^\/u\/([^/?]+)/.exec(req.url ?? '')?.[1],
+      perPerson: {
+        source,
+        accountOf: (req: IncomingMessage) => /^\/u\/([^/?]+)/.exec(req.url ?? '')?.[1],
+      },
     });
     const server = createServer((req, res) => {
       middleware(req, res, (err) => {
@@ -180,9 +218,11 @@ describe('crawler header middlewares', () => {
       },
     };
     await platform.register(crawlerHeadersPlugin, {
-      source: never,
-      accountOf: () => {
-        throw new Error('cannot parse the profile URL');
+      perPerson: {
+        source: never,
+        accountOf: () => {
+          throw new Error('cannot parse the profile URL');
+        },
       },
     });
     platform.get('/u/:user', async () => 'profile');
