@@ -20,7 +20,9 @@ export function statusTokenOf(objectionId: string, secret: string): string {
 }
 
 export function statusUrlOf(o: Objection, settings: NotificationSettings): string {
-  return `${settings.publicUrl}/status/${o.reference}?t=${statusTokenOf(o.id, settings.secret)}`;
+  // The language goes with the link: a French receipt's link opens the page in French, even in
+  // a browser that asks for English.
+  return `${settings.publicUrl}/status/${o.reference}?t=${statusTokenOf(o.id, settings.secret)}&lang=${encodeURIComponent(o.language)}`;
 }
 
 /**
