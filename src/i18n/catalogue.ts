@@ -136,7 +136,18 @@ export interface LoadOptions {
   languages?: readonly string[];
   /** Throw a CatalogueError instead of falling back to the default language (tests, tooling). */
   strict?: boolean;
+  /**
+   * The locale whose conventions format dates and numbers for a language, where it should not
+   * be the language tag itself. Default: English as in Britain and Ireland ("5 December 2026 at
+   * 07:12"), for a European audience, instead of the US form ("December 5, 2026 at 07:12 AM").
+   */
+  formatLocales?: Readonly<Record<string, string>>;
 }
+
+/** See `LoadOptions.formatLocales`. */
+export const DEFAULT_FORMAT_LOCALES: Readonly<Record<string, string>> = Object.freeze({
+  en: 'en-GB',
+});
 
 export function loadCatalogue(options: LoadOptions = {}): Catalogue {
   const files = readLocaleFiles(options.dir);
@@ -158,7 +169,12 @@ export function loadCatalogue(options: LoadOptions = {}): Catalogue {
   if (!messages.has(defaultLanguage)) {
     throw new CatalogueError(`default language "${defaultLanguage}" has no catalogue file`);
   }
-  return new IcuCatalogue(messages, defaultLanguage, options.strict ?? false);
+  return new IcuCatalogue(
+    messages,
+    defaultLanguage,
+    options.strict ?? false,
+    options.formatLocales ?? DEFAULT_FORMAT_LOCALES,
+  );
 }
 
 class IcuCatalogue implements Catalogue {
@@ -169,6 +185,7 @@ class IcuCatalogue implements Catalogue {
     private readonly messages: Map<string, Record<string, string>>,
     readonly defaultLanguage: string,
     private readonly strict: boolean,
+    private readonly formatLocales: Readonly<Record<string, string>>,
   ) {
     this.languages = [...messages.keys()].sort();
   }
@@ -199,7 +216,9 @@ class IcuCatalogue implements Catalogue {
     const cacheKey = `${lang}\u0000${key}`;
     let mf = this.compiled.get(cacheKey);
     if (!mf) {
-      mf = new IntlMessageFormat(src, lang, FORMATS, { ignoreTag: true });
+      mf = new IntlMessageFormat(src, this.formatLocales[lang] ?? lang, FORMATS, {
+        ignoreTag: true,
+      });
       this.compiled.set(cacheKey, mf);
     }
     const values: Record<string, string | number | Date> = {};

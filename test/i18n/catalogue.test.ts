@@ -188,7 +188,10 @@ describe('message catalogue', () => {
     const c = loadCatalogue();
     const date = new Date('2026-01-31T23:30:00.000Z');
     assert.match(c.t('fr', 'format.datetime', { date }), /^31 janvier 2026 à 23:30 UTC$/);
-    assert.match(c.t('en', 'format.datetime', { date }), /^January 31, 2026 at 11:30\sPM UTC$/);
+    // English in the British and Irish form unless configured otherwise; the zone said plainly.
+    assert.match(c.t('en', 'format.datetime', { date }), /^31 January 2026 at 23:30 UTC$/);
+    const us = loadCatalogue({ formatLocales: { en: 'en-US' } });
+    assert.match(us.t('en', 'format.datetime', { date }), /^January 31, 2026 at 11:30\sPM UTC$/);
     // French "one" covers 0 and 1; English "one" is 1 only.
     assert.equal(c.t('fr', 'status.appears-at-count', { count: 0 }), '0 endroit indiqué');
     assert.equal(c.t('fr', 'status.appears-at-count', { count: 2 }), '2 endroits indiqués');

@@ -50,7 +50,7 @@ describe('email templates', () => {
     const fr = render('receipt', 'fr-BE', vars);
     assert.match(fr.text, /31 janvier 2026 à 23:30 UTC/);
     assert.match(fr.text, /Entraînement de modèles d’intelligence artificielle/);
-    assert.match(render('receipt', 'ja', vars).text, /January 31, 2026/);
+    assert.match(render('receipt', 'ja', vars).text, /31 January 2026/);
   });
 
   it('a refusal states the reasons and the right to complain (Art. 12(4))', () => {
