@@ -19,7 +19,9 @@ if (!bigTables) {
   register();
   await import(main.href);
 } else {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(main), ...args], {
+  // tsx resolved from here, not from the working directory (veto may run from anywhere).
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(process.execPath, ['--import', tsx, fileURLToPath(main), ...args], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...withHugePages(process.env), VETO_DIE_WITH_PARENT: '1' },
   });
