@@ -113,7 +113,13 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     // The published notice version when there is one; the catalogue's built-in text before.
     const published = await rt.options.notices?.latest();
     if (published) {
-      const view = rt.options.notices!.view(published, { chosen: ctx.lang });
+      // On this page the notice's own "object" link leads to the button below it (or, after
+      // objecting, to the status shown there), never back to the top of the same page.
+      const view = rt.options.notices!.view(
+        published,
+        { chosen: ctx.lang },
+        { objectUrl: '#object-action' },
+      );
       if (session?.account) {
         // Proof of who saw which notice version: the portal is itself a place where the
         // platform's members read the notice; the first view is what the notice period counts.

@@ -58,7 +58,12 @@ export interface PortalNotices {
   latest(): Promise<NoticeVersion | undefined>;
   getVersion(id: string): Promise<NoticeVersion | undefined>;
   list(): Promise<NoticeVersion[]>;
-  view(version: NoticeVersion, signals: { chosen?: string | undefined }): NoticeView;
+  view(
+    version: NoticeVersion,
+    signals: { chosen?: string | undefined },
+    /** Where the notice's own links lead on this page (the portal's anchor to its button). */
+    overrides?: { objectUrl?: string },
+  ): NoticeView;
   recordExposures(items: readonly ExposureInput[], source: string): Promise<unknown>;
   readonly exposures: {
     shownAt(subjectKey: string, noticeVersion: string): Promise<string | null>;

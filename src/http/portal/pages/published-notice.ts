@@ -48,7 +48,7 @@ function noticeBody(ctx: PageContext, view: NoticeView, action: SafeHtml): SafeH
   return html`<h1${lang}>${view.rendered.title}</h1>
     <section class="object-block" aria-labelledby="right-to-object-heading"${lang}>
       ${unsafeRaw(view.rendered.blockHtml)}
-      <div lang="${ctx.lang}">${action}</div>
+      <div id="object-action" lang="${ctx.lang}">${action}</div>
     </section>
     <div class="notice-text"${lang}>
       ${unsafeRaw(view.rendered.beforeHtml)}
