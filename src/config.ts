@@ -100,7 +100,7 @@ export const configSchema = z.object({
     .union([z.array(z.string()), z.string().transform(csv)])
     .default(['ai-training', 'third-party-sharing']),
   /**
-   * What a `Sec-GPC: 1` request from a signed-in person does (GDPR Art. 21(5), issue 5 §5):
+   * What a `Sec-GPC: 1` request from a signed-in person does (GDPR Art. 21(5)):
    * `off` nothing; `no-sharing` an objection to `gpcPurpose`; `object` that and a full
    * objection to the default purpose (AI training).
    */
@@ -116,7 +116,7 @@ export const configSchema = z.object({
   rateLimitPerMinute: z.coerce.number().int().min(1).default(600),
   /**
    * What the deployment does about models already trained when content is removed after the
-   * build (issue 6), told to each person: retrain without it at the next version, apply machine
+   * build, told to each person: retrain without it at the next version, apply machine
    * unlearning, or filter the model's outputs.
    */
   modelPolicy: z.enum(['retrain-next', 'unlearning', 'output-filter']).default('retrain-next'),

@@ -12,7 +12,7 @@ import { startServer } from '../../test/support/server-process.ts';
  * a new account, so every 201 is one new row committed before the answer.
  *
  * Baseline: the same server with one commit per request (VETO_MAX_BATCH=1), from the same run.
- * Target (issue 2): >= 15,000 durable objections/s with p99 <= 25 ms on SQLite, 2 cores.
+ * Target: >= 15,000 durable objections/s with p99 <= 25 ms on SQLite, 2 cores.
  */
 const API_KEY = 'bench-intake-key-0123456789';
 const DURATION = Number(process.env.VETO_BENCH_SECONDS ?? 10);

@@ -23,7 +23,7 @@ import type { DueRecipientMessage } from '../../src/store/removal-store.ts';
  * (planner every second, dispatcher every 250 ms).
  *
  * Baseline, same run: 1,000 bare signed webhook POSTs to the same receiver (no database, same
- * concurrency), i.e. the floor the delivery alone costs. Requirement (issue 6): within minutes.
+ * concurrency), i.e. the floor the delivery alone costs. Requirement: within minutes.
  */
 const ITEMS = Number(process.env.VETO_BENCH_REMOVAL_ITEMS ?? 1_000_000);
 const OBJECTIONS = Number(process.env.VETO_BENCH_REMOVAL_OBJECTIONS ?? 1_000);

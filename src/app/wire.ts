@@ -66,7 +66,7 @@ export interface Veto {
   mailer: Mailer;
   dispatcher: OutboxDispatcher;
   snapshots: SnapshotService;
-  /** Notice versions, exposures and campaigns (issue 5); `notices.exposures` is the gate's port. */
+  /** Notice versions, exposures and campaigns; `notices.exposures` is the gate's port. */
   notices: Notices;
   /** What the gate asks the live registry: every check a policy requires, dataset records. */
   gate: GateRegistry;
@@ -84,7 +84,7 @@ export interface Veto {
   recoverDatasets(outDirs?: string[]): Promise<RecoveryAction[]>;
   clock: Clock;
   /**
-   * After the build (issue 6): models, recipients, "Am I in the dataset?", memorisation reports,
+   * After the build: models, recipients, "Am I in the dataset?", memorisation reports,
    * and the two jobs `serve` starts (removal planner, recipient dispatcher). Both adapters have
    * a removal store; optional so a future adapter can go without (its routes are then not
    * registered).

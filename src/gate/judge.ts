@@ -36,7 +36,7 @@ export interface JudgeConfig {
   inputs: string[];
   /**
    * Names, handles and profile URLs of people who objected as third parties: redacted exactly
-   * wherever they appear, whatever the policy's redaction settings (issue 4).
+   * wherever they appear, whatever the policy's redaction settings.
    */
   objectorTerms?: string[];
   /**

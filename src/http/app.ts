@@ -43,9 +43,9 @@ export interface AppDeps {
   tokens: PlatformTokenVerifier;
   logger: Logger;
   snapshots: SnapshotService;
-  /** Notices (issue 5): the notice API and the portal's notice pages. */
+  /** Notices: the notice API and the portal's notice pages. */
   notices?: Notices;
-  /** After the build (issue 6): datasets, removals, recipients, memorisation reports. */
+  /** After the build: datasets, removals, recipients, memorisation reports. */
   afterwards?: Afterwards;
   /** Storage faults: 503 with Retry-After, logged once per outage (src/app/storage-health.ts). */
   storageHealth?: StorageHealth;

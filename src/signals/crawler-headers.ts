@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 
 /**
- * Outbound "do not train" signals (issue 5 §5): the HTTP response headers a platform emits on
+ * Outbound "do not train" signals: the HTTP response headers a platform emits on
  * an objector's public pages, so that third-party crawlers see the objection too. Veto cannot
  * stop a scraper, but these are the machine-readable reservations that crawlers and TDM
  * users are expected to honour (EU DSM Directive Art. 4(3) "machine-readable means"):

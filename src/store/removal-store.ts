@@ -1,7 +1,7 @@
 import type { Contact, NewEvent, OutboxMessage } from '../domain/types.ts';
 
 /**
- * Storage for what happens after a dataset is built (issue 6): removals planned from later
+ * Storage for what happens after a dataset is built: removals planned from later
  * objections, models, recipients (GDPR Art. 19) and their outbox, memorisation reports.
  * SQLite: src/store/sqlite/sqlite-removal-store.ts. Tables: migrations/004-removals.ts.
  */

@@ -135,7 +135,7 @@ describe('NIR', () => {
       '1 8 5 0 5 7 8 0 0 6 0 8 4',
     ]);
     assert.deepEqual(found(nirRecognizer, 'sécurité sociale : 1850578006084'), ['1850578006084']);
-    // A 13-digit number of valid NIR structure is taken without its key (issue 4); one whose
+    // A 13-digit number of valid NIR structure is taken without its key; one whose
     // month or sex digit is impossible is not.
     assert.deepEqual(found(nirRecognizer, 'commande 1850578006084'), ['1850578006084']);
     assert.deepEqual(found(nirRecognizer, 'commande 1851378006084'), []);

@@ -7,7 +7,7 @@ import type { RemovalStore } from '../../src/store/removal-store.ts';
 import { type Adapter, testVetoOn } from '../support/veto-on.ts';
 
 /**
- * The RemovalStore contract (issue 6), run against every adapter through the production wiring
+ * The RemovalStore contract, run against every adapter through the production wiring
  * (test/store/*-removal-store.test.ts). Each test gets a fresh database (SQLite file, or
  * PostgreSQL schema). Datasets are recorded through the wired gate port, objections through the
  * registry, so the planner reads real audit events and a real inclusion index.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LOCALES_DIR } from '../../src/i18n/catalogue.ts';
 
-/** The 24 official languages of the European Union (issue 5 §4): every one must ship. */
+/** The 24 official languages of the European Union: every one must ship. */
 export const EU_LANGUAGES = [
   'bg',
   'cs',
@@ -35,7 +35,7 @@ export function requireLocaleFile(lang: string): void {
   const file = path.join(LOCALES_DIR, `${lang}.json`);
   if (!existsSync(file)) {
     throw new Error(
-      `src/i18n/locales/${lang}.json is missing: issue 5 §4 requires every official EU language (copy en.json and translate every value)`,
+      `src/i18n/locales/${lang}.json is missing: every official EU language must ship (copy en.json and translate every value)`,
     );
   }
 }

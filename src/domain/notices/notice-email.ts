@@ -1,5 +1,5 @@
-import { escapeHtml } from '../../http/portal/html.ts';
 import type { Catalogue } from '../../i18n/catalogue.ts';
+import { escapeHtml } from '../../lib/escape-html.ts';
 import type { EmailContent } from '../../mail/mailer.ts';
 import type { NoticeView } from './notices.ts';
 

@@ -2,7 +2,7 @@ import type { NoticeStore } from '../../store/notice-store.ts';
 import { AppError } from '../errors.ts';
 
 /**
- * What the gate's notice-period check (issue 5 §3) asks of the notice records. The gate must not
+ * What the gate's notice-period check asks of the notice records. The gate must not
  * import a store: it receives an implementation of this port (`createNoticeExposureLookup`),
  * wired in src/app/wire.ts as `veto.notices.exposures`.
  *

@@ -71,7 +71,7 @@ const DAY_MS = 86_400_000;
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
- * Notice use cases (issue 5 §1-§3): publish immutable versions, serve them in the reader's
+ * Notice use cases: publish immutable versions, serve them in the reader's
  * language, record who was shown which version when, and answer the gate's notice-period
  * questions. HTTP and the CLI call these; only the NoticeStore touches SQL.
  */

@@ -37,7 +37,7 @@ const DESCRIPTION_MAX = 5000;
 const NATS_SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /**
- * Use cases after the build (issue 6): models trained on a dataset, recipients of a dataset
+ * Use cases after the build: models trained on a dataset, recipients of a dataset
  * version (GDPR Art. 19), "Am I in the dataset?", memorisation reports. The removal planner and
  * the recipient dispatcher are jobs next to it (removal-planner.ts, recipient-dispatcher.ts).
  */

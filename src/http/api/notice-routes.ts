@@ -50,7 +50,7 @@ function summary(v: NoticeVersion) {
   };
 }
 
-/** The platform's notice API (issue 5 §1-§2) and its admin side. */
+/** The platform's notice API and its admin side. */
 export function noticeRoutes(
   app: FastifyInstance,
   deps: { notices: Notices; auth: ApiAuthenticator },

@@ -31,7 +31,7 @@ function requireUser(caller: Caller): Extract<Caller, { kind: 'user' }> {
 }
 
 /**
- * After the build (issue 6): models and recipients of a dataset (admin), its removals, and for a
+ * After the build: models and recipients of a dataset (admin), its removals, and for a
  * person (user token) "Am I in the dataset?" and memorisation reports.
  */
 export function removalRoutes(

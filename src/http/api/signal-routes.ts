@@ -8,7 +8,7 @@ import { problemSchema } from './objection-schemas.ts';
 import { signalHeadersQuery, signalHeadersView } from './signal-schemas.ts';
 
 /**
- * Signals for third parties (issue 5 §5): the platform asks, per account, which headers to emit
+ * Signals for third parties: the platform asks, per account, which headers to emit
  * on that account's public pages so that crawlers see the objection too. The ready-made
  * middlewares in src/signals/ call this with a short cache.
  */

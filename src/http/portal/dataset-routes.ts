@@ -7,7 +7,7 @@ import { errorPage } from './pages/error.ts';
 import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
 
 /**
- * "Am I in the dataset?" and the memorisation report form (issue 6), for a signed-in person or
+ * "Am I in the dataset?" and the memorisation report form, for a signed-in person or
  * a non-user who verified an email address. Only registered when `options.afterwards` is set.
  */
 export function registerDatasetRoutes(app: FastifyInstance, rt: PortalRuntime): void {

@@ -9,23 +9,15 @@
  * quoted attributes, which is all the portal uses. No user-supplied string is ever put in an
  * `href`, `src` or `style`.
  */
+import { escapeHtml } from '../../lib/escape-html.ts';
+
+export { escapeHtml };
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
     return this.value;
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 function render(value: unknown): string {

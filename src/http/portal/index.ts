@@ -73,7 +73,7 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
   });
   const rt = new PortalRuntime(options, catalogue, cookies, base);
 
-  // Global Privacy Control (issue 5 §5): handled before any page renders, so every page can
+  // Global Privacy Control: handled before any page renders, so every page can
   // say what the signal did. Pages are GETs; the stylesheet needs nothing.
   app.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'GET' || req.url.startsWith(`${base}${STYLESHEET_PATH}`)) return;

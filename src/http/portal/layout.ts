@@ -46,7 +46,7 @@ function sessionBar(ctx: PageContext): SafeHtml | '' {
 }
 
 /**
- * What the browser's Global Privacy Control signal did (issue 5 §5), on every page it reached:
+ * What the browser's Global Privacy Control signal did, on every page it reached:
  * recorded (and as what), not recordable for a visitor who is not signed in, ignored by this
  * deployment, or not recorded because of a failure.
  */

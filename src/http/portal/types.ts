@@ -76,9 +76,9 @@ export interface PortalOptions {
   config: PortalConfig;
   /** The API's OpenAPI document, for the reference page at /docs/api. */
   openapi?: () => OpenApiDocument;
-  /** Published notices (issue 5); without them `/` shows the built-in notice from the catalogue. */
+  /** Published notices; without them `/` shows the built-in notice from the catalogue. */
   notices?: PortalNotices;
-  /** After the build (issue 6): "Am I in the dataset?" and memorisation reports at /datasets. */
+  /** After the build: "Am I in the dataset?" and memorisation reports at /datasets. */
   afterwards?: Afterwards;
   /** The public transparency report at /transparency (figures only, small counts suppressed). */
   transparencyReport?: () => Promise<TransparencyReport>;

@@ -97,7 +97,7 @@ function memorisationForm(ctx: PageContext, data: DatasetsPageData): SafeHtml | 
     </section>`;
 }
 
-/** "Am I in the dataset?" (issue 6): datasets holding the person's content, and what happened. */
+/** "Am I in the dataset?": datasets holding the person's content, and what happened. */
 export function datasetsPage(ctx: PageContext, data: DatasetsPageData): PageParts {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
   const title = t('datasets.title');

@@ -7,7 +7,7 @@ import type { PageParts } from '../layout.ts';
 import { type NoticeData, objectAction } from './notice.ts';
 
 /**
- * Pages showing a published notice version (issue 5): the portal's home for people with an
+ * Pages showing a published notice version: the portal's home for people with an
  * account, and the public notice for everyone else (`/notice`, `/notice/<version>`). The notice's
  * own Markdown is rendered by markdown-it with raw HTML disabled (src/domain/notices/
  * notice-markdown.ts), so it is trusted here. Its right-to-object block is lifted to the top,

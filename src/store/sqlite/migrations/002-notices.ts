@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Notices (issue 5): published versions and their texts, exposures (who was shown which version
+ * Notices: published versions and their texts, exposures (who was shown which version
  * when), and email campaigns. Twin: src/store/postgres/migrations/002-notices.ts, same table,
  * column and index names. Times are ISO 8601 UTC text of fixed width (text order = time order).
  */

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * The gate's tables (issue 3): sealed datasets and their inclusion index, so a later objection
+ * The gate's tables: sealed datasets and their inclusion index, so a later objection
  * finds every dataset holding the person's items and a person can be told whether their content
  * is in one. Twin: src/store/postgres/migrations/003-datasets.ts (same names).
  */

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * After the build (issue 6): removals planned from later objections, models trained on a
+ * After the build: removals planned from later objections, models trained on a
  * dataset, recipients of a dataset version (GDPR Art. 19) and their transactional outbox,
  * memorisation reports, and the removal planner's cursor over the audit log.
  * Twin: src/store/postgres/migrations/004-removals.ts (same names).
