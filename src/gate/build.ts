@@ -1,6 +1,16 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  copyFile,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { uuidv7 } from '../lib/ids.ts';
@@ -19,6 +29,7 @@ import {
   syncDir,
 } from './dataset-recovery.ts';
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
+import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
@@ -613,6 +624,9 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
 
       let kept = 0;
       let blankLines = 0;
+      // The judged records' ids, hashed as their decisions are written (not for shards judged
+      // elsewhere: their decision log is read back instead).
+      let decisionIds: DecisionIds | undefined;
       let redacted = 0;
       let inputsInfo: DatasetManifest['inputs'] = [];
       if (options.judgeElsewhere) {
@@ -645,6 +659,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         // imports (the redactor's lexicons, libphonenumber) cost ~0.34 s of CPU to load; DuckDB
         // (~0.17 s) is loaded only for Parquet.
         const judge = pool ? undefined : new (await import('./judge.ts')).Judge(config);
+        decisionIds = new DecisionIds();
         progress.phase = 'judging';
         report();
 
@@ -683,6 +698,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
             await data.write(result.out);
             inclusions.push(result.inclusions);
             decisions.push(result.decisions);
+            decisionIds?.scan(result.decisions, 0, result.decisions.length);
             if (result.rejects) rejects.pushString(result.rejects);
             // All three views are copied or written: the buffer can take a later batch's result.
             if (pool) pool.recycle(result.out.buffer as ArrayBuffer);
@@ -812,6 +828,20 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       writers.length = 0;
       await pool?.close();
       pool = undefined;
+
+      // Repeated ids: later copies out, and every copy when they disagree on the author.
+      const duplicates = await excludeDuplicateIds(staged, plans, mapping, staging, decisionIds);
+      if (duplicates.rejects) await appendFile(join(staging, 'rejects.jsonl'), duplicates.rejects);
+      if (duplicates.removal.removed > 0) {
+        const removal = duplicates.removal;
+        for (const [reason, n] of Object.entries(removal.byReason) as [Reason, number][]) {
+          counts[reason] += n;
+          counts.kept -= n;
+        }
+        kept -= removal.removed;
+        dataSha256 = removal.data!.sha256;
+        dataBytes = removal.data!.bytes;
+      }
       await options.afterJudging?.({
         inputs: plans.map((p) => p.path),
         decisions: staged.decisions,
@@ -971,6 +1001,11 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         counts,
         records: REASONS.reduce((n, r) => n + counts[r], 0),
         blankLines,
+        duplicateIds: {
+          ids: duplicates.ids,
+          authorsDiffer: duplicates.authorsDiffer,
+          copiesExcluded: duplicates.removal.removed,
+        },
         redactedRecords: redacted,
         redaction: {
           mode: policy.redaction.mode,

@@ -147,7 +147,8 @@ export async function importDataset(options: ImportOptions): Promise<GateRunResu
           const [input, line, reason, ...rest] = row.split('\t');
           const where = `${judged.inputs[Number(input)]}:${line}`;
           const id = rest.join('\t');
-          if (reason !== 'kept') {
+          // A repeated id is named as such (the build excluded the later copies as duplicate-id).
+          if (reason !== 'kept' && reason !== 'duplicate-id') {
             if (++refused <= NAMED)
               problems.push(
                 `${where}: record ${JSON.stringify(id)}: the policy drops it (${reason})`,

@@ -22,6 +22,7 @@ import {
 } from '../registry-files/snapshot-file.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
+import { HashSet64, IdHashes } from './id-hashes.ts';
 import { hashFile } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
 import {
@@ -1222,98 +1223,6 @@ function digitBytes(b: Uint8Array, start: number, end: number): boolean {
     if (c < 0x30 || c > 0x39) return false;
   }
   return true;
-}
-
-/**
- * The ids' 64-bit hashes, sorted once at the end to find repeats. Why not a hash set: inserting
- * 3.5M ids one by one into a 32 MB table cost ~0.9 s, a cache (and TLB) miss per id; appending
- * and one native sort of 64-bit integers touches memory in order.
- */
-class IdHashes {
-  #words: Uint32Array;
-  n = 0;
-
-  constructor(expected: number) {
-    this.#words = new Uint32Array(2 * Math.max(1024, Math.min(expected, 1 << 25)));
-  }
-
-  push(hi: number, lo: number): void {
-    if (2 * this.n === this.#words.length) {
-      const grown = new Uint32Array(this.#words.length * 2);
-      grown.set(this.#words);
-      this.#words = grown;
-    }
-    // Little-endian halves of one 64-bit integer: low word first.
-    this.#words[2 * this.n] = lo;
-    this.#words[2 * this.n + 1] = hi;
-    this.n++;
-  }
-
-  /** The hashes seen more than once. */
-  repeated(): HashSet64 {
-    const out = new HashSet64();
-    const sorted = new BigUint64Array(this.#words.buffer, 0, this.n).sort();
-    const w = new Uint32Array(sorted.buffer, 0, 2 * this.n);
-    for (let k = 1; k < this.n; k++) {
-      if (w[2 * k] === w[2 * k - 2] && w[2 * k + 1] === w[2 * k - 1])
-        out.add(w[2 * k + 1]!, w[2 * k]!);
-    }
-    return out;
-  }
-}
-
-/** An open-addressing set of 64-bit hashes (two uint32 lanes), growing at 60 % load. */
-class HashSet64 {
-  #slots: Uint32Array;
-  #mask: number;
-  size = 0;
-
-  /** `expected`: sizes the table once (capped: it grows past that, a claim is not trusted). */
-  constructor(expected = 0) {
-    let capacity = 1024;
-    while (capacity * 0.6 < Math.min(expected, 1 << 25)) capacity *= 2;
-    this.#slots = new Uint32Array(2 * capacity);
-    this.#mask = capacity - 1;
-  }
-
-  /** False when the hash was already there. */
-  add(hi: number, lo: number): boolean {
-    const h = hi || 1;
-    if (this.size + 1 > (this.#mask + 1) * 0.6) this.#grow();
-    const slots = this.#slots;
-    let i = lo & this.#mask;
-    for (;;) {
-      const a = slots[2 * i]!;
-      if (a === 0) {
-        slots[2 * i] = h;
-        slots[2 * i + 1] = lo;
-        this.size++;
-        return true;
-      }
-      if (a === h && slots[2 * i + 1] === lo) return false;
-      i = (i + 1) & this.#mask;
-    }
-  }
-
-  has(hi: number, lo: number): boolean {
-    const h = hi || 1;
-    const slots = this.#slots;
-    let i = lo & this.#mask;
-    for (;;) {
-      const a = slots[2 * i]!;
-      if (a === 0) return false;
-      if (a === h && slots[2 * i + 1] === lo) return true;
-      i = (i + 1) & this.#mask;
-    }
-  }
-
-  #grow(): void {
-    const old = this.#slots;
-    this.#mask = this.#mask * 2 + 1;
-    this.#slots = new Uint32Array(2 * (this.#mask + 1));
-    this.size = 0;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.add(old[i]!, old[i + 1]!);
-  }
 }
 
 /** The report as text: one line per check, then the problems and the removals due. */

@@ -79,6 +79,11 @@ export interface DatasetManifest {
   records: number;
   /** Empty lines in the input: not records, so not in `counts`. */
   blankLines: number;
+  /**
+   * Ids carried by more than one record, of them those whose copies name different authors, and
+   * the copies excluded for it (`counts['duplicate-id']`).
+   */
+  duplicateIds?: { ids: number; authorsDiffer: number; copiesExcluded: number };
   redactedRecords: number;
   /**
    * How identifiers were replaced. `pseudonymKeyId` names the dataset's pseudonym key (an HMAC of

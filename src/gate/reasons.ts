@@ -30,6 +30,11 @@ export const REASONS = [
   'sensitive',
   /** The author was not shown the notice long enough before the cut-off (registry hook). */
   'notice-period',
+  /**
+   * Another record carries the same id: a later copy (the first is kept), or every copy when they
+   * name different authors. Decided after judging, so the rule order above does not apply.
+   */
+  'duplicate-id',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

@@ -45,7 +45,20 @@ export async function removeSubjects(
     }
   }
   if (marked.size === 0) return { removed: 0, byReason: {} };
+  return rewriteStaged(files, marked, byRecord);
+}
 
+/**
+ * Rewrites the staged files without the kept records `marked` (by output position, the n-th
+ * inclusion group being the n-th data line), and gives the records `byPlace` names (`input\tline`,
+ * kept or not) their new reason in the decision log.
+ */
+export async function rewriteStaged(
+  files: StagedFiles,
+  marked: ReadonlyMap<number, Reason>,
+  byPlace: ReadonlyMap<string, Reason>,
+): Promise<Removal> {
+  const byRecord = byPlace;
   const byReason: Partial<Record<Reason, number>> = {};
   for (const reason of marked.values()) byReason[reason] = (byReason[reason] ?? 0) + 1;
 

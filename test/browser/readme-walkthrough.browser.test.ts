@@ -70,8 +70,7 @@ describe('the README walkthrough: a demo objection to a sealed dataset', { skip:
     await oliver.getByText('Your objection is recorded').first().waitFor();
 
     const out = path.join(dir, 'datasets');
-    const r = runVeto(
-      env,
+    const args = [
       'gate',
       'build',
       '--policy',
@@ -82,8 +81,16 @@ describe('the README walkthrough: a demo objection to a sealed dataset', { skip:
       out,
       '--workers',
       '2',
-    );
+    ];
+    // Without the documented override the demo policy's notice period (0 days) is refused.
+    const { VETO_NOTICE_FLOOR_DAYS: _override, ...strict } = env;
+    const refused = runVeto(strict, ...args);
+    assert.equal(refused.code, 2, refused.out);
+    assert.match(refused.err, /below the notice-period floor of 28 days/);
+
+    const r = runVeto(env, ...args);
     assert.equal(r.code, 0, `veto gate build failed:\n${r.out}\n${r.err}`);
+    assert.match(r.err, /notice-period floor 0 days, set by VETO_NOTICE_FLOOR_DAYS/);
     const [name] = readdirSync(out).filter((d) => !d.endsWith('.partial'));
     assert.ok(name, `no sealed dataset in ${out}: ${readdirSync(out).join(', ')}`);
     const data = readFileSync(path.join(out, name, 'data.jsonl'), 'utf8')
@@ -95,8 +102,10 @@ describe('the README walkthrough: a demo objection to a sealed dataset', { skip:
     assert.doesNotMatch(kept.get('post-1') ?? '', /Camille Martin/, 'the third party is redacted');
     assert.ok(!kept.has('post-2'), 'Oliver’s post is dropped');
     assert.ok(!kept.has('post-3'), 'Léa’s post (a minor) is dropped');
-    const manifest = readFileSync(path.join(out, name, 'manifest.json'), 'utf8');
-    assert.match(manifest, /"objected"/);
-    assert.match(manifest, /"minor"/);
+    const manifest = JSON.parse(readFileSync(path.join(out, name, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.counts.objected, 1);
+    assert.equal(manifest.counts.minor, 1);
+    assert.equal(manifest.noticePeriod.floorDays, 0);
+    assert.ok(manifest.noticePeriod.announcedAt, 'the announced date is in the manifest');
   });
 });

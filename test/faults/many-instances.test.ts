@@ -162,9 +162,13 @@ test('three instances on one PostgreSQL: every email and recipient message sent 
   );
 
   // People's requests are rate-limited per client: the limit holds over the three instances.
+  // (Any limited route: the health probes are exempt.)
   const burst = await Promise.all(
     Array.from({ length: 3 * RATE_LIMIT }, (_, i) =>
-      fetch(`${at(i)}/healthz`).then((r) => r.status),
+      fetch(`${at(i)}/openapi.json`).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      }),
     ),
   );
   const allowed = burst.filter((s) => s === 200).length;

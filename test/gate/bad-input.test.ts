@@ -11,7 +11,8 @@ import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fi
 /**
  * Bad input is loud, through `veto gate build`: a record that is not UTF-8 is rejected with its
  * line and byte offset and never copied; an export with no valid record seals nothing and exits
- * non-zero, unless `--allow-empty`.
+ * non-zero, unless `--allow-empty`; a repeated record id keeps its first copy only, and no copy
+ * when the copies name different authors.
  */
 
 function capture() {
@@ -109,5 +110,92 @@ describe('veto gate build: loud bad input', () => {
     const r = await build(jsonl([record({ id: 'a', author_id: 'obj' })]));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(manifestOf(r.out, r.sealed).counts.objected, 1);
+  });
+  it('keeps the first copy of a repeated id and rejects the later ones (duplicate-id)', async () => {
+    const r = await build(
+      jsonl([
+        record({ id: 'a', text: 'first' }),
+        record({ id: 'b' }),
+        record({ id: 'a', text: 'second' }),
+        record({ id: 'a', text: 'third' }),
+      ]),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const m = manifestOf(r.out, r.sealed);
+    assert.equal(m.counts.kept, 2);
+    assert.equal(m.counts['duplicate-id'], 2);
+    assert.deepEqual(m.duplicateIds, { ids: 1, authorsDiffer: 0, copiesExcluded: 2 });
+    const dir = join(r.out, m.datasetId);
+    const data = readFileSync(join(dir, 'data.jsonl'), 'utf8');
+    assert.match(data, /first/);
+    assert.doesNotMatch(data, /second|third/);
+    const rejects = readFileSync(join(dir, 'rejects.jsonl'), 'utf8').trim().split('\n');
+    assert.deepEqual(
+      rejects.map((l) => [JSON.parse(l).line, JSON.parse(l).reason]),
+      [
+        [3, 'duplicate-id'],
+        [4, 'duplicate-id'],
+      ],
+    );
+    assert.match(JSON.parse(rejects[0]!).error, /id "a" repeated \(first on .*in\.jsonl line 1\)/);
+    const decisions = readFileSync(join(dir, 'decisions.tsv'), 'utf8');
+    assert.match(decisions, /^0\t1\tkept\ta$/m);
+    assert.match(decisions, /^0\t3\tduplicate-id\ta$/m);
+    assert.match(r.stdout + r.stderr, /duplicate-id/);
+  });
+
+  it('keeps no copy of an id whose copies name different authors', async () => {
+    const r = await build(
+      jsonl([
+        record({ id: 'a', author_id: 'u1', text: 'one' }),
+        record({ id: 'b' }),
+        record({ id: 'a', author_id: 'u2', text: 'two' }),
+      ]),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const m = manifestOf(r.out, r.sealed);
+    assert.equal(m.counts.kept, 1);
+    assert.equal(m.counts['duplicate-id'], 2);
+    assert.deepEqual(m.duplicateIds, { ids: 1, authorsDiffer: 1, copiesExcluded: 2 });
+    const data = readFileSync(join(r.out, m.datasetId, 'data.jsonl'), 'utf8');
+    assert.doesNotMatch(data, /"id":"a"/);
+  });
+
+  it("never keeps another author's copy of an objector's record", async () => {
+    // The objector's copy is dropped as objected; the copy under another name must not survive.
+    const r = await build(
+      jsonl([
+        record({ id: 'a', author_id: 'obj', text: 'mine' }),
+        record({ id: 'b' }),
+        record({ id: 'a', author_id: 'u2', text: 'mine' }),
+      ]),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const m = manifestOf(r.out, r.sealed);
+    assert.equal(m.counts.objected, 1);
+    assert.equal(m.counts['duplicate-id'], 1);
+    assert.equal(m.counts.kept, 1);
+    const data = readFileSync(join(r.out, m.datasetId, 'data.jsonl'), 'utf8');
+    assert.doesNotMatch(data, /mine/);
+  });
+
+  it('finds repeats across batches and workers, and the sealed dataset verifies', async () => {
+    const records = Array.from({ length: 6000 }, (_, i) =>
+      record({
+        id: `r${i % 5000}`,
+        author_id: `u${i % 5000}`,
+        text: `post ${i} ${'x'.repeat(600)}`,
+      }),
+    );
+    const r = await build(jsonl(records), '--workers', '2');
+    assert.equal(r.code, 0, r.stderr);
+    const m = manifestOf(r.out, r.sealed);
+    assert.equal(m.counts.kept, 5000);
+    assert.equal(m.counts['duplicate-id'], 1000);
+    const ids = readFileSync(join(r.out, m.datasetId, 'data.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
+    assert.equal(new Set(ids).size, 5000);
   });
 });

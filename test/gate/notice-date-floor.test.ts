@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import path, { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
-import { startServer } from '../support/server-process.ts';
 import { tempDir as testTempDir } from '../support/temp.ts';
 import { NOTICE_ITEMS_ENV, runVeto, sqliteEnv } from '../support/veto-cli.ts';
 import {
@@ -225,76 +224,5 @@ describe('the date the notice announces', () => {
     assert.equal(r.code, 2, r.out);
     assert.match(r.err, /notice version "2026-01" announces the processing from \d{4}-\d\d-\d\dT/);
     assert.match(r.err, /before that date is refused/);
-  });
-});
-
-describe('the README walkthrough', () => {
-  it('npm start, Amélie shown the notice, Oliver objects, then `veto gate build` with workers redacts PERSON', async (t) => {
-    const dir = testTempDir(t, 'veto-walkthrough-');
-    const adminKey = 'walkthrough-admin-key-0123456789';
-    const env = {
-      ...sqliteEnv(dir, SECRET),
-      VETO_ADMIN_KEY: adminKey,
-    };
-    const server = await startServer(env, ['--demo']);
-    try {
-      const headers = {
-        authorization: `Bearer ${adminKey}`,
-        'content-type': 'application/json',
-      };
-      const shown = await fetch(`${server.url}/v1/notices/exposures`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          exposures: [
-            {
-              accountId: 'demo-amelie',
-              version: '2026-01',
-              language: 'fr',
-              channel: 'in-app',
-              shownAt: new Date().toISOString(),
-            },
-          ],
-        }),
-      });
-      assert.equal(shown.status, 200, await shown.text());
-      const objected = await fetch(`${server.url}/v1/objections`, {
-        method: 'POST',
-        headers: { ...headers, 'idempotency-key': 'walkthrough-oliver' },
-        body: JSON.stringify({ subject: { accountId: 'demo-oliver' } }),
-      });
-      assert.equal(objected.status, 201, await objected.text());
-    } finally {
-      await server.kill();
-    }
-    const out = join(dir, 'datasets');
-    const args = [
-      'gate',
-      'build',
-      '--policy',
-      join(ROOT, 'policies/demo.yaml'),
-      '--input',
-      join(ROOT, 'examples/demo-export.jsonl'),
-      '--out',
-      out,
-      '--workers',
-      '2',
-    ];
-    // Without the documented override the demo policy's 0 days are refused.
-    const refused = runVeto(env, ...args);
-    assert.equal(refused.code, 2, refused.out);
-    assert.match(refused.err, /below the notice-period floor of 28 days/);
-
-    const r = runVeto({ ...env, VETO_NOTICE_FLOOR_DAYS: '0' }, ...args);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.err, /notice-period floor 0 days, set by VETO_NOTICE_FLOOR_DAYS/);
-    const m = sealedManifest(out);
-    assert.equal(m.counts.kept, 2);
-    assert.equal(m.counts.objected + m.counts['objected-mention'] > 0, true);
-    assert.equal(m.noticePeriod.floorDays, 0);
-    assert.ok(m.noticePeriod.announcedAt, 'the announced date is in the manifest');
-    const data = await readFile(path.join(out, m.datasetId, 'data.jsonl'), 'utf8');
-    assert.doesNotMatch(data, /Camille Martin/);
-    assert.match(data, /Anniversaire surprise pour <PERSON>/);
   });
 });
