@@ -68,8 +68,12 @@ describe('gate property', () => {
           if (result.status !== 'sealed') return;
           const banned = new Set([...objectors, ...late].map((a) => `acct:${a}`));
           const data = await readFile(join(result.dir, 'data.jsonl'), 'utf8');
+          const ids = new Set<string>();
           for (const line of data.split('\n').filter(Boolean)) {
             const r = JSON.parse(line);
+            // Generated ids repeat: the output never holds one twice.
+            assert.ok(!ids.has(String(r.id)), `id ${r.id} twice in the output`);
+            ids.add(String(r.id));
             assert.ok(!banned.has(`acct:${r.author_id}`), `objector's record in output: ${line}`);
             for (const m of r.mentions ?? [])
               assert.ok(!banned.has(`acct:${m}`), `mentions an objector: ${line}`);
