@@ -49,7 +49,7 @@ export async function startServer(
     out += d;
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
     try {
@@ -58,7 +58,7 @@ export async function startServer(
     } catch {}
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not start within 30 s:\n${out}`);
+      throw new Error(`server did not start within 60 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
