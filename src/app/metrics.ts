@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
 import type { RegistryEvents } from '../domain/registry.ts';
 import type { Afterwards } from '../domain/removals/afterwards.ts';
+import type { SealedDatasetRow } from '../store/console-store.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 import type { JobSupervisor } from './job-supervisor.ts';
 
@@ -22,6 +23,8 @@ export class Metrics {
     store: RegistryStore;
     afterwards?: Afterwards | undefined;
     jobs: JobSupervisor;
+    /** Sealed datasets with their manifests: the gate's builds, which run outside the server. */
+    sealedDatasets?: () => Promise<SealedDatasetRow[]>;
     now?: () => number;
   }) {
     const now = deps.now ?? Date.now;
@@ -90,6 +93,55 @@ export class Metrics {
         },
       });
     }
+    const sealed = deps.sealedDatasets;
+    if (sealed) {
+      // Gate builds run in `veto gate build` processes; what they sealed is in the registry, so
+      // every instance reports the same figures, read at each scrape.
+      const latest = async () => {
+        const byPurpose = new Map<string, { count: number; last?: BuildTimes }>();
+        for (const d of await sealed()) {
+          const entry = byPurpose.get(d.purpose) ?? { count: 0 };
+          entry.count++;
+          const times = buildTimes(d.manifest);
+          if (times && (!entry.last || times.finishedAt >= entry.last.finishedAt))
+            entry.last = times;
+          byPurpose.set(d.purpose, entry);
+        }
+        return byPurpose;
+      };
+      new Gauge({
+        name: 'veto_gate_datasets_sealed',
+        help: 'Datasets sealed by gate builds and recorded in the registry, by purpose',
+        labelNames: ['purpose'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const [purpose, e] of await latest()) this.set({ purpose }, e.count);
+        },
+      });
+      new Gauge({
+        name: 'veto_gate_last_build_duration_seconds',
+        help: "The latest sealed build's duration, start to seal, by purpose",
+        labelNames: ['purpose'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const [purpose, e] of await latest())
+            if (e.last) this.set({ purpose }, (e.last.finishedAt - e.last.startedAt) / 1000);
+        },
+      });
+      new Gauge({
+        name: 'veto_gate_last_build_age_seconds',
+        help: 'Seconds since the latest sealed build finished, by purpose',
+        labelNames: ['purpose'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const [purpose, e] of await latest())
+            if (e.last) this.set({ purpose }, Math.max(0, (now() - e.last.finishedAt) / 1000));
+        },
+      });
+    }
     new Gauge({
       name: 'veto_job_last_pass_age_seconds',
       help: "Seconds since each background job's loop last ran or skipped a pass (removal-planner: the planner's lag behind the log)",
@@ -107,4 +159,23 @@ export class Metrics {
     objectionRecorded: (channel, purpose) => this.objections.inc({ channel, purpose }),
     codeEmail: (outcome) => this.codeEmails.inc({ outcome }),
   };
+}
+
+interface BuildTimes {
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** A manifest's start and end, or undefined when it does not hold both as dates. */
+function buildTimes(manifest: string): BuildTimes | undefined {
+  try {
+    const m = JSON.parse(manifest) as { startedAt?: unknown; finishedAt?: unknown };
+    const startedAt = typeof m.startedAt === 'string' ? Date.parse(m.startedAt) : Number.NaN;
+    const finishedAt = typeof m.finishedAt === 'string' ? Date.parse(m.finishedAt) : Number.NaN;
+    return Number.isFinite(startedAt) && Number.isFinite(finishedAt)
+      ? { startedAt, finishedAt }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -312,7 +312,13 @@ export async function wireVeto(
         }),
       }
     : {};
-  metrics = new Metrics({ store, afterwards: afterwardsParts.afterwards, jobs });
+  const consoleStore = await openConsoleStore(store);
+  metrics = new Metrics({
+    store,
+    afterwards: afterwardsParts.afterwards,
+    jobs,
+    sealedDatasets: () => consoleStore.sealedDatasets(),
+  });
   const snapshotDir = path.join(config.dataDir, 'snapshots');
   const snapshots: SnapshotService = {
     create: (purpose: string): Promise<SnapshotRecord> =>
@@ -363,7 +369,7 @@ export async function wireVeto(
         witnesses: config.transparencyWitnesses,
       },
     }),
-    consoleStore: await openConsoleStore(store),
+    consoleStore,
     staffAudit: new StaffAudit(store, clock),
     ...afterwardsParts,
     storageHealth,

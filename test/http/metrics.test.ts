@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { buildFixtureDataset } from '../removals/support/fixture.ts';
 import { testApp } from '../support/test-app.ts';
 
 test('/metrics: objections by channel and purpose, intake latency, backlogs, code emails', async (t) => {
@@ -36,4 +39,24 @@ test('/metrics: objections by channel and purpose, intake latency, backlogs, cod
   assert.match(text, /veto_recipient_pending 0\n/);
   assert.match(text, /veto_recipient_failing_messages 0\n/);
   assert.match(text, /# HELP veto_job_last_pass_age_seconds/);
+});
+
+test('/metrics: gate builds sealed per purpose, the latest build’s duration and age', async (t) => {
+  const { app, veto, admin, dir } = await testApp(t);
+  const before = (await app.inject({ url: '/metrics', headers: admin })).body;
+  assert.doesNotMatch(before, /veto_gate_datasets_sealed\{/);
+  // A build run outside the server (as `veto gate build` is), recorded in the same registry.
+  await buildFixtureDataset(veto, dir, 'ds_metrics_1');
+  mkdirSync(join(dir, 'second'));
+  await buildFixtureDataset(veto, join(dir, 'second'), 'ds_metrics_2');
+  const text = (await app.inject({ url: '/metrics', headers: admin })).body;
+  assert.match(text, /veto_gate_datasets_sealed\{purpose="ai-training"\} 2\n/);
+  const duration = Number(
+    /veto_gate_last_build_duration_seconds\{purpose="ai-training"\} ([\d.e+-]+)\n/.exec(text)?.[1],
+  );
+  assert.ok(duration >= 0 && duration < 600, `duration ${duration}`);
+  const age = Number(
+    /veto_gate_last_build_age_seconds\{purpose="ai-training"\} ([\d.e+-]+)\n/.exec(text)?.[1],
+  );
+  assert.ok(age >= 0 && age < 600, `age ${age}`);
 });
