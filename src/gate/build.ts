@@ -33,7 +33,7 @@ import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
-import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
+import { type DatasetManifest, MANIFEST_FORMAT, manifestText } from './manifest.ts';
 import { namedObjectorTerms, readNamesFile } from './named-subjects.ts';
 import {
   hashSnapshotChunk,
@@ -1055,7 +1055,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         workers,
       };
       const manifestFile = await open(join(staging, 'manifest.json'), 'wx');
-      await manifestFile.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
+      await manifestFile.writeFile(manifestText(manifest));
       await manifestFile.sync();
       await manifestFile.close();
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ReasonCounts } from './reasons.ts';
 import type { FieldMapping } from './record-fields.ts';
 
@@ -31,6 +32,14 @@ export interface DatasetManifest {
    */
   origin?: { kind: 'import'; dir: string; sha256sums: string };
   policy: { id: string; title: string; sha256: string; path: string; file: string };
+  /**
+   * The transparency log's checkpoint of the registry state the snapshot was taken from: the
+   * log up to and including the snapshot's `snapshot.created` event (so `size` is that event's
+   * sequence number), signed by the log key. `veto dataset verify` checks the signature, that
+   * the log now is consistent with it, and that replaying those `size` events gives exactly the
+   * snapshot's objector set. Absent for an offline build (no registry to ask).
+   */
+  anchor?: DatasetAnchor;
   snapshot: {
     id: string;
     purpose: string;
@@ -124,4 +133,47 @@ export interface DatasetManifest {
   vetoVersion: string;
   /** Informational: the output does not depend on it. */
   workers: number;
+}
+
+/** A checkpoint of the transparency log, as a manifest records it (docs/transparency.md). */
+export interface DatasetAnchor {
+  /** Tree size: the log's first `size` events; the last of them is the snapshot's event. */
+  size: number;
+  /** The tree's root hash, base64 (as in the checkpoint). */
+  root: string;
+  /** The signed note (C2SP tlog-checkpoint), as the registry signed it. */
+  checkpoint: string;
+}
+
+/** The bytes of `manifest.json` as the gate writes it: what the `dataset.sealed` event hashes. */
+export function manifestText(manifest: DatasetManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+export function manifestSha256(manifest: DatasetManifest): string {
+  return createHash('sha256').update(manifestText(manifest)).digest('hex');
+}
+
+/** The audit event type of a dataset sealed in the registry (one per dataset, with its row). */
+export const DATASET_SEALED_EVENT = 'dataset.sealed';
+
+/**
+ * The data of a dataset's `dataset.sealed` audit event: what was sealed (the manifest's own
+ * hash, which covers every file's hash), under which policy and from which snapshot and log
+ * state. Both dataset stores write it in the transaction that seals the dataset's row.
+ */
+export function datasetSealedData(manifest: DatasetManifest): Record<string, unknown> {
+  return {
+    datasetId: manifest.datasetId,
+    purpose: manifest.purpose,
+    policySha256: manifest.policy.sha256,
+    snapshotId: manifest.snapshot.id,
+    snapshotSha256: manifest.snapshot.sha256,
+    outputSha256: manifest.output.sha256,
+    records: manifest.output.records,
+    manifestSha256: manifestSha256(manifest),
+    ...(manifest.anchor
+      ? { anchor: { size: manifest.anchor.size, root: manifest.anchor.root } }
+      : {}),
+  };
 }

@@ -241,3 +241,35 @@ export function withCatchUp(
   }
   return out;
 }
+
+/** A recipient message being marked delivered, with what its audit event names. */
+export interface AcknowledgedRow {
+  id: string;
+  removal_id: string;
+  recipient_id: string;
+  channel: string;
+  dataset_id: string;
+  objection_id: string;
+  subject_key: string;
+}
+
+/**
+ * The `removal.acknowledged` audit event of a recipient message delivered (the recipient's
+ * acknowledgement): written in the transaction that marks it, once per message, so the log shows
+ * which recipient confirmed which removal and when. Used by both adapters.
+ */
+export function removalAcknowledgedEvent(row: AcknowledgedRow, at: string): NewEvent {
+  return {
+    at,
+    type: 'removal.acknowledged',
+    objectionId: row.objection_id,
+    subjectKey: row.subject_key,
+    data: {
+      messageId: row.id,
+      removalId: row.removal_id,
+      recipientId: row.recipient_id,
+      datasetId: row.dataset_id,
+      channel: row.channel,
+    },
+  };
+}

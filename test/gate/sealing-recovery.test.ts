@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +128,26 @@ for (const adapter of ADAPTERS) {
       const again = runVeto(env, 'dataset', 'recover', '--out', out);
       assert.equal(again.code, 0);
       assert.match(again.out, /nothing to recover/);
+      // The log names each sealed dataset exactly once, whether its build or recovery finished
+      // the recording, with the hash of the manifest in its directory; the undone one not at all.
+      const sealedEvents = new Map<string, Record<string, unknown>[]>();
+      for await (const e of veto.store.readEvents()) {
+        if (e.type !== 'dataset.sealed') continue;
+        const id = String(e.data.datasetId);
+        sealedEvents.set(id, [...(sealedEvents.get(id) ?? []), e.data]);
+      }
+      assert.deepEqual([...sealedEvents.keys()].sort(), [
+        'ds_crash_recorded',
+        'ds_crash_recording',
+        'ds_crash_renamed',
+      ]);
+      for (const [id, events] of sealedEvents) {
+        assert.equal(events.length, 1, `${id}: ${events.length} dataset.sealed events`);
+        const bytes = readFileSync(join(out, id, 'manifest.json'));
+        assert.equal(events[0]!.manifestSha256, createHash('sha256').update(bytes).digest('hex'));
+      }
+      const audit = runVeto(env, 'audit', 'verify');
+      assert.equal(audit.code, 0, audit.out + audit.err);
     });
   });
 }

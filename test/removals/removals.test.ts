@@ -89,6 +89,18 @@ test('an objection after the build: removal, recipients told once, email, rebuil
   assert.equal(after[0]!.removal!.items, 3);
   assert.equal(after[0]!.removal!.deliveries.length, 2);
   assert.ok(after[0]!.removal!.deliveries.every((d) => d.deliveredAt));
+  // Each recipient's acknowledgement is in the audit log, once.
+  const acknowledged: string[] = [];
+  for await (const e of veto.store.readEvents()) {
+    if (e.type === 'removal.acknowledged') acknowledged.push(String(e.data.recipientId));
+  }
+  assert.deepEqual(
+    acknowledged.sort(),
+    [
+      partner.id,
+      (await afterwards.listRecipients(datasetId)).find((r) => r.name === 'Team B')!.id,
+    ].sort(),
+  );
   assert.deepEqual(
     after[0]!.models.map((m) => m.id),
     [model.id],

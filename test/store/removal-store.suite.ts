@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { openRemovalStore, type Veto } from '../../src/app/wire.ts';
+import type { AuditEvent } from '../../src/domain/types.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import type { InclusionRow } from '../../src/gate/registry-port.ts';
 import type { RemovalStore } from '../../src/store/removal-store.ts';
@@ -175,6 +176,23 @@ export function removalStoreSuite(adapter: Adapter): void {
         '2026-11-28T12:30:00.000Z',
       );
       await store.markRecipientMessagesDelivered([], '2026-11-28T12:30:00.000Z');
+      // Each acknowledgement is a logged event, once per message: marking again adds none.
+      await store.markRecipientMessagesDelivered(
+        due.filter((m) => m !== hook).map((m) => m.id),
+        '2026-11-28T12:31:00.000Z',
+      );
+      const acknowledged: AuditEvent[] = [];
+      for await (const e of veto.store.readEvents()) {
+        if (e.type === 'removal.acknowledged') acknowledged.push(e);
+      }
+      assert.deepEqual(
+        acknowledged.map((e) => [e.at, e.data.messageId, e.data.datasetId, e.subjectKey]).sort(),
+        due
+          .filter((m) => m !== hook)
+          .map((m) => ['2026-11-28T12:30:00.000Z', m.id, 'ds_a', 'acct:u1'])
+          .sort(),
+      );
+      assert.ok((await veto.registry.verifyAudit()).ok);
       assert.deepEqual(await store.dueRecipientMessages('2099-01-01T00:00:00.000Z', 10), []);
       const later = await store.dueRecipientMessages('2100-01-01T00:00:00.000Z', 10);
       assert.deepEqual(

@@ -7,7 +7,7 @@ import {
   readInclusionFile,
 } from '../../gate/inclusion-file.ts';
 import { forEachLine, HashedWriter, hashFile } from '../../gate/line-files.ts';
-import type { DatasetManifest } from '../../gate/manifest.ts';
+import { type DatasetManifest, manifestText as manifestFileText } from '../../gate/manifest.ts';
 import { emptyParquetLike, jsonlToParquet, parquetToJsonl } from '../../gate/parquet.ts';
 import type { InclusionRow } from '../../gate/registry-port.ts';
 import type { RemovalRecord } from '../../store/removal-store.ts';
@@ -205,7 +205,7 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
       },
     };
     const mf = await open(join(staging, 'manifest.json'), 'wx');
-    await mf.writeFile(`${JSON.stringify(manifest, null, 2)}\n`);
+    await mf.writeFile(manifestFileText(manifest));
     await mf.sync();
     await mf.close();
 

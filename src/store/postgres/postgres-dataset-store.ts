@@ -1,7 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import { inclusionBatches } from '../../gate/inclusion-file.ts';
-import type { DatasetManifest } from '../../gate/manifest.ts';
+import {
+  DATASET_SEALED_EVENT,
+  type DatasetManifest,
+  datasetSealedData,
+} from '../../gate/manifest.ts';
 import type { GateDatasetStore, InclusionRow } from '../../gate/registry-port.ts';
+import { appendChainedEvents } from './postgres-registry-store.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
 export interface PostgresDatasetHost {
@@ -84,10 +89,27 @@ export class PostgresDatasetStore implements GateDatasetStore {
         }
       }
       await flush();
-      // Last, like the SQLite twin (there it is a separate transaction): see migration 005.
-      await sql`UPDATE datasets SET sealed_at = now() WHERE id = ${manifest.datasetId}`.execute(
+      // Last, like the SQLite twin (there it is a separate transaction): see migration 005. The
+      // `dataset.sealed` audit event commits with it; the chain head is locked only now, so the
+      // intake waits for this short step, never for the inclusion rows.
+      const head = (
+        await sql<{ seq: string; hash: string }>`
+          SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE`.execute(trx)
+      ).rows[0];
+      if (!head) throw new Error('chain_head row is missing: the registry schema is damaged');
+      const sealedAt = new Date().toISOString();
+      await sql`UPDATE datasets SET sealed_at = ${sealedAt} WHERE id = ${manifest.datasetId}`.execute(
         trx,
       );
+      await appendChainedEvents(trx, { seq: Number(head.seq), hash: head.hash }, [
+        {
+          at: sealedAt,
+          type: DATASET_SEALED_EVENT,
+          objectionId: null,
+          subjectKey: null,
+          data: datasetSealedData(manifest),
+        },
+      ]);
     });
   }
 

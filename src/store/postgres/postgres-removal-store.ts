@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { OutboxMessage } from '../../domain/types.ts';
 import {
+  type AcknowledgedRow,
   type DueRecipientMessage,
   type MemorisationAnswer,
   type MemorisationOutcome,
@@ -14,6 +15,7 @@ import {
   type RemovalPlan,
   type RemovalRecord,
   type RemovalStore,
+  removalAcknowledgedEvent,
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
@@ -446,8 +448,34 @@ export class PostgresRemovalStore implements RemovalStore {
 
   async markRecipientMessagesDelivered(ids: readonly string[], at: string): Promise<void> {
     if (ids.length === 0) return;
-    await sql`UPDATE recipient_outbox SET delivered_at = ${at}, attempts = attempts + 1
-        WHERE id = ANY(${[...ids]}::text[])`.execute(this.db);
+    await this.db.transaction().execute(async (trx) => {
+      const head = (
+        await sql<{ seq: string; hash: string }>`
+          SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE`.execute(trx)
+      ).rows[0];
+      if (!head) throw new Error('chain_head row is missing: the registry schema is damaged');
+      // Once per message: one already delivered (a repeated acknowledgement) is left as it is and
+      // logs nothing.
+      const { rows } = await sql<AcknowledgedRow>`
+        SELECT m.id, m.removal_id, m.recipient_id, m.channel, c.dataset_id, r.objection_id,
+               r.subject_key
+          FROM recipient_outbox m
+          JOIN removals r ON r.id = m.removal_id
+          JOIN recipients c ON c.id = m.recipient_id
+         WHERE m.id = ANY(${[...ids]}::text[]) AND m.delivered_at IS NULL
+         ORDER BY m.id
+           FOR UPDATE OF m`.execute(trx);
+      if (rows.length === 0) return;
+      await sql`UPDATE recipient_outbox SET delivered_at = ${at}, attempts = attempts + 1
+          WHERE id = ANY(${rows.map((r) => r.id)}::text[])`.execute(trx);
+      const order = new Map(ids.map((id, i) => [id, i]));
+      rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      await appendChainedEvents(
+        trx,
+        { seq: Number(head.seq), hash: head.hash },
+        rows.map((r) => removalAcknowledgedEvent(r, at)),
+      );
+    });
   }
 
   async markRecipientMessageFailed(

@@ -1,8 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { inclusionBatches } from '../../gate/inclusion-file.ts';
-import type { DatasetManifest } from '../../gate/manifest.ts';
+import {
+  DATASET_SEALED_EVENT,
+  type DatasetManifest,
+  datasetSealedData,
+} from '../../gate/manifest.ts';
 import type { GateDatasetStore, InclusionRow } from '../../gate/registry-port.ts';
+import { appendAuditEvents, prepareAuditAppend } from './sqlite-connection.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
 export interface SqliteDatasetHost {
@@ -100,13 +105,24 @@ export class SqliteDatasetStore implements GateDatasetStore {
         }
       }
       await flush();
-      // The last step: only now may the removal planner read this dataset's index (005).
+      // The last step: only now may the removal planner read this dataset's index (005). The
+      // `dataset.sealed` audit event commits with it, so the log names exactly the sealed ones.
       const sealedAt = new Date().toISOString();
-      await this.host.write((db) =>
-        db
-          .prepare('UPDATE datasets SET sealed_at = ? WHERE id = ?')
-          .run(sealedAt, manifest.datasetId),
-      );
+      await this.host.write((db) => {
+        db.prepare('UPDATE datasets SET sealed_at = ? WHERE id = ?').run(
+          sealedAt,
+          manifest.datasetId,
+        );
+        appendAuditEvents(prepareAuditAppend(db), [
+          {
+            at: sealedAt,
+            type: DATASET_SEALED_EVENT,
+            objectionId: null,
+            subjectKey: null,
+            data: datasetSealedData(manifest),
+          },
+        ]);
+      });
     } catch (err) {
       const id = manifest.datasetId;
       await this.host

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Contact, OutboxMessage } from '../../domain/types.ts';
+import type { Contact, NewEvent, OutboxMessage } from '../../domain/types.ts';
 import {
+  type AcknowledgedRow,
   type DueRecipientMessage,
   type MemorisationAnswer,
   type MemorisationOutcome,
@@ -14,6 +15,7 @@ import {
   type RemovalPlan,
   type RemovalRecord,
   type RemovalStore,
+  removalAcknowledgedEvent,
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
@@ -355,10 +357,27 @@ export class SqliteRemovalStore implements RemovalStore {
 
   async markRecipientMessagesDelivered(ids: readonly string[], at: string): Promise<void> {
     await this.registry.write((db) => {
+      const pending = db.prepare(
+        `SELECT m.id, m.removal_id, m.recipient_id, m.channel, c.dataset_id, r.objection_id,
+                r.subject_key
+           FROM recipient_outbox m
+           JOIN removals r ON r.id = m.removal_id
+           JOIN recipients c ON c.id = m.recipient_id
+          WHERE m.id = ? AND m.delivered_at IS NULL`,
+      );
       const mark = db.prepare(
         'UPDATE recipient_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?',
       );
-      for (const id of ids) mark.run(at, id);
+      const events: NewEvent[] = [];
+      for (const id of ids) {
+        // Once per message: a repeated acknowledgement finds it delivered, changes nothing and
+        // logs nothing.
+        const row = pending.get(id) as AcknowledgedRow | undefined;
+        if (!row) continue;
+        mark.run(at, id);
+        events.push(removalAcknowledgedEvent(row, at));
+      }
+      appendAuditEvents(prepareAuditAppend(db), events);
     });
   }
 
