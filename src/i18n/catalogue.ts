@@ -17,25 +17,44 @@ export type MessageVars = Record<string, MessageValue>;
 /**
  * Dates and times shown to people are in UTC, and the messages say so ("UTC"), because Veto
  * renders on the server and does not know the reader's time zone; a wrong local time would be
- * worse than an explicit UTC one.
+ * worse than an explicit UTC one. Where the platform says the reader's zone (the `zoneinfo`
+ * claim of its token), pages format in that zone and name it (`{zone}`).
  */
-const FORMATS: Partial<Formats> = {
-  date: {
-    short: { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' },
-    medium: { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' },
-    long: { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' },
-    full: { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' },
-  },
-  time: {
-    short: { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' },
-    medium: { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' },
-    long: { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC' },
-    full: { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'UTC' },
-  },
-};
+function formatsIn(timeZone: string): Partial<Formats> {
+  return {
+    date: {
+      short: { year: 'numeric', month: 'short', day: 'numeric', timeZone },
+      medium: { year: 'numeric', month: 'long', day: 'numeric', timeZone },
+      long: { year: 'numeric', month: 'long', day: 'numeric', timeZone },
+      full: { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone },
+    },
+    time: {
+      short: { hour: '2-digit', minute: '2-digit', timeZone },
+      medium: { hour: '2-digit', minute: '2-digit', timeZone },
+      long: { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone },
+      full: { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone },
+    },
+  };
+}
+
+/** An IANA time zone name this runtime knows ("Europe/Paris"); anything else is not one. */
+export function isTimeZone(name: string): boolean {
+  if (name.length === 0 || name.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class CatalogueError extends Error {
   override name = 'CatalogueError';
+}
+
+export interface FormatOptions {
+  /** The IANA zone dates and times are shown in (default UTC; see {@link isTimeZone}). */
+  timeZone?: string | undefined;
 }
 
 export interface Catalogue {
@@ -51,7 +70,7 @@ export interface Catalogue {
    * Formats `key` in `language`; a key missing there falls back to the default language (and
    * the fallback is reported to `onCatalogueFallback` listeners, or thrown in strict mode).
    */
-  t(language: string, key: string, vars?: MessageVars): string;
+  t(language: string, key: string, vars?: MessageVars, options?: FormatOptions): string;
   /** The language's own name for itself ("Français"), from its `meta.name` key. */
   autonym(language: string): string;
 }
@@ -202,7 +221,7 @@ class IcuCatalogue implements Catalogue {
     return this.messages.get(language)?.[key];
   }
 
-  t(language: string, key: string, vars: MessageVars = {}): string {
+  t(language: string, key: string, vars: MessageVars = {}, options: FormatOptions = {}): string {
     let lang = this.messages.has(language) ? language : this.defaultLanguage;
     let src = this.source(lang, key);
     if (src === undefined) {
@@ -213,10 +232,11 @@ class IcuCatalogue implements Catalogue {
     }
     if (src === undefined) throw new CatalogueError(`unknown message key "${key}"`);
     if (lang !== language) this.fellBack(language, key, lang);
-    const cacheKey = `${lang}\u0000${key}`;
+    const zone = options.timeZone ?? 'UTC';
+    const cacheKey = `${lang}\u0000${key}\u0000${zone}`;
     let mf = this.compiled.get(cacheKey);
     if (!mf) {
-      mf = new IntlMessageFormat(src, this.formatLocales[lang] ?? lang, FORMATS, {
+      mf = new IntlMessageFormat(src, this.formatLocales[lang] ?? lang, formatsIn(zone), {
         ignoreTag: true,
       });
       this.compiled.set(cacheKey, mf);

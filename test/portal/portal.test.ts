@@ -18,7 +18,7 @@ async function setup(t: Ctx) {
 
 async function signIn(
   b: InjectBrowser,
-  claims: { sub: string; lang?: string; email?: string; name?: string },
+  claims: { sub: string; lang?: string; email?: string; name?: string; zoneinfo?: string },
   next = '/',
 ) {
   const token = await signDemoToken(TEST_JWT_SECRET, claims);
@@ -215,6 +215,34 @@ describe('portal: status and withdrawal', () => {
     // The list of one's objections, and the notice offers to object again.
     assert.ok((await b.get('/status')).body.includes(ref));
     assert.match((await b.get('/')).body, /action="\/object"/);
+  });
+
+  it('shows times in the time zone the platform gives (zoneinfo), else in UTC, and says which', async (t) => {
+    const { app, veto } = await setup(t);
+    const paris = new InjectBrowser(app);
+    await signIn(paris, { sub: 'acct-tz', lang: 'fr', zoneinfo: 'Europe/Paris' });
+    const ref = String(
+      (await paris.post('/object', { _csrf: paris.csrf() })).headers.location,
+    ).match(REF)![1]!;
+    const received = new Date((await veto.registry.getByReference(ref))!.receivedAt);
+    const local = (timeZone: string) =>
+      new Intl.DateTimeFormat('fr', { hour: '2-digit', minute: '2-digit', timeZone }).format(
+        received,
+      );
+    const status = (await paris.get(`/status/${ref}`)).body;
+    assert.ok(status.includes(`${local('Europe/Paris')} Europe/Paris`), 'received in Paris time');
+    assert.match(
+      status,
+      /Les dates et heures sont indiquées dans le fuseau horaire Europe\/Paris\./,
+    );
+    assert.doesNotMatch(status, /temps universel/);
+
+    // A zone the runtime does not know is ignored: UTC, said plainly.
+    const elsewhere = new InjectBrowser(app);
+    await signIn(elsewhere, { sub: 'acct-tz', lang: 'fr', zoneinfo: 'Mars/Olympus_Mons' });
+    const utc = (await elsewhere.get(`/status/${ref}`)).body;
+    assert.ok(utc.includes(`${local('UTC')} UTC`), 'received in UTC');
+    assert.match(utc, /temps universel \(UTC\)/);
   });
 
   it('nobody else can see or withdraw it: the answer equals that for an unknown reference', async (t) => {

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../../domain/errors.ts';
+import { isTimeZone } from '../../i18n/catalogue.ts';
 import { accountIdProblem } from '../../registry-files/subject-key-rule.ts';
 
 /** Who the platform says is logged in. */
@@ -8,6 +9,8 @@ export interface PlatformSession {
   language?: string;
   email?: string;
   name?: string;
+  /** IANA time zone (`zoneinfo`, the OpenID Connect claim): pages show times in it. */
+  timeZone?: string;
 }
 
 export interface PlatformTokenVerifier {
@@ -28,7 +31,8 @@ const DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600;
 
 /**
  * The platform's session reaches Veto as a signed JWT: `sub` is the account id; optional `lang`,
- * `email` and `name` claims. Verified with the shared secret (HS256) or the platform's JWKS.
+ * `email`, `name` and `zoneinfo` (an IANA time zone; one this runtime does not know is ignored,
+ * and times stay in UTC, said so) claims. Verified with the shared secret (HS256) or the platform's JWKS.
  * Expiry is required so a leaked link stops working.
  */
 export function createPlatformTokenVerifier(config: PlatformTokenConfig): PlatformTokenVerifier {
@@ -85,6 +89,8 @@ export function createPlatformTokenVerifier(config: PlatformTokenConfig): Platfo
       if (language) session.language = language;
       if (email) session.email = email;
       if (name) session.name = name;
+      const zone = str(payload.zoneinfo);
+      if (zone && isTimeZone(zone)) session.timeZone = zone;
       return session;
     },
   };
@@ -93,7 +99,7 @@ export function createPlatformTokenVerifier(config: PlatformTokenConfig): Platfo
 /** Signs a token the way a platform would; used by the demo platform and tests. */
 export async function signDemoToken(
   secret: string,
-  claims: { sub: string; lang?: string; email?: string; name?: string },
+  claims: { sub: string; lang?: string; email?: string; name?: string; zoneinfo?: string },
   ttlSeconds = 3600,
 ): Promise<string> {
   const { sub, ...rest } = claims;

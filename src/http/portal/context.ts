@@ -21,7 +21,18 @@ export interface PageContext {
 
 /** Translates with the platform name always available to messages. */
 export function translate(ctx: PageContext, key: string, vars: MessageVars = {}): string {
-  return ctx.catalogue.t(ctx.lang, key, { platformName: ctx.platformName, ...vars });
+  const timeZone = timeZoneOf(ctx);
+  return ctx.catalogue.t(
+    ctx.lang,
+    key,
+    { platformName: ctx.platformName, zone: timeZone ?? 'UTC', ...vars },
+    { timeZone },
+  );
+}
+
+/** The signed-in person's time zone, when their platform gave it; else times are in UTC. */
+export function timeZoneOf(ctx: PageContext): string | undefined {
+  return ctx.session?.account?.timeZone;
 }
 
 /** A link inside the portal, with optional query parameters. */

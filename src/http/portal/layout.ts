@@ -1,4 +1,4 @@
-import { href, type PageContext, translate } from './context.ts';
+import { href, type PageContext, timeZoneOf, translate } from './context.ts';
 import { html, type SafeHtml } from './html.ts';
 
 export const STYLESHEET_PATH = '/assets/portal.css';
@@ -107,7 +107,7 @@ ${page.body}
       </ul>
     </nav>
     <p>${t('layout.footer')}</p>
-    <p>${t('layout.dates-utc')}</p>
+    <p>${t(timeZoneOf(ctx) ? 'layout.dates-zone' : 'layout.dates-utc')}</p>
   </div>
 </footer>
 </body>

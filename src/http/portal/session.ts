@@ -12,7 +12,7 @@ import type { PlatformClaims } from './types.ts';
 export interface PortalSession {
   /** Random id; CSRF tokens are bound to it so a token from one session fails in another. */
   sid: string;
-  account?: { id: string; name?: string; email?: string; language?: string };
+  account?: { id: string; name?: string; email?: string; language?: string; timeZone?: string };
   /** A non-user's email address, proven with a one-time code. */
   verifiedEmail?: string;
   /** Expiry, in ms since the epoch. */
@@ -68,6 +68,7 @@ export class SessionCookies {
         ...(claims.name ? { name: claims.name } : {}),
         ...(claims.email ? { email: claims.email } : {}),
         ...(claims.language ? { language: claims.language } : {}),
+        ...(claims.timeZone ? { timeZone: claims.timeZone } : {}),
       },
       exp: Date.now() + SESSION_TTL_MS,
     };

@@ -32,6 +32,8 @@ export interface PlatformClaims {
   language?: string;
   email?: string;
   name?: string;
+  /** The person's IANA time zone, when the platform says it (`zoneinfo` claim). */
+  timeZone?: string;
 }
 
 export interface PlatformTokens {
