@@ -164,6 +164,7 @@ export const removalCommands: Command[] = [
           record: (manifest, rows) => veto.gate.recordDataset(manifest, rows),
           secret: veto.config.secret,
           now: veto.clock,
+          journalDir: veto.buildJournalDir,
         });
         const r = result.manifest.removal;
         console.log(

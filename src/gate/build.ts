@@ -1,16 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  appendFile,
-  copyFile,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { uuidv7 } from '../lib/ids.ts';
@@ -27,6 +17,7 @@ import {
   journalPath,
   openBuildJournal,
   syncDir,
+  syncStagedFiles,
 } from './dataset-recovery.ts';
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
@@ -265,19 +256,6 @@ export function datasetPseudonymKey(
     .slice(0, 16);
   return { key, keyId };
 }
-/** Fsyncs every file of a staged dataset directory, then the directory itself. */
-async function syncFiles(dir: string): Promise<void> {
-  for (const name of await readdir(dir)) {
-    const file = await open(join(dir, name), 'r');
-    try {
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-  }
-  await syncDir(dir);
-}
-
 /** For the fault-injection test: the process dies once the store has taken the first row. */
 async function* crashAfterFirstRow<T>(rows: AsyncIterable<T>): AsyncGenerator<T> {
   let first = true;
@@ -1076,7 +1054,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       // Sealing, in the order that cannot half-happen (dataset-recovery.ts): every staged byte
       // durable, the directory renamed into place and its parent synced, and only then the
       // registry's record, whose last step makes the dataset visible to the removal planner.
-      await syncFiles(staging);
+      await syncStagedFiles(staging);
       crashPoint('staged');
       await rename(staging, finalDir);
       renamed = true;

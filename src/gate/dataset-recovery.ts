@@ -83,6 +83,19 @@ export async function openBuildJournal(
   return path;
 }
 
+/** Fsyncs every file of a staged dataset directory, then the directory itself. */
+export async function syncStagedFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const file = await open(join(dir, name), 'r');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
+  await syncDir(dir);
+}
+
 export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   await handle.sync().catch(() => {});

@@ -2,6 +2,13 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
+  closeBuildJournal,
+  crashPoint,
+  openBuildJournal,
+  syncDir,
+  syncStagedFiles,
+} from '../../gate/dataset-recovery.ts';
+import {
   groupedInclusionRows,
   INCLUSIONS_HEADER,
   readInclusionFile,
@@ -42,6 +49,12 @@ export interface RebuildOptions {
   record(manifest: DatasetManifest, rows: AsyncIterable<InclusionRow>): Promise<void>;
   secret: string;
   now: () => string;
+  /**
+   * The build journal (`<data dir>/builds`): with it the new version seals in the gate's order
+   * (staged and fsynced, renamed, then recorded), so a crash leaves nothing that `veto dataset
+   * recover` cannot finish or undo (src/gate/dataset-recovery.ts).
+   */
+  journalDir?: string;
 }
 
 /** `ds_x` → `ds_x.v2`, `ds_x.v2` → `ds_x.v3`. */
@@ -55,7 +68,8 @@ export function nextVersionId(id: string): string {
  * sealed output (the platform export is never read again). Rows of one record are consecutive
  * in `inclusions.tsv` and in output order (src/gate/inclusion-file.ts), so the n-th group of
  * rows is the n-th data line: a record is dropped when any of its item ids was removed. Written
- * to `.<id>.partial`, recorded in the registry, then renamed into place, like a gate build.
+ * to `.<id>.partial`, fsynced, renamed into place, then recorded in the registry, like a gate
+ * build: the registry never holds a sealed version without its directory.
  */
 export async function rebuildDataset(options: RebuildOptions): Promise<{
   datasetId: string;
@@ -101,6 +115,12 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
   )
     throw new RebuildError(`${finalDir} already exists`);
   const staging = join(outDir, `.${datasetId}.partial`);
+  // Journalled first (refused if another rebuild of this version is under way): what a crash
+  // leaves is then finished or undone by recovery, never a ghost.
+  const journal = options.journalDir
+    ? await openBuildJournal(options.journalDir, { datasetId, staging, finalDir })
+    : undefined;
+  let renamed = false;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   try {
@@ -209,14 +229,21 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
     await mf.sync();
     await mf.close();
 
-    await options.record(manifest, readInclusionFile(inclusionsPath, datasetId));
+    await syncStagedFiles(staging);
+    crashPoint('staged');
     await rename(staging, finalDir);
-    const dirHandle = await open(outDir, 'r');
-    await dirHandle.sync().catch(() => {});
-    await dirHandle.close();
+    renamed = true;
+    await syncDir(outDir);
+    crashPoint('renamed');
+    await options.record(manifest, readInclusionFile(join(finalDir, 'inclusions.tsv'), datasetId));
+    crashPoint('recorded');
+    await closeBuildJournal(journal);
     return { datasetId, dir: finalDir, manifest };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
+    // Renamed but not recorded: a version the registry does not know is one no removal reaches.
+    if (renamed) await rm(finalDir, { recursive: true, force: true });
+    await closeBuildJournal(journal);
     throw err;
   }
 }
