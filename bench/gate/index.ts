@@ -67,6 +67,9 @@ export const sinkRegistry: GateRegistry = {
   async noticeAnnouncedAt() {
     return undefined;
   },
+  async assessmentFor() {
+    return { id: 'lia-bench', sha256: '0'.repeat(64), recordedAt: '2000-01-01T00:00:00.000Z' };
+  },
   async objectorTerms() {
     return [];
   },

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { VetoConfig } from '../config.ts';
+import { Assessments } from '../domain/assessment/assessments.ts';
 import { StaffAudit } from '../domain/console/staff.ts';
 import { Notices } from '../domain/notices/notices.ts';
 import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
@@ -37,10 +38,12 @@ import type { Mailer } from '../mail/mailer.ts';
 import { createFolderMailer, createSmtpMailer } from '../mail/nodemailer-mailer.ts';
 import { createEmailRenderer } from '../mail/templates.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
+import type { AssessmentStore } from '../store/assessment-store.ts';
 import type { ConsoleStore } from '../store/console-store.ts';
 import type { NoticeStore } from '../store/notice-store.ts';
 import type { RegistryStore } from '../store/registry-store.ts';
 import type { RemovalStore } from '../store/removal-store.ts';
+import { SqliteAssessmentStore } from '../store/sqlite/sqlite-assessment-store.ts';
 import { SqliteConsoleStore } from '../store/sqlite/sqlite-console-store.ts';
 import { SqliteNoticeStore } from '../store/sqlite/sqlite-notice-store.ts';
 import {
@@ -68,6 +71,8 @@ export interface Veto {
   snapshots: SnapshotService;
   /** Notice versions, exposures and campaigns; `notices.exposures` is the gate's port. */
   notices: Notices;
+  /** Legitimate-interest assessment records per policy version, and their public summary. */
+  assessments: Assessments;
   /** What the gate asks the live registry: every check a policy requires, dataset records. */
   gate: GateRegistry;
   /**
@@ -173,6 +178,19 @@ export async function openConsoleStore(store: RegistryStore): Promise<ConsoleSto
     return new PostgresConsoleStore(store);
   }
   throw new Error(`no console store for the ${store.dialect} registry adapter`);
+}
+
+/** The assessment records live in the registry's database, through the registry adapter. */
+export async function openAssessmentStore(store: RegistryStore): Promise<AssessmentStore> {
+  if (store instanceof SqliteRegistryStore) return new SqliteAssessmentStore(store);
+  const { PostgresRegistryStore } = await import('../store/postgres/postgres-registry-store.ts');
+  if (store instanceof PostgresRegistryStore) {
+    const { PostgresAssessmentStore } = await import(
+      '../store/postgres/postgres-assessment-store.ts'
+    );
+    return new PostgresAssessmentStore(store);
+  }
+  throw new Error(`no assessment store for the ${store.dialect} registry adapter`);
 }
 
 /** The notice tables live in the registry's database, through the registry adapter's connections. */
@@ -333,7 +351,19 @@ export async function wireVeto(
     },
   };
   const datasetStore = await openGateDatasetStore(store);
-  const gate = composeGateRegistry(datasetStore, notices, store);
+  const assessments = new Assessments({
+    store: await openAssessmentStore(store),
+    clock,
+    config: {
+      controllerName: config.controllerName,
+      controllerContact: config.controllerContact,
+      dpoContact: config.dpoContact,
+      retentionMonths: config.retentionMonths,
+      gpc: config.gpc,
+      gpcPurpose: config.gpcPurpose,
+    },
+  });
+  const gate = composeGateRegistry(datasetStore, notices, store, assessments);
   const buildJournalDir = path.join(config.dataDir, 'builds');
   return {
     config,
@@ -345,6 +375,7 @@ export async function wireVeto(
     dispatcher,
     snapshots,
     notices,
+    assessments,
     gate,
     buildJournalDir,
     recoverDatasets: (outDirs = []) =>

@@ -12,7 +12,7 @@ import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
 import { type Command, defineCommand, UsageError } from './command.ts';
 import { csvRows, jsonlRows } from './file-rows.ts';
-import { publishDemoNoticeIfNone } from './notice-commands.ts';
+import { publishDemoNoticeIfNone, recordDemoAssessmentIfNone } from './notice-commands.ts';
 
 /** How long a graceful shutdown waits for requests in flight and the jobs' current passes. */
 const SHUTDOWN_DRAIN_MS = 25_000;
@@ -68,7 +68,10 @@ export const coreCommands: Command[] = [
           `dataset recovery: ${a.detail}`,
         );
       }
-      if (config.demo) await publishDemoNoticeIfNone(veto);
+      if (config.demo) {
+        await publishDemoNoticeIfNone(veto);
+        await recordDemoAssessmentIfNone(veto);
+      }
       const app = await buildApp(veto);
       // The port first, the jobs after: an instance that cannot serve must not run the
       // background jobs either (a second instance whose bind failed used to run them all).

@@ -92,7 +92,9 @@ export const contractCommands: Command[] = [
           throw new UsageError('--workers: a whole number');
       }
       const { importDataset, ImportRefusedError } = await import('../gate/dataset-import.ts');
-      const { GateSetupError, noticeFloorSetting } = await import('../gate/build.ts');
+      const { GateSetupError, noticeFloorSetting, withoutAssessmentSetting } = await import(
+        '../gate/build.ts'
+      );
       const { PolicyError } = await import('../gate/policy.ts');
       const { RegistryFileError } = await import('../registry-files/registry-file-error.ts');
       const { floor: noticeFloor, problem: floorProblem } = noticeFloorSetting(process.env);
@@ -101,11 +103,20 @@ export const contractCommands: Command[] = [
         console.error(
           `veto dataset import: notice-period floor ${noticeFloor.days} days, set by VETO_NOTICE_FLOOR_DAYS`,
         );
+      const { withoutAssessment, problem: assessmentProblem } = withoutAssessmentSetting(
+        process.env,
+      );
+      if (assessmentProblem) throw new UsageError(assessmentProblem);
+      if (withoutAssessment)
+        console.error(
+          `veto dataset import: ${withoutAssessment}=1: importing even if no legitimate-interest assessment is recorded for this policy`,
+        );
       const config = loadConfig();
       const veto = await wireVeto(config);
       try {
         const result = await importDataset({
           noticeFloor,
+          withoutAssessment,
           dir: positionals[0]!,
           policy: values.policy,
           snapshot: values.snapshot,

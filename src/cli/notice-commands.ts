@@ -3,9 +3,11 @@ import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Veto, wireVeto } from '../app/wire.ts';
 import type { VetoConfig } from '../config.ts';
+import { loadAssessmentText } from '../domain/assessment/assessment-text.ts';
 import { AppError } from '../domain/errors.ts';
 import { runNoticeCampaign } from '../domain/notices/notice-campaign.ts';
 import { readNoticeDirectory } from '../domain/notices/notice-files.ts';
+import { loadPolicy } from '../gate/policy.ts';
 import { loadCatalogue } from '../i18n/catalogue.ts';
 import { type Command, defineCommand, UsageError } from './command.ts';
 import { csvRows } from './file-rows.ts';
@@ -285,6 +287,33 @@ export async function publishDemoNoticeIfNone(veto: Veto): Promise<void> {
     veto.logger.warn(
       { err: err instanceof Error ? err.message : String(err) },
       'could not publish the demo notice; the portal shows its built-in text',
+    );
+  }
+}
+
+/** The demo policy and its assessment text (policies/), recorded by `serve --demo`. */
+export const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
+export const DEMO_ASSESSMENT = fileURLToPath(
+  new URL('../../policies/demo-assessment.yaml', import.meta.url),
+);
+
+/**
+ * The demo's legitimate-interest assessment, recorded when the demo policy has none, so the
+ * README walkthrough's `veto gate build` finds one (a real deployment records its own).
+ */
+export async function recordDemoAssessmentIfNone(veto: Veto): Promise<void> {
+  try {
+    const policy = await loadPolicy(DEMO_POLICY);
+    if (await veto.assessments.forPolicy(policy.sha256)) return;
+    const { stored } = await veto.assessments.record(
+      policy,
+      await loadAssessmentText(DEMO_ASSESSMENT),
+    );
+    veto.logger.info({ assessment: stored.id }, 'recorded the demo assessment');
+  } catch (err) {
+    veto.logger.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'could not record the demo assessment; gate builds of the demo policy will be refused',
     );
   }
 }

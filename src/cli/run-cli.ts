@@ -1,4 +1,5 @@
 import { loadConfig } from '../config.ts';
+import { assessmentCommands } from './assessment-commands.ts';
 import { cardCommands } from './card-commands.ts';
 import { type Command, commandHelp, parseCommandLine, UsageError, usageLine } from './command.ts';
 import { coreCommands } from './commands.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   ...contractCommands,
   ...transparencyCommands,
   ...cardCommands,
+  ...assessmentCommands,
 ];
 
 const byName = new Map(COMMANDS.map((c) => [c.name, c]));

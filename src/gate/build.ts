@@ -82,6 +82,12 @@ export interface BuildOptions {
    */
   noticeFloor?: NoticeFloor;
   /**
+   * Build although no legitimate-interest assessment is recorded for the policy version: the
+   * setting that allowed it (`VETO_BUILD_WITHOUT_ASSESSMENT`), named in the manifest. Without it
+   * such a build is refused before any record is read.
+   */
+  withoutAssessment?: string;
+  /**
    * Where the build journals its sealing (`<data dir>/builds`, see dataset-recovery.ts): with a
    * registry, a crash at any step leaves an entry that `serve` and `veto dataset recover` finish
    * or undo. Without one (offline, or embedders), nothing is recorded in a registry to repair.
@@ -205,6 +211,24 @@ export function noticeFloorSetting(env: Record<string, string | undefined>): {
       problem: `VETO_NOTICE_FLOOR_DAYS must be a whole number of days from 0 to 365, not "${setting}"`,
     };
   return { floor: { days, source: 'VETO_NOTICE_FLOOR_DAYS' } };
+}
+
+/** The setting that lets a build go on without a recorded legitimate-interest assessment. */
+export const WITHOUT_ASSESSMENT_SETTING = 'VETO_BUILD_WITHOUT_ASSESSMENT';
+
+/**
+ * Whether the deployment set `VETO_BUILD_WITHOUT_ASSESSMENT=1` (then the setting's name, for the
+ * manifest), or why the value is not accepted. Every command that seals a dataset reads it so.
+ */
+export function withoutAssessmentSetting(env: Record<string, string | undefined>): {
+  withoutAssessment?: string;
+  problem?: string;
+} {
+  const setting = env[WITHOUT_ASSESSMENT_SETTING];
+  if (setting === undefined || setting === '') return {};
+  if (setting !== '1')
+    return { problem: `${WITHOUT_ASSESSMENT_SETTING} must be 1 (or unset), not "${setting}"` };
+  return { withoutAssessment: WITHOUT_ASSESSMENT_SETTING };
 }
 
 /** A setup problem: bad options, unreadable input, purpose mismatch. Thrown before any work. */
@@ -533,6 +557,20 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         );
       }
     }
+
+    // The legitimate-interest assessment of this policy version: required with a registry,
+    // unless the operator explicitly builds without one (the manifest says so either way).
+    let assessment: NonNullable<DatasetManifest['assessment']>;
+    if (options.registry) {
+      const recorded = await options.registry.assessmentFor(loaded.sha256);
+      if (recorded) assessment = { status: 'recorded', ...recorded };
+      else if (options.withoutAssessment)
+        assessment = { status: 'overridden', source: options.withoutAssessment };
+      else
+        throw new GateSetupError(
+          `no legitimate-interest assessment is recorded for policy "${policy.id}" (sha256 ${loaded.sha256}): record one with veto assessment record --policy ${loaded.path} --text FILE (docs/assessment.md), or build without one explicitly with VETO_BUILD_WITHOUT_ASSESSMENT=1`,
+        );
+    } else assessment = { status: 'not checked', note: OFFLINE_NOTE };
 
     const outDir = resolve(options.outDir);
     await mkdir(outDir, { recursive: true });
@@ -995,6 +1033,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           : { count: 0, note: OFFLINE_NOTE },
         recheck,
         noticePeriod,
+        assessment,
         checks: {
           objectors: {
             status: 'performed',

@@ -10,10 +10,11 @@ import {
   GateSetupError,
   noticeFloorSetting,
   type ObjectorSource,
+  withoutAssessmentSetting,
 } from './build.ts';
 import { VERIFY_CHECKS } from './dataset-verify.ts';
 import { GATE_BUILD_OPTIONS, GATE_BUILD_USAGE } from './gate-build-usage.ts';
-import { type CheckOutcome, GATE_CHECKS } from './manifest.ts';
+import { type CheckOutcome, type DatasetManifest, GATE_CHECKS } from './manifest.ts';
 import { loadPolicy, PolicyError } from './policy.ts';
 import { progressLine, summaryTable } from './progress-view.ts';
 import type { FieldMapping } from './record-fields.ts';
@@ -167,6 +168,16 @@ export async function runGateBuild(
       stderr.write(
         `veto gate build: notice-period floor ${noticeFloor.days} days, set by VETO_NOTICE_FLOOR_DAYS (default ${DEFAULT_NOTICE_FLOOR_DAYS})\n`,
       );
+    // Building without a recorded assessment: only by this explicit setting, said on stderr and
+    // recorded in the manifest (docs/assessment.md).
+    const { withoutAssessment, problem: assessmentProblem } = withoutAssessmentSetting(
+      deps.env ?? process.env,
+    );
+    if (assessmentProblem) return usage(assessmentProblem);
+    if (withoutAssessment && !values.offline)
+      stderr.write(
+        `veto gate build: ${withoutAssessment}=1: building even if no legitimate-interest assessment is recorded for this policy\n`,
+      );
     let registry: GateRegistry | undefined;
     let objectors: ObjectorSource | undefined = values.snapshot
       ? { snapshot: values.snapshot as string }
@@ -207,6 +218,7 @@ export async function runGateBuild(
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,
       noticeFloor,
+      withoutAssessment,
       allowEmpty: values['allow-empty'] === true,
       journalDir: veto?.buildJournalDir,
       onProgress: (p) => live.update(p),
@@ -233,6 +245,7 @@ export async function runGateBuild(
         `  policy   ${m.policy.id} sha256 ${m.policy.sha256}`,
         `  snapshot ${m.snapshot.id} (${m.snapshot.source}, ${m.snapshot.count.toLocaleString('en')} objectors, as of ${m.snapshot.asOf})`,
         `  notice   ${m.noticePeriod.noticeVersion}${m.noticePeriod.announcedAt ? ` announced from ${m.noticePeriod.announcedAt}` : ''}, shown ${m.noticePeriod.minimumDays} days before the cut-off (floor ${m.noticePeriod.floorDays} days, ${m.noticePeriod.floorSource})`,
+        `  assessment ${describeAssessment(m.assessment)}`,
         `  output   ${m.output.file} ${m.output.records.toLocaleString('en')} records, sha256 ${m.output.sha256}`,
         'checks',
         ...GATE_CHECKS.map((c) => `  ${c.padEnd(18)} ${describeCheck(m.checks[c])}`),
@@ -257,6 +270,12 @@ export async function runGateBuild(
   } finally {
     await veto?.close();
   }
+}
+
+function describeAssessment(a: DatasetManifest['assessment']): string {
+  if (!a || a.status === 'not checked') return `NOT checked${a ? ` (${a.note})` : ''}`;
+  if (a.status === 'overridden') return `none recorded: built without one (${a.source})`;
+  return `${a.id} recorded ${a.recordedAt}`;
 }
 
 function describeCheck(outcome: CheckOutcome): string {

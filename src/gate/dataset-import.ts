@@ -37,6 +37,8 @@ export interface ImportOptions {
   pseudonymKey?: string;
   /** The notice-period floor (see `BuildOptions.noticeFloor`). */
   noticeFloor?: NoticeFloor;
+  /** Seal without a recorded assessment (see `BuildOptions.withoutAssessment`). */
+  withoutAssessment?: string | undefined;
   onProgress?: BuildOptions['onProgress'];
   now?: () => Date;
 }
@@ -133,6 +135,7 @@ export async function importDataset(options: ImportOptions): Promise<GateRunResu
     datasetId: options.datasetId,
     pseudonymKey: options.pseudonymKey,
     noticeFloor: options.noticeFloor,
+    withoutAssessment: options.withoutAssessment,
     onProgress: options.onProgress,
     now: options.now,
     origin: { kind: 'import', dir, sha256sums: sumsSha256 },

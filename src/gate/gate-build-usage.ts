@@ -49,7 +49,11 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
   --resume            with --runner jetstream: take up the last run of this --dataset-id
                       whose coordinator died (same inputs, policy, snapshot, shards): the
                       shards it had judged are not judged again. Only when no other build of
-                      that id is running`;
+                      that id is running
+
+  With a registry, the policy version needs a recorded legitimate-interest assessment
+  (veto assessment record, docs/assessment.md); VETO_BUILD_WITHOUT_ASSESSMENT=1 builds
+  without one, said on stderr and recorded in the manifest.`;
 
 /** The usage message the command prints on a usage error. */
 export const GATE_BUILD_USAGE = `usage: veto gate build --policy P --input FILE... --out DIR [options]

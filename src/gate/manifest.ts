@@ -123,6 +123,15 @@ export interface DatasetManifest {
     note?: string;
   };
   /**
+   * The legitimate-interest assessment that applied (docs/assessment.md): the record kept for
+   * this policy version, a build explicitly made without one (`overridden`, with the setting),
+   * or `not checked` (an offline build). Absent in manifests sealed before assessments existed.
+   */
+  assessment?:
+    | { status: 'recorded'; id: string; sha256: string; recordedAt: string }
+    | { status: 'overridden'; source: string }
+    | { status: 'not checked'; note: string };
+  /**
    * Every check a policy can require, each `performed` (with its counts), `not required by the
    * policy`, or `deferred` (an offline build: no registry to ask).
    */

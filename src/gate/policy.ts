@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { type FileFieldIssue, formatFileIssues, validateYamlFile } from '../lib/yaml-fields.ts';
 import { type Policy, policySchema } from './policy-schema.ts';
 
-export interface PolicyIssue {
-  /** Dotted path of the field, e.g. `content.kinds[2]`; empty for the whole file. */
-  field: string;
-  /** 1-based line in the policy file, when known. */
-  line?: number;
-  reason: string;
-}
+export type PolicyIssue = FileFieldIssue;
 
 /** A policy file that cannot be used; `message` lists every problem as `file:line: field: why`. */
 export class PolicyError extends Error {
@@ -20,14 +12,7 @@ export class PolicyError extends Error {
     readonly file: string,
     readonly issues: PolicyIssue[],
   ) {
-    super(
-      issues
-        .map(
-          (i) =>
-            `${file}${i.line ? `:${i.line}` : ''}: ${i.field ? `${i.field}: ` : ''}${i.reason}`,
-        )
-        .join('\n'),
-    );
+    super(formatFileIssues(file, issues));
   }
 }
 
@@ -40,62 +25,10 @@ export interface LoadedPolicy {
   source: string;
 }
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
-  return out;
-}
-
 /** Parses and validates policy text (YAML, or JSON when `file` ends in `.json`). */
 export function parsePolicy(text: string, file: string): Policy {
-  const lines = new LineCounter();
-  let data: unknown;
-  let locate: (path: readonly PropertyKey[]) => number | undefined = () => undefined;
-  if (extname(file).toLowerCase() === '.json') {
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new PolicyError(file, [
-        { field: '', reason: `not valid JSON: ${(err as Error).message}` },
-      ]);
-    }
-  } else {
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      throw new PolicyError(
-        file,
-        doc.errors.map((e) => ({
-          field: '',
-          line: e.linePos?.[0]?.line,
-          reason: `not valid YAML: ${e.message.split('\n')[0]}`,
-        })),
-      );
-    }
-    data = doc.toJS();
-    locate = (path) => {
-      for (let n = path.length; n > 0; n--) {
-        const node = doc.getIn(path.slice(0, n) as unknown[], true) as
-          | { range?: [number] }
-          | undefined;
-        if (node?.range) return lines.linePos(node.range[0]).line;
-      }
-      return undefined;
-    };
-  }
-  const result = policySchema.safeParse(data);
-  if (!result.success) {
-    throw new PolicyError(
-      file,
-      result.error.issues.map((issue: z.core.$ZodIssue) => ({
-        field: fieldPath(issue.path),
-        line: locate(issue.path),
-        reason:
-          issue.code === 'unrecognized_keys'
-            ? `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
-            : issue.message,
-      })),
-    );
-  }
+  const result = validateYamlFile(text, file, policySchema);
+  if (result.issues) throw new PolicyError(file, result.issues);
   return result.data;
 }
 

@@ -37,6 +37,13 @@ export interface GateRegistry {
   noticeAnnouncedAt(noticeVersion: string): Promise<string | undefined>;
 
   /**
+   * The legitimate-interest assessment recorded for a policy version (the sha256 of its file),
+   * or undefined when none was: the gate refuses to build without one unless the operator
+   * explicitly overrides it (docs/assessment.md).
+   */
+  assessmentFor(policySha256: string): Promise<RecordedAssessment | undefined>;
+
+  /**
    * Names, handles and profile URLs given by people who objected as third parties (non-users),
    * for objections effective at `asOf`: redacted exactly wherever they appear.
    */
@@ -61,6 +68,21 @@ export interface GateRegistry {
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
   ): Promise<void>;
+}
+
+/** The assessment record that applies to a build, as its manifest names it. */
+export interface RecordedAssessment {
+  id: string;
+  /** sha256 of the record (its canonical JSON). */
+  sha256: string;
+  recordedAt: string;
+}
+
+/** Where the assessment records are read (`veto.assessments`). */
+export interface GateAssessmentRecords {
+  forPolicy(
+    policySha256: string,
+  ): Promise<{ id: string; sha256: string; recordedAt: string } | undefined>;
 }
 
 /** What the registry recorded when it took a snapshot (`snapshots` table). */
@@ -104,8 +126,13 @@ export function composeGateRegistry(
   datasets: GateDatasetStore,
   notices: GateNoticeRecords,
   snapshots: GateSnapshotRecords,
+  assessments: GateAssessmentRecords,
 ): GateRegistry {
   return {
+    assessmentFor: async (policySha256) => {
+      const a = await assessments.forPolicy(policySha256);
+      return a && { id: a.id, sha256: a.sha256, recordedAt: a.recordedAt };
+    },
     snapshotRecord: async (id) => {
       const r = await snapshots.getSnapshot(id);
       return r && { id: r.id, purpose: r.purpose, asOf: r.asOf, count: r.count, sha256: r.sha256 };

@@ -11,6 +11,7 @@ import type { Metrics } from '../app/metrics.ts';
 import type { StorageHealth } from '../app/storage-health.ts';
 import type { VetoConfig } from '../config.ts';
 import { demoPlugin } from '../demo/index.ts';
+import type { Assessments } from '../domain/assessment/assessments.ts';
 import type { StaffAudit } from '../domain/console/staff.ts';
 import type { Notices } from '../domain/notices/notices.ts';
 import type { Registry } from '../domain/registry.ts';
@@ -21,6 +22,7 @@ import { type Clock, monotonicClock } from '../lib/clock.ts';
 import type { ConsoleStore } from '../store/console-store.ts';
 import type { Transparency } from '../transparency/transparency.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
+import { assessmentRoutes } from './api/assessment-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
 import { removalRoutes } from './api/removal-routes.ts';
@@ -47,6 +49,8 @@ export interface AppDeps {
   notices?: Notices;
   /** After the build: datasets, removals, recipients, memorisation reports. */
   afterwards?: Afterwards;
+  /** Legitimate-interest assessments: their public summary (portal and API). */
+  assessments?: Assessments;
   /** Storage faults: 503 with Retry-After, logged once per outage (src/app/storage-health.ts). */
   storageHealth?: StorageHealth;
   /** Rate-limit counts shared by every instance on the database (else per process). */
@@ -185,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         )
     : undefined;
   if (transparencyReport) transparencyReportRoutes(app, { report: transparencyReport });
+  if (deps.assessments) assessmentRoutes(app, { assessments: deps.assessments });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // Liveness: the process answers. Readiness: it can do its work (load balancers route on it).
   // Probes are exempt from the rate limit (whose counts live in the database: a probe must not
@@ -221,6 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     openapi: () => app.swagger() as unknown as OpenApiDocument,
     ...(deps.notices ? { notices: deps.notices } : {}),
     ...(deps.afterwards ? { afterwards: deps.afterwards } : {}),
+    ...(deps.assessments ? { assessments: deps.assessments } : {}),
     ...(transparencyReport ? { transparencyReport } : {}),
     ...(deps.transparency ? { receiptProofs: receiptProofs(deps.transparency) } : {}),
     ...(health ? { storageHealth: health } : {}),

@@ -44,6 +44,15 @@ test('veto dataset import: refuses a folder holding an objector’s record (name
   const snapshot = path.join(dir, 'objectors.snapshot');
   assert.equal(veto('registry', 'snapshot', '--out', snapshot).code, 0);
   const policy = path.join(ROOT, 'policies/demo.yaml');
+  const assessed = veto(
+    'assessment',
+    'record',
+    '--policy',
+    policy,
+    '--text',
+    path.join(ROOT, 'policies/demo-assessment.yaml'),
+  );
+  assert.equal(assessed.code, 0, assessed.err);
 
   const bad = folder(path.join(dir, 'bad'), [post('p1', 'u2'), post('p2', 'u1')]);
   const refused = veto(

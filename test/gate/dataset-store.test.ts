@@ -18,7 +18,7 @@ import {
 } from '../store/postgres-test-db.ts';
 import { requireService } from '../support/services.ts';
 import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
-import { recordedSnapshots } from './support/memory-registry.ts';
+import { recordedSnapshots, TEST_ASSESSMENT } from './support/memory-registry.ts';
 
 type Store = SqliteDatasetStore | PostgresDatasetStore;
 
@@ -66,6 +66,7 @@ function datasetStoreSuite(
             },
             // The fixture's snapshot, as the registry records one it takes.
             { getSnapshot: async (id) => recordedSnapshots.get(id) },
+            { forPolicy: async () => TEST_ASSESSMENT },
           ),
           workers: 0,
         });

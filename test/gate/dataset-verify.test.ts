@@ -10,6 +10,7 @@ import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import { type VerifyReport, verifyDataset } from '../../src/gate/dataset-verify.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
+import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import {
@@ -339,6 +340,7 @@ describe('veto dataset verify against the registry (SQLite)', () => {
     );
     const policy = path.join(dir, 'policy.yaml');
     writeFileSync(policy, TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'));
+    await recordAssessmentFor(veto, policy);
     const out = path.join(dir, 'out');
     const env = vetoEnv(config);
     const b = runVeto(

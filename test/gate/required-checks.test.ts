@@ -7,6 +7,7 @@ import type { Veto } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
+import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { jsonl, record, TEST_POLICY } from './support/fixtures.ts';
@@ -87,6 +88,7 @@ for (const adapter of ADAPTERS) {
       );
       const policy = path.join(dir, 'policy.yaml');
       writeFileSync(policy, POLICY);
+      await recordAssessmentFor(veto, policy);
       const out = path.join(dir, 'out');
       const r = runVeto(
         vetoEnv(config),

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openGateDatasetStore } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
+import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { jsonl, record, TEST_POLICY, writePolicy } from './support/fixtures.ts';
@@ -64,6 +65,7 @@ for (const adapter of ADAPTERS) {
         TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'),
         'policy-2026.yaml',
       );
+      await recordAssessmentFor(veto, policy);
       const input = join(dir, 'in.jsonl');
       writeFileSync(
         input,

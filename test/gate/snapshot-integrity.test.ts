@@ -11,6 +11,7 @@ import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { writeFilterFile } from '../../src/registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { AS_OF, jsonl, record, TEST_POLICY, tempDir, writePolicy } from './support/fixtures.ts';
@@ -206,6 +207,7 @@ for (const adapter of ADAPTERS) {
         TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'),
         'policy-2026.yaml',
       );
+      await recordAssessmentFor(veto, policy);
       now = Date.now() - 60 * DAY;
       await veto.notices.publish(readNoticeDirectory(NOTICE_DIR), 'test');
       now = Date.now() - 59 * DAY;

@@ -10,6 +10,7 @@ const values = {
   objectUrl: 'https://veto.example/?lang=en&x=1',
   nonUserObjectUrl: 'https://veto.example/non-user',
   noticeUrl: 'https://veto.example/notice/v1',
+  assessmentUrl: 'https://veto.example/assessment',
   effectiveDate: '1 June 2026',
   version: 'v1',
   controllerName: 'C',

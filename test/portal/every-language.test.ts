@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { parseAssessmentText } from '../../src/domain/assessment/assessment-text.ts';
 import { renderNoticeEmail } from '../../src/domain/notices/notice-email.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { signObjectLink } from '../../src/domain/notices/object-link.ts';
+import { loadPolicy } from '../../src/gate/policy.ts';
 import { signDemoToken } from '../../src/http/auth/platform-token.ts';
 import {
   type CatalogueFallback,
@@ -26,6 +29,8 @@ import { InjectBrowser, visibleText } from './support/browser-like.ts';
  */
 type App = Awaited<ReturnType<typeof testApp>>;
 const SAMPLE = new URL('../../notices/2026-01', import.meta.url).pathname;
+const DEMO_POLICY = new URL('../../policies/demo.yaml', import.meta.url).pathname;
+const DEMO_ASSESSMENT = new URL('../../policies/demo-assessment.yaml', import.meta.url).pathname;
 const REF = /\/receipt\/(VT-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$/;
 const SETTINGS = { demo: true, rateLimitPerMinute: 1_000_000 } as const;
 
@@ -46,6 +51,11 @@ describe('every page and email in every official EU language', () => {
     published = await testApp(hooks, SETTINGS);
     try {
       await published.veto.notices.publish(readNoticeDirectory(SAMPLE), 'test');
+      // The assessment's public summary beside the notice: Veto's words in each language.
+      await published.veto.assessments.record(
+        await loadPolicy(DEMO_POLICY),
+        parseAssessmentText(readFileSync(DEMO_ASSESSMENT, 'utf8'), DEMO_ASSESSMENT),
+      );
     } catch (err) {
       publishError = err;
     }
@@ -225,6 +235,8 @@ describe('every page and email in every official EU language', () => {
           `${lang} ${path}: the notice text is in another language`,
         );
       }
+      // The operator's summary is English (French translated): marked lang="en" elsewhere.
+      page('assessment summary', await p.get('/assessment'));
       const pu = new InjectBrowser(published.app, { 'accept-language': 'en' });
       page('published notice (signed in)', await signIn(pu, `pub-${lang}`, lang));
 

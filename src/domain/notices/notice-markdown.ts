@@ -25,6 +25,7 @@ export const PLACEHOLDERS = [
   'objectUrl',
   'nonUserObjectUrl',
   'noticeUrl',
+  'assessmentUrl',
   'effectiveDate',
   'version',
   'controllerName',

@@ -314,6 +314,8 @@ export class Notices {
       objectUrl: `${base}/${q}`,
       nonUserObjectUrl: `${base}/non-user${q}`,
       noticeUrl: `${base}/notice/${encodeURIComponent(version.id)}${q}`,
+      // The legitimate-interest assessment's public summary (docs/assessment.md).
+      assessmentUrl: `${base}/assessment${q}`,
       effectiveDate: new Intl.DateTimeFormat(language, {
         dateStyle: 'long',
         timeZone: 'UTC',

@@ -8,6 +8,7 @@ import { AppError } from '../../domain/errors.ts';
 import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
 import { isStorageFault } from '../../store/storage-fault.ts';
 import { storageWork } from '../problem.ts';
+import { registerAssessmentRoutes } from './assessment-routes.ts';
 import { registerDatasetRoutes } from './dataset-routes.ts';
 import { STYLESHEET_PATH } from './layout.ts';
 import { registerNoticeRoutes } from './notice-routes.ts';
@@ -146,4 +147,5 @@ export async function portalPlugin(app: FastifyInstance, options: PortalOptions)
   registerObjectLinkRoutes(app, rt);
   registerDatasetRoutes(app, rt);
   registerTransparencyRoutes(app, rt);
+  registerAssessmentRoutes(app, rt);
 }

@@ -104,6 +104,7 @@ ${page.body}
         <li><a href="${href(ctx, '/non-user')}">${t('layout.nav.non-user')}</a></li>
         <li><a href="${href(ctx, '/status')}">${t('layout.nav.status')}</a></li>
         <li><a href="${href(ctx, '/datasets')}">${t('layout.nav.datasets')}</a></li>
+        <li><a href="${href(ctx, '/assessment')}">${t('layout.nav.assessment')}</a></li>
       </ul>
     </nav>
     <p>${t('layout.footer')}</p>

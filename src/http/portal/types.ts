@@ -5,6 +5,7 @@ import type { ObjectCommand } from '../../domain/registry.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
 import type { TransparencyReport } from '../../domain/transparency-report.ts';
 import type { Objection, SubjectRef } from '../../domain/types.ts';
+import type { StoredAssessment } from '../../store/assessment-store.ts';
 import type { ReceiptProof } from '../../transparency/receipt-proof.ts';
 import type { OpenApiDocument } from './pages/api-reference.ts';
 
@@ -72,6 +73,13 @@ export interface PortalNotices {
   };
 }
 
+/** What the portal reads of the assessments (src/domain/assessment/assessments.ts). */
+export interface PortalAssessments {
+  current(): Promise<StoredAssessment[]>;
+  list(): Promise<StoredAssessment[]>;
+  get(id: string): Promise<StoredAssessment | undefined>;
+}
+
 export interface PortalOptions {
   registry: PortalRegistry;
   tokens: PlatformTokens;
@@ -82,6 +90,8 @@ export interface PortalOptions {
   notices?: PortalNotices;
   /** After the build: "Am I in the dataset?" and memorisation reports at /datasets. */
   afterwards?: Afterwards;
+  /** The legitimate-interest assessments' public summary at /assessment. */
+  assessments?: PortalAssessments;
   /** The public transparency report at /transparency (figures only, small counts suppressed). */
   transparencyReport?: () => Promise<TransparencyReport>;
   /** Receipts' proofs from the transparency log ("check my receipt"), and the keys to check them. */

@@ -3,6 +3,7 @@ import type {
   GateRegistry,
   InclusionRow,
   NoticeQuery,
+  RecordedAssessment,
   RecordedSnapshot,
 } from '../../../src/gate/registry-port.ts';
 
@@ -16,6 +17,13 @@ export const recordedSnapshots = new Map<string, RecordedSnapshot>();
 export function recordTestSnapshot(meta: RecordedSnapshot): void {
   recordedSnapshots.set(meta.id, { ...meta });
 }
+
+/** The assessment a test registry says it recorded (test/cli/assessment.test.ts records real ones). */
+export const TEST_ASSESSMENT: RecordedAssessment = {
+  id: 'lia-0001-000000000000',
+  sha256: '0'.repeat(64),
+  recordedAt: '2000-01-01T00:00:00.000Z',
+};
 
 /**
  * An in-memory GateRegistry for tests: late objectors, third parties' terms and who was not
@@ -62,6 +70,13 @@ export class MemoryRegistry implements GateRegistry {
 
   async objectorTerms(_purpose: string, _asOf: string): Promise<string[]> {
     return [...this.terms];
+  }
+
+  /** The assessment recorded for every policy (default: one; undefined: none recorded). */
+  assessment: RecordedAssessment | undefined = TEST_ASSESSMENT;
+
+  async assessmentFor(_policySha256: string): Promise<RecordedAssessment | undefined> {
+    return this.assessment;
   }
 
   async recordDataset(

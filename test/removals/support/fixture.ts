@@ -4,13 +4,14 @@ import type { Veto } from '../../../src/app/wire.ts';
 import { buildDataset } from '../../../src/gate/build.ts';
 import type { GateRegistry } from '../../../src/gate/registry-port.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../../gate/support/fixtures.ts';
-import { recordedSnapshots } from '../../gate/support/memory-registry.ts';
+import { recordedSnapshots, TEST_ASSESSMENT } from '../../gate/support/memory-registry.ts';
 
 /**
  * The wired port, with the fixture's authors shown the notice long before its cut-off (the
  * notice period has its own tests, test/gate/required-checks.test.ts): records and re-checks are real.
  * The gate fixtures' snapshot files stand for snapshots this registry took (the registry's record
- * of a snapshot has its own tests, test/gate/snapshot-integrity.test.ts).
+ * of a snapshot has its own tests, test/gate/snapshot-integrity.test.ts), and their policies as
+ * assessed (the assessment requirement has its own tests, test/cli/assessment.test.ts).
  */
 export function everyoneShown(gate: GateRegistry): GateRegistry {
   return {
@@ -19,6 +20,7 @@ export function everyoneShown(gate: GateRegistry): GateRegistry {
     subjectsWithoutNotice: async () => [],
     noticeCheckProblem: async () => undefined,
     noticeAnnouncedAt: async () => undefined,
+    assessmentFor: async (sha) => (await gate.assessmentFor(sha)) ?? TEST_ASSESSMENT,
   };
 }
 

@@ -43,6 +43,11 @@ function versionFacts(ctx: PageContext, version: NoticeVersion, view: NoticeView
     </section>`;
 }
 
+/** Beside the notice: how the controller weighed its interest against people's rights. */
+function assessmentLink(ctx: PageContext): SafeHtml {
+  return html`<p><a href="${href(ctx, '/assessment')}">${translate(ctx, 'notice.public.assessment-link')}</a></p>`;
+}
+
 function noticeBody(ctx: PageContext, view: NoticeView, action: SafeHtml): SafeHtml {
   const lang = langAttr(ctx, view);
   return html`<h1${lang}>${view.rendered.title}</h1>
@@ -64,6 +69,7 @@ export function publishedNoticePage(
 ): PageParts {
   const body = html`${noticeBody(ctx, view, objectAction(ctx, data, { nonUserRoute: false }))}
     ${versionFacts(ctx, view.version, view)}
+    ${assessmentLink(ctx)}
     <p><a href="${href(ctx, '/notice')}">${translate(ctx, 'notice.public.versions-link')}</a></p>`;
   return { title: view.rendered.title, body };
 }
@@ -102,6 +108,7 @@ export function publicNoticePage(
     </section>`;
   const body = html`${banner}${noticeBody(ctx, view, action)}
     ${versionFacts(ctx, view.version, view)}
+    ${assessmentLink(ctx)}
     ${versions}`;
   return { title: view.rendered.title, body };
 }
