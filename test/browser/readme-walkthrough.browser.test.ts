@@ -103,9 +103,13 @@ describe('the README walkthrough: a demo objection to a sealed dataset', { skip:
     assert.ok(!kept.has('post-2'), 'Oliver’s post is dropped');
     assert.ok(!kept.has('post-3'), 'Léa’s post (a minor) is dropped');
     const manifest = JSON.parse(readFileSync(path.join(out, name, 'manifest.json'), 'utf8'));
-    assert.equal(manifest.counts.objected, 1);
+    // Oliver wrote three records of the sample export (post-2, post-5, post-7): all dropped.
+    assert.equal(manifest.counts.objected, 3);
     assert.equal(manifest.counts.minor, 1);
     assert.equal(manifest.noticePeriod.floorDays, 0);
     assert.ok(manifest.noticePeriod.announcedAt, 'the announced date is in the manifest');
+    // `serve --demo` recorded the demo policy's legitimate-interest assessment: no override needed.
+    assert.equal(manifest.assessment.status, 'recorded');
+    assert.match(manifest.assessment.id, /^lia-0001-[0-9a-f]{12}$/);
   });
 });
