@@ -59,7 +59,8 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
   let dir: string;
   let env: Record<string, string>;
   let smtp: SMTPServer;
-  const messages = new Map<string, string>();
+  /** Every message each address received, in order. */
+  const messages = new Map<string, string[]>();
   const cleanups: (() => void)[] = [];
 
   before(async () => {
@@ -75,7 +76,8 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
           raw += c;
         });
         stream.on('end', () => {
-          for (const r of session.envelope.rcptTo) messages.set(r.address, raw);
+          for (const r of session.envelope.rcptTo)
+            messages.set(r.address, [...(messages.get(r.address) ?? []), raw]);
           callback();
         });
       },
@@ -127,7 +129,7 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
 
   /** The one-click link in the message sent to `address` (quoted-printable undone). */
   function linkIn(address: string): URL {
-    const raw = messages.get(address)!.replace(/=\r?\n/g, '');
+    const raw = messages.get(address)![0]!.replace(/=\r?\n/g, '');
     const links = [
       ...new Set(
         raw.match(/https:\/\/veto\.example\/object-link\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g),
@@ -178,6 +180,8 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
       title: 'S’opposer à l’utilisation de vos contenus pour entraîner l’IA',
       button: 'Je m’oppose à l’utilisation de mes contenus',
       done: 'Votre opposition est enregistrée',
+      // The receipt's links carry its language (quoted-printable writes = as =3D).
+      receiptWord: /lang(=3D|=)fr\b/,
     },
     {
       lang: 'en',
@@ -187,6 +191,7 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
       title: 'Object to the use of your content for AI training',
       button: 'Object to the use of my content',
       done: 'Your objection is recorded',
+      receiptWord: /lang(=3D|=)en\b/,
     },
   ];
 
@@ -216,6 +221,20 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
       assert.equal(list[0]!.channel, 'email-link');
       assert.equal(list[0]!.status, 'effective');
       assert.equal(list[0]!.purpose, 'ai-training');
+
+      // The receipt goes to the address the notice was sent to (the link carries it encrypted),
+      // in the email's language, with the objection's reference.
+      const deadline = Date.now() + 30_000;
+      while ((messages.get(c.address)?.length ?? 0) < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const receipt = (messages.get(c.address) ?? [])[1]?.replace(/=\r?\n/g, '') ?? '';
+      assert.match(receipt, /VT-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/, `a receipt to ${c.address}`);
+      assert.match(receipt, c.receiptWord);
+      // The address never shows in the link itself.
+      assert.ok(
+        !link.href.includes(c.address.split('@')[0]!),
+        'the address is not readable in the link',
+      );
     });
   }
 

@@ -199,6 +199,7 @@ export async function runNoticeCampaign(
       version: version.id,
       language: notices.view(version, { chosen: r.language }).language,
       expiresAt: new Date(Date.parse(clock()) + deps.objectLink.days * 86_400_000).toISOString(),
+      receiptTo: r.email,
     });
     const c = contentFor(r.language);
     const withLink = (s: string) => s.replaceAll(LINK_SLOT, token);

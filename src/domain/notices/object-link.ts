@@ -1,4 +1,11 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * The one-click objection link of a notice email: a signed, single-purpose capability. It says
@@ -12,6 +19,10 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
  * status), never withdraws, and never opens a session: every other page still needs the
  * platform's sign-in. It expires (`VETO_OBJECT_LINK_DAYS`).
  *
+ * The objection's receipt goes to the address the notice email was sent to, which the link
+ * carries encrypted (AES-256-GCM): the link's holder cannot read it, and a click on a forwarded
+ * copy tells the account holder, never the one who clicked.
+ *
  * HMAC-SHA256 with a key derived (HKDF) from `VETO_OBJECT_LINK_SECRET`, or from `VETO_SECRET`
  * when that is not set: rotating the secret voids every link sent.
  */
@@ -23,12 +34,37 @@ export interface ObjectLinkClaims {
   language: string;
   /** ISO instant after which the link is refused. */
   expiresAt: string;
+  /** Where the objection's receipt goes: the address the notice email was sent to. */
+  receiptTo?: string;
 }
 
 const FORMAT = 'ol1';
 
 function key(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'veto-object-link', 'object-link-hmac', 32));
+}
+
+function addressKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'veto-object-link', 'object-link-address', 32));
+}
+
+function sealAddress(secret: string, address: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', addressKey(secret), iv);
+  const body = Buffer.concat([cipher.update(address, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+function openAddress(secret: string, sealed: string): string | undefined {
+  try {
+    const raw = Buffer.from(sealed, 'base64url');
+    if (raw.length < 29) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', addressKey(secret), raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function mac(secret: string, body: string): Buffer {
@@ -43,6 +79,7 @@ export function signObjectLink(secret: string, claims: ObjectLinkClaims): string
       v: claims.version,
       l: claims.language,
       e: Math.floor(Date.parse(claims.expiresAt) / 1000),
+      ...(claims.receiptTo ? { r: sealAddress(secret, claims.receiptTo) } : {}),
     }),
   ).toString('base64url');
   return `${body}.${mac(secret, body).toString('base64url')}`;
@@ -60,13 +97,13 @@ export function verifyObjectLink(secret: string, token: string, now: string): Ob
   const expected = mac(secret, m[1]!);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'invalid' };
-  let raw: { a?: unknown; p?: unknown; v?: unknown; l?: unknown; e?: unknown };
+  let raw: { a?: unknown; p?: unknown; v?: unknown; l?: unknown; e?: unknown; r?: unknown };
   try {
     raw = JSON.parse(Buffer.from(m[1]!, 'base64url').toString('utf8'));
   } catch {
     return { ok: false, reason: 'invalid' };
   }
-  const { a, p, v, l, e } = raw;
+  const { a, p, v, l, e, r } = raw;
   if (
     typeof a !== 'string' ||
     typeof p !== 'string' ||
@@ -76,6 +113,11 @@ export function verifyObjectLink(secret: string, token: string, now: string): Ob
   )
     return { ok: false, reason: 'invalid' };
   if (e * 1000 <= Date.parse(now)) return { ok: false, reason: 'expired' };
+  let receiptTo: string | undefined;
+  if (r !== undefined) {
+    receiptTo = typeof r === 'string' ? openAddress(secret, r) : undefined;
+    if (receiptTo === undefined) return { ok: false, reason: 'invalid' };
+  }
   return {
     ok: true,
     claims: {
@@ -84,6 +126,7 @@ export function verifyObjectLink(secret: string, token: string, now: string): Ob
       version: v,
       language: l,
       expiresAt: new Date(e * 1000).toISOString(),
+      ...(receiptTo !== undefined ? { receiptTo } : {}),
     },
   };
 }

@@ -59,6 +59,8 @@ export function registerObjectLinkRoutes(app: FastifyInstance, rt: PortalRuntime
       purpose: claims.purpose,
       channel: 'email-link',
       language: claims.language,
+      // The receipt goes where the notice went, never to the page (a forwarded copy's holder).
+      email: claims.receiptTo ?? null,
     });
     req.log.info({ noticeVersion: claims.version }, 'objection from a notice email link');
     // The page after it stays in the email's language (the link no longer says it there).

@@ -27,6 +27,6 @@ export function objectLinkPage(ctx: PageContext, token: string): PageParts {
 export function objectLinkDonePage(ctx: PageContext): PageParts {
   const t = (key: string) => translate(ctx, key);
   const body = html`<h1>${t('object-link.done.title')}</h1>
-    <div class="panel panel-success" role="status"><p>${t('object-link.done.text')}</p></div>`;
+    <div class="panel panel-success" role="status"><p>${t('object-link.done.text')}</p><p>${t('object-link.done.receipt')}</p></div>`;
   return { title: t('object-link.done.title'), body };
 }
