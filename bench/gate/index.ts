@@ -3,6 +3,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { canonicalJson } from '../../src/domain/audit-chain.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import { verifyDataset } from '../../src/gate/dataset-verify.ts';
 import { inclusionBatches } from '../../src/gate/inclusion-file.ts';
@@ -15,6 +16,9 @@ import {
 } from '../../src/registry-files/filter-file.ts';
 import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
 import { type SnapshotMeta, writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { signCheckpoint } from '../../src/transparency/checkpoint.ts';
+import { leafHash } from '../../src/transparency/merkle.ts';
+import { generateSigner } from '../../src/transparency/signed-note.ts';
 import { isObjector, lexicographicKeys, writeCorpus } from './corpus.ts';
 
 /**
@@ -48,11 +52,22 @@ const fmt = (n: number, d = 1) => n.toFixed(d);
  * the database insert is measured apart (test/gate/dataset-store.test.ts prints its rows/s).
  */
 let benchSnapshot: SnapshotMeta | undefined;
+const benchLog = generateSigner('bench.example/log');
 
 export const sinkRegistry: GateRegistry = {
   // The registry's record of the bench's snapshot: the header it was written with.
   async snapshotRecord(id) {
     return benchSnapshot?.id === id ? benchSnapshot : undefined;
+  },
+  // A log of the snapshot's one event, signed by a key made for the run.
+  async snapshotAnchor(id) {
+    if (benchSnapshot?.id !== id) return undefined;
+    const root = leafHash(Buffer.from(canonicalJson(benchSnapshot)));
+    return {
+      size: 1,
+      root: root.toString('base64'),
+      checkpoint: signCheckpoint(benchLog, 1, root),
+    };
   },
   async objectorsAddedSince() {
     return [];

@@ -27,6 +27,7 @@ import {
   composeGateRegistry,
   type GateDatasetStore,
   type GateRegistry,
+  logAnchors,
 } from '../gate/registry-port.ts';
 import type { SnapshotService } from '../http/api/admin-routes.ts';
 import {
@@ -363,7 +364,25 @@ export async function wireVeto(
       gpcPurpose: config.gpcPurpose,
     },
   });
-  const gate = composeGateRegistry(datasetStore, notices, store, assessments);
+  const transparency = new Transparency({
+    store,
+    clock,
+    keys: {
+      signingKey: config.transparencyKey,
+      previousKeys: config.transparencyPreviousKeys,
+      witnesses: config.transparencyWitnesses,
+    },
+  });
+  const gate = composeGateRegistry(
+    datasetStore,
+    notices,
+    store,
+    assessments,
+    logAnchors({
+      snapshotEventSeq: async (id) => (await store.snapshotEvent(id))?.seq,
+      checkpointAt: (size) => transparency.checkpointAt(size),
+    }),
+  );
   const buildJournalDir = path.join(config.dataDir, 'builds');
   return {
     config,
@@ -389,17 +408,15 @@ export async function wireVeto(
       objectorsAsOf: (purpose, asOf) => store.objectorsAsOf(purpose, asOf),
       snapshotRecord: (id) => store.getSnapshot(id),
       datasetManifest: (id) => datasetStore.getDataset(id),
+      log: {
+        logKeys: transparency.logKeys,
+        checkpoint: () => transparency.checkpoint(),
+        consistencyProof: (from, to) => transparency.log.consistencyProof(from, to),
+        readEvents: () => store.readEvents(),
+      },
     },
     clock,
-    transparency: new Transparency({
-      store,
-      clock,
-      keys: {
-        signingKey: config.transparencyKey,
-        previousKeys: config.transparencyPreviousKeys,
-        witnesses: config.transparencyWitnesses,
-      },
-    }),
+    transparency,
     consoleStore,
     staffAudit: new StaffAudit(store, clock),
     ...afterwardsParts,

@@ -60,7 +60,9 @@ export const datasetCommands: Command[] = [
 
   Checks: the manifest's hashes (and, with the registry, its record of the dataset and of the
   snapshot); every line valid UTF-8 JSON; unique ids; no kept record by or mentioning a subject
-  whose objection was effective at the cut-off; objections received since (before the build's
+  whose objection was effective at the cut-off; with the registry, the manifest's anchor (the
+  transparency log's signed checkpoint at the snapshot: signature, consistency with the log now,
+  and the objector set replayed from the log's events); objections received since (before the build's
   re-check: a failure; after it: listed as removals due); every kept author shown the notice
   the policy asks; no third party's term unredacted; the counts per reason add up.
   Exit codes: 0 verified, 1 a check failed, 2 usage error or registry not reachable.`,

@@ -24,7 +24,12 @@ import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
-import { type DatasetManifest, MANIFEST_FORMAT, manifestText } from './manifest.ts';
+import {
+  type DatasetAnchor,
+  type DatasetManifest,
+  MANIFEST_FORMAT,
+  manifestText,
+} from './manifest.ts';
 import { namedObjectorTerms, readNamesFile } from './named-subjects.ts';
 import {
   hashSnapshotChunk,
@@ -523,11 +528,21 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         `${snapshotInfo.path}: the snapshot's cut-off ${snapshotInfo.asOf} is in the future; a dataset can only be built from a registry state that has happened`,
       );
     }
+    let anchor: DatasetAnchor | undefined;
     if (options.registry) {
       snapshotInfo = {
         ...snapshotInfo,
         ...(await recordedIdentity(options.registry, snapshotInfo)),
       };
+      // The log's signed checkpoint at the snapshot: the registry state this dataset is built
+      // from, which `veto dataset verify` replays. A snapshot the log does not hold is refused.
+      anchor = await options.registry.snapshotAnchor(snapshotInfo.id);
+      if (!anchor) {
+        throw new RegistryFileError(
+          snapshotInfo.path,
+          `snapshot ${snapshotInfo.id} has no snapshot.created event in this registry's transparency log: the dataset could not be anchored`,
+        );
+      }
     }
 
     // The notice period the policy asks for may not be shorter than the deployment's floor.
@@ -1003,6 +1018,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           path: loaded.path,
           file: policyFile,
         },
+        ...(anchor ? { anchor } : {}),
         snapshot: snapshotInfo,
         inputs: inputsInfo,
         ...(Object.keys(mapping).length > 0 ? { mapping } : {}),

@@ -9,7 +9,7 @@ import {
   verifyDataset,
 } from './dataset-verify.ts';
 import { textLines } from './line-files.ts';
-import type { DatasetManifest } from './manifest.ts';
+import { type DatasetManifest, manifestText } from './manifest.ts';
 import { type NamedAccount, NamedSubjectFinder, readNamesFile } from './named-subjects.ts';
 import { loadPolicy } from './policy.ts';
 import { getterFor } from './record-fields.ts';
@@ -47,13 +47,22 @@ export async function registerDataset(options: {
   if (!report.ok) {
     return { status: 'refused', datasetId, why: 'it fails veto dataset verify', report };
   }
-  const manifest = JSON.parse(
-    await readFile(join(options.dir, 'manifest.json'), 'utf8'),
-  ) as DatasetManifest;
+  const manifestBytes = await readFile(join(options.dir, 'manifest.json'));
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as DatasetManifest;
   const existing = await options.records.datasetManifest(datasetId);
   if (existing) {
     // Verify compared the two and passed: the registry already holds this very dataset.
     return { status: 'already registered', datasetId, report };
+  }
+  // The log's `dataset.sealed` event names the manifest by the hash of the bytes the gate
+  // writes: a file laid out otherwise (reformatted by hand) would never verify again.
+  if (!manifestBytes.equals(Buffer.from(manifestText(manifest)))) {
+    return {
+      status: 'refused',
+      datasetId,
+      why: 'manifest.json is not laid out as the gate writes it (it was reformatted): restore the file the build wrote',
+      report,
+    };
   }
   if (manifest.output.format !== 'jsonl') {
     return {

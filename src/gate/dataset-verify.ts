@@ -1,9 +1,11 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { canonicalJson } from '../domain/audit-chain.ts';
 import { createObjectorRecognizer } from '../redact/recognizers/objector-terms.ts';
 import type { PiiSpan } from '../redact/types.ts';
 import { readFilterFile } from '../registry-files/filter-file.ts';
@@ -22,6 +24,7 @@ import {
 } from '../registry-files/snapshot-file.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
+import { type AnchorCheckResult, checkDatasetAnchor, type RegistryLog } from './dataset-anchor.ts';
 import { HashSet64, IdHashes } from './id-hashes.ts';
 import { hashFile } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
@@ -72,6 +75,7 @@ export const VERIFY_CHECKS = [
   'utf8-json',
   'unique-ids',
   'objectors',
+  'anchor',
   'late-objections',
   'notice-period',
   'third-party-terms',
@@ -140,6 +144,8 @@ export interface RegistryRecords {
     { id: string; purpose: string; asOf: string; count: number; sha256: string } | undefined
   >;
   datasetManifest(id: string): Promise<DatasetManifest | undefined>;
+  /** The registry's transparency log: the anchor check (src/gate/dataset-anchor.ts). */
+  log: RegistryLog;
 }
 
 export interface VerifyOptions {
@@ -218,8 +224,11 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
 
   // The manifest: read as a claim; its format and its own arithmetic first.
   let manifest: DatasetManifest;
+  let manifestFileSha256 = '';
   try {
-    manifest = JSON.parse(await readFile(join(options.dir, 'manifest.json'), 'utf8'));
+    const bytes = await readFile(join(options.dir, 'manifest.json'));
+    manifestFileSha256 = createHash('sha256').update(bytes).digest('hex');
+    manifest = JSON.parse(bytes.toString('utf8'));
     if (manifest === null || typeof manifest !== 'object' || manifest.format !== MANIFEST_FORMAT) {
       throw new Error(`not a ${MANIFEST_FORMAT} manifest`);
     }
@@ -274,7 +283,8 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         ['snapshot.id', recorded.snapshot.id, manifest.snapshot.id],
         ['snapshot.sha256', recorded.snapshot.sha256, manifest.snapshot.sha256],
         ['snapshot.asOf', recorded.snapshot.asOf, manifest.snapshot.asOf],
-        ['counts', JSON.stringify(recorded.counts), JSON.stringify(manifest.counts)],
+        ['counts', canonicalJson(recorded.counts), canonicalJson(manifest.counts)],
+        ['anchor', canonicalJson(recorded.anchor ?? null), canonicalJson(manifest.anchor ?? null)],
       ];
       for (const [field, theirs, ours] of same) {
         if (theirs !== ours) {
@@ -300,6 +310,25 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       }
     }
   }
+
+  // The anchor: the log's checkpoint at the snapshot, the log since, and the objector set the
+  // log's events give (dataset-anchor.ts); started now, it reads the log while the data is read.
+  const anchorChecked = records
+    ? checkDatasetAnchor({
+        manifest,
+        manifestSha256: manifestFileSha256,
+        log: records.log,
+        registryObjectors: () => records.objectorsAsOf(manifest.purpose, asOf),
+      }).catch(
+        (err: Error): AnchorCheckResult => ({
+          status: 'fail',
+          detail: 'the log could not be read',
+          problems: [`the registry's log: ${err.message}`],
+          manifestProblems: [],
+          sealedEvent: '',
+        }),
+      )
+    : undefined;
 
   // The objector set at the cut-off: the verifier's file, else the registry's own records, else
   // the snapshot file the manifest names (checked against the manifest's id and hash).
@@ -882,6 +911,16 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       check: 'manifest',
       message: `${manifest.output.file}: ${dataBytes} bytes, the manifest says ${manifest.output.bytes}`,
     });
+  }
+  if (anchorChecked) {
+    const anchor = await anchorChecked;
+    for (const message of anchor.problems) fail({ check: 'anchor', message });
+    for (const message of anchor.manifestProblems) fail({ check: 'manifest', message });
+    if (anchor.status === 'not checked') skip('anchor', anchor.detail);
+    else checks.anchor.detail = anchor.detail;
+    if (anchor.sealedEvent) manifestNotes.push(anchor.sealedEvent);
+  } else {
+    skip('anchor', 'needs the registry: its transparency log and its objections');
   }
   checks.manifest.detail = [`data and policy hashes against manifest.json`, ...manifestNotes].join(
     '; ',

@@ -1,4 +1,4 @@
-import type { DatasetManifest } from './manifest.ts';
+import type { DatasetAnchor, DatasetManifest } from './manifest.ts';
 
 /**
  * What the gate needs from the live registry. Every check a policy can require is a required
@@ -58,6 +58,13 @@ export interface GateRegistry {
   snapshotRecord(id: string): Promise<RecordedSnapshot | undefined>;
 
   /**
+   * The signed checkpoint of the transparency log up to and including snapshot `id`'s
+   * `snapshot.created` event: the registry state the snapshot froze, which the manifest records
+   * as its anchor. Undefined when the log holds no event for that snapshot.
+   */
+  snapshotAnchor(id: string): Promise<DatasetAnchor | undefined>;
+
+  /**
    * Records a sealed dataset and its inclusion index (which subject's items went into it), so a
    * later objection finds every dataset it affects and a person can be told whether their
    * content is in one. Called before the dataset directory is renamed into place: if it fails,
@@ -100,6 +107,27 @@ export interface GateSnapshotRecords {
   getSnapshot(id: string): Promise<RecordedSnapshot | undefined>;
 }
 
+/** The transparency log's checkpoints at snapshots (`src/app/wire.ts`: the store and the log). */
+export type GateLogAnchors = Pick<GateRegistry, 'snapshotAnchor'>;
+
+/**
+ * The anchor of a snapshot from where its `snapshot.created` event sits in the log and the log's
+ * signed checkpoint of that size.
+ */
+export function logAnchors(log: {
+  snapshotEventSeq(id: string): Promise<number | undefined>;
+  checkpointAt(size: number): Promise<{ size: number; root: Uint8Array; note: string }>;
+}): GateLogAnchors {
+  return {
+    snapshotAnchor: async (id) => {
+      const seq = await log.snapshotEventSeq(id);
+      if (seq === undefined) return undefined;
+      const cp = await log.checkpointAt(seq);
+      return { size: cp.size, root: Buffer.from(cp.root).toString('base64'), checkpoint: cp.note };
+    },
+  };
+}
+
 /** The part of the port the dataset store of each dialect implements (the rest is notices). */
 export type GateDatasetStore = Pick<
   GateRegistry,
@@ -127,12 +155,14 @@ export function composeGateRegistry(
   notices: GateNoticeRecords,
   snapshots: GateSnapshotRecords,
   assessments: GateAssessmentRecords,
+  anchors: GateLogAnchors,
 ): GateRegistry {
   return {
     assessmentFor: async (policySha256) => {
       const a = await assessments.forPolicy(policySha256);
       return a && { id: a.id, sha256: a.sha256, recordedAt: a.recordedAt };
     },
+    snapshotAnchor: (id) => anchors.snapshotAnchor(id),
     snapshotRecord: async (id) => {
       const r = await snapshots.getSnapshot(id);
       return r && { id: r.id, purpose: r.purpose, asOf: r.asOf, count: r.count, sha256: r.sha256 };

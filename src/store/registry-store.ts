@@ -74,6 +74,11 @@ export interface RegistryStore {
    * as `readObjections`), each objection's in log order: audit verify walks them beside the rows.
    */
   readObjectionEvents(throughSeq: number): AsyncIterable<AuditEvent>;
+  /**
+   * The `snapshot.created` event of snapshot `id` (its position in the log is the registry state
+   * the snapshot was taken from: a dataset built from it is anchored there), or undefined.
+   */
+  snapshotEvent(id: string): Promise<AuditEvent | undefined>;
   /** Every event about these objections, in log order. */
   eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]>;
   chainHead(): Promise<ChainHead>;

@@ -40,7 +40,7 @@ export class TransparencyLog {
     return this.read((nodes) => consistencyProof(nodes, size1, size2));
   }
 
-  private async checkSize(size: number): Promise<void> {
+  async checkSize(size: number): Promise<void> {
     const current = await this.size();
     if (size > current) throw new RangeError(`the log holds ${current} entries, not ${size}`);
   }

@@ -64,6 +64,17 @@ export class Transparency {
     return this.last;
   }
 
+  /**
+   * The signed checkpoint of the log's first `size` entries (an earlier state: a dataset's
+   * anchor is the log up to its snapshot's event).
+   */
+  async checkpointAt(size: number): Promise<{ size: number; root: Uint8Array; note: string }> {
+    const head = await this.sized(() =>
+      this.log.checkSize(size).then(() => this.log.treeHead(size)),
+    );
+    return { size, root: head.root, note: signCheckpoint(this.signer, size, head.root) };
+  }
+
   async inclusionProof(index: number, size: number): Promise<Proof> {
     return { hashes: (await this.sized(() => this.log.inclusionProof(index, size))).map(b64) };
   }

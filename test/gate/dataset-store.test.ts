@@ -18,7 +18,7 @@ import {
 } from '../store/postgres-test-db.ts';
 import { requireService } from '../support/services.ts';
 import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
-import { recordedSnapshots, TEST_ASSESSMENT } from './support/memory-registry.ts';
+import { MemoryRegistry, recordedSnapshots, TEST_ASSESSMENT } from './support/memory-registry.ts';
 
 type Store = SqliteDatasetStore | PostgresDatasetStore;
 
@@ -67,6 +67,8 @@ function datasetStoreSuite(
             // The fixture's snapshot, as the registry records one it takes.
             { getSnapshot: async (id) => recordedSnapshots.get(id) },
             { forPolicy: async () => TEST_ASSESSMENT },
+            // Anchored as the memory registry anchors the fixture's snapshots.
+            new MemoryRegistry(),
           ),
           workers: 0,
         });

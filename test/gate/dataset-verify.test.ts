@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Veto } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
+import type { AuditEvent } from '../../src/domain/types.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import { type VerifyReport, verifyDataset } from '../../src/gate/dataset-verify.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
@@ -477,9 +478,22 @@ describe('veto dataset register (an offline build into the registry, SQLite)', (
     assert.equal(r3.code, 0);
     assert.match(r3.out, /already registered/);
     const v = runVeto(env, 'dataset', 'verify', sealed, '--json');
-    assert.match(
-      (JSON.parse(v.out) as VerifyReport).checks.manifest.detail,
-      /matches the registry/,
+    const report = JSON.parse(v.out) as VerifyReport;
+    assert.match(report.checks.manifest.detail, /matches the registry/);
+    // Registering logged the dataset as sealed, once, naming this manifest.json; an offline
+    // build has no anchor to check.
+    const sealedEvents: AuditEvent[] = [];
+    for await (const e of veto.store.readEvents()) {
+      if (e.type === 'dataset.sealed' && e.data.datasetId === datasetId) sealedEvents.push(e);
+    }
+    assert.equal(sealedEvents.length, 1);
+    const bytes = readFileSync(path.join(sealed, 'manifest.json'));
+    assert.equal(
+      sealedEvents[0]!.data.manifestSha256,
+      createHash('sha256').update(bytes).digest('hex'),
     );
+    assert.match(report.checks.manifest.detail, /dataset\.sealed #\d+ names this manifest\.json/);
+    assert.equal(report.checks.anchor.status, 'not checked');
+    assert.match(report.checks.anchor.detail, /no checkpoint \(an offline build/);
   });
 });

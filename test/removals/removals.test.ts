@@ -34,7 +34,14 @@ test('an objection after the build: removal, recipients told once, email, rebuil
   const mailer = new CaptureMailer();
   const { veto, dir, config } = await testVeto(t, { natsUrl: NATS_URL }, { mailer });
   const afterwards = veto.afterwards!;
-  const { datasetId, dir: sealed, datasets } = await buildFixtureDataset(veto, dir);
+  // A snapshot the registry takes: the dataset is anchored in its log, and verify checks it.
+  const snap = await veto.snapshots.create('ai-training');
+  const snapFile = (await veto.snapshots.file(snap.id))!;
+  const {
+    datasetId,
+    dir: sealed,
+    datasets,
+  } = await buildFixtureDataset(veto, dir, undefined, undefined, { snapshot: snapFile });
 
   const partner = await afterwards.addRecipient({
     datasetId,
@@ -155,6 +162,7 @@ test('an objection after the build: removal, recipients told once, email, rebuil
   const verified = await verifyDataset({ dir: rebuilt.dir, records: veto.datasetRecords });
   assert.equal(verified.ok, true, JSON.stringify(verified.problems));
   assert.match(verified.checks.manifest.detail, /matches the registry’s record/);
+  assert.equal(verified.checks.anchor.status, 'pass', verified.checks.anchor.detail);
   // Asked about a notice this registry never published, the notice check fails, naming why.
   const asked = await verifyDataset({
     dir: rebuilt.dir,

@@ -872,6 +872,33 @@ export function registryStoreSuite(
       assert.deepEqual(await store.getSnapshot('snap-1'), s);
       assert.equal(await store.getSnapshot('snap-2'), undefined);
       await assert.rejects(store.transaction((tx) => tx.insertSnapshot(s)));
+      // Its event is found by the snapshot's id (a dataset's anchor is its position), among
+      // events of other types naming the same id.
+      await store.transaction(async (tx) => {
+        await tx.appendEvents([
+          {
+            at: s.createdAt,
+            type: 'dataset.sealed',
+            objectionId: null,
+            subjectKey: null,
+            data: { id: 'snap-2' },
+          },
+          {
+            at: s.createdAt,
+            type: 'snapshot.created',
+            objectionId: null,
+            subjectKey: null,
+            data: { id: 'snap-2' },
+          },
+        ]);
+      });
+      assert.equal((await store.snapshotEvent('snap-1'))?.seq, 1);
+      const second = await store.snapshotEvent('snap-2');
+      assert.deepEqual(
+        [second?.seq, second?.type, second?.data],
+        [3, 'snapshot.created', { id: 'snap-2' }],
+      );
+      assert.equal(await store.snapshotEvent('snap-3'), undefined);
     });
   });
 }

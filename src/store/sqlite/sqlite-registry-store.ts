@@ -299,6 +299,17 @@ export class SqliteRegistryStore implements RegistryStore {
     );
   }
 
+  async snapshotEvent(id: string): Promise<AuditEvent | undefined> {
+    const row = this.reader
+      .prepare(
+        `SELECT * FROM audit_events
+          WHERE type = 'snapshot.created' AND json_extract(data, '$.id') = ?
+          ORDER BY seq LIMIT 1`,
+      )
+      .get(id) as EventRow | undefined;
+    return row ? eventFromRow(row) : undefined;
+  }
+
   async eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]> {
     if (ids.length === 0) return [];
     const rows = this.reader

@@ -1,4 +1,5 @@
-import type { DatasetManifest } from '../../../src/gate/manifest.ts';
+import { canonicalJson } from '../../../src/domain/audit-chain.ts';
+import type { DatasetAnchor, DatasetManifest } from '../../../src/gate/manifest.ts';
 import type {
   GateRegistry,
   InclusionRow,
@@ -6,6 +7,13 @@ import type {
   RecordedAssessment,
   RecordedSnapshot,
 } from '../../../src/gate/registry-port.ts';
+
+import { signCheckpoint } from '../../../src/transparency/checkpoint.ts';
+import { leafHash } from '../../../src/transparency/merkle.ts';
+import { generateSigner } from '../../../src/transparency/signed-note.ts';
+
+/** The memory registry's log key: each snapshot is anchored in a log of its one event. */
+const LOG_SIGNER = generateSigner('memory-registry.test/log');
 
 /**
  * Snapshots "taken by the registry" in tests: the fixtures' `writeSnapshot` and
@@ -46,6 +54,17 @@ export class MemoryRegistry implements GateRegistry {
 
   async snapshotRecord(id: string): Promise<RecordedSnapshot | undefined> {
     return this.snapshots.get(id);
+  }
+
+  async snapshotAnchor(id: string): Promise<DatasetAnchor | undefined> {
+    const record = this.snapshots.get(id);
+    if (!record) return undefined;
+    const root = leafHash(Buffer.from(canonicalJson(record)));
+    return {
+      size: 1,
+      root: root.toString('base64'),
+      checkpoint: signCheckpoint(LOG_SIGNER, 1, root),
+    };
   }
 
   async objectorsAddedSince(_purpose: string, _asOf: string): Promise<string[]> {

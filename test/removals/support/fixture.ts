@@ -1,10 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Veto } from '../../../src/app/wire.ts';
+import type { ObjectorSource } from '../../../src/gate/build.ts';
 import { buildDataset } from '../../../src/gate/build.ts';
 import type { GateRegistry } from '../../../src/gate/registry-port.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../../gate/support/fixtures.ts';
-import { recordedSnapshots, TEST_ASSESSMENT } from '../../gate/support/memory-registry.ts';
+import {
+  MemoryRegistry,
+  recordedSnapshots,
+  TEST_ASSESSMENT,
+} from '../../gate/support/memory-registry.ts';
 
 /**
  * The wired port, with the fixture's authors shown the notice long before its cut-off (the
@@ -17,6 +22,10 @@ export function everyoneShown(gate: GateRegistry): GateRegistry {
   return {
     ...gate,
     snapshotRecord: async (id) => (await gate.snapshotRecord(id)) ?? recordedSnapshots.get(id),
+    // A fixture snapshot is anchored as the memory registry anchors it (not in this registry's
+    // log: a verify against the registry's records needs a snapshot the registry took).
+    snapshotAnchor: async (id) =>
+      (await gate.snapshotAnchor(id)) ?? new MemoryRegistry().snapshotAnchor(id),
     subjectsWithoutNotice: async () => [],
     noticeCheckProblem: async () => undefined,
     noticeAnnouncedAt: async () => undefined,
@@ -34,6 +43,8 @@ export async function buildFixtureDataset(
   datasetId = 'ds_fixture',
   /** The registry port the build records through (default: the wired one, either adapter). */
   datasets: GateRegistry = everyoneShown(veto.gate),
+  /** The objector set (default: an empty fixture snapshot file). */
+  objectors?: ObjectorSource,
 ): Promise<{ datasetId: string; dir: string; datasets: GateRegistry }> {
   const input = join(dir, 'export.jsonl');
   await writeFile(
@@ -49,7 +60,7 @@ export async function buildFixtureDataset(
     policy: await writePolicy(dir),
     inputs: [input],
     outDir: join(dir, 'datasets'),
-    objectors: { snapshot: await writeSnapshot(dir, []) },
+    objectors: objectors ?? { snapshot: await writeSnapshot(dir, []) },
     registry: datasets,
     workers: 0,
     datasetId,
