@@ -10,6 +10,7 @@ import type { AuditEvent } from '../../src/domain/types.ts';
 import { hashedKey } from '../../src/gate/dataset-anchor.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { openCheckpoint } from '../../src/transparency/checkpoint.ts';
+import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { executor, plain, rewriteLog } from '../transparency/forge-log.ts';
@@ -84,6 +85,7 @@ for (const adapter of ADAPTERS) {
         TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'),
         'policy-2026.yaml',
       );
+      await recordAssessmentFor(veto, policy);
       const input = join(dir, 'in.jsonl');
       writeFileSync(
         input,
