@@ -129,6 +129,13 @@ export const configSchema = z.object({
    */
   transparencyKey: z.string().optional(),
   transparencyKeyFile: z.string().optional(),
+  /**
+   * The RSA key (PEM) of the VRF behind exclusion proofs (docs/transparency.md "Am I in this
+   * dataset? A proof"); without it one is generated into the data directory when first needed.
+   */
+  exclusionKeyFile: z.string().optional(),
+  /** Retired VRF keys (PEM files): proofs for the datasets they committed stay available. */
+  exclusionPreviousKeyFiles: z.union([z.array(z.string()), z.string().transform(csv)]).default([]),
   /** Verifier keys of retired signing keys: checkpoints they signed stay verifiable. */
   transparencyPreviousKeys: z.union([z.array(z.string()), z.string().transform(csv)]).default([]),
   /** Verifier keys (type 0x04) of the witnesses whose cosignatures Veto accepts and serves. */
@@ -194,6 +201,8 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_NATS_URL: 'natsUrl',
   VETO_TRANSPARENCY_KEY: 'transparencyKey',
   VETO_TRANSPARENCY_KEY_FILE: 'transparencyKeyFile',
+  VETO_EXCLUSION_KEY_FILE: 'exclusionKeyFile',
+  VETO_EXCLUSION_PREVIOUS_KEY_FILES: 'exclusionPreviousKeyFiles',
   VETO_TRANSPARENCY_PREVIOUS_KEYS: 'transparencyPreviousKeys',
   VETO_TRANSPARENCY_WITNESSES: 'transparencyWitnesses',
   VETO_STAFF_OIDC_ISSUER: 'staffOidcIssuer',

@@ -52,6 +52,7 @@ import {
   SqliteRegistryStore,
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
+import { type ExclusionKeys, loadExclusionKeys } from '../transparency/exclusion-keys.ts';
 import { Transparency } from '../transparency/transparency.ts';
 import { JobSupervisor } from './job-supervisor.ts';
 import { Metrics } from './metrics.ts';
@@ -83,6 +84,8 @@ export interface Veto {
   datasetRecords: RegistryRecords;
   /** Where gate builds journal their sealing (`<data dir>/builds`, src/gate/dataset-recovery.ts). */
   buildJournalDir: string;
+  /** The VRF keys of exclusion proofs, loaded (or generated) when first asked for. */
+  exclusionKeys(): ExclusionKeys;
   /**
    * Finishes or undoes the builds a crash interrupted (their journal), and removes the `.partial`
    * directories under `outDirs` no live build owns: `serve` at start, `veto dataset recover`.
@@ -304,6 +307,11 @@ export async function wireVeto(
     logger,
     supervision,
   });
+  let loadedExclusionKeys: ExclusionKeys | undefined;
+  const exclusionKeys = () => {
+    loadedExclusionKeys ??= loadExclusionKeys(config);
+    return loadedExclusionKeys;
+  };
   const removalStore = await openRemovalStore(store);
   const transport = createRecipientTransport({ natsUrl: config.natsUrl });
   const afterwardsParts = removalStore
@@ -314,6 +322,7 @@ export async function wireVeto(
           modelPolicy: config.modelPolicy,
           publicUrl: config.publicUrl,
           contactOf: (key) => store.getContact(key),
+          exclusionKeys,
         }),
         removalPlanner: new RemovalPlanner({
           store: removalStore,
@@ -397,6 +406,7 @@ export async function wireVeto(
     assessments,
     gate,
     buildJournalDir,
+    exclusionKeys,
     recoverDatasets: (outDirs = []) =>
       recoverDatasets({
         journalDir: buildJournalDir,

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { DatasetManifest } from '../gate/manifest.ts';
+import { verifyExclusionProof } from '../transparency/dataset-exclusion.ts';
 import { verifyReceiptProof } from '../transparency/receipt-proof.ts';
+import { parseVrfPublicKey, VrfKeyError, type VrfPublicKey } from '../transparency/rsa-fdh-vrf.ts';
 import {
   COSIGNATURE_V1,
   generateSigner,
@@ -148,6 +151,77 @@ export const transparencyCommands: Command[] = [
       }
       for (const line of check.lines) console.error(line);
       console.error('receipt proof FAILED');
+      return 1;
+    },
+  }),
+
+  defineCommand({
+    name: 'dataset verify-exclusion',
+    synopsis: 'FILE --key KEY [--manifest FILE] [--expect included|not-included]',
+    summary: 'check offline that an account is, or is not, in a dataset',
+    details: `  FILE                the proof as served (GET /v1/me/datasets/{id}/exclusion-proof, or the
+                      portal's "Am I in the dataset?" page), unchanged
+  --key KEY           the deployment's VRF public key: a PEM file, the PEM itself, or the JSON
+                      of GET /v1/transparency/exclusion-key
+  --manifest FILE     the dataset's manifest.json: the proof must be against its commitment
+  --expect RESULT     also fail unless the proof shows this result
+
+  Prints IN or NOT IN and what was checked. Needs no network and no access to the registry.
+  Exits 0 when the proof holds, 1 when it does not.`,
+    options: {
+      key: { type: 'string' },
+      manifest: { type: 'string' },
+      expect: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }) {
+      const file = positionals[0]!;
+      if (!values.key) throw new UsageError('--key is required');
+      const expect = values.expect;
+      if (expect !== undefined && expect !== 'included' && expect !== 'not-included')
+        throw new UsageError('--expect: included or not-included');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`${file}: ${(err as Error).message}`);
+      }
+      let key: VrfPublicKey;
+      try {
+        let keyText = keyArgument('--key', values.key);
+        if (keyText.startsWith('{')) keyText = String(JSON.parse(keyText).publicKey ?? '');
+        key = parseVrfPublicKey(keyText);
+      } catch (err) {
+        if (err instanceof VrfKeyError || err instanceof SyntaxError)
+          throw new UsageError(`--key: ${err.message}`);
+        throw err;
+      }
+      let expected: Parameters<typeof verifyExclusionProof>[2];
+      if (values.manifest) {
+        let manifest: DatasetManifest;
+        try {
+          manifest = JSON.parse(readFileSync(values.manifest, 'utf8')) as DatasetManifest;
+        } catch (err) {
+          throw new UsageError(`--manifest ${values.manifest}: ${(err as Error).message}`);
+        }
+        if (!manifest.exclusion) {
+          console.error(`--manifest ${values.manifest}: the dataset has no exclusion commitment`);
+          console.error('exclusion proof FAILED');
+          return 1;
+        }
+        expected = { datasetId: manifest.datasetId, commitment: manifest.exclusion };
+      }
+      const check = verifyExclusionProof(text, key, expected);
+      if (check.ok && (expect === undefined || check.result === expect)) {
+        for (const line of check.lines) console.log(line);
+        console.log(
+          `exclusion proof OK: ${check.result === 'included' ? 'IN' : 'NOT IN'} the dataset`,
+        );
+        return 0;
+      }
+      for (const line of check.lines) console.error(line);
+      if (check.ok) console.error(`the proof shows ${check.result}, not ${expect}`);
+      console.error('exclusion proof FAILED');
       return 1;
     },
   }),

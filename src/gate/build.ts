@@ -11,6 +11,7 @@ import {
   type SnapshotMeta,
   scanSnapshotFile,
 } from '../registry-files/snapshot-file.ts';
+import type { VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
 import {
   closeBuildJournal,
   crashPoint,
@@ -21,6 +22,7 @@ import {
 } from './dataset-recovery.ts';
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
+import { commitExclusion } from './exclusion-commitment.ts';
 import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { HashedWriter, hashFile, textLines } from './line-files.ts';
@@ -80,6 +82,11 @@ export interface BuildOptions {
    * differs from one dataset to the next. Never written anywhere.
    */
   pseudonymKey?: string;
+  /**
+   * The deployment's VRF key: with it the manifest commits to who is in the dataset
+   * (`exclusion`, docs/transparency.md), without it the dataset has no such commitment.
+   */
+  exclusionKey?: VrfPrivateKey;
   /**
    * The shortest notice period a policy may ask for (`notice.minimumDays`): by default
    * {@link DEFAULT_NOTICE_FLOOR_DAYS}; a deployment lowers it only by an explicit setting
@@ -1006,6 +1013,10 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         };
       }
 
+      // After every removal: the commitment covers exactly the subjects of the sealed index.
+      const exclusion =
+        options.exclusionKey &&
+        (await commitExclusion(options.exclusionKey, datasetId, staged.inclusions, staging));
       const manifest: DatasetManifest = {
         format: MANIFEST_FORMAT,
         datasetId,
@@ -1082,6 +1093,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           inclusions: 'inclusions.tsv',
           policy: policyFile,
         },
+        ...(exclusion ? { exclusion: exclusion.field } : {}),
         startedAt: started.toISOString(),
         finishedAt: now().toISOString(),
         vetoVersion: VETO_VERSION,
@@ -1122,6 +1134,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         await registry.recordDataset(
           manifest,
           process.env.VETO_TEST_CRASH_AT === 'recording' ? crashAfterFirstRow(rows) : rows,
+          exclusion?.leaves,
         );
         crashPoint('recorded');
       }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { OptionValues } from '../cli/command.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import { VrfKeyError, type VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
 import {
   type BuildOptions,
   buildDataset,
@@ -44,6 +45,8 @@ export interface GateVeto {
   store?: unknown;
   /** Where the build journals its sealing, so a crash can be finished or undone (wire.ts). */
   buildJournalDir?: string;
+  /** The VRF keys: the current one commits the dataset's subjects (`manifest.exclusion`). */
+  exclusionKeys?: () => { current: VrfPrivateKey };
   snapshots?: {
     create(purpose: string): Promise<{ id: string }>;
     file(id: string): Promise<string | undefined>;
@@ -203,6 +206,13 @@ export async function runGateBuild(
       }
     }
 
+    let exclusionKey: VrfPrivateKey | undefined;
+    try {
+      exclusionKey = veto?.exclusionKeys?.().current;
+    } catch (err) {
+      if (err instanceof VrfKeyError) throw new GateSetupError(err.message);
+      throw err;
+    }
     const live = new LiveProgress(stdout, deps.plainEverySeconds ?? 10);
     const options: BuildOptions = {
       policy,
@@ -217,6 +227,7 @@ export async function runGateBuild(
       outputFormat: format,
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,
+      ...(exclusionKey ? { exclusionKey } : {}),
       noticeFloor,
       withoutAssessment,
       allowEmpty: values['allow-empty'] === true,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { readExclusionLeaves } from './exclusion-commitment.ts';
 import { readInclusionFile } from './inclusion-file.ts';
 import type { DatasetManifest } from './manifest.ts';
 import type { GateRegistry } from './registry-port.ts';
@@ -170,6 +171,7 @@ export async function recoverDatasets(options: {
         await registry.recordDataset(
           manifest,
           readInclusionFile(join(entry.finalDir, manifest.files.inclusions), entry.datasetId),
+          await readExclusionLeaves(entry.finalDir, manifest),
         );
         actions.push({
           datasetId: entry.datasetId,

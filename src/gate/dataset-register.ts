@@ -8,6 +8,7 @@ import {
   type VerifyReport,
   verifyDataset,
 } from './dataset-verify.ts';
+import { readExclusionLeaves } from './exclusion-commitment.ts';
 import { textLines } from './line-files.ts';
 import { type DatasetManifest, manifestText } from './manifest.ts';
 import { type NamedAccount, NamedSubjectFinder, readNamesFile } from './named-subjects.ts';
@@ -79,7 +80,11 @@ export async function registerDataset(options: {
       yield row;
     }
   };
-  await options.registry.recordDataset(manifest, counted());
+  await options.registry.recordDataset(
+    manifest,
+    counted(),
+    await readExclusionLeaves(options.dir, manifest),
+  );
   return { status: 'registered', datasetId, rows, report };
 }
 

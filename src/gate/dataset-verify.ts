@@ -25,6 +25,7 @@ import {
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
 import { type AnchorCheckResult, checkDatasetAnchor, type RegistryLog } from './dataset-anchor.ts';
+import { readExclusionLeaves } from './exclusion-commitment.ts';
 import { HashSet64, IdHashes } from './id-hashes.ts';
 import { hashFile } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
@@ -257,6 +258,14 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
     fail({ check: 'manifest', message: `policy: ${(err as Error).message}` });
   }
   if (!policy) return stopHere(datasetId);
+  // The exclusion commitment: its file sorted and distinct, giving the manifest's count and root.
+  if (manifest.exclusion) {
+    try {
+      await readExclusionLeaves(options.dir, manifest);
+    } catch (err) {
+      fail({ check: 'manifest', message: `exclusion: ${(err as Error).message}` });
+    }
+  }
   const asOf = manifest.snapshot.asOf;
   if (!(Date.parse(asOf) <= now().getTime())) {
     fail({ check: 'manifest', message: `the cut-off ${asOf} is not a past instant` });
@@ -285,6 +294,11 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         ['snapshot.asOf', recorded.snapshot.asOf, manifest.snapshot.asOf],
         ['counts', canonicalJson(recorded.counts), canonicalJson(manifest.counts)],
         ['anchor', canonicalJson(recorded.anchor ?? null), canonicalJson(manifest.anchor ?? null)],
+        [
+          'exclusion',
+          canonicalJson(recorded.exclusion ?? null),
+          canonicalJson(manifest.exclusion ?? null),
+        ],
       ];
       for (const [field, theirs, ours] of same) {
         if (theirs !== ours) {

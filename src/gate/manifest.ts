@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ExclusionCommitment } from '../transparency/dataset-exclusion.ts';
 import type { ReasonCounts } from './reasons.ts';
 import type { FieldMapping } from './record-fields.ts';
 
@@ -136,6 +137,13 @@ export interface DatasetManifest {
    * policy`, or `deferred` (an offline build: no registry to ask).
    */
   checks: Record<GateCheck, CheckOutcome>;
+  /**
+   * Who is in the dataset, committed to without naming anyone (docs/transparency.md "Am I in
+   * this dataset? A proof"): the Merkle root over the sorted VRF outputs of its subject keys,
+   * their count, the VRF key's id, and the file holding those outputs (`count` × 32 octets).
+   * Absent when the build had no VRF key (an offline build, a rebuild).
+   */
+  exclusion?: ExclusionCommitment & { file: string; sha256: string };
   files: { data: string; rejects: string; decisions: string; inclusions: string; policy: string };
   startedAt: string;
   finishedAt: string;

@@ -70,10 +70,13 @@ export interface GateRegistry {
    * content is in one. Called before the dataset directory is renamed into place: if it fails,
    * nothing is sealed. The gate passes an `InclusionRows` (see inclusion-file.ts) whose
    * `batches()` yields arrays of rows: bulk writers should use it (`inclusionBatches()`).
+   * `exclusionLeaves` (the sorted VRF outputs) is required when the manifest has an
+   * `exclusion` commitment, and recorded with the dataset row.
    */
   recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
+    exclusionLeaves?: Uint8Array,
   ): Promise<void>;
 }
 
@@ -169,7 +172,7 @@ export function composeGateRegistry(
     },
     objectorsAddedSince: (purpose, asOf) => datasets.objectorsAddedSince(purpose, asOf),
     objectorTerms: (purpose, asOf) => datasets.objectorTerms(purpose, asOf),
-    recordDataset: (manifest, rows) => datasets.recordDataset(manifest, rows),
+    recordDataset: (manifest, rows, leaves) => datasets.recordDataset(manifest, rows, leaves),
     subjectsWithoutNotice: (q) =>
       notices.exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
     noticeCheckProblem: async (version) =>
@@ -186,6 +189,36 @@ export interface NoticeQuery {
   /** ISO instant: the notice must have been shown at or before it. */
   shownBy: string;
   subjectKeys: string[];
+}
+
+/**
+ * The exclusion row to record with a dataset, checked against its manifest: a commitment
+ * without its leaves, or leaves that are not `count` × 32 octets, is refused (fail closed).
+ */
+export function exclusionRow(
+  manifest: DatasetManifest,
+  leaves: Uint8Array | undefined,
+):
+  | { dataset_id: string; key_id: string; root: string; subjects: number; leaves: Buffer }
+  | undefined {
+  const e = manifest.exclusion;
+  if (!e) {
+    if (leaves)
+      throw new Error(`dataset ${manifest.datasetId}: exclusion leaves without a commitment`);
+    return undefined;
+  }
+  if (!leaves || leaves.length !== e.count * 32) {
+    throw new Error(
+      `dataset ${manifest.datasetId}: the exclusion commitment counts ${e.count} subjects, but ${leaves ? leaves.length / 32 : 'no'} leaves were given`,
+    );
+  }
+  return {
+    dataset_id: manifest.datasetId,
+    key_id: e.keyId,
+    root: e.root,
+    subjects: e.count,
+    leaves: Buffer.from(leaves),
+  };
 }
 
 /** One row of the inclusion index: a subject's item in a dataset. */

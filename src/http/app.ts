@@ -23,6 +23,7 @@ import type { ConsoleStore } from '../store/console-store.ts';
 import type { Transparency } from '../transparency/transparency.ts';
 import { adminRoutes, type SnapshotService } from './api/admin-routes.ts';
 import { assessmentRoutes } from './api/assessment-routes.ts';
+import { exclusionRoutes } from './api/exclusion-routes.ts';
 import { noticeRoutes } from './api/notice-routes.ts';
 import { objectionRoutes } from './api/objection-routes.ts';
 import { removalRoutes } from './api/removal-routes.ts';
@@ -179,7 +180,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   signalRoutes(app, { registry, auth });
   if (deps.transparency) transparencyRoutes(app, { transparency: deps.transparency });
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });
-  if (deps.afterwards) removalRoutes(app, { registry, afterwards: deps.afterwards, auth });
+  if (deps.afterwards) {
+    removalRoutes(app, { registry, afterwards: deps.afterwards, auth });
+    exclusionRoutes(app, { registry, afterwards: deps.afterwards, auth });
+  }
   const consoleStore = deps.consoleStore;
   const transparencyReport = consoleStore
     ? () =>

@@ -53,6 +53,13 @@ export interface RemovalStore {
   objectedItemsOf(datasetId: string): Promise<string[]>;
   /** What a person can be told: datasets holding their items and what became of them. */
   subjectDatasets(subjectKey: string): Promise<SubjectDataset[]>;
+  /**
+   * A sealed dataset's exclusion commitment and its sorted VRF outputs (migration
+   * 014-dataset-exclusion), or undefined when the dataset is not sealed or has none.
+   */
+  datasetExclusion(datasetId: string): Promise<StoredExclusion | undefined>;
+  /** Sealed datasets that have an exclusion commitment, the newest first. */
+  exclusionDatasets(): Promise<{ datasetId: string; purpose: string; recordedAt: string }[]>;
 
   /**
    * Records a report, with the address the person gave for answers (kept apart from the report:
@@ -78,6 +85,16 @@ export interface RemovalStore {
     answer: MemorisationAnswer,
     email: OutboxMessage | null,
   ): Promise<boolean>;
+}
+
+export interface StoredExclusion {
+  datasetId: string;
+  keyId: string;
+  /** Hex Merkle root. */
+  root: string;
+  count: number;
+  /** `count` sorted VRF outputs of 32 octets. */
+  leaves: Buffer;
 }
 
 export interface PlanningEvent {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   EMPTY_ROOT,
@@ -43,10 +44,28 @@ export interface ExclusionCommitment {
   suite: typeof VRF_SUITE;
   /** The VRF key's id: hex SHA-256 of its SubjectPublicKeyInfo (GET /v1/transparency/exclusion-key). */
   keyId: string;
-  /** Hex Merkle root over the sorted leaves (the empty tree's root when nobody is in it). */
-  root: string;
   /** How many distinct subject keys the dataset holds. */
   count: number;
+  /** Hex RFC 9162 root over the sorted leaves (the empty tree's root when nobody is in it). */
+  treeRoot: string;
+  /**
+   * The commitment: hex SHA-256 over a tag, the dataset id, the count and the tree root. An
+   * inclusion proof alone does not fix the tree's size (leaf 2 climbs the same way in trees of 6
+   * and 7), so the count is bound here: it cannot be edited without changing this value.
+   */
+  root: string;
+}
+
+const ROOT_TAG = Buffer.from('veto-exclusion/v1 root\0', 'utf8');
+
+/** The committed root: the dataset id, subject count and tree root, hashed together. */
+export function commitmentRoot(datasetId: string, count: number, treeRoot: Uint8Array): Buffer {
+  return createHash('sha256')
+    .update(ROOT_TAG)
+    .update(lengthPrefixed(datasetId))
+    .update(i2osp(BigInt(count), 8))
+    .update(treeRoot)
+    .digest();
 }
 
 function lengthPrefixed(text: string): Buffer {
@@ -122,12 +141,14 @@ export class ExclusionTree {
   }
 
   commitment(keyId: string): ExclusionCommitment {
+    const treeRoot = this.root();
     return {
       format: EXCLUSION_FORMAT,
       suite: VRF_SUITE,
       keyId,
-      root: this.root().toString('hex'),
       count: this.count,
+      treeRoot: treeRoot.toString('hex'),
+      root: commitmentRoot(this.datasetId, this.count, treeRoot).toString('hex'),
     };
   }
 
@@ -181,8 +202,9 @@ export const exclusionProofSchema = z
         format: z.literal(EXCLUSION_FORMAT),
         suite: z.literal(VRF_SUITE),
         keyId: hex(32),
-        root: hex(32),
         count: z.number().int().nonnegative(),
+        treeRoot: hex(32),
+        root: hex(32),
       })
       .strict(),
     vrfProof: z.string().regex(/^([0-9a-f]{2})+$/, 'lowercase hex'),
@@ -208,8 +230,9 @@ export function exclusionProofText(p: ExclusionProof): string {
       format: p.commitment.format,
       suite: p.commitment.suite,
       keyId: p.commitment.keyId,
-      root: p.commitment.root,
       count: p.commitment.count,
+      treeRoot: p.commitment.treeRoot,
+      root: p.commitment.root,
     },
     vrfProof: p.vrfProof,
     leaf: leaf(p.leaf),
@@ -289,6 +312,11 @@ export function verifyExclusionProof(
   if (exclusionProofText(p) !== text)
     return fail([], 'not the canonical text of a proof (edited or re-formatted)');
   const lines: string[] = [];
+  const treeRoot = Buffer.from(p.commitment.treeRoot, 'hex');
+  const count = p.commitment.count;
+  if (!Number.isSafeInteger(count)) return fail(lines, 'commitment: the count is not an integer');
+  if (commitmentRoot(p.datasetId, count, treeRoot).toString('hex') !== p.commitment.root)
+    return fail(lines, 'commitment: its root does not bind this dataset, count and tree root');
   if (p.commitment.keyId !== key.keyId)
     return fail(
       lines,
@@ -319,8 +347,7 @@ export function verifyExclusionProof(
   lines.push(
     `VRF proof valid: ${p.subjectKey} maps to ${beta.toString('hex')} in dataset ${p.datasetId}`,
   );
-  const root = Buffer.from(p.commitment.root, 'hex');
-  const count = p.commitment.count;
+  const root = treeRoot;
   if (p.result === 'included') {
     if (!p.leaf || p.below || p.above)
       return fail(lines, 'an inclusion proof carries exactly its leaf');

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { parseAssessmentText } from '../../src/domain/assessment/assessment-text.ts';
 import { renderNoticeEmail } from '../../src/domain/notices/notice-email.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { signObjectLink } from '../../src/domain/notices/object-link.ts';
+import { buildDataset } from '../../src/gate/build.ts';
 import { loadPolicy } from '../../src/gate/policy.ts';
 import { signDemoToken } from '../../src/http/auth/platform-token.ts';
 import {
@@ -15,6 +17,8 @@ import {
   onCatalogueFallback,
   readLocaleFiles,
 } from '../../src/i18n/catalogue.ts';
+import { jsonl, record, writePolicy, writeSnapshot } from '../gate/support/fixtures.ts';
+import { everyoneShown } from '../removals/support/fixture.ts';
 import { EU_LANGUAGES, requireLocaleFile } from '../support/eu-languages.ts';
 import { testApp } from '../support/test-app.ts';
 import { TEST_JWT_SECRET } from '../support/test-veto.ts';
@@ -48,6 +52,20 @@ describe('every page and email in every official EU language', () => {
   before(async () => {
     stopListening = onCatalogueFallback((f) => fallbacks.push(f));
     plain = await testApp(hooks, SETTINGS);
+    // A sealed dataset committed with the VRF key: the datasets page offers its proof.
+    const input = path.join(plain.dir, 'export.jsonl');
+    writeFileSync(input, jsonl([record({ id: 'p1', author_id: 'acct-en' })]));
+    const sealed = await buildDataset({
+      policy: await writePolicy(plain.dir),
+      inputs: [input],
+      outDir: path.join(plain.dir, 'datasets'),
+      objectors: { snapshot: await writeSnapshot(plain.dir, []) },
+      registry: everyoneShown(plain.veto.gate),
+      workers: 0,
+      datasetId: 'ds_lang',
+      exclusionKey: plain.veto.exclusionKeys().current,
+    });
+    if (sealed.status !== 'sealed') throw sealed.error;
     published = await testApp(hooks, SETTINGS);
     try {
       await published.veto.notices.publish(readNoticeDirectory(SAMPLE), 'test');
@@ -192,6 +210,10 @@ describe('every page and email in every official EU language', () => {
       assert.equal(sharing?.channel, 'signal', `${lang}: GPC recorded`);
       page('status (signal)', await u.get(`/status/${sharing!.reference}`));
       page('withdraw (signal)', await u.get(`/withdraw/${sharing!.reference}`));
+      // "Am I in the dataset?" with the proof of each committed dataset to download.
+      const datasets = await u.get('/datasets');
+      page('datasets with exclusion proofs', datasets);
+      assert.match(datasets.body, /href="\/datasets\/ds_lang\/exclusion-proof[^"]*" download/);
 
       // The notice email's one-click objection link: its page, the refusal and the page after.
       const link = signObjectLink(plain.config.secret, {

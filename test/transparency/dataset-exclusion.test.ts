@@ -159,3 +159,17 @@ test('property: for any set, members get a valid inclusion proof, others a valid
     { numRuns: 40 },
   );
 });
+
+test('a leaves file that is not sorted and distinct is refused', () => {
+  const leaves = exclusionLeaves(KEY, 'ds', ['acct:a', 'acct:b', 'acct:c']);
+  assert.equal(new ExclusionTree('ds', leaves).count, 3);
+  const swapped = Buffer.concat([
+    leaves.subarray(32, 64),
+    leaves.subarray(0, 32),
+    leaves.subarray(64),
+  ]);
+  assert.throws(() => new ExclusionTree('ds', swapped), /not sorted and distinct/);
+  const repeated = Buffer.concat([leaves.subarray(0, 32), leaves.subarray(0, 32)]);
+  assert.throws(() => new ExclusionTree('ds', repeated), /not sorted and distinct/);
+  assert.throws(() => new ExclusionTree('ds', leaves.subarray(0, 40)), /multiple of 32/);
+});

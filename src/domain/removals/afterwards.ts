@@ -13,6 +13,13 @@ import {
   type RemovalStore,
   type SubjectDataset,
 } from '../../store/removal-store.ts';
+import {
+  ExclusionTree,
+  exclusionProof,
+  exclusionProofText,
+} from '../../transparency/dataset-exclusion.ts';
+import type { ExclusionKeys } from '../../transparency/exclusion-keys.ts';
+import { VRF_SUITE } from '../../transparency/rsa-fdh-vrf.ts';
 import { AppError } from '../errors.ts';
 import type { Contact } from '../types.ts';
 import { type Clearance, datasetClearance } from './clearance.ts';
@@ -50,8 +57,64 @@ export class Afterwards {
       publicUrl: string;
       /** The person's contact, for the memorisation receipt. */
       contactOf?: (subjectKey: string) => Promise<Contact | undefined>;
+      /** The VRF keys of exclusion proofs, loaded (or generated) when first asked for. */
+      exclusionKeys?: () => ExclusionKeys;
     },
   ) {}
+
+  /** Trees of recently asked datasets: building one hashes every leaf. */
+  readonly #trees = new Map<string, ExclusionTree>();
+
+  /** The VRF public key datasets are committed with now, for the public endpoint. */
+  exclusionKey(): { suite: string; keyId: string; publicKey: string } {
+    const keys = this.#exclusionKeys();
+    return {
+      suite: VRF_SUITE,
+      keyId: keys.current.public.keyId,
+      publicKey: keys.current.public.pem,
+    };
+  }
+
+  /** Sealed datasets a person can ask an exclusion proof for. */
+  exclusionDatasets(): Promise<{ datasetId: string; purpose: string; recordedAt: string }[]> {
+    return this.deps.store.exclusionDatasets();
+  }
+
+  /**
+   * The exclusion proof of `subjectKey` for a sealed dataset, as its canonical text: that the key
+   * is, or is not, among the dataset's subjects (docs/transparency.md). The caller decides whose
+   * key may be asked for: only the person's own, or the platform's.
+   */
+  async exclusionProof(datasetId: string, subjectKey: string): Promise<string> {
+    const stored = await this.deps.store.datasetExclusion(datasetId);
+    if (!stored)
+      throw new AppError(
+        'not-found',
+        `dataset ${datasetId} is not sealed here or has no exclusion commitment`,
+      );
+    const key = this.#exclusionKeys().byId.get(stored.keyId);
+    if (!key)
+      throw new AppError(
+        'unavailable',
+        `dataset ${datasetId} was committed with VRF key ${stored.keyId}, which this deployment no longer holds (VETO_EXCLUSION_PREVIOUS_KEY_FILES)`,
+      );
+    let tree = this.#trees.get(datasetId);
+    if (!tree) {
+      tree = new ExclusionTree(datasetId, stored.leaves);
+      // The stored row and its leaves must agree; a mismatch is refused, never served.
+      if (tree.count !== stored.count || tree.commitment(stored.keyId).root !== stored.root)
+        throw new Error(`dataset ${datasetId}: the stored exclusion leaves do not give its root`);
+      if (this.#trees.size >= 4) this.#trees.delete(this.#trees.keys().next().value!);
+      this.#trees.set(datasetId, tree);
+    }
+    return exclusionProofText(exclusionProof(key, tree, subjectKey));
+  }
+
+  #exclusionKeys(): ExclusionKeys {
+    if (!this.deps.exclusionKeys)
+      throw new AppError('unavailable', 'this deployment has no VRF key for exclusion proofs');
+    return this.deps.exclusionKeys();
+  }
 
   get modelPolicy(): ModelPolicy {
     return this.deps.modelPolicy;

@@ -24,8 +24,12 @@ export function registerDatasetRoutes(app: FastifyInstance, rt: PortalRuntime): 
       for (const s of subjects)
         datasets.push(...(await afterwards!.datasetsOf(registry.subjectKey(s))));
     }
+    // Proofs are per account key: a verified email has no key in the inclusion index.
+    const account = subjects.some((s) => s.kind === 'account');
     return {
       datasets,
+      proofs: account ? await afterwards!.exclusionDatasets() : [],
+      publicUrl: rt.options.config.publicUrl,
       modelPolicy: afterwards!.modelPolicy,
       models: subjects.length > 0 ? await afterwards!.listModels() : [],
     };
@@ -45,6 +49,32 @@ export function registerDatasetRoutes(app: FastifyInstance, rt: PortalRuntime): 
     }
     return rt.send(reply, ctx, datasetsPage(ctx, data));
   });
+
+  // The person's own exclusion proof, as a file: only ever for the signed-in account.
+  app.get<{ Params: { datasetId: string } }>(
+    '/datasets/:datasetId/exclusion-proof',
+    async (req, reply) => {
+      const ctx = rt.context(req, reply);
+      const account = rt.subjects(req).find((s) => s.kind === 'account');
+      if (!account) return rt.send(reply, ctx, errorPage(ctx, 'error.unauthorized'), 401);
+      const { datasetId } = req.params;
+      let text: string;
+      try {
+        text = await afterwards.exclusionProof(datasetId, registry.subjectKey(account));
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'not-found') throw err;
+        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      }
+      return reply
+        .type('application/json')
+        .header('cache-control', 'no-store')
+        .header(
+          'content-disposition',
+          `attachment; filename="exclusion-proof-${datasetId.replace(/[^A-Za-z0-9_.-]/g, '_')}.json"`,
+        )
+        .send(text);
+    },
+  );
 
   app.post('/datasets/memorisation', csrf, async (req, reply) => {
     const subject = rt.subjects(req)[0];

@@ -5,7 +5,11 @@ import {
   type DatasetManifest,
   datasetSealedData,
 } from '../../gate/manifest.ts';
-import type { GateDatasetStore, InclusionRow } from '../../gate/registry-port.ts';
+import {
+  exclusionRow,
+  type GateDatasetStore,
+  type InclusionRow,
+} from '../../gate/registry-port.ts';
 import { appendChainedEvents } from './postgres-registry-store.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
@@ -44,7 +48,9 @@ export class PostgresDatasetStore implements GateDatasetStore {
   async recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
+    exclusionLeaves?: Uint8Array,
   ): Promise<void> {
+    const exclusion = exclusionRow(manifest, exclusionLeaves);
     await this.host.kysely.transaction().execute(async (trx) => {
       await trx
         .insertInto('datasets')
@@ -61,6 +67,7 @@ export class PostgresDatasetStore implements GateDatasetStore {
           recorded_at: new Date().toISOString(),
         })
         .execute();
+      if (exclusion) await trx.insertInto('dataset_exclusions').values(exclusion).execute();
       let subjects: string[] = [];
       let items: string[] = [];
       let roles: string[] = [];
@@ -156,6 +163,7 @@ export class PostgresDatasetStore implements GateDatasetStore {
         .executeTakeFirst();
       if (!row || row.sealed_at) return;
       await trx.deleteFrom('dataset_inclusions').where('dataset_id', '=', id).execute();
+      await trx.deleteFrom('dataset_exclusions').where('dataset_id', '=', id).execute();
       await trx.deleteFrom('datasets').where('id', '=', id).execute();
     });
   }

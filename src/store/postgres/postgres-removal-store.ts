@@ -16,6 +16,7 @@ import {
   type RemovalRecord,
   type RemovalStore,
   removalAcknowledgedEvent,
+  type StoredExclusion,
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
@@ -487,6 +488,35 @@ export class PostgresRemovalStore implements RemovalStore {
          SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
              next_attempt_at = ${nextAttemptAt}
        WHERE id = ${id}`.execute(this.db);
+  }
+
+  async datasetExclusion(datasetId: string): Promise<StoredExclusion | undefined> {
+    const { rows } = await sql<{ key_id: string; root: string; subjects: number; leaves: Buffer }>`
+      SELECT e.key_id, e.root, e.subjects, e.leaves FROM dataset_exclusions e
+      JOIN datasets d ON d.id = e.dataset_id
+      WHERE e.dataset_id = ${datasetId} AND d.sealed_at IS NOT NULL`.execute(this.db);
+    const row = rows[0];
+    return (
+      row && {
+        datasetId,
+        keyId: row.key_id,
+        root: row.root,
+        count: Number(row.subjects),
+        leaves: Buffer.from(row.leaves),
+      }
+    );
+  }
+
+  async exclusionDatasets(): Promise<{ datasetId: string; purpose: string; recordedAt: string }[]> {
+    const { rows } = await sql<{ dataset_id: string; purpose: string; recorded_at: string | Date }>`
+      SELECT d.id AS dataset_id, d.purpose, d.recorded_at
+      FROM dataset_exclusions e JOIN datasets d ON d.id = e.dataset_id
+      WHERE d.sealed_at IS NOT NULL ORDER BY d.recorded_at DESC, d.id`.execute(this.db);
+    return rows.map((r) => ({
+      datasetId: r.dataset_id,
+      purpose: r.purpose,
+      recordedAt: iso(r.recorded_at),
+    }));
   }
 
   async datasetExists(datasetId: string): Promise<boolean> {

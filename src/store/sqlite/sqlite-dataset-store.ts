@@ -6,7 +6,11 @@ import {
   type DatasetManifest,
   datasetSealedData,
 } from '../../gate/manifest.ts';
-import type { GateDatasetStore, InclusionRow } from '../../gate/registry-port.ts';
+import {
+  exclusionRow,
+  type GateDatasetStore,
+  type InclusionRow,
+} from '../../gate/registry-port.ts';
 import { appendAuditEvents, prepareAuditAppend } from './sqlite-connection.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
@@ -53,8 +57,12 @@ export class SqliteDatasetStore implements GateDatasetStore {
   async recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
+    exclusionLeaves?: Uint8Array,
   ): Promise<void> {
     const { kysely } = this.host;
+    const exclusion = exclusionRow(manifest, exclusionLeaves);
+    const exclusionInsert =
+      exclusion && kysely.insertInto('dataset_exclusions').values(exclusion).compile();
     const datasetRow = kysely
       .insertInto('datasets')
       .values({
@@ -70,7 +78,10 @@ export class SqliteDatasetStore implements GateDatasetStore {
         recorded_at: new Date().toISOString(),
       })
       .compile();
-    await this.host.write((db) => db.prepare(datasetRow.sql).run(...datasetRow.parameters));
+    await this.host.write((db) => {
+      db.prepare(datasetRow.sql).run(...datasetRow.parameters);
+      if (exclusionInsert) db.prepare(exclusionInsert.sql).run(...exclusionInsert.parameters);
+    });
 
     const full = this.#insertSql(ROWS_PER_STATEMENT);
     let batch: unknown[] = [];
@@ -128,6 +139,7 @@ export class SqliteDatasetStore implements GateDatasetStore {
       await this.host
         .write((db) => {
           db.prepare('DELETE FROM dataset_inclusions WHERE dataset_id = ?').run(id);
+          db.prepare('DELETE FROM dataset_exclusions WHERE dataset_id = ?').run(id);
           db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
         })
         .catch(() => {});
@@ -154,6 +166,7 @@ export class SqliteDatasetStore implements GateDatasetStore {
         | undefined;
       if (!sealed || sealed.sealed_at) return;
       db.prepare('DELETE FROM dataset_inclusions WHERE dataset_id = ?').run(id);
+      db.prepare('DELETE FROM dataset_exclusions WHERE dataset_id = ?').run(id);
       db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
     });
   }

@@ -16,6 +16,7 @@ import {
   type RemovalRecord,
   type RemovalStore,
   removalAcknowledgedEvent,
+  type StoredExclusion,
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
@@ -437,6 +438,36 @@ export class SqliteRemovalStore implements RemovalStore {
         )
         .run(error.slice(0, 500), nextAttemptAt, id),
     );
+  }
+
+  async datasetExclusion(datasetId: string): Promise<StoredExclusion | undefined> {
+    const row = this.db
+      .prepare(
+        `SELECT e.key_id, e.root, e.subjects, e.leaves FROM dataset_exclusions e
+         JOIN datasets d ON d.id = e.dataset_id WHERE e.dataset_id = ? AND d.sealed_at IS NOT NULL`,
+      )
+      .get(datasetId) as
+      | { key_id: string; root: string; subjects: number; leaves: Buffer }
+      | undefined;
+    return (
+      row && {
+        datasetId,
+        keyId: row.key_id,
+        root: row.root,
+        count: row.subjects,
+        leaves: Buffer.from(row.leaves),
+      }
+    );
+  }
+
+  async exclusionDatasets(): Promise<{ datasetId: string; purpose: string; recordedAt: string }[]> {
+    return this.db
+      .prepare(
+        `SELECT d.id AS datasetId, d.purpose AS purpose, d.recorded_at AS recordedAt
+         FROM dataset_exclusions e JOIN datasets d ON d.id = e.dataset_id
+         WHERE d.sealed_at IS NOT NULL ORDER BY d.recorded_at DESC, d.id`,
+      )
+      .all() as { datasetId: string; purpose: string; recordedAt: string }[];
   }
 
   async datasetExists(datasetId: string): Promise<boolean> {

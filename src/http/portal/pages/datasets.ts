@@ -11,6 +11,10 @@ export const DESCRIPTION_MAX = 5000;
 export interface DatasetsPageData {
   /** Undefined when nobody is signed in or verified: the page says how to be. */
   datasets: SubjectDataset[] | undefined;
+  /** Sealed datasets with an exclusion commitment: a proof per dataset for the signed-in account. */
+  proofs: { datasetId: string; recordedAt: string }[];
+  /** Where the published VRF key is fetched from, in the instructions. */
+  publicUrl: string;
   modelPolicy: ModelPolicy;
   /** Models a memorisation report can name; no form when empty. */
   models: ModelRecord[];
@@ -97,6 +101,27 @@ function memorisationForm(ctx: PageContext, data: DatasetsPageData): SafeHtml | 
     </section>`;
 }
 
+/** A proof per dataset for the person's own account, to download and check independently. */
+function proofSection(ctx: PageContext, data: DatasetsPageData): SafeHtml | '' {
+  if (data.proofs.length === 0) return '';
+  const t = (key: string, vars = {}) => translate(ctx, key, vars);
+  const command = `curl -o key.json ${data.publicUrl}/v1/transparency/exclusion-key
+veto dataset verify-exclusion exclusion-proof.json --key key.json`;
+  return html`<section aria-labelledby="proof-heading">
+      <h2 id="proof-heading">${t('datasets.proof.heading')}</h2>
+      <p>${t('datasets.proof.lead')}</p>
+      <ul>${data.proofs.map(
+        (p) =>
+          html`<li><a href="${href(ctx, `/datasets/${encodeURIComponent(p.datasetId)}/exclusion-proof`)}" download>${t(
+            'datasets.proof.download',
+            { dataset: p.datasetId },
+          )}</a> (${t('format.datetime', { date: new Date(p.recordedAt) })})</li>`,
+      )}</ul>
+      <p>${t('datasets.proof.check')}</p>
+      <pre><code>${command}</code></pre>
+    </section>`;
+}
+
 /** "Am I in the dataset?": datasets holding the person's content, and what happened. */
 export function datasetsPage(ctx: PageContext, data: DatasetsPageData): PageParts {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
@@ -133,6 +158,7 @@ export function datasetsPage(ctx: PageContext, data: DatasetsPageData): PagePart
             <p>${t(`model-policy.${data.modelPolicy}`)}</p>`
           : ''
       }
+      ${proofSection(ctx, data)}
       ${memorisationForm(ctx, data)}`,
   };
 }
