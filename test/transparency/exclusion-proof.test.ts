@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Veto } from '../../src/app/wire.ts';
+import { rebuildDataset } from '../../src/domain/removals/dataset-rebuild.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -61,7 +62,7 @@ for (const adapter of ADAPTERS) {
       skip: available ? false : `${adapter} unavailable`,
       timeout: 300_000,
     }, async (t) => {
-      const { veto, dir } = await testVetoOn(adapter, t);
+      const { veto, dir, config } = await testVetoOn(adapter, t);
       const app = await buildApp(veto);
       t.after(() => app.close());
       const user = async (sub: string) => ({
@@ -363,6 +364,20 @@ for (const adapter of ADAPTERS) {
         tampered.out + tampered.err,
         /exclusion: exclusion-leaves\.bin: its sha256 differs/,
       );
+      // A rebuilt version carries no commitment of the replaced one: it seals, and has no proof.
+      const rebuilt = await rebuildDataset({
+        dir: many.dir,
+        removals: [],
+        record: (m, rows) => veto.gate.recordDataset(m, rows),
+        secret: config.secret,
+        now: veto.clock,
+      });
+      assert.equal(rebuilt.manifest.exclusion, undefined);
+      const noProof = await app.inject({
+        url: `/v1/me/datasets/${rebuilt.datasetId}/exclusion-proof`,
+        headers: await user('u1'),
+      });
+      assert.equal(noProof.statusCode, 404);
       // The manifest's commitment is also what the store holds.
       const stored = await veto.afterwards!.deps.store.datasetExclusion('ds_many');
       assert.equal(stored?.root, many.manifest.exclusion!.root);

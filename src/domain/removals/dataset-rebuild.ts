@@ -197,8 +197,11 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
       options.now(),
     );
 
+    // The replaced version's exclusion commitment names its own subjects and id: not carried
+    // over (a rebuild has no VRF key to commit to its own; docs/transparency.md "Limits").
+    const { exclusion: _replacedCommitment, ...carried } = old;
     const manifest: RebuiltManifest = {
-      ...old,
+      ...carried,
       datasetId,
       output: {
         file: dataFile,
