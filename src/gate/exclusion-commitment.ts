@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import {
   type ExclusionCommitment,
   ExclusionTree,
-  exclusionLeaves,
+  exclusionLeavesInParallel,
 } from '../transparency/dataset-exclusion.ts';
 import type { VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
 import { textLines } from './line-files.ts';
@@ -36,7 +36,7 @@ export async function commitExclusion(
       if (tab > 0) subjects.add(line.slice(0, tab));
     }
   }
-  const leaves = exclusionLeaves(key, datasetId, subjects);
+  const leaves = await exclusionLeavesInParallel(key, datasetId, subjects);
   const commitment: ExclusionCommitment = new ExclusionTree(datasetId, leaves).commitment(
     key.public.keyId,
   );

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {
   ExclusionTree,
   exclusionLeaves,
+  exclusionLeavesInParallel,
   exclusionProof,
   exclusionProofText,
   verifyExclusionProof,
@@ -172,4 +173,13 @@ test('a leaves file that is not sorted and distinct is refused', () => {
   const repeated = Buffer.concat([leaves.subarray(0, 32), leaves.subarray(0, 32)]);
   assert.throws(() => new ExclusionTree('ds', repeated), /not sorted and distinct/);
   assert.throws(() => new ExclusionTree('ds', leaves.subarray(0, 40)), /multiple of 32/);
+});
+
+test('the commitment computed on worker threads has exactly the leaves of one thread', async () => {
+  const key = parseVrfPrivateKey(generateVrfKeyPem());
+  // Above the size where the work is shared out, with repeats (counted once).
+  const subjects = Array.from({ length: 5000 }, (_, i) => `acct:u${i % 4500}`);
+  const parallel = await exclusionLeavesInParallel(key, 'ds_parallel', subjects, 2);
+  assert.equal(parallel.length, 4500 * 32);
+  assert.ok(parallel.equals(exclusionLeaves(key, 'ds_parallel', subjects)));
 });
