@@ -93,6 +93,22 @@ export const configSchema = z.object({
   mailFrom: z.string().default('Veto <no-reply@veto.invalid>'),
   /** Where email goes when no SMTP server is configured. */
   outboxDir: z.string().optional(),
+  /**
+   * Folders holding sealed dataset versions (each in `<folder>/<dataset id>/`): the automatic
+   * erasure job rebuilds those with removals and deletes what they replace. Default:
+   * `<data dir>/datasets`.
+   */
+  datasetDirs: z.union([z.array(z.string()), z.string().transform(csv)]).optional(),
+  /**
+   * Seconds between a superseded version's replacement and the deletion of its record files
+   * (0: at once). The delay lets recipients switch; it is recorded in the audit log.
+   */
+  supersededDeleteAfter: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400)
+    .default(0),
   /** Languages offered; by default every catalogue file present (a new language is a file drop). */
   languages: z.union([z.array(z.string()), z.string().transform(csv)]).optional(),
   defaultLanguage: z.string().default('en'),
@@ -187,6 +203,8 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_SMTP_URL: 'smtpUrl',
   VETO_MAIL_FROM: 'mailFrom',
   VETO_OUTBOX_DIR: 'outboxDir',
+  VETO_DATASET_DIRS: 'datasetDirs',
+  VETO_SUPERSEDED_DELETE_AFTER: 'supersededDeleteAfter',
   VETO_LANGUAGES: 'languages',
   VETO_DEFAULT_LANGUAGE: 'defaultLanguage',
   VETO_PURPOSES: 'purposes',

@@ -9,6 +9,7 @@ import { OutboxDispatcher } from '../domain/outbox-dispatcher.ts';
 import { Registry } from '../domain/registry.ts';
 import { takeRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import { Afterwards } from '../domain/removals/afterwards.ts';
+import { AutomaticErasure } from '../domain/removals/automatic-erasure.ts';
 import {
   createRecipientTransport,
   RecipientDispatcher,
@@ -101,6 +102,8 @@ export interface Veto {
   afterwards?: Afterwards;
   removalPlanner?: RemovalPlanner;
   recipientDispatcher?: RecipientDispatcher;
+  /** Rebuilds sealed versions with removals and deletes what they replace (`serve` runs it). */
+  automaticErasure?: AutomaticErasure;
   /** Storage faults seen by requests and jobs: logged once per outage, 503 meanwhile. */
   storageHealth: StorageHealth;
   /** Around every job pass: leader lease (several instances, one database), liveness. */
@@ -361,6 +364,22 @@ export async function wireVeto(
     },
   };
   const datasetStore = await openGateDatasetStore(store);
+  const buildJournal = path.join(config.dataDir, 'builds');
+  const automaticErasure = removalStore
+    ? new AutomaticErasure({
+        roots: config.datasetDirs ?? [path.join(config.dataDir, 'datasets')],
+        deleteAfterMs: config.supersededDeleteAfter * 1000,
+        store: removalStore,
+        record: (manifest, rows) => datasetStore.recordDataset(manifest, rows),
+        appendEvents: (events) => store.transaction((tx) => tx.appendEvents(events)),
+        secret: config.secret,
+        publicUrl: config.publicUrl,
+        journalDir: buildJournal,
+        clock,
+        logger,
+        supervision,
+      })
+    : undefined;
   const assessments = new Assessments({
     store: await openAssessmentStore(store),
     clock,
@@ -430,6 +449,7 @@ export async function wireVeto(
     consoleStore,
     staffAudit: new StaffAudit(store, clock),
     ...afterwardsParts,
+    ...(automaticErasure ? { automaticErasure } : {}),
     storageHealth,
     jobs,
     metrics,
@@ -451,6 +471,7 @@ export async function wireVeto(
     async close() {
       await afterwardsParts.removalPlanner?.stop();
       await afterwardsParts.recipientDispatcher?.stop();
+      await automaticErasure?.stop();
       await transport.close();
       await dispatcher.stop();
       await jobs.release();

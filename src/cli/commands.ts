@@ -94,6 +94,8 @@ export const coreCommands: Command[] = [
       // After the build: objections become removals, removals reach recipients.
       veto.removalPlanner?.start();
       veto.recipientDispatcher?.start();
+      // Erasure reaching the versions already sealed: rebuilt, the replaced files deleted.
+      veto.automaticErasure?.start();
       let closing = false;
       const shutdown = async (signal: string) => {
         if (closing) {

@@ -98,7 +98,9 @@ test('three instances on one PostgreSQL: every email and recipient message sent 
   const built = await buildDataset({
     policy: await writePolicy(dir),
     inputs: [input],
-    outDir: path.join(dir, 'datasets'),
+    // Not under <data dir>/datasets: serve's erasure job would rebuild it and tell the recipient
+    // (a dataset.superseded message); this test counts the removal messages alone.
+    outDir: path.join(dir, 'built'),
     objectors: { snapshot: await writeSnapshot(dir, []) },
     registry: everyoneShown(setup.gate),
     workers: 0,
