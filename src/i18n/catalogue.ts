@@ -241,7 +241,8 @@ class IcuCatalogue implements Catalogue {
       });
       this.compiled.set(cacheKey, mf);
     }
-    const values: Record<string, string | number | Date> = {};
+    // `{zone}` names the zone the dates are shown in, so a message can never say one and use another.
+    const values: Record<string, string | number | Date> = { zone };
     for (const [name, value] of Object.entries(vars)) {
       if (value !== null && value !== undefined) values[name] = value;
     }

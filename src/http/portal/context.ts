@@ -22,12 +22,7 @@ export interface PageContext {
 /** Translates with the platform name always available to messages. */
 export function translate(ctx: PageContext, key: string, vars: MessageVars = {}): string {
   const timeZone = timeZoneOf(ctx);
-  return ctx.catalogue.t(
-    ctx.lang,
-    key,
-    { platformName: ctx.platformName, zone: timeZone ?? 'UTC', ...vars },
-    { timeZone },
-  );
+  return ctx.catalogue.t(ctx.lang, key, { platformName: ctx.platformName, ...vars }, { timeZone });
 }
 
 /** The signed-in person's time zone, when their platform gave it; else times are in UTC. */
