@@ -143,7 +143,7 @@ describe('notice API', () => {
       .errors.map((e: { field: string; reason: string }) => `${e.field}: ${e.reason}`);
     assert.ok(
       reasons.includes(
-        'texts.en.markdown: line 33: the promise "redacted PERSON" is not kept by policy demo (redaction.categories lacks PERSON)',
+        'texts.en.markdown: line 35: the promise "redacted PERSON" is not kept by policy demo (redaction.categories lacks PERSON)',
       ),
       reasons.join('\n'),
     );

@@ -51,7 +51,7 @@ describe('veto notices publish: the notice promises only what its policy keeps',
       assert.match(
         r.err,
         new RegExp(
-          `texts\\.${lang}\\.markdown: line 33: the promise "redacted PERSON" is not kept by policy \\.\\./policy\\.yaml \\(redaction\\.categories lacks PERSON\\)`,
+          `texts\\.${lang}\\.markdown: line 35: the promise "redacted PERSON" is not kept by policy \\.\\./policy\\.yaml \\(redaction\\.categories lacks PERSON\\)`,
         ),
       );
     assert.match(r.err, /"redacted HANDLE" is not kept/);
