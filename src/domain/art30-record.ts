@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedPolicy } from '../gate/policy.ts';
+import { printableHtml } from '../lib/printable-markdown.ts';
 import type { NoticeVersion } from './notices/notice-types.ts';
 
 /**
@@ -96,44 +97,9 @@ export function art30Markdown(input: Art30Input): string {
   return lines.join('\n');
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const inline = (s: string) =>
-  escapeHtml(s)
-    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
-    .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/_([^_]+)_/g, '<em>$1</em>');
-
-/** The same record as a printable HTML page (the Markdown subset the record uses). */
+/** The same record as a printable HTML page, its version at the foot. */
 export function art30Html(markdown: string, version: string): string {
-  const out: string[] = [];
-  let list = false;
-  for (const line of markdown.split('\n')) {
-    if (line.startsWith('- ')) {
-      if (!list) out.push('<ul>');
-      list = true;
-      out.push(`<li>${inline(line.slice(2))}</li>`);
-      continue;
-    }
-    if (list) out.push('</ul>');
-    list = false;
-    if (line.startsWith('## ')) out.push(`<h2>${inline(line.slice(3))}</h2>`);
-    else if (line.startsWith('# ')) out.push(`<h1>${inline(line.slice(2))}</h1>`);
-    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
-  }
-  if (list) out.push('</ul>');
-  const title = escapeHtml(markdown.split('\n')[0]!.replace(/^# /, ''));
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${title}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;line-height:1.5;color:#1b1b1f}@media print{body{margin:0}}</style>
-</head>
-<body>
-${out.join('\n')}
-<p><small>Version ${escapeHtml(version)}</small></p>
-</body>
-</html>
-`;
+  return printableHtml(markdown, `Version ${version}`);
 }
 
 export interface Art30Version {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LoadedPolicy } from '../../gate/policy.ts';
 import { CONTENT_KINDS } from '../../gate/record-vocabulary.ts';
-import { escapeHtml } from '../../lib/escape-html.ts';
+import { printableHtml } from '../../lib/printable-markdown.ts';
 import { canonicalJson } from '../audit-chain.ts';
 import type { AssessmentText } from './assessment-text.ts';
 
@@ -225,39 +225,7 @@ export function assessmentMarkdown(
   ].join('\n');
 }
 
-const inline = (s: string) =>
-  escapeHtml(s)
-    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
-    .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/(^|\s)_([^_]+)_(?=\s|$|[.,;:])/g, '$1<em>$2</em>');
-
 /** The record as a printable HTML page (the Markdown subset `assessmentMarkdown` writes). */
 export function assessmentHtml(markdown: string): string {
-  const out: string[] = [];
-  let inList = false;
-  for (const line of markdown.split('\n')) {
-    if (line.startsWith('- ')) {
-      if (!inList) out.push('<ul>');
-      inList = true;
-      out.push(`<li>${inline(line.slice(2))}</li>`);
-      continue;
-    }
-    if (inList) out.push('</ul>');
-    inList = false;
-    if (line.startsWith('## ')) out.push(`<h2>${inline(line.slice(3))}</h2>`);
-    else if (line.startsWith('# ')) out.push(`<h1>${inline(line.slice(2))}</h1>`);
-    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
-  }
-  if (inList) out.push('</ul>');
-  const title = escapeHtml(markdown.split('\n')[0]!.replace(/^# /, ''));
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${title}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;line-height:1.5;color:#1b1b1f}@media print{body{margin:0}}</style>
-</head>
-<body>
-${out.join('\n')}
-</body>
-</html>
-`;
+  return printableHtml(markdown);
 }
