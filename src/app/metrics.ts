@@ -97,7 +97,16 @@ export class Metrics {
     if (sealed) {
       // Gate builds run in `veto gate build` processes; what they sealed is in the registry, so
       // every instance reports the same figures, read at each scrape.
-      const latest = async () => {
+      // The three gauges below are collected together in one scrape (prom-client collects them
+      // concurrently): they share one read of the datasets while it is in flight.
+      let reading: ReturnType<typeof readLatest> | undefined;
+      const latest = () => {
+        reading ??= readLatest().finally(() => {
+          reading = undefined;
+        });
+        return reading;
+      };
+      const readLatest = async () => {
         const byPurpose = new Map<string, { count: number; last?: BuildTimes }>();
         for (const d of await sealed()) {
           const entry = byPurpose.get(d.purpose) ?? { count: 0 };
