@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { dropSchema, freshSchemaName, PG_URL, queryOnce } from '../store/postgres-test-db.ts';
 import { startServer } from '../support/server-process.ts';
 import { tempDir } from '../support/temp.ts';
@@ -12,15 +13,18 @@ import { ADAPTERS, adapterAvailable } from '../support/veto-on.ts';
 /**
  * Erasure without a command, through `veto serve` as a process: a dataset is built, a person
  * whose content is in it objects over HTTP, and within the erasure job's interval the sealed
- * version is rebuilt without her items, the replaced version's record files are deleted
- * (VETO_SUPERSEDED_DELETE_AFTER=0), and the new version passes `veto dataset verify`.
+ * version is rebuilt without her items, the replaced version's record files are deleted, and the
+ * new version passes `veto dataset verify`. On PostgreSQL the deletion is at once
+ * (VETO_SUPERSEDED_DELETE_AFTER=0); on SQLite it waits 4 s, and the server is SIGKILLed while it
+ * waits (after the rebuild, before the erasure): the restarted server erases on schedule.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_KEY = 'erasure-admin-key-0123456789';
 
 for (const adapter of ADAPTERS) {
+  const delayed = adapter === 'sqlite';
   describe(`automatic erasure through veto serve (${adapter})`, () => {
-    it('rebuilds the sealed version and deletes the replaced files after an objection', {
+    it(`rebuilds the sealed version and deletes the replaced files after an objection${delayed ? ', after the configured delay, across a SIGKILL while it waits' : ', at once'}`, {
       timeout: 300_000,
     }, async (t) => {
       if (!(await adapterAvailable(adapter))) return t.skip();
@@ -39,10 +43,10 @@ for (const adapter of ADAPTERS) {
         VETO_DATABASE_URL: databaseUrl,
         VETO_ADMIN_KEY: ADMIN_KEY,
         VETO_NOTICE_FLOOR_DAYS: '0',
-        VETO_SUPERSEDED_DELETE_AFTER: '0',
+        VETO_SUPERSEDED_DELETE_AFTER: delayed ? '4' : '0',
       };
       // `--demo` publishes the demo notice and records the demo policy's assessment.
-      const server = await startServer(env, ['--demo']);
+      let server = await startServer(env, ['--demo']);
       t.after(() => server.kill());
       const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
       const shown = await fetch(`${server.url}/v1/notices/exposures`, {
@@ -90,6 +94,24 @@ for (const adapter of ADAPTERS) {
 
       // The planner records the removal (every second), the erasure job acts on it (every 2 s).
       const next = path.join(out, `${id}.v2`);
+      if (delayed) {
+        const pending = path.join(sealed, 'ERASURE-PENDING.json');
+        const waitUntil = Date.now() + 60_000;
+        while (!existsSync(pending) && Date.now() < waitUntil)
+          await new Promise((r) => setTimeout(r, 100));
+        assert.ok(
+          existsSync(pending),
+          `erasure scheduled; serve said:\n${server.output().slice(-3000)}`,
+        );
+        const schedule = JSON.parse(readFileSync(pending, 'utf8'));
+        assert.equal(schedule.replacedBy, `${id}.v2`);
+        assert.ok(Date.parse(schedule.deleteAt) > Date.now(), 'the deletion is still due');
+        assert.ok(existsSync(path.join(sealed, 'data.jsonl')), 'kept until the deletion is due');
+        assert.ok(existsSync(path.join(next, 'manifest.json')), 'the new version is in place');
+        // A crash between the rebuild and the erasure: the next server finishes the work.
+        await server.kill('SIGKILL');
+        server = await startServer(env, ['--demo']);
+      }
       const deadline = Date.now() + 60_000;
       while (!existsSync(path.join(sealed, 'SUPERSEDED.json')) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 250));
@@ -109,6 +131,16 @@ for (const adapter of ADAPTERS) {
       assert.equal(verified.code, 0, `${verified.out}\n${verified.err}`);
       const audit = runVeto(env, 'audit', 'verify');
       assert.equal(audit.code, 0, audit.err);
+      if (delayed) {
+        const db = new Database(path.join(dir, 'veto.db'), { readonly: true });
+        const types = db
+          .prepare('SELECT type FROM audit_events')
+          .all()
+          .map((r) => (r as { type: string }).type);
+        db.close();
+        assert.equal(types.filter((x) => x === 'dataset.erasure-scheduled').length, 1);
+        assert.equal(types.filter((x) => x === 'dataset.superseded').length, 1);
+      }
     });
   });
 }

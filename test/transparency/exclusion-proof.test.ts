@@ -364,17 +364,66 @@ for (const adapter of ADAPTERS) {
         tampered.out + tampered.err,
         /exclusion: exclusion-leaves\.bin: its sha256 differs/,
       );
-      // A rebuilt version carries no commitment of the replaced one: it seals, and has no proof.
+      // A rebuilt version commits to its own subjects under its own id: u2's post removed, u2 is
+      // proved absent from the new version (and still present in the replaced one).
       const rebuilt = await rebuildDataset({
         dir: many.dir,
+        removals: [
+          {
+            id: 'rm_u2',
+            datasetId: 'ds_many',
+            subjectKey: 'acct:u2',
+            objectionId: 'obj_u2',
+            purpose: 'genai-training',
+            itemIds: ['p4'],
+            recordedAt: veto.clock(),
+          },
+        ],
+        record: (m, rows, leaves) => veto.gate.recordDataset(m, rows, leaves),
+        exclusionKey: veto.exclusionKeys().current,
+        secret: config.secret,
+        now: veto.clock,
+      });
+      assert.equal(rebuilt.manifest.exclusion?.count, 5);
+      assert.notEqual(rebuilt.manifest.exclusion?.root, many.manifest.exclusion?.root);
+      const u2After = cli(
+        save('u2-v2.json', await mine(rebuilt.datasetId, 'u2')),
+        '--manifest',
+        manifestOf(rebuilt),
+        '--expect',
+        'not-included',
+      );
+      assert.equal(u2After.code, 0, u2After.out + u2After.err);
+      assert.equal(JSON.parse(await mine(rebuilt.datasetId, 'u1')).result, 'included');
+      assert.equal(JSON.parse(await mine('ds_many', 'u2')).result, 'included');
+      // The replaced version's proof does not pass for the new version (another id and root).
+      const replayed = cli(
+        save('u2-v1.json', await mine('ds_many', 'u2')),
+        '--manifest',
+        manifestOf(rebuilt),
+      );
+      assert.notEqual(replayed.code, 0, replayed.out);
+      const rebuiltVerify = runVeto(
+        {},
+        'dataset',
+        'verify',
+        rebuilt.dir,
+        '--offline',
+        '--snapshot',
+        many.snapshot,
+      );
+      assert.equal(rebuiltVerify.code, 0, rebuiltVerify.out + rebuiltVerify.err);
+      // Without the key (a caller that gives none), the new version has no commitment and no proof.
+      const bare = await rebuildDataset({
+        dir: rebuilt.dir,
         removals: [],
         record: (m, rows) => veto.gate.recordDataset(m, rows),
         secret: config.secret,
         now: veto.clock,
       });
-      assert.equal(rebuilt.manifest.exclusion, undefined);
+      assert.equal(bare.manifest.exclusion, undefined);
       const noProof = await app.inject({
-        url: `/v1/me/datasets/${rebuilt.datasetId}/exclusion-proof`,
+        url: `/v1/me/datasets/${bare.datasetId}/exclusion-proof`,
         headers: await user('u1'),
       });
       assert.equal(noProof.statusCode, 404);

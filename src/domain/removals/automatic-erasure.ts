@@ -1,10 +1,11 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DatasetManifest } from '../../gate/manifest.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { type JobSupervision, PeriodicJob } from '../../lib/periodic-job.ts';
 import type { RemovalStore } from '../../store/removal-store.ts';
+import type { VrfPrivateKey } from '../../transparency/rsa-fdh-vrf.ts';
 import type { NewEvent } from '../types.ts';
 import { nextVersionId, type RebuildOptions, rebuildDataset } from './dataset-rebuild.ts';
 import { eraseSupersededVersion } from './supersede.ts';
@@ -26,6 +27,8 @@ export interface AutomaticErasureDeps {
   store: Pick<RemovalStore, 'removalsOf' | 'listRecipients' | 'enqueueRecipientMessages'>;
   /** The gate's `recordDataset`: the new version is recorded like any sealed one. */
   record: RebuildOptions['record'];
+  /** The current VRF key, for the new version's exclusion commitment. */
+  exclusionKey?: () => VrfPrivateKey;
   appendEvents(events: readonly NewEvent[]): Promise<unknown>;
   secret: string;
   publicUrl: string;
@@ -123,6 +126,7 @@ export class AutomaticErasure {
         datasetId: manifest.datasetId,
         removals,
         record: this.deps.record,
+        exclusionKey: this.deps.exclusionKey?.(),
         secret: this.deps.secret,
         now: this.deps.clock,
         journalDir: this.deps.journalDir,
@@ -141,7 +145,9 @@ export class AutomaticErasure {
     }
     const deleteAt = new Date(Date.parse(now) + this.deps.deleteAfterMs).toISOString();
     const schedule: PendingErasure = { replacedBy, removals: ids, deleteAt };
-    await writeFile(join(dir, PENDING_ERASURE_FILE), `${JSON.stringify(schedule, null, 2)}\n`);
+    // The audit event before the file: a crash between the two schedules the erasure again on
+    // the next pass (two events, one erasure); the other order could leave a schedule that the
+    // log never mentions.
     await this.deps.appendEvents([
       {
         at: now,
@@ -151,6 +157,10 @@ export class AutomaticErasure {
         data: { datasetId: manifest.datasetId, replacedBy, removals: ids, deleteAt },
       },
     ]);
+    // Written whole or not at all: a torn file would stop every later pass at JSON.parse.
+    const file = join(dir, PENDING_ERASURE_FILE);
+    await writeFile(`${file}.tmp`, `${JSON.stringify(schedule, null, 2)}\n`);
+    await rename(`${file}.tmp`, file);
   }
 
   private async erase(dir: string, replacedBy: string, removals: string[], now: string) {

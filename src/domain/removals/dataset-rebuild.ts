@@ -8,6 +8,7 @@ import {
   syncDir,
   syncStagedFiles,
 } from '../../gate/dataset-recovery.ts';
+import { commitExclusion } from '../../gate/exclusion-commitment.ts';
 import {
   groupedInclusionRows,
   INCLUSIONS_HEADER,
@@ -15,9 +16,9 @@ import {
 } from '../../gate/inclusion-file.ts';
 import { forEachLine, HashedWriter, hashFile } from '../../gate/line-files.ts';
 import { type DatasetManifest, manifestText as manifestFileText } from '../../gate/manifest.ts';
-import { emptyParquetLike, jsonlToParquet, parquetToJsonl } from '../../gate/parquet.ts';
 import type { InclusionRow } from '../../gate/registry-port.ts';
 import type { RemovalRecord } from '../../store/removal-store.ts';
+import type { VrfPrivateKey } from '../../transparency/rsa-fdh-vrf.ts';
 import { writeRemovalList } from './removal-list.ts';
 
 /** What a rebuilt version's manifest adds to the gate's: the version it replaces, and why. */
@@ -46,7 +47,17 @@ export interface RebuildOptions {
   outDir?: string;
   removals: readonly RemovalRecord[];
   /** Records the new version and its inclusion index (the gate's `recordDataset`). */
-  record(manifest: DatasetManifest, rows: AsyncIterable<InclusionRow>): Promise<void>;
+  record(
+    manifest: DatasetManifest,
+    rows: AsyncIterable<InclusionRow>,
+    exclusionLeaves?: Buffer,
+  ): Promise<void>;
+  /**
+   * The current VRF key: the new version commits its own subjects with it (`manifest.exclusion`),
+   * so "is my content in this version?" has a proof like a built dataset's; without it the new
+   * version has no commitment.
+   */
+  exclusionKey?: VrfPrivateKey | undefined;
   secret: string;
   now: () => string;
   /**
@@ -138,9 +149,11 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
     // 2. The data, line for line (Parquet through JSONL, as the gate writes it).
     const parquet = old.output.format === 'parquet';
     let source = oldData;
-    if (parquet) {
+    // DuckDB loaded only for a Parquet dataset: it is a fifth of what the command loads.
+    const duck = parquet ? await import('../../gate/parquet.ts') : undefined;
+    if (duck) {
       source = join(staging, 'old-data.jsonl');
-      await parquetToJsonl(oldData, source);
+      await duck.parquetToJsonl(oldData, source);
     }
     const dataJsonl = join(staging, 'data.jsonl');
     const data = await HashedWriter.create(dataJsonl);
@@ -164,12 +177,12 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
         `${old.files.data} has ${index} records but ${old.files.inclusions} describes ${records}`,
       );
     let dataFile = 'data.jsonl';
-    if (parquet) {
+    if (duck) {
       await rm(source);
       dataFile = 'data.parquet';
       // Nothing left: an empty file with the replaced dataset's columns.
-      if (kept > 0) await jsonlToParquet(dataJsonl, join(staging, dataFile));
-      else await emptyParquetLike(oldData, join(staging, dataFile));
+      if (kept > 0) await duck.jsonlToParquet(dataJsonl, join(staging, dataFile));
+      else await duck.emptyParquetLike(oldData, join(staging, dataFile));
       await rm(dataJsonl);
       ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
     }
@@ -197,11 +210,15 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
       options.now(),
     );
 
-    // The replaced version's exclusion commitment names its own subjects and id: not carried
-    // over (a rebuild has no VRF key to commit to its own; docs/transparency.md "Limits").
+    // The replaced version's exclusion commitment names its own subjects and id: never carried
+    // over. The new version commits to its own (fewer) subjects when the key is given.
     const { exclusion: _replacedCommitment, ...carried } = old;
+    const exclusion = options.exclusionKey
+      ? await commitExclusion(options.exclusionKey, datasetId, inclusionsPath, staging)
+      : undefined;
     const manifest: RebuiltManifest = {
       ...carried,
+      ...(exclusion ? { exclusion: exclusion.field } : {}),
       datasetId,
       output: {
         file: dataFile,
@@ -238,7 +255,11 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
     renamed = true;
     await syncDir(outDir);
     crashPoint('renamed');
-    await options.record(manifest, readInclusionFile(join(finalDir, 'inclusions.tsv'), datasetId));
+    await options.record(
+      manifest,
+      readInclusionFile(join(finalDir, 'inclusions.tsv'), datasetId),
+      exclusion?.leaves,
+    );
     crashPoint('recorded');
     await closeBuildJournal(journal);
     return { datasetId, dir: finalDir, manifest };

@@ -17,7 +17,7 @@ export interface SupersededRecord {
   at: string;
   /** The removals whose items the replacing version no longer holds. */
   removals: string[];
-  /** Files deleted (everything that held records: data, inclusion index, decisions, rejects). */
+  /** Files deleted (everything that held records or who is in the version). */
   deleted: { file: string; sha256: string; bytes: number }[];
 }
 
@@ -25,7 +25,7 @@ export interface SupersededRecord {
  * Erasure reaching the superseded version: once the next version is sealed without the removed
  * items, the operator's copy of the old one must not keep holding them. Every file of the old
  * version that holds records or who is in it (the data, the inclusion index, the decision log,
- * the rejects) is deleted; the manifest and the policy stay, with `SUPERSEDED.json` saying which
+ * the rejects, the exclusion commitment's leaves) is deleted; the manifest and the policy stay, with `SUPERSEDED.json` saying which
  * version replaces it, when, and the hash of every file deleted, so the deletion itself can be
  * shown. The fact is a `dataset.superseded` audit event, and every recipient of the old version
  * is told, on each of its channels, which version replaces which and what to delete.
@@ -52,6 +52,8 @@ export async function eraseSupersededVersion(options: {
     manifest.files.inclusions,
     manifest.files.decisions,
     manifest.files.rejects,
+    // The VRF outputs of everyone in the version: who was in it, pseudonymously.
+    ...(manifest.exclusion ? [manifest.exclusion.file] : []),
   ];
   const deleted: SupersededRecord['deleted'] = [];
   for (const file of new Set(files)) {
