@@ -29,6 +29,8 @@ export interface IntakeCommand {
   /** Scoped `<client>:<key>`; with `requestHash`, makes retries return the first answer. */
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** The person's IANA time zone, for the receipt's times (null: UTC). */
+  timeZone: string | null;
   /**
    * The id and receipt reference the objection gets if this command creates one, drawn by the
    * caller: the writer can then answer "created" without sending the whole row back.
@@ -182,7 +184,9 @@ export async function applyIntakeBatch(
       });
       if (c.email) {
         contacts.push({ subjectKey: c.subjectKey, email: c.email, language: c.language });
-        outbox.push(objectionEmail('receipt', objection, c.email, ctx.notifications, now));
+        outbox.push(
+          objectionEmail('receipt', objection, c.email, ctx.notifications, now, c.timeZone),
+        );
       }
     }
     if (c.idempotencyKey) {

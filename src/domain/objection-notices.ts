@@ -36,6 +36,8 @@ export function objectionEmail(
   to: string,
   settings: NotificationSettings,
   now: string,
+  /** The person's IANA time zone (from the platform's token): the email's times are in it. */
+  timeZone?: string | null,
 ): OutboxMessage {
   return {
     id: uuidv7(Date.parse(now)),
@@ -54,6 +56,7 @@ export function objectionEmail(
         reason: o.decisionReason ?? o.extensionReason ?? '',
         outcome: o.review,
         endedAt: o.endedAt ?? '',
+        ...(timeZone ? { timeZone } : {}),
       },
     },
     createdAt: now,

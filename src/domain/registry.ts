@@ -60,6 +60,11 @@ export interface ObjectCommand {
   email?: string | null;
   idempotencyKey?: string;
   requestHash?: string;
+  /**
+   * The person's IANA time zone when the platform's token gives one (OpenID Connect `zoneinfo`):
+   * the receipt's times are given in it, else in UTC.
+   */
+  timeZone?: string | undefined;
 }
 
 export type Actor = { subjectKey: string } | { admin: string };
@@ -159,6 +164,7 @@ export class Registry {
       email,
       idempotencyKey: cmd.idempotencyKey ?? null,
       requestHash: cmd.requestHash ?? null,
+      timeZone: cmd.timeZone ?? null,
       id: uuidv7(),
       reference: newReference(),
     });
@@ -166,9 +172,16 @@ export class Registry {
     return result;
   }
 
-  /** The person withdraws their objection; the history stays in the log. */
-  async withdraw(objectionId: string, by: Actor): Promise<Objection> {
-    return this.change(objectionId, by, (o, now) => {
+  /**
+   * The person withdraws their objection; the history stays in the log. `timeZone`: as in
+   * {@link ObjectCommand}, for the confirmation's times.
+   */
+  async withdraw(
+    objectionId: string,
+    by: Actor,
+    options: { timeZone?: string | undefined } = {},
+  ): Promise<Objection> {
+    return this.change(objectionId, by, options.timeZone, (o, now) => {
       if (o.status !== 'effective') {
         throw new AppError('invalid-state', `objection is ${o.status}, not effective`, {
           messageKey: 'error.not-effective',
@@ -200,7 +213,7 @@ export class Registry {
         issues: [{ field: 'reason', reason: 'required: the person is owed the reasons' }],
       });
     }
-    return this.change(objectionId, { admin: decision.reviewer }, (o, now) => {
+    return this.change(objectionId, { admin: decision.reviewer }, undefined, (o, now) => {
       if (o.review !== 'pending' || o.status !== 'effective') {
         throw new AppError(
           'invalid-state',
@@ -262,7 +275,7 @@ export class Registry {
         issues: [{ field: 'reason', reason: 'required (Art. 12(3))' }],
       });
     }
-    return this.change(objectionId, { admin: extension.reviewer }, (o, now) => {
+    return this.change(objectionId, { admin: extension.reviewer }, undefined, (o, now) => {
       if (o.review !== 'pending')
         throw new AppError('invalid-state', 'only a pending request can be extended');
       if (o.extensionReason)
@@ -422,6 +435,7 @@ export class Registry {
   private change(
     objectionId: string,
     by: Actor,
+    timeZone: string | undefined,
     apply: (
       o: Objection,
       now: string,
@@ -452,7 +466,7 @@ export class Registry {
       const contact = await this.deps.store.getContact(o.subjectKey);
       if (contact)
         await tx.enqueueOutbox([
-          objectionEmail(email, next, contact.email, this.notifications, now),
+          objectionEmail(email, next, contact.email, this.notifications, now, timeZone),
         ]);
       return next;
     });

@@ -1,5 +1,10 @@
 import { html, type SafeHtml } from '../http/portal/html.ts';
-import { type Catalogue, defaultCatalogue, type MessageVars } from '../i18n/catalogue.ts';
+import {
+  type Catalogue,
+  defaultCatalogue,
+  isTimeZone,
+  type MessageVars,
+} from '../i18n/catalogue.ts';
 import { lookupLanguage } from '../i18n/negotiate.ts';
 import type { EmailContent, EmailKind, RenderEmail } from './mailer.ts';
 
@@ -58,8 +63,12 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): RenderE
   return function renderEmail(kind: EmailKind, language: string, vars: EmailVars): EmailContent {
     const lang = lookupLanguage(language, catalogue.languages) ?? catalogue.defaultLanguage;
     const platformName = str(vars.platformName) || options.platformName || 'Veto';
+    // The person's zone when the objection was made with one (a zone this runtime does not know
+    // is never trusted: UTC, said so in the text through {zone}).
+    const zone = str(vars.timeZone);
+    const timeZone = zone && isTimeZone(zone) ? zone : undefined;
     const t = (key: string, extra: MessageVars = {}) =>
-      catalogue.t(lang, key, { platformName, ...extra });
+      catalogue.t(lang, key, { platformName, ...extra }, { timeZone });
     const purposeKey = `purpose.${str(vars.purpose)}`;
     const purpose =
       catalogue.source(lang, purposeKey) !== undefined ? t(purposeKey) : str(vars.purpose);

@@ -218,9 +218,14 @@ describe('portal: status and withdrawal', () => {
   });
 
   it('shows times in the time zone the platform gives (zoneinfo), else in UTC, and says which', async (t) => {
-    const { app, veto } = await setup(t);
+    const { app, veto, mailer } = await setup(t);
     const paris = new InjectBrowser(app);
-    await signIn(paris, { sub: 'acct-tz', lang: 'fr', zoneinfo: 'Europe/Paris' });
+    await signIn(paris, {
+      sub: 'acct-tz',
+      lang: 'fr',
+      zoneinfo: 'Europe/Paris',
+      email: 'tz@example.org',
+    });
     const ref = String(
       (await paris.post('/object', { _csrf: paris.csrf() })).headers.location,
     ).match(REF)![1]!;
@@ -243,6 +248,32 @@ describe('portal: status and withdrawal', () => {
     const utc = (await elsewhere.get(`/status/${ref}`)).body;
     assert.ok(utc.includes(`${local('UTC')} UTC`), 'received in UTC');
     assert.match(utc, /temps universel \(UTC\)/);
+
+    // The receipt and the withdrawal's confirmation by email give their times in the zone the
+    // person had when they acted, and name it.
+    await veto.dispatcher.deliverDue();
+    const receipt = mailer.to('tz@example.org').at(-1)!;
+    assert.ok(receipt.text.includes(`${local('Europe/Paris')} Europe/Paris`), receipt.text);
+    assert.doesNotMatch(receipt.text, /UTC/);
+    const withdrawn = await paris.post(`/withdraw/${ref}`, { _csrf: paris.csrf() });
+    assert.equal(withdrawn.statusCode, 303);
+    await veto.dispatcher.deliverDue();
+    const confirmation = mailer.to('tz@example.org').at(-1)!;
+    assert.match(confirmation.subject, /retirée/);
+    const ended = new Date((await veto.registry.getByReference(ref))!.endedAt!);
+    const endedInParis = new Intl.DateTimeFormat('fr', {
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: 'Europe/Paris',
+    }).format(ended);
+    assert.ok(confirmation.text.includes(`${endedInParis} Europe/Paris`), confirmation.text);
+
+    // Without a zone, the email says UTC.
+    const plain = new InjectBrowser(app);
+    await signIn(plain, { sub: 'acct-no-tz', lang: 'fr', email: 'utc@example.org' });
+    await plain.post('/object', { _csrf: plain.csrf() });
+    await veto.dispatcher.deliverDue();
+    assert.match(mailer.to('utc@example.org').at(-1)!.text, /\d\d:\d\d UTC/);
   });
 
   it('nobody else can see or withdraw it: the answer equals that for an unknown reference', async (t) => {

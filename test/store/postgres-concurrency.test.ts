@@ -101,6 +101,7 @@ test('two processes recording the same subjects create one objection each, witho
     email: null,
     idempotencyKey: null,
     requestHash: null,
+    timeZone: null,
     id: uuidv7(),
     reference: newReference(),
   });

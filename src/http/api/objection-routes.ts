@@ -121,6 +121,7 @@ export function objectionRoutes(
         appearsAt: body.appearsAt ?? [],
         language: language ?? registry.settings.defaultLanguage,
         email,
+        timeZone: caller.kind === 'user' ? caller.session.timeZone : undefined,
         ...(key
           ? {
               idempotencyKey: `${callerScope(caller)}:${key}`,
@@ -193,7 +194,11 @@ export function objectionRoutes(
         caller.kind === 'user'
           ? { subjectKey: o.subjectKey }
           : { admin: caller.kind === 'admin' ? 'admin' : `client:${caller.name}` };
-      return toView(await registry.withdraw(o.id, by));
+      return toView(
+        await registry.withdraw(o.id, by, {
+          timeZone: caller.kind === 'user' ? caller.session.timeZone : undefined,
+        }),
+      );
     },
   );
 

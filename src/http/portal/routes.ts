@@ -192,6 +192,7 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
       reasonText,
       language: rt.language(req, reply),
       email: session.account.email ?? null,
+      timeZone: session.account.timeZone,
     });
     return rt.redirect(reply, `/receipt/${objection.reference}`);
   });
@@ -295,7 +296,11 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     // A second submission finds the objection already withdrawn: same outcome, no error.
     if (objection.status === 'effective') {
       try {
-        await registry.withdraw(objection.id, { subjectKey: objection.subjectKey });
+        await registry.withdraw(
+          objection.id,
+          { subjectKey: objection.subjectKey },
+          { timeZone: rt.session(req)?.account?.timeZone },
+        );
       } catch (err) {
         if (!(err instanceof AppError && err.code === 'invalid-state')) throw err;
       }

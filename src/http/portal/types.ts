@@ -16,7 +16,11 @@ import type { OpenApiDocument } from './pages/api-reference.ts';
 export interface PortalRegistry {
   readonly settings: { purposes: string[]; defaultPurpose: string; reviewMode: boolean };
   object(cmd: ObjectCommand): Promise<{ objection: Objection; created: boolean }>;
-  withdraw(objectionId: string, by: { subjectKey: string } | { admin: string }): Promise<Objection>;
+  withdraw(
+    objectionId: string,
+    by: { subjectKey: string } | { admin: string },
+    options?: { timeZone?: string | undefined },
+  ): Promise<Objection>;
   getObjection(id: string): Promise<Objection | undefined>;
   getByReference(reference: string): Promise<Objection | undefined>;
   objectionsOf(subject: SubjectRef): Promise<Objection[]>;
