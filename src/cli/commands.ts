@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { wireVeto } from '../app/wire.ts';
+import { describeChainProblem } from '../domain/audit-chain.ts';
 import { importObjections } from '../domain/objection-import.ts';
 import { takeRegistrySnapshot, takeTimedRegistrySnapshot } from '../domain/registry-snapshot.ts';
 import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
-import { describeChainProblem } from '../http/api/admin-routes.ts';
-import { buildApp } from '../http/app.ts';
 import { REDACT_DETAILS, REDACT_OPTIONS, REDACT_SYNOPSIS } from '../redact/redact-usage.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../registry-files/snapshot-file.ts';
@@ -72,6 +71,9 @@ export const coreCommands: Command[] = [
         await publishDemoNoticeIfNone(veto);
         await recordDemoAssessmentIfNone(veto);
       }
+      // Loaded here: the HTTP server's modules (Fastify, the console's charts) are most of what
+      // `veto` would otherwise load for every command.
+      const { buildApp } = await import('../http/app.ts');
       const app = await buildApp(veto);
       // The port first, the jobs after: an instance that cannot serve must not run the
       // background jobs either (a second instance whose bind failed used to run them all).

@@ -45,6 +45,20 @@ export type ChainProblem =
   | { kind: 'hash-mismatch'; seq: number }
   | { kind: 'head-mismatch'; seq: number; detail: string };
 
+/** One sentence for an operator: what the problem means for the log. */
+export function describeChainProblem(p: ChainProblem): string {
+  switch (p.kind) {
+    case 'gap':
+      return `event #${p.expectedSeq} is missing (found #${p.seq} next): deleted or reordered`;
+    case 'broken-link':
+      return `event #${p.seq} does not point to the event before it: inserted, deleted or reordered`;
+    case 'hash-mismatch':
+      return `event #${p.seq} was modified after it was written`;
+    case 'head-mismatch':
+      return `the log's end does not match the recorded head (${p.detail}): events were removed from the end`;
+  }
+}
+
 export interface ChainVerification {
   ok: boolean;
   events: number;

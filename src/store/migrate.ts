@@ -1,38 +1,42 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { FileMigrationProvider, type Kysely, Migrator } from 'kysely';
+import { type Kysely, type Migration, Migrator } from 'kysely';
+
+/** A dialect's migrations by name (`sqlite-migrations.ts`, `postgres-migrations.ts`). */
+export type Migrations = Readonly<Record<string, Migration>>;
+
+function migrator(db: Kysely<any>, migrations: Migrations, migrationTableSchema?: string) {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...migrations }) },
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
+}
 
 /**
- * Applies every migration file of a dialect folder (`NNN-name.ts`, run in name order) and
- * throws one error naming the migration that failed. Each feature adds its own file, so
- * features never edit each other's migrations.
+ * Applies every migration not yet run, in name order, and throws one error naming the migration
+ * that failed. `migrationTableSchema` pins Kysely's own bookkeeping tables to a schema (see
+ * PostgreSQL's store for why).
  */
-export async function migrateToLatest(db: Kysely<any>, folder: string): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
-  });
-  const { error, results } = await migrator.migrateToLatest();
+export async function migrateToLatest(
+  db: Kysely<any>,
+  migrations: Migrations,
+  migrationTableSchema?: string,
+): Promise<string[]> {
+  const { error, results } = await migrator(db, migrations, migrationTableSchema).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const which = failed ? `migration ${failed.migrationName}` : 'migrations';
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${which} failed in ${folder}: ${reason}`);
+    throw new Error(`${which} failed: ${reason}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Names of the folder's migrations the database has not run (empty when current). */
+/** Names of the migrations the database has not run (empty when current). */
 export async function pendingMigrations(
   db: Kysely<any>,
-  folder: string,
+  migrations: Migrations,
   migrationTableSchema?: string,
 ): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
-    ...(migrationTableSchema ? { migrationTableSchema } : {}),
-  });
-  const all = await migrator.getMigrations();
+  const all = await migrator(db, migrations, migrationTableSchema).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

@@ -4,7 +4,6 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
@@ -15,6 +14,7 @@ import { freePort, type ServerProcess, startServer } from '../support/server-pro
 import { requireService } from '../support/services.ts';
 import { tempDir } from '../support/temp.ts';
 import { NOTICE_ITEMS_ENV, noticeEffectiveNow, runVeto } from '../support/veto-cli.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 
 /**
  * The one-click objection from the notice email, as a person meets it: `veto notices campaign`
@@ -25,11 +25,10 @@ import { NOTICE_ITEMS_ENV, noticeEffectiveNow, runVeto } from '../support/veto-c
  * axe-core runs on every page.
  */
 const CHROMIUM = '/usr/bin/chromium';
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 function runVetoAsync(environment: Record<string, string>, ...args: string[]) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [VETO_BIN, ...args], {
       env: { ...process.env, VETO_LOG_LEVEL: 'silent', ...environment },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const POLICY = fileURLToPath(new URL('../../policies/meta-2025.yaml', import.meta.url));
 
 test('veto record art30: the record from configuration, policy and notice; each changed version kept', {
@@ -26,7 +26,7 @@ test('veto record art30: the record from configuration, policy and notice; each 
     VETO_RETENTION_MONTHS: '24',
   };
   const veto = (...args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const r = spawnSync(process.execPath, [VETO_BIN, ...args], {
       env: { ...process.env, ...env },
       encoding: 'utf8',
     });

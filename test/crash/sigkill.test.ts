@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startServer } from '../support/server-process.ts';
 import { tempDir } from '../support/temp.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const API_KEY = 'crash-test-key-0123456789';
 
 /**
@@ -71,7 +70,7 @@ test('every acknowledged objection survives a SIGKILL mid-load', {
   );
   assert.ok(ids.size >= acknowledged.size);
 
-  const verify = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'audit', 'verify'], {
+  const verify = spawnSync(process.execPath, [VETO_BIN, 'audit', 'verify'], {
     env: { ...process.env, ...env },
     encoding: 'utf8',
   });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +10,7 @@ import { promisify } from 'node:util';
 import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
 import { progressLine } from '../../src/gate/progress-view.ts';
 import { emptyCounts } from '../../src/gate/reasons.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 import {
   jsonl,
   record,
@@ -19,6 +22,33 @@ import {
 import { MemoryRegistry, NoticeRegistry } from './support/memory-registry.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The pids whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The field after the parenthesised command name: state, then the parent's pid.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
+}
+
+/** True while `pid` is a live process (a zombie counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 function capture(isTTY = false) {
   let text = '';
@@ -290,15 +320,20 @@ describe('veto gate build (CLI)', () => {
     assert.ok(narrow.length <= 39 && narrow.endsWith('…'));
   });
 
-  it('runs from the real CLI with worker threads under node --import tsx', async () => {
+  it('SIGKILL to the launcher in the middle of a build: the building process goes too, nothing is sealed', {
+    timeout: 120_000,
+  }, async () => {
     const f = await fixture();
+    // Enough records that the build is still running when the staging folder appears.
+    const one = `${JSON.stringify(record({ text: 'a public post about the weather, nothing more' }))}\n`;
+    const many: string[] = [];
+    for (let i = 0; i < 300_000; i++) many.push(one.replace('"id":"', `"id":"r${i}-`));
+    await writeFile(f.input, many.join(''));
     const out = join(f.dir, 'out');
-    const { stdout } = await promisify(execFile)(
+    const launcher = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
+        VETO_BIN,
         'gate',
         'build',
         '--policy',
@@ -313,9 +348,64 @@ describe('veto gate build (CLI)', () => {
         '--workers',
         '2',
       ],
-      { cwd: ROOT },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    assert.match(stdout, /sealed/);
-    assert.equal((await readdir(out)).length, 1);
+    let output = '';
+    launcher.stdout.on('data', (d) => (output += d));
+    launcher.stderr.on('data', (d) => (output += d));
+    const exited = once(launcher, 'exit');
+    const deadline = Date.now() + 60_000;
+    const staging = () =>
+      readdir(out).then(
+        (names) => names.some((n) => n.endsWith('.partial')),
+        () => false,
+      );
+    while (!(await staging())) {
+      assert.equal(launcher.exitCode, null, `the build ended before it could be killed: ${output}`);
+      assert.ok(Date.now() < deadline, `no staging folder within 60 s: ${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const builders = childrenOf(launcher.pid!);
+    assert.equal(builders.length, 1, 'the launcher runs the build in one child process');
+    launcher.kill('SIGKILL');
+    await exited;
+    const gone = Date.now() + 10_000;
+    while (builders.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(builders.filter(alive), [], 'no build process outlives the launcher');
+    const names = await readdir(out);
+    assert.deepEqual(
+      names.filter((n) => !n.startsWith('.')),
+      [],
+      `nothing sealed by a killed build: ${names.join(', ')}`,
+    );
   });
+
+  for (const bundle of ['1', '0']) {
+    it(`runs from the real CLI with worker threads (VETO_BUNDLE=${bundle}: ${bundle === '0' ? 'through tsx' : 'bundled'})`, async () => {
+      const f = await fixture();
+      const out = join(f.dir, 'out');
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          VETO_BIN,
+          'gate',
+          'build',
+          '--policy',
+          f.policy,
+          '--input',
+          f.input,
+          '--out',
+          out,
+          '--snapshot',
+          f.snapshot,
+          '--offline',
+          '--workers',
+          '2',
+        ],
+        { cwd: ROOT, env: { ...process.env, VETO_BUNDLE: bundle } },
+      );
+      assert.match(stdout, /sealed/);
+      assert.equal((await readdir(out)).length, 1);
+    });
+  }
 });

@@ -10,6 +10,7 @@ import { jetstreamJudge, queueNames } from '../../src/gate/jetstream-runner.ts';
 import { NATS_URL } from '../removals/support/receivers.ts';
 import { requireService } from '../support/services.ts';
 import { runVeto } from '../support/veto-cli.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 import { tempDir, writeSnapshot } from './support/fixtures.ts';
 import { generatedExport, OBJECTORS } from './support/generated-export.ts';
 
@@ -19,7 +20,6 @@ import { generatedExport, OBJECTORS } from './support/generated-export.ts';
  * shard count, after a worker is killed with SIGKILL mid-shard, and a shard whose input changed
  * after planning fails the build, naming the shard, with nothing sealed.
  */
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const POLICY = fileURLToPath(new URL('../../policies/meta-2025.yaml', import.meta.url));
 const QUEUE = `veto-test-${process.pid}`;
 const FILES = ['data.jsonl', 'inclusions.tsv', 'decisions.tsv', 'rejects.jsonl'];
@@ -38,19 +38,15 @@ const workers: ChildProcess[] = [];
 /** `run/shard` → how many times a worker started judging it. */
 const judged = new Map<string, number>();
 function startWorker(): { child: ChildProcess; judging: Promise<void> } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, 'gate', 'worker', '--nats', NATS_URL],
-    {
-      env: {
-        ...process.env,
-        VETO_GATE_QUEUE: QUEUE,
-        VETO_GATE_ACK_WAIT_SECONDS: '3',
-        VETO_LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn(process.execPath, [VETO_BIN, 'gate', 'worker', '--nats', NATS_URL], {
+    env: {
+      ...process.env,
+      VETO_GATE_QUEUE: QUEUE,
+      VETO_GATE_ACK_WAIT_SECONDS: '3',
+      VETO_LOG_LEVEL: 'silent',
     },
-  );
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   workers.push(child);
   const judging = new Promise<void>((resolve) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -197,9 +193,7 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
     for (const w of workers.splice(0)) w.kill('SIGKILL');
     const args = [
-      '--import',
-      'tsx',
-      MAIN,
+      VETO_BIN,
       'gate',
       'build',
       '--policy',

@@ -10,6 +10,7 @@ import type { VetoConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { jsonl, record, TEST_POLICY, writePolicy } from './support/fixtures.ts';
 
@@ -20,7 +21,6 @@ import { jsonl, record, TEST_POLICY, writePolicy } from './support/fixtures.ts';
  * leftover (`.partial` directory, journal entry, unfinished recording).
  */
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
 const DAY = 86_400_000;
 /** Step boundaries of sealing (src/gate/build.ts, `crashPoint`), in order. */
@@ -79,9 +79,7 @@ for (const adapter of ADAPTERS) {
         const killed = spawnSync(
           process.execPath,
           [
-            '--import',
-            'tsx',
-            MAIN,
+            VETO_BIN,
             'gate',
             'build',
             '--policy',

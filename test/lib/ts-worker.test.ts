@@ -17,7 +17,7 @@ describe('bundled worker entries', () => {
     assert.ok(url, 'bundled');
     const file = fileURLToPath(url);
     assert.ok(existsSync(file));
-    assert.match(file, /node_modules\/\.cache\/veto\/gate-worker-[0-9a-f]{16}\.mjs$/);
+    assert.match(file, /node_modules\/\.cache\/veto\/gate-worker-[0-9a-f]{16}\/gate-worker\.mjs$/);
     assert.equal(await bundledWorkerEntry(GATE_WORKER), url);
     // The bundle boots as a plain worker (no tsx), its package imports resolved.
     const worker = new Worker(url);
@@ -70,7 +70,10 @@ describe('bundled worker entries', () => {
 
     const first = await bundleWorkerEntry(url);
     assert.equal(first.reused, false);
-    assert.match(fileURLToPath(first.url), /node_modules\/\.cache\/veto\/entry-[0-9a-f]{16}\.mjs$/);
+    assert.match(
+      fileURLToPath(first.url),
+      /node_modules\/\.cache\/veto\/entry-[0-9a-f]{16}\/entry\.mjs$/,
+    );
     assert.match(await readFile(first.url, 'utf8'), /41/);
 
     const second = await bundleWorkerEntry(url);

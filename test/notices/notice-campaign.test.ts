@@ -17,9 +17,9 @@ import { createSmtpMailer } from '../../src/mail/nodemailer-mailer.ts';
 import { freePort } from '../support/server-process.ts';
 import { tempDir } from '../support/temp.ts';
 import { NOTICE_ITEMS_ENV } from '../support/veto-cli.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 
 type Ctx = { after: (fn: () => void | Promise<void>) => void };
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
 const SECRET = 'test-secret-0123456789-0123456789-0123456789';
 
@@ -111,7 +111,7 @@ function runCli(
   child: ChildProcess;
   done: Promise<{ code: number | null; signal: string | null; out: string; err: string }>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [VETO_BIN, ...args], {
     env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,15 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { wireVeto } from '../../src/app/wire.ts';
 import { loadConfig } from '../../src/config.ts';
 import { CaptureMailer } from '../support/capture-mailer.ts';
 import { tempDir } from '../support/temp.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 import { buildFixtureDataset } from './support/fixture.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 test('veto models|recipients add, dataset removals|verify-removals|rebuild', {
   timeout: 120_000,
@@ -26,7 +24,7 @@ test('veto models|recipients add, dataset removals|verify-removals|rebuild', {
     VETO_NATS_URL: 'nats://127.0.0.1:4222',
   };
   const veto = (...args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const r = spawnSync(process.execPath, [VETO_BIN, ...args], {
       env: { ...process.env, ...env },
       encoding: 'utf8',
     });

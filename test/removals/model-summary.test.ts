@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { wireVeto } from '../../src/app/wire.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -12,9 +11,8 @@ import { updateSchedule } from '../../src/domain/model-summary.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { CaptureMailer } from '../support/capture-mailer.ts';
 import { tempDir } from '../support/temp.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 import { buildFixtureDataset } from './support/fixture.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 test('veto models summary: the template sections user data answers, from the manifest and removals', {
   timeout: 120_000,
@@ -28,7 +26,7 @@ test('veto models summary: the template sections user data answers, from the man
     VETO_PLATFORM_NAME: 'Example Social',
   };
   const veto = (...args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const r = spawnSync(process.execPath, [VETO_BIN, ...args], {
       env: { ...process.env, ...env },
       encoding: 'utf8',
     });

@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { openGateDatasetStore } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { runVeto } from '../support/veto-cli.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { buildFixtureDataset } from './support/fixture.ts';
 
@@ -16,7 +16,6 @@ import { buildFixtureDataset } from './support/fixture.ts';
  * registry without its directory, or the reverse) and no leftover.
  */
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const STEPS = ['staged', 'renamed', 'recorded'] as const;
 
 function vetoEnv(config: VetoConfig): Record<string, string> {
@@ -53,7 +52,7 @@ for (const adapter of ADAPTERS) {
         const next = `ds_rb_${step}.v2`;
         const killed = spawnSync(
           process.execPath,
-          ['--import', 'tsx', MAIN, 'dataset', 'rebuild', `ds_rb_${step}`, '--dir', old],
+          [VETO_BIN, 'dataset', 'rebuild', `ds_rb_${step}`, '--dir', old],
           { env: { ...process.env, ...env, VETO_TEST_CRASH_AT: step }, encoding: 'utf8' },
         );
         assert.equal(

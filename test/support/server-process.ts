@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { VETO_BIN } from './veto-command.ts';
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -32,15 +30,11 @@ export async function startServer(
   args: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--port', String(port), ...args],
-    {
-      // Test tokens carry no issuer or audience: the explicit opt-out, unless a test sets them.
-      env: { ...process.env, VETO_LOG_LEVEL: 'warn', VETO_PLATFORM_JWT_ANY_ISSUER: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [VETO_BIN, 'serve', '--port', String(port), ...args], {
+    // Test tokens carry no issuer or audience: the explicit opt-out, unless a test sets them.
+    env: { ...process.env, VETO_LOG_LEVEL: 'warn', VETO_PLATFORM_JWT_ANY_ISSUER: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d) => {
     out += d;

@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { VETO_BIN } from './veto-command.ts';
 
 /** Runs `veto ARGS` the way a user does, as its own process; `env` goes over the environment. */
 export function runVeto(env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const r = spawnSync(process.execPath, [VETO_BIN, ...args], {
     env: { ...process.env, VETO_LOG_LEVEL: 'silent', ...env },
     encoding: 'utf8',
   });

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection, headers as natsHeaders } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { nextAttemptAt } from '../../lib/backoff.ts';
@@ -54,6 +54,8 @@ export function createRecipientTransport(options: TransportOptions = {}): Recipi
       const subject = message.recipient.natsSubject;
       if (!subject) throw new Error('recipient has no NATS subject');
       if (!options.natsUrl) throw new Error('no NATS server configured (VETO_NATS_URL)');
+      // The NATS client is loaded by the first NATS delivery, not by every `veto` command.
+      const { connect, headers: natsHeaders } = await import('nats');
       nc ??= connect({ servers: options.natsUrl, reconnect: true, maxReconnectAttempts: -1 });
       let conn: NatsConnection;
       try {

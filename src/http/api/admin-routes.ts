@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { describeChainProblem } from '../../domain/audit-chain.ts';
 import { AppError } from '../../domain/errors.ts';
 import { exportObjections } from '../../domain/objection-export.ts';
 import type { Registry } from '../../domain/registry.ts';
@@ -227,21 +228,6 @@ export function adminRoutes(
       };
     },
   );
-}
-
-export function describeChainProblem(
-  p: NonNullable<Awaited<ReturnType<Registry['verifyAudit']>>['chain']['problem']>,
-): string {
-  switch (p.kind) {
-    case 'gap':
-      return `event #${p.expectedSeq} is missing (found #${p.seq} next): deleted or reordered`;
-    case 'broken-link':
-      return `event #${p.seq} does not point to the event before it: inserted, deleted or reordered`;
-    case 'hash-mismatch':
-      return `event #${p.seq} was modified after it was written`;
-    case 'head-mismatch':
-      return `the log's end does not match the recorded head (${p.detail}): events were removed from the end`;
-  }
 }
 
 async function* jsonLines(rows: AsyncIterable<Objection>): AsyncIterable<string> {

@@ -1,10 +1,5 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
-  FileMigrationProvider,
   Kysely,
-  Migrator,
   PostgresDialect,
   type RawBuilder,
   type SelectQueryBuilder,
@@ -40,7 +35,7 @@ import {
   type StoredTile,
   type TileRef,
 } from '../../transparency/tiles.ts';
-import { pendingMigrations } from '../migrate.ts';
+import { migrateToLatest, pendingMigrations } from '../migrate.ts';
 import type {
   CosignatureRecord,
   RegistryStore,
@@ -60,8 +55,7 @@ import {
   objectionValues,
   uniqueTerms,
 } from '../rows.ts';
-
-const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+import { POSTGRESQL_MIGRATIONS } from './postgres-migrations.ts';
 
 /** Rows fetched per cursor round trip when streaming (snapshots, exports, audit walks). */
 const STREAM_CHUNK = 1000;
@@ -152,7 +146,7 @@ export async function openPostgresRegistryStore(
 async function migrateWithRetry(db: Kysely<any>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await migratePostgres(db, MIGRATIONS);
+      await migratePostgres(db);
       return;
     } catch (err) {
       const transient = /does not exist/.test((err as Error).message);
@@ -178,23 +172,11 @@ async function createSchema(db: Kysely<any>, schema: string): Promise<void> {
  * database, so with a `kysely_migration` table in another schema (another test run, another
  * app in the same database) it would skip creating ours and then fail to find it.
  */
-async function migratePostgres(db: Kysely<any>, folder: string): Promise<string[]> {
+async function migratePostgres(db: Kysely<any>): Promise<string[]> {
   const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db);
   const schema = rows[0]?.schema;
   if (!schema) throw new Error('PostgreSQL: no current schema (check search_path)');
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: folder }),
-    migrationTableSchema: schema,
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
-    const which = failed ? `migration ${failed.migrationName}` : 'migrations';
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${which} failed in ${folder}: ${reason}`);
-  }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return migrateToLatest(db, POSTGRESQL_MIGRATIONS, schema);
 }
 
 /**
@@ -841,7 +823,7 @@ export class PostgresRegistryStore implements RegistryStore {
     const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(
       this.kysely,
     );
-    return pendingMigrations(this.kysely, MIGRATIONS, rows[0]?.schema);
+    return pendingMigrations(this.kysely, POSTGRESQL_MIGRATIONS, rows[0]?.schema);
   }
 
   async close(): Promise<void> {

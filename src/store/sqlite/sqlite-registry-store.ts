@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { AppError } from '../../domain/errors.ts';
@@ -34,11 +33,10 @@ import {
   uniqueTerms,
 } from '../rows.ts';
 import { openSqlite } from './sqlite-connection.ts';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 import { deserializeOutcome, type WriterMethod } from './sqlite-writer-core.ts';
 import { inProcessWriter, type WriterPort, workerWriter } from './sqlite-writer-port.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
-
-const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for throwaway tests (no durability). */
@@ -52,7 +50,7 @@ export async function openSqliteRegistryStore(
   if (!memory) mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true });
   const db = openSqlite(options.filename);
   const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: db }) });
-  await migrateToLatest(kysely, MIGRATIONS);
+  await migrateToLatest(kysely, SQLITE_MIGRATIONS);
   if (memory)
     return new SqliteRegistryStore(
       options.filename,
@@ -463,7 +461,7 @@ export class SqliteRegistryStore implements RegistryStore {
   private lastPrune = '';
 
   async pendingMigrations(): Promise<string[]> {
-    return pendingMigrations(this.readerKysely, MIGRATIONS);
+    return pendingMigrations(this.readerKysely, SQLITE_MIGRATIONS);
   }
 
   async latestVerificationCode(emailHash: string): Promise<VerificationCodeRow | undefined> {

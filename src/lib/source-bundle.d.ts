@@ -1,0 +1,2 @@
+/** See source-bundle.js. */
+export function bundleEntry(entry: URL): Promise<{ url: URL; reused: boolean }>;
