@@ -292,10 +292,12 @@ export const coreCommands: Command[] = [
       try {
         const report = await veto.registry.verifyAudit();
         const log = await veto.transparency.auditAgainst(files, witnesses);
+        // Meaningful only on a sound chain: the commitments are read from it.
+        const exposures = report.chain.ok ? await veto.notices.verifyExposures() : [];
         const { chain } = report;
         for (const note of report.notes) console.log(`note: ${note}`);
         for (const line of log.confirmed) console.log(line);
-        if (report.ok && log.problems.length === 0) {
+        if (report.ok && log.problems.length === 0 && exposures.length === 0) {
           console.log(
             `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,
           );
@@ -305,6 +307,7 @@ export const coreCommands: Command[] = [
           console.error(`audit chain BROKEN: ${describeChainProblem(chain.problem)}`);
         for (const m of report.mismatches) console.error(`registry disagrees with the log: ${m}`);
         for (const p of log.problems) console.error(`transparency log: ${p}`);
+        for (const p of exposures) console.error(`notice exposures: ${p}`);
         return 1;
       } finally {
         await veto.close();

@@ -1,3 +1,4 @@
+import type { ExposureBatches } from '../domain/notices/exposure-commitments.ts';
 import type {
   CampaignCounts,
   CampaignRecipient,
@@ -17,7 +18,7 @@ import type {
  * of their content and any text added after publication), so not even a direct SQL session can
  * quietly edit what people were shown.
  */
-export interface NoticeStore {
+export interface NoticeStore extends ExposureBatches {
   /**
    * Stores a version with all its texts in one transaction. Throws `NoticeVersionTaken` when
    * the id (or the sequence number, when two publishers race) is already used.
@@ -35,9 +36,9 @@ export interface NoticeStore {
   /**
    * Idempotent bulk insert: an exposure already stored (same subject, version, channel and
    * shownAt) is not stored again; a later acknowledgement fills `acknowledged_at` if empty.
-   * Returns how many rows were new.
+   * Returns how many rows were new; the new rows remember `batch` (see exposure-commitments.ts).
    */
-  recordExposures(rows: readonly NoticeExposure[]): Promise<number>;
+  recordExposures(rows: readonly NoticeExposure[], batch?: string): Promise<number>;
   /** Earliest non-voided showing of `versionId` to `subjectKey`, and the first acknowledgement. */
   exposureSummary(
     subjectKey: string,
@@ -70,7 +71,13 @@ export interface NoticeStore {
    */
   claimRecipients(campaignId: string, limit: number, at: string): Promise<CampaignRecipient[]>;
   /** `sending` → `sent`, the address cleared, and the email exposure stored: one transaction. */
-  markSent(campaignId: string, accountId: string, exposure: NoticeExposure): Promise<void>;
+  /** `batch`: as in {@link recordExposures}. */
+  markSent(
+    campaignId: string,
+    accountId: string,
+    exposure: NoticeExposure,
+    batch?: string,
+  ): Promise<void>;
   /** `sending` → `failed` (retryable or not) or `uncertain`. */
   markUnsent(
     campaignId: string,

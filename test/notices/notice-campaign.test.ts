@@ -277,6 +277,19 @@ describe('notice email campaign over real SMTP', () => {
     assert.match(r3.out, /sent 10, skipped 0, failed 0, bounced 0, uncertain 0/);
     assert.equal(smtp.accepted.length, 10);
     assert.equal(new Set(smtp.accepted).size, 10);
+    // Every email exposure is committed in the log, also the 3 of the killed run (committed by
+    // the run that resumed it), and the log and the table agree.
+    const audited = await runCli(['audit', 'verify'], e).done;
+    assert.equal(audited.code, 0, audited.err + audited.out);
+    const veto = await wireVeto(config, { logger: pino({ level: 'silent' }) });
+    try {
+      let committed = 0;
+      for await (const ev of veto.registry.store.readEvents())
+        if (ev.type === 'notice.exposures') committed += Number(ev.data.count);
+      assert.equal(committed, 10);
+    } finally {
+      await veto.close();
+    }
     // Non-TTY stderr: plain progress lines, no carriage returns.
     assert.doesNotMatch(r2.err, /\r/);
   });

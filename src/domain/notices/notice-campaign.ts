@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../../i18n/catalogue.ts';
 import { lookupLanguage } from '../../i18n/negotiate.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { uuidv7 } from '../../lib/ids.ts';
 import type { EmailContent, Mailer } from '../../mail/mailer.ts';
 import { accountIdProblem } from '../../registry-files/subject-key-rule.ts';
 import { AppError } from '../errors.ts';
@@ -105,6 +106,8 @@ const LINK_SLOT = 'VETOOBJECTLINKSLOT';
 export type ListRow = { line: number; value: unknown } | { line: number; error: string };
 
 const IMPORT_BATCH = 1000;
+/** Sent emails committed per `notice.exposures` event (and at the end of each run). */
+const EXPOSURE_BATCH = 1000;
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]{2,}$/;
 
 /** The id of the campaign sending `versionId` to the list whose bytes hash to `sourceSha256`. */
@@ -162,6 +165,21 @@ export async function runNoticeCampaign(
     });
   report();
 
+  // Sent emails are exposures, committed in batches of up to EXPOSURE_BATCH
+  // (exposure-commitments.ts): first any batch a killed run of this campaign left uncommitted
+  // (its rows are corroborated by this campaign's own `sent` recipients).
+  const source = `campaign:${campaignId}`;
+  for (const left of await notices.uncommittedExposures(source))
+    await notices.commitExposures(left, source);
+  let exposureBatch = uuidv7();
+  let inBatch = 0;
+  const commitBatch = async () => {
+    if (inBatch === 0) return;
+    await notices.commitExposures(exposureBatch, source);
+    exposureBatch = uuidv7();
+    inBatch = 0;
+  };
+
   const pace = pacer(rate);
   const contents = new Map<string, EmailContent>();
   const contentFor = (language: string) => {
@@ -218,16 +236,22 @@ export async function runNoticeCampaign(
     }
     // Accepted by the SMTP server: this is when the notice counts as shown by email.
     const at = clock();
-    await store.markSent(campaignId, r.accountId, {
-      subjectKey: `acct:${r.accountId}`,
-      versionId: version.id,
-      language: notices.view(version, { chosen: r.language }).language,
-      channel: 'email',
-      shownAt: at,
-      acknowledgedAt: null,
-      source: `campaign:${campaignId}`,
-      recordedAt: at,
-    });
+    await store.markSent(
+      campaignId,
+      r.accountId,
+      {
+        subjectKey: `acct:${r.accountId}`,
+        versionId: version.id,
+        language: notices.view(version, { chosen: r.language }).language,
+        channel: 'email',
+        shownAt: at,
+        acknowledgedAt: null,
+        source,
+        recordedAt: at,
+      },
+      exposureBatch,
+    );
+    inBatch += 1;
     move('sending', 'sent');
   };
 
@@ -244,7 +268,9 @@ export async function runNoticeCampaign(
         report();
       }),
     );
+    if (inBatch >= EXPOSURE_BATCH) await commitBatch();
   }
+  await commitBatch();
 
   const final = await store.counts(campaignId);
   const finished = final.pending === 0 && final.sending === 0;

@@ -1,11 +1,19 @@
 import { canonicalTag } from '../../i18n/catalogue.ts';
 import { lookupLanguage, negotiateLanguage } from '../../i18n/negotiate.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { uuidv7 } from '../../lib/ids.ts';
 import { type NoticeStore, NoticeVersionTaken } from '../../store/notice-store.ts';
 import type { RegistryStore } from '../../store/registry-store.ts';
 import { canonicalJson } from '../audit-chain.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { checkSubject, emailHash, subjectKeyOf } from '../subjects.ts';
+import {
+  EXPOSURE_COMMITMENT_EVENT,
+  type ExposureCommitment,
+  exposureBatchRoot,
+  uncommittedBatches,
+  verifyExposureCommitments,
+} from './exposure-commitments.ts';
 import { createNoticeExposureLookup, type NoticeExposureLookup } from './notice-exposure-lookup.ts';
 import { itemValues, missingItems, type NoticeItems } from './notice-items.ts';
 import {
@@ -410,8 +418,41 @@ export class Notices {
           .join('; ')}`,
         { issues },
       );
-    const recorded = await this.deps.store.recordExposures(rows);
+    const batch = uuidv7(Date.parse(now));
+    const recorded = await this.deps.store.recordExposures(rows, batch);
+    if (recorded > 0) await this.commitExposures(batch, source);
     return { received: items.length, recorded };
+  }
+
+  /**
+   * Commits a batch's new rows with one `notice.exposures` audit event (exposure-commitments.ts).
+   * After the rows, in another transaction (as `notice.published`): a process that stops between
+   * the two leaves a batch that `veto audit verify` reports as uncommitted, never one that passes
+   * for committed.
+   */
+  async commitExposures(batch: string, source: string): Promise<void> {
+    const leaves = await this.deps.store.exposureBatchLeaves(batch);
+    const commitment: ExposureCommitment = {
+      batch,
+      count: leaves.length,
+      root: exposureBatchRoot(leaves),
+      source,
+      unbatched: await this.deps.store.unbatchedExposures(),
+    };
+    await this.audit(EXPOSURE_COMMITMENT_EVENT, { ...commitment });
+  }
+
+  /**
+   * The exposure table checked against the log's commitments: the problems found, each naming
+   * its batch (`veto audit verify` prints them and fails).
+   */
+  /** Batches recorded by `source` that no event commits yet (a campaign run that was killed). */
+  uncommittedExposures(source: string): Promise<string[]> {
+    return uncommittedBatches(this.deps.registryStore.readEvents(), this.deps.store, source);
+  }
+
+  verifyExposures(): Promise<string[]> {
+    return verifyExposureCommitments(this.deps.registryStore.readEvents(), this.deps.store);
   }
 
   /** Whether and when an account was shown a version (for the platform's "show again?" check). */

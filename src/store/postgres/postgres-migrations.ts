@@ -9,6 +9,7 @@ import * as m009 from './migrations/009-transparency-log.ts';
 import * as m012 from './migrations/012-memorisation-answers.ts';
 import * as m013 from './migrations/013-assessments.ts';
 import * as m014 from './migrations/014-dataset-exclusion.ts';
+import * as m017 from './migrations/017-exposure-batches.ts';
 
 /**
  * Every PostgreSQL migration by name (Kysely runs them in name order). Listed here, not read from the
@@ -26,4 +27,5 @@ export const POSTGRESQL_MIGRATIONS: Record<string, Migration> = {
   '012-memorisation-answers': m012,
   '013-assessments': m013,
   '014-dataset-exclusion': m014,
+  '017-exposure-batches': m017,
 };

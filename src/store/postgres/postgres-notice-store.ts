@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { ExposureLeaf } from '../../domain/notices/exposure-commitments.ts';
 import type {
   CampaignCounts,
   CampaignRecipient,
@@ -124,21 +125,67 @@ export class PostgresNoticeStore implements NoticeStore {
       .execute();
   }
 
-  async recordExposures(rows: readonly NoticeExposure[]): Promise<number> {
+  async recordExposures(rows: readonly NoticeExposure[], batch?: string): Promise<number> {
     if (rows.length === 0) return 0;
     const col = <K extends keyof NoticeExposure>(k: K) => rows.map((r) => r[k]);
+    const batches = rows.map(() => batch ?? null);
     // `xmax = 0` is true for a row this statement inserted and false for one it only updated.
     const result = await sql<{ inserted: boolean }>`
       INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language,
-        acknowledged_at, source, recorded_at)
+        acknowledged_at, source, recorded_at, batch_id)
       SELECT * FROM unnest(${col('subjectKey')}::text[], ${col('versionId')}::text[],
         ${col('channel')}::text[], ${col('shownAt')}::timestamptz[], ${col('language')}::text[],
         ${col('acknowledgedAt')}::timestamptz[], ${col('source')}::text[],
-        ${col('recordedAt')}::timestamptz[])
+        ${col('recordedAt')}::timestamptz[], ${batches}::text[])
       ON CONFLICT (subject_key, version_id, channel, shown_at) DO UPDATE
         SET acknowledged_at = COALESCE(notice_exposures.acknowledged_at, excluded.acknowledged_at)
       RETURNING (xmax = 0) AS inserted`.execute(this.db);
     return result.rows.filter((r) => r.inserted).length;
+  }
+
+  async exposureBatchLeaves(batch: string): Promise<ExposureLeaf[]> {
+    const rows = await this.db
+      .selectFrom('notice_exposures')
+      .select(['subject_key', 'version_id', 'channel', 'shown_at', 'language'])
+      .where('batch_id', '=', batch)
+      .execute();
+    return rows.map(
+      (r) =>
+        [
+          String(r.subject_key),
+          String(r.version_id),
+          String(r.channel),
+          iso(r.shown_at as Date),
+          String(r.language),
+        ] as const,
+    );
+  }
+
+  async exposureBatchCounts() {
+    const rows = await this.db
+      .selectFrom('notice_exposures')
+      .select((eb) => [
+        'batch_id',
+        eb.fn.countAll<string>().as('n'),
+        eb.fn.min('source').as('source'),
+      ])
+      .where('batch_id', 'is not', null)
+      .groupBy('batch_id')
+      .execute();
+    return rows.map((r) => ({
+      batch: String(r.batch_id),
+      count: Number(r.n),
+      source: String(r.source),
+    }));
+  }
+
+  async unbatchedExposures(): Promise<number> {
+    const r = await this.db
+      .selectFrom('notice_exposures')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('batch_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   async exposureSummary(subjectKey: string, versionId: string) {
@@ -265,7 +312,12 @@ export class PostgresNoticeStore implements NoticeStore {
     return r.rows.map(recipientFromRow).sort((a, b) => a.line - b.line);
   }
 
-  async markSent(campaignId: string, accountId: string, e: NoticeExposure): Promise<void> {
+  async markSent(
+    campaignId: string,
+    accountId: string,
+    e: NoticeExposure,
+    batch?: string,
+  ): Promise<void> {
     await this.tx(async (trx) => {
       await trx
         .updateTable('notice_campaign_recipients')
@@ -290,6 +342,7 @@ export class PostgresNoticeStore implements NoticeStore {
           acknowledged_at: null,
           source: e.source,
           recorded_at: e.recordedAt,
+          batch_id: batch ?? null,
         })
         .onConflict((oc) =>
           oc.columns(['subject_key', 'version_id', 'channel', 'shown_at']).doNothing(),

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { ExposureLeaf } from '../../domain/notices/exposure-commitments.ts';
 import type {
   CampaignCounts,
   CampaignRecipient,
@@ -106,12 +107,12 @@ export class SqliteNoticeStore implements NoticeStore {
     );
   }
 
-  async recordExposures(rows: readonly NoticeExposure[]): Promise<number> {
+  async recordExposures(rows: readonly NoticeExposure[], batch?: string): Promise<number> {
     if (rows.length === 0) return 0;
     return this.write((db) => {
       const insert = db.prepare(
         `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language,
-           acknowledged_at, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           acknowledged_at, source, recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (subject_key, version_id, channel, shown_at) DO NOTHING`,
       );
       const ack = db.prepare(
@@ -130,6 +131,7 @@ export class SqliteNoticeStore implements NoticeStore {
           e.acknowledgedAt,
           e.source,
           e.recordedAt,
+          batch ?? null,
         );
         if (r.changes > 0) fresh += 1;
         else if (e.acknowledgedAt)
@@ -137,6 +139,33 @@ export class SqliteNoticeStore implements NoticeStore {
       }
       return fresh;
     });
+  }
+
+  async exposureBatchLeaves(batch: string): Promise<ExposureLeaf[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT subject_key, version_id, channel, shown_at, language FROM notice_exposures
+          WHERE batch_id = ?`,
+      )
+      .raw()
+      .all(batch) as [string, string, string, string, string][];
+    return rows.map(([s, v, c, at, l]) => [s, v, c, new Date(at).toISOString(), l] as const);
+  }
+
+  async exposureBatchCounts() {
+    return this.db
+      .prepare(
+        `SELECT batch_id AS batch, count(*) AS count, min(source) AS source FROM notice_exposures
+          WHERE batch_id IS NOT NULL GROUP BY batch_id`,
+      )
+      .all() as { batch: string; count: number; source: string }[];
+  }
+
+  async unbatchedExposures(): Promise<number> {
+    const r = this.db
+      .prepare('SELECT count(*) AS n FROM notice_exposures WHERE batch_id IS NULL')
+      .get() as { n: number };
+    return r.n;
   }
 
   async exposureSummary(subjectKey: string, versionId: string) {
@@ -272,7 +301,12 @@ export class SqliteNoticeStore implements NoticeStore {
     });
   }
 
-  async markSent(campaignId: string, accountId: string, e: NoticeExposure): Promise<void> {
+  async markSent(
+    campaignId: string,
+    accountId: string,
+    e: NoticeExposure,
+    batch?: string,
+  ): Promise<void> {
     await this.write((db) => {
       db.prepare(
         `UPDATE notice_campaign_recipients SET state = 'sent', email = NULL, last_error = NULL,
@@ -280,9 +314,18 @@ export class SqliteNoticeStore implements NoticeStore {
       ).run(e.shownAt, e.recordedAt, campaignId, accountId);
       db.prepare(
         `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language,
-           acknowledged_at, source, recorded_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)
+           acknowledged_at, source, recorded_at, batch_id) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)
          ON CONFLICT (subject_key, version_id, channel, shown_at) DO NOTHING`,
-      ).run(e.subjectKey, e.versionId, e.channel, e.shownAt, e.language, e.source, e.recordedAt);
+      ).run(
+        e.subjectKey,
+        e.versionId,
+        e.channel,
+        e.shownAt,
+        e.language,
+        e.source,
+        e.recordedAt,
+        batch ?? null,
+      );
     });
   }
 
