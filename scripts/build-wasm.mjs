@@ -3,7 +3,8 @@
 // base64-encoded, to its TypeScript module under src/. Why embedded and not .wasm files next to
 // the code: the gate's workers run from a bundle under node_modules/.cache (see
 // src/lib/ts-worker.ts), where a file beside the source would not be found.
-// test/lib/wasm-modules.test.ts checks that every embedded module is the build of its source.
+// `node scripts/build-wasm.mjs --check` compiles and compares without writing (exit 1 naming each
+// stale module); test/lib/wasm-modules.test.ts runs it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,9 +96,25 @@ export const ${name} =
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // `--check`: compile and compare, write nothing; exit 1 naming every stale module.
+  const check = process.argv.includes('--check');
+  let stale = 0;
   for (const module of WASM_MODULES) {
     const bytes = await compileWasm(module.source, module.flags);
-    writeFileSync(join(ROOT, module.target), generatedSource(module, bytes));
-    console.log(`wrote ${module.target}: ${bytes.length} bytes of WebAssembly`);
+    const text = generatedSource(module, bytes);
+    if (check) {
+      const embedded = existsSync(join(ROOT, module.target))
+        ? readFileSync(join(ROOT, module.target), 'utf8')
+        : '';
+      if (embedded === text) console.log(`${module.target} is the build of ${module.source}`);
+      else {
+        stale += 1;
+        console.error(`${module.target} is stale: run npm run build:wasm`);
+      }
+    } else {
+      writeFileSync(join(ROOT, module.target), text);
+      console.log(`wrote ${module.target}: ${bytes.length} bytes of WebAssembly`);
+    }
   }
+  if (stale > 0) process.exit(1);
 }
