@@ -22,7 +22,7 @@ const sha256 = (data) => createHash('sha256').update(data).digest('hex');
  * The bundle is written under `node_modules/.cache/veto/` of the entry's own package (so that its
  * package imports resolve as the sources' do, also when Veto is itself installed as a
  * dependency), named by its content hash, so two processes never write each other's file, with
- * `<entry>.sources.json` listing the sources it was built from and their hashes.
+ * `<entry>-<path hash>.sources.json` listing the sources it was built from and their hashes.
  *
  * @param {URL} entry
  * @returns {Promise<{ url: URL; reused: boolean }>}
@@ -37,7 +37,9 @@ export async function bundleEntry(entry) {
   }
   const dir = join(root, 'node_modules', '.cache', 'veto');
   const name = basename(entryPath, '.ts');
-  const record = join(dir, `${name}.sources.json`);
+  // Named for the entry's path too: two checkouts sharing node_modules (git worktrees) must not
+  // take turns overwriting one record.
+  const record = join(dir, `${name}-${sha256(entryPath).slice(0, 8)}.sources.json`);
 
   try {
     const last = JSON.parse(await readFile(record, 'utf8'));
