@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { OptionValues } from '../cli/command.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import { offlineExclusionKey } from '../transparency/exclusion-keys.ts';
 import { VrfKeyError, type VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
 import {
   type BuildOptions,
@@ -208,7 +209,11 @@ export async function runGateBuild(
 
     let exclusionKey: VrfPrivateKey | undefined;
     try {
-      exclusionKey = veto?.exclusionKeys?.().current;
+      // Offline: the deployment's key when this machine has it, so that `veto dataset register`
+      // later gives the dataset proofs of exclusion like any other.
+      exclusionKey = veto
+        ? veto.exclusionKeys?.().current
+        : offlineExclusionKey(deps.env ?? process.env);
     } catch (err) {
       if (err instanceof VrfKeyError) throw new GateSetupError(err.message);
       throw err;

@@ -28,6 +28,19 @@ function read(file: string, where: string): VrfPrivateKey {
 }
 
 /**
+ * The deployment's current key for an `--offline` build, read from the environment without the
+ * registry: VETO_EXCLUSION_KEY_FILE, or `<VETO_DATA_DIR>/exclusion-vrf.pem` if it exists (never
+ * generated here: a key made on the building machine would not be the one that answers proofs).
+ * Undefined when neither is there.
+ */
+export function offlineExclusionKey(env: NodeJS.ProcessEnv): VrfPrivateKey | undefined {
+  if (env.VETO_EXCLUSION_KEY_FILE)
+    return read(env.VETO_EXCLUSION_KEY_FILE, 'VETO_EXCLUSION_KEY_FILE');
+  const file = env.VETO_DATA_DIR ? path.join(env.VETO_DATA_DIR, 'exclusion-vrf.pem') : undefined;
+  return file && existsSync(file) ? read(file, 'the data directory’s VRF key') : undefined;
+}
+
+/**
  * Loads VETO_EXCLUSION_KEY_FILE, or `<data dir>/exclusion-vrf.pem`, generating that one (RSA-2048)
  * the first time it is needed: never at start, since generating a key takes a moment.
  */

@@ -410,12 +410,16 @@ describe('veto dataset register (an offline build into the registry, SQLite)', (
     assert.equal(runVeto(env, 'registry', 'snapshot', '--out', snap).code, 0);
     const policy = path.join(dir, 'policy.yaml');
     writeFileSync(policy, TEST_POLICY.replace('version: "2025-04"', 'version: "2026-01"'));
-    const build = (name: string, records: Record<string, unknown>[]) => {
+    const build = (
+      name: string,
+      records: Record<string, unknown>[],
+      buildEnv: Record<string, string> = {},
+    ) => {
       const input = path.join(dir, `${name}.jsonl`);
       writeFileSync(input, jsonl(records));
       const out = path.join(dir, name);
       const r = runVeto(
-        {},
+        buildEnv,
         'gate',
         'build',
         '--offline',
@@ -444,11 +448,21 @@ describe('veto dataset register (an offline build into the registry, SQLite)', (
     assert.match(r1.err, /not registered: it fails veto dataset verify/);
     assert.match(r1.out, /notice-period\s+FAILED \(1\)/);
 
-    const sealed = build('ok', [
-      record({ id: 'a', author_id: 'u-shown', mentions: ['u-later'] }),
-      record({ id: 'b', author_id: 'u-later' }),
-      record({ id: 'c', author_id: 'u-obj' }),
-    ]);
+    // This machine has the deployment's VRF key (in the data directory it is given): the
+    // offline build commits its subjects, so registering it gives proofs of exclusion.
+    const key = veto.exclusionKeys().current;
+    const sealed = build(
+      'ok',
+      [
+        record({ id: 'a', author_id: 'u-shown', mentions: ['u-later'] }),
+        record({ id: 'b', author_id: 'u-later' }),
+        record({ id: 'c', author_id: 'u-obj' }),
+      ],
+      { VETO_DATA_DIR: config.dataDir },
+    );
+    const offlineManifest = JSON.parse(readFileSync(path.join(sealed, 'manifest.json'), 'utf8'));
+    assert.equal(offlineManifest.exclusion?.keyId, key.public.keyId);
+    assert.equal(offlineManifest.exclusion?.count, 2, 'u-shown and u-later');
     // An objection after the cut-off: a removal due once the dataset is registered.
     now = Date.now() + 1000;
     await veto.registry.object({
@@ -467,6 +481,10 @@ describe('veto dataset register (an offline build into the registry, SQLite)', (
       [datasetId],
       '"Am I in the dataset?" finds it',
     );
+    const absent = JSON.parse(await veto.afterwards!.exclusionProof(datasetId, 'acct:u-obj'));
+    assert.equal(absent.result, 'not-included', 'the objector is proved absent');
+    const present = JSON.parse(await veto.afterwards!.exclusionProof(datasetId, 'acct:u-shown'));
+    assert.equal(present.result, 'included');
     const removals = await veto.afterwards!.removalsOf(datasetId);
     assert.deepEqual(
       removals.flatMap((x) => x.itemIds).sort(),
