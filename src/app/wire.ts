@@ -370,7 +370,8 @@ export async function wireVeto(
         roots: config.datasetDirs ?? [path.join(config.dataDir, 'datasets')],
         deleteAfterMs: config.supersededDeleteAfter * 1000,
         store: removalStore,
-        record: (manifest, rows, leaves) => datasetStore.recordDataset(manifest, rows, leaves),
+        record: (manifest, rows, leaves, location) =>
+          datasetStore.recordDataset(manifest, rows, leaves, location),
         exclusionKey: () => exclusionKeys().current,
         appendEvents: (events) => store.transaction((tx) => tx.appendEvents(events)),
         secret: config.secret,

@@ -161,7 +161,8 @@ export const removalCommands: Command[] = [
           datasetId,
           ...(values.out ? { outDir: values.out } : {}),
           removals,
-          record: (manifest, rows, leaves) => veto.gate.recordDataset(manifest, rows, leaves),
+          record: (manifest, rows, leaves, location) =>
+            veto.gate.recordDataset(manifest, rows, leaves, location),
           exclusionKey: veto.exclusionKeys().current,
           secret: veto.config.secret,
           now: veto.clock,

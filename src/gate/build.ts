@@ -1135,6 +1135,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           manifest,
           process.env.VETO_TEST_CRASH_AT === 'recording' ? crashAfterFirstRow(rows) : rows,
           exclusion?.leaves,
+          finalDir,
         );
         crashPoint('recorded');
       }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readExclusionLeaves } from './exclusion-commitment.ts';
 import { readInclusionFile } from './inclusion-file.ts';
 import type { DatasetManifest } from './manifest.ts';
@@ -172,6 +172,7 @@ export async function recoverDatasets(options: {
           manifest,
           readInclusionFile(join(entry.finalDir, manifest.files.inclusions), entry.datasetId),
           await readExclusionLeaves(entry.finalDir, manifest),
+          resolve(entry.finalDir),
         );
         actions.push({
           datasetId: entry.datasetId,

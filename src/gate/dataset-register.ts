@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import type { ObjectorSource } from './build.ts';
 import {
@@ -84,6 +84,7 @@ export async function registerDataset(options: {
     manifest,
     counted(),
     await readExclusionLeaves(options.dir, manifest),
+    resolve(options.dir),
   );
   return { status: 'registered', datasetId, rows, report };
 }

@@ -71,12 +71,15 @@ export interface GateRegistry {
    * nothing is sealed. The gate passes an `InclusionRows` (see inclusion-file.ts) whose
    * `batches()` yields arrays of rows: bulk writers should use it (`inclusionBatches()`).
    * `exclusionLeaves` (the sorted VRF outputs) is required when the manifest has an
-   * `exclusion` commitment, and recorded with the dataset row.
+   * `exclusion` commitment, and recorded with the dataset row. `location`, the absolute
+   * directory the dataset is sealed into, is recorded with the row too: `serve`'s erasure job
+   * finds the version there even outside `VETO_DATASET_DIRS`. Every sealing path passes it.
    */
   recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
     exclusionLeaves?: Uint8Array,
+    location?: string,
   ): Promise<void>;
 }
 
@@ -172,7 +175,8 @@ export function composeGateRegistry(
     },
     objectorsAddedSince: (purpose, asOf) => datasets.objectorsAddedSince(purpose, asOf),
     objectorTerms: (purpose, asOf) => datasets.objectorTerms(purpose, asOf),
-    recordDataset: (manifest, rows, leaves) => datasets.recordDataset(manifest, rows, leaves),
+    recordDataset: (manifest, rows, leaves, location) =>
+      datasets.recordDataset(manifest, rows, leaves, location),
     subjectsWithoutNotice: (q) =>
       notices.exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
     noticeCheckProblem: async (version) =>

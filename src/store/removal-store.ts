@@ -46,6 +46,11 @@ export interface RemovalStore {
   /** The removals recorded against a dataset, oldest first. */
   removalsOf(datasetId: string): Promise<RemovalRecord[]>;
   /**
+   * Sealed datasets that have removals and a recorded location (the absolute directory each was
+   * sealed into, migration 015), by id: where `serve`'s erasure job looks beyond its folders.
+   */
+  sealedLocationsWithRemovals(): Promise<{ datasetId: string; location: string }[]>;
+  /**
    * Item ids of the dataset (sealed, by its inclusion index) whose subject has an objection
    * effective now for the dataset's purpose, sorted: what training on it must leave out, whether
    * or not the removal planner has recorded the removal yet. Never who objected.

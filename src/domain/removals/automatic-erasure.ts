@@ -1,5 +1,5 @@
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DatasetManifest } from '../../gate/manifest.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -24,7 +24,10 @@ export interface AutomaticErasureDeps {
   roots: readonly string[];
   /** Milliseconds between a version's replacement and the deletion of its files (0: at once). */
   deleteAfterMs: number;
-  store: Pick<RemovalStore, 'removalsOf' | 'listRecipients' | 'enqueueRecipientMessages'>;
+  store: Pick<
+    RemovalStore,
+    'removalsOf' | 'sealedLocationsWithRemovals' | 'listRecipients' | 'enqueueRecipientMessages'
+  >;
   /** The gate's `recordDataset`: the new version is recorded like any sealed one. */
   record: RebuildOptions['record'];
   /** The current VRF key, for the new version's exclusion commitment. */
@@ -41,9 +44,11 @@ export interface AutomaticErasureDeps {
 
 /**
  * Erasure reaching every sealed version the operator holds, without anyone running a command:
- * each pass finds the sealed versions under the configured folders that have removals recorded
- * (the removal planner's work) and no replacing version yet, rebuilds each through the same path
- * as `veto dataset rebuild` (the sealed output filtered, journalled, recorded), and deletes the
+ * each pass finds the sealed versions that have removals recorded (the removal planner's work)
+ * and no replacing version yet, under the configured folders and at the directory the registry
+ * recorded for each (migration 015: a `--out` anywhere else is reached too; a version reached
+ * both ways is visited once), rebuilds each through the same path as `veto dataset rebuild`
+ * (the sealed output filtered, journalled, recorded with its own location), and deletes the
  * replaced version's record files (`supersede.ts`: `SUPERSEDED.json`, a `dataset.superseded`
  * audit event, recipients told) at once or, with a delay, once it is due — the schedule kept in
  * `ERASURE-PENDING.json` beside the manifest and in a `dataset.erasure-scheduled` audit event.
@@ -52,6 +57,8 @@ export interface AutomaticErasureDeps {
  */
 export class AutomaticErasure {
   readonly job: PeriodicJob;
+  /** Recorded locations already reported missing or holding another dataset (said once). */
+  readonly #warned = new Set<string>();
 
   constructor(private readonly deps: AutomaticErasureDeps) {
     this.job = new PeriodicJob(
@@ -70,25 +77,52 @@ export class AutomaticErasure {
     return this.job.stop();
   }
 
-  /** One pass over every folder; returns the versions replaced and the versions erased. */
+  /**
+   * One pass over every folder and every recorded location; returns the versions replaced and
+   * the versions erased.
+   */
   async pass(): Promise<{ rebuilt: string[]; erased: string[] }> {
     const done = { rebuilt: [] as string[], erased: [] as string[] };
+    // By real path: a version reached through a folder and through its recorded location (or a
+    // symlink) is visited once.
+    const visited = new Set<string>();
     for (const root of this.deps.roots) {
       const names = await readdir(root).catch(() => [] as string[]);
       for (const name of names.sort()) {
         if (name.startsWith('.')) continue;
-        await this.visit(root, name, done);
+        const dir = join(resolve(root), name);
+        const real = await realpath(dir).catch(() => dir);
+        if (visited.has(real)) continue;
+        visited.add(real);
+        await this.visit(dir, done);
       }
+    }
+    for (const { datasetId, location } of await this.deps.store.sealedLocationsWithRemovals()) {
+      const dir = resolve(location);
+      const real = await realpath(dir).catch(() => undefined);
+      if (real !== undefined && visited.has(real)) continue;
+      const manifest = real === undefined ? undefined : await readManifest(dir);
+      if (real === undefined || !manifest || manifest.datasetId !== datasetId) {
+        if (!this.#warned.has(dir)) {
+          this.#warned.add(dir);
+          this.deps.logger.warn(
+            { dataset: datasetId, location: dir, holds: manifest ? manifest.datasetId : undefined },
+            manifest
+              ? 'automatic erasure: the recorded location holds another dataset; skipped'
+              : 'automatic erasure: the recorded location of a dataset with removals is gone; skipped',
+          );
+        }
+        continue;
+      }
+      this.#warned.delete(dir);
+      visited.add(real);
+      await this.visit(dir, done);
     }
     return done;
   }
 
-  private async visit(
-    root: string,
-    name: string,
-    done: { rebuilt: string[]; erased: string[] },
-  ): Promise<void> {
-    const dir = join(root, name);
+  /** A sealed version's directory: rebuilt, scheduled for erasure or erased, as due. */
+  private async visit(dir: string, done: { rebuilt: string[]; erased: string[] }): Promise<void> {
     const exists = (f: string) =>
       stat(join(dir, f)).then(
         () => true,
@@ -115,8 +149,9 @@ export class AutomaticErasure {
     if (removals.length === 0) return;
     let replacedBy = nextVersionId(manifest.datasetId);
     const ids = removals.map((r) => r.id);
+    // Where rebuildDataset seals it: beside the replaced version.
     if (
-      !(await stat(join(root, replacedBy)).then(
+      !(await stat(join(dirname(dir), replacedBy)).then(
         () => true,
         () => false,
       ))
@@ -178,4 +213,11 @@ export class AutomaticErasure {
       'automatic erasure: superseded version erased',
     );
   }
+}
+
+/** The manifest in `dir`, or undefined when there is none (or it is not JSON). */
+async function readManifest(dir: string): Promise<DatasetManifest | undefined> {
+  return readFile(join(dir, 'manifest.json'), 'utf8')
+    .then((t) => JSON.parse(t) as DatasetManifest)
+    .catch(() => undefined);
 }

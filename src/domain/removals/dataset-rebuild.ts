@@ -46,11 +46,15 @@ export interface RebuildOptions {
   /** Parent folder for the new version (default: the old version's parent). */
   outDir?: string;
   removals: readonly RemovalRecord[];
-  /** Records the new version and its inclusion index (the gate's `recordDataset`). */
+  /**
+   * Records the new version and its inclusion index (the gate's `recordDataset`), with the
+   * absolute directory it was sealed into.
+   */
   record(
     manifest: DatasetManifest,
     rows: AsyncIterable<InclusionRow>,
-    exclusionLeaves?: Buffer,
+    exclusionLeaves: Buffer | undefined,
+    location: string,
   ): Promise<void>;
   /**
    * The current VRF key: the new version commits its own subjects with it (`manifest.exclusion`),
@@ -259,6 +263,7 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
       manifest,
       readInclusionFile(join(finalDir, 'inclusions.tsv'), datasetId),
       exclusion?.leaves,
+      finalDir,
     );
     crashPoint('recorded');
     await closeBuildJournal(journal);

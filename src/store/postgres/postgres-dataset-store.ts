@@ -49,6 +49,7 @@ export class PostgresDatasetStore implements GateDatasetStore {
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
     exclusionLeaves?: Uint8Array,
+    location?: string,
   ): Promise<void> {
     const exclusion = exclusionRow(manifest, exclusionLeaves);
     await this.host.kysely.transaction().execute(async (trx) => {
@@ -64,6 +65,8 @@ export class PostgresDatasetStore implements GateDatasetStore {
           output_sha256: manifest.output.sha256,
           records: manifest.output.records,
           manifest: JSON.stringify(manifest),
+          // Migration 015: where the erasure job finds the version (NULL when not given).
+          location: location ?? null,
           recorded_at: new Date().toISOString(),
         })
         .execute();

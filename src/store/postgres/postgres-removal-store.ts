@@ -569,6 +569,15 @@ export class PostgresRemovalStore implements RemovalStore {
     return rows.map(removalFromRow);
   }
 
+  async sealedLocationsWithRemovals(): Promise<{ datasetId: string; location: string }[]> {
+    const { rows } = await sql<{ dataset_id: string; location: string }>`
+      SELECT d.id AS dataset_id, d.location FROM datasets d
+      WHERE d.sealed_at IS NOT NULL AND d.location IS NOT NULL
+        AND EXISTS (SELECT 1 FROM removals r WHERE r.dataset_id = d.id)
+      ORDER BY d.id COLLATE "C"`.execute(this.db);
+    return rows.map((r) => ({ datasetId: r.dataset_id, location: r.location }));
+  }
+
   async enqueueRecipientMessages(messages: readonly RecipientMessage[]): Promise<void> {
     for (const m of messages)
       await sql`INSERT INTO recipient_outbox (id, recipient_id, removal_id, channel, payload, created_at, next_attempt_at)

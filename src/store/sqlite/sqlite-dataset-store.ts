@@ -58,6 +58,7 @@ export class SqliteDatasetStore implements GateDatasetStore {
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
     exclusionLeaves?: Uint8Array,
+    location?: string,
   ): Promise<void> {
     const { kysely } = this.host;
     const exclusion = exclusionRow(manifest, exclusionLeaves);
@@ -75,6 +76,8 @@ export class SqliteDatasetStore implements GateDatasetStore {
         output_sha256: manifest.output.sha256,
         records: manifest.output.records,
         manifest: JSON.stringify(manifest),
+        // Migration 015: where the erasure job finds the version (NULL when not given).
+        location: location ?? null,
         recorded_at: new Date().toISOString(),
       })
       .compile();

@@ -536,6 +536,17 @@ export class SqliteRemovalStore implements RemovalStore {
     ).map(removalFromRow);
   }
 
+  async sealedLocationsWithRemovals(): Promise<{ datasetId: string; location: string }[]> {
+    return this.db
+      .prepare(
+        `SELECT d.id AS datasetId, d.location AS location FROM datasets d
+         WHERE d.sealed_at IS NOT NULL AND d.location IS NOT NULL
+           AND EXISTS (SELECT 1 FROM removals r WHERE r.dataset_id = d.id)
+         ORDER BY d.id`,
+      )
+      .all() as { datasetId: string; location: string }[];
+  }
+
   async enqueueRecipientMessages(messages: readonly RecipientMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.registry.write((db) => {
