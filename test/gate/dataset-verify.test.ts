@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Veto } from '../../src/app/wire.ts';
+import { openRemovalStore, type Veto } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import type { AuditEvent } from '../../src/domain/types.ts';
@@ -491,6 +491,10 @@ describe('veto dataset register (an offline build into the registry, SQLite)', (
       ['a', 'b'],
       'the late objector’s own record and the one mentioning them',
     );
+    // Where it lies is recorded: serve's erasure job reaches it in no configured folder.
+    assert.deepEqual(await (await openRemovalStore(veto.store))!.sealedLocationsWithRemovals(), [
+      { datasetId, location: sealed },
+    ]);
     // Twice: nothing more, and verify now checks it against the registry's record.
     const r3 = runVeto(env, 'dataset', 'register', sealed);
     assert.equal(r3.code, 0);

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openGateDatasetStore } from '../../src/app/wire.ts';
+import { openGateDatasetStore, openRemovalStore } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { recordAssessmentFor } from '../support/assessment-text.ts';
@@ -148,6 +148,23 @@ for (const adapter of ADAPTERS) {
       }
       const audit = runVeto(env, 'audit', 'verify');
       assert.equal(audit.code, 0, audit.out + audit.err);
+      // Each sealed dataset's directory is recorded, whether the build or recovery recorded it
+      // (serve's erasure job goes there): shown through an objection by u1, who is in each.
+      await veto.registry.object({
+        subject: { kind: 'account', accountId: 'u1' },
+        channel: 'api',
+        language: 'en',
+      });
+      await veto.registry.drain();
+      await veto.removalPlanner!.drain();
+      const removals = await openRemovalStore(veto.store);
+      assert.deepEqual(
+        await removals!.sealedLocationsWithRemovals(),
+        ['ds_crash_recorded', 'ds_crash_recording', 'ds_crash_renamed'].map((datasetId) => ({
+          datasetId,
+          location: join(out, datasetId),
+        })),
+      );
     });
   });
 }

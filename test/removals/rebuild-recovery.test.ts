@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openGateDatasetStore } from '../../src/app/wire.ts';
+import { openGateDatasetStore, openRemovalStore } from '../../src/app/wire.ts';
 import type { VetoConfig } from '../../src/config.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
@@ -92,6 +92,20 @@ for (const adapter of ADAPTERS) {
       );
       assert.equal(rerun.code, 0, rerun.err);
       assert.equal(await datasets.datasetState('ds_rb_staged.v2'), 'sealed');
+      // Each version's directory is recorded, whether the build, the rebuild or recovery sealed
+      // it (serve's erasure job goes there): shown through u3, whose post every version holds.
+      writeFileSync(csv, 'account_id\nu3\n');
+      assert.equal(runVeto(env, 'objections', 'import', csv).code, 0);
+      await veto.removalPlanner!.drain();
+      const expected = STEPS.flatMap((step) =>
+        [`ds_rb_${step}`, `ds_rb_${step}.v2`].map((datasetId) => ({
+          datasetId,
+          location: join(dirname(sealed.get(step)!), datasetId),
+        })),
+      );
+      expected.sort((a, b) => (a.datasetId < b.datasetId ? -1 : 1));
+      const removals = await openRemovalStore(veto.store);
+      assert.deepEqual(await removals!.sealedLocationsWithRemovals(), expected);
     });
   });
 }
