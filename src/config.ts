@@ -100,6 +100,11 @@ export const configSchema = z.object({
    */
   datasetDirs: z.union([z.array(z.string()), z.string().transform(csv)]).optional(),
   /**
+   * The dataset policy files the training uses: the Art. 30 record (`veto record art30` without
+   * `--policy`, and the console's `/console/records/art30`) is generated from them.
+   */
+  policies: z.union([z.array(z.string()), z.string().transform(csv)]).optional(),
+  /**
    * Seconds between a superseded version's replacement and the deletion of its record files
    * (0: at once). The delay lets recipients switch; it is recorded in the audit log.
    */
@@ -204,6 +209,7 @@ const ENV: Record<string, keyof VetoConfigInput> = {
   VETO_MAIL_FROM: 'mailFrom',
   VETO_OUTBOX_DIR: 'outboxDir',
   VETO_DATASET_DIRS: 'datasetDirs',
+  VETO_POLICIES: 'policies',
   VETO_SUPERSEDED_DELETE_AFTER: 'supersededDeleteAfter',
   VETO_LANGUAGES: 'languages',
   VETO_DEFAULT_LANGUAGE: 'defaultLanguage',

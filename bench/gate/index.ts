@@ -92,6 +92,7 @@ export const sinkRegistry: GateRegistry = {
     for await (const _ of inclusionBatches(rows)) {
     }
   },
+  async recordVerification() {},
 };
 
 export async function prepare(): Promise<{

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { wireVeto } from '../app/wire.ts';
-import { art30Markdown, keepArt30Version } from '../domain/art30-record.ts';
+import { art30Dir, currentArt30Markdown, keepArt30Version } from '../domain/art30-record.ts';
 import { croissantMetadata } from '../gate/croissant.ts';
 import type { DatasetManifest } from '../gate/manifest.ts';
-import { type LoadedPolicy, loadPolicy } from '../gate/policy.ts';
+import { loadPolicy } from '../gate/policy.ts';
 import { type Command, defineCommand, UsageError } from './command.ts';
 
 /**
@@ -14,36 +14,35 @@ import { type Command, defineCommand, UsageError } from './command.ts';
 export const cardCommands: Command[] = [
   defineCommand({
     name: 'record art30',
-    synopsis: '--policy FILE [--out DIR]',
+    synopsis: '[--policy FILE] [--out DIR]',
     summary:
       'the GDPR Art. 30 record for AI training, as Markdown and printable HTML (versions kept)',
     details: `  Generated from the configuration (controller, contacts, recipients, retention, purposes),
   the dataset policy and the latest published notice. A record that differs from the last one
   kept becomes a new version (NNNN-<hash>.md and .html); earlier versions are never changed.
-  --policy FILE       the dataset policy the training uses
+  The console shows the same record (/console/records/art30) and the versions kept.
+  --policy FILE       the dataset policy the training uses (default: those in VETO_POLICIES)
   --out DIR           where versions are kept (default: <data dir>/records/art30)`,
     options: { policy: { type: 'string' }, out: { type: 'string' } },
     positionals: { max: 0 },
     async run({ values }, h) {
-      if (!values.policy) throw new UsageError('--policy FILE is required');
-      let policy: LoadedPolicy;
-      try {
-        policy = await loadPolicy(values.policy);
-      } catch (err) {
-        console.error(`veto: ${(err as Error).message}`);
-        return 1;
+      const config = h.loadConfig();
+      const policyFiles = values.policy ? [values.policy] : (config.policies ?? []);
+      if (policyFiles.length === 0)
+        throw new UsageError('--policy FILE is required (or the policies in VETO_POLICIES)');
+      // Every policy read before the registry is opened: a bad file is reported alone.
+      for (const file of policyFiles) {
+        try {
+          await loadPolicy(file);
+        } catch (err) {
+          console.error(`veto: ${(err as Error).message}`);
+          return 1;
+        }
       }
-      const veto = await wireVeto(h.loadConfig());
+      const veto = await wireVeto(config);
       try {
-        const markdown = art30Markdown({
-          config: veto.config,
-          policies: [policy],
-          notice: await veto.notices.latest(),
-        });
-        const kept = await keepArt30Version(
-          values.out ?? path.join(veto.config.dataDir, 'records', 'art30'),
-          markdown,
-        );
+        const markdown = await currentArt30Markdown(veto, policyFiles);
+        const kept = await keepArt30Version(values.out ?? art30Dir(veto.config.dataDir), markdown);
         console.log(
           `${kept.created ? 'new version' : 'unchanged, latest version'} ${kept.version}: ${kept.markdownFile} ${kept.htmlFile}`,
         );

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { type Veto, wireVeto } from '../app/wire.ts';
 import type { ObjectorSource } from '../gate/build.ts';
 import { registerDataset } from '../gate/dataset-register.ts';
-import { formatVerifyReport, verifyDataset } from '../gate/dataset-verify.ts';
+import { formatVerifyReport, type VerifyReport, verifyDataset } from '../gate/dataset-verify.ts';
+import { verificationOf } from '../gate/verification-outcome.ts';
 import { type CliContext, type Command, defineCommand, UsageError } from './command.ts';
 
 /** The dataset directory a `DATASET|DIR` argument names (a directory, or an id under `--in`). */
@@ -43,6 +44,13 @@ async function openRegistry(h: CliContext, offline: boolean): Promise<Veto | und
 
 class RegistryUnreachable extends Error {}
 
+/** Keeps a verification's outcome in the registry it ran against (the console shows it). */
+async function keepOutcome(veto: Veto, report: VerifyReport, dir: string): Promise<void> {
+  await veto.gate.recordVerification(
+    verificationOf(report, 'cli', veto.clock(), path.basename(path.resolve(dir))),
+  );
+}
+
 /** `veto dataset verify`, `veto dataset register`: the independent check, and recording an offline build. */
 export const datasetCommands: Command[] = [
   defineCommand({
@@ -64,7 +72,8 @@ export const datasetCommands: Command[] = [
   transparency log's signed checkpoint at the snapshot: signature, consistency with the log now,
   and the objector set replayed from the log's events); objections received since (before the build's
   re-check: a failure; after it: listed as removals due); every kept author shown the notice
-  the policy asks; no third party's term unredacted; the counts per reason add up.
+  the policy asks; no third party's term unredacted; the counts per reason add up. With the
+  registry, the outcome (passed or failed, the failed checks) is kept there for the console.
   Exit codes: 0 verified, 1 a check failed, 2 usage error or registry not reachable.`,
     options: {
       in: { type: 'string' },
@@ -92,6 +101,7 @@ export const datasetCommands: Command[] = [
           objectors,
           ...(veto ? { registry: veto.gate, records: veto.datasetRecords } : {}),
         });
+        if (veto) await keepOutcome(veto, report, dir);
         console.log(values.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
         return report.ok ? 0 : 1;
       } finally {
@@ -140,6 +150,7 @@ export const datasetCommands: Command[] = [
           records: veto!.datasetRecords,
           ...(objectors ? { objectors } : {}),
         });
+        await keepOutcome(veto!, result.report, dir);
         if (result.status === 'refused') {
           console.log(formatVerifyReport(result.report));
           console.error(`veto dataset register: ${result.datasetId} not registered: ${result.why}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { LoadedPolicy } from '../gate/policy.ts';
+import { type LoadedPolicy, loadPolicy } from '../gate/policy.ts';
 import { printableHtml } from '../lib/printable-markdown.ts';
 import type { NoticeVersion } from './notices/notice-types.ts';
 
@@ -97,6 +97,69 @@ export function art30Markdown(input: Art30Input): string {
   return lines.join('\n');
 }
 
+/** What the record is generated from in a running deployment (`veto record art30`, the console). */
+export interface Art30Deployment {
+  config: Art30Input['config'] & { dataDir: string; policies?: string[] | undefined };
+  notices: { latest(): Promise<NoticeVersion | undefined> };
+}
+
+/**
+ * The record as it stands: the configuration, the policy files (`policyFiles`, else the
+ * configured `VETO_POLICIES`) and the latest published notice. One function for the command and
+ * the console, so both show the same record.
+ */
+export async function currentArt30Markdown(
+  deployment: Art30Deployment,
+  policyFiles: string[] = deployment.config.policies ?? [],
+): Promise<string> {
+  const policies: LoadedPolicy[] = [];
+  for (const file of policyFiles) policies.push(await loadPolicy(file));
+  return art30Markdown({
+    config: deployment.config,
+    policies,
+    notice: await deployment.notices.latest(),
+  });
+}
+
+/** Where the versions are kept unless `--out` says otherwise. */
+export function art30Dir(dataDir: string): string {
+  return path.join(dataDir, 'records', 'art30');
+}
+
+export interface KeptArt30Version {
+  version: string;
+  /** When it was kept: its file is created once and never changed. */
+  keptAt: string;
+  /** sha256 of the Markdown file. */
+  sha256: string;
+  markdownFile: string;
+}
+
+/** The versions kept in `dir`, oldest first (none when the folder does not exist yet). */
+export async function listArt30Versions(dir: string): Promise<KeptArt30Version[]> {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: KeptArt30Version[] = [];
+  for (const f of files.filter((f) => VERSION_FILE.test(f)).sort()) {
+    const markdownFile = path.join(dir, f);
+    const [bytes, info] = await Promise.all([readFile(markdownFile), stat(markdownFile)]);
+    out.push({
+      version: f.slice(0, -3),
+      keptAt: info.mtime.toISOString(),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      markdownFile,
+    });
+  }
+  return out;
+}
+
+const VERSION_FILE = /^\d{4}-[0-9a-f]{12}\.md$/;
+
 /** The same record as a printable HTML page, its version at the foot. */
 export function art30Html(markdown: string, version: string): string {
   return printableHtml(markdown, `Version ${version}`);
@@ -116,7 +179,7 @@ export interface Art30Version {
 export async function keepArt30Version(dir: string, markdown: string): Promise<Art30Version> {
   await mkdir(dir, { recursive: true });
   const hash = createHash('sha256').update(markdown).digest('hex').slice(0, 12);
-  const existing = (await readdir(dir)).filter((f) => /^\d{4}-[0-9a-f]{12}\.md$/.test(f)).sort();
+  const existing = (await readdir(dir)).filter((f) => VERSION_FILE.test(f)).sort();
   const last = existing[existing.length - 1];
   if (last && (await readFile(path.join(dir, last), 'utf8')) === markdown) {
     const version = last.slice(0, -3);

@@ -46,6 +46,7 @@ import { emptyCounts, REASONS, type Reason, type ReasonCounts } from './reasons.
 import { checkMapping, type FieldMapping, mappedName } from './record-fields.ts';
 import type { GateRegistry } from './registry-port.ts';
 import { removeSubjects, type StagedFiles } from './removal.ts';
+import { verificationOf } from './verification-outcome.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 /** Where the objector set of a run comes from: a snapshot file (exact) or a filter file. */
@@ -1115,6 +1116,15 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         registry,
         now,
       });
+      // Kept in the registry, passed or not: the console shows each dataset's last verification.
+      if (registry) {
+        const recorded = registry.recordVerification(
+          verificationOf(verification, 'gate', now().toISOString(), datasetId),
+        );
+        // A failed verification is what the build reports, even if keeping it failed too.
+        if (verification.ok) await recorded;
+        else await recorded.catch(() => undefined);
+      }
       if (!verification.ok) throw new DatasetVerifyFailed(verification);
       await writeFile(join(staging, 'verify.json'), `${JSON.stringify(verification, null, 2)}\n`);
 

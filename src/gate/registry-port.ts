@@ -1,4 +1,5 @@
 import type { DatasetAnchor, DatasetManifest } from './manifest.ts';
+import type { DatasetVerification } from './verification-outcome.ts';
 
 /**
  * What the gate needs from the live registry. Every check a policy can require is a required
@@ -81,6 +82,13 @@ export interface GateRegistry {
     exclusionLeaves?: Uint8Array,
     location?: string,
   ): Promise<void>;
+
+  /**
+   * Keeps the outcome of a verification (the build's before sealing, passed or not), so the
+   * console can show each dataset's last one. A dataset that failed is never sealed: the row
+   * names its id all the same.
+   */
+  recordVerification(verification: DatasetVerification): Promise<void>;
 }
 
 /** The assessment record that applies to a build, as its manifest names it. */
@@ -137,7 +145,7 @@ export function logAnchors(log: {
 /** The part of the port the dataset store of each dialect implements (the rest is notices). */
 export type GateDatasetStore = Pick<
   GateRegistry,
-  'objectorsAddedSince' | 'objectorTerms' | 'recordDataset'
+  'objectorsAddedSince' | 'objectorTerms' | 'recordDataset' | 'recordVerification'
 >;
 
 /** What the notice records answer for the gate (`veto.notices.exposures` and `getVersion`). */
@@ -177,6 +185,7 @@ export function composeGateRegistry(
     objectorTerms: (purpose, asOf) => datasets.objectorTerms(purpose, asOf),
     recordDataset: (manifest, rows, leaves, location) =>
       datasets.recordDataset(manifest, rows, leaves, location),
+    recordVerification: (v) => datasets.recordVerification(v),
     subjectsWithoutNotice: (q) =>
       notices.exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
     noticeCheckProblem: async (version) =>

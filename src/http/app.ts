@@ -243,6 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       audit: deps.staffAudit,
       clock: deps.clock ?? monotonicClock(),
       afterwards: deps.afterwards,
+      art30: deps.notices ? { config, notices: deps.notices } : undefined,
       config,
       signIn: new StaffSignIn({
         issuer: config.staffOidcIssuer,

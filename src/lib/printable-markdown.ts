@@ -6,22 +6,7 @@ import { escapeHtml } from './escape-html.ts';
  * Art. 30 record and the legitimate-interest assessment, which a DPO prints or files.
  */
 export function printableHtml(markdown: string, footer?: string): string {
-  const out: string[] = [];
-  let inList = false;
-  for (const line of markdown.split('\n')) {
-    if (line.startsWith('- ')) {
-      if (!inList) out.push('<ul>');
-      inList = true;
-      out.push(`<li>${inline(line.slice(2))}</li>`);
-      continue;
-    }
-    if (inList) out.push('</ul>');
-    inList = false;
-    if (line.startsWith('## ')) out.push(`<h2>${inline(line.slice(3))}</h2>`);
-    else if (line.startsWith('# ')) out.push(`<h1>${inline(line.slice(2))}</h1>`);
-    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
-  }
-  if (inList) out.push('</ul>');
+  const out = [markdownHtml(markdown)];
   if (footer) out.push(`<p><small>${escapeHtml(footer)}</small></p>`);
   const title = escapeHtml(markdown.split('\n')[0]!.replace(/^# /, ''));
   return `<!doctype html>
@@ -34,6 +19,32 @@ ${out.join('\n')}
 </body>
 </html>
 `;
+}
+
+/**
+ * The record's body alone, for a page that has its own heading: `headingLevel` is the level its
+ * `#` heading takes (`##` one below).
+ */
+export function markdownHtml(markdown: string, headingLevel = 1): string {
+  const h1 = `h${headingLevel}`;
+  const h2 = `h${headingLevel + 1}`;
+  const out: string[] = [];
+  let inList = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('- ')) {
+      if (!inList) out.push('<ul>');
+      inList = true;
+      out.push(`<li>${inline(line.slice(2))}</li>`);
+      continue;
+    }
+    if (inList) out.push('</ul>');
+    inList = false;
+    if (line.startsWith('## ')) out.push(`<${h2}>${inline(line.slice(3))}</${h2}>`);
+    else if (line.startsWith('# ')) out.push(`<${h1}>${inline(line.slice(2))}</${h1}>`);
+    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
+  }
+  if (inList) out.push('</ul>');
+  return out.join('\n');
 }
 
 // Emphasis only between spaces or punctuation, so identifiers such as `snake_case_ids` stay whole.

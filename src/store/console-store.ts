@@ -1,3 +1,5 @@
+import type { DatasetVerification } from '../gate/verification-outcome.ts';
+
 /**
  * What the staff console reads: figures grouped in the database (one row per day, channel and
  * language, not one per objection), so the overview stays cheap on a large registry. Twin
@@ -21,6 +23,8 @@ export interface ConsoleStore {
   recipientDeliveries(): Promise<RecipientDelivery[]>;
   /** Sealed datasets, oldest first, with their manifests (JSON text). */
   sealedDatasets(): Promise<SealedDatasetRow[]>;
+  /** Each dataset's last recorded verification (migration 016), most recent first. */
+  lastVerifications(): Promise<DatasetVerification[]>;
   /**
    * Per UTC month (YYYY-MM) and language: people shown a notice version (counted once, in the
    * month first shown), objections received, objections withdrawn (month of withdrawal).

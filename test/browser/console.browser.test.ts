@@ -205,7 +205,14 @@ describe('console in Chromium', { skip: !run }, () => {
       const figures = readFileSync((await download.path())!, 'utf8');
       assert.match(figures.split(/\r?\n/)[0]!, /day/);
 
-      for (const section of ['datasets', 'recipients', 'notices', 'memorisation', 'models']) {
+      for (const section of [
+        'datasets',
+        'recipients',
+        'notices',
+        'memorisation',
+        'models',
+        'records/art30',
+      ]) {
         await page.goto(`${base}/console/${section}`);
         assert.equal(await page.getAttribute('html', 'lang'), w.lang);
         await axe(page, `${w.lang} viewer ${section}`);

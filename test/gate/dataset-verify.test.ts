@@ -226,6 +226,17 @@ describe('verification inside gate build', () => {
     );
     assert.deepEqual(readdirSync(out), [], 'nothing sealed, nothing staged');
     assert.equal(registry.datasets.length, 0, 'nothing recorded');
+    // The refusal itself is kept, for the console: the dataset id, by the gate, the failed check.
+    assert.equal(registry.verifications.length, 1);
+    const [kept] = registry.verifications;
+    assert.equal(kept!.datasetId, result.datasetId);
+    assert.equal(kept!.passed, false);
+    assert.equal(kept!.by, 'gate');
+    assert.deepEqual(
+      kept!.failures.map((f) => [f.check, f.problems]),
+      [['notice-period', 1]],
+    );
+    assert.match(kept!.failures[0]!.messages[0]!, /notice/);
   });
 
   it('lists objections received after the build as removals due, and fails a late one it missed', async () => {

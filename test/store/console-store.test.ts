@@ -99,5 +99,54 @@ for (const adapter of ADAPTERS) {
         ],
       );
     });
+
+    test('each dataset’s last verification, kept through the gate’s port', {
+      skip: !available,
+    }, async (t: TestContext) => {
+      const { veto } = await testVetoOn(adapter, t);
+      assert.deepEqual(await veto.consoleStore.lastVerifications(), []);
+      const failed = {
+        check: 'manifest',
+        problems: 2,
+        messages: ['data.jsonl: sha256 differs', 'counts differ'],
+      };
+      await veto.gate.recordVerification({
+        datasetId: 'ds_a',
+        verifiedAt: '2026-11-02T09:00:00.000Z',
+        passed: true,
+        by: 'gate',
+        failures: [],
+      });
+      await veto.gate.recordVerification({
+        datasetId: 'ds_b',
+        verifiedAt: '2026-11-02T10:00:00.000Z',
+        passed: false,
+        by: 'gate',
+        failures: [failed],
+      });
+      await veto.gate.recordVerification({
+        datasetId: 'ds_a',
+        verifiedAt: '2026-11-03T09:00:00.000Z',
+        passed: false,
+        by: 'cli',
+        failures: [failed],
+      });
+      assert.deepEqual(await veto.consoleStore.lastVerifications(), [
+        {
+          datasetId: 'ds_a',
+          verifiedAt: '2026-11-03T09:00:00.000Z',
+          passed: false,
+          by: 'cli',
+          failures: [failed],
+        },
+        {
+          datasetId: 'ds_b',
+          verifiedAt: '2026-11-02T10:00:00.000Z',
+          passed: false,
+          by: 'gate',
+          failures: [failed],
+        },
+      ]);
+    });
   });
 }

@@ -17,6 +17,7 @@ export type ConsoleNav =
   | 'recipients'
   | 'notices'
   | 'models'
+  | 'records'
   | 'find'
   | 'exports';
 

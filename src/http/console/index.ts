@@ -4,6 +4,13 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  type Art30Deployment,
+  art30Dir,
+  art30Html,
+  currentArt30Markdown,
+  listArt30Versions,
+} from '../../domain/art30-record.ts';
 import { loadOverview } from '../../domain/console/overview.ts';
 import {
   type StaffAudit,
@@ -21,6 +28,7 @@ import type { Objection } from '../../domain/types.ts';
 import { type Catalogue, loadCatalogue } from '../../i18n/catalogue.ts';
 import { lookupLanguage, negotiateLanguage } from '../../i18n/negotiate.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { markdownHtml, printableHtml } from '../../lib/printable-markdown.ts';
 import type { ConsoleStore } from '../../store/console-store.ts';
 import { html } from '../portal/html.ts';
 import { bodyParam, queryParam } from '../portal/runtime.ts';
@@ -49,6 +57,7 @@ import {
   overviewPage,
   overviewTable,
 } from './pages/overview.ts';
+import { ART30_PATH, art30Page } from './pages/records.ts';
 import { reviewsPage } from './pages/reviews.ts';
 import { StaffCookies, type StaffSession } from './staff-session.ts';
 import { NoStaffRole, type StaffSignIn } from './staff-sign-in.ts';
@@ -70,6 +79,8 @@ export interface ConsoleOptions {
   clock: Clock;
   /** Models and memorisation reports (absent: the reports page says there are none). */
   afterwards?: Afterwards | undefined;
+  /** What the Art. 30 record is generated from (absent: its page is not found). */
+  art30?: Art30Deployment | undefined;
   config: {
     languages: string[];
     defaultLanguage: string;
@@ -387,11 +398,68 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.get('/console/datasets', async (req, reply) => {
     allow(req, 'read-figures');
     const ctx = context(req, reply);
-    const [datasets, effects] = await Promise.all([
+    const [datasets, effects, verifications] = await Promise.all([
       options.consoleStore.sealedDatasets(),
       options.consoleStore.removalEffects(),
+      options.consoleStore.lastVerifications(),
     ]);
-    return send(reply, ctx, datasetsPage(ctx, { datasets, effects }));
+    return send(reply, ctx, datasetsPage(ctx, { datasets, effects, verifications }));
+  });
+
+  // The Art. 30 record as `veto record art30` generates it now, and the versions it kept.
+  const art30 = async () => {
+    if (!options.art30) throw notFound();
+    const deployment = options.art30;
+    const [markdown, versions] = await Promise.all([
+      currentArt30Markdown(deployment),
+      listArt30Versions(art30Dir(deployment.config.dataDir)),
+    ]);
+    const sha256 = createHash('sha256').update(markdown).digest('hex');
+    const last = versions[versions.length - 1];
+    const currentVersion = last?.sha256 === sha256 ? last.version : undefined;
+    return { markdown, versions, currentVersion, policies: deployment.config.policies ?? [] };
+  };
+
+  app.get(ART30_PATH, async (req, reply) => {
+    allow(req, 'read-figures');
+    const record = await art30();
+    const ctx = context(req, reply);
+    return send(
+      reply,
+      ctx,
+      art30Page(ctx, {
+        recordHtml: markdownHtml(record.markdown, 2),
+        policiesConfigured: record.policies.length > 0,
+        versions: record.versions,
+        currentVersion: record.currentVersion,
+      }),
+    );
+  });
+
+  app.get(`${ART30_PATH}.md`, async (req, reply) => {
+    allow(req, 'read-figures');
+    const record = await art30();
+    return reply
+      .header('content-type', 'text/markdown; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="art30-record.md"')
+      .header('cache-control', 'no-store')
+      .send(record.markdown);
+  });
+
+  app.get(`${ART30_PATH}.html`, async (req, reply) => {
+    allow(req, 'read-figures');
+    const record = await art30();
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(
+        record.currentVersion
+          ? art30Html(record.markdown, record.currentVersion)
+          : printableHtml(
+              record.markdown,
+              `Generated ${options.clock()}; not kept as a version yet (veto record art30 keeps it)`,
+            ),
+      );
   });
 
   app.get('/console/recipients', async (req, reply) => {

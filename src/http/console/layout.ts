@@ -20,6 +20,7 @@ const NAV: { id: ConsoleNav; path: string }[] = [
   { id: 'recipients', path: '/console/recipients' },
   { id: 'notices', path: '/console/notices' },
   { id: 'models', path: '/console/models' },
+  { id: 'records', path: '/console/records/art30' },
   { id: 'find', path: '/console/objections' },
   { id: 'exports', path: '/console/exports' },
 ];

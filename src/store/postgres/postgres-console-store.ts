@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { DatasetVerification } from '../../gate/verification-outcome.ts';
 import type {
   CampaignStateCount,
   ConsoleStore,
@@ -107,5 +108,26 @@ export class PostgresConsoleStore implements ConsoleStore {
              manifest::text AS manifest FROM datasets
        WHERE sealed_at IS NOT NULL ORDER BY recorded_at, id COLLATE "C"`.execute(this.db);
     return rows;
+  }
+
+  async lastVerifications(): Promise<DatasetVerification[]> {
+    const { rows } = await sql<{
+      dataset_id: string;
+      verified_at: string;
+      passed: boolean;
+      verified_by: string;
+      failures: string;
+    }>`
+      SELECT DISTINCT ON (dataset_id) dataset_id, verified_at, passed, verified_by, failures, id
+        FROM dataset_verifications ORDER BY dataset_id, id DESC`.execute(this.db);
+    return rows
+      .sort((a, b) => b.verified_at.localeCompare(a.verified_at))
+      .map((r) => ({
+        datasetId: r.dataset_id,
+        verifiedAt: r.verified_at,
+        passed: r.passed,
+        by: r.verified_by === 'gate' ? 'gate' : 'cli',
+        failures: JSON.parse(r.failures),
+      }));
   }
 }

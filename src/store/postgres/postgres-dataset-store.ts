@@ -10,6 +10,7 @@ import {
   type GateDatasetStore,
   type InclusionRow,
 } from '../../gate/registry-port.ts';
+import type { DatasetVerification } from '../../gate/verification-outcome.ts';
 import { appendChainedEvents } from './postgres-registry-store.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
@@ -121,6 +122,20 @@ export class PostgresDatasetStore implements GateDatasetStore {
         },
       ]);
     });
+  }
+
+  /** One verification's outcome (migration 016-dataset-verifications). */
+  async recordVerification(v: DatasetVerification): Promise<void> {
+    await this.host.kysely
+      .insertInto('dataset_verifications')
+      .values({
+        dataset_id: v.datasetId,
+        verified_at: v.verifiedAt,
+        passed: v.passed,
+        verified_by: v.by,
+        failures: JSON.stringify(v.failures),
+      })
+      .execute();
   }
 
   async datasetsForSubject(subjectKey: string): Promise<DatasetSummary[]> {

@@ -11,6 +11,7 @@ import * as m013 from './migrations/013-assessments.ts';
 import * as m014 from './migrations/014-dataset-exclusion.ts';
 import * as m017 from './migrations/017-exposure-batches.ts';
 import * as m018 from './migrations/018-dataset-location.ts';
+import * as m019 from './migrations/019-dataset-verifications.ts';
 
 /**
  * Every PostgreSQL migration by name (Kysely runs them in name order). Listed here, not read from the
@@ -30,4 +31,5 @@ export const POSTGRESQL_MIGRATIONS: Record<string, Migration> = {
   '014-dataset-exclusion': m014,
   '017-exposure-batches': m017,
   '018-dataset-location': m018,
+  '019-dataset-verifications': m019,
 };

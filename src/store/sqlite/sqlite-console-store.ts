@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { DatasetVerification } from '../../gate/verification-outcome.ts';
 import type {
   CampaignStateCount,
   ConsoleStore,
@@ -103,4 +104,33 @@ export class SqliteConsoleStore implements ConsoleStore {
       )
       .all() as SealedDatasetRow[];
   }
+
+  async lastVerifications(): Promise<DatasetVerification[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT dataset_id, verified_at, passed, verified_by, failures FROM dataset_verifications v
+          WHERE id = (SELECT max(id) FROM dataset_verifications w WHERE w.dataset_id = v.dataset_id)
+          ORDER BY verified_at DESC, id DESC`,
+      )
+      .all() as VerificationRow[];
+    return rows.map(verificationFromRow);
+  }
+}
+
+interface VerificationRow {
+  dataset_id: string;
+  verified_at: string;
+  passed: number;
+  verified_by: string;
+  failures: string;
+}
+
+function verificationFromRow(r: VerificationRow): DatasetVerification {
+  return {
+    datasetId: r.dataset_id,
+    verifiedAt: r.verified_at,
+    passed: r.passed === 1,
+    by: r.verified_by === 'gate' ? 'gate' : 'cli',
+    failures: JSON.parse(r.failures),
+  };
 }

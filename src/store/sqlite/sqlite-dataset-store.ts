@@ -11,6 +11,7 @@ import {
   type GateDatasetStore,
   type InclusionRow,
 } from '../../gate/registry-port.ts';
+import type { DatasetVerification } from '../../gate/verification-outcome.ts';
 import { appendAuditEvents, prepareAuditAppend } from './sqlite-connection.ts';
 
 /** What the dataset store needs from the registry store it shares a database with. */
@@ -148,6 +149,23 @@ export class SqliteDatasetStore implements GateDatasetStore {
         .catch(() => {});
       throw err;
     }
+  }
+
+  /** One verification's outcome (migration 016-dataset-verifications). */
+  async recordVerification(v: DatasetVerification): Promise<void> {
+    const insert = this.host.kysely
+      .insertInto('dataset_verifications')
+      .values({
+        dataset_id: v.datasetId,
+        verified_at: v.verifiedAt,
+        passed: v.passed ? 1 : 0,
+        verified_by: v.by,
+        failures: JSON.stringify(v.failures),
+      })
+      .compile();
+    await this.host.write((db) => {
+      db.prepare(insert.sql).run(...insert.parameters);
+    });
   }
 
   /** Recovery after a crash (src/gate/dataset-recovery.ts): whether the recording finished. */

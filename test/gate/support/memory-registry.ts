@@ -7,7 +7,7 @@ import type {
   RecordedAssessment,
   RecordedSnapshot,
 } from '../../../src/gate/registry-port.ts';
-
+import type { DatasetVerification } from '../../../src/gate/verification-outcome.ts';
 import { signCheckpoint } from '../../../src/transparency/checkpoint.ts';
 import { leafHash } from '../../../src/transparency/merkle.ts';
 import { generateSigner } from '../../../src/transparency/signed-note.ts';
@@ -106,6 +106,13 @@ export class MemoryRegistry implements GateRegistry {
     const rows: InclusionRow[] = [];
     for await (const row of inclusions) rows.push(row);
     this.datasets.push({ manifest, inclusions: rows });
+  }
+
+  /** Every verification outcome the gate kept, in order. */
+  verifications: DatasetVerification[] = [];
+
+  async recordVerification(verification: DatasetVerification): Promise<void> {
+    this.verifications.push(verification);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CheckOutcome } from '../../../gate/manifest.ts';
 import { REASONS } from '../../../gate/reasons.ts';
+import type { DatasetVerification } from '../../../gate/verification-outcome.ts';
 import type {
   CampaignStateCount,
   NoticeExposureCount,
@@ -30,12 +31,17 @@ function readManifest(text: string): ManifestView {
 
 /**
  * Sealed datasets: their manifest (policy, objector snapshot, records kept and left out per
- * reason), the checks each build performed, and the removals recorded against it, waiting for
- * a recipient or done.
+ * reason), the checks each build performed, the removals recorded against it, waiting for a
+ * recipient or done, and each dataset's last verification (also of a dataset the gate refused to
+ * seal, or one verified but never recorded).
  */
 export function datasetsPage(
   ctx: ConsoleContext,
-  data: { datasets: SealedDatasetRow[]; effects: RemovalEffect[] },
+  data: {
+    datasets: SealedDatasetRow[];
+    effects: RemovalEffect[];
+    verifications: DatasetVerification[];
+  },
 ): ConsolePage {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
   const title = t('console.nav.datasets');
@@ -107,8 +113,61 @@ export function datasetsPage(
   return {
     title,
     nav: 'datasets',
-    body: html`<h1>${title}</h1>${list}${checks}<p>${t('console.datasets.verify')}</p>`,
+    body: html`<h1>${title}</h1>${list}${verificationTable(ctx, data)}${checks}`,
   };
+}
+
+/** Each dataset's last verification: sealed ones first (in their order), then any other. */
+function verificationTable(
+  ctx: ConsoleContext,
+  data: { datasets: SealedDatasetRow[]; verifications: DatasetVerification[] },
+) {
+  const t = (key: string) => translate(ctx, key);
+  const last = new Map(data.verifications.map((v) => [v.datasetId, v]));
+  const ids = [
+    ...data.datasets.map((d) => d.id),
+    ...data.verifications
+      .map((v) => v.datasetId)
+      .filter((id) => !data.datasets.some((d) => d.id === id)),
+  ];
+  const rows = ids.map((id) => {
+    const v = last.get(id);
+    return {
+      id,
+      verifiedAt: v?.verifiedAt ?? '',
+      result: v
+        ? t(v.passed ? 'console.verification.passed' : 'console.verification.failed')
+        : t('console.verification.none'),
+      by: v
+        ? t(v.by === 'gate' ? 'console.verification.by-gate' : 'console.verification.by-cli')
+        : '',
+      failures: v?.failures ?? [],
+    };
+  });
+  return html`<h2>${t('console.datasets.verifications')}</h2>
+    <p>${t('console.datasets.verify-how')}</p>
+    ${
+      rows.length === 0
+        ? ''
+        : dataTable(ctx, {
+            caption: t('console.datasets.verifications'),
+            columns: [
+              { key: 'id', label: t('console.col.dataset') },
+              { key: 'verifiedAt', label: t('console.col.verified') },
+              { key: 'result', label: t('console.col.result') },
+              { key: 'by', label: t('console.col.verified-by') },
+              { key: 'failures', label: t('console.col.failed-checks') },
+            ],
+            rows,
+            cell: (r, c) =>
+              c.key === 'failures'
+                ? html`${(r.failures as DatasetVerification['failures']).map(
+                    (f) =>
+                      html`<p><strong>${f.check}</strong> (${f.problems}): ${f.messages.join('; ')}</p>`,
+                  )}`
+                : undefined,
+          })
+    }`;
 }
 
 /** Recipients of each dataset version: removal messages acknowledged, waiting, failing. */
