@@ -101,8 +101,17 @@ export const datasetCommands: Command[] = [
           objectors,
           ...(veto ? { registry: veto.gate, records: veto.datasetRecords } : {}),
         });
-        if (veto) await keepOutcome(veto, report, dir);
         console.log(values.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
+        if (veto) {
+          try {
+            await keepOutcome(veto, report, dir);
+          } catch (err) {
+            console.error(
+              `veto dataset verify: the outcome could not be kept in the registry (${(err as Error).message})`,
+            );
+            return 2;
+          }
+        }
         return report.ok ? 0 : 1;
       } finally {
         await veto?.close();

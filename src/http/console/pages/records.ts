@@ -44,11 +44,11 @@ export function art30Page(
     body: html`<h1>${title}</h1>
       <p>${t('console.art30.intro')}</p>
       ${data.policiesConfigured ? '' : html`<div class="panel panel-signal" role="status"><p>${t('console.art30.no-policy')}</p></div>`}
-      <p>${
+      ${
         data.currentVersion
-          ? t('console.art30.current-kept', { version: data.currentVersion })
-          : t('console.art30.current-new')
-      }</p>
+          ? html`<p>${t('console.art30.current-kept', { version: data.currentVersion })}</p>`
+          : data.versions.length > 0 && html`<p>${t('console.art30.current-new')}</p>`
+      }
       <p class="downloads"><a href="${href(ctx, `${ART30_PATH}.md`)}" download>${t('console.art30.download-markdown')}</a>
         · <a href="${href(ctx, `${ART30_PATH}.html`)}">${t('console.art30.printable')}</a></p>
       <article class="record" lang="en" aria-label="${t('console.art30.record')}">
