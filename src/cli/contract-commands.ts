@@ -125,6 +125,8 @@ export const contractCommands: Command[] = [
           datasetId: values['dataset-id'],
           workers,
           pseudonymKey: process.env.VETO_PSEUDONYM_KEY,
+          // Proofs of exclusion for an imported dataset, as for one the gate built.
+          exclusionKey: veto.exclusionKeys().current,
         });
         if (result.status === 'failed') {
           console.error(`veto dataset import: nothing imported: ${result.error.message}`);

@@ -35,6 +35,8 @@ export interface ImportOptions {
   datasetId?: string;
   workers?: number;
   pseudonymKey?: string;
+  /** The current VRF key: the imported dataset commits its subjects (`BuildOptions.exclusionKey`). */
+  exclusionKey?: BuildOptions['exclusionKey'];
   /** The notice-period floor (see `BuildOptions.noticeFloor`). */
   noticeFloor?: NoticeFloor;
   /** Seal without a recorded assessment (see `BuildOptions.withoutAssessment`). */
@@ -134,6 +136,7 @@ export async function importDataset(options: ImportOptions): Promise<GateRunResu
     workers: options.workers,
     datasetId: options.datasetId,
     pseudonymKey: options.pseudonymKey,
+    ...(options.exclusionKey ? { exclusionKey: options.exclusionKey } : {}),
     noticeFloor: options.noticeFloor,
     withoutAssessment: options.withoutAssessment,
     onProgress: options.onProgress,

@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import pino from 'pino';
+import { wireVeto } from '../../src/app/wire.ts';
+import { loadConfig } from '../../src/config.ts';
 import { tempDir } from '../support/temp.ts';
 import { NOTICE_ITEMS_ENV, noticeEffectiveNow, runVeto, sqliteEnv } from '../support/veto-cli.ts';
 
@@ -29,7 +32,7 @@ const post = (id: string, author: string) => ({
 
 test('veto dataset import: refuses a folder holding an objector’s record (named FILE:LINE), takes a clean one and records it', {
   timeout: 60_000,
-}, (t) => {
+}, async (t) => {
   const dir = tempDir(t);
   // The demo policy asks for no notice period: the documented override of the 28-day floor.
   const env = {
@@ -41,6 +44,25 @@ test('veto dataset import: refuses a folder holding an objector’s record (name
   assert.equal(veto('notices', 'publish', noticeEffectiveNow(dir)).code, 0);
   writeFileSync(path.join(dir, 'objectors.csv'), 'account_id\nu1\n');
   assert.equal(veto('objections', 'import', path.join(dir, 'objectors.csv')).code, 0);
+  // The authors were shown the notice (as the platform reports it), so the gate keeps their posts.
+  const registry = await wireVeto(loadConfig({ logLevel: 'silent' }, env), {
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    const version = (await registry.notices.latest())!.id;
+    await registry.notices.recordExposures(
+      ['u2', 'u3'].map((accountId) => ({
+        accountId,
+        version,
+        language: 'en',
+        channel: 'in-app' as const,
+        shownAt: registry.clock(),
+      })),
+      'test',
+    );
+  } finally {
+    await registry.close();
+  }
   const snapshot = path.join(dir, 'objectors.snapshot');
   assert.equal(veto('registry', 'snapshot', '--out', snapshot).code, 0);
   const policy = path.join(ROOT, 'policies/demo.yaml');
@@ -94,4 +116,9 @@ test('veto dataset import: refuses a folder holding an objector’s record (name
   );
   assert.equal(manifest.origin.kind, 'import');
   assert.equal(manifest.checks['notice-period'].status, 'performed');
+  // The imported dataset commits its subjects like a built one: proofs of exclusion exist for it.
+  assert.equal(manifest.counts.kept, 2, JSON.stringify(manifest.counts));
+  assert.equal(manifest.exclusion?.count, 2, 'u2 and u3');
+  const verified = veto('dataset', 'verify', path.join(dir, 'datasets', 'ds_imported'));
+  assert.equal(verified.code, 0, verified.out + verified.err);
 });

@@ -194,7 +194,19 @@ test('three instances on one PostgreSQL: every email and recipient message sent 
   await new Promise((r) => setTimeout(r, 2000));
 
   assert.equal(receiver.unique.size, AUTHORS);
-  assert.equal(receiver.raw, AUTHORS, 'each removal message was delivered once');
+  // Once per attempt plan: every delivery the receiver saw is an attempt the registry counted
+  // (a webhook answered after its timeout is retried, with the same webhook-id, and counted
+  // again); two instances delivering one message would show as more deliveries than attempts.
+  const counted = await queryOnce<{ attempts: string }>(
+    PG_URL,
+    `SELECT coalesce(sum(attempts), 0) AS attempts FROM "${schema}".recipient_outbox`,
+  );
+  assert.equal(
+    receiver.raw,
+    Number(counted[0]?.attempts),
+    'each removal message was delivered once per attempt',
+  );
+  assert.ok(receiver.raw <= AUTHORS + 3, `${receiver.raw} deliveries for ${AUTHORS} messages`);
   const mail = emailsTo(mailDir);
   for (const p of people) {
     const got = mail.get(`${p}@example.org`) ?? [];
