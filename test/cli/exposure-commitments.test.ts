@@ -90,48 +90,32 @@ for (const adapter of ADAPTERS) {
     const a2 = veto.registry.subjectKey({ kind: 'account', accountId: 'a2' });
     const b2 = veto.registry.subjectKey({ kind: 'account', accountId: 'b2' });
 
-    // Each tamper alone fails verify and names its batch; undone, verify passes again.
-    const cases = [
-      {
-        name: 'a showing moved in time',
-        batch: first,
-        tamper: `UPDATE notice_exposures SET shown_at = '2026-01-01T00:00:00.000Z' WHERE subject_key = '${a2}'`,
-        undo: `UPDATE notice_exposures SET shown_at = '${t1}' WHERE subject_key = '${a2}'`,
-      },
-      {
-        name: 'a showing deleted',
-        batch: second,
-        tamper: `DELETE FROM notice_exposures WHERE subject_key = '${b2}'`,
-        undo: `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language, source, recorded_at, batch_id) SELECT '${b2}', version_id, channel, shown_at, language, source, recorded_at, batch_id FROM notice_exposures WHERE batch_id = '${second}'`,
-      },
-      {
-        name: 'a showing added to a committed batch',
-        batch: first,
-        tamper: `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language, source, recorded_at, batch_id) SELECT 'acct:forged', version_id, channel, shown_at, language, source, recorded_at, batch_id FROM notice_exposures WHERE subject_key = '${a2}'`,
-        undo: `DELETE FROM notice_exposures WHERE subject_key = 'acct:forged'`,
-      },
-      {
-        name: 'a batch nobody committed',
-        batch: 'forged-batch',
-        tamper: `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language, source, recorded_at, batch_id) SELECT 'acct:forged', version_id, channel, shown_at, language, source, recorded_at, 'forged-batch' FROM notice_exposures WHERE subject_key = '${a2}'`,
-        undo: `DELETE FROM notice_exposures WHERE subject_key = 'acct:forged'`,
-      },
-      {
-        name: 'a showing in no batch',
-        batch: 'belong to no batch, 0 did',
-        tamper: `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language, source, recorded_at) SELECT 'acct:forged', version_id, channel, shown_at, language, source, recorded_at FROM notice_exposures WHERE subject_key = '${a2}'`,
-        undo: `DELETE FROM notice_exposures WHERE subject_key = 'acct:forged'`,
-      },
+    // Every kind of tamper at once (each on its own rows): one run of verify names each.
+    const forged = (n: number, batch: string | null) =>
+      `INSERT INTO notice_exposures (subject_key, version_id, channel, shown_at, language, source, recorded_at, batch_id) SELECT 'acct:forged-${n}', version_id, channel, shown_at, language, source, recorded_at, ${batch === null ? 'NULL' : `'${batch}'`} FROM notice_exposures WHERE subject_key = '${a2}'`;
+    const a3 = veto.registry.subjectKey({ kind: 'account', accountId: 'a3' });
+    const tampers = [
+      // A showing moved in time, in the first batch.
+      `UPDATE notice_exposures SET shown_at = '2026-01-01T00:00:00.000Z' WHERE subject_key = '${a3}'`,
+      // A showing deleted from the second.
+      `DELETE FROM notice_exposures WHERE subject_key = '${b2}'`,
+      // A showing added to the first (already named above), one in a batch nobody committed,
+      // and one in no batch.
+      forged(1, first),
+      forged(2, 'forged-batch'),
+      forged(3, null),
     ];
-    for (const c of cases) {
-      await sql(c.tamper);
-      const caught = verify();
-      assert.equal(caught.code, 1, `${c.name}: ${caught.out}${caught.err}`);
-      assert.match(caught.err, /notice exposures: /, c.name);
-      assert.ok(caught.err.includes(c.batch), `${c.name}: ${caught.err}`);
-      await sql(c.undo);
-      const again = verify();
-      assert.equal(again.code, 0, `${c.name} undone: ${again.out}${again.err}`);
-    }
+    for (const statement of tampers) await sql(statement);
+    const caught = verify();
+    assert.equal(caught.code, 1, caught.out + caught.err);
+    const problems = caught.err.split('\n').filter((l) => l.startsWith('notice exposures: '));
+    const naming = (what: string) => problems.filter((l) => l.includes(what));
+    assert.equal(naming(`exposure batch ${first} `).length, 1, caught.err);
+    assert.match(naming(`exposure batch ${first} `)[0]!, /table's 4 rows give root/);
+    assert.equal(naming(`exposure batch ${second} `).length, 1, caught.err);
+    assert.match(naming(`exposure batch ${second} `)[0]!, /table's 1 rows give root/);
+    assert.equal(naming('exposure batch forged-batch: 1 rows that no event').length, 1, caught.err);
+    assert.equal(naming('1 exposures belong to no batch, 0 did').length, 1, caught.err);
+    assert.equal(problems.length, 4, caught.err);
   });
 }

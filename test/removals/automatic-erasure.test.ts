@@ -180,7 +180,9 @@ for (const adapter of ADAPTERS) {
  * directory recorded in turn. A second dataset whose recorded directory was deleted is warned
  * about once, and the job carries on.
  */
-for (const adapter of ADAPTERS) {
+// On SQLite only: the job's search is the same on both adapters, and each adapter's recording
+// of the location is checked where it is written (sealing-recovery, rebuild-recovery).
+for (const adapter of ['sqlite'] as const) {
   describe(`automatic erasure at a recorded location through veto serve (${adapter})`, () => {
     it('erases a version sealed outside VETO_DATASET_DIRS, and warns once about one that is gone', {
       timeout: 300_000,
