@@ -26,10 +26,16 @@ export interface PlannerSettings {
   modelPolicy: ModelPolicy;
 }
 
+/** `ds_x.v3` → `ds_x`: the dataset a rebuilt version replaces (`nextVersionId`'s inverse). */
+function baseDatasetId(id: string): string {
+  return id.replace(/\.v\d+$/, '');
+}
+
 /**
  * Pure: turns the objections found after the cursor into removals (one per objection and dataset
  * holding the subject's items), one outgoing message per recipient channel (webhook and/or NATS
- * subject), one email to the person when Veto has their address, and one audit event per
+ * subject), one email to the person when Veto has their address (not again for a rebuilt version
+ * of a dataset they were told about), and one audit event per
  * removal. Recipients get item ids only: the subject key stays in Veto.
  */
 export function planRemovalBatch(
@@ -40,6 +46,22 @@ export function planRemovalBatch(
   const plan: RemovalPlan = { removals: [], messages: [], emails: [], events: [] };
   // Also the pairs planned in this batch: one removal per objection and dataset, always.
   const planned = new Set(input.planned);
+  // The datasets each objection's person was already told about, by base id (a rebuilt version
+  // `ds.v2` is the same dataset as `ds`): the erasure job's new version can hold items of a
+  // person whose objection arrived while it was being made, and its removal is no news to them.
+  const told = new Map<string, Set<string>>();
+  const toldOf = (objectionId: string) => {
+    let set = told.get(objectionId);
+    if (!set) {
+      set = new Set();
+      told.set(objectionId, set);
+    }
+    return set;
+  };
+  for (const pair of input.planned) {
+    const [objectionId, datasetId] = pair.split('\t') as [string, string];
+    toldOf(objectionId).add(baseDatasetId(datasetId));
+  }
   for (const event of input.events) {
     const made: RemovalRecord[] = [];
     for (const hit of event.hits) {
@@ -94,9 +116,12 @@ export function planRemovalBatch(
       });
     }
     const contact = input.contacts.get(event.subjectKey);
-    if (made.length > 0 && contact) {
+    const already = toldOf(event.objectionId);
+    const news = made.filter((r) => !already.has(baseDatasetId(r.datasetId)));
+    for (const r of made) already.add(baseDatasetId(r.datasetId));
+    if (news.length > 0 && contact) {
       const models = new Set<string>();
-      for (const r of made) for (const m of input.models.get(r.datasetId) ?? []) models.add(m.id);
+      for (const r of news) for (const m of input.models.get(r.datasetId) ?? []) models.add(m.id);
       const email: OutboxMessage = {
         id: uuidv7(Date.parse(now)),
         kind: 'email',
@@ -106,8 +131,8 @@ export function planRemovalBatch(
           to: contact.email,
           language: contact.language,
           vars: {
-            datasets: made.length,
-            items: made.reduce((n, r) => n + r.itemIds.length, 0),
+            datasets: news.length,
+            items: news.reduce((n, r) => n + r.itemIds.length, 0),
             models: models.size,
             modelPolicy: settings.modelPolicy,
             statusUrl: `${settings.publicUrl.replace(/\/$/, '')}/datasets`,
