@@ -6,7 +6,11 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const FORMAT = 'veto-bundle/v3';
+// v4: bundles made by a bundled `veto` before v4 kept `import.meta.url` unreplaced.
+const FORMAT = 'veto-bundle/v4';
+// Spelled so that it is not itself the text it looks for: this module is bundled too (inside
+// `veto`), and the replacement below would otherwise rewrite its own search string.
+const META_URL = ['import', 'meta', 'url'].join('.');
 
 /** @param {Uint8Array | string} data */
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
@@ -36,7 +40,7 @@ export async function bundleEntry(entry) {
     root = up;
   }
   const dir = join(root, 'node_modules', '.cache', 'veto');
-  const name = basename(entryPath, '.ts');
+  const name = basename(entryPath).replace(/\.[^.]+$/, '');
   // Named for the entry's path too: two checkouts sharing node_modules (git worktrees) must not
   // take turns overwriting one record.
   const record = join(dir, `${name}-${sha256(entryPath).slice(0, 8)}.sources.json`);
@@ -88,7 +92,7 @@ export async function bundleEntry(entry) {
             // A module that finds its files next to itself (a model, a stylesheet, migrations,
             // createRequire) must keep its own URL in the bundle, which lives elsewhere.
             const own = JSON.stringify(pathToFileURL(args.path).href);
-            const text = contents.toString('utf8').replaceAll('import.meta.url', own);
+            const text = contents.toString('utf8').replaceAll(META_URL, own);
             return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
           });
         },

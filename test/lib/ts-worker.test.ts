@@ -100,3 +100,24 @@ describe('bundled worker entries', () => {
     assert.equal((await bundleWorkerEntry(url)).reused, false);
   });
 });
+
+describe('bundles made by a bundled veto', () => {
+  it('keep each module’s own URL (the bundler, bundled itself, still finds what to replace)', async () => {
+    // The bundler bundled, as it is inside `veto`, then used to bundle an entry that reads a
+    // file beside itself.
+    const root = await tempDir();
+    await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
+    await mkdir(join(root, 'src'));
+    const entry = join(root, 'src', 'beside.ts');
+    await writeFile(entry, 'export const here: string = new URL(".", import.meta.url).href;\n');
+    const bundler = await bundleWorkerEntry(
+      new URL('../../src/lib/source-bundle.js', import.meta.url),
+    );
+    const { bundleEntry } = (await import(bundler.url.href)) as {
+      bundleEntry: (u: URL) => Promise<{ url: URL }>;
+    };
+    const built = await bundleEntry(pathToFileURL(entry));
+    const { here } = (await import(built.url.href)) as { here: string };
+    assert.equal(here, `${pathToFileURL(join(root, 'src')).href}/`);
+  });
+});
