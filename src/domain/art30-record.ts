@@ -175,25 +175,67 @@ export interface Art30Version {
 /**
  * Keeps the record as a new version when it differs from the latest one kept, else names the
  * latest: versions are `NNNN-<sha256 prefix>.md` and `.html`, numbered in order, never changed.
+ * Two keepers at once (two staff members, the command and the console) race for the next number:
+ * the loser sees the file exist and looks again, so no version is overwritten or lost.
  */
 export async function keepArt30Version(dir: string, markdown: string): Promise<Art30Version> {
   await mkdir(dir, { recursive: true });
   const hash = createHash('sha256').update(markdown).digest('hex').slice(0, 12);
-  const existing = (await readdir(dir)).filter((f) => VERSION_FILE.test(f)).sort();
-  const last = existing[existing.length - 1];
-  if (last && (await readFile(path.join(dir, last), 'utf8')) === markdown) {
-    const version = last.slice(0, -3);
-    return {
-      version,
-      markdownFile: path.join(dir, last),
-      htmlFile: path.join(dir, `${version}.html`),
-      created: false,
-    };
+  for (let attempt = 0; ; attempt++) {
+    const existing = (await readdir(dir)).filter((f) => VERSION_FILE.test(f)).sort();
+    const last = existing[existing.length - 1];
+    if (last && (await readFile(path.join(dir, last), 'utf8')) === markdown) {
+      const version = last.slice(0, -3);
+      return {
+        version,
+        markdownFile: path.join(dir, last),
+        htmlFile: path.join(dir, `${version}.html`),
+        created: false,
+      };
+    }
+    const version = `${String(existing.length + 1).padStart(4, '0')}-${hash}`;
+    const markdownFile = path.join(dir, `${version}.md`);
+    const htmlFile = path.join(dir, `${version}.html`);
+    try {
+      await writeFile(markdownFile, markdown, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 10) continue;
+      throw err;
+    }
+    await writeFile(htmlFile, art30Html(markdown, version), { flag: 'wx' });
+    return { version, markdownFile, htmlFile, created: true };
   }
-  const version = `${String(existing.length + 1).padStart(4, '0')}-${hash}`;
-  const markdownFile = path.join(dir, `${version}.md`);
-  const htmlFile = path.join(dir, `${version}.html`);
-  await writeFile(markdownFile, markdown, { flag: 'wx' });
-  await writeFile(htmlFile, art30Html(markdown, version), { flag: 'wx' });
-  return { version, markdownFile, htmlFile, created: true };
+}
+
+const KEPT_FILE = /^(\d{4}-[0-9a-f]{12})\.(md|html)$/;
+
+/**
+ * One kept version's Markdown or printable HTML, by file name (`0003-1a2b3c4d5e6f.md`), or
+ * undefined when no such version is kept. Only names of that form are read, so a request cannot
+ * reach any other file. A version whose HTML was never written (a crash between the two files)
+ * gets it rendered from its Markdown, as keeping it would have.
+ */
+export async function readArt30Version(
+  dir: string,
+  file: string,
+): Promise<{ version: string; format: 'md' | 'html'; body: string } | undefined> {
+  const match = KEPT_FILE.exec(file);
+  if (!match) return undefined;
+  const version = match[1] as string;
+  const format = match[2] as 'md' | 'html';
+  const read = async (name: string) => {
+    try {
+      return await readFile(path.join(dir, name), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+  const body = await read(file);
+  if (body !== undefined) return { version, format, body };
+  if (format === 'md') return undefined;
+  const markdown = await read(`${version}.md`);
+  return markdown === undefined
+    ? undefined
+    : { version, format, body: art30Html(markdown, version) };
 }

@@ -53,6 +53,49 @@ const REASON_WORDS: Record<string, string> = {
   malformed: 'could not be read',
 };
 
+/**
+ * The kept content's languages over every dataset: each dataset's sample shares scaled to its
+ * kept records, then summed (a dataset of 1M records weighs a thousand times one of 1,000).
+ */
+function languagesLine(manifests: DatasetManifest[]): string {
+  const withFigures = manifests.filter((m) => m.languages && m.languages.sampled > 0);
+  const missing = manifests.length - withFigures.length;
+  if (withFigures.length === 0)
+    return manifests.length === 0
+      ? 'no dataset recorded.'
+      : 'not recorded in the dataset manifests (sealed before languages were recorded); for the provider to give.';
+  const estimate = new Map<string, number>();
+  let undetermined = 0;
+  let total = 0;
+  let sampled = 0;
+  let fromField = 0;
+  for (const m of withFigures) {
+    const l = m.languages!;
+    const scale = l.records / l.sampled;
+    for (const x of l.languages)
+      estimate.set(x.language, (estimate.get(x.language) ?? 0) + x.records * scale);
+    undetermined += l.undetermined * scale;
+    total += l.records;
+    sampled += l.sampled;
+    fromField += l.fromField;
+  }
+  const names = new Intl.DisplayNames(['en'], { type: 'language' });
+  const pct = (n: number) => `${Math.round((100 * n) / total)} %`;
+  const ranked = [...estimate].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const shown = ranked.filter(([, n]) => n * 100 >= total);
+  const other = ranked.filter(([, n]) => n * 100 < total).reduce((n, [, v]) => n + v, 0);
+  const parts = shown.map(([l, n]) => `${names.of(l) ?? l} ${pct(n)}`);
+  if (other > 0) parts.push(`other languages ${pct(other)}`);
+  if (undetermined > 0) parts.push(`undetermined ${pct(undetermined)}`);
+  const how =
+    fromField === sampled
+      ? "the export's language field"
+      : fromField === 0
+        ? `detected from the text (${withFigures[0]!.languages!.detector})`
+        : `the export's language field for ${fromField}, detected from the text for the rest`;
+  return `${parts.join(', ')} (estimated from ${sampled} sampled records of ${total} kept: ${how})${missing ? `; ${missing} dataset(s) sealed before languages were recorded are not counted` : ''}.`;
+}
+
 export function modelSummaryMarkdown(input: SummaryInput): string {
   const { model } = input;
   const schedule = updateSchedule(model, input.now);
@@ -89,7 +132,7 @@ export function modelSummaryMarkdown(input: SummaryInput): string {
     `- Modality: text (posts and comments of ${input.platformName} users).`,
     `- Size: ${kept} records of user content kept after the gate; the token count and the size range are for the provider to give.`,
     `- Period: content as of the objector cut-off${asOf.length ? ` ${asOf[0]!.slice(0, 10)}${asOf.length > 1 ? ` to ${asOf[asOf.length - 1]!.slice(0, 10)}` : ''}` : ''}; datasets sealed ${built.length ? `${built[0]!.slice(0, 10)}${built.length > 1 ? ` to ${built[built.length - 1]!.slice(0, 10)}` : ''}` : '—'}.`,
-    '- Languages: not recorded in the dataset manifests; for the provider to give.',
+    `- Languages: ${languagesLine(input.datasets.map((d) => d.manifest))}`,
     '',
     '## 2. List of data sources',
     '',
@@ -126,7 +169,7 @@ export function modelSummaryMarkdown(input: SummaryInput): string {
     '',
     '### 3.1 Respect of reservations of rights and of objections',
     '',
-    `Every dataset was built against the registry of objections to AI training: a person's objection (GDPR Art. 21) excludes their content, and content mentioning or showing them, from the cut-off on; objections received later were checked again before sealing (${late} late objector(s)), and later ones still are removed from datasets already built and their recipients told. Users were shown the notice before the build (notice period checked per dataset). Pages of objecting users carry machine-readable reservations (\`tdm-reservation: 1\`, \`X-Robots-Tag: noai\`).`,
+    `Every dataset was built against the registry of objections to AI training: a person's objection (GDPR Art. 21) excludes their content, and content mentioning or showing them, from the cut-off on; objections received later were checked again before sealing (${late} late objector(s)), and later ones still are removed from datasets already built and their recipients told. Users were shown the notice before the build (notice period checked per dataset). Where the platform installs Veto's crawler-header middleware, its pages carry a machine-readable reservation against AI training for the whole site, the same for everyone (\`Content-Usage: train-ai=n\`, \`tdm-reservation: 1\`, \`Content-Signal: ai-train=no\`); the provider confirms it is installed.`,
     '',
     'Content excluded, by reason:',
     '',

@@ -12,6 +12,7 @@ import {
   scanSnapshotFile,
 } from '../registry-files/snapshot-file.ts';
 import type { VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
+import { sampleContentLanguages } from './content-languages.ts';
 import {
   closeBuildJournal,
   crashPoint,
@@ -982,6 +983,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
 
       progress.phase = 'sealing';
       report();
+      // From the JSONL as kept, after every removal (a Parquet file is written from it next).
+      const languages = await sampleContentLanguages(staged.data, { records: kept, mapping });
       let dataFile = 'data.jsonl';
       const outputFormat = options.outputFormat ?? 'jsonl';
       if (outputFormat === 'parquet') {
@@ -1051,6 +1054,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           copiesExcluded: duplicates.removal.removed,
         },
         redactedRecords: redacted,
+        languages,
         redaction: {
           mode: policy.redaction.mode,
           categories: policy.redaction.enabled ? [...policy.redaction.categories] : [],

@@ -35,6 +35,14 @@ export function croissantMetadata(
     description: `Content published by users of ${context.platformName}, selected for the purpose "${manifest.purpose}" by the policy "${manifest.policy.title}" and checked against the registry of objections (Veto). ${manifest.counts.kept ?? 0} of ${manifest.records} records kept.`,
     url: context.publicUrl,
     datePublished: manifest.finishedAt,
+    // The languages of at least 1 % of the manifest's sample (an estimate; see the manifest).
+    ...(manifest.languages?.sampled
+      ? {
+          inLanguage: manifest.languages.languages
+            .filter((l) => l.records * 100 >= manifest.languages!.sampled)
+            .map((l) => l.language),
+        }
+      : {}),
     version: manifest.datasetId,
     distribution: [
       {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExclusionCommitment } from '../transparency/dataset-exclusion.ts';
+import type { ContentLanguages } from './content-languages.ts';
 import type { ReasonCounts } from './reasons.ts';
 import type { FieldMapping } from './record-fields.ts';
 
@@ -95,6 +96,11 @@ export interface DatasetManifest {
    */
   duplicateIds?: { ids: number; authorsDiffer: number; copiesExcluded: number };
   redactedRecords: number;
+  /**
+   * The kept content's languages, estimated from a sample of the data file (`content-languages.ts`).
+   * Absent in manifests sealed before it was recorded.
+   */
+  languages?: ContentLanguages;
   /**
    * How identifiers were replaced. `pseudonymKeyId` names the dataset's pseudonym key (an HMAC of
    * it, not the key): whoever holds the key can check it is the one used.

@@ -25,12 +25,20 @@ export const CANONICAL_FIELDS = [
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 
 /**
+ * Fields no rule reads but that describe the content: `lang` (a BCP 47 tag) gives the record's
+ * language for the manifest's language figures (`content-languages.ts`). Mappable like the rest.
+ */
+export const DESCRIPTIVE_FIELDS = ['lang'] as const;
+export type RecordField = CanonicalField | (typeof DESCRIPTIVE_FIELDS)[number];
+const MAPPABLE: readonly string[] = [...CANONICAL_FIELDS, ...DESCRIPTIVE_FIELDS];
+
+/**
  * How an export's records map onto the schema: `fields` gives, per canonical field, the dotted
  * path in the source record (`author.id`); `kinds` and `audiences` translate values
  * (`{"status": "post", "dm": "private-message"}`). Unmapped fields and values are used as is.
  */
 export interface FieldMapping {
-  fields?: Partial<Record<CanonicalField, string>>;
+  fields?: Partial<Record<RecordField, string>>;
   kinds?: Record<string, string>;
   audiences?: Record<string, string>;
 }
@@ -41,8 +49,8 @@ export type Setter = (record: Record<string, unknown>, value: unknown) => void;
 export function checkMapping(mapping: FieldMapping): string[] {
   const problems: string[] = [];
   for (const [field, path] of Object.entries(mapping.fields ?? {})) {
-    if (!(CANONICAL_FIELDS as readonly string[]).includes(field)) {
-      problems.push(`fields.${field}: not a record field (known: ${CANONICAL_FIELDS.join(', ')})`);
+    if (!MAPPABLE.includes(field)) {
+      problems.push(`fields.${field}: not a record field (known: ${MAPPABLE.join(', ')})`);
     } else if (typeof path !== 'string' || !/^[^.]+(\.[^.]+)*$/.test(path)) {
       problems.push(`fields.${field}: must be a dotted path such as "author.id"`);
     }
@@ -55,11 +63,11 @@ export function checkMapping(mapping: FieldMapping): string[] {
   return problems;
 }
 
-function pathOf(mapping: FieldMapping, field: CanonicalField): string[] {
+function pathOf(mapping: FieldMapping, field: RecordField): string[] {
   return (mapping.fields?.[field] ?? field).split('.');
 }
 
-export function getterFor(mapping: FieldMapping, field: CanonicalField): Getter {
+export function getterFor(mapping: FieldMapping, field: RecordField): Getter {
   const path = pathOf(mapping, field);
   if (path.length === 1) {
     const key = path[0]!;

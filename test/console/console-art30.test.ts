@@ -73,7 +73,7 @@ describe('console: the Art. 30 record', () => {
     assert.match(en.body, new RegExp(`This record is the version kept as ${version}\\.`));
     const sha256 = createHash('sha256').update(markdown).digest('hex');
     const row = new RegExp(
-      `<tr><td>${version}</td><td>([^<]+)</td><td><code>${sha256}</code></td></tr>`,
+      `<tr><td>${version}</td><td>([^<]+)</td><td><code>${sha256}</code></td><td>`,
     ).exec(en.body);
     assert.ok(row, 'the kept version is listed with its sha256');
     assert.ok(Math.abs(Date.now() - Date.parse(row[1]!)) < 120_000, `kept just now (${row[1]})`);
@@ -99,6 +99,70 @@ describe('console: the Art. 30 record', () => {
     // Every staff role reads it.
     for (const login of ['remi', 'ada'])
       assert.equal((await (await c.staff(login)).get(PAGE)).statusCode, 200, login);
+
+    // Every kept version can be downloaded as it was kept, Markdown and printable page.
+    const first = await vera.get(`${PAGE}/versions/${version}.md`);
+    assert.equal(first.statusCode, 200);
+    assert.match(String(first.headers['content-type']), /^text\/markdown/);
+    assert.match(
+      String(first.headers['content-disposition']),
+      new RegExp(`art30-record-${version}\\.md`),
+    );
+    assert.equal(first.body, markdown, 'version 1 as the command kept it, not the current record');
+    const firstHtml = await vera.get(`${PAGE}/versions/${version}.html`);
+    assert.equal(firstHtml.statusCode, 200);
+    assert.equal(firstHtml.body, readFileSync(path.join(dir, `${version}.html`), 'utf8'));
+    assert.match(
+      after.body,
+      new RegExp(`href="${PAGE}/versions/${version}\\.md" download>${version} \\(Markdown\\)</a>`),
+    );
+    assert.match(
+      after.body,
+      new RegExp(`href="${PAGE}/versions/${version}\\.html">${version}, printable page</a>`),
+    );
+    // Only kept versions' names are served: no other file, no path outside the folder.
+    for (const bad of ['0009-000000000000.md', '..%2F..%2Fsecret.md', 'x.md', `${version}.txt`])
+      assert.equal((await vera.get(`${PAGE}/versions/${bad}`)).statusCode, 404, bad);
+    assert.equal((await anonymous.get(`${PAGE}/versions/${version}.md`)).statusCode, 303);
+
+    // Keeping a version from the console is the controller's act: admins only, audited.
+    assert.doesNotMatch(
+      after.body,
+      /Keep this record as a new version/,
+      'a viewer is not offered it',
+    );
+    const csrf = StaffBrowser.csrf(after);
+    const refused = await vera.post(`${PAGE}/keep`, { _csrf: csrf });
+    assert.equal(refused.statusCode, 403);
+    const ada = await c.staff('ada');
+    const adaPage = await ada.get(`${PAGE}?lang=fr`);
+    assert.match(adaPage.body, /Conserver ce registre comme nouvelle version/);
+    // The server runs the first configuration, which differs from version 2 (12 months).
+    const keptHere = await ada.post(`${PAGE}/keep`, { _csrf: StaffBrowser.csrf(adaPage) });
+    assert.equal(keptHere.statusCode, 303);
+    assert.equal(keptHere.headers.location, `${PAGE}?done=kept`);
+    const third = readdirSync(dir).filter((f) => /^0003-[0-9a-f]{12}\.(md|html)$/.test(f));
+    assert.equal(third.length, 2, 'the console keeps the Markdown and the printable page');
+    assert.equal(
+      readFileSync(path.join(dir, third.find((f) => f.endsWith('.md'))!), 'utf8'),
+      markdown,
+      'what is kept is the record as the console shows it (the server runs the first configuration)',
+    );
+    const done = await ada.get(`${PAGE}?done=kept&lang=fr`);
+    assert.match(done.body, /Le registre est conservé/);
+    assert.match(done.body, /Ce registre est la version conservée sous le nom 0003-/);
+    assert.doesNotMatch(
+      done.body,
+      /Conserver ce registre comme nouvelle version/,
+      'nothing new to keep',
+    );
+    assert.equal(readdirSync(dir).length, 6, 'three versions, nothing overwritten');
+    const events = [];
+    for await (const e of c.veto.store.readEvents()) events.push(e);
+    const keptEvent = events.find((e) => e.type === 'staff.kept-art30');
+    assert.ok(keptEvent, 'keeping is an audit event');
+    assert.equal((keptEvent.data as { staff: { sub: string } }).staff.sub, 'ada');
+    assert.match(String((keptEvent.data as { version: string }).version), /^0003-/);
   });
 
   it('says when no dataset policy is configured, and still shows the record', async (t) => {

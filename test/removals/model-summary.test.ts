@@ -71,6 +71,13 @@ test('veto models summary: the template sections user data answers, from the man
   );
   assert.match(md, /1 removal\(s\) recorded since the build, 3 item\(s\)/);
   assert.match(md, /Example Social/);
+  // The languages, estimated from the kept records (the fixture's are a handful of short texts).
+  assert.match(
+    md,
+    new RegExp(
+      `- Languages: .*\\(estimated from ${manifest.counts.kept} sampled records of ${manifest.counts.kept} kept`,
+    ),
+  );
   assert.match(summary.err, /six-monthly update is due by \d{4}-\d{2}-\d{2}/);
 
   // The dataset card for downstream users: Croissant with its Responsible-AI fields.

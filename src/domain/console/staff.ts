@@ -25,12 +25,21 @@ export type StaffPermission =
   | 'read-objection'
   | 'decide'
   | 'export-personal'
-  | 'answer-reports';
+  | 'answer-reports'
+  | 'keep-records';
 
 const GRANTED: Record<StaffRole, readonly StaffPermission[]> = {
   viewer: ['read-figures', 'read-objection'],
   reviewer: ['read-figures', 'read-objection', 'decide', 'export-personal', 'answer-reports'],
-  admin: ['read-figures', 'read-objection', 'decide', 'export-personal', 'answer-reports'],
+  // Keeping a version of the record of processing is the controller's formal act: admins only.
+  admin: [
+    'read-figures',
+    'read-objection',
+    'decide',
+    'export-personal',
+    'answer-reports',
+    'keep-records',
+  ],
 };
 
 export function staffMay(role: StaffRole, permission: StaffPermission): boolean {
@@ -105,4 +114,5 @@ export type StaffAction =
   | 'extended'
   | 'read-reports'
   | 'read-report'
-  | 'answered-report';
+  | 'answered-report'
+  | 'kept-art30';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { sampleContentLanguages } from '../../gate/content-languages.ts';
 import {
   closeBuildJournal,
   crashPoint,
@@ -180,6 +181,11 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
       throw new RebuildError(
         `${old.files.data} has ${index} records but ${old.files.inclusions} describes ${records}`,
       );
+    // The sample is drawn again: the old version's figures describe records this one lacks.
+    const languages = await sampleContentLanguages(dataJsonl, {
+      records: kept,
+      ...(old.mapping ? { mapping: old.mapping } : {}),
+    });
     let dataFile = 'data.jsonl';
     if (duck) {
       await rm(source);
@@ -231,6 +237,7 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
         sha256: dataSha256,
         records: kept,
       },
+      languages,
       counts: { ...old.counts, kept, objected: old.counts.objected + (old.output.records - kept) },
       files: { ...old.files, data: dataFile },
       startedAt: options.now(),

@@ -9,7 +9,9 @@ import {
   art30Dir,
   art30Html,
   currentArt30Markdown,
+  keepArt30Version,
   listArt30Versions,
+  readArt30Version,
 } from '../../domain/art30-record.ts';
 import { loadOverview } from '../../domain/console/overview.ts';
 import {
@@ -432,8 +434,38 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
         policiesConfigured: record.policies.length > 0,
         versions: record.versions,
         currentVersion: record.currentVersion,
+        done: queryParam(req, 'done') === 'kept',
       }),
     );
+  });
+
+  // A kept version as it was kept: the files are never changed, so they may be cached.
+  app.get<{ Params: { file: string } }>(`${ART30_PATH}/versions/:file`, async (req, reply) => {
+    allow(req, 'read-figures');
+    if (!options.art30) throw notFound();
+    const kept = await readArt30Version(art30Dir(options.art30.config.dataDir), req.params.file);
+    if (!kept) throw notFound();
+    if (kept.format === 'md') {
+      reply
+        .header('content-type', 'text/markdown; charset=utf-8')
+        .header('content-disposition', `attachment; filename="art30-record-${kept.version}.md"`);
+    } else {
+      reply.header('content-type', 'text/html; charset=utf-8');
+    }
+    return reply.header('cache-control', 'private, max-age=86400, immutable').send(kept.body);
+  });
+
+  // Keeps the record as it stands now, as `veto record art30` does: the controller's act.
+  app.post(`${ART30_PATH}/keep`, { preHandler: app.csrfProtection }, async (req, reply) => {
+    const staff = allow(req, 'keep-records');
+    if (!options.art30) throw notFound();
+    const deployment = options.art30;
+    const kept = await keepArt30Version(
+      art30Dir(deployment.config.dataDir),
+      await currentArt30Markdown(deployment),
+    );
+    await audit.record(staff, 'kept-art30', { version: kept.version, created: kept.created });
+    return reply.redirect(`${ART30_PATH}?done=kept`, 303);
   });
 
   app.get(`${ART30_PATH}.md`, async (req, reply) => {

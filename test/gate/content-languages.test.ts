@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { modelSummaryMarkdown } from '../../src/domain/model-summary.ts';
+import { sampleContentLanguages, sampleStep } from '../../src/gate/content-languages.ts';
+import type { DatasetManifest } from '../../src/gate/manifest.ts';
+import { VETO_BIN } from '../support/veto-command.ts';
+import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
+
+const run = promisify(execFile);
+
+const FRENCH = [
+  'Nous sommes allés au marché ce matin et les fraises étaient vraiment délicieuses.',
+  'Je ne comprends pas pourquoi la réunion a été repoussée encore une fois à la semaine prochaine.',
+  'Le concert de samedi soir était magnifique, merci à tous les musiciens pour cette belle soirée.',
+  'Quelqu’un connaît un bon garagiste dans le quartier ? Ma voiture fait un bruit bizarre depuis hier.',
+  'Les enfants ont adoré la sortie au musée, surtout la salle des dinosaures et les squelettes.',
+];
+const ENGLISH = [
+  'We finally finished painting the kitchen and it looks so much brighter than before.',
+  'Does anyone know whether the library is open on Sunday afternoons during the holidays?',
+  'The train was delayed again this morning, so I missed the first half of the meeting.',
+  'Just tried the new bakery around the corner and their cinnamon rolls are amazing.',
+  'Our team won the match last night after a really tense second half, what a game!',
+];
+
+describe('the languages of the kept content', () => {
+  it('samples every k-th record so at most 2,000 are read, and prefers the export’s field', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'data.jsonl');
+    const lines: unknown[] = [];
+    for (let i = 0; i < 6_001; i++) {
+      // Every third record carries its language in a nested field (mapped below): a tag with a
+      // region, one in capitals, and one that is no language tag at all (detected instead).
+      const meta =
+        i % 3 === 0 ? { meta: { language: ['de-AT', 'DE', '12'][(i / 3) % 3] } } : { meta: {} };
+      lines.push({ id: `r${i}`, body: i % 2 ? FRENCH[i % 5] : ENGLISH[i % 5], ...meta });
+    }
+    await writeFile(file, jsonl(lines));
+    assert.equal(sampleStep(6_001), 4);
+    const mapping = { fields: { lang: 'meta.language', text: 'body' } } as const;
+    const l = await sampleContentLanguages(file, { records: 6_001, mapping });
+    assert.equal(l.every, 4);
+    assert.equal(l.sampled, 1_501, 'records 0, 4, 8 … 6000');
+    // Sampled records are the multiples of 4: even, so all English text; a third carry a tag.
+    const tagged = [...Array(1_501).keys()].map((k) => 4 * k).filter((i) => i % 3 === 0);
+    const valid = tagged.filter((i) => (i / 3) % 3 !== 2).length;
+    assert.equal(l.fromField, valid);
+    assert.equal(l.detected + l.undetermined, 1_501 - valid);
+    assert.deepEqual(
+      l.languages.map((x) => x.language),
+      ['en', 'de'],
+    );
+    assert.equal(l.languages[1]!.records, valid, 'de-AT and DE are both German');
+    assert.ok(l.undetermined <= 10, `${l.undetermined} undetermined`);
+    // The same file gives the same figures.
+    assert.deepEqual(await sampleContentLanguages(file, { records: 6_001, mapping }), l);
+  });
+
+  it('`veto gate build` records them in the manifest, the Croissant card and the AI Act summary', async () => {
+    const dir = await tempDir();
+    const input = join(dir, 'export.jsonl');
+    const records = [];
+    for (let i = 0; i < 300; i++) {
+      const french = i % 3 !== 0;
+      records.push(
+        record({
+          id: `p${i}`,
+          author_id: `u${i}`,
+          text: french ? FRENCH[i % 5] : ENGLISH[i % 5],
+          // Some English records say so themselves.
+          ...(!french && i % 2 === 0 ? { lang: 'en-GB' } : {}),
+        }),
+      );
+    }
+    await writeFile(input, jsonl(records));
+    const out = join(dir, 'datasets');
+    const { stderr } = await run(
+      process.execPath,
+      [
+        ...[VETO_BIN, 'gate', 'build', '--policy', await writePolicy(dir), '--input', input],
+        ...['--out', out, '--snapshot', await writeSnapshot(dir, []), '--offline'],
+        ...['--dataset-id', 'ds_lang'],
+      ],
+      { env: { ...process.env, VETO_LOG_LEVEL: 'silent' } },
+    );
+    const sealedDir = join(out, 'ds_lang');
+    const manifest = JSON.parse(
+      await readFile(join(sealedDir, 'manifest.json'), 'utf8'),
+    ) as DatasetManifest;
+    assert.equal(manifest.counts.kept, 300, stderr);
+    const l = manifest.languages!;
+    assert.equal(l.sampled, 300, 'under 2,000 kept: every record');
+    assert.equal(l.every, 1);
+    assert.equal(l.fromField, 50);
+    assert.equal(l.languages[0]!.language, 'fr');
+    assert.ok(l.languages[0]!.records >= 195, JSON.stringify(l));
+    assert.ok(l.languages.find((x) => x.language === 'en')!.records >= 95, JSON.stringify(l));
+
+    const card = await run(process.execPath, [VETO_BIN, 'dataset', 'croissant', sealedDir]);
+    assert.deepEqual(JSON.parse(card.stdout).inLanguage, ['fr', 'en']);
+
+    // The summary weighs each dataset's sample by its kept records.
+    const small = {
+      ...manifest,
+      datasetId: 'ds_small',
+      languages: {
+        ...l,
+        records: 100,
+        sampled: 100,
+        fromField: 0,
+        detected: 100,
+        undetermined: 0,
+        languages: [{ language: 'de', records: 100 }],
+      },
+    } satisfies DatasetManifest;
+    const md = modelSummaryMarkdown({
+      model: {
+        id: 'mdl_1',
+        datasetId: 'ds_lang',
+        name: 'm',
+        recordedAt: '2026-12-01T00:00:00.000Z',
+        trainedAt: null,
+      },
+      datasets: [
+        { manifest, recordedAt: manifest.finishedAt, removals: [] },
+        { manifest: small, recordedAt: manifest.finishedAt, removals: [] },
+      ],
+      platformName: 'Example Social',
+      now: '2026-12-06T00:00:00.000Z',
+    });
+    const line = md.split('\n').find((x) => x.startsWith('- Languages:'))!;
+    const share = (name: string) => Number(new RegExp(`${name} (\\d+) %`).exec(line)?.[1]);
+    const fr = l.languages.find((x) => x.language === 'fr')!.records;
+    assert.equal(share('French'), Math.round((100 * fr) / 400), line);
+    assert.equal(share('German'), 25, line);
+    assert.match(line, /estimated from 400 sampled records of 400 kept/);
+    assert.match(line, /language field for 50, detected from the text for the rest/);
+  });
+});
