@@ -5,6 +5,7 @@ import { wireVeto } from '../app/wire.ts';
 import { describeChainProblem } from '../domain/audit-chain.ts';
 import { importObjections } from '../domain/objection-import.ts';
 import { takeRegistrySnapshot, takeTimedRegistrySnapshot } from '../domain/registry-snapshot.ts';
+import { verifySealedCommitments } from '../domain/sealed-commitments.ts';
 import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
 import { REDACT_DETAILS, REDACT_OPTIONS, REDACT_SYNOPSIS } from '../redact/redact-usage.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
@@ -294,10 +295,21 @@ export const coreCommands: Command[] = [
         const log = await veto.transparency.auditAgainst(files, witnesses);
         // Meaningful only on a sound chain: the commitments are read from it.
         const exposures = report.chain.ok ? await veto.notices.verifyExposures() : [];
+        const commitments = report.chain.ok
+          ? await verifySealedCommitments(veto.store.readEvents(), {
+              datasetManifest: (id) => veto.datasetRecords.datasetManifest(id),
+              datasetExclusion: async (id) => veto.afterwards?.storedExclusion(id),
+            })
+          : { problems: [], notes: [] };
         const { chain } = report;
-        for (const note of report.notes) console.log(`note: ${note}`);
+        for (const note of [...report.notes, ...commitments.notes]) console.log(`note: ${note}`);
         for (const line of log.confirmed) console.log(line);
-        if (report.ok && log.problems.length === 0 && exposures.length === 0) {
+        if (
+          report.ok &&
+          log.problems.length === 0 &&
+          exposures.length === 0 &&
+          commitments.problems.length === 0
+        ) {
           console.log(
             `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,
           );
@@ -308,6 +320,7 @@ export const coreCommands: Command[] = [
         for (const m of report.mismatches) console.error(`registry disagrees with the log: ${m}`);
         for (const p of log.problems) console.error(`transparency log: ${p}`);
         for (const p of exposures) console.error(`notice exposures: ${p}`);
+        for (const p of commitments.problems) console.error(`dataset commitments: ${p}`);
         return 1;
       } finally {
         await veto.close();

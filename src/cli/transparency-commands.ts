@@ -3,6 +3,7 @@ import type { DatasetManifest } from '../gate/manifest.ts';
 import { verifyExclusionProof } from '../transparency/dataset-exclusion.ts';
 import { verifyReceiptProof } from '../transparency/receipt-proof.ts';
 import { parseVrfPublicKey, VrfKeyError, type VrfPublicKey } from '../transparency/rsa-fdh-vrf.ts';
+import { loggedExclusion, verifySealedEventProof } from '../transparency/sealed-event-proof.ts';
 import {
   COSIGNATURE_V1,
   generateSigner,
@@ -157,13 +158,20 @@ export const transparencyCommands: Command[] = [
 
   defineCommand({
     name: 'dataset verify-exclusion',
-    synopsis: 'FILE --key KEY [--manifest FILE] [--expect included|not-included]',
+    synopsis:
+      'FILE --key KEY [--manifest FILE] [--sealed-event FILE [--log-key KEY]...] [--expect included|not-included]',
     summary: 'check offline that an account is, or is not, in a dataset',
     details: `  FILE                the proof as served (GET /v1/me/datasets/{id}/exclusion-proof, or the
                       portal's "Am I in the dataset?" page), unchanged
   --key KEY           the deployment's VRF public key: a PEM file, the PEM itself, or the JSON
                       of GET /v1/transparency/exclusion-key
   --manifest FILE     the dataset's manifest.json: the proof must be against its commitment
+  --sealed-event FILE the dataset's sealed event (GET /v1/datasets/{id}/sealed-event): the
+                      proof's root must be the one the transparency log holds for the dataset,
+                      and the event must be in the log's signed checkpoint
+  --log-key KEY       the log's verifier key (or a file holding it), for --sealed-event; repeat
+                      for rotated keys. Without it the key written in the file is used, and the
+                      output says so
   --expect RESULT     also fail unless the proof shows this result
 
   Prints IN or NOT IN and what was checked. Needs no network and no access to the registry.
@@ -171,6 +179,8 @@ export const transparencyCommands: Command[] = [
     options: {
       key: { type: 'string' },
       manifest: { type: 'string' },
+      'sealed-event': { type: 'string' },
+      'log-key': { type: 'string', multiple: true },
       expect: { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
@@ -211,7 +221,18 @@ export const transparencyCommands: Command[] = [
         }
         expected = { datasetId: manifest.datasetId, commitment: manifest.exclusion };
       }
+      if (values['log-key'] && !values['sealed-event'])
+        throw new UsageError('--log-key is for --sealed-event');
       const check = verifyExclusionProof(text, key, expected);
+      if (check.ok && values['sealed-event']) {
+        const sealed = sealedEventCheck(
+          values['sealed-event'],
+          (values['log-key'] ?? []).map((k) => keyArgument('--log-key', k)),
+          JSON.parse(text) as { datasetId: string; commitment: { root: string; count: number } },
+        );
+        check.lines.push(...sealed.lines);
+        if (!sealed.ok) check.ok = false;
+      }
       if (check.ok && (expect === undefined || check.result === expect)) {
         for (const line of check.lines) console.log(line);
         console.log(
@@ -226,3 +247,52 @@ export const transparencyCommands: Command[] = [
     },
   }),
 ];
+
+/**
+ * An exclusion (or terms) proof's commitment against the dataset's `dataset.sealed` event in the
+ * log: the event is the dataset's and in the signed checkpoint, and it names the same root and
+ * count as the proof.
+ */
+export function sealedEventCheck(
+  file: string,
+  logKeys: string[],
+  proof: { datasetId: string; commitment: { root: string; count: number } },
+  field: 'exclusion' | 'terms' = 'exclusion',
+  logged: (data: Record<string, unknown>) => { root: string; count: number } | undefined = (data) =>
+    loggedExclusion(data),
+): { ok: boolean; lines: string[] } {
+  let input: unknown;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--sealed-event ${file}: ${(err as Error).message}`);
+  }
+  const event = verifySealedEventProof(input, logKeys, proof.datasetId);
+  if (!event.ok || !event.event) return { ok: false, lines: event.lines };
+  const c = logged(event.event.data);
+  if (!c) {
+    return {
+      ok: false,
+      lines: [
+        ...event.lines,
+        `sealed event: the log's event #${event.event.seq} names no ${field} commitment for ${proof.datasetId}`,
+      ],
+    };
+  }
+  if (c.root !== proof.commitment.root || c.count !== proof.commitment.count) {
+    return {
+      ok: false,
+      lines: [
+        ...event.lines,
+        `sealed event: the proof's root ${proof.commitment.root} (${proof.commitment.count}) is not the one the log holds for ${proof.datasetId}: ${c.root} (${c.count})`,
+      ],
+    };
+  }
+  return {
+    ok: true,
+    lines: [
+      ...event.lines,
+      `the proof's root is the one the log's dataset.sealed event #${event.event.seq} holds (${c.root}, ${c.count})`,
+    ],
+  };
+}

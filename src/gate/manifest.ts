@@ -183,7 +183,7 @@ export const DATASET_SEALED_EVENT = 'dataset.sealed';
 /**
  * The data of a dataset's `dataset.sealed` audit event: what was sealed (the manifest's own
  * hash, which covers every file's hash), under which policy and from which snapshot and log
- * state. Both dataset stores write it in the transaction that seals the dataset's row.
+ * state, and its exclusion commitment (key id, subject count, root). Both dataset stores write it in the transaction that seals the dataset's row.
  */
 export function datasetSealedData(manifest: DatasetManifest): Record<string, unknown> {
   return {
@@ -197,6 +197,17 @@ export function datasetSealedData(manifest: DatasetManifest): Record<string, unk
     manifestSha256: manifestSha256(manifest),
     ...(manifest.anchor
       ? { anchor: { size: manifest.anchor.size, root: manifest.anchor.root } }
+      : {}),
+    // The commitments in their own fields, not only through the manifest's hash: a person's
+    // proof is checked against the root the log holds (docs/transparency.md).
+    ...(manifest.exclusion
+      ? {
+          exclusion: {
+            keyId: manifest.exclusion.keyId,
+            count: manifest.exclusion.count,
+            root: manifest.exclusion.root,
+          },
+        }
       : {}),
   };
 }

@@ -79,6 +79,11 @@ export interface RegistryStore {
    * the snapshot was taken from: a dataset built from it is anchored there), or undefined.
    */
   snapshotEvent(id: string): Promise<AuditEvent | undefined>;
+  /**
+   * The `dataset.sealed` event of dataset `id` (the first, should the log hold more), or
+   * undefined: what a dataset's exclusion and terms commitments are checked against in the log.
+   */
+  datasetSealedEvent(datasetId: string): Promise<AuditEvent | undefined>;
   /** Every event about these objections, in log order. */
   eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]>;
   chainHead(): Promise<ChainHead>;

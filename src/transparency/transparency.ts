@@ -4,6 +4,7 @@ import type { CosignatureRecord, RegistryStore } from '../store/registry-store.t
 import { type OpenedCheckpoint, openCheckpoint, signCheckpoint } from './checkpoint.ts';
 import { auditLogAgainst, type KeptCheckpoint } from './log-audit.ts';
 import { type ReceiptProof, receiptProof } from './receipt-proof.ts';
+import { type SealedEventProof, sealedEventProof } from './sealed-event-proof.ts';
 import {
   NoteError,
   parseSigner,
@@ -224,6 +225,24 @@ export class Transparency {
       );
     }
     return { problems, confirmed: audit.confirmed };
+  }
+
+  /**
+   * A dataset's `dataset.sealed` event with its inclusion proof in the latest checkpoint: the
+   * commitments the log holds for it. Nothing personal is in it; 404 for a dataset never sealed.
+   */
+  async sealedEventOf(datasetId: string): Promise<SealedEventProof> {
+    const event = await this.deps.store.datasetSealedEvent(datasetId);
+    if (!event) throw new AppError('not-found', `no dataset.sealed event for ${datasetId}`);
+    const cp = await this.checkpoint();
+    const proof = await this.inclusionProof(event.seq - 1, cp.size);
+    return sealedEventProof({
+      datasetId,
+      event,
+      checkpoint: cp.note,
+      inclusion: proof.hashes,
+      logKey: this.signer.vkey,
+    });
   }
 
   /**

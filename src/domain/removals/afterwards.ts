@@ -110,6 +110,14 @@ export class Afterwards {
     return exclusionProofText(exclusionProof(key, tree, subjectKey));
   }
 
+  /** A sealed dataset's exclusion commitment as proofs are made from it (`veto audit verify`). */
+  async storedExclusion(
+    datasetId: string,
+  ): Promise<{ keyId: string; root: string; count: number } | undefined> {
+    const stored = await this.deps.store.datasetExclusion(datasetId);
+    return stored && { keyId: stored.keyId, root: stored.root, count: stored.count };
+  }
+
   #exclusionKeys(): ExclusionKeys {
     if (!this.deps.exclusionKeys)
       throw new AppError('unavailable', 'this deployment has no VRF key for exclusion proofs');

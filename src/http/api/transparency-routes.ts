@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../../domain/errors.ts';
+import { sealedEventProofSchema } from '../../transparency/sealed-event-proof.ts';
 import type { Transparency } from '../../transparency/transparency.ts';
 import { problemSchema } from './objection-schemas.ts';
+import { datasetParams } from './removal-schemas.ts';
 import {
   consistencyQuery,
   consistencyView,
@@ -107,6 +109,24 @@ export function transparencyRoutes(
     async (request) => {
       const { from, to } = request.query;
       return { from, to, ...(await transparency.consistencyProof(from, to)) };
+    },
+  );
+
+  api.get(
+    '/v1/datasets/:datasetId/sealed-event',
+    {
+      schema: {
+        tags: ['transparency', 'datasets'],
+        summary: "A dataset's dataset.sealed event, with its inclusion proof in the signed log",
+        description:
+          "The event names the dataset's exclusion commitment (key id, subject count, root), its manifest's sha256 and snapshot. Check an exclusion proof against it offline: `veto dataset verify-exclusion PROOF --key KEY --sealed-event FILE`. Public: the event holds hashes and counts, nothing about a person. 404 for a dataset not sealed in this registry.",
+        params: datasetParams,
+        response: { 200: sealedEventProofSchema, 400: problemSchema, 404: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const proof = await transparency.sealedEventOf(request.params.datasetId);
+      return reply.header('cache-control', 'no-store').send(proof);
     },
   );
 

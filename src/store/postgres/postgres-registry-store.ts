@@ -593,6 +593,14 @@ export class PostgresRegistryStore implements RegistryStore {
     return rows[0] ? eventFromRow(rows[0]) : undefined;
   }
 
+  async datasetSealedEvent(datasetId: string): Promise<AuditEvent | undefined> {
+    const { rows } = await sql<EventRow>`
+      SELECT * FROM audit_events
+       WHERE type = 'dataset.sealed' AND data->>'datasetId' = ${datasetId}
+       ORDER BY seq LIMIT 1`.execute(this.kysely);
+    return rows[0] ? eventFromRow(rows[0]) : undefined;
+  }
+
   async eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]> {
     if (ids.length === 0) return [];
     const rows = (await this.kysely

@@ -308,6 +308,17 @@ export class SqliteRegistryStore implements RegistryStore {
     return row ? eventFromRow(row) : undefined;
   }
 
+  async datasetSealedEvent(datasetId: string): Promise<AuditEvent | undefined> {
+    const row = this.reader
+      .prepare(
+        `SELECT * FROM audit_events
+          WHERE type = 'dataset.sealed' AND json_extract(data, '$.datasetId') = ?
+          ORDER BY seq LIMIT 1`,
+      )
+      .get(datasetId) as EventRow | undefined;
+    return row ? eventFromRow(row) : undefined;
+  }
+
   async eventsOfObjections(ids: readonly string[]): Promise<AuditEvent[]> {
     if (ids.length === 0) return [];
     const rows = this.reader

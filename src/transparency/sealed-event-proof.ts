@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { eventBody } from '../domain/audit-chain.ts';
+import type { AuditEvent } from '../domain/types.ts';
+import { openCheckpoint } from './checkpoint.ts';
+import { leafHash, verifyInclusion } from './merkle.ts';
+import { NoteError, parseVerifier, type Verifier } from './signed-note.ts';
+
+/**
+ * A dataset's `dataset.sealed` event with its proof of inclusion in the transparency log
+ * (docs/transparency.md "The commitments in the log"): the event as the log holds it (its
+ * canonical JSON is the leaf data), its leaf index, a signed checkpoint and the RFC 9162
+ * inclusion proof. The event names the dataset's exclusion commitment (root and subject count)
+ * and its terms commitment, so a person holding a proof about a dataset can check, offline, that
+ * the root it was made against is the one the operator logged when the dataset was sealed: the
+ * same root the log shows everyone.
+ */
+export const SEALED_EVENT_FORMAT = 'veto-sealed-event/v1';
+
+export const sealedEventProofSchema = z
+  .object({
+    format: z.literal(SEALED_EVENT_FORMAT),
+    datasetId: z.string().min(1),
+    leafIndex: z.number().int().nonnegative().describe('The event seq − 1'),
+    leaf: z.string().describe("The `dataset.sealed` event's canonical JSON: the leaf data"),
+    checkpoint: z.string().describe('A C2SP signed checkpoint of the log that includes it'),
+    inclusion: z.array(z.string()).describe('RFC 9162 inclusion proof, base64 hashes'),
+    logKey: z.string().describe("The log's verifier key (compare with GET /v1/transparency/keys)"),
+  })
+  .describe("A dataset's `dataset.sealed` audit event and its inclusion in the signed log");
+export type SealedEventProof = z.infer<typeof sealedEventProofSchema>;
+
+export function sealedEventProof(args: {
+  datasetId: string;
+  event: AuditEvent;
+  checkpoint: string;
+  inclusion: readonly string[];
+  logKey: string;
+}): SealedEventProof {
+  return {
+    format: SEALED_EVENT_FORMAT,
+    datasetId: args.datasetId,
+    leafIndex: args.event.seq - 1,
+    leaf: eventBody(args.event.seq, args.event),
+    checkpoint: args.checkpoint,
+    inclusion: [...args.inclusion],
+    logKey: args.logKey,
+  };
+}
+
+/** A commitment as the `dataset.sealed` event names it. */
+export interface LoggedCommitment {
+  root: string;
+  count: number;
+  keyId?: string;
+}
+
+export interface SealedEventCheck {
+  ok: boolean;
+  /** What was checked, or why it failed, in words. */
+  lines: string[];
+  /** Set when `ok`: the event's data and where it sits. */
+  event?: { seq: number; at: string; data: Record<string, unknown> };
+  size?: number;
+}
+
+function commitmentOf(value: unknown): LoggedCommitment | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.root !== 'string' || !Number.isSafeInteger(v.count)) return undefined;
+  return {
+    root: v.root,
+    count: v.count as number,
+    ...(typeof v.keyId === 'string' ? { keyId: v.keyId } : {}),
+  };
+}
+
+/** The exclusion commitment a sealed event names, or undefined when it names none. */
+export function loggedExclusion(data: Record<string, unknown>): LoggedCommitment | undefined {
+  return commitmentOf(data.exclusion);
+}
+
+/** The terms commitment a sealed event names, or undefined when it names none. */
+export function loggedTerms(data: Record<string, unknown>): LoggedCommitment | undefined {
+  return commitmentOf(data.terms);
+}
+
+/**
+ * Verifies a sealed-event proof against `logKeys` (the log's published keys; with none, the key
+ * written in the file is used and the result says so): the checkpoint's signature, that the leaf
+ * is the `dataset.sealed` event of `datasetId` at its index, and its inclusion in the
+ * checkpoint's tree.
+ */
+export function verifySealedEventProof(
+  input: unknown,
+  logKeys: readonly string[],
+  datasetId?: string,
+): SealedEventCheck {
+  const parsed = sealedEventProofSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return {
+      ok: false,
+      lines: [`not a sealed-event proof: ${issue.path.join('.') || '(top)'}: ${issue.message}`],
+    };
+  }
+  const p = parsed.data;
+  const lines: string[] = [];
+  let keys: Verifier[];
+  try {
+    keys = (logKeys.length ? logKeys : [p.logKey]).map(parseVerifier);
+  } catch (err) {
+    return { ok: false, lines: [`log key: ${(err as Error).message}`] };
+  }
+  if (logKeys.length === 0) {
+    lines.push(
+      'sealed event: checked against the log key written in it: compare it with the one the registry publishes (GET /v1/transparency/keys)',
+    );
+  }
+  let cp: ReturnType<typeof openCheckpoint>;
+  try {
+    cp = openCheckpoint(p.checkpoint, keys);
+  } catch (err) {
+    if (!(err instanceof NoteError)) throw err;
+    return { ok: false, lines: [...lines, `sealed event: checkpoint: ${err.message}`] };
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(p.leaf);
+  } catch {
+    return { ok: false, lines: [...lines, 'sealed event: the leaf is not the JSON of an event'] };
+  }
+  // The leaf is [seq, at, type, objectionId, subjectKey, data] (src/domain/audit-chain.ts).
+  const data = Array.isArray(event) ? (event[5] as Record<string, unknown> | null) : null;
+  if (
+    !Array.isArray(event) ||
+    event[0] !== p.leafIndex + 1 ||
+    event[2] !== 'dataset.sealed' ||
+    !data ||
+    typeof data !== 'object' ||
+    data.datasetId !== p.datasetId
+  ) {
+    return {
+      ok: false,
+      lines: [...lines, `sealed event: the leaf is not ${p.datasetId}'s dataset.sealed event`],
+    };
+  }
+  if (datasetId !== undefined && p.datasetId !== datasetId) {
+    return {
+      ok: false,
+      lines: [...lines, `sealed event: it is ${p.datasetId}'s, not ${datasetId}'s`],
+    };
+  }
+  const proof = p.inclusion.map((h) => Buffer.from(h, 'base64'));
+  if (
+    !verifyInclusion(p.leafIndex, cp.size, leafHash(Buffer.from(p.leaf, 'utf8')), proof, cp.root)
+  ) {
+    return {
+      ok: false,
+      lines: [
+        ...lines,
+        `sealed event: leaf ${p.leafIndex} is not in the log's tree of size ${cp.size}`,
+      ],
+    };
+  }
+  lines.push(
+    `sealed event of ${p.datasetId} (${String(event[1])}): leaf ${p.leafIndex} is in the log ${cp.origin} of size ${cp.size}, signed by ${cp.signedBy.name}`,
+  );
+  return {
+    ok: true,
+    lines,
+    event: { seq: p.leafIndex + 1, at: String(event[1]), data },
+    size: cp.size,
+  };
+}
