@@ -2,18 +2,78 @@
 // command whose bundle is current starts without tsx at all (see bundleEntry).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // v4: bundles made by a bundled `veto` before v4 kept `import.meta.url` unreplaced.
-const FORMAT = 'veto-bundle/v4';
+// v5: the pure-JavaScript packages below are bundled in.
+const FORMAT = 'veto-bundle/v5';
 // Spelled so that it is not itself the text it looks for: this module is bundled too (inside
 // `veto`), and the replacement below would otherwise rewrite its own search string.
 const META_URL = ['import', 'meta', 'url'].join('.');
 
+/**
+ * Packages bundled in rather than imported: pure JavaScript spread over many small modules, which
+ * Node resolves, reads and compiles one by one at every start (measured alone: kysely 145 ms of
+ * CPU, all of these about 450 ms, most of a `veto --help`). Everything else stays an import:
+ * native addons (better-sqlite3, DuckDB), packages that start worker threads from files next to
+ * themselves (pino), and those only the server or one command loads (Fastify, NATS).
+ */
+const BUNDLED_PACKAGES = new Set([
+  'kysely',
+  'zod',
+  'yaml',
+  'jose',
+  'negotiator',
+  '@formatjs/icu-messageformat-parser',
+  '@formatjs/icu-skeleton-parser',
+  '@formatjs/intl-localematcher',
+  '@formatjs/fast-memoize',
+  'markdown-it',
+  'argparse',
+  'entities',
+  'linkify-it',
+  'mdurl',
+  'punycode.js',
+  'uc.micro',
+  'prom-client',
+  'tdigest',
+  'bintrees',
+  '@opentelemetry/api',
+  'nodemailer',
+  'tslib',
+]);
+
+/** The package a bare import names (`@scope/name/sub` → `@scope/name`). */
+const packageOf = (/** @type {string} */ spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
+
+// CommonJS packages bundled into ES modules call `require` for Node's own modules.
+// (META_URL, not spelled out, for the reason given there.)
+const REQUIRE_BANNER = `import { createRequire as __vetoCreateRequire } from 'node:module';\nconst require = __vetoCreateRequire(${META_URL});`;
+
 /** @param {Uint8Array | string} data */
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+
+const IN_PACKAGES = `${sep}node_modules${sep}`;
+/**
+ * What the freshness check compares for one source: its content's hash for Veto's own files, its
+ * size and modification time for a bundled package's (hundreds of files, which change only when
+ * npm installs another version: hashing them all would add 50-70 ms to every start).
+ * @param {string} path
+ * @param {Uint8Array} [contents] the file's bytes when already read
+ */
+async function fingerprint(path, contents) {
+  if (path.includes(IN_PACKAGES)) {
+    const s = await stat(path);
+    return `size ${s.size} mtime ${s.mtimeMs}`;
+  }
+  return sha256(contents ?? (await readFile(path)));
+}
 
 /**
  * The bundle of a TypeScript entry and its local imports (packages stay imports): the last one
@@ -50,7 +110,7 @@ export async function bundleEntry(entry) {
     const file = join(dir, last.bundle);
     const paths = Object.keys(last.sources);
     if (last.format === FORMAT && paths.includes(entryPath) && existsSync(file)) {
-      const now = await Promise.all(paths.map((p) => readFile(p).then(sha256, () => '')));
+      const now = await Promise.all(paths.map((p) => fingerprint(p).catch(() => '')));
       if (now.every((h, i) => h === last.sources[paths[i]])) {
         return { url: pathToFileURL(file), reused: true };
       }
@@ -79,16 +139,24 @@ export async function bundleEntry(entry) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    banner: { js: REQUIRE_BANNER },
     write: false,
     logLevel: 'silent',
     plugins: [
       {
+        name: 'veto-packages',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            BUNDLED_PACKAGES.has(packageOf(args.path)) ? undefined : { external: true },
+          );
+        },
+      },
+      {
         name: 'veto-source-hashes',
         setup(b) {
-          b.onLoad({ filter: /\.(ts|js|mjs)$/ }, async (args) => {
+          b.onLoad({ filter: /\.(ts|js|mjs|cjs)$/ }, async (args) => {
             const contents = await readFile(args.path);
-            sources[resolve(args.path)] = sha256(contents);
+            sources[resolve(args.path)] = await fingerprint(resolve(args.path), contents);
             // A module that finds its files next to itself (a model, a stylesheet, migrations,
             // createRequire) must keep its own URL in the bundle, which lives elsewhere.
             const own = JSON.stringify(pathToFileURL(args.path).href);
