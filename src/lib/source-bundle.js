@@ -76,9 +76,9 @@ async function fingerprint(path, contents) {
 }
 
 /**
- * The bundle of a TypeScript entry and its local imports (packages stay imports): the last one
- * built, when every source it was built from still has the content it had then (hashed: a few
- * hundred small files, a few milliseconds); otherwise a new build with esbuild. Why: running
+ * The bundle of a TypeScript entry, its local imports and the packages of BUNDLED_PACKAGES (other
+ * packages stay imports): the last one built, when every source it was built from is unchanged
+ * (`fingerprint`: a few milliseconds); otherwise a new build with esbuild. Why: running
  * TypeScript through tsx compiles and links each module through tsx's loader thread. The `veto`
  * command took 2.5-3.5 s to print its help that way and 1.3 s bundled; the gate's two workers
  * 1.13 s before the first batch, 0.40 s bundled (2-core machine), on every run.
