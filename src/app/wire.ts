@@ -353,10 +353,16 @@ export async function wireVeto(
   const snapshotDir = path.join(config.dataDir, 'snapshots');
   const snapshots: SnapshotService = {
     create: (purpose: string): Promise<SnapshotRecord> =>
-      takeRegistrySnapshot({ store, clock }, purpose, (meta, keys) => {
-        mkdirSync(snapshotDir, { recursive: true });
-        return writeSnapshotFile(path.join(snapshotDir, `${meta.id}.snap`), meta, keys);
-      }),
+      takeRegistrySnapshot(
+        { store, clock, anchorOf: (id) => gate.snapshotAnchor(id) },
+        purpose,
+        (meta, keys, anchor) => {
+          mkdirSync(snapshotDir, { recursive: true });
+          return writeSnapshotFile(path.join(snapshotDir, `${meta.id}.snap`), meta, keys, {
+            anchor,
+          });
+        },
+      ),
     async file(id: string) {
       const s = await store.getSnapshot(id);
       const file = path.join(snapshotDir, `${id}.snap`);

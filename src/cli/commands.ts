@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { wireVeto } from '../app/wire.ts';
+import { type Veto, wireVeto } from '../app/wire.ts';
 import { describeChainProblem } from '../domain/audit-chain.ts';
 import { importObjections } from '../domain/objection-import.ts';
-import { takeRegistrySnapshot, takeTimedRegistrySnapshot } from '../domain/registry-snapshot.ts';
+import {
+  type SnapshotDeps,
+  takeRegistrySnapshot,
+  takeTimedRegistrySnapshot,
+} from '../domain/registry-snapshot.ts';
 import { verifySealedCommitments } from '../domain/sealed-commitments.ts';
 import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
 import { REDACT_DETAILS, REDACT_OPTIONS, REDACT_SYNOPSIS } from '../redact/redact-usage.ts';
@@ -218,15 +222,15 @@ export const coreCommands: Command[] = [
         const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
         if (format === 'parquet') {
           const { writeSnapshotParquet } = await import('../registry-files/snapshot-parquet.ts');
-          const s = await takeTimedRegistrySnapshot(veto, purpose, (meta, rows) =>
+          const s = await takeTimedRegistrySnapshot(snapshotDeps(veto), purpose, (meta, rows) =>
             writeSnapshotParquet(values.out!, meta, rows),
           );
           console.log(JSON.stringify({ ...s, file: values.out, format }, null, 2));
           return 0;
         }
         const s = values.out
-          ? await takeRegistrySnapshot(veto, purpose, (meta, keys) =>
-              writeSnapshotFile(values.out!, meta, keys),
+          ? await takeRegistrySnapshot(snapshotDeps(veto), purpose, (meta, keys, anchor) =>
+              writeSnapshotFile(values.out!, meta, keys, { anchor }),
             )
           : await veto.snapshots.create(purpose);
         const file = values.out ?? (await veto.snapshots.file(s.id));
@@ -251,9 +255,10 @@ export const coreCommands: Command[] = [
       try {
         const purpose = values.purpose ?? veto.registry.settings.defaultPurpose;
         const s = await takeRegistrySnapshot(
-          veto,
+          snapshotDeps(veto),
           purpose,
-          async (meta, keys) => (await writeFilterFile(values.out!, meta, keys)).snapshot,
+          async (meta, keys, anchor) =>
+            (await writeFilterFile(values.out!, meta, keys, { anchor })).snapshot,
         );
         console.log(JSON.stringify({ ...s, file: values.out }, null, 2));
         return 0;
@@ -376,6 +381,15 @@ export const coreCommands: Command[] = [
     },
   }),
 ];
+
+/** Snapshots taken by the command carry the log's checkpoint at their event (the anchor). */
+function snapshotDeps(veto: Veto): SnapshotDeps {
+  return {
+    store: veto.store,
+    clock: veto.clock,
+    anchorOf: (id) => veto.gate.snapshotAnchor(id),
+  };
+}
 
 function demoSecret(dataDir: string, name: string): string {
   const file = path.join(dataDir, `${name}.txt`);

@@ -172,6 +172,11 @@ export const datasetCommands: Command[] = [
             ? `dataset ${result.datasetId} registered: ${result.rows.toLocaleString('en')} inclusion rows from ${result.report.records.toLocaleString('en')} records${result.report.removalsDue.length ? `; ${result.report.removalsDue.length} subjects objected since the cut-off (removals due)` : ''}`
             : `dataset ${result.datasetId} is already registered (it matches the registry's record)`,
         );
+        // What the registry checked of the build's anchor in the transparency log.
+        const anchor = result.report.checks.anchor;
+        console.log(
+          `  anchor ${anchor.status === 'pass' ? 'ok' : anchor.status}${anchor.detail ? `: ${anchor.detail}` : ''}`,
+        );
         return 0;
       } finally {
         await veto?.close();

@@ -6,12 +6,15 @@ import { extname, join, resolve } from 'node:path';
 import { uuidv7 } from '../lib/ids.ts';
 import { readFilterFile } from '../registry-files/filter-file.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import type { SnapshotAnchor } from '../registry-files/snapshot-anchor.ts';
 import {
-  readSnapshotHeader,
+  readSnapshotAnchor,
   type SnapshotMeta,
   scanSnapshotFile,
 } from '../registry-files/snapshot-file.ts';
+import { openCheckpoint } from '../transparency/checkpoint.ts';
 import type { VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
+import { NoteError, type Verifier } from '../transparency/signed-note.ts';
 import { sampleContentLanguages } from './content-languages.ts';
 import {
   closeBuildJournal,
@@ -89,6 +92,12 @@ export interface BuildOptions {
    * (`exclusion`, docs/transparency.md), without it the dataset has no such commitment.
    */
   exclusionKey?: VrfPrivateKey;
+  /**
+   * The transparency log's verifier keys (current and previous), for an offline build: the
+   * snapshot or filter file's anchor must be signed by one of them, else the build is refused.
+   * Without them the anchor is copied unchecked, and the manifest says so.
+   */
+  logKeys?: readonly Verifier[];
   /**
    * The shortest notice period a policy may ask for (`notice.minimumDays`): by default
    * {@link DEFAULT_NOTICE_FLOOR_DAYS}; a deployment lowers it only by an explicit setting
@@ -338,6 +347,50 @@ async function recordedIdentity(
   return { id: record.id, purpose: record.purpose, asOf: new Date(record.asOf).toISOString() };
 }
 
+/**
+ * An offline build's anchor, from its snapshot or filter file: the checkpoint's signature checked
+ * with the log's keys when the building machine has them (a bad one refuses the build), copied
+ * unchecked otherwise, and the manifest says which. Either way `veto dataset register` and
+ * `veto dataset verify` against the registry check it fully (dataset-anchor.ts).
+ */
+function offlineAnchor(
+  file: SnapshotAnchor,
+  snapshot: DatasetManifest['snapshot'],
+  logKeys: readonly Verifier[],
+): DatasetAnchor {
+  const anchor = { size: file.size, root: file.root, checkpoint: file.checkpoint };
+  if (logKeys.length === 0) {
+    return {
+      ...anchor,
+      offline: {
+        source: snapshot.source,
+        signature: 'not checked',
+        note: 'no log key on the building machine (--log-key): veto dataset register checks it',
+      },
+    };
+  }
+  let cp: ReturnType<typeof openCheckpoint>;
+  try {
+    cp = openCheckpoint(file.checkpoint, logKeys);
+  } catch (err) {
+    if (!(err instanceof NoteError)) throw err;
+    throw new RegistryFileError(
+      snapshot.path,
+      `the file's anchor is not signed by the transparency log's key: ${err.message}`,
+    );
+  }
+  if (cp.size !== file.size || cp.root.toString('base64') !== file.root) {
+    throw new RegistryFileError(
+      snapshot.path,
+      `the file's anchor says size ${file.size} root ${file.root}, its signed checkpoint size ${cp.size} root ${cp.root.toString('base64')}`,
+    );
+  }
+  return {
+    ...anchor,
+    offline: { source: snapshot.source, signature: 'checked', signedBy: cp.signedBy.name },
+  };
+}
+
 /** The record schema's required fields (docs/gate.md), the columns of an empty Parquet output. */
 const REQUIRED_FIELDS = ['id', 'author_id', 'kind', 'audience', 'created_at', 'text'] as const;
 const DAY_MS = 86_400_000;
@@ -447,9 +500,12 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     report();
     let objectors: ObjectorSetDescriptor;
     let snapshotInfo: DatasetManifest['snapshot'];
+    // The log's checkpoint at the snapshot, as the file carries it (format v3; null: none).
+    let fileAnchor: SnapshotAnchor | null;
     if ('snapshot' in options.objectors) {
       const path = options.objectors.snapshot;
-      const header = await readSnapshotHeader(path);
+      const { meta: header, anchor } = await readSnapshotAnchor(path);
+      fileAnchor = anchor;
       if (header.purpose !== policy.purpose) {
         throw new RegistryFileError(
           path,
@@ -510,11 +566,16 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       if (table.count !== meta.count) {
         throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);
       }
+      // The anchor read first belongs to the body just verified (the file was not replaced).
+      if (meta.sha256 !== header.sha256 || meta.id !== header.id) {
+        throw new RegistryFileError(path, 'the file changed while it was read');
+      }
       objectors = table.descriptor();
       snapshotInfo = { ...meta, source: 'snapshot-file', path };
     } else {
       const path = options.objectors.filter;
       const { meta, filter } = await readFilterFile(path);
+      fileAnchor = meta.anchor;
       objectors = new ObjectorFilter(filter, meta.snapshot.count).descriptor();
       snapshotInfo = {
         ...meta.snapshot,
@@ -552,6 +613,14 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           `snapshot ${snapshotInfo.id} has no snapshot.created event in this registry's transparency log: the dataset could not be anchored`,
         );
       }
+      if (fileAnchor && (fileAnchor.size !== anchor.size || fileAnchor.root !== anchor.root)) {
+        throw new RegistryFileError(
+          snapshotInfo.path,
+          `the file's anchor (size ${fileAnchor.size}, root ${fileAnchor.root}) is not this registry's checkpoint at snapshot ${snapshotInfo.id} (size ${anchor.size}, root ${anchor.root})`,
+        );
+      }
+    } else if (fileAnchor) {
+      anchor = offlineAnchor(fileAnchor, snapshotInfo, options.logKeys ?? []);
     }
 
     // The notice period the policy asks for may not be shorter than the deployment's floor.

@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import type { OptionValues } from '../cli/command.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import { offlineExclusionKey } from '../transparency/exclusion-keys.ts';
+import { LogKeyError, offlineLogKeys } from '../transparency/offline-log-keys.ts';
 import { VrfKeyError, type VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
+import type { Verifier } from '../transparency/signed-note.ts';
 import {
   type BuildOptions,
   buildDataset,
@@ -113,6 +115,8 @@ export async function runGateBuild(
   if (values.offline && !values.snapshot && !values.filter) {
     return usage('--offline needs --snapshot or --filter (there is no registry to take one from)');
   }
+  if (values['log-key'] && !values.offline)
+    return usage("--log-key goes with --offline (with a registry, the log's own keys are used)");
   const format = (values.format as string | undefined) ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'parquet') return usage('--format must be jsonl or parquet');
   const runner = (values.runner as string | undefined) ?? 'local';
@@ -218,6 +222,15 @@ export async function runGateBuild(
       if (err instanceof VrfKeyError) throw new GateSetupError(err.message);
       throw err;
     }
+    let logKeys: Verifier[] = [];
+    if (!veto) {
+      try {
+        logKeys = offlineLogKeys(values['log-key'] ?? [], deps.env ?? process.env);
+      } catch (err) {
+        if (err instanceof LogKeyError) throw new GateSetupError(err.message);
+        throw err;
+      }
+    }
     const live = new LiveProgress(stdout, deps.plainEverySeconds ?? 10);
     const options: BuildOptions = {
       policy,
@@ -233,6 +246,7 @@ export async function runGateBuild(
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,
       ...(exclusionKey ? { exclusionKey } : {}),
+      ...(logKeys.length > 0 ? { logKeys } : {}),
       noticeFloor,
       withoutAssessment,
       allowEmpty: values['allow-empty'] === true,
@@ -260,6 +274,7 @@ export async function runGateBuild(
         `dataset ${m.datasetId} sealed in ${result.dir}`,
         `  policy   ${m.policy.id} sha256 ${m.policy.sha256}`,
         `  snapshot ${m.snapshot.id} (${m.snapshot.source}, ${m.snapshot.count.toLocaleString('en')} objectors, as of ${m.snapshot.asOf})`,
+        `  anchor   ${describeAnchor(m.anchor)}`,
         `  notice   ${m.noticePeriod.noticeVersion}${m.noticePeriod.announcedAt ? ` announced from ${m.noticePeriod.announcedAt}` : ''}, shown ${m.noticePeriod.minimumDays} days before the cut-off (floor ${m.noticePeriod.floorDays} days, ${m.noticePeriod.floorSource})`,
         `  assessment ${describeAssessment(m.assessment)}`,
         `  output   ${m.output.file} ${m.output.records.toLocaleString('en')} records, sha256 ${m.output.sha256}`,
@@ -286,6 +301,15 @@ export async function runGateBuild(
   } finally {
     await veto?.close();
   }
+}
+
+function describeAnchor(a: DatasetManifest['anchor']): string {
+  if (!a) return 'NONE: the snapshot file carries no checkpoint of the transparency log';
+  const at = `checkpoint of the transparency log at ${a.size} events`;
+  if (!a.offline) return `${at}, from the registry`;
+  if (a.offline.signature === 'checked')
+    return `${at}, from the ${a.offline.source}, signature checked (${a.offline.signedBy})`;
+  return `${at}, from the ${a.offline.source}, signature NOT checked (${a.offline.note})`;
 }
 
 function describeAssessment(a: DatasetManifest['assessment']): string {

@@ -274,7 +274,7 @@ export async function checkDatasetAnchor(options: {
     detail:
       problems.length > 0
         ? `checkpoint of ${size} events: ${problems.length} problem(s)`
-        : `checkpoint of ${size} events signed by ${signer}, consistent with the log now (${current} events); replaying it gives the ${logKeys.length} objectors of snapshot ${s.id}, as the registry holds them`,
+        : `${anchor.offline ? `copied from the ${anchor.offline.source} by an offline build (signature ${anchor.offline.signature} there); ` : ''}checkpoint of ${size} events signed by ${signer}, consistent with the log now (${current} events); replaying it gives the ${logKeys.length} objectors of snapshot ${s.id}, as the registry holds them`,
     problems,
     manifestProblems,
     sealedEvent,

@@ -13,6 +13,7 @@ export const GATE_BUILD_OPTIONS = {
   map: { type: 'string' },
   names: { type: 'string' },
   offline: { type: 'boolean' },
+  'log-key': { type: 'string', multiple: true },
   'dataset-id': { type: 'string' },
   'pseudonym-key-file': { type: 'string' },
   runner: { type: 'string' },
@@ -34,7 +35,15 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
                       display_names): a text naming an account counts as mentioning it
                       (docs/gate.md "Named objectors")
   --offline           no registry connection: no re-check, no inclusion index in the
-                      database (inclusions.tsv is still written); needs --snapshot or --filter
+                      database (inclusions.tsv is still written); needs --snapshot or --filter.
+                      The file's anchor (the transparency log's signed checkpoint at the
+                      snapshot) goes into the manifest; veto dataset register checks it
+  --log-key KEY       with --offline: the log's verifier key (GET /v1/transparency/keys, or a
+                      file holding it; repeat for rotated keys): the anchor's signature is
+                      checked and a bad one refuses the build. Default: the deployment's key
+                      when this machine has it (VETO_TRANSPARENCY_KEY, VETO_TRANSPARENCY_KEY_FILE,
+                      or transparency-log.key in VETO_DATA_DIR); without any, the manifest
+                      says the signature was not checked
   --dataset-id ID     choose the dataset id (default: ds_<uuidv7>)
   --pseudonym-key-file FILE
                       the key for a policy with redaction mode "pseudonym" (default: the

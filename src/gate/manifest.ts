@@ -39,7 +39,9 @@ export interface DatasetManifest {
    * log up to and including the snapshot's `snapshot.created` event (so `size` is that event's
    * sequence number), signed by the log key. `veto dataset verify` checks the signature, that
    * the log now is consistent with it, and that replaying those `size` events gives exactly the
-   * snapshot's objector set. Absent for an offline build (no registry to ask).
+   * snapshot's objector set. An offline build copies it from its snapshot or filter file (format
+   * v3, `offline` says whether its signature could be checked there); absent when the file
+   * carries none (a Parquet snapshot converted back, a build sealed before files carried it).
    */
   anchor?: DatasetAnchor;
   snapshot: {
@@ -166,6 +168,15 @@ export interface DatasetAnchor {
   root: string;
   /** The signed note (C2SP tlog-checkpoint), as the registry signed it. */
   checkpoint: string;
+  /**
+   * An offline build's anchor came from its snapshot or filter file (format v3): whether its
+   * signature was checked on the building machine (with the log's key; a bad one refuses the
+   * build) or could not be (no key there). `veto dataset register` and `veto dataset verify`
+   * against the registry check it fully either way. Absent for a build with the registry.
+   */
+  offline?:
+    | { source: 'snapshot-file' | 'filter-file'; signature: 'checked'; signedBy: string }
+    | { source: 'snapshot-file' | 'filter-file'; signature: 'not checked'; note: string };
 }
 
 /** The bytes of `manifest.json` as the gate writes it: what the `dataset.sealed` event hashes. */

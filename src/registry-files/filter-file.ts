@@ -5,6 +5,7 @@ import { sharedFingerprints } from './fingerprint-memory.ts';
 import { WasmFuseConstruction } from './fuse-populate.ts';
 import { HI, hashKey64, keyHash, LO } from './key-hash.ts';
 import { RegistryFileError } from './registry-file-error.ts';
+import { anchorProblem, orderedAnchor, type SnapshotAnchor } from './snapshot-anchor.ts';
 import {
   checkSnapshotIdentity,
   type SnapshotIdentity,
@@ -25,15 +26,17 @@ import { SnapshotBody } from './subject-keys.ts';
  * millions of keys (see `binary-fuse8.ts` and ../shared/docs/performance-notes.md).
  *
  * ```text
- * #veto-filter v2 {"algorithm":"binary-fuse8","keyHash":"veto-key64 v1","snapshot":{…},…}␠␠…\n
+ * #veto-filter v3 {"algorithm":"binary-fuse8","keyHash":"veto-key64 v1","snapshot":{…},…,"anchor":{…},"checksum":"…"}␠␠…\n
  * <arrayLength fingerprint bytes>
  * ```
  * Line 1 is the magic and a JSON header (padded with spaces to a multiple of 8 bytes) carrying
  * the snapshot's id, purpose, cut-off, count and sha256 (the snapshot file's hash of these keys,
- * which covers the identity too: `snapshotHashPrefix`), the filter parameters and a checksum of
- * header and fingerprints. Then the raw fingerprints, and nothing after them. Readers check
- * everything, including that line 1 is byte for byte the one the writer makes of its fields, and
- * throw on any mismatch. Format v1 (whose `snapshot.sha256` covered the keys alone) is refused.
+ * which covers the identity too: `snapshotHashPrefix`), the filter parameters, the transparency
+ * log's signed checkpoint at the snapshot (`anchor`, snapshot-anchor.ts; null for a filter the
+ * registry did not write) and a checksum of header and fingerprints. Then the raw fingerprints,
+ * and nothing after them. Readers check everything, including that line 1 is byte for byte the
+ * one the writer makes of its fields, and throw on any mismatch. Format v1 (whose
+ * `snapshot.sha256` covered the keys alone) and v2 (no anchor) are refused.
  */
 export interface FilterMeta {
   algorithm: 'binary-fuse8';
@@ -46,6 +49,8 @@ export interface FilterMeta {
   bitsPerKey: number;
   /** Expected false-positive rate for keys not in the set: 1/256 with 8-bit fingerprints. */
   falsePositiveRate: number;
+  /** The log's signed checkpoint at the snapshot's event; null when the registry gave none. */
+  anchor: SnapshotAnchor | null;
   /**
    * Hex sha256 of this header serialised without `checksum` (`JSON.stringify`, field order as
    * written), a `\n`, then the fingerprints: any changed header field or byte is detected.
@@ -53,8 +58,9 @@ export interface FilterMeta {
   checksum: string;
 }
 
-export const FILTER_MAGIC = '#veto-filter v2 ';
+export const FILTER_MAGIC = '#veto-filter v3 ';
 const FILTER_MAGIC_V1 = '#veto-filter v1 ';
+const FILTER_MAGIC_V2 = '#veto-filter v2 ';
 const MAX_HEADER_BYTES = 64 * 1024;
 export const FILTER_FALSE_POSITIVE_RATE = 1 / 256;
 
@@ -93,6 +99,14 @@ export async function writeFilterFile(
   path: string,
   meta: SnapshotIdentity & Partial<Pick<SnapshotMeta, 'count' | 'sha256'>>,
   keys: AsyncIterable<string> | Iterable<string>,
+  options: {
+    /**
+     * Called once the keys are hashed, before the file is written: the registry records the
+     * snapshot and answers its log's checkpoint at the snapshot's event (as for the snapshot
+     * file). Without it (or if it answers undefined) the anchor is null.
+     */
+    anchor?: (written: SnapshotMeta) => Promise<SnapshotAnchor | undefined>;
+  } = {},
 ): Promise<FilterMeta> {
   checkSnapshotIdentity(meta, path);
   // The keys' hashes go straight into the WebAssembly construction's memory where it runs (one
@@ -152,6 +166,10 @@ export async function writeFilterFile(
         'js',
       );
   wasm = lanes = undefined;
+  const given = options.anchor && (await options.anchor(snapshot));
+  const anchor = given ? orderedAnchor(given) : null;
+  const anchorIssue = anchor && anchorProblem(anchor);
+  if (anchorIssue) throw new RegistryFileError(path, anchorIssue);
   const unsigned: Omit<FilterMeta, 'checksum'> = {
     algorithm: 'binary-fuse8',
     keyHash: 'veto-key64 v1',
@@ -162,6 +180,7 @@ export async function writeFilterFile(
     arrayLength: filter.params.arrayLength,
     bitsPerKey: snapshot.count === 0 ? 0 : (filter.params.arrayLength * 8) / snapshot.count,
     falsePositiveRate: FILTER_FALSE_POSITIVE_RATE,
+    anchor,
   };
   const header: FilterMeta = { ...unsigned, checksum: checksumOf(unsigned, filter.fingerprints) };
   const line = filterHeaderLine(header);
@@ -207,6 +226,12 @@ function parseFilterHeader(path: string, bytes: Buffer): FilterMeta {
       'filter format v1 is no longer read: its snapshot hash does not cover the snapshot id, purpose and cut-off; write a new filter (veto registry filter)',
     );
   }
+  if (line.startsWith(FILTER_MAGIC_V2)) {
+    throw new RegistryFileError(
+      path,
+      "filter format v2 is no longer read: it does not carry the transparency log's checkpoint of the registry state it was taken from, so a dataset built from it offline cannot be anchored; write a new filter (veto registry filter)",
+    );
+  }
   if (!line.startsWith(FILTER_MAGIC)) {
     throw new RegistryFileError(path, `not a Veto filter file (expected "${FILTER_MAGIC.trim()}")`);
   }
@@ -236,6 +261,8 @@ function parseFilterHeader(path: string, bytes: Buffer): FilterMeta {
   ) {
     throw new RegistryFileError(path, 'filter parameters do not match the key count');
   }
+  const anchorIssue = h.anchor === null ? undefined : anchorProblem(h.anchor);
+  if (anchorIssue) throw new RegistryFileError(path, `filter header: ${anchorIssue}`);
   if (!/^[0-9a-f]{64}$/.test(h.checksum ?? '')) {
     throw new RegistryFileError(path, 'header checksum is invalid');
   }

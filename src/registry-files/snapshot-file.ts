@@ -2,6 +2,12 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { RegistryFileError } from './registry-file-error.ts';
 import {
+  ANCHOR_ROOM,
+  anchorProblem,
+  orderedAnchor,
+  type SnapshotAnchor,
+} from './snapshot-anchor.ts';
+import {
   compareUtf8,
   MAX_KEY_LENGTH,
   SnapshotBody,
@@ -15,24 +21,32 @@ import {
  * of every gate run and of `veto registry filter`.
  *
  * ```text
- * #veto-snapshot v2 {"id":"snap_…","purpose":"ai-training","asOf":"2025-05-27T00:00:00.000Z","count":2,"sha256":"<hex>"}␠␠␠…
+ * #veto-snapshot v3 {"id":"snap_…","purpose":"ai-training","asOf":"2025-05-27T00:00:00.000Z","count":2,"sha256":"<hex>","anchor":{"size":41,"root":"…","checkpoint":"…"},"checksum":"<hex>"}␠␠␠…
  * acct:1001
  * email:3f2a…
  * ```
  *
- * - Line 1: the magic `#veto-snapshot v2 `, a JSON object, then spaces up to a fixed width
- *   (the writer learns `count` and `sha256` only at the end and rewrites the line in place,
- *   so the file is written in one streaming pass). The width follows from the identity, so the
- *   line has exactly one valid spelling: readers rebuild it and refuse any other byte.
+ * - Line 1: the magic `#veto-snapshot v3 `, a JSON object, then spaces up to a fixed width
+ *   (the writer learns `count`, `sha256` and the anchor only at the end and rewrites the line in
+ *   place, so the file is written in one streaming pass). The width follows from the identity
+ *   (with room for an anchor), so the line has exactly one valid spelling: readers rebuild it and
+ *   refuse any other byte.
  * - Then one subject key per line, each followed by `\n`, sorted in strictly increasing UTF-8
  *   byte order (no duplicates); `count` is the number of keys.
  * - `sha256` is the hex sha256 of `veto-snapshot v2\n{"id":…,"purpose":…,"asOf":…}\n` followed
  *   by every byte after line 1 (the body): the identity is inside the hash, so an edited id,
- *   purpose or cut-off is detected like an edited key (`snapshotHashPrefix`). Format v1 hashed
- *   the body alone and is refused.
+ *   purpose or cut-off is detected like an edited key (`snapshotHashPrefix`). It is the hash the
+ *   registry records and logs for the snapshot, unchanged since format v2.
+ * - `anchor`: the transparency log's signed checkpoint up to the snapshot's `snapshot.created`
+ *   event (snapshot-anchor.ts), or null for a file the registry did not write (a Parquet
+ *   snapshot converted back, a test's). It cannot be inside `sha256`, which that event names.
+ * - `checksum`: hex sha256 of `veto-snapshot v3 header\n` and the header's JSON without it. As
+ *   `sha256` covers the body, the checksum covers the whole file: a byte changed in the anchor
+ *   (a checkpoint's signature, which a machine without the log's key cannot check) is refused.
  *
- * Readers verify the magic, the header, the order, the count and the hash, and throw a
- * {@link RegistryFileError} on any mismatch: a gate never runs on a damaged snapshot.
+ * Format v1 hashed the body alone, v2 carried no anchor: both are refused, with how to get a new
+ * file. Readers verify the magic, the header, its checksum, the order, the count and the hash,
+ * and throw a {@link RegistryFileError} on any mismatch: a gate never runs on a damaged snapshot.
  */
 export interface SnapshotMeta {
   id: string;
@@ -44,11 +58,14 @@ export interface SnapshotMeta {
   sha256: string;
 }
 
-export type { SnapshotIdentity };
+export type { SnapshotAnchor, SnapshotIdentity };
 
-export const SNAPSHOT_MAGIC = '#veto-snapshot v2 ';
+export const SNAPSHOT_MAGIC = '#veto-snapshot v3 ';
 /** The first format, whose header was outside its hash: refused, with how to get a new file. */
 const SNAPSHOT_MAGIC_V1 = '#veto-snapshot v1 ';
+/** The second, which carried no anchor: refused the same way. */
+const SNAPSHOT_MAGIC_V2 = '#veto-snapshot v2 ';
+const CHECKSUM_PREFIX = 'veto-snapshot v3 header\n';
 const MAX_HEADER_BYTES = 64 * 1024;
 const READ_SIZE = 4 << 20;
 // Spaces and control characters other than the line feeds we split on.
@@ -57,16 +74,49 @@ const BAD_KEY_CHARS = /[\u0000-\u0009\u000b-\u0020\u007f]/;
 // Where UTF-16 order and byte order can disagree (see compareUtf8).
 const WIDE_CHARS = /[\ud800-\uffff]/;
 
-/** The header's width (without its `\n`): what the longest count and a full hash would take. */
+/** The header's width (without its `\n`): the longest count, full hashes, and room for an anchor. */
 function headerWidth(identity: SnapshotIdentity): number {
   const { id, purpose, asOf } = identity;
-  return Buffer.byteLength(
-    SNAPSHOT_MAGIC + JSON.stringify({ id, purpose, asOf, count: 1e15, sha256: '0'.repeat(64) }),
+  const zeros = '0'.repeat(64);
+  return (
+    Buffer.byteLength(
+      SNAPSHOT_MAGIC +
+        JSON.stringify({
+          id,
+          purpose,
+          asOf,
+          count: 1e15,
+          sha256: zeros,
+          anchor: null,
+          checksum: zeros,
+        }),
+    ) + ANCHOR_ROOM
   );
 }
 
-function headerLine(meta: SnapshotMeta, width: number): Buffer {
-  const text = SNAPSHOT_MAGIC + JSON.stringify(meta);
+/** The checksum of a header's fields (everything but itself), which covers the whole file. */
+function headerChecksum(meta: SnapshotMeta, anchor: SnapshotAnchor | null): string {
+  const { id, purpose, asOf, count, sha256 } = meta;
+  return createHash('sha256')
+    .update(CHECKSUM_PREFIX)
+    .update(JSON.stringify({ id, purpose, asOf, count, sha256, anchor }))
+    .digest('hex');
+}
+
+function headerLine(meta: SnapshotMeta, anchor: SnapshotAnchor | null, width: number): Buffer {
+  const { id, purpose, asOf, count, sha256 } = meta;
+  const ordered = anchor && orderedAnchor(anchor);
+  const text =
+    SNAPSHOT_MAGIC +
+    JSON.stringify({
+      id,
+      purpose,
+      asOf,
+      count,
+      sha256,
+      anchor: ordered,
+      checksum: headerChecksum(meta, ordered),
+    });
   const bytes = Buffer.byteLength(text);
   if (bytes > width) throw new Error('snapshot header grew past its reserved width');
   const line = Buffer.alloc(width + 1, 0x20);
@@ -97,6 +147,14 @@ export async function writeSnapshotFile(
   path: string,
   meta: SnapshotIdentity,
   keys: AsyncIterable<string> | Iterable<string>,
+  options: {
+    /**
+     * Called once the keys are written and hashed, before the file is put in place: the
+     * registry records the snapshot and answers its log's checkpoint at the snapshot's event,
+     * which goes into the header. Without it (or if it answers undefined) the anchor is null.
+     */
+    anchor?: (written: SnapshotMeta) => Promise<SnapshotAnchor | undefined>;
+  } = {},
 ): Promise<SnapshotMeta> {
   checkSnapshotIdentity(meta, path);
   const identity = { id: meta.id, purpose: meta.purpose, asOf: meta.asOf };
@@ -105,7 +163,7 @@ export async function writeSnapshotFile(
   const file = await open(tmp, 'wx');
   let closed = false;
   try {
-    await file.write(headerLine({ ...identity, count: 0, sha256: '' }, width));
+    await file.write(headerLine({ ...identity, count: 0, sha256: '' }, null, width));
     const body = new SnapshotBody({ identity });
     const add = (key: string) => {
       const problem = body.add(key);
@@ -127,7 +185,10 @@ export async function writeSnapshotFile(
     const rest = body.take();
     if (rest) await file.write(rest);
     const result: SnapshotMeta = { ...identity, count: body.count, sha256: body.digest() };
-    await file.write(headerLine(result, width), 0, undefined, 0);
+    const anchor = (options.anchor && (await options.anchor(result))) ?? null;
+    const anchorIssue = anchor && anchorProblem(orderedAnchor(anchor));
+    if (anchorIssue) throw new RegistryFileError(path, anchorIssue);
+    await file.write(headerLine(result, anchor, width), 0, undefined, 0);
     await file.sync();
     await file.close();
     closed = true;
@@ -142,14 +203,21 @@ export async function writeSnapshotFile(
 
 /**
  * Parses line 1 (`line`: its bytes, without the `\n`) and checks that it is byte for byte the
- * line the writer makes of what it says: no other spelling (spacing, escapes, padding) is read.
+ * line the writer makes of what it says, and its checksum: no other spelling (spacing, escapes,
+ * padding) and no edited byte is read.
  */
-function parseHeader(path: string, line: Buffer): SnapshotMeta {
+function parseHeader(path: string, line: Buffer): SnapshotHeader {
   const text = line.toString('utf8');
   if (text.startsWith(SNAPSHOT_MAGIC_V1)) {
     throw new RegistryFileError(
       path,
       'snapshot format v1 is no longer read: its id, purpose and cut-off are outside its hash, so an edited header went unnoticed; take a new snapshot (veto registry snapshot)',
+    );
+  }
+  if (text.startsWith(SNAPSHOT_MAGIC_V2)) {
+    throw new RegistryFileError(
+      path,
+      "snapshot format v2 is no longer read: it does not carry the transparency log's checkpoint of the registry state it was taken from, so a dataset built from it offline cannot be anchored; take a new snapshot (veto registry snapshot)",
     );
   }
   if (!text.startsWith(SNAPSHOT_MAGIC)) {
@@ -164,7 +232,7 @@ function parseHeader(path: string, line: Buffer): SnapshotMeta {
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
     throw new RegistryFileError(path, 'snapshot header is not a JSON object');
   }
-  const m = meta as Partial<SnapshotMeta>;
+  const m = meta as Partial<SnapshotMeta> & { anchor?: unknown; checksum?: unknown };
   checkSnapshotIdentity(m as SnapshotIdentity, path);
   if (!Number.isSafeInteger(m.count) || (m.count as number) < 0) {
     throw new RegistryFileError(path, 'snapshot header: count must be a non-negative integer');
@@ -172,16 +240,28 @@ function parseHeader(path: string, line: Buffer): SnapshotMeta {
   if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
     throw new RegistryFileError(path, 'snapshot header: sha256 must be 64 lowercase hex digits');
   }
-  const parsed = {
+  const anchorIssue = m.anchor === null ? undefined : anchorProblem(m.anchor);
+  if (anchorIssue) throw new RegistryFileError(path, `snapshot header: ${anchorIssue}`);
+  if (typeof m.checksum !== 'string' || !/^[0-9a-f]{64}$/.test(m.checksum)) {
+    throw new RegistryFileError(path, 'snapshot header: checksum must be 64 lowercase hex digits');
+  }
+  const parsed: SnapshotMeta = {
     id: m.id!,
     purpose: m.purpose!,
     asOf: m.asOf!,
     count: m.count!,
     sha256: m.sha256,
   };
+  const anchor = (m.anchor ?? null) as SnapshotAnchor | null;
+  if (headerChecksum(parsed, anchor) !== m.checksum) {
+    throw new RegistryFileError(
+      path,
+      'snapshot header: its checksum does not match its fields (the anchor, count, hash or identity was altered)',
+    );
+  }
   let canonical: Buffer | undefined;
   try {
-    canonical = headerLine(parsed, headerWidth(parsed));
+    canonical = headerLine(parsed, anchor, headerWidth(parsed));
   } catch {
     // A count longer than any the writer makes: not its form either.
   }
@@ -195,11 +275,16 @@ function parseHeader(path: string, line: Buffer): SnapshotMeta {
       'snapshot header is not in its one written form (fields, spacing or padding were altered)',
     );
   }
-  return parsed;
+  return { meta: parsed, anchor };
 }
 
-/** Reads and checks the header line only (no body verification). */
-export async function readSnapshotHeader(path: string): Promise<SnapshotMeta> {
+/** A snapshot file's header: what it says of the snapshot, and its anchor (null: none). */
+export interface SnapshotHeader {
+  meta: SnapshotMeta;
+  anchor: SnapshotAnchor | null;
+}
+
+async function readHeader(path: string): Promise<SnapshotHeader> {
   const file = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(MAX_HEADER_BYTES);
@@ -210,6 +295,19 @@ export async function readSnapshotHeader(path: string): Promise<SnapshotMeta> {
   } finally {
     await file.close();
   }
+}
+
+/**
+ * The header's anchor with what it says of the snapshot (checked, checksum included; the body
+ * is checked by {@link scanSnapshotFile}, whose `sha256` must then be this one).
+ */
+export function readSnapshotAnchor(path: string): Promise<SnapshotHeader> {
+  return readHeader(path);
+}
+
+/** Reads and checks the header line only (no body verification). */
+export async function readSnapshotHeader(path: string): Promise<SnapshotMeta> {
+  return (await readHeader(path)).meta;
 }
 
 /**
@@ -288,7 +386,7 @@ export async function scanSnapshotFile(
           carry = Buffer.from(data);
           continue;
         }
-        meta = parseHeader(path, data.subarray(0, nl));
+        meta = parseHeader(path, data.subarray(0, nl)).meta;
         hash.update(snapshotHashPrefix(meta));
         start = nl + 1;
       }

@@ -11,6 +11,8 @@ import { runGateBuildCommand } from '../../src/gate/cli-gate-build.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { writeFilterFile } from '../../src/registry-files/filter-file.ts';
 import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { signCheckpoint } from '../../src/transparency/checkpoint.ts';
+import { generateSigner } from '../../src/transparency/signed-note.ts';
 import { recordAssessmentFor } from '../support/assessment-text.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
@@ -111,6 +113,13 @@ async function flipAll(
   return { tried, accepted, changedMeaning, refusals };
 }
 
+/** An anchor as the registry writes one (a checkpoint signed by a log key), so its bytes are flipped too. */
+function testAnchor() {
+  const signer = generateSigner('veto.test/veto-log');
+  const root = createHash('sha256').update('log').digest();
+  return { size: 3, root: root.toString('base64'), checkpoint: signCheckpoint(signer, 3, root) };
+}
+
 async function smallFixture() {
   const dir = await tempDir('veto-integrity-');
   await writePolicy(dir);
@@ -125,10 +134,12 @@ describe('snapshot and filter files cannot lie (veto gate build)', () => {
   it('refuses every one-byte change of a snapshot file', async (t) => {
     const dir = await smallFixture();
     const file = join(dir, 'objectors.snap');
-    await writeSnapshotFile(file, { id: 'snap_small', purpose: 'ai-training', asOf: AS_OF }, [
-      'acct:obj',
-      'acct:zed',
-    ]);
+    await writeSnapshotFile(
+      file,
+      { id: 'snap_small', purpose: 'ai-training', asOf: AS_OF },
+      ['acct:obj', 'acct:zed'],
+      { anchor: async () => testAnchor() },
+    );
     const r = await flipAll(dir, file, '--snapshot');
     t.diagnostic(
       `snapshot file: ${r.tried} one-byte changes, ${r.accepted} accepted, ${r.changedMeaning} accepted that change meaning`,
@@ -140,10 +151,12 @@ describe('snapshot and filter files cannot lie (veto gate build)', () => {
   it('refuses every one-byte change of a filter file', async (t) => {
     const dir = await smallFixture();
     const file = join(dir, 'objectors.vfilter');
-    await writeFilterFile(file, { id: 'snap_small', purpose: 'ai-training', asOf: AS_OF }, [
-      'acct:obj',
-      'acct:zed',
-    ]);
+    await writeFilterFile(
+      file,
+      { id: 'snap_small', purpose: 'ai-training', asOf: AS_OF },
+      ['acct:obj', 'acct:zed'],
+      { anchor: async () => testAnchor() },
+    );
     const r = await flipAll(dir, file, '--filter');
     t.diagnostic(
       `filter file: ${r.tried} one-byte changes, ${r.accepted} accepted, ${r.changedMeaning} accepted that change meaning`,

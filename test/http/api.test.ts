@@ -193,7 +193,7 @@ test('admin endpoints need the admin credential; listing filters and paginates',
 });
 
 test('a snapshot can be taken and downloaded through the admin API', async (t) => {
-  const { app, apiKey, admin } = await testApp(t);
+  const { app, apiKey, admin, veto } = await testApp(t);
   await app.inject({
     method: 'POST',
     url: '/v1/objections',
@@ -217,7 +217,10 @@ test('a snapshot can be taken and downloaded through the admin API', async (t) =
   const file = await app.inject({ method: 'GET', url: s.json().download, headers: admin });
   assert.equal(file.statusCode, 200);
   const lines = file.body.trimEnd().split('\n');
-  assert.match(lines[0]!, /^#veto-snapshot v2 /);
+  assert.match(lines[0]!, /^#veto-snapshot v3 /);
+  // The file carries the log's checkpoint at the snapshot's own event (its anchor).
+  const event = await veto.store.snapshotEvent(s.json().id);
+  assert.match(lines[0]!, new RegExp(`"anchor":\\{"size":${event!.seq},"root":`));
   assert.deepEqual(lines.slice(1), ['acct:a', 'acct:z']);
 });
 

@@ -16,6 +16,8 @@ import { WasmFuseConstruction } from '../../src/registry-files/fuse-populate.ts'
 import { HI, hashKey64, keyHash, LO } from '../../src/registry-files/key-hash.ts';
 import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
 import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
+import { signCheckpoint } from '../../src/transparency/checkpoint.ts';
+import { generateSigner } from '../../src/transparency/signed-note.ts';
 import { tempDir } from '../gate/support/fixtures.ts';
 
 const META = { id: 'snap_f', purpose: 'ai-training', asOf: '2025-05-27T00:00:00.000Z' };
@@ -239,6 +241,45 @@ describe('filter file', () => {
     const los = new Uint32Array([5, 6, 5, 7]);
     const f = BinaryFuse8.build(his, los, 4);
     for (let i = 0; i < 4; i++) assert.ok(f.has(his[i]!, los[i]!));
+  });
+
+  it('carries the log checkpoint inside its checksum; any byte of it edited is refused; v2 is refused', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'anchored.filter');
+    const signer = generateSigner('veto.test/veto-log');
+    const root = Buffer.alloc(32, 9);
+    const anchor = {
+      size: 12,
+      root: root.toString('base64'),
+      checkpoint: signCheckpoint(signer, 12, root),
+    };
+    const meta = await writeFilterFile(path, META, keys(100), { anchor: async () => anchor });
+    assert.deepEqual(meta.anchor, anchor);
+    assert.deepEqual((await readFilterFile(path, { shared: false })).meta.anchor, anchor);
+    const plain = join(dir, 'plain.filter');
+    await writeFilterFile(plain, META, keys(100));
+    assert.equal((await readFilterFile(plain, { shared: false })).meta.anchor, null);
+
+    const good = await readFile(path);
+    const text = good.toString('latin1');
+    const from = text.indexOf('"anchor":');
+    const to = text.indexOf(',"checksum"');
+    assert.ok(from > 0 && to > from);
+    const bad = join(dir, 'flipped.filter');
+    for (let i = from; i < to; i++) {
+      const edited = Buffer.from(good);
+      edited[i] = edited[i]! ^ 0x01;
+      await writeFile(bad, edited);
+      await assert.rejects(readFilterFile(bad, { shared: false }), RegistryFileError, `byte ${i}`);
+    }
+    await writeFile(
+      bad,
+      Buffer.from(text.replace('#veto-filter v3 ', '#veto-filter v2 '), 'latin1'),
+    );
+    await assert.rejects(
+      readFilterFile(bad, { shared: false }),
+      /filter format v2 is no longer read: it does not carry the transparency log's checkpoint .*veto registry filter/,
+    );
   });
 
   it('fails closed on a damaged or truncated file', async () => {

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { RegistryFileError } from '../../src/registry-files/registry-file-error.ts';
 import {
+  readSnapshotAnchor,
   readSnapshotFile,
   readSnapshotHeader,
   snapshotKeys,
   writeSnapshotFile,
 } from '../../src/registry-files/snapshot-file.ts';
 import { compareUtf8 } from '../../src/registry-files/subject-keys.ts';
+import { signCheckpoint } from '../../src/transparency/checkpoint.ts';
+import { generateSigner } from '../../src/transparency/signed-note.ts';
 import { tempDir } from '../gate/support/fixtures.ts';
 
 const META = { id: 'snap_1', purpose: 'ai-training', asOf: '2025-05-27T00:00:00.000Z' };
@@ -32,7 +35,7 @@ describe('snapshot file', () => {
     assert.match(meta.sha256, /^[0-9a-f]{64}$/);
     const text = await readFile(path, 'utf8');
     const [header, ...body] = text.split('\n');
-    assert.ok(header!.startsWith('#veto-snapshot v2 {'));
+    assert.ok(header!.startsWith('#veto-snapshot v3 {'));
     assert.deepEqual(body, [...keys, '']);
     assert.deepEqual(await readSnapshotHeader(path), meta);
     assert.deepEqual(await readAll(path), keys);
@@ -119,5 +122,82 @@ describe('snapshot file', () => {
       n += batch.length;
     });
     assert.equal(n, 1_000_000);
+  });
+
+  it('carries the log checkpoint given once the keys are hashed; any byte of it edited is refused', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'anchored.snap');
+    const signer = generateSigner('veto.test/veto-log');
+    const root = Buffer.alloc(32, 7);
+    const anchor = {
+      size: 41,
+      root: root.toString('base64'),
+      checkpoint: signCheckpoint(signer, 41, root),
+    };
+    let seen: unknown;
+    const meta = await writeSnapshotFile(path, META, ['acct:1', 'acct:2'], {
+      anchor: async (written) => {
+        seen = written;
+        return anchor;
+      },
+    });
+    assert.deepEqual(seen, meta, 'the callback sees the count and hash the registry records');
+    assert.deepEqual(await readSnapshotAnchor(path), { meta, anchor });
+    assert.deepEqual(await readAll(path), ['acct:1', 'acct:2']);
+    // Unanchored files say so (null), and have the same header width: one spelling.
+    await writeSnapshotFile(join(dir, 'plain.snap'), META, ['acct:1', 'acct:2']);
+    assert.equal((await readSnapshotAnchor(join(dir, 'plain.snap'))).anchor, null);
+    const plainHeader = (await readFile(join(dir, 'plain.snap'))).indexOf(10);
+    const good = await readFile(path);
+    assert.equal(good.indexOf(10), plainHeader);
+
+    // Every byte of the anchor's JSON, flipped: refused (checksum, form or JSON).
+    const text = good.toString('latin1');
+    const from = text.indexOf('"anchor":');
+    const to = text.indexOf(',"checksum"');
+    assert.ok(from > 0 && to > from);
+    const bad = join(dir, 'flipped.snap');
+    for (let i = from; i < to; i++) {
+      const edited = Buffer.from(good);
+      edited[i] = edited[i]! ^ 0x01;
+      await writeFile(bad, edited);
+      await assert.rejects(readSnapshotAnchor(bad), RegistryFileError, `byte ${i}`);
+    }
+    // The anchor removed and the checksum recomputed by hand would need the checksum's rule; a
+    // header naming no anchor where one was is refused by its checksum.
+    await writeFile(
+      bad,
+      text.replace(/"anchor":\{.*?\},"checksum"/, '"anchor":null,"checksum"'),
+      'latin1',
+    );
+    await assert.rejects(readSnapshotAnchor(bad), /checksum does not match/);
+    // A callback answering something that is not an anchor: nothing written.
+    await assert.rejects(
+      writeSnapshotFile(join(dir, 'odd.snap'), META, [], {
+        anchor: async () => ({ ...anchor, size: 0 }),
+      }),
+      /anchor\.size/,
+    );
+    await assert.rejects(readFile(join(dir, 'odd.snap')), { code: 'ENOENT' });
+  });
+
+  it('refuses the earlier formats, saying how to get a new file', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'old.snap');
+    await writeSnapshotFile(path, META, ['acct:1']);
+    const text = await readFile(path, 'utf8');
+    for (const version of ['v1', 'v2']) {
+      await writeFile(path, text.replace('#veto-snapshot v3 ', `#veto-snapshot ${version} `));
+      await assert.rejects(
+        readAll(path),
+        new RegExp(
+          `snapshot format ${version} is no longer read: .*take a new snapshot \\(veto registry snapshot\\)`,
+        ),
+      );
+    }
+    await assert.rejects(
+      readSnapshotHeader(path),
+      /does not carry the transparency log's checkpoint/,
+    );
   });
 });
