@@ -88,6 +88,9 @@ export const sinkRegistry: GateRegistry = {
   async objectorTerms() {
     return [];
   },
+  async objectorTermReferences() {
+    return [];
+  },
   async recordDataset(_manifest, rows) {
     for await (const _ of inclusionBatches(rows)) {
     }

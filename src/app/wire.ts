@@ -54,6 +54,7 @@ import {
 } from '../store/sqlite/sqlite-registry-store.ts';
 import { SqliteRemovalStore } from '../store/sqlite/sqlite-removal-store.ts';
 import { type ExclusionKeys, loadExclusionKeys } from '../transparency/exclusion-keys.ts';
+import { termsKey } from '../transparency/terms-commitment.ts';
 import { Transparency } from '../transparency/transparency.ts';
 import { JobSupervisor } from './job-supervisor.ts';
 import { Metrics } from './metrics.ts';
@@ -87,6 +88,8 @@ export interface Veto {
   buildJournalDir: string;
   /** The VRF keys of exclusion proofs, loaded (or generated) when first asked for. */
   exclusionKeys(): ExclusionKeys;
+  /** The terms key (from VETO_SECRET): datasets commit to the terms objections they applied. */
+  termsKey(): Buffer;
   /**
    * Finishes or undoes the builds a crash interrupted (their journal), and removes the `.partial`
    * directories under `outDirs` no live build owns: `serve` at start, `veto dataset recover`.
@@ -326,6 +329,7 @@ export async function wireVeto(
           publicUrl: config.publicUrl,
           contactOf: (key) => store.getContact(key),
           exclusionKeys,
+          termsKey: () => termsKey(config.secret),
         }),
         removalPlanner: new RemovalPlanner({
           store: removalStore,
@@ -376,9 +380,13 @@ export async function wireVeto(
         roots: config.datasetDirs ?? [path.join(config.dataDir, 'datasets')],
         deleteAfterMs: config.supersededDeleteAfter * 1000,
         store: removalStore,
-        record: (manifest, rows, leaves, location) =>
-          datasetStore.recordDataset(manifest, rows, leaves, location),
+        record: (manifest, rows, leaves, location, termsLeaves) =>
+          datasetStore.recordDataset(manifest, rows, leaves, location, termsLeaves),
         exclusionKey: () => exclusionKeys().current,
+        terms: {
+          key: termsKey(config.secret),
+          references: (purpose, asOf) => datasetStore.objectorTermReferences(purpose, asOf),
+        },
         appendEvents: (events) => store.transaction((tx) => tx.appendEvents(events)),
         secret: config.secret,
         publicUrl: config.publicUrl,
@@ -434,6 +442,7 @@ export async function wireVeto(
     gate,
     buildJournalDir,
     exclusionKeys,
+    termsKey: () => termsKey(config.secret),
     recoverDatasets: (outDirs = []) =>
       recoverDatasets({
         journalDir: buildJournalDir,

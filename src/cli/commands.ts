@@ -304,6 +304,7 @@ export const coreCommands: Command[] = [
           ? await verifySealedCommitments(veto.store.readEvents(), {
               datasetManifest: (id) => veto.datasetRecords.datasetManifest(id),
               datasetExclusion: async (id) => veto.afterwards?.storedExclusion(id),
+              datasetTerms: async (id) => veto.afterwards?.storedTerms(id),
             })
           : { problems: [], notes: [] };
         const { chain } = report;

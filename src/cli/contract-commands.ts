@@ -127,6 +127,7 @@ export const contractCommands: Command[] = [
           pseudonymKey: process.env.VETO_PSEUDONYM_KEY,
           // Proofs of exclusion for an imported dataset, as for one the gate built.
           exclusionKey: veto.exclusionKeys().current,
+          termsKey: veto.termsKey(),
         });
         if (result.status === 'failed') {
           console.error(`veto dataset import: nothing imported: ${result.error.message}`);

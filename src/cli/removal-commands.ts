@@ -10,6 +10,7 @@ import {
   writeRemovalList,
 } from '../domain/removals/removal-list.ts';
 import { eraseSupersededVersion } from '../domain/removals/supersede.ts';
+import { termsKey } from '../transparency/terms-commitment.ts';
 import { type CliContext, type Command, defineCommand, UsageError } from './command.ts';
 
 /** Opens Veto, runs `work` with the removal use cases, closes. */
@@ -161,9 +162,13 @@ export const removalCommands: Command[] = [
           datasetId,
           ...(values.out ? { outDir: values.out } : {}),
           removals,
-          record: (manifest, rows, leaves, location) =>
-            veto.gate.recordDataset(manifest, rows, leaves, location),
+          record: (manifest, rows, leaves, location, termsLeaves) =>
+            veto.gate.recordDataset(manifest, rows, leaves, location, termsLeaves),
           exclusionKey: veto.exclusionKeys().current,
+          terms: {
+            key: termsKey(veto.config.secret),
+            references: (purpose, asOf) => veto.gate.objectorTermReferences(purpose, asOf),
+          },
           secret: veto.config.secret,
           now: veto.clock,
           journalDir: veto.buildJournalDir,

@@ -3,7 +3,11 @@ import type { DatasetManifest } from '../gate/manifest.ts';
 import { verifyExclusionProof } from '../transparency/dataset-exclusion.ts';
 import { verifyReceiptProof } from '../transparency/receipt-proof.ts';
 import { parseVrfPublicKey, VrfKeyError, type VrfPublicKey } from '../transparency/rsa-fdh-vrf.ts';
-import { loggedExclusion, verifySealedEventProof } from '../transparency/sealed-event-proof.ts';
+import {
+  loggedExclusion,
+  loggedTerms,
+  verifySealedEventProof,
+} from '../transparency/sealed-event-proof.ts';
 import {
   COSIGNATURE_V1,
   generateSigner,
@@ -11,6 +15,7 @@ import {
   parseSigner,
   parseVerifier,
 } from '../transparency/signed-note.ts';
+import { verifyTermsProof } from '../transparency/terms-commitment.ts';
 import { httpWatchedLog, submitCosignature, witnessRound } from '../transparency/witness.ts';
 import { type Command, defineCommand, UsageError } from './command.ts';
 
@@ -243,6 +248,75 @@ export const transparencyCommands: Command[] = [
       for (const line of check.lines) console.error(line);
       if (check.ok) console.error(`the proof shows ${check.result}, not ${expect}`);
       console.error('exclusion proof FAILED');
+      return 1;
+    },
+  }),
+
+  defineCommand({
+    name: 'dataset verify-terms',
+    synopsis: 'FILE [--manifest FILE] [--sealed-event FILE [--log-key KEY]...]',
+    summary: "check offline that a terms objection was applied by a dataset's redaction",
+    details: `  FILE                the proof as served (the receipt's "terms applied" page, or
+                      GET /v1/receipts/{reference}/terms-proof/{id}), unchanged
+  --manifest FILE     the dataset's manifest.json: the proof must be against its commitment
+  --sealed-event FILE the dataset's sealed event (GET /v1/datasets/{id}/sealed-event): the
+                      proof's root must be the one the transparency log holds for the dataset
+  --log-key KEY       the log's verifier key (or a file holding it), for --sealed-event; repeat
+                      for rotated keys. Without it the key written in the file is used
+
+  Prints APPLIED and what was checked: the terms objection with this receipt reference was among
+  those the gate's redaction applied to the dataset (not that no text anywhere names you; see
+  docs/transparency.md). Needs no network. Exits 0 when the proof holds, 1 when it does not.`,
+    options: {
+      manifest: { type: 'string' },
+      'sealed-event': { type: 'string' },
+      'log-key': { type: 'string', multiple: true },
+    },
+    positionals: { min: 1, max: 1 },
+    async run({ values, positionals }) {
+      const file = positionals[0]!;
+      if (values['log-key'] && !values['sealed-event'])
+        throw new UsageError('--log-key is for --sealed-event');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`${file}: ${(err as Error).message}`);
+      }
+      let expected: Parameters<typeof verifyTermsProof>[1];
+      if (values.manifest) {
+        let manifest: DatasetManifest;
+        try {
+          manifest = JSON.parse(readFileSync(values.manifest, 'utf8')) as DatasetManifest;
+        } catch (err) {
+          throw new UsageError(`--manifest ${values.manifest}: ${(err as Error).message}`);
+        }
+        if (!manifest.terms) {
+          console.error(`--manifest ${values.manifest}: the dataset has no terms commitment`);
+          console.error('terms proof FAILED');
+          return 1;
+        }
+        expected = { datasetId: manifest.datasetId, commitment: manifest.terms };
+      }
+      const check = verifyTermsProof(text, expected);
+      if (check.ok && values['sealed-event']) {
+        const sealed = sealedEventCheck(
+          values['sealed-event'],
+          (values['log-key'] ?? []).map((k) => keyArgument('--log-key', k)),
+          JSON.parse(text) as { datasetId: string; commitment: { root: string; count: number } },
+          'terms',
+          (data) => loggedTerms(data),
+        );
+        check.lines.push(...sealed.lines);
+        if (!sealed.ok) check.ok = false;
+      }
+      if (check.ok) {
+        for (const line of check.lines) console.log(line);
+        console.log('terms proof OK: APPLIED by the dataset’s redaction');
+        return 0;
+      }
+      for (const line of check.lines) console.error(line);
+      console.error('terms proof FAILED');
       return 1;
     },
   }),

@@ -1,5 +1,5 @@
 import type { DatasetManifest } from '../gate/manifest.ts';
-import { loggedExclusion } from '../transparency/sealed-event-proof.ts';
+import { loggedExclusion, loggedTerms } from '../transparency/sealed-event-proof.ts';
 import type { AuditEvent } from './types.ts';
 
 /** A commitment as the registry keeps it beside a dataset (its own table). */
@@ -15,6 +15,8 @@ export interface SealedDatasetRecords {
   datasetManifest(id: string): Promise<DatasetManifest | undefined>;
   /** The exclusion commitment recorded beside it (`dataset_exclusions`), if any. */
   datasetExclusion(id: string): Promise<StoredCommitment | undefined>;
+  /** The terms commitment recorded beside it (`dataset_terms`), if any. */
+  datasetTerms(id: string): Promise<StoredCommitment | undefined>;
 }
 
 function differs(a: StoredCommitment, b: StoredCommitment): boolean {
@@ -29,7 +31,7 @@ const show = (c: StoredCommitment) => `root ${c.root}, count ${c.count}`;
 
 /**
  * `veto audit verify`'s check of the commitments the log holds for datasets: each
- * `dataset.sealed` event that names an exclusion commitment must name the one the
+ * `dataset.sealed` event that names an exclusion or terms commitment must name the one the
  * registry keeps for the dataset, in its manifest and in the commitment's own table, because the
  * proofs people are given are made from those tables. An edited root or count on either side, or
  * a table row removed, fails here, naming the dataset and the event. Events logged before the
@@ -46,10 +48,10 @@ export async function verifySealedCommitments(
     if (e.type !== 'dataset.sealed') continue;
     const datasetId = String(e.data.datasetId);
     const where = `dataset ${datasetId} (dataset.sealed #${e.seq})`;
-    const logged = { exclusion: loggedExclusion(e.data) };
+    const logged = { exclusion: loggedExclusion(e.data), terms: loggedTerms(e.data) };
     const manifest = await records.datasetManifest(datasetId);
     if (!manifest) {
-      if (logged.exclusion)
+      if (logged.exclusion || logged.terms)
         problems.push(`${where}: the log names its commitments, the registry has no such dataset`);
       continue;
     }
@@ -60,6 +62,7 @@ export async function verifySealedCommitments(
         manifest.exclusion,
         () => records.datasetExclusion(datasetId),
       ],
+      ['terms', logged.terms, manifest.terms, () => records.datasetTerms(datasetId)],
     ] as const;
     for (const [kind, inLog, inManifest, inTable] of kinds) {
       const stored = await inTable();

@@ -50,6 +50,7 @@ import { emptyCounts, REASONS, type Reason, type ReasonCounts } from './reasons.
 import { checkMapping, type FieldMapping, mappedName } from './record-fields.ts';
 import type { GateRegistry } from './registry-port.ts';
 import { removeSubjects, type StagedFiles } from './removal.ts';
+import { commitTerms } from './terms-leaves.ts';
 import { verificationOf } from './verification-outcome.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -98,6 +99,12 @@ export interface BuildOptions {
    * Without them the anchor is copied unchecked, and the manifest says so.
    */
   logKeys?: readonly Verifier[];
+  /**
+   * The deployment's terms key (`termsKey(VETO_SECRET)`): with it and a registry, the manifest
+   * commits to which terms objections (people without an account) the redaction step applied
+   * (`terms`, docs/transparency.md); without it the dataset has no such commitment.
+   */
+  termsKey?: Uint8Array;
   /**
    * The shortest notice period a policy may ask for (`notice.minimumDays`): by default
    * {@link DEFAULT_NOTICE_FLOOR_DAYS}; a deployment lowers it only by an explicit setting
@@ -692,6 +699,11 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
     const registryTerms = options.registry
       ? await options.registry.objectorTerms(policy.purpose, snapshotInfo.asOf)
       : [];
+    // The objections those terms come from, for the terms commitment: the same question.
+    const termReferences =
+      options.registry && options.termsKey
+        ? await options.registry.objectorTermReferences(policy.purpose, snapshotInfo.asOf)
+        : undefined;
     // Named objectors under a policy that does not cover mentions: their names are redacted.
     const namedTerms =
       names && !policy.objections.coverMentions
@@ -1090,6 +1102,10 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       const exclusion =
         options.exclusionKey &&
         (await commitExclusion(options.exclusionKey, datasetId, staged.inclusions, staging));
+      const terms =
+        termReferences &&
+        options.termsKey &&
+        (await commitTerms(options.termsKey, datasetId, termReferences, staging));
       const manifest: DatasetManifest = {
         format: MANIFEST_FORMAT,
         datasetId,
@@ -1168,6 +1184,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           policy: policyFile,
         },
         ...(exclusion ? { exclusion: exclusion.field } : {}),
+        ...(terms ? { terms: terms.field } : {}),
         startedAt: started.toISOString(),
         finishedAt: now().toISOString(),
         vetoVersion: VETO_VERSION,
@@ -1219,6 +1236,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
           process.env.VETO_TEST_CRASH_AT === 'recording' ? crashAfterFirstRow(rows) : rows,
           exclusion?.leaves,
           finalDir,
+          terms?.leaves,
         );
         crashPoint('recorded');
       }

@@ -50,6 +50,8 @@ export interface GateVeto {
   buildJournalDir?: string;
   /** The VRF keys: the current one commits the dataset's subjects (`manifest.exclusion`). */
   exclusionKeys?: () => { current: VrfPrivateKey };
+  /** The terms key: the dataset commits to the terms objections it applied (`manifest.terms`). */
+  termsKey?: () => Uint8Array;
   snapshots?: {
     create(purpose: string): Promise<{ id: string }>;
     file(id: string): Promise<string | undefined>;
@@ -246,6 +248,7 @@ export async function runGateBuild(
       datasetId: values['dataset-id'] as string | undefined,
       pseudonymKey,
       ...(exclusionKey ? { exclusionKey } : {}),
+      ...(veto?.termsKey ? { termsKey: veto.termsKey() } : {}),
       ...(logKeys.length > 0 ? { logKeys } : {}),
       noticeFloor,
       withoutAssessment,

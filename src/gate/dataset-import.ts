@@ -37,6 +37,8 @@ export interface ImportOptions {
   pseudonymKey?: string;
   /** The current VRF key: the imported dataset commits its subjects (`BuildOptions.exclusionKey`). */
   exclusionKey?: BuildOptions['exclusionKey'];
+  /** The terms key: the imported dataset commits to the terms objections the gate applied. */
+  termsKey?: BuildOptions['termsKey'];
   /** The notice-period floor (see `BuildOptions.noticeFloor`). */
   noticeFloor?: NoticeFloor;
   /** Seal without a recorded assessment (see `BuildOptions.withoutAssessment`). */
@@ -137,6 +139,7 @@ export async function importDataset(options: ImportOptions): Promise<GateRunResu
     datasetId: options.datasetId,
     pseudonymKey: options.pseudonymKey,
     ...(options.exclusionKey ? { exclusionKey: options.exclusionKey } : {}),
+    ...(options.termsKey ? { termsKey: options.termsKey } : {}),
     noticeFloor: options.noticeFloor,
     withoutAssessment: options.withoutAssessment,
     onProgress: options.onProgress,

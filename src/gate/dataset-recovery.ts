@@ -6,6 +6,7 @@ import { readExclusionLeaves } from './exclusion-commitment.ts';
 import { readInclusionFile } from './inclusion-file.ts';
 import type { DatasetManifest } from './manifest.ts';
 import type { GateRegistry } from './registry-port.ts';
+import { readTermsLeaves } from './terms-leaves.ts';
 
 /**
  * Sealing that cannot half-happen. A build with a registry seals in this order:
@@ -173,6 +174,7 @@ export async function recoverDatasets(options: {
           readInclusionFile(join(entry.finalDir, manifest.files.inclusions), entry.datasetId),
           await readExclusionLeaves(entry.finalDir, manifest),
           resolve(entry.finalDir),
+          await readTermsLeaves(entry.finalDir, manifest),
         );
         actions.push({
           datasetId: entry.datasetId,

@@ -15,6 +15,7 @@ import { type NamedAccount, NamedSubjectFinder, readNamesFile } from './named-su
 import { loadPolicy } from './policy.ts';
 import { getterFor } from './record-fields.ts';
 import type { GateRegistry, InclusionRow } from './registry-port.ts';
+import { readTermsLeaves } from './terms-leaves.ts';
 
 /**
  * `veto dataset register DIR`: records a dataset built with `gate build --offline` in the
@@ -85,6 +86,7 @@ export async function registerDataset(options: {
     counted(),
     await readExclusionLeaves(options.dir, manifest),
     resolve(options.dir),
+    await readTermsLeaves(options.dir, manifest),
   );
   return { status: 'registered', datasetId, rows, report };
 }

@@ -49,6 +49,7 @@ import { REASONS } from './reasons.ts';
 import { type FieldMapping, getterFor, mappedName } from './record-fields.ts';
 import { ABSENT, ARRAY, NULL, NUMBER, RecordScanner, STRING } from './record-scanner.ts';
 import type { GateRegistry } from './registry-port.ts';
+import { readTermsLeaves } from './terms-leaves.ts';
 
 /**
  * `veto dataset verify`: the one independent check of a sealed dataset. It re-reads the dataset
@@ -266,6 +267,14 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       fail({ check: 'manifest', message: `exclusion: ${(err as Error).message}` });
     }
   }
+  // The terms commitment likewise: its file sorted and distinct, giving the count and root.
+  if (manifest.terms) {
+    try {
+      await readTermsLeaves(options.dir, manifest);
+    } catch (err) {
+      fail({ check: 'manifest', message: `terms: ${(err as Error).message}` });
+    }
+  }
   const asOf = manifest.snapshot.asOf;
   if (!(Date.parse(asOf) <= now().getTime())) {
     fail({ check: 'manifest', message: `the cut-off ${asOf} is not a past instant` });
@@ -299,6 +308,7 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
           canonicalJson(recorded.exclusion ?? null),
           canonicalJson(manifest.exclusion ?? null),
         ],
+        ['terms', canonicalJson(recorded.terms ?? null), canonicalJson(manifest.terms ?? null)],
       ];
       for (const [field, theirs, ours] of same) {
         if (theirs !== ours) {

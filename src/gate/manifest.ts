@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExclusionCommitment } from '../transparency/dataset-exclusion.ts';
+import type { TermsCommitment } from '../transparency/terms-commitment.ts';
 import type { ContentLanguages } from './content-languages.ts';
 import type { ReasonCounts } from './reasons.ts';
 import type { FieldMapping } from './record-fields.ts';
@@ -152,6 +153,14 @@ export interface DatasetManifest {
    * Absent when the build had no VRF key (an offline build, a rebuild).
    */
   exclusion?: ExclusionCommitment & { file: string; sha256: string };
+  /**
+   * Which terms objections (people without an account: the names, handles and links they gave)
+   * the redaction step applied, committed to without naming them (docs/transparency.md "Terms
+   * objections applied"): the Merkle root over the keyed values of their receipt references,
+   * their count, and the file holding the values (`count` × 32 octets). Present for a build with
+   * the registry (a rebuilt version commits its own); absent offline (no terms were applied).
+   */
+  terms?: TermsCommitment & { file: string; sha256: string };
   files: { data: string; rejects: string; decisions: string; inclusions: string; policy: string };
   startedAt: string;
   finishedAt: string;
@@ -194,7 +203,7 @@ export const DATASET_SEALED_EVENT = 'dataset.sealed';
 /**
  * The data of a dataset's `dataset.sealed` audit event: what was sealed (the manifest's own
  * hash, which covers every file's hash), under which policy and from which snapshot and log
- * state, and its exclusion commitment (key id, subject count, root). Both dataset stores write it in the transaction that seals the dataset's row.
+ * state, and its exclusion and terms commitments (counts and roots). Both dataset stores write it in the transaction that seals the dataset's row.
  */
 export function datasetSealedData(manifest: DatasetManifest): Record<string, unknown> {
   return {
@@ -219,6 +228,9 @@ export function datasetSealedData(manifest: DatasetManifest): Record<string, unk
             root: manifest.exclusion.root,
           },
         }
+      : {}),
+    ...(manifest.terms
+      ? { terms: { count: manifest.terms.count, root: manifest.terms.root } }
       : {}),
   };
 }

@@ -51,6 +51,13 @@ export interface GateRegistry {
   objectorTerms(purpose: string, asOf: string): Promise<string[]>;
 
   /**
+   * The receipt references of the objections whose terms {@link objectorTerms} returns for the
+   * same purpose and instant (non-users, effective at `asOf`, at least one term), sorted: the
+   * terms objections a build applies, which its terms commitment names (docs/transparency.md).
+   */
+  objectorTermReferences(purpose: string, asOf: string): Promise<string[]>;
+
+  /**
    * The registry's own record of snapshot `id` (purpose, cut-off, count, hash), or undefined when
    * it never took that snapshot. A build reads its objector set from a file; before it asks any
    * question about the cut-off it checks the file against this record, so a file that tells
@@ -75,12 +82,15 @@ export interface GateRegistry {
    * `exclusion` commitment, and recorded with the dataset row. `location`, the absolute
    * directory the dataset is sealed into, is recorded with the row too: `serve`'s erasure job
    * finds the version there even outside `VETO_DATASET_DIRS`. Every sealing path passes it.
+   * `termsLeaves` (the sorted keyed values of the applied terms objections' references) is
+   * required when the manifest has a `terms` commitment, and recorded with the row.
    */
   recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
     exclusionLeaves?: Uint8Array,
     location?: string,
+    termsLeaves?: Uint8Array,
   ): Promise<void>;
 
   /**
@@ -145,7 +155,11 @@ export function logAnchors(log: {
 /** The part of the port the dataset store of each dialect implements (the rest is notices). */
 export type GateDatasetStore = Pick<
   GateRegistry,
-  'objectorsAddedSince' | 'objectorTerms' | 'recordDataset' | 'recordVerification'
+  | 'objectorsAddedSince'
+  | 'objectorTerms'
+  | 'objectorTermReferences'
+  | 'recordDataset'
+  | 'recordVerification'
 >;
 
 /** What the notice records answer for the gate (`veto.notices.exposures` and `getVersion`). */
@@ -183,8 +197,9 @@ export function composeGateRegistry(
     },
     objectorsAddedSince: (purpose, asOf) => datasets.objectorsAddedSince(purpose, asOf),
     objectorTerms: (purpose, asOf) => datasets.objectorTerms(purpose, asOf),
-    recordDataset: (manifest, rows, leaves, location) =>
-      datasets.recordDataset(manifest, rows, leaves, location),
+    objectorTermReferences: (purpose, asOf) => datasets.objectorTermReferences(purpose, asOf),
+    recordDataset: (manifest, rows, leaves, location, termsLeaves) =>
+      datasets.recordDataset(manifest, rows, leaves, location, termsLeaves),
     recordVerification: (v) => datasets.recordVerification(v),
     subjectsWithoutNotice: (q) =>
       notices.exposures.subjectsNotShown(q.noticeVersion, q.shownBy, q.subjectKeys),
@@ -230,6 +245,32 @@ export function exclusionRow(
     key_id: e.keyId,
     root: e.root,
     subjects: e.count,
+    leaves: Buffer.from(leaves),
+  };
+}
+
+/**
+ * The terms row to record with a dataset, checked against its manifest: a commitment without
+ * its leaves, or leaves that are not `count` × 32 octets, is refused (fail closed).
+ */
+export function termsRow(
+  manifest: DatasetManifest,
+  leaves: Uint8Array | undefined,
+): { dataset_id: string; root: string; objections: number; leaves: Buffer } | undefined {
+  const t = manifest.terms;
+  if (!t) {
+    if (leaves) throw new Error(`dataset ${manifest.datasetId}: terms leaves without a commitment`);
+    return undefined;
+  }
+  if (!leaves || leaves.length !== t.count * 32) {
+    throw new Error(
+      `dataset ${manifest.datasetId}: the terms commitment counts ${t.count} objections, but ${leaves ? leaves.length / 32 : 'no'} leaves were given`,
+    );
+  }
+  return {
+    dataset_id: manifest.datasetId,
+    root: t.root,
+    objections: t.count,
     leaves: Buffer.from(leaves),
   };
 }

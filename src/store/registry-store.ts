@@ -63,6 +63,11 @@ export interface RegistryStore {
    * sorted. The gate redacts these terms wherever they appear (third parties' terms).
    */
   thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
+  /**
+   * The receipt references of the objections {@link thirdPartyTermsAsOf} takes its terms from
+   * (those with at least one term), each once, sorted: the terms objections a build applies.
+   */
+  thirdPartyTermReferencesAsOf(purpose: string, asOf: string): Promise<string[]>;
   getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
 
   /** Every objection, streamed in id order (for audit cross-checks and exports). */

@@ -65,6 +65,13 @@ export interface RemovalStore {
   datasetExclusion(datasetId: string): Promise<StoredExclusion | undefined>;
   /** Sealed datasets that have an exclusion commitment, the newest first. */
   exclusionDatasets(): Promise<{ datasetId: string; purpose: string; recordedAt: string }[]>;
+  /**
+   * A sealed dataset's terms commitment and its sorted values (migration 020-dataset-terms), or
+   * undefined when the dataset is not sealed or has none.
+   */
+  datasetTerms(datasetId: string): Promise<StoredTerms | undefined>;
+  /** Sealed datasets of `purpose` that have a terms commitment, the newest first. */
+  termsDatasets(purpose: string): Promise<StoredTerms[]>;
 
   /**
    * Records a report, with the address the person gave for answers (kept apart from the report:
@@ -90,6 +97,17 @@ export interface RemovalStore {
     answer: MemorisationAnswer,
     email: OutboxMessage | null,
   ): Promise<boolean>;
+}
+
+export interface StoredTerms {
+  datasetId: string;
+  purpose: string;
+  recordedAt: string;
+  /** Hex commitment root. */
+  root: string;
+  count: number;
+  /** `count` sorted keyed values of 32 octets. */
+  leaves: Buffer;
 }
 
 export interface StoredExclusion {

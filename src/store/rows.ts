@@ -139,6 +139,15 @@ export function uniqueTerms(lists: readonly (readonly string[])[]): string[] {
   return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** The references of the objections that give at least one term, each once, sorted. */
+export function termReferences(
+  rows: readonly { reference: string; terms: readonly string[] }[],
+): string[] {
+  const out = new Set<string>();
+  for (const r of rows) if (r.terms.some((t) => t.trim())) out.add(r.reference);
+  return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export interface CosignatureRow {
   size: number | string;
   root: string;

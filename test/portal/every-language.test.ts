@@ -7,6 +7,7 @@ import { parseAssessmentText } from '../../src/domain/assessment/assessment-text
 import { renderNoticeEmail } from '../../src/domain/notices/notice-email.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { signObjectLink } from '../../src/domain/notices/object-link.ts';
+import type { Objection } from '../../src/domain/types.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import { loadPolicy } from '../../src/gate/policy.ts';
 import { signDemoToken } from '../../src/http/auth/platform-token.ts';
@@ -17,7 +18,9 @@ import {
   onCatalogueFallback,
   readLocaleFiles,
 } from '../../src/i18n/catalogue.ts';
+import { writeSnapshotFile } from '../../src/registry-files/snapshot-file.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../gate/support/fixtures.ts';
+import { recordTestSnapshot } from '../gate/support/memory-registry.ts';
 import { everyoneShown } from '../removals/support/fixture.ts';
 import { EU_LANGUAGES, requireLocaleFile } from '../support/eu-languages.ts';
 import { testApp } from '../support/test-app.ts';
@@ -42,6 +45,7 @@ describe('every page and email in every official EU language', () => {
   const cleanups: (() => void | Promise<void>)[] = [];
   const hooks = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
   let plain: App;
+  let nonUser: Objection;
   let published: App;
   let publishError: unknown;
   const fallbacks: CatalogueFallback[] = [];
@@ -64,8 +68,34 @@ describe('every page and email in every official EU language', () => {
       workers: 0,
       datasetId: 'ds_lang',
       exclusionKey: plain.veto.exclusionKeys().current,
+      termsKey: plain.veto.termsKey(),
     });
     if (sealed.status !== 'sealed') throw sealed.error;
+    // A person without an account whose terms a later dataset applied: their receipt's pages.
+    nonUser = (
+      await plain.veto.registry.object({
+        subject: { kind: 'email', email: 'terms@example.org' },
+        channel: 'api',
+        language: 'en',
+        appearsAt: ['Camille Terms'],
+      })
+    ).objection;
+    const asOf = new Date().toISOString();
+    const snapshot = path.join(plain.dir, 'terms.snap');
+    recordTestSnapshot(
+      await writeSnapshotFile(snapshot, { id: 'snap_terms', purpose: 'ai-training', asOf }, []),
+    );
+    const withTerms = await buildDataset({
+      policy: await writePolicy(plain.dir),
+      inputs: [input],
+      outDir: path.join(plain.dir, 'datasets'),
+      objectors: { snapshot },
+      registry: everyoneShown(plain.veto.gate),
+      workers: 0,
+      datasetId: 'ds_terms',
+      termsKey: plain.veto.termsKey(),
+    });
+    if (withTerms.status !== 'sealed') throw withTerms.error;
     published = await testApp(hooks, SETTINGS);
     try {
       await published.veto.notices.publish(readNoticeDirectory(SAMPLE), 'test');
@@ -214,6 +244,24 @@ describe('every page and email in every official EU language', () => {
       const datasets = await u.get('/datasets');
       page('datasets with exclusion proofs', datasets);
       assert.match(datasets.body, /href="\/datasets\/ds_lang\/exclusion-proof[^"]*" download/);
+
+      // Without an account: the receipt's terms proofs (applied in ds_terms, not in ds_lang).
+      const tok = plain.veto.registry.statusToken(nonUser);
+      const nonUserRef = nonUser.reference;
+      page('non-user receipt', await b.get(`/receipt/${nonUserRef}?t=${tok}`));
+      const termsList = await b.get(`/receipt/${nonUserRef}/terms-proof?t=${tok}`);
+      page('terms proofs', termsList);
+      assert.match(
+        termsList.body,
+        new RegExp(`href="/receipt/${nonUserRef}/terms-proof/ds_terms\\?t=`),
+      );
+      const applied = await b.get(`/receipt/${nonUserRef}/terms-proof/ds_terms?t=${tok}`);
+      page('terms proof (applied)', applied);
+      assert.match(applied.body, /class="panel panel-success"/);
+      page(
+        'terms proof (not applied)',
+        await b.get(`/receipt/${nonUserRef}/terms-proof/ds_lang?t=${tok}`),
+      );
 
       // The notice email's one-click objection link: its page, the refusal and the page after.
       const link = signObjectLink(plain.config.secret, {

@@ -487,6 +487,45 @@ export function registryStoreSuite(
         'https://social.example/u/leo',
       ]);
       assert.deepEqual(await store.thirdPartyTermsAsOf('profiling', T), []);
+      // The objections those terms come from, by receipt reference (the terms commitment's).
+      const refs = await store.thirdPartyTermReferencesAsOf('ai-training', T);
+      const byKey = new Map<string, string>();
+      for (const key of ['email:a', 'email:b', 'email:late', 'email:gone', 'acct:user']) {
+        const [o] = await store.objectionsOfSubject(key);
+        byKey.set(key, o!.reference);
+      }
+      assert.deepEqual(refs, [byKey.get('email:a'), byKey.get('email:b')].sort());
+      assert.deepEqual(await store.thirdPartyTermReferencesAsOf('profiling', T), []);
+    });
+
+    test('terms references: only objections that give a term, each once', async (t) => {
+      const store = await fresh(t);
+      await store.transaction((tx) =>
+        tx.insertObjections([
+          objection({
+            subjectKey: 'email:none',
+            subjectKind: 'non-user',
+            appearsAt: [],
+            receivedAt: at(1),
+          }),
+          objection({
+            subjectKey: 'email:blank',
+            subjectKind: 'non-user',
+            appearsAt: ['  '],
+            receivedAt: at(1),
+          }),
+          objection({
+            subjectKey: 'email:one',
+            subjectKind: 'non-user',
+            appearsAt: ['x'],
+            receivedAt: at(1),
+          }),
+        ]),
+      );
+      const [one] = await store.objectionsOfSubject('email:one');
+      assert.deepEqual(await store.thirdPartyTermReferencesAsOf('ai-training', at(2)), [
+        one!.reference,
+      ]);
     });
 
     test('objector lists are in byte order, non-ASCII keys included', async (t) => {

@@ -20,6 +20,13 @@ import {
 } from '../../transparency/dataset-exclusion.ts';
 import type { ExclusionKeys } from '../../transparency/exclusion-keys.ts';
 import { VRF_SUITE } from '../../transparency/rsa-fdh-vrf.ts';
+import {
+  TermsTree,
+  termsBlind,
+  termsProof,
+  termsProofText,
+  termsValue,
+} from '../../transparency/terms-commitment.ts';
 import { AppError } from '../errors.ts';
 import type { Contact } from '../types.ts';
 import { type Clearance, datasetClearance } from './clearance.ts';
@@ -59,6 +66,8 @@ export class Afterwards {
       contactOf?: (subjectKey: string) => Promise<Contact | undefined>;
       /** The VRF keys of exclusion proofs, loaded (or generated) when first asked for. */
       exclusionKeys?: () => ExclusionKeys;
+      /** The terms key (from VETO_SECRET): terms proofs are made with it. */
+      termsKey?: () => Uint8Array;
     },
   ) {}
 
@@ -108,6 +117,72 @@ export class Afterwards {
       this.#trees.set(datasetId, tree);
     }
     return exclusionProofText(exclusionProof(key, tree, subjectKey));
+  }
+
+  /**
+   * The proof, as its canonical text, that the terms objection with receipt `reference` was
+   * among those a sealed dataset's redaction applied (docs/transparency.md "Terms objections
+   * applied"). The caller decides who may ask: the person (their receipt's status link) or the
+   * platform. A dataset without a terms commitment, or a reference not in it, answers 404.
+   */
+  async termsProof(datasetId: string, reference: string): Promise<string> {
+    const tree = await this.#termsTree(datasetId);
+    const proof = termsProof(this.#termsKey(), tree, reference);
+    if (!proof)
+      throw new AppError(
+        'not-found',
+        `the terms objection ${reference} is not among the ${tree.count} that dataset ${datasetId}'s redaction applied`,
+      );
+    return termsProofText(proof);
+  }
+
+  /**
+   * The sealed datasets of `purpose` that commit to the terms objections they applied, each with
+   * whether the objection `reference` is among them: what a person without an account can ask
+   * proofs for, from their receipt.
+   */
+  async termsDatasetsOf(
+    reference: string,
+    purpose: string,
+  ): Promise<{ datasetId: string; recordedAt: string; count: number; applied: boolean }[]> {
+    const key = this.#termsKey();
+    return (await this.deps.store.termsDatasets(purpose)).map((d) => {
+      const tree = new TermsTree(d.datasetId, d.leaves);
+      const value = termsValue(d.datasetId, reference, termsBlind(key, d.datasetId, reference));
+      return {
+        datasetId: d.datasetId,
+        recordedAt: d.recordedAt,
+        count: d.count,
+        applied: tree.indexOf(value) >= 0,
+      };
+    });
+  }
+
+  /** A sealed dataset's terms commitment as proofs are made from it (`veto audit verify`). */
+  async storedTerms(datasetId: string): Promise<{ root: string; count: number } | undefined> {
+    const stored = await this.deps.store.datasetTerms(datasetId);
+    return stored && { root: stored.root, count: stored.count };
+  }
+
+  async #termsTree(datasetId: string): Promise<TermsTree> {
+    const stored = await this.deps.store.datasetTerms(datasetId);
+    if (!stored)
+      throw new AppError(
+        'not-found',
+        `dataset ${datasetId} is not sealed here or has no terms commitment`,
+      );
+    const tree = new TermsTree(datasetId, stored.leaves);
+    // The stored row and its values must agree; a mismatch is refused, never served.
+    const c = tree.commitment();
+    if (c.count !== stored.count || c.root !== stored.root)
+      throw new Error(`dataset ${datasetId}: the stored terms values do not give its root`);
+    return tree;
+  }
+
+  #termsKey(): Uint8Array {
+    if (!this.deps.termsKey)
+      throw new AppError('unavailable', 'this deployment makes no terms proofs');
+    return this.deps.termsKey();
   }
 
   /** A sealed dataset's exclusion commitment as proofs are made from it (`veto audit verify`). */

@@ -32,6 +32,8 @@ export interface AutomaticErasureDeps {
   record: RebuildOptions['record'];
   /** The current VRF key, for the new version's exclusion commitment. */
   exclusionKey?: () => VrfPrivateKey;
+  /** For the new version's terms commitment (`rebuildDataset`'s `terms`). */
+  terms?: RebuildOptions['terms'];
   appendEvents(events: readonly NewEvent[]): Promise<unknown>;
   secret: string;
   publicUrl: string;
@@ -162,6 +164,7 @@ export class AutomaticErasure {
         removals,
         record: this.deps.record,
         exclusionKey: this.deps.exclusionKey?.(),
+        ...(this.deps.terms ? { terms: this.deps.terms } : {}),
         secret: this.deps.secret,
         now: this.deps.clock,
         journalDir: this.deps.journalDir,

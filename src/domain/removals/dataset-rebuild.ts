@@ -18,8 +18,10 @@ import {
 import { forEachLine, HashedWriter, hashFile } from '../../gate/line-files.ts';
 import { type DatasetManifest, manifestText as manifestFileText } from '../../gate/manifest.ts';
 import type { InclusionRow } from '../../gate/registry-port.ts';
+import { commitTerms, readTermsLeaves } from '../../gate/terms-leaves.ts';
 import type { RemovalRecord } from '../../store/removal-store.ts';
 import type { VrfPrivateKey } from '../../transparency/rsa-fdh-vrf.ts';
+import { TermsTree, termsBlind, termsValue } from '../../transparency/terms-commitment.ts';
 import { writeRemovalList } from './removal-list.ts';
 
 /** What a rebuilt version's manifest adds to the gate's: the version it replaces, and why. */
@@ -56,6 +58,7 @@ export interface RebuildOptions {
     rows: AsyncIterable<InclusionRow>,
     exclusionLeaves: Buffer | undefined,
     location: string,
+    termsLeaves?: Buffer,
   ): Promise<void>;
   /**
    * The current VRF key: the new version commits its own subjects with it (`manifest.exclusion`),
@@ -63,6 +66,17 @@ export interface RebuildOptions {
    * version has no commitment.
    */
   exclusionKey?: VrfPrivateKey | undefined;
+  /**
+   * The terms commitment of the new version: the replaced version's redaction carries over to
+   * its records, so the new version commits, under its own id, to the same terms objections,
+   * found again among the registry's (`references`: the gate's `objectorTermReferences`) by
+   * their values in the replaced version. Without it, or for a version without a terms
+   * commitment, the new version has none.
+   */
+  terms?: {
+    key: Uint8Array;
+    references(purpose: string, asOf: string): Promise<string[]>;
+  };
   secret: string;
   now: () => string;
   /**
@@ -222,13 +236,25 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
 
     // The replaced version's exclusion commitment names its own subjects and id: never carried
     // over. The new version commits to its own (fewer) subjects when the key is given.
-    const { exclusion: _replacedCommitment, ...carried } = old;
+    const { exclusion: _replacedCommitment, terms: _replacedTerms, ...carried } = old;
     const exclusion = options.exclusionKey
       ? await commitExclusion(options.exclusionKey, datasetId, inclusionsPath, staging)
       : undefined;
+    // Its terms commitment too is the replaced version's own: the same objections are committed
+    // again under the new id (their values differ from one dataset to the next).
+    const terms =
+      old.terms && options.terms
+        ? await commitTerms(
+            options.terms.key,
+            datasetId,
+            await appliedTermReferences(oldDir, old, options.terms),
+            staging,
+          )
+        : undefined;
     const manifest: RebuiltManifest = {
       ...carried,
       ...(exclusion ? { exclusion: exclusion.field } : {}),
+      ...(terms ? { terms: terms.field } : {}),
       datasetId,
       output: {
         file: dataFile,
@@ -271,6 +297,7 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
       readInclusionFile(join(finalDir, 'inclusions.tsv'), datasetId),
       exclusion?.leaves,
       finalDir,
+      terms?.leaves,
     );
     crashPoint('recorded');
     await closeBuildJournal(journal);
@@ -285,3 +312,32 @@ export async function rebuildDataset(options: RebuildOptions): Promise<{
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/**
+ * The receipt references of the terms objections a sealed version applied: the registry's terms
+ * objections at its cut-off whose values (under the version's id) its `terms-leaves.bin` holds.
+ * Every value must be found: a terms objection the registry no longer answers for would be
+ * dropped from the new version's commitment silently, so the rebuild stops instead.
+ */
+async function appliedTermReferences(
+  dir: string,
+  manifest: DatasetManifest,
+  terms: NonNullable<RebuildOptions['terms']>,
+): Promise<string[]> {
+  const leaves = await readTermsLeaves(dir, manifest).catch((err: Error) => {
+    throw new RebuildError(`${dir}: terms commitment: ${err.message}`);
+  });
+  const tree = new TermsTree(manifest.datasetId, leaves!);
+  const candidates = await terms.references(manifest.purpose, manifest.snapshot.asOf);
+  const applied = candidates.filter(
+    (ref) =>
+      tree.indexOf(
+        termsValue(manifest.datasetId, ref, termsBlind(terms.key, manifest.datasetId, ref)),
+      ) >= 0,
+  );
+  if (applied.length !== tree.count)
+    throw new RebuildError(
+      `${dir}: the replaced version applied ${tree.count} terms objections, the registry answers for ${applied.length} of them (another deployment secret, or objections missing): refusing to commit fewer`,
+    );
+  return applied;
+}

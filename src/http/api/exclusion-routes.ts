@@ -5,7 +5,9 @@ import { AppError } from '../../domain/errors.ts';
 import type { Registry } from '../../domain/registry.ts';
 import type { Afterwards } from '../../domain/removals/afterwards.ts';
 import { accountIdSchema } from '../../domain/subjects.ts';
+import { REFERENCE_PATTERN } from '../../lib/ids.ts';
 import { exclusionProofSchema } from '../../transparency/dataset-exclusion.ts';
+import { termsProofSchema } from '../../transparency/terms-commitment.ts';
 import type { ApiAuthenticator } from '../auth/api-auth.ts';
 import { problemSchema } from './objection-schemas.ts';
 import { datasetParams } from './removal-schemas.ts';
@@ -25,11 +27,11 @@ const PROOF_DESCRIPTION =
   'save it unchanged and check it offline with `veto dataset exclusion-proof verify FILE --key KEY`.';
 
 /** The proof's canonical text as it is: any re-serialisation would change the bytes it is checked as. */
-function sendProof(reply: FastifyReply, text: string, datasetId: string) {
+function sendProof(reply: FastifyReply, text: string, datasetId: string, kind = 'exclusion') {
   return reply
     .type('application/json')
     .header('cache-control', 'no-store')
-    .header('content-disposition', `attachment; filename="exclusion-proof-${datasetId}.json"`)
+    .header('content-disposition', `attachment; filename="${kind}-proof-${datasetId}.json"`)
     .serializer((payload: unknown) => payload as string)
     .send(text);
 }
@@ -107,6 +109,59 @@ export function exclusionRoutes(
       const key = registry.subjectKey({ kind: 'account', accountId: request.query.accountId });
       const { datasetId } = request.params;
       return sendProof(reply, await afterwards.exclusionProof(datasetId, key), datasetId);
+    },
+  );
+
+  r.get(
+    '/v1/receipts/:reference/terms-proof/:datasetId',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Proof that a terms objection (no account) was applied by a dataset’s redaction',
+        description:
+          "A `veto-terms-proof/v1` (docs/transparency.md \"Terms objections applied\"): the objection's blind and leaf in the dataset's terms commitment, against its committed root and count. It shows the terms were among those the gate's redaction applied to this dataset, not that no text anywhere names the person. For the person, with the status token of their receipt (`t`, as in the status link); or for the platform (API key, admin key). Served as its canonical text: save it unchanged and check it offline with `veto dataset verify-terms FILE --manifest manifest.json`. 404 when the dataset has no terms commitment or did not apply this objection.",
+        security: [{}, { apiKey: [] }, { adminKey: [] }],
+        params: datasetParams.extend({
+          reference: z
+            .string()
+            .transform((v) => v.trim().toUpperCase())
+            .pipe(z.string().regex(REFERENCE_PATTERN, 'a receipt reference, VT-XXXX-XXXX-XXXX'))
+            .describe('The receipt reference'),
+        }),
+        querystring: z.object({
+          t: z.string().max(200).optional().describe("The status token of the receipt's link"),
+        }),
+        response: { 200: termsProofSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { reference, datasetId } = request.params;
+      const objection = await registry.getByReference(reference);
+      const token = request.query.t;
+      if (token !== undefined) {
+        // The same answer for "no such receipt" and "not your token": nobody learns of others'.
+        if (!objection || !registry.checkStatusToken(objection, token))
+          throw new AppError('not-found', 'no such receipt');
+      } else {
+        const caller = await auth.authenticate(request);
+        if (caller.kind === 'user')
+          throw new AppError(
+            'forbidden',
+            "a person's proof is asked with their receipt's status token (t), or by the platform",
+          );
+        if (!objection) throw new AppError('not-found', 'no such receipt');
+      }
+      if (objection.subjectKind !== 'non-user')
+        throw new AppError(
+          'not-found',
+          'terms proofs are for objections made without an account (an account has exclusion proofs)',
+        );
+      return sendProof(
+        reply,
+        await afterwards.termsProof(datasetId, objection.reference),
+        datasetId,
+        'terms',
+      );
     },
   );
 }

@@ -119,7 +119,7 @@ export function transparencyRoutes(
         tags: ['transparency', 'datasets'],
         summary: "A dataset's dataset.sealed event, with its inclusion proof in the signed log",
         description:
-          "The event names the dataset's exclusion commitment (key id, subject count, root), its manifest's sha256 and snapshot. Check an exclusion proof against it offline: `veto dataset verify-exclusion PROOF --key KEY --sealed-event FILE`. Public: the event holds hashes and counts, nothing about a person. 404 for a dataset not sealed in this registry.",
+          "The event names the dataset's exclusion commitment (key id, subject count, root) and terms commitment (count, root), its manifest's sha256 and snapshot. Check an exclusion or terms proof against it offline: `veto dataset verify-exclusion PROOF --key KEY --sealed-event FILE`, `veto dataset verify-terms PROOF --sealed-event FILE`. Public: the event holds hashes and counts, nothing about a person. 404 for a dataset not sealed in this registry.",
         params: datasetParams,
         response: { 200: sealedEventProofSchema, 400: problemSchema, 404: problemSchema },
       },

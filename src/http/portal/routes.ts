@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { verifyReceiptProof } from '../../transparency/receipt-proof.ts';
+import { type TermsProof, verifyTermsProof } from '../../transparency/terms-commitment.ts';
 import { sendProblem } from '../problem.ts';
 import type { FieldError } from './components.ts';
 import { errorMessage, translate } from './context.ts';
@@ -16,6 +17,7 @@ import { noticePage, REASON_MAX } from './pages/notice.ts';
 import { receiptPage, statusListPage, statusPage, withdrawPage } from './pages/objection.ts';
 import { publishedNoticePage } from './pages/published-notice.ts';
 import { receiptProofPage } from './pages/receipt-proof.ts';
+import { termsListPage, termsProofPage } from './pages/terms-proof.ts';
 import { bodyParam, type PortalRuntime, queryParam } from './runtime.ts';
 import { nextValueProblem, sameOriginPath } from './same-origin.ts';
 
@@ -211,6 +213,7 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
         token: found.token,
         emailSent,
         proofs: Boolean(rt.options.receiptProofs),
+        termsProofs: Boolean(rt.options.afterwards),
       }),
     );
   });
@@ -245,6 +248,75 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
         )
         .header('cache-control', 'no-store')
         .send(`${JSON.stringify(proof, null, 2)}\n`);
+    },
+  );
+
+  // People without an account: which datasets' redaction applied their objection, with proofs.
+  app.get<{ Params: { reference: string } }>(
+    '/receipt/:reference/terms-proof',
+    async (req, reply) => {
+      const afterwards = rt.options.afterwards;
+      const found = afterwards
+        ? await rt.owned(req, req.params.reference, queryParam(req, 't'))
+        : undefined;
+      const ctx = rt.context(req, reply);
+      if (!afterwards || !found || found.objection.subjectKind !== 'non-user')
+        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      const o = found.objection;
+      const datasets = await afterwards.termsDatasetsOf(o.reference, o.purpose);
+      const query: Record<string, string> = found.token ? { t: found.token } : {};
+      return rt.send(reply, ctx, termsListPage(ctx, o, datasets, query));
+    },
+  );
+
+  app.get<{ Params: { reference: string; datasetId: string } }>(
+    '/receipt/:reference/terms-proof/:datasetId',
+    async (req, reply) => {
+      const afterwards = rt.options.afterwards;
+      const found = afterwards
+        ? await rt.owned(req, req.params.reference, queryParam(req, 't'))
+        : undefined;
+      const ctx = rt.context(req, reply);
+      if (!afterwards || !found || found.objection.subjectKind !== 'non-user')
+        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      const o = found.objection;
+      let datasetId = req.params.datasetId;
+      const download = datasetId.endsWith('.json');
+      if (download) datasetId = datasetId.slice(0, -'.json'.length);
+      if (!/^[A-Za-z0-9_.-]{1,200}$/.test(datasetId))
+        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      let text: string | undefined;
+      try {
+        text = await afterwards.termsProof(datasetId, o.reference);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'not-found') throw err;
+        // A dataset this deployment never sealed with a terms commitment: nothing to say.
+        if (!(await afterwards.storedTerms(datasetId)))
+          return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      }
+      if (download) {
+        if (!text) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+        return reply
+          .type('application/json; charset=utf-8')
+          .header('content-disposition', `attachment; filename="terms-proof-${datasetId}.json"`)
+          .header('cache-control', 'no-store')
+          .send(text);
+      }
+      // Checked here against the dataset's commitment, as the person would check it.
+      const stored = await afterwards.storedTerms(datasetId);
+      const proof = text
+        ? {
+            text,
+            proof: JSON.parse(text) as TermsProof,
+            check: verifyTermsProof(text, { datasetId, commitment: stored! }),
+          }
+        : undefined;
+      const query: Record<string, string> = found.token ? { t: found.token } : {};
+      return rt.send(
+        reply,
+        ctx,
+        termsProofPage(ctx, o, datasetId, proof, query, rt.options.config.publicUrl),
+      );
     },
   );
 

@@ -9,6 +9,7 @@ import {
   exclusionRow,
   type GateDatasetStore,
   type InclusionRow,
+  termsRow,
 } from '../../gate/registry-port.ts';
 import type { DatasetVerification } from '../../gate/verification-outcome.ts';
 import { appendChainedEvents } from './postgres-registry-store.ts';
@@ -18,6 +19,7 @@ export interface PostgresDatasetHost {
   readonly kysely: Kysely<any>;
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
   thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
+  thirdPartyTermReferencesAsOf(purpose: string, asOf: string): Promise<string[]>;
 }
 
 const ROWS_PER_STATEMENT = 20_000;
@@ -46,13 +48,19 @@ export class PostgresDatasetStore implements GateDatasetStore {
     return this.host.thirdPartyTermsAsOf(purpose, asOf);
   }
 
+  objectorTermReferences(purpose: string, asOf: string): Promise<string[]> {
+    return this.host.thirdPartyTermReferencesAsOf(purpose, asOf);
+  }
+
   async recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
     exclusionLeaves?: Uint8Array,
     location?: string,
+    termsLeaves?: Uint8Array,
   ): Promise<void> {
     const exclusion = exclusionRow(manifest, exclusionLeaves);
+    const terms = termsRow(manifest, termsLeaves);
     await this.host.kysely.transaction().execute(async (trx) => {
       await trx
         .insertInto('datasets')
@@ -72,6 +80,7 @@ export class PostgresDatasetStore implements GateDatasetStore {
         })
         .execute();
       if (exclusion) await trx.insertInto('dataset_exclusions').values(exclusion).execute();
+      if (terms) await trx.insertInto('dataset_terms').values(terms).execute();
       let subjects: string[] = [];
       let items: string[] = [];
       let roles: string[] = [];
@@ -182,6 +191,7 @@ export class PostgresDatasetStore implements GateDatasetStore {
       if (!row || row.sealed_at) return;
       await trx.deleteFrom('dataset_inclusions').where('dataset_id', '=', id).execute();
       await trx.deleteFrom('dataset_exclusions').where('dataset_id', '=', id).execute();
+      await trx.deleteFrom('dataset_terms').where('dataset_id', '=', id).execute();
       await trx.deleteFrom('datasets').where('id', '=', id).execute();
     });
   }

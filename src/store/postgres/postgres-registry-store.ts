@@ -53,6 +53,7 @@ import {
   type ObjectionRow,
   objectionFromRow,
   objectionValues,
+  termReferences,
   uniqueTerms,
 } from '../rows.ts';
 import { POSTGRESQL_MIGRATIONS } from './postgres-migrations.ts';
@@ -536,6 +537,25 @@ export class PostgresRegistryStore implements RegistryStore {
         (r) =>
           (typeof r.appears_at === 'string' ? JSON.parse(r.appears_at) : r.appears_at) as string[],
       ),
+    );
+  }
+
+  async thirdPartyTermReferencesAsOf(purpose: string, asOf: string): Promise<string[]> {
+    const rows = await this.kysely
+      .selectFrom('objections')
+      .select(['reference', 'appears_at'])
+      .where('subject_kind', '=', 'non-user')
+      .where('purpose', '=', purpose)
+      .where('received_at', '<=', asOf)
+      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', asOf)]))
+      .execute();
+    return termReferences(
+      rows.map((r) => ({
+        reference: r.reference as string,
+        terms: (typeof r.appears_at === 'string'
+          ? JSON.parse(r.appears_at)
+          : r.appears_at) as string[],
+      })),
     );
   }
 

@@ -17,6 +17,7 @@ import {
   type RemovalStore,
   removalAcknowledgedEvent,
   type StoredExclusion,
+  type StoredTerms,
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
@@ -516,6 +517,38 @@ export class PostgresRemovalStore implements RemovalStore {
       datasetId: r.dataset_id,
       purpose: r.purpose,
       recordedAt: iso(r.recorded_at),
+    }));
+  }
+
+  async datasetTerms(datasetId: string): Promise<StoredTerms | undefined> {
+    return (await this.#terms(sql`t.dataset_id = ${datasetId}`))[0];
+  }
+
+  async termsDatasets(purpose: string): Promise<StoredTerms[]> {
+    return this.#terms(sql`d.purpose = ${purpose}`);
+  }
+
+  async #terms(where: ReturnType<typeof sql>): Promise<StoredTerms[]> {
+    const { rows } = await sql<{
+      dataset_id: string;
+      purpose: string;
+      recorded_at: string | Date;
+      root: string;
+      objections: number;
+      leaves: Buffer;
+    }>`
+      SELECT t.dataset_id, d.purpose, d.recorded_at, t.root, t.objections, t.leaves
+      FROM dataset_terms t JOIN datasets d ON d.id = t.dataset_id
+      WHERE ${where} AND d.sealed_at IS NOT NULL ORDER BY d.recorded_at DESC, d.id`.execute(
+      this.db,
+    );
+    return rows.map((r) => ({
+      datasetId: r.dataset_id,
+      purpose: r.purpose,
+      recordedAt: iso(r.recorded_at),
+      root: r.root,
+      count: Number(r.objections),
+      leaves: Buffer.from(r.leaves),
     }));
   }
 

@@ -10,6 +10,7 @@ import {
   exclusionRow,
   type GateDatasetStore,
   type InclusionRow,
+  termsRow,
 } from '../../gate/registry-port.ts';
 import type { DatasetVerification } from '../../gate/verification-outcome.ts';
 import { appendAuditEvents, prepareAuditAppend } from './sqlite-connection.ts';
@@ -20,6 +21,7 @@ export interface SqliteDatasetHost {
   write<T>(fn: (db: Database.Database) => T): Promise<T>;
   objectorsAddedSince(purpose: string, asOf: string): Promise<string[]>;
   thirdPartyTermsAsOf(purpose: string, asOf: string): Promise<string[]>;
+  thirdPartyTermReferencesAsOf(purpose: string, asOf: string): Promise<string[]>;
 }
 
 /** Rows per INSERT statement (4 parameters each, far below SQLite's 32,766) and per transaction. */
@@ -55,16 +57,23 @@ export class SqliteDatasetStore implements GateDatasetStore {
     return this.host.thirdPartyTermsAsOf(purpose, asOf);
   }
 
+  objectorTermReferences(purpose: string, asOf: string): Promise<string[]> {
+    return this.host.thirdPartyTermReferencesAsOf(purpose, asOf);
+  }
+
   async recordDataset(
     manifest: DatasetManifest,
     inclusions: Iterable<InclusionRow> | AsyncIterable<InclusionRow>,
     exclusionLeaves?: Uint8Array,
     location?: string,
+    termsLeaves?: Uint8Array,
   ): Promise<void> {
     const { kysely } = this.host;
     const exclusion = exclusionRow(manifest, exclusionLeaves);
     const exclusionInsert =
       exclusion && kysely.insertInto('dataset_exclusions').values(exclusion).compile();
+    const terms = termsRow(manifest, termsLeaves);
+    const termsInsert = terms && kysely.insertInto('dataset_terms').values(terms).compile();
     const datasetRow = kysely
       .insertInto('datasets')
       .values({
@@ -85,6 +94,7 @@ export class SqliteDatasetStore implements GateDatasetStore {
     await this.host.write((db) => {
       db.prepare(datasetRow.sql).run(...datasetRow.parameters);
       if (exclusionInsert) db.prepare(exclusionInsert.sql).run(...exclusionInsert.parameters);
+      if (termsInsert) db.prepare(termsInsert.sql).run(...termsInsert.parameters);
     });
 
     const full = this.#insertSql(ROWS_PER_STATEMENT);
@@ -144,6 +154,7 @@ export class SqliteDatasetStore implements GateDatasetStore {
         .write((db) => {
           db.prepare('DELETE FROM dataset_inclusions WHERE dataset_id = ?').run(id);
           db.prepare('DELETE FROM dataset_exclusions WHERE dataset_id = ?').run(id);
+          db.prepare('DELETE FROM dataset_terms WHERE dataset_id = ?').run(id);
           db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
         })
         .catch(() => {});
@@ -188,6 +199,7 @@ export class SqliteDatasetStore implements GateDatasetStore {
       if (!sealed || sealed.sealed_at) return;
       db.prepare('DELETE FROM dataset_inclusions WHERE dataset_id = ?').run(id);
       db.prepare('DELETE FROM dataset_exclusions WHERE dataset_id = ?').run(id);
+      db.prepare('DELETE FROM dataset_terms WHERE dataset_id = ?').run(id);
       db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
     });
   }

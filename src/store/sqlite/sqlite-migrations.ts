@@ -12,6 +12,7 @@ import * as m014 from './migrations/014-dataset-exclusion.ts';
 import * as m017 from './migrations/017-exposure-batches.ts';
 import * as m018 from './migrations/018-dataset-location.ts';
 import * as m019 from './migrations/019-dataset-verifications.ts';
+import * as m020 from './migrations/020-dataset-terms.ts';
 
 /**
  * Every SQLite migration by name (Kysely runs them in name order). Listed here, not read from the
@@ -32,4 +33,5 @@ export const SQLITE_MIGRATIONS: Record<string, Migration> = {
   '017-exposure-batches': m017,
   '018-dataset-location': m018,
   '019-dataset-verifications': m019,
+  '020-dataset-terms': m020,
 };

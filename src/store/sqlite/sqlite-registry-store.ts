@@ -30,6 +30,7 @@ import {
   eventFromRow,
   type ObjectionRow,
   objectionFromRow,
+  termReferences,
   uniqueTerms,
 } from '../rows.ts';
 import { openSqlite } from './sqlite-connection.ts';
@@ -247,6 +248,18 @@ export class SqliteRegistryStore implements RegistryStore {
       )
       .all(purpose, asOf, asOf) as { a: string }[];
     return uniqueTerms(rows.map((r) => JSON.parse(r.a) as string[]));
+  }
+
+  async thirdPartyTermReferencesAsOf(purpose: string, asOf: string): Promise<string[]> {
+    const rows = this.reader
+      .prepare(
+        `SELECT reference AS r, appears_at AS a FROM objections
+          WHERE subject_kind = 'non-user' AND purpose = ? AND received_at <= ? AND (ended_at IS NULL OR ended_at > ?)`,
+      )
+      .all(purpose, asOf, asOf) as { r: string; a: string }[];
+    return termReferences(
+      rows.map((x) => ({ reference: x.r, terms: JSON.parse(x.a) as string[] })),
+    );
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {

@@ -17,6 +17,7 @@ import {
   type RemovalStore,
   removalAcknowledgedEvent,
   type StoredExclusion,
+  type StoredTerms,
   type SubjectDataset,
   withCatchUp,
 } from '../removal-store.ts';
@@ -468,6 +469,39 @@ export class SqliteRemovalStore implements RemovalStore {
          WHERE d.sealed_at IS NOT NULL ORDER BY d.recorded_at DESC, d.id`,
       )
       .all() as { datasetId: string; purpose: string; recordedAt: string }[];
+  }
+
+  async datasetTerms(datasetId: string): Promise<StoredTerms | undefined> {
+    return (await this.#terms('t.dataset_id = ?', datasetId))[0];
+  }
+
+  async termsDatasets(purpose: string): Promise<StoredTerms[]> {
+    return this.#terms('d.purpose = ?', purpose);
+  }
+
+  async #terms(where: string, value: string): Promise<StoredTerms[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT t.dataset_id, d.purpose, d.recorded_at, t.root, t.objections, t.leaves
+         FROM dataset_terms t JOIN datasets d ON d.id = t.dataset_id
+         WHERE ${where} AND d.sealed_at IS NOT NULL ORDER BY d.recorded_at DESC, d.id`,
+      )
+      .all(value) as {
+      dataset_id: string;
+      purpose: string;
+      recorded_at: string;
+      root: string;
+      objections: number;
+      leaves: Buffer;
+    }[];
+    return rows.map((r) => ({
+      datasetId: r.dataset_id,
+      purpose: r.purpose,
+      recordedAt: r.recorded_at,
+      root: r.root,
+      count: r.objections,
+      leaves: Buffer.from(r.leaves),
+    }));
   }
 
   async datasetExists(datasetId: string): Promise<boolean> {

@@ -40,6 +40,8 @@ export const TEST_ASSESSMENT: RecordedAssessment = {
 export class MemoryRegistry implements GateRegistry {
   late: string[] = [];
   terms: string[] = [];
+  /** The receipt references of the terms objections those terms come from. */
+  termReferences: string[] = [];
   /** Subject keys not shown the notice. */
   notShown = new Set<string>();
   /** Set to make the notice-period check unperformable. */
@@ -89,6 +91,10 @@ export class MemoryRegistry implements GateRegistry {
 
   async objectorTerms(_purpose: string, _asOf: string): Promise<string[]> {
     return [...this.terms];
+  }
+
+  async objectorTermReferences(_purpose: string, _asOf: string): Promise<string[]> {
+    return [...this.termReferences];
   }
 
   /** The assessment recorded for every policy (default: one; undefined: none recorded). */

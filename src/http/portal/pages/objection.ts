@@ -64,7 +64,7 @@ function objectionFacts(ctx: PageContext, o: Objection): SafeHtml {
 export function receiptPage(
   ctx: PageContext,
   o: Objection,
-  access: Access & { emailSent: boolean; proofs?: boolean },
+  access: Access & { emailSent: boolean; proofs?: boolean; termsProofs?: boolean },
 ): PageParts {
   const t = (key: string, vars = {}) => translate(ctx, key, vars);
   // People without an account have their own wording: there is no account to keep using.
@@ -85,6 +85,7 @@ export function receiptPage(
     </ul>
     <p><a href="${href(ctx, `/status/${o.reference}`, withToken(access))}">${t('receipt.status-link')}</a></p>
     ${access.proofs ? html`<p><a href="${href(ctx, `/receipt/${o.reference}/proof`, withToken(access))}">${t('proof.link')}</a></p>` : ''}
+    ${access.termsProofs && o.subjectKind === 'non-user' ? html`<p><a href="${href(ctx, `/receipt/${o.reference}/terms-proof`, withToken(access))}">${t('terms.link')}</a></p>` : ''}
     <p><a href="${href(ctx, '/')}">${t('receipt.back')}</a></p>`;
   return { title: t('receipt.title'), body };
 }
