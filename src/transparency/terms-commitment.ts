@@ -109,6 +109,23 @@ export function termsLeaves(
   return Buffer.concat(values.filter((v, i) => i === 0 || !v.equals(values[i - 1]!)));
 }
 
+/**
+ * The index of `value` in sorted leaves (`count` × 32 octets), or -1: membership without
+ * building the tree (which hashes every leaf).
+ */
+export function sortedIndexOf(leaves: Buffer, value: Uint8Array): number {
+  let lo = 0;
+  let hi = leaves.length / HASH_SIZE;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = Buffer.compare(leaves.subarray(mid * HASH_SIZE, (mid + 1) * HASH_SIZE), value);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
 /** The Merkle tree over a dataset's terms values. */
 export class TermsTree {
   readonly count: number;
@@ -159,16 +176,7 @@ export class TermsTree {
 
   /** The index holding `value`, or -1. */
   indexOf(value: Uint8Array): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = Buffer.compare(this.value(mid), value);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return -1;
+    return sortedIndexOf(this.leaves, value);
   }
 
   inclusion(index: number): string[] {

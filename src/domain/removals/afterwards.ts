@@ -21,6 +21,7 @@ import {
 import type { ExclusionKeys } from '../../transparency/exclusion-keys.ts';
 import { VRF_SUITE } from '../../transparency/rsa-fdh-vrf.ts';
 import {
+  sortedIndexOf,
   TermsTree,
   termsBlind,
   termsProof,
@@ -147,13 +148,13 @@ export class Afterwards {
   ): Promise<{ datasetId: string; recordedAt: string; count: number; applied: boolean }[]> {
     const key = this.#termsKey();
     return (await this.deps.store.termsDatasets(purpose)).map((d) => {
-      const tree = new TermsTree(d.datasetId, d.leaves);
       const value = termsValue(d.datasetId, reference, termsBlind(key, d.datasetId, reference));
+      // Membership by binary search: no tree is built for a page listing many datasets.
       return {
         datasetId: d.datasetId,
         recordedAt: d.recordedAt,
         count: d.count,
-        applied: tree.indexOf(value) >= 0,
+        applied: d.leaves.length % 32 === 0 && sortedIndexOf(d.leaves, value) >= 0,
       };
     });
   }
@@ -164,6 +165,9 @@ export class Afterwards {
     return stored && { root: stored.root, count: stored.count };
   }
 
+  /** Trees of recently asked datasets' terms, by dataset and root (building one hashes every leaf). */
+  readonly #termsTrees = new Map<string, TermsTree>();
+
   async #termsTree(datasetId: string): Promise<TermsTree> {
     const stored = await this.deps.store.datasetTerms(datasetId);
     if (!stored)
@@ -171,11 +175,16 @@ export class Afterwards {
         'not-found',
         `dataset ${datasetId} is not sealed here or has no terms commitment`,
       );
+    const cacheKey = `${datasetId}\0${stored.root}`;
+    const cached = this.#termsTrees.get(cacheKey);
+    if (cached?.leaves.equals(stored.leaves)) return cached;
     const tree = new TermsTree(datasetId, stored.leaves);
     // The stored row and its values must agree; a mismatch is refused, never served.
     const c = tree.commitment();
     if (c.count !== stored.count || c.root !== stored.root)
       throw new Error(`dataset ${datasetId}: the stored terms values do not give its root`);
+    if (this.#termsTrees.size >= 4) this.#termsTrees.delete(this.#termsTrees.keys().next().value!);
+    this.#termsTrees.set(cacheKey, tree);
     return tree;
   }
 
