@@ -150,7 +150,8 @@ export interface DatasetManifest {
    * Who is in the dataset, committed to without naming anyone (docs/transparency.md "Am I in
    * this dataset? A proof"): the Merkle root over the sorted VRF outputs of its subject keys,
    * their count, the VRF key's id, and the file holding those outputs (`count` × 32 octets).
-   * Absent when the build had no VRF key (an offline build, a rebuild).
+   * Absent when the build had no VRF key (an offline build on a machine without the
+   * deployment's key, or a dataset sealed before commitments were made).
    */
   exclusion?: ExclusionCommitment & { file: string; sha256: string };
   /**

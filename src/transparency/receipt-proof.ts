@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import { eventBody } from '../domain/audit-chain.ts';
-import type { AuditEvent } from '../domain/types.ts';
-import { openCheckpoint } from './checkpoint.ts';
-import { leafHash, verifyInclusion } from './merkle.ts';
-import { NoteError, parseVerifier, type Verifier } from './signed-note.ts';
+import { loggedEventFields, loggedEventProof, openLoggedEvent } from './logged-event-proof.ts';
 
 /**
  * A receipt's proof (docs/transparency.md): the objection's `objection.recorded` event as the
@@ -15,29 +11,15 @@ import { NoteError, parseVerifier, type Verifier } from './signed-note.ts';
 export const receiptProofSchema = z.object({
   format: z.literal('veto-receipt-proof/v1'),
   objectionId: z.string(),
-  leafIndex: z.number().int().nonnegative().describe('The event seq − 1'),
-  leaf: z.string().describe("The event's canonical JSON: the leaf data"),
-  checkpoint: z.string().describe('A C2SP signed checkpoint of the log that includes it'),
-  inclusion: z.array(z.string()).describe('RFC 9162 inclusion proof, base64 hashes'),
-  logKey: z.string().describe("The log's verifier key (compare with GET /v1/transparency/keys)"),
+  ...loggedEventFields,
 });
 export type ReceiptProof = z.infer<typeof receiptProofSchema>;
 
-export function receiptProof(args: {
-  event: AuditEvent;
-  checkpoint: string;
-  inclusion: readonly string[];
-  logKey: string;
-}): ReceiptProof {
-  const { event } = args;
+export function receiptProof(args: Parameters<typeof loggedEventProof>[0]): ReceiptProof {
   return {
     format: 'veto-receipt-proof/v1',
-    objectionId: event.objectionId ?? '',
-    leafIndex: event.seq - 1,
-    leaf: eventBody(event.seq, event),
-    checkpoint: args.checkpoint,
-    inclusion: [...args.inclusion],
-    logKey: args.logKey,
+    objectionId: args.event.objectionId ?? '',
+    ...loggedEventProof(args),
   };
 }
 
@@ -63,55 +45,27 @@ export function verifyReceiptProof(input: unknown, logKeys: readonly string[]): 
     };
   }
   const p = parsed.data;
-  const lines: string[] = [];
-  let keys: Verifier[];
-  try {
-    keys = (logKeys.length ? logKeys : [p.logKey]).map(parseVerifier);
-  } catch (err) {
-    return { ok: false, lines: [`log key: ${(err as Error).message}`] };
-  }
-  if (logKeys.length === 0) {
-    lines.push(
-      'checked against the key written in the receipt: compare it with the one the registry publishes (GET /v1/transparency/keys)',
-    );
-  }
-  let cp: ReturnType<typeof openCheckpoint>;
-  try {
-    cp = openCheckpoint(p.checkpoint, keys);
-  } catch (err) {
-    if (!(err instanceof NoteError)) throw err;
-    return { ok: false, lines: [...lines, `checkpoint: ${err.message}`] };
-  }
-  let event: unknown;
-  try {
-    event = JSON.parse(p.leaf);
-  } catch {
-    return { ok: false, lines: [...lines, 'leaf: not the JSON of an audit event'] };
-  }
-  // The leaf is [seq, at, type, objectionId, subjectKey, data] (src/domain/audit-chain.ts).
-  if (
-    !Array.isArray(event) ||
-    event[0] !== p.leafIndex + 1 ||
-    event[2] !== 'objection.recorded' ||
-    event[3] !== p.objectionId
-  ) {
-    return {
-      ok: false,
-      lines: [...lines, 'leaf: not the recording of this objection at this index'],
-    };
-  }
-  const proof = p.inclusion.map((h) => Buffer.from(h, 'base64'));
-  if (
-    !verifyInclusion(p.leafIndex, cp.size, leafHash(Buffer.from(p.leaf, 'utf8')), proof, cp.root)
-  ) {
-    return {
-      ok: false,
-      lines: [
-        ...lines,
-        `inclusion proof: leaf ${p.leafIndex} is not in the tree of size ${cp.size}`,
-      ],
-    };
-  }
+  const opened = openLoggedEvent(
+    p,
+    logKeys,
+    {
+      ownKey:
+        'checked against the key written in the receipt: compare it with the one the registry publishes (GET /v1/transparency/keys)',
+      checkpoint: (why) => `checkpoint: ${why}`,
+      notJson: 'leaf: not the JSON of an audit event',
+      notInTree: (leaf, size) => `inclusion proof: leaf ${leaf} is not in the tree of size ${size}`,
+    },
+    // The leaf is [seq, at, type, objectionId, subjectKey, data] (src/domain/audit-chain.ts).
+    (event) =>
+      Array.isArray(event) &&
+      event[0] === p.leafIndex + 1 &&
+      event[2] === 'objection.recorded' &&
+      event[3] === p.objectionId
+        ? undefined
+        : 'leaf: not the recording of this objection at this index',
+  );
+  if (!opened.ok) return opened;
+  const { lines, event, checkpoint: cp } = opened;
   const data = (event[5] ?? {}) as { reference?: unknown };
   const reference = typeof data.reference === 'string' ? data.reference : undefined;
   lines.push(

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { eventBody } from '../domain/audit-chain.ts';
 import type { AuditEvent } from '../domain/types.ts';
-import { openCheckpoint } from './checkpoint.ts';
-import { leafHash, verifyInclusion } from './merkle.ts';
-import { NoteError, parseVerifier, type Verifier } from './signed-note.ts';
+import { loggedEventFields, loggedEventProof, openLoggedEvent } from './logged-event-proof.ts';
 
 /**
  * A dataset's `dataset.sealed` event with its proof of inclusion in the transparency log
@@ -20,11 +17,8 @@ export const sealedEventProofSchema = z
   .object({
     format: z.literal(SEALED_EVENT_FORMAT),
     datasetId: z.string().min(1),
-    leafIndex: z.number().int().nonnegative().describe('The event seq − 1'),
+    ...loggedEventFields,
     leaf: z.string().describe("The `dataset.sealed` event's canonical JSON: the leaf data"),
-    checkpoint: z.string().describe('A C2SP signed checkpoint of the log that includes it'),
-    inclusion: z.array(z.string()).describe('RFC 9162 inclusion proof, base64 hashes'),
-    logKey: z.string().describe("The log's verifier key (compare with GET /v1/transparency/keys)"),
   })
   .describe("A dataset's `dataset.sealed` audit event and its inclusion in the signed log");
 export type SealedEventProof = z.infer<typeof sealedEventProofSchema>;
@@ -36,15 +30,7 @@ export function sealedEventProof(args: {
   inclusion: readonly string[];
   logKey: string;
 }): SealedEventProof {
-  return {
-    format: SEALED_EVENT_FORMAT,
-    datasetId: args.datasetId,
-    leafIndex: args.event.seq - 1,
-    leaf: eventBody(args.event.seq, args.event),
-    checkpoint: args.checkpoint,
-    inclusion: [...args.inclusion],
-    logKey: args.logKey,
-  };
+  return { format: SEALED_EVENT_FORMAT, datasetId: args.datasetId, ...loggedEventProof(args) };
 }
 
 /** A commitment as the `dataset.sealed` event names it. */
@@ -104,64 +90,38 @@ export function verifySealedEventProof(
     };
   }
   const p = parsed.data;
-  const lines: string[] = [];
-  let keys: Verifier[];
-  try {
-    keys = (logKeys.length ? logKeys : [p.logKey]).map(parseVerifier);
-  } catch (err) {
-    return { ok: false, lines: [`log key: ${(err as Error).message}`] };
-  }
-  if (logKeys.length === 0) {
-    lines.push(
-      'sealed event: checked against the log key written in it: compare it with the one the registry publishes (GET /v1/transparency/keys)',
-    );
-  }
-  let cp: ReturnType<typeof openCheckpoint>;
-  try {
-    cp = openCheckpoint(p.checkpoint, keys);
-  } catch (err) {
-    if (!(err instanceof NoteError)) throw err;
-    return { ok: false, lines: [...lines, `sealed event: checkpoint: ${err.message}`] };
-  }
-  let event: unknown;
-  try {
-    event = JSON.parse(p.leaf);
-  } catch {
-    return { ok: false, lines: [...lines, 'sealed event: the leaf is not the JSON of an event'] };
-  }
-  // The leaf is [seq, at, type, objectionId, subjectKey, data] (src/domain/audit-chain.ts).
-  const data = Array.isArray(event) ? (event[5] as Record<string, unknown> | null) : null;
-  if (
-    !Array.isArray(event) ||
-    event[0] !== p.leafIndex + 1 ||
-    event[2] !== 'dataset.sealed' ||
-    !data ||
-    typeof data !== 'object' ||
-    data.datasetId !== p.datasetId
-  ) {
-    return {
-      ok: false,
-      lines: [...lines, `sealed event: the leaf is not ${p.datasetId}'s dataset.sealed event`],
-    };
-  }
-  if (datasetId !== undefined && p.datasetId !== datasetId) {
-    return {
-      ok: false,
-      lines: [...lines, `sealed event: it is ${p.datasetId}'s, not ${datasetId}'s`],
-    };
-  }
-  const proof = p.inclusion.map((h) => Buffer.from(h, 'base64'));
-  if (
-    !verifyInclusion(p.leafIndex, cp.size, leafHash(Buffer.from(p.leaf, 'utf8')), proof, cp.root)
-  ) {
-    return {
-      ok: false,
-      lines: [
-        ...lines,
-        `sealed event: leaf ${p.leafIndex} is not in the log's tree of size ${cp.size}`,
-      ],
-    };
-  }
+  let data: Record<string, unknown> = {};
+  const opened = openLoggedEvent(
+    p,
+    logKeys,
+    {
+      ownKey:
+        'sealed event: checked against the log key written in it: compare it with the one the registry publishes (GET /v1/transparency/keys)',
+      checkpoint: (why) => `sealed event: checkpoint: ${why}`,
+      notJson: 'sealed event: the leaf is not the JSON of an event',
+      notInTree: (leaf, size) =>
+        `sealed event: leaf ${leaf} is not in the log's tree of size ${size}`,
+    },
+    // The leaf is [seq, at, type, objectionId, subjectKey, data] (src/domain/audit-chain.ts).
+    (event) => {
+      const d = Array.isArray(event) ? event[5] : undefined;
+      if (
+        !Array.isArray(event) ||
+        event[0] !== p.leafIndex + 1 ||
+        event[2] !== 'dataset.sealed' ||
+        !d ||
+        typeof d !== 'object' ||
+        (d as Record<string, unknown>).datasetId !== p.datasetId
+      )
+        return `sealed event: the leaf is not ${p.datasetId}'s dataset.sealed event`;
+      if (datasetId !== undefined && p.datasetId !== datasetId)
+        return `sealed event: it is ${p.datasetId}'s, not ${datasetId}'s`;
+      data = d as Record<string, unknown>;
+      return undefined;
+    },
+  );
+  if (!opened.ok) return opened;
+  const { lines, event, checkpoint: cp } = opened;
   lines.push(
     `sealed event of ${p.datasetId} (${String(event[1])}): leaf ${p.leafIndex} is in the log ${cp.origin} of size ${cp.size}, signed by ${cp.signedBy.name}`,
   );
