@@ -56,8 +56,9 @@ export function figuresOf(name: string, lang: string, t: PersonTally): SetFigure
 export function measureHeldOut(
   docs: readonly LabelledDoc[],
   find: (text: string) => readonly Span[],
+  measured: (d: LabelledDoc) => boolean = (d) => splitOf(d) === 'heldout',
 ): SetFigures[] {
-  const held = docs.filter((d) => splitOf(d) === 'heldout');
+  const held = docs.filter(measured);
   const out: SetFigures[] = [];
   const tweets = emptyTally();
   for (const set of HELDOUT_SETS) {
@@ -83,10 +84,11 @@ export interface TrainResult {
 export function trainPersonModel(
   docs: readonly LabelledDoc[],
   options: typeof DEFAULT_TRAINING = DEFAULT_TRAINING,
+  learnt: (d: LabelledDoc) => boolean = (d) => splitOf(d) === 'train',
 ): TrainResult {
   const t0 = performance.now();
   const flags = wordFlags();
-  const train = docs.filter((d) => splitOf(d) === 'train' && options.sources.includes(d.source));
+  const train = docs.filter((d) => learnt(d) && options.sources.includes(d.source));
   // Several perceptrons, each with its own visiting order and left-out word features, averaged:
   // one alone moves by a point of recall from one seed to the next.
   const runs = options.runs ?? 1;
