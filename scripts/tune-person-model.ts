@@ -9,8 +9,14 @@
  * trained on the other three, and the tallies are summed (four times the names, a quarter of the
  * noise of one fold's sample).
  */
-import { addTally, emptyTally, type PersonTally, scorePersons } from '../src/redact/eval/ner-score.ts';
+
 import { sharedEvalDir } from '../src/redact/eval/eval-dir.ts';
+import {
+  addTally,
+  emptyTally,
+  type PersonTally,
+  scorePersons,
+} from '../src/redact/eval/ner-score.ts';
 import { PersonTagger } from '../src/redact/ner/person-model.ts';
 import { HELDOUT_SETS, loadCorpus, textHash } from '../src/redact/train/corpus.ts';
 import {

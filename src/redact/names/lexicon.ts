@@ -21,6 +21,13 @@ export interface NameLexicon {
   lastNames: ReadonlySet<string>;
   commonWords: ReadonlySet<string>;
   stopwords: ReadonlySet<string>;
+  /**
+   * Words of well-known people's names: the musical artists and book authors of every locale of
+   * @faker-js/faker ("Rihanna", "Drake", "Agatha Christie"), which posts name by one word or in
+   * lower case; bands and pairs ("The Beatles", "Simon & Garfunkel") and dictionary words left
+   * out.
+   */
+  famous: ReadonlySet<string>;
 }
 
 const require = createRequire(import.meta.url);
@@ -106,11 +113,17 @@ export function nameLexicon(): NameLexicon {
   const { allLocales } = require('@faker-js/faker') as typeof import('@faker-js/faker');
   const firstNames = new Set<string>();
   const lastNames = new Set<string>();
+  const famousNames: string[] = [];
   for (const locale of Object.values(allLocales)) {
-    const person = (locale as { person?: { first_name?: Tree; last_name?: Tree } }).person;
-    if (!person) continue;
-    collect(person.first_name, firstNames);
-    collect(person.last_name, lastNames);
+    const l = locale as {
+      person?: { first_name?: Tree; last_name?: Tree };
+      music?: { artist?: string[] };
+      book?: { author?: string[] };
+    };
+    famousNames.push(...(l.music?.artist ?? []), ...(l.book?.author ?? []));
+    if (!l.person) continue;
+    collect(l.person.first_name, firstNames);
+    collect(l.person.last_name, lastNames);
   }
   const commonWords = new Set<string>(CALENDAR_WORDS);
   dictionaryWords(dictionaryFile('dictionary-en'), commonWords);
@@ -119,6 +132,22 @@ export function nameLexicon(): NameLexicon {
   // stopwords-iso ships its lists as a JSON main file.
   const iso = require('stopwords-iso') as Record<string, string[]>;
   for (const w of [...(iso.en ?? []), ...(iso.fr ?? [])]) stopwords.add(w.toLowerCase());
-  cached = { firstNames, lastNames, commonWords, stopwords };
+  const famous = new Set<string>();
+  for (const name of famousNames) {
+    const words = name.split(/\s+/);
+    if (
+      words.length > 3 ||
+      /^the$|&|\+|\band\b|\d/i.test(name) ||
+      words[0]!.toLowerCase() === 'the'
+    )
+      continue;
+    for (const w of words) {
+      const low = w.normalize('NFC').toLowerCase();
+      // A dictionary word ("Pink", "Future", "Drake") says nothing on its own.
+      if (low.length >= 3 && LATIN.test(low) && !stopwords.has(low) && !commonWords.has(low))
+        famous.add(low);
+    }
+  }
+  cached = { firstNames, lastNames, commonWords, stopwords, famous };
   return cached;
 }

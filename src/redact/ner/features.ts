@@ -12,7 +12,7 @@ import { FLAG, type WordFlags } from './word-flags.ts';
  * Changing a template changes what every weight means: the model records FEATURES_VERSION and
  * refuses to load weights trained for another.
  */
-export const FEATURES_VERSION = 3;
+export const FEATURES_VERSION = 4;
 
 /** Upper bound of the features of one token. */
 export const MAX_FEATURES = 160;
@@ -44,7 +44,7 @@ export function isCandidate(tk: Tokens, i: number): boolean {
   // A lower-case stop word is never a name ("le", "du", "will"); a dictionary word is one only if
   // a name list knows it ("frank", "brandy").
   if ((f & FLAG.STOP) !== 0) return false;
-  return (f & FLAG.COMMON) === 0 || (f & (FLAG.FIRST | FLAG.LAST)) !== 0;
+  return (f & FLAG.COMMON) === 0 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.FAMOUS)) !== 0;
 }
 
 /** Fills the flags of every token from the word lists. */
@@ -98,7 +98,8 @@ function lengthBucket(n: number): number {
   return n <= 1 ? 0 : n === 2 ? 1 : n === 3 ? 2 : n <= 5 ? 3 : n <= 8 ? 4 : 5;
 }
 
-const NAMEISH = FLAG.FIRST | FLAG.LAST | FLAG.COMMON | FLAG.STOP | FLAG.PROPER | FLAG.LISTED;
+const NAMEISH =
+  FLAG.FIRST | FLAG.LAST | FLAG.COMMON | FLAG.STOP | FLAG.PROPER | FLAG.LISTED | FLAG.FAMOUS;
 
 /**
  * Writes the feature hashes of token `i` into `out` and returns how many. `docCase` is
@@ -142,19 +143,19 @@ export function tokenFeatures(
   out[n++] = mix2(15, sh, i + 1 < tk.count ? shapeOf(text, tk, i + 1) : 1);
   n = affixes(text, tk, i, out, n);
   // What the lists say: each flag with the casing, and the whole combination.
-  for (let b = 0; b < 12; b++) {
+  for (let b = 0; b < 13; b++) {
     if (f0 & (1 << b)) out[n++] = mix2(30, b, c0);
     if (fm1 & (1 << b)) out[n++] = mix2(31, b, cm1);
     if (fp1 & (1 << b)) out[n++] = mix2(32, b, cp1);
   }
   out[n++] = mix2(33, f0, c0);
-  out[n++] = mix2(34, fm1 & 0xfff, f0);
-  out[n++] = mix2(35, f0, fp1 & 0xfff);
+  out[n++] = mix2(34, fm1 & 0x1fff, f0);
+  out[n++] = mix2(35, f0, fp1 & 0x1fff);
   out[n++] = mix(36, flagsAt(tk, i - 2) & FLAG.TITLE);
   out[n++] = mix2(37, start, c0);
-  out[n++] = mix2(38, start * 4096 + (f0 & NAMEISH), c0);
+  out[n++] = mix2(38, start * 8192 + (f0 & NAMEISH), c0);
   out[n++] = mix2(39, docCase, c0);
-  out[n++] = mix2(40, docCase * 4096 + (f0 & NAMEISH), c0);
+  out[n++] = mix2(40, docCase * 8192 + (f0 & NAMEISH), c0);
   out[n++] = mix2(41, lengthBucket(tk.letters[i]!), c0);
   out[n++] = mix2(42, tk.kind[i]!, c0);
   out[n++] = mix2(43, docCase, cm1 * 16 + cp1);

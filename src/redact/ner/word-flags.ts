@@ -37,6 +37,8 @@ export const FLAG = {
   ORG: 1024,
   /** In the long list of first and last names of the humannames package (about 200k, noisy). */
   LISTED: 2048,
+  /** A word of a well-known person's name (faker's artists and authors: "Rihanna", "Bieber"). */
+  FAMOUS: 4096,
 } as const;
 
 /** Titles after which a capitalised word is a name whatever else it is ("Mme Rose", "juge Westerberg"). */
@@ -421,6 +423,7 @@ export function wordFlags(): WordFlags {
     if (!w.endsWith('s') && !w.endsWith('x')) add(`${w}s`, FLAG.COMMON);
   }
   for (const w of lex.stopwords) add(w, FLAG.STOP);
+  for (const w of lex.famous) add(w, FLAG.FAMOUS);
   for (const pkg of ['dictionary-en', 'dictionary-fr']) {
     const text = new TextDecoder().decode(dictionaryFile(pkg));
     for (const line of text.split('\n')) {
