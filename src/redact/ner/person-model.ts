@@ -121,7 +121,7 @@ export class PersonTagger {
   /** Person spans of `text`, in order (UTF-16 offsets). */
   find(text: string): Span[] {
     const found = this.findTokens(text);
-    return this.propagate ? propagate(text, this.#tk, found) : found;
+    return this.propagate ? propagate(text, this.#tk, found, this.#flags) : found;
   }
 
   /** Whether `find` applies the text-wide rules (`propagate.ts`) after the model. */

@@ -1,7 +1,7 @@
 import { DOC_CASE, docCasing } from './features.ts';
 import type { Span } from './person-model.ts';
 import { CASE, KIND, type Tokens, wordHash } from './tokens.ts';
-import { FLAG, STRONG_TITLE_WORDS } from './word-flags.ts';
+import { FLAG, STRONG_TITLE_WORDS, type WordFlags } from './word-flags.ts';
 
 /*
  * What a text says about its names beyond one token's neighbourhood, applied after the model:
@@ -111,12 +111,33 @@ function roleBefore(tk: Tokens, i: number): number {
   return first;
 }
 
+/**
+ * A hashtag that is a first name and a surname joined, each capitalised ("#SelenaGomez",
+ * "#AlanPardew"): a name. Two parts exactly, so "#DemiLovatoWorldTour" and "#RoyalBaby" are not.
+ */
+function joinedNameTag(text: string, tk: Tokens, i: number, flags: WordFlags): boolean {
+  const tag = text.slice(tk.start[i]! + 1, tk.end[i]!);
+  const m = /^([A-Z][a-z]{1,14})([A-Z][a-z]{2,15})$/.exec(tag);
+  if (!m) return false;
+  const first = flags.get(wordHash(m[1]!.toLowerCase()));
+  const last = flags.get(wordHash(m[2]!.toLowerCase()));
+  const not = FLAG.COMMON | FLAG.PLACE | FLAG.PEOPLE | FLAG.ORG | FLAG.CALENDAR | FLAG.TITLE;
+  return (
+    (first & FLAG.FIRST) !== 0 &&
+    (first & not) === 0 &&
+    (last & FLAG.LAST) !== 0 &&
+    (last & not) === 0
+  );
+}
+
 /** `spans` (in text order) grown by the rules above, as a new list in text order. */
-export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
+export function propagate(text: string, tk: Tokens, spans: Span[], flags?: WordFlags): Span[] {
   if (spans.length === 0) {
-    // Most texts: no name found and no title that could announce one.
+    // Most texts: no name found and no title or hashtag that could announce one.
     let titled = false;
-    for (let i = 0; i < tk.count && !titled; i++) titled = (tk.flags[i]! & FLAG.TITLE) !== 0;
+    for (let i = 0; i < tk.count && !titled; i++)
+      titled =
+        (tk.flags[i]! & FLAG.TITLE) !== 0 || (flags !== undefined && tk.kind[i] === KIND.HASHTAG);
     if (!titled) return spans;
   }
   const inName = new Uint8Array(tk.count);
@@ -124,6 +145,11 @@ export function propagate(text: string, tk: Tokens, spans: Span[]): Span[] {
   for (let i = 0; i < tk.count; i++) {
     while (s < spans.length && spans[s]!.end <= tk.start[i]!) s++;
     if (s < spans.length && spans[s]!.start <= tk.start[i]!) inName[i] = 1;
+  }
+  if (flags) {
+    for (let i = 0; i < tk.count; i++)
+      if (!inName[i] && tk.kind[i] === KIND.HASHTAG && joinedNameTag(text, tk, i, flags))
+        inName[i] = 1;
   }
   // A name announced by a title ("juge Westerberg", "M. Dupont", "Mme R. Silva", "Dr Wells"):
   // the capitalised words and initials after it.
