@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import {
-  docCasing,
+  docContext,
   FEATURES_VERSION,
   flagTokens,
   isCandidate,
@@ -140,7 +140,7 @@ export class PersonTagger {
       }
       let j = i;
       while (j < tk.count && isCandidate(tk, j)) j++;
-      if (docCase < 0) docCase = docCasing(tk);
+      if (docCase < 0) docCase = docContext(tk);
       this.#segment(text, tk, i, j, docCase, out);
       i = j;
     }

@@ -1,5 +1,5 @@
 import {
-  docCasing,
+  docContext,
   flagTokens,
   isCandidate,
   MAX_FEATURES,
@@ -98,7 +98,7 @@ export function prepare(
   const tk = tokenize(doc.text, new Tokens());
   flagTokens(tk, flags);
   const all = goldLabels(doc, tk);
-  const docCase = docCasing(tk);
+  const docCase = docContext(tk);
   const mask = (1 << bits) - 1;
   const segments: number[] = [];
   const offsets: number[] = [0];
