@@ -191,14 +191,18 @@ export function tokenFeatures(
     let a0 = 94;
     let a1 = 94;
     let a2 = low[text.charCodeAt(s)]!;
+    let stretched = 0;
     for (let j = s + 1; j <= e; j++) {
       const a3 = j < e ? low[text.charCodeAt(j)]! : 94;
+      if (a1 === a2 && a2 === a3) stretched = 1;
       out[n++] = mix(50, (a1 * 65599 + a2) * 65599 + a3);
       if (j > s + 1) out[n++] = mix2(52, a0, (a1 * 65599 + a2) * 65599 + a3);
       a0 = a1;
       a1 = a2;
       a2 = a3;
     }
+    // A letter three times over is a word stretched for emphasis ("YESSSS", "sooo"), seldom a name.
+    if (stretched) out[n++] = mix2(53, stretched, c0);
   }
   if (
     tk.kind[i] === KIND.HASHTAG ||

@@ -266,6 +266,13 @@ export function propagate(text: string, tk: Tokens, spans: Span[], flags?: WordF
       ((f & FLAG.ORG) !== 0 || (f & (FLAG.FIRST | FLAG.LAST)) === 0)
     )
       inName[i] = 0;
+    // A capital letter alone, no dot after it, is the pronoun "I", the article "A", a grade: no
+    // one's name on its own.
+    else if (
+      tk.casing[i] === CASE.INITIAL &&
+      !(i + 1 < tk.count && text.charCodeAt(tk.start[i + 1]!) === 46)
+    )
+      inName[i] = 0;
   }
   const out: Span[] = [];
   for (let i = 0; i < tk.count; i++) {
