@@ -93,6 +93,13 @@ function valueAt(tk: Tokens, j: number): number {
   return 0x1000 + k;
 }
 
+function clusterAt(tk: Tokens, j: number, clusters: WordFlags): number {
+  if (j < 0) return 0x5a17;
+  if (j >= tk.count) return 0x3e2d;
+  const k = tk.kind[j]!;
+  return k === KIND.WORD || k === KIND.HASHTAG ? clusters.get(tk.hash[j]!) : 0x1000 + k;
+}
+
 function casingAt(tk: Tokens, j: number): number {
   if (j < 0 || j >= tk.count) return 9;
   const k = tk.kind[j]!;
@@ -130,6 +137,7 @@ export function tokenFeatures(
   context: number,
   out: Int32Array,
   flags: WordFlags,
+  clusters?: WordFlags,
 ): number {
   let n = 0;
   const docCase = context & 3;
@@ -203,6 +211,18 @@ export function tokenFeatures(
     }
     // A letter three times over is a word stretched for emphasis ("YESSSS", "sooo"), seldom a name.
     if (stretched) out[n++] = mix2(53, stretched, c0);
+  }
+  if (clusters) {
+    // Word classes learnt from unlabelled text (src/redact/train/clusters.ts), 0 for none.
+    const k0 = clusters.get(w0);
+    const km1 = clusterAt(tk, i - 1, clusters);
+    const kp1 = clusterAt(tk, i + 1, clusters);
+    out[n++] = mix2(54, k0, c0);
+    out[n++] = mix(55, km1);
+    out[n++] = mix(56, kp1);
+    out[n++] = mix2(57, km1, k0);
+    out[n++] = mix2(58, k0, kp1);
+    out[n++] = mix2(59, km1 * 16 + c0, clusterAt(tk, i - 2, clusters));
   }
   if (
     tk.kind[i] === KIND.HASHTAG ||

@@ -11,7 +11,7 @@ import {
 import { propagate } from './propagate.ts';
 import { Tokens, tokenize } from './tokens.ts';
 import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from './viterbi.ts';
-import { type WordFlags, wordFlags } from './word-flags.ts';
+import { WordFlags, wordFlags } from './word-flags.ts';
 
 /*
  * The trained person-name model: hashed feature weights (one signed byte per feature and label,
@@ -35,6 +35,15 @@ export interface ModelParams {
   trans: Float32Array;
   /** Added to the score of a person's first word: trades precision for recall at decoding. */
   personBias: number;
+  /** Word classes learnt from unlabelled text: word hash to class. */
+  clusters?: Map<number, number>;
+}
+
+/** A lookup of word classes (class + 1; 0 for a word without one). */
+export function clusterTable(clusters: Map<number, number>): WordFlags {
+  const m = new Map<number, number>();
+  for (const [h, c] of clusters) m.set(h, c + 1);
+  return new WordFlags(m);
 }
 
 export interface Span {
@@ -103,6 +112,7 @@ export class PersonTagger {
   readonly #p: ModelParams;
   readonly #flags: WordFlags;
   readonly #mask: number;
+  readonly #clusters: WordFlags | undefined;
   readonly #tk = new Tokens();
   readonly #feats = new Int32Array(MAX_FEATURES);
   #emissions = new Float64Array(64 * LABELS);
@@ -112,6 +122,7 @@ export class PersonTagger {
     this.#p = params;
     this.#flags = flags;
     this.#mask = (1 << params.bits) - 1;
+    this.#clusters = params.clusters ? clusterTable(params.clusters) : undefined;
   }
 
   get tokens(): Tokens {
@@ -156,7 +167,15 @@ export class PersonTagger {
     const { weights, scale, trans, personBias } = this.#p;
     const em = this.#emissions;
     for (let t = 0; t < n; t++) {
-      const k = tokenFeatures(text, tk, from + t, docCase, this.#feats, this.#flags);
+      const k = tokenFeatures(
+        text,
+        tk,
+        from + t,
+        docCase,
+        this.#feats,
+        this.#flags,
+        this.#clusters,
+      );
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;

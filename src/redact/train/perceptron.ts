@@ -45,6 +45,8 @@ export interface TrainOptions {
   learner?: 'perceptron' | 'crf';
   /** The CRF's step size. */
   rate?: number;
+  /** Word classes learnt from the training texts (0: none). */
+  clusters?: number;
 }
 
 /** A document turned into what training needs: segments of candidate tokens, features, labels. */
@@ -94,6 +96,7 @@ export function prepare(
   bits: number,
   dropWord = 0,
   next: () => number = () => 1,
+  clusters?: WordFlags,
 ): Example {
   const tk = tokenize(doc.text, new Tokens());
   flagTokens(tk, flags);
@@ -115,7 +118,7 @@ export function prepare(
     const firstRow = i === 0 ? START_ROW : LABEL.O;
     let prev: number = LABEL.O;
     while (i < tk.count && isCandidate(tk, i)) {
-      const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags);
+      const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags, clusters);
       const drop = dropWord > 0 && next() < dropWord;
       for (let q = 0; q < k; q++)
         if (!(drop && WORD_FEATURES.includes(q))) feats.push(buf[q]! & mask);
@@ -152,6 +155,7 @@ export function rng(seed: number): () => number {
 
 export interface TrainedFloat {
   bits: number;
+  clusters?: Map<number, number>;
   weights: Float32Array;
   trans: Float32Array;
   personBias: number;
@@ -244,7 +248,14 @@ export function quantise(m: TrainedFloat): ModelParams {
   const scale = max === 0 ? 1 : max / 127;
   const q = new Int8Array(m.weights.length);
   for (let k = 0; k < q.length; k++) q[k] = Math.round(m.weights[k]! / scale);
-  return { bits: m.bits, weights: q, scale, trans: m.trans, personBias: m.personBias };
+  return {
+    bits: m.bits,
+    weights: q,
+    scale,
+    trans: m.trans,
+    personBias: m.personBias,
+    ...(m.clusters ? { clusters: m.clusters } : {}),
+  };
 }
 
 /**

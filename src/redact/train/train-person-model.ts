@@ -6,8 +6,9 @@ import {
   recallOf,
   scorePersons,
 } from '../eval/ner-score.ts';
-import { type ModelParams, PersonTagger, type Span } from '../ner/person-model.ts';
+import { clusterTable, type ModelParams, PersonTagger, type Span } from '../ner/person-model.ts';
 import { wordFlags } from '../ner/word-flags.ts';
+import { CLUSTER_DEFAULTS, learnClusters } from './clusters.ts';
 import {
   HELDOUT_SETS,
   type LabelledDoc,
@@ -119,11 +120,20 @@ export function trainPersonModel(
   // Several perceptrons, each with its own visiting order and left-out word features, averaged:
   // one alone moves by a point of recall from one seed to the next.
   const runs = options.runs ?? 1;
+  const clusters = options.clusters
+    ? learnClusters(
+        train.map((d) => d.text),
+        { ...CLUSTER_DEFAULTS, classes: options.clusters },
+      )
+    : undefined;
+  const clusterFlags = clusters ? clusterTable(clusters) : undefined;
   let trained: ReturnType<typeof trainPerceptron> | undefined;
   for (let r = 0; r < runs; r++) {
     const seed = options.seed + 101 * r;
     const next = rng(seed + 1);
-    const examples = train.map((d) => prepare(d, flags, options.bits, options.dropWord ?? 0, next));
+    const examples = train.map((d) =>
+      prepare(d, flags, options.bits, options.dropWord ?? 0, next, clusterFlags),
+    );
     const one = (options.learner === 'crf' ? trainCrf : trainPerceptron)(examples, {
       ...options,
       seed,
@@ -137,6 +147,7 @@ export function trainPersonModel(
   if (!trained) throw new Error('train-person-model: runs must be at least 1');
   for (let k = 0; k < trained.weights.length; k++) trained.weights[k]! /= runs;
   for (let k = 0; k < trained.trans.length; k++) trained.trans[k]! /= runs;
+  if (clusters) trained.clusters = clusters;
   return {
     params: quantise(trained),
     options,
