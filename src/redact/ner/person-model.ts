@@ -21,10 +21,11 @@ import { WordFlags, wordFlags } from './word-flags.ts';
  *
  * Layout after gunzip: "VNER", format version (u8), features version (u8), hash bits (u8), labels
  * (u8), weight scale (f32 LE), person bias (f32 LE), transitions (TRANSITION_ROWS x LABELS f32
- * LE), weights ((1 << bits) x LABELS int8).
+ * LE), weights ((1 << bits) x LABELS int8), word classes (u32 LE count, then per word its hash
+ * (i32 LE) and class (u16 LE), by hash).
  */
 
-export const MODEL_FORMAT = 1;
+export const MODEL_FORMAT = 2;
 const MAGIC = 'VNER';
 
 export interface ModelParams {
@@ -62,9 +63,17 @@ export function encodeModel(p: ModelParams): Buffer {
   head.writeFloatLE(p.scale, 8);
   head.writeFloatLE(p.personBias, 12);
   for (let i = 0; i < TRANSITION_ROWS * LABELS; i++) head.writeFloatLE(p.trans[i]!, 16 + i * 4);
+  const words = [...(p.clusters ?? new Map<number, number>())].sort((a, b) => a[0] - b[0]);
+  const tail = Buffer.alloc(4 + words.length * 6);
+  tail.writeUInt32LE(words.length, 0);
+  words.forEach(([h, c], i) => {
+    tail.writeInt32LE(h, 4 + i * 6);
+    tail.writeUInt16LE(c, 8 + i * 6);
+  });
   return Buffer.concat([
     head,
     Buffer.from(p.weights.buffer, p.weights.byteOffset, p.weights.byteLength),
+    tail,
   ]);
 }
 
@@ -87,11 +96,23 @@ export function decodeModel(raw: Uint8Array, file = 'person model'): ModelParams
   for (let i = 0; i < trans.length; i++) trans[i] = b.readFloatLE(16 + i * 4);
   const off = 16 + trans.length * 4;
   const size = (1 << bits) * LABELS;
-  if (b.length !== off + size)
-    throw new Error(`${file}: truncated (${b.length} bytes, expected ${off + size})`);
+  if (b.length < off + size + 4)
+    throw new Error(`${file}: truncated (${b.length} bytes, expected ${off + size + 4} at least)`);
   const weights = new Int8Array(size);
   weights.set(new Int8Array(b.buffer, b.byteOffset + off, size));
-  return { bits, weights, scale, trans, personBias };
+  const count = b.readUInt32LE(off + size);
+  const end = off + size + 4 + count * 6;
+  if (b.length !== end) throw new Error(`${file}: truncated (${b.length} bytes, expected ${end})`);
+  const params: ModelParams = { bits, weights, scale, trans, personBias };
+  if (count > 0) {
+    const clusters = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
+      const at = off + size + 4 + i * 6;
+      clusters.set(b.readInt32LE(at), b.readUInt16LE(at + 4));
+    }
+    params.clusters = clusters;
+  }
+  return params;
 }
 
 export const MODEL_FILE = new URL('./person-model.bin', import.meta.url);

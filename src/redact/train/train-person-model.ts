@@ -41,11 +41,15 @@ export const DEFAULT_TRAINING: TrainOptions & {
   syntheticShare?: number;
 } = {
   bits: 20,
-  epochs: 8,
+  learner: 'crf',
+  epochs: 5,
+  rate: 0.05,
   seed: 17,
-  personBias: 5,
+  personBias: 0.65,
   dropWord: 0.4,
-  runs: 5,
+  runs: 3,
+  clusters: 256,
+  syntheticShare: 0.5,
   sources: ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h', 'wnut17', 'eds-pseudo', 'presidio-synth'],
 };
 
