@@ -36,14 +36,7 @@ export function docCasing(tk: Tokens): number {
  * less than it does in English or French prose.
  */
 export function docContext(tk: Tokens): number {
-  let words = 0;
-  let known = 0;
-  for (let i = 0; i < tk.count; i++) {
-    if (tk.kind[i] !== KIND.WORD || tk.letters[i]! === 0) continue;
-    words++;
-    if ((tk.flags[i]! & (FLAG.COMMON | FLAG.STOP)) !== 0) known++;
-  }
-  const r = words === 0 ? 1 : known / words;
+  const r = tk.words === 0 ? 1 : tk.knownWords / tk.words;
   const bucket = r < 0.3 ? 0 : r < 0.5 ? 1 : r < 0.7 ? 2 : 3;
   return docCasing(tk) | (bucket << 2);
 }
@@ -67,10 +60,23 @@ export function isCandidate(tk: Tokens, i: number): boolean {
 
 /** Fills the flags of every token from the word lists. */
 export function flagTokens(tk: Tokens, flags: WordFlags): void {
+  let known = 0;
+  let cues = 0;
   for (let i = 0; i < tk.count; i++) {
     const k = tk.kind[i]!;
-    tk.flags[i] = k === KIND.WORD || k === KIND.HASHTAG ? flags.get(tk.hash[i]!) : 0;
+    if (k === KIND.WORD) {
+      const f = flags.get(tk.hash[i]!);
+      tk.flags[i] = f;
+      if ((f & (FLAG.COMMON | FLAG.STOP)) !== 0 && tk.letters[i]! > 0) known++;
+      if ((f & FLAG.TITLE) !== 0) cues++;
+    } else if (k === KIND.HASHTAG) {
+      tk.flags[i] = flags.get(tk.hash[i]!);
+      // Only a hashtag in camel case may join a first name and a surname ("#SelenaGomez").
+      if (tk.casing[i] === CASE.MIXED) cues++;
+    } else tk.flags[i] = 0;
   }
+  tk.knownWords = known;
+  tk.cues = cues;
 }
 
 function mix(template: number, v: number): number {

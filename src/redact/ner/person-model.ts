@@ -153,7 +153,9 @@ export class PersonTagger {
   /** Person spans of `text`, in order (UTF-16 offsets). */
   find(text: string): Span[] {
     const found = this.findTokens(text);
-    return this.propagate ? propagate(text, this.#tk, found, this.#flags) : found;
+    // Most texts: no name found, and no title or hashtag that could announce one.
+    if (!this.propagate || (found.length === 0 && this.#tk.cues === 0)) return found;
+    return propagate(text, this.#tk, found, this.#flags);
   }
 
   /** Whether `find` applies the text-wide rules (`propagate.ts`) after the model. */

@@ -132,14 +132,8 @@ function joinedNameTag(text: string, tk: Tokens, i: number, flags: WordFlags): b
 
 /** `spans` (in text order) grown by the rules above, as a new list in text order. */
 export function propagate(text: string, tk: Tokens, spans: Span[], flags?: WordFlags): Span[] {
-  if (spans.length === 0) {
-    // Most texts: no name found and no title or hashtag that could announce one.
-    let titled = false;
-    for (let i = 0; i < tk.count && !titled; i++)
-      titled =
-        (tk.flags[i]! & FLAG.TITLE) !== 0 || (flags !== undefined && tk.kind[i] === KIND.HASHTAG);
-    if (!titled) return spans;
-  }
+  // Most texts: no name found, and no title or hashtag that could announce one.
+  if (spans.length === 0 && tk.cues === 0) return spans;
   const inName = new Uint8Array(tk.count);
   let s = 0;
   for (let i = 0; i < tk.count; i++) {

@@ -99,6 +99,10 @@ export class Tokens {
   newline = new Uint8Array(64);
   /** Words with letters, and of those the ones in capitals, title case, or with any capital. */
   words = 0;
+  /** Of the words, those a dictionary or a stop-word list knows (counted by `flagTokens`). */
+  knownWords = 0;
+  /** Titles and camel-case hashtags, which may announce a name (counted by `flagTokens`). */
+  cues = 0;
   upperWords = 0;
   titleWords = 0;
   capitalWords = 0;
