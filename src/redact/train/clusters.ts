@@ -1,4 +1,5 @@
 import { KIND, Tokens, tokenize } from '../ner/tokens.ts';
+import { textHash } from './corpus.ts';
 
 /*
  * Word classes learnt from unlabelled text: the exchange algorithm (Kneser and Ney 1993; Martin,
@@ -21,11 +22,24 @@ export const CLUSTER_DEFAULTS: ClusterOptions = { classes: 128, minCount: 3, pas
 
 const xlogx = (x: number) => (x > 0 ? x * Math.log(x) : 0);
 
+/** The last classes learnt, by texts and options: a test retrains twice from the same texts. */
+let last: { key: string; clusters: Map<number, number> } | undefined;
+
 /** Word hash (the tokeniser's) to class, for the words seen often enough. */
 export function learnClusters(
-  texts: Iterable<string>,
+  texts: readonly string[],
   o: ClusterOptions = CLUSTER_DEFAULTS,
 ): Map<number, number> {
+  let h = 0x811c9dc5;
+  for (const t of texts) h = Math.imul(h ^ textHash(t), 0x01000193);
+  const key = `${o.classes}/${o.minCount}/${o.passes}/${texts.length}/${h >>> 0}`;
+  if (last?.key === key) return new Map(last.clusters);
+  const clusters = exchange(texts, o);
+  last = { key, clusters };
+  return new Map(clusters);
+}
+
+function exchange(texts: readonly string[], o: ClusterOptions): Map<number, number> {
   // The texts as sequences of word hashes; anything that is not a word breaks the sequence.
   const tk = new Tokens();
   const seqs: Int32Array[] = [];
