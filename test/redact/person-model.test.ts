@@ -5,14 +5,18 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { sharedEvalDir } from '../../src/redact/eval/eval-dir.ts';
 import { emptyTally, scorePersons } from '../../src/redact/eval/ner-score.ts';
+import { flagTokens } from '../../src/redact/ner/features.ts';
 import {
   decodeModel,
   encodeModel,
   MODEL_FILE,
   PersonTagger,
 } from '../../src/redact/ner/person-model.ts';
-import { Tokens, tokenize } from '../../src/redact/ner/tokens.ts';
+import { propagate } from '../../src/redact/ner/propagate.ts';
+import { Tokens, tokenize, wordHash } from '../../src/redact/ner/tokens.ts';
+import { wordFlags } from '../../src/redact/ner/word-flags.ts';
 import { createRedactor } from '../../src/redact/redactor.ts';
+import { learnClusters } from '../../src/redact/train/clusters.ts';
 import { loadCorpus, parseConll } from '../../src/redact/train/corpus.ts';
 import {
   CHECK_TRAINING,
@@ -92,6 +96,47 @@ describe('person names on real text', () => {
     }
     // ... while the person beside them is found.
     assert.deepEqual(names('Barack Obama visited France'), ['Barack Obama']);
+  });
+});
+
+describe('hashtags, lone capitals and word classes', () => {
+  // The text-wide rules alone, on what a model might have found (the shipped one already gets
+  // these right by itself).
+  const rules = (text: string, found: string[]) => {
+    const tk = tokenize(text, new Tokens());
+    flagTokens(tk, wordFlags());
+    const spans = found.map((w) => ({ start: text.indexOf(w), end: text.indexOf(w) + w.length }));
+    return propagate(text, tk, spans, wordFlags()).map((s) => text.slice(s.start, s.end));
+  };
+  it('takes a camel-case hashtag of a first name and a surname for a name, not an order number', () => {
+    assert.deepEqual(rules('omg #SelenaGomez', []), ['#SelenaGomez']);
+    assert.deepEqual(rules('Congrats to the #RoyalBaby parents', []), []);
+    assert.deepEqual(rules('#DemiLovatoWorldTour tickets', []), []);
+    assert.deepEqual(rules('order #7852220 shipped 19/09/2020', []), []);
+    assert.deepEqual(names('order #7852220 shipped 19/09/2020'), []);
+  });
+  it('never takes a capital alone, without a dot, for a name', () => {
+    assert.deepEqual(rules('Whenever you need me I will be right here', ['I']), []);
+    assert.deepEqual(rules('miss A said so', ['A']), []);
+    // ... but an initial with its dot, in a name, stays.
+    assert.deepEqual(rules('J. Smith said so', ['J. Smith']), ['J. Smith']);
+  });
+  it('learns the same classes from the same texts, words used alike together', () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 50; i++)
+      for (const verb of ['runs', 'walks', 'swims'])
+        for (const subject of ['the dog', 'a cat', 'my friend'])
+          texts.push(`${subject} ${verb} fast today`);
+    const o = { classes: 6, minCount: 3, passes: 4 };
+    const a = learnClusters(texts, o);
+    const cls = (w: string) => a.get(wordHash(w));
+    assert.equal(cls('walks'), cls('runs'));
+    assert.equal(cls('swims'), cls('runs'));
+    assert.equal(cls('a'), cls('the'));
+    assert.notEqual(cls('the'), cls('runs'));
+    // A word seen fewer than minCount times has no class.
+    assert.equal(learnClusters([...texts, 'once upon'], o).get(wordHash('upon')), undefined);
+    assert.deepEqual([...learnClusters([...texts], o)], [...a]);
   });
 });
 

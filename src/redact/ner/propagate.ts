@@ -112,8 +112,8 @@ function roleBefore(tk: Tokens, i: number): number {
 }
 
 /**
- * A hashtag that is a first name and a surname joined, each capitalised ("#SelenaGomez",
- * "#AlanPardew"): a name. Two parts exactly, so "#DemiLovatoWorldTour" and "#RoyalBaby" are not.
+ * A hashtag that is a first name and a surname (faker's or the long list's) joined, each
+ * capitalised ("#SelenaGomez", "#AlanPardew"), neither a dictionary word: a name. Two parts exactly, so "#DemiLovatoWorldTour" and "#RoyalBaby" are not.
  */
 function joinedNameTag(text: string, tk: Tokens, i: number, flags: WordFlags): boolean {
   const tag = text.slice(tk.start[i]! + 1, tk.end[i]!);
@@ -125,7 +125,7 @@ function joinedNameTag(text: string, tk: Tokens, i: number, flags: WordFlags): b
   return (
     (first & FLAG.FIRST) !== 0 &&
     (first & not) === 0 &&
-    (last & FLAG.LAST) !== 0 &&
+    (last & (FLAG.LAST | FLAG.LISTED)) !== 0 &&
     (last & not) === 0
   );
 }
