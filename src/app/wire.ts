@@ -16,6 +16,7 @@ import {
 } from '../domain/removals/recipient-dispatcher.ts';
 import { RemovalPlanner } from '../domain/removals/removal-planner.ts';
 import { RequestRate } from '../domain/request-rate.ts';
+import { verifySealedCommitments } from '../domain/sealed-commitments.ts';
 import type { SnapshotRecord } from '../domain/types.ts';
 import {
   type DatasetRecoveryStore,
@@ -122,6 +123,13 @@ export interface Veto {
   staffAudit: StaffAudit;
   /** What `/readyz` reports: database reachable, migrations current, jobs alive. */
   readiness(): Promise<Readiness>;
+  /**
+   * The commitments the audit log holds, checked against what they commit to: the notice
+   * exposure batches, and each sealed dataset's exclusion and terms roots. Read from the chain,
+   * so meaningful only once the chain verifies. `veto audit verify` and `GET /v1/admin/audit`
+   * both report it, so neither path can skip a check the other makes.
+   */
+  verifyLoggedCommitments(): Promise<{ problems: string[]; notes: string[] }>;
   close(): Promise<void>;
 }
 
@@ -484,6 +492,21 @@ export async function wireVeto(
       const stalled = jobs.stalled(JOB_STALL_MS);
       if (stalled.length) checks.jobs = `stalled: ${stalled.join(', ')}`;
       return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
+    },
+    async verifyLoggedCommitments() {
+      const exposures = await notices.verifyExposures();
+      const sealed = await verifySealedCommitments(store.readEvents(), {
+        datasetManifest: (id) => datasetStore.getDataset(id),
+        datasetExclusion: async (id) => afterwardsParts.afterwards?.storedExclusion(id),
+        datasetTerms: async (id) => afterwardsParts.afterwards?.storedTerms(id),
+      });
+      return {
+        problems: [
+          ...exposures.map((p) => `notice exposures: ${p}`),
+          ...sealed.problems.map((p) => `dataset commitments: ${p}`),
+        ],
+        notes: sealed.notes,
+      };
     },
     async close() {
       await afterwardsParts.removalPlanner?.stop();

@@ -9,7 +9,6 @@ import {
   takeRegistrySnapshot,
   takeTimedRegistrySnapshot,
 } from '../domain/registry-snapshot.ts';
-import { verifySealedCommitments } from '../domain/sealed-commitments.ts';
 import { GATE_BUILD_DETAILS, GATE_BUILD_OPTIONS } from '../gate/gate-build-usage.ts';
 import { REDACT_DETAILS, REDACT_OPTIONS, REDACT_SYNOPSIS } from '../redact/redact-usage.ts';
 import { writeFilterFile } from '../registry-files/filter-file.ts';
@@ -299,23 +298,13 @@ export const coreCommands: Command[] = [
         const report = await veto.registry.verifyAudit();
         const log = await veto.transparency.auditAgainst(files, witnesses);
         // Meaningful only on a sound chain: the commitments are read from it.
-        const exposures = report.chain.ok ? await veto.notices.verifyExposures() : [];
         const commitments = report.chain.ok
-          ? await verifySealedCommitments(veto.store.readEvents(), {
-              datasetManifest: (id) => veto.datasetRecords.datasetManifest(id),
-              datasetExclusion: async (id) => veto.afterwards?.storedExclusion(id),
-              datasetTerms: async (id) => veto.afterwards?.storedTerms(id),
-            })
+          ? await veto.verifyLoggedCommitments()
           : { problems: [], notes: [] };
         const { chain } = report;
         for (const note of [...report.notes, ...commitments.notes]) console.log(`note: ${note}`);
         for (const line of log.confirmed) console.log(line);
-        if (
-          report.ok &&
-          log.problems.length === 0 &&
-          exposures.length === 0 &&
-          commitments.problems.length === 0
-        ) {
+        if (report.ok && log.problems.length === 0 && commitments.problems.length === 0) {
           console.log(
             `audit chain OK: ${chain.events} events, head #${chain.head.seq} ${chain.head.hash}`,
           );
@@ -325,8 +314,7 @@ export const coreCommands: Command[] = [
           console.error(`audit chain BROKEN: ${describeChainProblem(chain.problem)}`);
         for (const m of report.mismatches) console.error(`registry disagrees with the log: ${m}`);
         for (const p of log.problems) console.error(`transparency log: ${p}`);
-        for (const p of exposures) console.error(`notice exposures: ${p}`);
-        for (const p of commitments.problems) console.error(`dataset commitments: ${p}`);
+        for (const p of commitments.problems) console.error(p);
         return 1;
       } finally {
         await veto.close();

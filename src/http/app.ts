@@ -64,6 +64,8 @@ export interface AppDeps {
   clock?: Clock;
   /** `/metrics` (Prometheus) and the intake latency it measures; absent: no `/metrics`. */
   metrics?: Metrics;
+  /** The log's commitments, checked by `GET /v1/admin/audit` as by `veto audit verify`. */
+  verifyLoggedCommitments?: () => Promise<{ problems: string[]; notes: string[] }>;
   /** `/readyz`: database reachable, migrations current, jobs alive (absent: always ready). */
   readiness?: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
 }
@@ -176,7 +178,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth,
     ...(deps.transparency ? { transparency: deps.transparency } : {}),
   });
-  adminRoutes(app, { registry, auth, snapshots: deps.snapshots });
+  adminRoutes(app, {
+    registry,
+    auth,
+    snapshots: deps.snapshots,
+    ...(deps.verifyLoggedCommitments ? { loggedCommitments: deps.verifyLoggedCommitments } : {}),
+  });
   signalRoutes(app, { registry, auth });
   if (deps.transparency) transparencyRoutes(app, { transparency: deps.transparency });
   if (deps.notices) noticeRoutes(app, { notices: deps.notices, auth });

@@ -13,7 +13,7 @@ import { vrfProofToHash, vrfProve } from '../../src/transparency/rsa-fdh-vrf.ts'
 import { generateSigner } from '../../src/transparency/signed-note.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../gate/support/fixtures.ts';
 import { everyoneShown } from '../removals/support/fixture.ts';
-import { TEST_API_KEY } from '../support/test-veto.ts';
+import { TEST_ADMIN_KEY, TEST_API_KEY } from '../support/test-veto.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { ADAPTERS, adapterAvailable, testVetoOn } from '../support/veto-on.ts';
 import { executor } from './forge-log.ts';
@@ -151,6 +151,17 @@ for (const adapter of ADAPTERS) {
       const clean = runVeto(vetoEnv(veto), 'audit', 'verify');
       assert.equal(clean.code, 0, clean.out + clean.err);
       assert.match(clean.out, /note: 2 dataset commitments compared with the log/);
+      const cleanApi = await app.inject({
+        method: 'GET',
+        url: '/v1/admin/audit',
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      });
+      assert.equal(cleanApi.json().ok, true, cleanApi.body);
+      assert.deepEqual(cleanApi.json().commitmentProblems, []);
+      assert.ok(
+        (cleanApi.json().notes as string[]).includes('2 dataset commitments compared with the log'),
+        cleanApi.body,
+      );
 
       // The operator serves proofs from another tree: u1 dropped, so u1 gets "not included".
       const key = veto.exclusionKeys().current;
@@ -204,6 +215,20 @@ for (const adapter of ADAPTERS) {
         /dataset commitments: dataset ds_a \(dataset\.sealed #\d+\): the log's exclusion commitment .* differs from the one proofs are made from/,
       );
       assert.doesNotMatch(audit.err, /ds_b/);
+      // The admin API makes the same comparison: a path that skipped it would say "ok".
+      const viaApi = await app.inject({
+        method: 'GET',
+        url: '/v1/admin/audit',
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      });
+      assert.equal(viaApi.statusCode, 200, viaApi.body);
+      const report = viaApi.json() as { ok: boolean; commitmentProblems: string[] };
+      assert.equal(report.ok, false);
+      assert.equal(report.commitmentProblems.length, 1, viaApi.body);
+      assert.match(
+        report.commitmentProblems[0]!,
+        /^dataset commitments: dataset ds_a \(dataset\.sealed #\d+\): the log's exclusion commitment/,
+      );
     });
   });
 }

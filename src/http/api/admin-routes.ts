@@ -44,9 +44,15 @@ const errors = {
 /** Admin endpoints: need the admin credential (VETO_ADMIN_KEY). */
 export function adminRoutes(
   app: FastifyInstance,
-  deps: { registry: Registry; auth: ApiAuthenticator; snapshots: SnapshotService },
+  deps: {
+    registry: Registry;
+    auth: ApiAuthenticator;
+    snapshots: SnapshotService;
+    /** The log's commitments checked (`Veto.verifyLoggedCommitments`); absent: not checked. */
+    loggedCommitments?: () => Promise<{ problems: string[]; notes: string[] }>;
+  },
 ): void {
-  const { registry, auth, snapshots } = deps;
+  const { registry, auth, snapshots, loggedCommitments } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const admin = async (request: Parameters<ApiAuthenticator['authenticate']>[0]) =>
     requireAdmin(await auth.authenticate(request));
@@ -218,13 +224,22 @@ export function adminRoutes(
     async (request) => {
       await admin(request);
       const report = await registry.verifyAudit();
+      // Read from the chain: compared only once it verifies, as `veto audit verify` does.
+      const commitments =
+        report.chain.ok && loggedCommitments
+          ? await loggedCommitments()
+          : {
+              problems: [],
+              notes: loggedCommitments ? [] : ['the log’s commitments are not checked here'],
+            };
       return {
-        ok: report.ok,
+        ok: report.ok && commitments.problems.length === 0,
         events: report.chain.events,
         head: report.chain.head,
         problem: report.chain.problem ? describeChainProblem(report.chain.problem) : null,
         mismatches: report.mismatches,
-        notes: report.notes,
+        commitmentProblems: commitments.problems,
+        notes: [...report.notes, ...commitments.notes],
       };
     },
   );

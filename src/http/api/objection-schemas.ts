@@ -206,6 +206,11 @@ export const auditView = z.object({
   mismatches: z
     .array(z.string())
     .describe('Each objection column that disagrees with the log, naming the objection and column'),
+  commitmentProblems: z
+    .array(z.string())
+    .describe(
+      'Each commitment the log holds that disagrees with what it commits to: a notice-exposure batch, a sealed dataset’s exclusion or terms root (as `veto audit verify` reports them)',
+    ),
   notes: z
     .array(z.string())
     .describe(
