@@ -2,16 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { startTsWorker } from '../lib/ts-worker.ts';
-import {
-  EMPTY_ROOT,
-  HASH_SIZE,
-  inclusionProof,
-  leafHash,
-  type NodeSource,
-  nodeHash,
-  rootHash,
-  verifyInclusion,
-} from './merkle.ts';
+import { EMPTY_ROOT, leafHash, verifyInclusion } from './merkle.ts';
 import {
   i2osp,
   VRF_SUITE,
@@ -21,6 +12,7 @@ import {
   vrfProve,
   vrfVerify,
 } from './rsa-fdh-vrf.ts';
+import { SortedLeafTree } from './sorted-leaf-tree.ts';
 
 /**
  * Proof of exclusion per dataset (docs/transparency.md "Am I in this dataset? A proof"): a
@@ -165,46 +157,14 @@ export function exclusionLeaves(
   return sortedUnique(betas);
 }
 
-/** The Merkle tree over a dataset's leaves, every complete subtree kept (about 2 × 32 × count octets). */
-export class ExclusionTree {
-  readonly count: number;
-  readonly #levels: Buffer[][];
-
-  constructor(
-    readonly datasetId: string,
-    readonly leaves: Buffer,
-  ) {
-    if (leaves.length % HASH_SIZE !== 0)
-      throw new RangeError('exclusion leaves: not a multiple of 32 octets');
-    this.count = leaves.length / HASH_SIZE;
-    let level: Buffer[] = [];
-    for (let i = 0; i < this.count; i++) {
-      const beta = this.beta(i);
-      if (i > 0 && Buffer.compare(this.beta(i - 1), beta) >= 0)
-        throw new RangeError('exclusion leaves: not sorted and distinct');
-      level.push(leafHash(exclusionLeafData(datasetId, beta)));
-    }
-    this.#levels = [level];
-    while (level.length > 1) {
-      const next: Buffer[] = [];
-      for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
-      this.#levels.push(next);
-      level = next;
-    }
+/** The tree over a dataset's VRF outputs (its leaves' betas). */
+export class ExclusionTree extends SortedLeafTree {
+  constructor(datasetId: string, leaves: Buffer) {
+    super(datasetId, leaves, 'exclusion leaves', exclusionLeafData);
   }
 
   beta(index: number): Buffer {
-    return this.leaves.subarray(index * HASH_SIZE, (index + 1) * HASH_SIZE);
-  }
-
-  readonly #nodes: NodeSource = (height, index) => {
-    const node = this.#levels[height]?.[index];
-    if (!node) throw new RangeError(`no complete subtree ${height}/${index}`);
-    return node;
-  };
-
-  root(): Buffer {
-    return Buffer.from(rootHash(this.#nodes, this.count));
+    return this.value(index);
   }
 
   commitment(keyId: string): ExclusionCommitment {
@@ -219,25 +179,11 @@ export class ExclusionTree {
     };
   }
 
-  /** The first index whose beta is ≥ `beta` (`count` when none is). */
-  lowerBound(beta: Uint8Array): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (Buffer.compare(this.beta(mid), beta) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   leafProof(index: number): LeafProof {
     return {
       index,
       beta: this.beta(index).toString('hex'),
-      inclusion: inclusionProof(this.#nodes, index, this.count).map((h) =>
-        Buffer.from(h).toString('hex'),
-      ),
+      inclusion: this.inclusion(index),
     };
   }
 }

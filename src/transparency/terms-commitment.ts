@@ -1,16 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
-import {
-  EMPTY_ROOT,
-  HASH_SIZE,
-  inclusionProof,
-  leafHash,
-  type NodeSource,
-  nodeHash,
-  rootHash,
-  verifyInclusion,
-} from './merkle.ts';
+import { EMPTY_ROOT, HASH_SIZE, leafHash, verifyInclusion } from './merkle.ts';
 import { i2osp } from './rsa-fdh-vrf.ts';
+import { SortedLeafTree } from './sorted-leaf-tree.ts';
 
 /**
  * The terms commitment of a dataset (docs/transparency.md "Terms objections applied: a proof for
@@ -126,46 +118,14 @@ export function sortedIndexOf(leaves: Buffer, value: Uint8Array): number {
   return -1;
 }
 
-/** The Merkle tree over a dataset's terms values. */
-export class TermsTree {
-  readonly count: number;
-  readonly #levels: Buffer[][];
-
-  constructor(
-    readonly datasetId: string,
-    readonly leaves: Buffer,
-  ) {
-    if (leaves.length % HASH_SIZE !== 0)
-      throw new RangeError('terms leaves: not a multiple of 32 octets');
-    this.count = leaves.length / HASH_SIZE;
-    let level: Buffer[] = [];
-    for (let i = 0; i < this.count; i++) {
-      const value = this.value(i);
-      if (i > 0 && Buffer.compare(this.value(i - 1), value) >= 0)
-        throw new RangeError('terms leaves: not sorted and distinct');
-      level.push(leafHash(termsLeafData(datasetId, value)));
-    }
-    this.#levels = [level];
-    while (level.length > 1) {
-      const next: Buffer[] = [];
-      for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
-      this.#levels.push(next);
-      level = next;
-    }
+/** The tree over a dataset's terms values. */
+export class TermsTree extends SortedLeafTree {
+  constructor(datasetId: string, leaves: Buffer) {
+    super(datasetId, leaves, 'terms leaves', termsLeafData);
   }
-
-  value(index: number): Buffer {
-    return this.leaves.subarray(index * HASH_SIZE, (index + 1) * HASH_SIZE);
-  }
-
-  readonly #nodes: NodeSource = (height, index) => {
-    const node = this.#levels[height]?.[index];
-    if (!node) throw new RangeError(`no complete subtree ${height}/${index}`);
-    return node;
-  };
 
   commitment(): TermsCommitment {
-    const treeRoot = Buffer.from(rootHash(this.#nodes, this.count));
+    const treeRoot = this.root();
     return {
       format: TERMS_FORMAT,
       count: this.count,
@@ -177,12 +137,6 @@ export class TermsTree {
   /** The index holding `value`, or -1. */
   indexOf(value: Uint8Array): number {
     return sortedIndexOf(this.leaves, value);
-  }
-
-  inclusion(index: number): string[] {
-    return inclusionProof(this.#nodes, index, this.count).map((h) =>
-      Buffer.from(h).toString('hex'),
-    );
   }
 }
 
