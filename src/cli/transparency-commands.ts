@@ -213,12 +213,7 @@ export const transparencyCommands: Command[] = [
       }
       let expected: Parameters<typeof verifyExclusionProof>[2];
       if (values.manifest) {
-        let manifest: DatasetManifest;
-        try {
-          manifest = JSON.parse(readFileSync(values.manifest, 'utf8')) as DatasetManifest;
-        } catch (err) {
-          throw new UsageError(`--manifest ${values.manifest}: ${(err as Error).message}`);
-        }
+        const manifest = manifestOption(values.manifest);
         if (!manifest.exclusion) {
           console.error(`--manifest ${values.manifest}: the dataset has no exclusion commitment`);
           console.error('exclusion proof FAILED');
@@ -285,12 +280,7 @@ export const transparencyCommands: Command[] = [
       }
       let expected: Parameters<typeof verifyTermsProof>[1];
       if (values.manifest) {
-        let manifest: DatasetManifest;
-        try {
-          manifest = JSON.parse(readFileSync(values.manifest, 'utf8')) as DatasetManifest;
-        } catch (err) {
-          throw new UsageError(`--manifest ${values.manifest}: ${(err as Error).message}`);
-        }
+        const manifest = manifestOption(values.manifest);
         if (!manifest.terms) {
           console.error(`--manifest ${values.manifest}: the dataset has no terms commitment`);
           console.error('terms proof FAILED');
@@ -369,4 +359,13 @@ export function sealedEventCheck(
       `the proof's root is the one the log's dataset.sealed event #${event.event.seq} holds (${c.root}, ${c.count})`,
     ],
   };
+}
+
+/** `--manifest FILE`: a dataset's manifest.json, or a usage error naming the file and why. */
+function manifestOption(file: string): DatasetManifest {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DatasetManifest;
+  } catch (err) {
+    throw new UsageError(`--manifest ${file}: ${(err as Error).message}`);
+  }
 }

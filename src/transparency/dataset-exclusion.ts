@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { startTsWorker } from '../lib/ts-worker.ts';
+import { hex, parseCanonicalProof } from './canonical-proof.ts';
 import { EMPTY_ROOT, leafHash, verifyInclusion } from './merkle.ts';
 import {
   i2osp,
@@ -188,8 +189,6 @@ export class ExclusionTree extends SortedLeafTree {
   }
 }
 
-const hex = (octets: number) =>
-  z.string().regex(new RegExp(`^[0-9a-f]{${octets * 2}}$`), `${octets} octets in lowercase hex`);
 const leafProofSchema = z
   .object({
     index: z.number().int().nonnegative(),
@@ -310,20 +309,14 @@ export function verifyExclusionProof(
   key: VrfPublicKey,
   expected?: { datasetId: string; commitment: ExclusionCommitment },
 ): ExclusionCheck {
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (err) {
-    return fail([], `not JSON: ${(err as Error).message}`);
-  }
-  const parsed = exclusionProofSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return fail([], `not an exclusion proof: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
-  }
-  const p = parsed.data;
-  if (exclusionProofText(p) !== text)
-    return fail([], 'not the canonical text of a proof (edited or re-formatted)');
+  const read = parseCanonicalProof(
+    text,
+    exclusionProofSchema,
+    exclusionProofText,
+    'an exclusion proof',
+  );
+  if (!read.ok) return fail([], read.why);
+  const p = read.proof;
   const lines: string[] = [];
   const treeRoot = Buffer.from(p.commitment.treeRoot, 'hex');
   const count = p.commitment.count;

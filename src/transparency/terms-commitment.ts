@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { hex, parseCanonicalProof } from './canonical-proof.ts';
 import { EMPTY_ROOT, HASH_SIZE, leafHash, verifyInclusion } from './merkle.ts';
 import { i2osp } from './rsa-fdh-vrf.ts';
 import { SortedLeafTree } from './sorted-leaf-tree.ts';
@@ -140,9 +141,6 @@ export class TermsTree extends SortedLeafTree {
   }
 }
 
-const hex = (octets: number) =>
-  z.string().regex(new RegExp(`^[0-9a-f]{${octets * 2}}$`), `${octets} octets in lowercase hex`);
-
 /**
  * A person's proof that their terms objection was among those a dataset's redaction applied
  * (`veto-terms-proof/v1`). Fields in the order of the canonical text, which is the only text a
@@ -237,20 +235,9 @@ export function verifyTermsProof(
     ok: false,
     lines: [...lines, why],
   });
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (err) {
-    return fail([], `not JSON: ${(err as Error).message}`);
-  }
-  const parsed = termsProofSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return fail([], `not a terms proof: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
-  }
-  const p = parsed.data;
-  if (termsProofText(p) !== text)
-    return fail([], 'not the canonical text of a proof (edited or re-formatted)');
+  const read = parseCanonicalProof(text, termsProofSchema, termsProofText, 'a terms proof');
+  if (!read.ok) return fail([], read.why);
+  const p = read.proof;
   const lines: string[] = [];
   const treeRoot = Buffer.from(p.commitment.treeRoot, 'hex');
   const count = p.commitment.count;
