@@ -55,7 +55,8 @@ async function keepOutcome(veto: Veto, report: VerifyReport, dir: string): Promi
 export const datasetCommands: Command[] = [
   defineCommand({
     name: 'dataset verify',
-    synopsis: 'DATASET|DIR [--in PARENT] [--snapshot FILE | --filter FILE] [--offline] [--json]',
+    synopsis:
+      'DATASET|DIR [--in PARENT] [--snapshot FILE | --filter FILE] [--offline] [--threads N] [--json]',
     summary: 'check a sealed dataset independently of its build (exit 0 only if every check holds)',
     details: `  DATASET|DIR         the dataset's directory, or its id with --in PARENT
   --in PARENT         the folder the dataset was sealed in (for a dataset id)
@@ -64,6 +65,8 @@ export const datasetCommands: Command[] = [
   --offline           do not open the registry: objector set from --snapshot/--filter (or the
                       snapshot file the manifest names); late objections, the notice period and
                       third parties' terms are then reported "not checked"
+  --threads N         worker threads that read the data (default: one per core for a data file
+                      of 32 MiB or more, else none; 0 reads it on the main thread)
   --json              print the report as JSON
 
   Checks: the manifest's hashes (and, with the registry, its record of the dataset and of the
@@ -80,12 +83,20 @@ export const datasetCommands: Command[] = [
       snapshot: { type: 'string' },
       filter: { type: 'string' },
       offline: { type: 'boolean' },
+      threads: { type: 'string' },
       json: { type: 'boolean' },
     },
     positionals: { min: 1, max: 1 },
     async run({ values, positionals }, h) {
       const dir = datasetDir(positionals[0]!, values.in);
       const objectors = objectorSource(values);
+      const threads = values.threads === undefined ? undefined : Number(values.threads);
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 256)) {
+        console.error(
+          `veto dataset verify: --threads must be a whole number from 0 to 256 (got "${values.threads}")`,
+        );
+        return 2;
+      }
       let veto: Veto | undefined;
       try {
         veto = await openRegistry(h, values.offline === true);
@@ -99,6 +110,7 @@ export const datasetCommands: Command[] = [
         const report = await verifyDataset({
           dir,
           objectors,
+          threads,
           ...(veto ? { registry: veto.gate, records: veto.datasetRecords } : {}),
         });
         console.log(values.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));

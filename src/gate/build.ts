@@ -15,7 +15,7 @@ import {
 import { openCheckpoint } from '../transparency/checkpoint.ts';
 import type { VrfPrivateKey } from '../transparency/rsa-fdh-vrf.ts';
 import { NoteError, type Verifier } from '../transparency/signed-note.ts';
-import { sampleContentLanguages } from './content-languages.ts';
+import { preloadLanguageDetector, sampleContentLanguages } from './content-languages.ts';
 import {
   closeBuildJournal,
   crashPoint,
@@ -750,6 +750,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       let decisionIds: DecisionIds | undefined;
       let redacted = 0;
       let inputsInfo: DatasetManifest['inputs'] = [];
+      // Needed at sealing, loaded meanwhile (content-languages.ts says what it saves).
+      preloadLanguageDetector();
       if (options.judgeElsewhere) {
         progress.phase = 'judging';
         report();
@@ -947,8 +949,6 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       await decisions.close();
       await rejects.close();
       writers.length = 0;
-      await pool?.close();
-      pool = undefined;
 
       // Repeated ids: later copies out, and every copy when they disagree on the author.
       const duplicates = await excludeDuplicateIds(staged, plans, mapping, staging, decisionIds);
@@ -1205,7 +1205,12 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         loadedObjectors: objectorSetFrom(objectors),
         registry,
         now,
+        // The workers that judged read the staged data's chunks (their judge set-up is idle now).
+        pool,
+        threads: workers,
       });
+      await pool?.close();
+      pool = undefined;
       // Kept in the registry, passed or not: the console shows each dataset's last verification.
       if (registry) {
         const recorded = registry.recordVerification(

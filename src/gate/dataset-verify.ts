@@ -1,44 +1,36 @@
-import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { canonicalJson } from '../domain/audit-chain.ts';
-import { createObjectorRecognizer } from '../redact/recognizers/objector-terms.ts';
-import type { PiiSpan } from '../redact/types.ts';
 import { readFilterFile } from '../registry-files/filter-file.ts';
-import {
-  HI,
-  hashAccountKeyBytes64,
-  hashKey64,
-  hashPrintableKeyBytes64,
-  keyHash,
-  LO,
-} from '../registry-files/key-hash.ts';
-import {
-  readSnapshotHeader,
-  type SnapshotMeta,
-  scanSnapshotFile,
-} from '../registry-files/snapshot-file.ts';
-import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
+import { HI, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
+import { readSnapshotHeader } from '../registry-files/snapshot-file.ts';
 import type { ObjectorSource } from './build.ts';
 import { type AnchorCheckResult, checkDatasetAnchor, type RegistryLog } from './dataset-anchor.ts';
+import {
+  AUTHOR_ROLE,
+  type ChunkScan,
+  identifier,
+  S_AUTHOR,
+  S_ID,
+  S_MENTIONS,
+  S_TEXT,
+  type ScanCheck,
+  SubjectLanes,
+  type VerifyScanConfig,
+  VerifyScanner,
+} from './dataset-verify-scan.ts';
 import { readExclusionLeaves } from './exclusion-commitment.ts';
 import { HashSet64, IdHashes } from './id-hashes.ts';
 import { hashFile } from './line-files.ts';
 import { type DatasetManifest, MANIFEST_FORMAT } from './manifest.ts';
-import {
-  type NamedAccount,
-  NamedSubjectFinder,
-  namedObjectorTerms,
-  readNamesFile,
-} from './named-subjects.ts';
+import { type NamedAccount, namedObjectorTerms, readNamesFile } from './named-subjects.ts';
 import {
   hashKeys,
-  hashSnapshotChunk,
-  type KeyHashes,
+  loadSnapshotTable,
   ObjectorFilter,
   type ObjectorSet,
   ObjectorTable,
@@ -46,10 +38,9 @@ import {
 import { loadPolicy } from './policy.ts';
 import type { Policy } from './policy-schema.ts';
 import { REASONS } from './reasons.ts';
-import { type FieldMapping, getterFor, mappedName } from './record-fields.ts';
-import { ABSENT, ARRAY, NULL, NUMBER, RecordScanner, STRING } from './record-scanner.ts';
 import type { GateRegistry } from './registry-port.ts';
 import { readTermsLeaves } from './terms-leaves.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 /**
  * `veto dataset verify`: the one independent check of a sealed dataset. It re-reads the dataset
@@ -167,20 +158,43 @@ export interface VerifyOptions {
   /** Problems listed in the report (all are counted). Default 100. */
   maxProblems?: number;
   now?: () => Date;
+  /** Gate workers to read the data's chunks on (the build's own); else see `threads`. */
+  pool?: WorkerPool;
+  /**
+   * Worker threads to start for the data's chunks when no `pool` is given; 0 reads them on this
+   * thread. Default: as many as the machine has cores for a data file of 32 MiB or more, else 0.
+   */
+  threads?: number;
+  /** Bytes read per chunk (default 4 MiB; tests use small chunks to cross many chunk ends). */
+  chunkBytes?: number;
 }
 
 /** Kept authors asked about the notice at once (the port's limit). */
 const NOTICE_BATCH = 10_000;
 const READ_SIZE = 4 << 20;
-const MAX_ID_LENGTH = 500;
 
-const S_ID = 0;
-const S_AUTHOR = 1;
-const S_MENTIONS = 2;
-const S_TEXT = 3;
+/** A data file smaller than this is read on the verifying thread alone (workers take ~0.2 s to start). */
+const POOL_MIN_BYTES = 32 << 20;
 
 /** Reads and checks a dataset directory; never throws for what it finds (only for I/O faults). */
 export async function verifyDataset(options: VerifyOptions): Promise<VerifyReport> {
+  // Workers started here are closed here, however the check ends.
+  let own: Promise<WorkerPool> | undefined;
+  const startPool = (threads: number) => {
+    own ??= WorkerPool.start(threads);
+    return own;
+  };
+  try {
+    return await verifyWith(options, startPool);
+  } finally {
+    if (own) await (await own.catch(() => undefined))?.close();
+  }
+}
+
+async function verifyWith(
+  options: VerifyOptions,
+  startPool: (threads: number) => Promise<WorkerPool>,
+): Promise<VerifyReport> {
   const started = performance.now();
   const now = options.now ?? (() => new Date());
   const maxProblems = options.maxProblems ?? 100;
@@ -194,6 +208,12 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
     checks[problem.check].status = 'fail';
     checks[problem.check].problems++;
     if (problems.length < maxProblems) problems.push(problem);
+  };
+  /** Problems a chunk's reader counted beyond those it listed. */
+  const failUnlisted = (check: VerifyCheck, n: number) => {
+    problemCount += n;
+    checks[check].status = 'fail';
+    checks[check].problems += n;
   };
   const skip = (check: VerifyCheck, why: string) => {
     checks[check].status = 'not checked';
@@ -365,6 +385,23 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         ? { filter: manifest.snapshot.path }
         : { snapshot: manifest.snapshot.path }
       : undefined);
+  // Gate workers read the data's chunks when there are some: the caller's (the build's), or
+  // started here for a data file big enough to pay for their start (~0.2 s); with no pool given,
+  // one of them loads a snapshot file's table meanwhile.
+  let pool = options.pool;
+  let poolStarting: Promise<WorkerPool | undefined> | undefined;
+  if (!pool) {
+    const dataFileBytes = await stat(join(options.dir, manifest.output.file)).then(
+      (st) => st.size,
+      () => 0,
+    );
+    const threads =
+      options.threads ?? (dataFileBytes >= POOL_MIN_BYTES ? availableParallelism() : 0);
+    if (threads > 0) {
+      poolStarting = startPool(threads);
+      poolStarting.catch(() => {});
+    }
+  }
   // Started before the data is read (a registry's or a filter's set loads while the data's reads
   // wait); the subjects are looked up once both are done.
   const loadObjectors = async () => {
@@ -378,7 +415,11 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         const path = fileSource.snapshot;
         const header = await readSnapshotHeader(path);
         checkSameSnapshot(header, manifest, path, fail);
-        const { table, meta } = await loadSnapshotTable(path, header.count);
+        // On a worker when verify started its own: the others read the data meanwhile.
+        const loader = poolStarting && (await poolStarting);
+        const { table, meta } = loader
+          ? await loader.loadSnapshotTable(path, header.count)
+          : await loadSnapshotTable(path, header.count);
         checkSameSnapshot(meta, manifest, path, fail);
         objectors = table;
         objectorSource = `snapshot file ${path}`;
@@ -400,7 +441,10 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       fail({ check: 'objectors', message: `objector set: ${(err as Error).message}` });
     }
   };
-  const objectorsLoaded = loadObjectors();
+  let objectorsReady = false;
+  const objectorsLoaded = loadObjectors().then(() => {
+    objectorsReady = true;
+  });
 
   // The registry's answers, asked again.
   const registry = options.registry;
@@ -447,50 +491,51 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       fail({ check: 'third-party-terms', message: `names file: ${(err as Error).message}` });
     }
   }
-  const allTerms = [...terms, ...namedTerms];
-  const termFinder = allTerms.length > 0 ? createObjectorRecognizer(allTerms) : undefined;
   // Named objectors: the accounts the texts name, found again from the dataset's names file and
   // the policy's profile links.
-  let namedFinder: NamedSubjectFinder | undefined;
-  if (coverMentions) {
-    let accounts: NamedAccount[] = [];
-    if (manifest.names) {
-      try {
-        const read = await readNamesFile(join(options.dir, manifest.names.file));
-        if (read.sha256 !== manifest.names.sha256) {
-          fail({
-            check: 'manifest',
-            message: `${manifest.names.file}: sha256 ${read.sha256}, the manifest says ${manifest.names.sha256}`,
-          });
-        }
-        accounts = read.accounts;
-      } catch (err) {
-        fail({ check: 'objectors', message: `names file: ${(err as Error).message}` });
+  let namedAccounts: NamedAccount[] = [];
+  if (coverMentions && manifest.names) {
+    try {
+      const read = await readNamesFile(join(options.dir, manifest.names.file));
+      if (read.sha256 !== manifest.names.sha256) {
+        fail({
+          check: 'manifest',
+          message: `${manifest.names.file}: sha256 ${read.sha256}, the manifest says ${manifest.names.sha256}`,
+        });
       }
+      namedAccounts = read.accounts;
+    } catch (err) {
+      fail({ check: 'objectors', message: `names file: ${(err as Error).message}` });
     }
-    const finder = new NamedSubjectFinder(accounts, policy.objections.profileUrls);
-    if (finder.active) namedFinder = finder;
   }
-  const spans: PiiSpan[] = [];
+  const scanConfig: VerifyScanConfig = {
+    mapping: manifest.mapping ?? {},
+    coverMentions,
+    terms: [...terms, ...namedTerms],
+    namedAccounts,
+    profileUrls: policy.objections.profileUrls,
+    collectAuthors: registry !== undefined,
+    maxProblems,
+  };
+  // This thread's reader: the chunks' reader when no pool reads them, and the one that names a
+  // subject found by hash again from its line.
+  const local = new VerifyScanner(scanConfig);
+  const { getters } = local;
   const dueItems = new Map<string, string[]>();
-  // Kept authors for the notice check: each distinct one once (by hash), as a string.
-  // Asked in batches as the data is read; repeats are dropped within a chunk only (a set of every
-  // author cost a cache miss per record, ~0.9 s at bench scale), so a repeated author may be
-  // asked twice, and is reported once.
-  const chunkAuthors = registry ? new Set<string>() : undefined;
+  // Kept authors for the notice check, asked in batches as the data is read; repeats are dropped
+  // within a chunk only (a set of every author cost a cache miss per record, ~0.9 s at bench
+  // scale), so a repeated author may be asked twice, and is reported once.
   let noticeBatch: string[] = [];
   let authorsAsked = 0;
   const notShownReported = new Set<string>();
   const shownBy = new Date(Date.parse(asOf) - policy.notice.minimumDays * 86_400_000).toISOString();
   let noticeUnavailable = false;
   const askNotice = async (all: boolean) => {
-    if (!registry || !chunkAuthors) return;
+    if (!registry) return;
     if (noticeUnavailable) {
-      chunkAuthors.clear();
+      noticeBatch = [];
       return;
     }
-    for (const key of chunkAuthors) noticeBatch.push(key);
-    chunkAuthors.clear();
     while (noticeBatch.length >= NOTICE_BATCH || (all && noticeBatch.length > 0)) {
       const keys = noticeBatch.slice(0, NOTICE_BATCH);
       noticeBatch = noticeBatch.slice(NOTICE_BATCH);
@@ -529,21 +574,6 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
   }
 
   // The data file: hash, UTF-8, JSON, ids, objectors, late objections, terms, in one pass.
-  const mapping: FieldMapping = manifest.mapping ?? {};
-  const names = [
-    mappedName(mapping, 'id'),
-    mappedName(mapping, 'author_id'),
-    mappedName(mapping, 'mentions'),
-    mappedName(mapping, 'text'),
-  ];
-  const getters = (['id', 'author_id', 'mentions', 'text'] as const).map((f) =>
-    getterFor(mapping, f),
-  );
-  const scanner =
-    names.every((n) => !n.includes('.') && !(n in Object.prototype)) &&
-    new Set(names).size === names.length
-      ? new RecordScanner(names)
-      : undefined;
   const ids = new IdHashes(Number(manifest.output.records) || 0);
   let duplicateHashes = new HashSet64();
   let dataPath = join(options.dir, manifest.output.file);
@@ -564,8 +594,8 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       await (await import('./parquet.ts')).parquetToJsonl(dataPath, jsonl);
       dataPath = jsonl;
     }
-    // Per chunk: the records' subjects, hashed (from the bytes where the scanner read a plain
-    // string), looked up together after the chunk; strings are made only for what is reported.
+    // The records' subjects, hashed, looked up together at the end (and strings made only for
+    // what is reported).
     const subjects = new SubjectLanes();
     /** The item id and the subject key of subject `k`, read again from its line in the file. */
     const subjectAt = (fd: number, k: number): { itemId: string; key: string } => {
@@ -575,8 +605,8 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       const r = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
       const itemId = identifier(getters[S_ID]!(r)) ?? `line ${subjects.line[k]}`;
       const candidates: string[] = [`acct:${identifier(getters[S_AUTHOR]!(r))}`];
-      const named = namedFinder?.find(String(getters[S_TEXT]!(r))) ?? [];
-      candidates.push(...named);
+      const text = getters[S_TEXT]!(r);
+      if (typeof text === 'string') candidates.push(...local.namedIn(text));
       const ms = getters[S_MENTIONS]!(r);
       if (Array.isArray(ms)) {
         for (const m of ms) {
@@ -592,21 +622,39 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
       }
       return { itemId, key: '(unknown)' };
     };
-    /** Every kept record's subjects against the objector set and the late objections, at once. */
-    const lookUpAll = () => {
-      const n = subjects.n;
+    /**
+     * The subjects against the objector set and the late objections, many at once (lookups one
+     * by one are a cache miss each): the chunks merged so far as soon as the set is loaded (the
+     * verifying thread is otherwise idle while workers read), the rest at the end. Hits are
+     * reported at the end, in file order, whatever the timing.
+     */
+    let lookedUp = 0;
+    const objectorHits: number[] = [];
+    const lateHits: number[] = [];
+    const lookUp = () => {
+      const from = lookedUp;
+      const n = subjects.n - from;
+      if (n === 0) return;
       const out = new Uint8Array(n);
-      objectors?.hasAll(subjects.hi, subjects.lo, n, out);
+      objectors?.hasAll(subjects.hi.subarray(from), subjects.lo.subarray(from), n, out);
+      for (let i = 0; i < n; i++) {
+        const k = from + i;
+        if (out[i] === 1) objectorHits.push(k);
+        else if (lateHashes.size > 0 && lateHashes.has(subjects.hi[k]!, subjects.lo[k]!))
+          lateHits.push(k);
+      }
+      lookedUp = subjects.n;
+    };
+    const reportHits = () => {
+      const isObjector = new Set(objectorHits);
+      const all = [...objectorHits, ...lateHits].sort((a, b) => a - b);
       let fd = -1;
       try {
-        for (let k = 0; k < n; k++) {
-          const late1 =
-            out[k] !== 1 && lateHashes.size > 0 && lateHashes.has(subjects.hi[k]!, subjects.lo[k]!);
-          if (out[k] !== 1 && !late1) continue;
+        for (const k of all) {
           if (fd < 0) fd = openSync(dataPath, 'r');
           const role = subjects.role[k] === AUTHOR_ROLE ? 'authored by' : 'mentioning';
           const { itemId, key } = subjectAt(fd, k);
-          if (out[k] === 1) {
+          if (isObjector.has(k)) {
             fail({
               check: 'objectors',
               line: subjects.line[k]!,
@@ -634,244 +682,74 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
         if (fd >= 0) closeSync(fd);
       }
     };
-    /** Where the chunk being read starts in the file (subjects are kept by file offset). */
-    let offset = 0;
-
-    const onLine = (b: Buffer, s: number, e: number) => {
-      const line = ++lineNo;
-      if (s === e) {
-        blank++;
-        fail({ check: 'utf8-json', line, message: 'empty line' });
-        return;
-      }
-      // The fast path: the scanner read the line, and the id and the author are plain strings
-      // (or the id a plain integer) hashed from their bytes, as the gate hashes them.
-      let itemId: string | undefined;
-      let idBytes = -1;
-      let idEnd = -1;
-      let authorId: string | undefined;
-      let authorBytes = -1;
-      let authorEnd = -1;
-      let mentions: unknown;
-      let text: unknown;
-      if (scanner?.scanAt(s, e)) {
-        const t = scanner.type;
-        const st = scanner.start;
-        const en = scanner.end;
-        const fl = scanner.flags;
-        const idType = t[S_ID]!;
-        if (
-          (idType === STRING && fl[S_ID] === 0 && plainIdBytes(b, st[S_ID]! + 1, en[S_ID]! - 1)) ||
-          (idType === NUMBER && digitBytes(b, st[S_ID]!, en[S_ID]!))
-        ) {
-          idBytes = idType === STRING ? st[S_ID]! + 1 : st[S_ID]!;
-          idEnd = idType === STRING ? en[S_ID]! - 1 : en[S_ID]!;
-          hashPrintableKeyBytes64(b, idBytes, idEnd);
-          ids.push(keyHash[HI]!, keyHash[LO]!);
-        } else {
-          itemId = identifier(idType === ABSENT ? undefined : scanner.value(b, S_ID));
-          if (itemId === undefined) idBytes = -2;
-        }
-        if (
-          t[S_AUTHOR] === STRING &&
-          fl[S_AUTHOR] === 0 &&
-          plainAccountIdBytes(b, st[S_AUTHOR]! + 1, en[S_AUTHOR]! - 1)
-        ) {
-          authorBytes = st[S_AUTHOR]! + 1;
-          authorEnd = en[S_AUTHOR]! - 1;
-        } else {
-          authorId = identifier(t[S_AUTHOR] === ABSENT ? undefined : scanner.value(b, S_AUTHOR));
-        }
-        const mt = t[S_MENTIONS]!;
-        mentions =
-          mt === ABSENT || mt === NULL || (mt === ARRAY && en[S_MENTIONS]! - st[S_MENTIONS]! === 2)
-            ? undefined
-            : mt === ARRAY
-              ? scanner.value(b, S_MENTIONS)
-              : 0;
-        const tt = t[S_TEXT];
-        text = tt !== STRING ? 0 : termFinder || namedFinder ? scanner.string(b, S_TEXT) : '';
-      } else {
-        let record: unknown;
-        try {
-          record = JSON.parse(b.toString('utf8', s, e));
-        } catch (err) {
-          fail({ check: 'utf8-json', line, message: `not JSON: ${(err as Error).message}` });
-          return;
-        }
-        if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-          fail({ check: 'utf8-json', line, message: 'not a JSON object' });
-          return;
-        }
-        const r = record as Record<string, unknown>;
-        itemId = identifier(getters[S_ID]!(r));
-        if (itemId === undefined) idBytes = -2;
-        authorId = identifier(getters[S_AUTHOR]!(r));
-        mentions = getters[S_MENTIONS]!(r);
-        text = getters[S_TEXT]!(r);
-      }
-      if (idBytes === -2) {
-        fail({ check: 'unique-ids', line, message: `${names[S_ID]}: missing or not an id` });
-      } else if (itemId !== undefined) {
-        hashKey64(itemId);
-        ids.push(keyHash[HI]!, keyHash[LO]!);
-      }
-      let authorHi = 0;
-      let authorLo = 0;
-      if (authorBytes >= 0) {
-        const end = authorEnd;
-        hashAccountKeyBytes64(b, authorBytes, end);
-        authorHi = keyHash[HI]! || 1;
-        authorLo = keyHash[LO]!;
-        subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        chunkAuthors?.add(`acct:${b.toString('latin1', authorBytes, end)}`);
-      } else if (authorId === undefined) {
+    /** A chunk's findings added to the file's, in file order. */
+    const merge = async (scan: ChunkScan) => {
+      const base = lineNo;
+      for (const p of scan.problems) {
+        const line = p.line + base;
+        const itemId = p.itemId ?? (p.itemFromLine ? `line ${line}` : undefined);
         fail({
-          check: 'objectors',
+          check: p.check,
           line,
-          itemId: itemOf(b, itemId, idBytes, idEnd, line),
-          message: `${names[S_AUTHOR]}: missing or not an account id, so the author cannot be checked`,
+          ...(itemId === undefined ? {} : { itemId }),
+          message: p.message,
         });
-      } else {
-        const key = `acct:${authorId}`;
-        hashKey64(key);
-        authorHi = keyHash[HI]! || 1;
-        authorLo = keyHash[LO]!;
-        subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        chunkAuthors?.add(key);
       }
-      if (mentions !== undefined && mentions !== null) {
-        if (!Array.isArray(mentions)) {
-          fail({
-            check: 'objectors',
-            line,
-            itemId: itemOf(b, itemId, idBytes, idEnd, line),
-            message: `${names[S_MENTIONS]}: not an array`,
-          });
-        } else if (coverMentions) {
-          for (const m of mentions) {
-            // As the gate reads a mention: a string or an integer, a subject key once prefixed.
-            const s2 =
-              typeof m === 'string'
-                ? m
-                : typeof m === 'number' && Number.isSafeInteger(m)
-                  ? String(m)
-                  : undefined;
-            const key =
-              s2 === undefined
-                ? undefined
-                : s2.startsWith('acct:') || s2.startsWith('email:')
-                  ? s2
-                  : `acct:${s2}`;
-            if (key === undefined || subjectKeyProblem(key)) {
-              fail({
-                check: 'objectors',
-                line,
-                itemId: itemOf(b, itemId, idBytes, idEnd, line),
-                message: `${names[S_MENTIONS]}: an entry is not an account id or subject key`,
-              });
-              continue;
-            }
-            hashKey64(key);
-            const hi = keyHash[HI]! || 1;
-            const lo = keyHash[LO]!;
-            if (hi !== authorHi || lo !== authorLo)
-              subjects.push(hi, lo, line, offset + s, offset + e, MENTION_ROLE);
-          }
-        }
+      for (const [check, n] of Object.entries(scan.problemCounts) as [ScanCheck, number][]) {
+        const unlisted = n - scan.problems.filter((p) => p.check === check).length;
+        if (unlisted > 0) failUnlisted(check, unlisted);
       }
-      if (namedFinder && typeof text === 'string') {
-        for (const key of namedFinder.find(text) ?? []) {
-          if (subjectKeyProblem(key)) continue;
-          hashKey64(key);
-          const hi = keyHash[HI]! || 1;
-          const lo = keyHash[LO]!;
-          if (hi !== authorHi || lo !== authorLo)
-            subjects.push(hi, lo, line, offset + s, offset + e, MENTION_ROLE);
-        }
-      }
-      if (typeof text !== 'string') {
-        fail({
-          check: 'utf8-json',
-          line,
-          itemId: itemOf(b, itemId, idBytes, idEnd, line),
-          message: `${names[S_TEXT]}: not a string`,
-        });
-      } else if (termFinder && text.length > 0) {
-        spans.length = 0;
-        termFinder.find(text, spans);
-        if (spans.length > 0) {
-          fail({
-            check: 'third-party-terms',
-            line,
-            itemId: itemOf(b, itemId, idBytes, idEnd, line),
-            message: `kept text names a person who objected (${spans.length} place${spans.length === 1 ? '' : 's'} unredacted)`,
-          });
-        }
-      }
+      lineNo += scan.lines;
+      blank += scan.blank;
+      ids.pushWords(scan.idWords);
+      subjects.append(scan.subjects, base);
+      if (objectorsReady) lookUp();
+      if (scan.authors !== '') for (const key of scan.authors.split('\n')) noticeBatch.push(key);
+      await askNotice(false);
     };
 
-    // The data's hash on another thread while this one reads the records.
+    // The data's hash on another thread while the records are read.
     side = sideWork(
       scratch === undefined ? dataPath : undefined,
       existsSync(decisionsPath) ? decisionsPath : undefined,
     );
     side.catch(() => {});
+    pool ??= await poolStarting;
+    if (pool) await pool.initVerify(scanConfig);
     const file = await open(dataPath, 'r');
     let scanned = 0;
     try {
-      // Two buffers: the next read runs while this chunk's records are read.
-      let buf = Buffer.allocUnsafe(READ_SIZE + (64 << 10));
-      let spare = Buffer.allocUnsafe(READ_SIZE + (64 << 10));
-      let carried = 0;
-      let reading = file.read(buf, 0, READ_SIZE, null);
+      // Chunks cut at a line end, read in order; with a pool, a few in flight at once, their
+      // findings added up in file order as they come back.
+      const queue: Promise<ChunkScan>[] = [];
+      const inFlight = pool ? 2 * pool.size : 1;
+      const readSize = options.chunkBytes ?? READ_SIZE;
+      let carry = Buffer.alloc(0);
+      let own = Buffer.alloc(0);
+      let offset = 0;
       for (;;) {
-        const { bytesRead } = await reading;
+        const want = carry.length + readSize;
+        // A pool's buffers travel to the workers and back; this thread reads into one of its own.
+        const free = pool ? pool.takeInput(want) : own.length >= want ? own.buffer : undefined;
+        const buf = free ? Buffer.from(free) : Buffer.allocUnsafeSlow(want + (64 << 10));
+        if (!pool) own = buf;
+        carry.copy(buf, 0);
+        const { bytesRead } = await file.read(buf, carry.length, readSize, null);
         scanned += bytesRead;
-        const total = carried + bytesRead;
+        const total = carry.length + bytesRead;
         const end = bytesRead === 0 ? total : buf.lastIndexOf(10, total - 1) + 1;
-        const tail = total - end;
-        if (bytesRead > 0) {
-          if (tail + READ_SIZE > spare.length) spare = Buffer.allocUnsafe(tail + READ_SIZE);
-          buf.copy(spare, 0, end, total);
-          reading = file.read(spare, tail, READ_SIZE, null);
-        }
+        carry = Buffer.from(buf.subarray(end, total));
         if (end > 0) {
-          const region = buf.subarray(0, end);
-          const firstLine = lineNo + 1;
-          // Which lines are not UTF-8: looked for only when the chunk as a whole is not.
-          const badStarts = new Set<number>();
-          if (!isUtf8(region)) {
-            let s = 0;
-            let n = firstLine;
-            while (s < end) {
-              let nl = buf.indexOf(10, s);
-              if (nl < 0 || nl >= end) nl = end;
-              if (!isUtf8(buf.subarray(s, nl))) {
-                fail({ check: 'utf8-json', line: n, message: 'not valid UTF-8' });
-                badStarts.add(s);
-              }
-              n++;
-              s = nl + 1;
-            }
-          }
-          scanner?.load(buf, end);
-          let s = 0;
-          while (s < end) {
-            let nl = buf.indexOf(10, s);
-            if (nl < 0 || nl >= end) nl = end;
-            if (badStarts.size > 0 && badStarts.has(s)) lineNo++;
-            else onLine(buf, s, nl);
-            s = nl + 1;
-          }
-          await askNotice(false);
+          queue.push(
+            pool
+              ? pool.verifyChunk(buf, end, offset)
+              : Promise.resolve(local.scanChunk(buf, end, offset)),
+          );
+          offset += end;
         }
+        while (queue.length >= inFlight || (bytesRead === 0 && queue.length > 0))
+          await merge(await queue.shift()!);
         if (bytesRead === 0) break;
-        offset += end;
-        const read = buf;
-        buf = spare;
-        spare = read;
-        carried = tail;
       }
     } finally {
       await file.close();
@@ -884,7 +762,8 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
           'no objector set to check against: connect the registry, or give --snapshot or --filter',
       });
     }
-    lookUpAll();
+    lookUp();
+    reportHits();
     const hashed = (await side).data;
     if (hashed) {
       dataSha = hashed.sha256;
@@ -1033,18 +912,6 @@ export async function verifyDataset(options: VerifyOptions): Promise<VerifyRepor
   });
 }
 
-/** A record id as the gate reads one: a string, or a safe integer, without control characters. */
-function identifier(v: unknown): string | undefined {
-  let s: string;
-  if (typeof v === 'string') s = v;
-  else if (typeof v === 'number' && Number.isSafeInteger(v)) s = String(v);
-  else return undefined;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ids hold none
-  if (s.length === 0 || s.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(s))
-    return undefined;
-  return s;
-}
-
 function checkSameSnapshot(
   meta: { id: string; purpose: string; asOf: string; count: number; sha256: string },
   manifest: DatasetManifest,
@@ -1078,30 +945,6 @@ async function forEachRecordId(
       // Reported by the first pass.
     }
   });
-}
-
-/**
- * Loads a snapshot file into an exact table, on this thread: its keys hashed in WebAssembly and
- * added in table order (`ObjectorTable.addHashes`). The file's hash, order and count are checked.
- * Why not on a gate worker while the data is read, as the build does: adding keys one by one
- * from another thread (`claimAll`, a cache miss each) cost 2.3 CPU-s at 10M keys against 0.8
- * here, and the whole verify took 4.9-5.3 CPU-s that way against 4.3 on this thread (bench
- * scale, measured alternately on a loaded machine).
- */
-async function loadSnapshotTable(
-  path: string,
-  count: number,
-): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
-  const table = new ObjectorTable(count);
-  const hashes: KeyHashes[] = [];
-  const meta = await scanSnapshotFile(path, (chunk, firstLine) => {
-    hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
-  });
-  table.addHashes(hashes);
-  if (table.count !== meta.count) {
-    throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);
-  }
-  return { table, meta };
 }
 
 /**
@@ -1219,75 +1062,6 @@ function sideWork(
   });
 }
 
-const AUTHOR_ROLE = 0;
-const MENTION_ROLE = 1;
-
-/** The subjects of a chunk's records: hash lanes, and where each came from (to report it). */
-class SubjectLanes {
-  hi = new Uint32Array(1 << 15);
-  lo = new Uint32Array(1 << 15);
-  line = new Int32Array(1 << 15);
-  /** The record's line as file offsets (read again only to report it). */
-  start = new Float64Array(1 << 15);
-  end = new Float64Array(1 << 15);
-  role = new Uint8Array(1 << 15);
-  n = 0;
-
-  push(hi: number, lo: number, line: number, start: number, end: number, role: number): void {
-    if (this.n === this.hi.length) this.#grow();
-    const k = this.n++;
-    this.hi[k] = hi;
-    this.lo[k] = lo;
-    this.line[k] = line;
-    this.start[k] = start;
-    this.end[k] = end;
-    this.role[k] = role;
-  }
-
-  #grow(): void {
-    const size = this.hi.length * 2;
-    const grown = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(
-      a: T,
-      make: (n: number) => T,
-    ): T => {
-      const b = make(size);
-      b.set(a);
-      return b;
-    };
-    this.hi = grown(this.hi, (n) => new Uint32Array(n));
-    this.lo = grown(this.lo, (n) => new Uint32Array(n));
-    this.line = grown(this.line, (n) => new Int32Array(n));
-    this.start = grown(this.start, (n) => new Float64Array(n));
-    this.end = grown(this.end, (n) => new Float64Array(n));
-    this.role = grown(this.role, (n) => new Uint8Array(n));
-  }
-}
-
-/** A plain string id's bytes as the gate takes them: 1 to 500 printable ASCII bytes (no space). */
-function plainIdBytes(b: Uint8Array, start: number, end: number): boolean {
-  const n = end - start;
-  if (n < 1 || n > MAX_ID_LENGTH) return false;
-  for (let i = start; i < end; i++) {
-    const c = b[i]!;
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
-}
-
-/** An author id's bytes the gate hashes as they are (1 to 500 bytes from `!` to `~`). */
-const plainAccountIdBytes = plainIdBytes;
-
-/** A JSON integer whose text is its `String()`: digits only, at most 15 (a safe integer). */
-function digitBytes(b: Uint8Array, start: number, end: number): boolean {
-  const n = end - start;
-  if (n < 1 || n > 15) return false;
-  for (let i = start; i < end; i++) {
-    const c = b[i]!;
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
-}
-
 /** The report as text: one line per check, then the problems and the removals due. */
 export function formatVerifyReport(r: VerifyReport): string {
   const lines = [
@@ -1326,15 +1100,4 @@ export function formatVerifyReport(r: VerifyReport): string {
       lines.push(`  ${d.subjectKey}: ${d.items.length} item${d.items.length === 1 ? '' : 's'}`);
   }
   return lines.join('\n');
-}
-
-/** The item id of a record for a report: read, or from its bytes, or its line. */
-function itemOf(
-  b: Buffer,
-  itemId: string | undefined,
-  idBytes: number,
-  idEnd: number,
-  line: number,
-): string {
-  return itemId ?? (idBytes >= 0 ? b.toString('latin1', idBytes, idEnd) : `line ${line}`);
 }

@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import { chunkScanBuffers, type VerifyScanConfig, VerifyScanner } from './dataset-verify-scan.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
-import { hashSnapshotChunk, ObjectorTable } from './objector-set.ts';
+import { hashSnapshotChunk, loadSnapshotTable, ObjectorTable } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
@@ -35,11 +36,56 @@ export interface SnapshotChunkMessage {
   slots: SharedArrayBuffer;
 }
 
+/** `veto dataset verify`'s reading of a data chunk (dataset-verify-scan.ts). */
+export type VerifyMessage =
+  | { type: 'verify-init'; seq: number; config: VerifyScanConfig }
+  | { type: 'snapshot-table'; seq: number; path: string; count: number }
+  | { type: 'verify-chunk'; seq: number; buffer: ArrayBuffer; end: number; offset: number };
+
 let judge: Judge | undefined;
+let verifier: VerifyScanner | undefined;
 
 parentPort?.on(
   'message',
-  (msg: { type: 'init'; config: JudgeConfig } | BatchMessage | SnapshotChunkMessage) => {
+  (
+    msg:
+      | { type: 'init'; config: JudgeConfig }
+      | BatchMessage
+      | SnapshotChunkMessage
+      | VerifyMessage,
+  ) => {
+    if (msg.type === 'snapshot-table') {
+      loadSnapshotTable(msg.path, msg.count).then(
+        ({ table, meta }) =>
+          parentPort!.postMessage({
+            seq: msg.seq,
+            value: { slots: table.shared, keys: table.count, meta },
+          }),
+        (err: Error) => {
+          const file =
+            err instanceof RegistryFileError ? { path: err.path, reason: err.reason } : undefined;
+          parentPort!.postMessage({ seq: msg.seq, error: err.message, file });
+        },
+      );
+      return;
+    }
+    if (msg.type === 'verify-init' || msg.type === 'verify-chunk') {
+      try {
+        if (msg.type === 'verify-init') {
+          verifier = new VerifyScanner(msg.config);
+          parentPort!.postMessage({ seq: msg.seq, value: true });
+        } else {
+          const scan = verifier!.scanChunk(Buffer.from(msg.buffer), msg.end, msg.offset);
+          parentPort!.postMessage({ seq: msg.seq, value: scan, input: msg.buffer }, [
+            msg.buffer,
+            ...chunkScanBuffers(scan),
+          ]);
+        }
+      } catch (err) {
+        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).stack ?? String(err) });
+      }
+      return;
+    }
     if (msg.type === 'snapshot-chunk') {
       try {
         const hashes = hashSnapshotChunk(

@@ -25,6 +25,20 @@ export class IdHashes {
     this.n++;
   }
 
+  /** Appends hashes given as little-endian word pairs (low word first), as `push` stores them. */
+  pushWords(words: Uint32Array): void {
+    const need = 2 * this.n + words.length;
+    if (need > this.#words.length) {
+      let size = this.#words.length * 2;
+      while (size < need) size *= 2;
+      const grown = new Uint32Array(size);
+      grown.set(this.#words.subarray(0, 2 * this.n));
+      this.#words = grown;
+    }
+    this.#words.set(words, 2 * this.n);
+    this.n += words.length >> 1;
+  }
+
   /** The hashes seen more than once. */
   repeated(): HashSet64 {
     const out = new HashSet64();

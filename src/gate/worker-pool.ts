@@ -1,8 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { bundledWorkerEntry, startTsWorker } from '../lib/ts-worker.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import type { SnapshotMeta } from '../registry-files/snapshot-file.ts';
+import type { ChunkScan, VerifyScanConfig } from './dataset-verify-scan.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
+import { ObjectorTable } from './objector-set.ts';
 
 interface WorkerReply {
   seq?: number;
@@ -10,6 +13,8 @@ interface WorkerReply {
   /** The batch's input buffer, handed back. */
   input?: ArrayBuffer;
   hashed?: number;
+  /** The answer to a `#call`: a data chunk's findings, a loaded table, true for a set-up. */
+  value?: unknown;
   error?: string;
   file?: { path: string; reason: string };
 }
@@ -18,6 +23,9 @@ interface WorkerReply {
 // tree dies young, and with V8's default 16 MiB semi-spaces a batch's live rows and strings were
 // scavenged several times over. Judge alone, one thread, CPU time: 103-106 MB/s by default,
 // 112-119 MB/s with 64 MiB semi-spaces (128 MiB was slower: 69 MB/s, out of cache).
+/** How busy a worker counts while it loads a whole table: more than any queue of chunks. */
+const LONG_JOB = 1000;
+
 const WORKER_OPTIONS = {
   resourceLimits: { maxYoungGenerationSizeMb: 192 },
 };
@@ -30,8 +38,11 @@ const WORKER_OPTIONS = {
  */
 export class WorkerPool {
   readonly #workers: { worker: Worker; busy: number }[] = [];
-  // biome-ignore lint/suspicious/noExplicitAny: replies are a batch result or a snapshot count
-  readonly #waiting = new Map<number, { resolve: (r: any) => void; reject: (e: Error) => void }>();
+  readonly #waiting = new Map<
+    number,
+    // biome-ignore lint/suspicious/noExplicitAny: replies are a batch result, a count, a value
+    { resolve: (r: any) => void; reject: (e: Error) => void; weight?: number }
+  >();
   #nextLoadSeq = -1;
   /** Result buffers the caller is done with, sent back to be written again (see `recycle`). */
   readonly #spares: ArrayBuffer[] = [];
@@ -73,7 +84,7 @@ export class WorkerPool {
             if (m.seq === undefined) return;
             const waiter = pool.#waiting.get(m.seq);
             pool.#waiting.delete(m.seq);
-            slot.busy--;
+            slot.busy -= waiter?.weight ?? 1;
             if (m.error !== undefined) {
               waiter?.reject(
                 m.file
@@ -82,7 +93,7 @@ export class WorkerPool {
               );
             } else {
               if (m.input) pool.#freeInputs.push(m.input);
-              waiter?.resolve(m.hashed ?? m.result!);
+              waiter?.resolve(m.value ?? m.hashed ?? m.result!);
             }
           });
           worker.on('error', (err) => pool.#fail(err));
@@ -196,6 +207,64 @@ export class WorkerPool {
         { type: 'snapshot-chunk', seq, path, buffer, length: chunk.length, firstLine, slots },
         [buffer],
       );
+    });
+  }
+
+  /**
+   * Sets every worker up to read a sealed dataset's chunks for `veto dataset verify` (they keep
+   * the judge's set-up too: the build verifies on the pool it judged with).
+   */
+  async initVerify(config: VerifyScanConfig): Promise<void> {
+    await Promise.all(
+      this.#workers.map((slot) => this.#call<true>(slot, { type: 'verify-init', config }, [])),
+    );
+  }
+
+  /**
+   * Reads a chunk of a dataset's data file (whole lines, `buffer[0, end)`, at file `offset`) on
+   * the least busy worker. The buffer is transferred, and comes back through {@link takeInput}.
+   */
+  verifyChunk(buffer: Buffer, end: number, offset: number): Promise<ChunkScan> {
+    const ab = buffer.buffer as ArrayBuffer;
+    if (buffer.byteOffset !== 0 || ab.byteLength !== buffer.length) {
+      throw new Error('verifyChunk needs a buffer that owns its whole ArrayBuffer');
+    }
+    return this.#call<ChunkScan>(
+      this.#leastBusy(),
+      { type: 'verify-chunk', buffer: ab, end, offset },
+      [ab],
+    );
+  }
+
+  /**
+   * Loads a snapshot file's exact table on one worker (`loadSnapshotTable`), while the others
+   * take the chunks: that worker counts as busy until it is done, so chunks go elsewhere.
+   */
+  async loadSnapshotTable(
+    path: string,
+    count: number,
+  ): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
+    const { slots, keys, meta } = await this.#call<{
+      slots: SharedArrayBuffer;
+      keys: number;
+      meta: SnapshotMeta;
+    }>(this.#leastBusy(), { type: 'snapshot-table', path, count }, [], LONG_JOB);
+    return { table: new ObjectorTable(0, slots, keys), meta };
+  }
+
+  /** Sends a request that `gate-worker.ts` answers with `{ seq, value }`. */
+  #call<T>(
+    slot: { worker: Worker; busy: number },
+    msg: Record<string, unknown>,
+    transfer: ArrayBuffer[],
+    weight = 1,
+  ): Promise<T> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const seq = this.#nextLoadSeq--;
+    slot.busy += weight;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(seq, { resolve, reject, weight });
+      slot.worker.postMessage({ ...msg, seq }, transfer);
     });
   }
 

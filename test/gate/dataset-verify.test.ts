@@ -165,6 +165,59 @@ describe('veto dataset verify (files only: a recipient, a regulator)', () => {
     assert.deepEqual(lines('objectors'), [3]);
   });
 
+  it('finds the same on worker threads as on one thread, across chunk ends (the function and --threads)', async () => {
+    const f = await offlineBuild();
+    const lines: (string | Buffer)[] = [];
+    for (let i = 0; i < 300; i++) {
+      lines.push(
+        JSON.stringify(record({ id: `k${i}`, author_id: `u${i % 7}`, text: 'x'.repeat(i % 50) })),
+      );
+    }
+    const special: [number, string | Buffer][] = [
+      [40, JSON.stringify(record({ id: 'z1', author_id: 'obj' }))],
+      [90, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d])],
+      [150, '{"id": "x",'],
+      [200, JSON.stringify(record({ id: 'k3', author_id: 'u1' }))],
+      [250, JSON.stringify({ text: 'no id, no author' })],
+      [260, JSON.stringify(record({ id: 'm2', author_id: 'u5', mentions: ['obj'] }))],
+      [280, ''],
+    ];
+    for (const [at, line] of special) lines.splice(at, 0, line);
+    appendToData(f.sealed, lines, true);
+    // Two records sealed before the appended lines; lines are 1-based.
+    const lineOf = (l: string | Buffer) => lines.indexOf(l) + 3;
+    const options = { dir: f.sealed, objectors: { snapshot: f.snapshot } };
+    const one = await verifyDataset({ ...options, threads: 0, chunkBytes: 512 });
+    const pooled = await verifyDataset({ ...options, threads: 2, chunkBytes: 512 });
+    const whole = await verifyDataset({ ...options, threads: 0 });
+    const same = (r: VerifyReport) => ({ ...r, ms: 0 });
+    assert.deepEqual(same(pooled), same(one));
+    assert.deepEqual(same(whole), same(one));
+    const found = (check: string) =>
+      one.problems
+        .filter((p) => p.check === check)
+        .map((p) => [p.line, p.itemId])
+        .sort((a, b) => Number(a[0]) - Number(b[0]));
+    assert.deepEqual(found('objectors'), [
+      [lineOf(special[0]![1]), 'z1'],
+      [lineOf(special[4]![1]), `line ${lineOf(special[4]![1])}`],
+      [lineOf(special[5]![1]), 'm2'],
+    ]);
+    assert.deepEqual(
+      found('utf8-json').map(([l]) => l),
+      [lineOf(special[1]![1]), lineOf(special[2]![1]), lineOf(special[6]![1])],
+    );
+    assert.deepEqual(
+      found('unique-ids').map(([l]) => l),
+      [lineOf(special[3]![1]), lineOf(special[4]![1])],
+    );
+    // The command a user runs, with worker threads.
+    const cli = verify(f.sealed, '--offline', '--snapshot', f.snapshot, '--threads', '2', '--json');
+    assert.equal(cli.code, 1);
+    assert.deepEqual(cli.report!.problems, whole.problems);
+    assert.equal(verify(f.sealed, '--offline', '--threads', 'many').code, 2);
+  });
+
   it('checks the objector file against the dataset’s snapshot, and refuses to guess without one', async () => {
     const f = await offlineBuild();
     const other = await writeSnapshot(f.dir, ['acct:obj', 'acct:someone']);
