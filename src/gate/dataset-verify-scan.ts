@@ -71,7 +71,12 @@ export interface ChunkScan {
     end: Float64Array;
     role: Uint8Array;
   };
-  /** The chunk's distinct kept authors as subject keys, `\n`-joined ('' when not collected). */
+  /**
+   * The kept authors (when collected): those whose id is plain bytes as `[start, end)` pairs of
+   * the chunk (the verifying thread makes their strings, from the chunk it gets back: it is idle
+   * while workers read), the others as subject keys, `\n`-joined.
+   */
+  authorSpans: Uint32Array;
   authors: string;
 }
 
@@ -138,7 +143,9 @@ export class VerifyScanner {
     };
     const ids = new WordPairs(Math.max(64, end >> 8));
     const subjects = new SubjectLanes(Math.max(64, end >> 8));
-    const authors = config.collectAuthors ? new Set<string>() : undefined;
+    const collect = config.collectAuthors;
+    const authorSpans = new WordPairs(collect ? Math.max(64, end >> 8) : 0);
+    const authors: string[] = [];
     let lineNo = 0;
     let blank = 0;
 
@@ -228,7 +235,7 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        authors?.add(`acct:${b.toString('latin1', authorBytes, authorEnd)}`);
+        if (collect) authorSpans.push(authorEnd, authorBytes);
       } else if (authorId === undefined) {
         fail({
           check: 'objectors',
@@ -242,7 +249,7 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        authors?.add(key);
+        if (collect) authors.push(key);
       }
       if (mentions !== undefined && mentions !== null) {
         if (!Array.isArray(mentions)) {
@@ -336,7 +343,8 @@ export class VerifyScanner {
       problemCounts,
       idWords: ids.words(),
       subjects: subjects.copy(),
-      authors: authors ? [...authors].join('\n') : '',
+      authorSpans: authorSpans.words(),
+      authors: authors.join('\n'),
     };
   }
 }
@@ -365,7 +373,7 @@ export function identifier(v: unknown): string | undefined {
   return s;
 }
 
-/** 64-bit hashes as little-endian word pairs, growing. */
+/** Pairs of words (64-bit hashes as little-endian halves, or spans as start and end), growing. */
 class WordPairs {
   #words: Uint32Array;
   n = 0;
@@ -471,7 +479,7 @@ export class SubjectLanes {
 /** The buffers of a chunk's findings, to transfer rather than copy to another thread. */
 export function chunkScanBuffers(scan: ChunkScan): ArrayBuffer[] {
   const s = scan.subjects;
-  return [s.hi, s.lo, s.line, s.start, s.end, s.role, scan.idWords].map(
+  return [s.hi, s.lo, s.line, s.start, s.end, s.role, scan.idWords, scan.authorSpans].map(
     (a) => a.buffer as ArrayBuffer,
   );
 }

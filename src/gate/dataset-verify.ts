@@ -683,7 +683,7 @@ async function verifyWith(
       }
     };
     /** A chunk's findings added to the file's, in file order. */
-    const merge = async (scan: ChunkScan) => {
+    const merge = async ({ scan, chunk }: { scan: ChunkScan; chunk: Buffer }) => {
       const base = lineNo;
       for (const p of scan.problems) {
         const line = p.line + base;
@@ -704,7 +704,15 @@ async function verifyWith(
       ids.pushWords(scan.idWords);
       subjects.append(scan.subjects, base);
       if (objectorsReady) lookUp();
-      if (scan.authors !== '') for (const key of scan.authors.split('\n')) noticeBatch.push(key);
+      if (registry) {
+        // Repeats dropped within a chunk (a set of every author cost a cache miss per record).
+        const distinct = new Set<string>();
+        const spans = scan.authorSpans;
+        for (let i = 0; i < spans.length; i += 2)
+          distinct.add(`acct:${chunk.toString('latin1', spans[i]!, spans[i + 1]!)}`);
+        if (scan.authors !== '') for (const key of scan.authors.split('\n')) distinct.add(key);
+        for (const key of distinct) noticeBatch.push(key);
+      }
       await askNotice(false);
     };
 
@@ -721,7 +729,7 @@ async function verifyWith(
     try {
       // Chunks cut at a line end, read in order; with a pool, a few in flight at once, their
       // findings added up in file order as they come back.
-      const queue: Promise<ChunkScan>[] = [];
+      const queue: Promise<{ scan: ChunkScan; chunk: Buffer }>[] = [];
       const inFlight = pool ? 2 * pool.size : 1;
       const readSize = options.chunkBytes ?? READ_SIZE;
       let carry = Buffer.alloc(0);
@@ -743,12 +751,16 @@ async function verifyWith(
           queue.push(
             pool
               ? pool.verifyChunk(buf, end, offset)
-              : Promise.resolve(local.scanChunk(buf, end, offset)),
+              : Promise.resolve({ scan: local.scanChunk(buf, end, offset), chunk: buf }),
           );
           offset += end;
         }
-        while (queue.length >= inFlight || (bytesRead === 0 && queue.length > 0))
-          await merge(await queue.shift()!);
+        while (queue.length >= inFlight || (bytesRead === 0 && queue.length > 0)) {
+          const done = await queue.shift()!;
+          await merge(done);
+          // The chunk's buffer, done with: read into again.
+          if (pool) pool.giveBackInput(done.chunk.buffer as ArrayBuffer);
+        }
         if (bytesRead === 0) break;
       }
     } finally {

@@ -76,7 +76,7 @@ parentPort?.on(
           parentPort!.postMessage({ seq: msg.seq, value: true });
         } else {
           const scan = verifier!.scanChunk(Buffer.from(msg.buffer), msg.end, msg.offset);
-          parentPort!.postMessage({ seq: msg.seq, value: scan, input: msg.buffer }, [
+          parentPort!.postMessage({ seq: msg.seq, value: { scan, chunk: msg.buffer } }, [
             msg.buffer,
             ...chunkScanBuffers(scan),
           ]);

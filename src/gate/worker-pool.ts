@@ -224,16 +224,26 @@ export class WorkerPool {
    * Reads a chunk of a dataset's data file (whole lines, `buffer[0, end)`, at file `offset`) on
    * the least busy worker. The buffer is transferred, and comes back through {@link takeInput}.
    */
-  verifyChunk(buffer: Buffer, end: number, offset: number): Promise<ChunkScan> {
+  async verifyChunk(
+    buffer: Buffer,
+    end: number,
+    offset: number,
+  ): Promise<{ scan: ChunkScan; chunk: Buffer }> {
     const ab = buffer.buffer as ArrayBuffer;
     if (buffer.byteOffset !== 0 || ab.byteLength !== buffer.length) {
       throw new Error('verifyChunk needs a buffer that owns its whole ArrayBuffer');
     }
-    return this.#call<ChunkScan>(
+    const { scan, chunk } = await this.#call<{ scan: ChunkScan; chunk: ArrayBuffer }>(
       this.#leastBusy(),
       { type: 'verify-chunk', buffer: ab, end, offset },
       [ab],
     );
+    return { scan, chunk: Buffer.from(chunk) };
+  }
+
+  /** A buffer `verifyChunk` gave back, once its caller is done with it, to read into again. */
+  giveBackInput(buffer: ArrayBuffer): void {
+    if (this.#freeInputs.length < 2 * this.#workers.length) this.#freeInputs.push(buffer);
   }
 
   /**
