@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { modelSummaryMarkdown } from '../../src/domain/model-summary.ts';
-import { sampleContentLanguages, sampleStep } from '../../src/gate/content-languages.ts';
+import { sampleContentLanguages } from '../../src/gate/content-languages.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
 import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
@@ -28,7 +28,7 @@ const ENGLISH = [
 ];
 
 describe('the languages of the kept content', () => {
-  it('samples every k-th record so at most 2,000 are read, and prefers the export’s field', async () => {
+  it('samples at most 2,000 records at evenly spaced byte offsets, and prefers the export’s field', async () => {
     const dir = await tempDir();
     const file = join(dir, 'data.jsonl');
     const lines: unknown[] = [];
@@ -39,25 +39,40 @@ describe('the languages of the kept content', () => {
         i % 3 === 0 ? { meta: { language: ['de-AT', 'DE', '12'][(i / 3) % 3] } } : { meta: {} };
       lines.push({ id: `r${i}`, body: i % 2 ? FRENCH[i % 5] : ENGLISH[i % 5], ...meta });
     }
-    await writeFile(file, jsonl(lines));
-    assert.equal(sampleStep(6_001), 4);
+    const text = jsonl(lines);
+    await writeFile(file, text);
     const mapping = { fields: { lang: 'meta.language', text: 'body' } } as const;
     const l = await sampleContentLanguages(file, { records: 6_001, mapping });
-    assert.equal(l.every, 4);
-    assert.equal(l.sampled, 1_501, 'records 0, 4, 8 … 6000');
-    // Sampled records are the multiples of 4: even, so all English text; a third carry a tag.
-    const tagged = [...Array(1_501).keys()].map((k) => 4 * k).filter((i) => i % 3 === 0);
-    const valid = tagged.filter((i) => (i / 3) % 3 !== 2).length;
-    assert.equal(l.fromField, valid);
-    assert.equal(l.detected + l.undetermined, 1_501 - valid);
-    assert.deepEqual(
-      l.languages.map((x) => x.language),
-      ['en', 'de'],
-    );
-    assert.equal(l.languages[1]!.records, valid, 'de-AT and DE are both German');
+    assert.equal(l.sampling, 'byte-offsets');
+    // Lines are 100-200 bytes and offsets ~400 bytes apart: 2,000 distinct lines.
+    assert.equal(l.sampled, 2_000);
+    assert.equal(l.fromField + l.detected + l.undetermined, l.sampled);
+    // Which lines: the first line starting at or after each offset, found again here.
+    const starts: number[] = [];
+    for (let at = 0, i = 0; i < 6_001; i++) {
+      starts.push(at);
+      at += Buffer.byteLength(JSON.stringify(lines[i])) + 1;
+    }
+    const size = Buffer.byteLength(text);
+    const picked = [...Array(2_000).keys()].map((k) => {
+      const offset = Math.floor((k * size) / 2_000);
+      return starts.findIndex((s) => s >= offset);
+    });
+    const tagged = picked.filter((i) => i % 3 === 0 && (i / 3) % 3 !== 2);
+    assert.equal(l.fromField, tagged.length, 'de-AT and DE are tags; 12 is not');
+    const german = l.languages.find((x) => x.language === 'de')!;
+    assert.equal(german.records, tagged.length);
+    // Both languages of the texts, in about the shares they have (half each of the untagged).
+    const en = l.languages.find((x) => x.language === 'en')!.records;
+    const fr = l.languages.find((x) => x.language === 'fr')!.records;
+    assert.ok(Math.abs(en - fr) < 0.1 * (en + fr), JSON.stringify(l.languages));
     assert.ok(l.undetermined <= 10, `${l.undetermined} undetermined`);
     // The same file gives the same figures.
     assert.deepEqual(await sampleContentLanguages(file, { records: 6_001, mapping }), l);
+    // Up to 2,000 records: every one.
+    const few = await sampleContentLanguages(file, { records: 6_001, mapping, sample: 7_000 });
+    assert.equal(few.sampling, 'all');
+    assert.equal(few.sampled, 6_001);
   });
 
   it('`veto gate build` records them in the manifest, the Croissant card and the AI Act summary', async () => {
@@ -94,7 +109,7 @@ describe('the languages of the kept content', () => {
     assert.equal(manifest.counts.kept, 300, stderr);
     const l = manifest.languages!;
     assert.equal(l.sampled, 300, 'under 2,000 kept: every record');
-    assert.equal(l.every, 1);
+    assert.equal(l.sampling, 'all');
     assert.equal(l.fromField, 50);
     assert.equal(l.languages[0]!.language, 'fr');
     assert.ok(l.languages[0]!.records >= 195, JSON.stringify(l));
