@@ -27,9 +27,10 @@ import {
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
 import { commitExclusion } from './exclusion-commitment.ts';
-import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
+import { INCLUSIONS_HEADER, inclusionAuthors, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
-import { HashedWriter, hashFile, textLines } from './line-files.ts';
+import { KeptAuthorsNoticeCheck } from './kept-authors-notice.ts';
+import { HashedWriter, hashFile } from './line-files.ts';
 import {
   type DatasetAnchor,
   type DatasetManifest,
@@ -752,6 +753,27 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       let inputsInfo: DatasetManifest['inputs'] = [];
       // Needed at sealing, loaded meanwhile (content-languages.ts says what it saves).
       preloadLanguageDetector();
+      // The notice period: the kept authors asked about as their rows are written (when this
+      // process writes them; a runner's shards are read back after judging).
+      const shownBy = new Date(
+        Date.parse(snapshotInfo.asOf) - policy.notice.minimumDays * DAY_MS,
+      ).toISOString();
+      const noticeRegistry = options.registry;
+      const noticeCheck = {
+        check: new KeptAuthorsNoticeCheck(
+          (subjectKeys) =>
+            noticeRegistry
+              ? noticeRegistry.subjectsWithoutNotice({
+                  purpose: policy.purpose,
+                  noticeVersion: policy.notice.version,
+                  shownBy,
+                  subjectKeys,
+                })
+              : Promise.resolve([]),
+          NOTICE_BATCH,
+        ),
+        fedWhileJudging: noticeRegistry !== undefined && !options.judgeElsewhere,
+      };
       if (options.judgeElsewhere) {
         progress.phase = 'judging';
         report();
@@ -820,6 +842,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
             nextToWrite++;
             await data.write(result.out);
             inclusions.push(result.inclusions);
+            if (noticeCheck.fedWhileJudging) noticeCheck.check.scanRows(result.inclusions);
             decisions.push(result.decisions);
             decisionIds?.scan(result.decisions, 0, result.decisions.length);
             if (result.rejects) rejects.pushString(result.rejects);
@@ -993,31 +1016,11 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       };
       const registry = options.registry;
       if (registry) {
-        const shownBy = new Date(
-          Date.parse(snapshotInfo.asOf) - policy.notice.minimumDays * DAY_MS,
-        ).toISOString();
-        const missing = new Set<string>();
-        let batch = new Set<string>();
-        const ask = async () => {
-          if (batch.size === 0) return;
-          const answer = await registry.subjectsWithoutNotice({
-            purpose: policy.purpose,
-            noticeVersion: policy.notice.version,
-            shownBy,
-            subjectKeys: [...batch],
-          });
-          for (const key of answer) missing.add(key);
-          batch = new Set();
-        };
-        for await (const lines of textLines(staged.inclusions)) {
-          for (const line of lines) {
-            const tab = line.indexOf('\t');
-            if (!line.includes('\tauthor\t')) continue;
-            batch.add(line.slice(0, tab));
-            if (batch.size >= NOTICE_BATCH) await ask();
-          }
+        if (!noticeCheck.fedWhileJudging) {
+          for await (const authors of inclusionAuthors(staged.inclusions))
+            noticeCheck.check.addAuthors(authors);
         }
-        await ask();
+        const missing = await noticeCheck.check.missing();
         const removal = await removeSubjects(staged, missing, (role) =>
           role === 'author' ? 'notice-period' : undefined,
         );

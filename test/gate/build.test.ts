@@ -168,32 +168,59 @@ describe('gate build', () => {
     );
   });
 
-  it('notice-period hook: removes authors not shown the notice long enough before the cut-off', async () => {
-    const s = await setup([
-      record({ id: 'a', author_id: 'seen' }),
-      record({ id: 'b', author_id: 'recent' }),
-      record({ id: 'c', author_id: 'never' }),
-    ]);
-    const registry = new NoticeRegistry();
-    registry.shown.set('acct:seen', '2025-04-01T00:00:00Z');
-    registry.shown.set('acct:recent', '2025-05-20T00:00:00Z');
-    const result = await buildDataset({
-      policy: s.policy,
-      inputs: [s.input],
-      outDir: s.out,
-      objectors: { snapshot: s.snapshot },
-      registry,
-      workers: 0,
+  // Workers: the authors are asked about while the rows are written; inline, the same way.
+  for (const workers of [0, 2]) {
+    it(`notice-period hook: removes authors not shown the notice long enough before the cut-off (${workers} workers)`, async () => {
+      const s = await setup([
+        record({ id: 'a', author_id: 'seen' }),
+        record({ id: 'b', author_id: 'recent' }),
+        record({ id: 'c', author_id: 'never' }),
+      ]);
+      const registry = new NoticeRegistry();
+      registry.shown.set('acct:seen', '2025-04-01T00:00:00Z');
+      registry.shown.set('acct:recent', '2025-05-20T00:00:00Z');
+      const result = await buildDataset({
+        policy: s.policy,
+        inputs: [s.input],
+        outDir: s.out,
+        objectors: { snapshot: s.snapshot },
+        registry,
+        workers,
+      });
+      assert.equal(result.status, 'sealed');
+      if (result.status !== 'sealed') return;
+      assert.equal(result.manifest.counts.kept, 1);
+      assert.equal(result.manifest.counts['notice-period'], 2);
+      assert.equal(result.manifest.noticePeriod.checked, true);
+      // Cut-off 2025-05-27 minus 42 days.
+      assert.equal(result.manifest.noticePeriod.shownBy, '2025-04-15T00:00:00.000Z');
+      assert.equal(registry.queries[0]!.noticeVersion, '2025-04');
     });
-    assert.equal(result.status, 'sealed');
-    if (result.status !== 'sealed') return;
-    assert.equal(result.manifest.counts.kept, 1);
-    assert.equal(result.manifest.counts['notice-period'], 2);
-    assert.equal(result.manifest.noticePeriod.checked, true);
-    // Cut-off 2025-05-27 minus 42 days.
-    assert.equal(result.manifest.noticePeriod.shownBy, '2025-04-15T00:00:00.000Z');
-    assert.equal(registry.queries[0]!.noticeVersion, '2025-04');
-  });
+
+    it(`notice-period hook: a registry that cannot answer fails the build, nothing sealed (${workers} workers)`, async () => {
+      const s = await setup([record({ id: 'a', author_id: 'seen' })]);
+      const registry = new NoticeRegistry();
+      registry.subjectsWithoutNotice = async () => {
+        throw new Error('notice store unreachable');
+      };
+      const result = await buildDataset({
+        policy: s.policy,
+        inputs: [s.input],
+        outDir: s.out,
+        objectors: { snapshot: s.snapshot },
+        registry,
+        workers,
+      });
+      assert.equal(result.status, 'failed');
+      if (result.status !== 'failed') return;
+      assert.match(result.error.message, /notice store unreachable/);
+      assert.deepEqual(
+        (await readdir(s.out)).filter((d) => !d.startsWith('.')),
+        [],
+        'nothing sealed',
+      );
+    });
+  }
 
   it('fails closed when the registry cannot record the dataset: nothing is sealed', async () => {
     const s = await setup([record()]);
