@@ -77,6 +77,8 @@ export interface ChunkScan {
    * while workers read), the others as subject keys, `\n`-joined.
    */
   authorSpans: Uint32Array;
+  /** The 64-bit hashes of those authors' keys (word pairs, as `idWords`): repeats are dropped by them. */
+  authorHashes: Uint32Array;
   authors: string;
 }
 
@@ -145,6 +147,7 @@ export class VerifyScanner {
     const subjects = new SubjectLanes(Math.max(64, end >> 8));
     const collect = config.collectAuthors;
     const authorSpans = new WordPairs(collect ? Math.max(64, end >> 8) : 0);
+    const authorHashes = new WordPairs(collect ? Math.max(64, end >> 8) : 0);
     const authors: string[] = [];
     let lineNo = 0;
     let blank = 0;
@@ -235,7 +238,10 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        if (collect) authorSpans.push(authorEnd, authorBytes);
+        if (collect) {
+          authorSpans.push(authorEnd, authorBytes);
+          authorHashes.push(authorHi, authorLo);
+        }
       } else if (authorId === undefined) {
         fail({
           check: 'objectors',
@@ -344,6 +350,7 @@ export class VerifyScanner {
       idWords: ids.words(),
       subjects: subjects.copy(),
       authorSpans: authorSpans.words(),
+      authorHashes: authorHashes.words(),
       authors: authors.join('\n'),
     };
   }
@@ -479,9 +486,8 @@ export class SubjectLanes {
 /** The buffers of a chunk's findings, to transfer rather than copy to another thread. */
 export function chunkScanBuffers(scan: ChunkScan): ArrayBuffer[] {
   const s = scan.subjects;
-  return [s.hi, s.lo, s.line, s.start, s.end, s.role, scan.idWords, scan.authorSpans].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  const arrays = [s.hi, s.lo, s.line, s.start, s.end, s.role, scan.idWords];
+  return [...arrays, scan.authorSpans, scan.authorHashes].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** A plain string id's bytes as the gate takes them: 1 to 500 printable ASCII bytes (no space). */

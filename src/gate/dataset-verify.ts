@@ -705,13 +705,18 @@ async function verifyWith(
       subjects.append(scan.subjects, base);
       if (objectorsReady) lookUp();
       if (registry) {
-        // Repeats dropped within a chunk (a set of every author cost a cache miss per record).
-        const distinct = new Set<string>();
+        // Repeats dropped within a chunk, by their hashes (a set of every author cost a cache miss
+        // per record; a set of strings hashes each string again): a string only for the first.
         const spans = scan.authorSpans;
-        for (let i = 0; i < spans.length; i += 2)
-          distinct.add(`acct:${chunk.toString('latin1', spans[i]!, spans[i + 1]!)}`);
-        if (scan.authors !== '') for (const key of scan.authors.split('\n')) distinct.add(key);
-        for (const key of distinct) noticeBatch.push(key);
+        const hashes = scan.authorHashes;
+        const seen = new HashSet64(spans.length >> 1);
+        const latin1 = chunk as unknown as Latin1Slicer;
+        for (let i = 0; i < spans.length; i += 2) {
+          if (seen.add(hashes[i + 1]!, hashes[i]!))
+            noticeBatch.push(`acct:${latin1.latin1Slice(spans[i]!, spans[i + 1]!)}`);
+        }
+        if (scan.authors !== '')
+          for (const key of new Set(scan.authors.split('\n'))) noticeBatch.push(key);
       }
       await askNotice(false);
     };
@@ -1112,4 +1117,9 @@ export function formatVerifyReport(r: VerifyReport): string {
       lines.push(`  ${d.subjectKey}: ${d.items.length} item${d.items.length === 1 ? '' : 's'}`);
   }
   return lines.join('\n');
+}
+
+/** `latin1Slice` is what `toString('latin1', ...)` ends in, minus its argument handling. */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
 }
