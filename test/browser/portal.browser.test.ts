@@ -273,7 +273,7 @@ describe('portal in Chromium', { skip: !run }, () => {
     });
   }
 
-  // Issue 5 §4: scripts other than Latin (Greek, Cyrillic) and the 24-language switcher, open
+  // Scripts other than Latin (Greek, Cyrillic) and the 24-language switcher, open
   // and operated with the keyboard alone.
   for (const [lang, locale] of [
     ['el', 'el-GR'],

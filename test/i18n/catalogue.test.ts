@@ -58,7 +58,7 @@ describe('message catalogue', () => {
     assert.ok(files.has('en') && files.has('fr'), `found: ${[...files.keys()].join(', ')}`);
   });
 
-  // Issue 5 §4: all 24 official EU languages. One test per language, so a missing file is
+  // All 24 official EU languages. One test per language, so a missing file is
   // named in the failure rather than discovered through a page in English.
   for (const lang of EU_LANGUAGES) {
     it(`ships ${lang}.json (official EU language)`, () => {

@@ -28,7 +28,7 @@ import { TEST_JWT_SECRET } from '../support/test-veto.ts';
 import { InjectBrowser, visibleText } from './support/browser-like.ts';
 
 /**
- * Issue 5 §4: every page (portal, notice pages, error pages, the API reference, the demo) and
+ * Every page (portal, notice pages, error pages, the API reference, the demo) and
  * every email renders in each of the 24 official EU languages, marked with that language, with
  * no message taken from another language. "No fallback" is proven two ways: the catalogue
  * reports every fallback it takes (`onCatalogueFallback`), and no English message text appears
