@@ -57,15 +57,18 @@ export async function run(): Promise<void> {
   await rm(OUT, { recursive: true, force: true });
   const queue = `veto-bench-${process.pid}`;
   process.env.VETO_GATE_QUEUE = queue;
-  // A cache of their own, empty: the workers fetch the objects as for a new snapshot.
-  const cache = join(OUT, 'worker-cache');
-  const workers = await startWorkers(WORKERS, { VETO_GATE_QUEUE: queue, VETO_GATE_CACHE: cache });
   const ratios: number[] = [];
+  let workers: ChildProcess[] = [];
   try {
     // One process and the runner alternate: on a shared machine the load moves between runs.
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} (load average ${loadavg()[0]!.toFixed(1)})`);
       const { ms: localMs, sha256 } = await localRun(corpus, snapshot, bytes, round);
+      // New workers with an empty cache each round: none has the objector set yet (a worker
+      // keeps the last one it loaded, and the next build with the same set would not load it).
+      for (const w of workers) w.kill('SIGTERM');
+      const cache = join(OUT, `worker-cache-${round}`);
+      workers = await startWorkers(WORKERS, { VETO_GATE_QUEUE: queue, VETO_GATE_CACHE: cache });
       const runnerMs = await runnerRun(corpus, snapshot, bytes, round, sha256);
       ratios.push(runnerMs / localMs);
       console.log(
