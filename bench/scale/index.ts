@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -58,29 +59,46 @@ export async function run(): Promise<void> {
   const queue = `veto-bench-${process.pid}`;
   process.env.VETO_GATE_QUEUE = queue;
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   let workers: ChildProcess[] = [];
   try {
     // One process and the runner alternate: on a shared machine the load moves between runs.
     for (let round = 1; round <= ROUNDS; round++) {
       console.log(`round ${round} (load average ${loadavg()[0]!.toFixed(1)})`);
-      const { ms: localMs, sha256 } = await localRun(corpus, snapshot, bytes, round);
+      const local = await localRun(corpus, snapshot, bytes, round);
+      const localMs = local.ms;
       // New workers with an empty cache each round: none has the objector set yet (a worker
       // keeps the last one it loaded, and the next build with the same set would not load it).
       for (const w of workers) w.kill('SIGTERM');
       const cache = join(OUT, `worker-cache-${round}`);
       workers = await startWorkers(WORKERS, { VETO_GATE_QUEUE: queue, VETO_GATE_CACHE: cache });
-      const runnerMs = await runnerRun(corpus, snapshot, bytes, round, sha256);
+      const runner = await runnerRun(
+        corpus,
+        snapshot,
+        bytes,
+        round,
+        local.sha256,
+        local.cpuSeconds,
+        workers,
+      );
+      const runnerMs = runner.ms;
       ratios.push(runnerMs / localMs);
+      cpuRatios.push(runner.cpuSeconds / local.cpuSeconds);
       console.log(
         `  overhead vs one process: ${fmt((runnerMs / localMs - 1) * 100)} % of wall time (${fmt(runnerMs / localMs, 2)}×)`,
       );
     }
     if (ROUNDS > 1) {
-      const sorted = [...ratios].sort((x, y) => x - y);
-      const median = sorted[Math.floor(sorted.length / 2)]!;
-      console.log(
-        `overhead over ${ROUNDS} rounds: median ${fmt((median - 1) * 100)} % (${sorted.map((r) => fmt((r - 1) * 100)).join(', ')} %)`,
-      );
+      for (const [what, list] of [
+        ['wall time', ratios],
+        ['CPU time', cpuRatios],
+      ] as const) {
+        const sorted = [...list].sort((x, y) => x - y);
+        const median = sorted[Math.floor(sorted.length / 2)]!;
+        console.log(
+          `overhead in ${what} over ${ROUNDS} rounds: median ${fmt((median - 1) * 100)} % (${sorted.map((r) => fmt((r - 1) * 100)).join(', ')} %)`,
+        );
+      }
     }
   } finally {
     for (const w of workers) w.kill('SIGTERM');
@@ -100,8 +118,9 @@ async function localRun(
   snapshot: string,
   bytes: number,
   round: number,
-): Promise<{ ms: number; sha256: string }> {
+): Promise<{ ms: number; sha256: string; cpuSeconds: number }> {
   const t = performance.now();
+  const cpu = selfCpuSeconds();
   const phases = phaseClock();
   const local = await buildDataset({
     onProgress: phases.onProgress,
@@ -114,13 +133,14 @@ async function localRun(
     datasetId: 'ds_local',
   });
   const ms = performance.now() - t;
+  const cpuSeconds = selfCpuSeconds() - cpu;
   if (local.status !== 'sealed') throw local.error;
   console.log(
-    `one process, ${WORKERS} threads: ${fmt(ms / 1000, 2)} s (${fmt(bytes / 1e6 / (ms / 1000))} MB/s)`,
+    `one process, ${WORKERS} threads: ${fmt(ms / 1000, 2)} s (${fmt(bytes / 1e6 / (ms / 1000))} MB/s), ${fmt(cpuSeconds, 2)} s of CPU`,
   );
   console.log(`  phases: ${phases.line()}`);
   await rm(join(OUT, `local-${round}`), { recursive: true, force: true });
-  return { ms, sha256: local.manifest.output.sha256 };
+  return { ms, sha256: local.manifest.output.sha256, cpuSeconds };
 }
 
 async function runnerRun(
@@ -129,13 +149,22 @@ async function runnerRun(
   bytes: number,
   round: number,
   expectSha256: string,
-): Promise<number> {
+  localCpu: number,
+  workers: ChildProcess[],
+): Promise<{ ms: number; cpuSeconds: number }> {
   const manifests: ShardManifest[] = [];
   const events = new Map<string, number>();
   let plannedAt = 0;
   let firstAppendAt = 0;
   let lastAppendAt = 0;
   let appendMs = 0;
+  const natsPid = natsServerPid();
+  const cpuOf = () => ({
+    coordinator: selfCpuSeconds(),
+    workers: workers.reduce((n, w) => n + cpuSecondsOf(w.pid), 0),
+    nats: cpuSecondsOf(natsPid),
+  });
+  const cpu = cpuOf();
   const t = performance.now();
   const started = Date.now();
   const phases = phaseClock();
@@ -170,6 +199,7 @@ async function runnerRun(
     }),
   });
   const runnerMs = performance.now() - t;
+  const cpuAfter = cpuOf();
   if (runner.status !== 'sealed') throw runner.error;
   if (runner.manifest.output.sha256 !== expectSha256)
     throw new Error('the runner output differs from the one-process output');
@@ -188,6 +218,14 @@ async function runnerRun(
   console.log(
     `JetStream runner, ${WORKERS} worker processes: ${fmt(runnerMs / 1000, 2)} s (${fmt(bytes / 1e6 / (runnerMs / 1000))} MB/s), same output sha256`,
   );
+  const used = {
+    coordinator: cpuAfter.coordinator - cpu.coordinator,
+    workers: cpuAfter.workers - cpu.workers,
+    nats: cpuAfter.nats - cpu.nats,
+  };
+  console.log(
+    `  CPU: ${fmt(used.coordinator + used.workers + used.nats, 2)} s (coordinator ${fmt(used.coordinator, 2)}, workers ${fmt(used.workers, 2)}, NATS server ${natsPid ? fmt(used.nats, 2) : 'not local'}): ${fmt(((used.coordinator + used.workers + used.nats) / localCpu - 1) * 100)} % more than one process`,
+  );
   console.log(`  phases: ${phases.line()}`);
   breakdown(started, events, manifests, appendMs);
   console.log(
@@ -205,7 +243,36 @@ async function runnerRun(
       `  model, ${machines} machines × ${WORKERS} workers: judging ${fmt(judging)} MB/s, the coordinator's planning read ${fmt(planRate)} MB/s → ${fmt(bound)} MB/s (${bound === planRate ? 'coordinator-bound' : 'worker-bound'})`,
     );
   }
-  return runnerMs;
+  return { ms: runnerMs, cpuSeconds: used.coordinator + used.workers + used.nats };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); 0 where unreadable. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** The local NATS server's pid, to count its CPU too (undefined when it is elsewhere). */
+function natsServerPid(): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'nats-server')
+        return Number(entry);
+    } catch {}
+  }
+  return undefined;
 }
 
 /** When each build phase began (`onProgress` reports every phase change as it happens). */

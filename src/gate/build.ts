@@ -182,6 +182,8 @@ export interface JudgeStageResult {
   blankLines: number;
   redacted: number;
   inputs: DatasetManifest['inputs'];
+  /** The ids of every decision row appended, if the stage hashed them: else the log is read back. */
+  decisionIds?: DecisionIds;
 }
 
 /** What {@link BuildOptions.afterJudging} is shown: the staged files and the counts so far. */
@@ -769,7 +771,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
             }
           },
         });
-        ({ kept, blankLines, redacted } = judged);
+        ({ kept, blankLines, redacted, decisionIds } = judged);
         inputsInfo = judged.inputs;
       } else {
         if (booting) {

@@ -19,6 +19,7 @@ import {
 } from 'nats';
 import { readFilterFile } from '../registry-files/filter-file.ts';
 import { datasetPseudonymKey, type JudgeStage, type JudgeStageResult } from './build.ts';
+import { DecisionIds } from './duplicate-ids.ts';
 import type { Judge, JudgeConfig } from './judge.ts';
 import { hashFile } from './line-files.ts';
 import { OBJECTOR_TABLE_FORMAT, ObjectorFilter, ObjectorTable } from './objector-set.ts';
@@ -480,6 +481,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
       let blank = 0;
       let redacted = 0;
       const appendBuffer = Buffer.allocUnsafe(8 << 20);
+      const decisionIds = new DecisionIds();
       for (let next = 0; ; ) {
         if (planError) throw planError;
         if (planned && next >= shards.length) break;
@@ -499,7 +501,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
           );
         }
         const appendStarted = performance.now();
-        await appendShard(stage, task, outcome, appendBuffer);
+        await appendShard(stage, task, outcome, appendBuffer, decisionIds);
         const appendMs = performance.now() - appendStarted;
         kept += outcome.kept;
         blank += outcome.blank;
@@ -520,6 +522,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         blankLines: blank,
         redacted,
         inputs: planned!.map((p) => ({ ...p, format: 'jsonl' as const })),
+        decisionIds,
       };
     } catch (err) {
       // Nothing more to judge for this build: its remaining tasks leave the queue.
@@ -611,17 +614,22 @@ function pseudonymKeyIdOf(key: string): string {
 /**
  * Appends a done shard's files to the staged ones, checking each against its manifest. One
  * read of each file (8 MiB at a time), a CRC-32 over it, and the data file's bytes go straight
- * to the staged data (hashed there once, for the manifest, as one process hashes them).
+ * to the staged data (hashed there once, for the manifest, as one process hashes them). The
+ * decision rows' ids are hashed for the duplicate-id check as they go by, while the workers
+ * judge, instead of the build reading the whole log back once they are done (as one process
+ * hashes them as it writes them).
  */
 async function appendShard(
   stage: JudgeStage,
   task: ShardTask,
   m: ShardManifest,
   buf: Buffer,
+  ids: DecisionIds,
 ): Promise<void> {
   for (const f of SHARD_FILES) {
     const path = shardFile(task.dir, task.shard, f);
     const writer = stage.writers[f];
+    const rows = f === 'decisions' ? new WholeRows((b, s, e) => ids.scan(b, s, e)) : undefined;
     let crc = 0;
     let bytes = 0;
     const file = await open(path, 'r');
@@ -632,12 +640,14 @@ async function appendShard(
         const chunk = buf.subarray(0, bytesRead);
         crc = crc32(chunk, crc);
         bytes += bytesRead;
+        rows?.feed(chunk);
         if (f === 'data') await writer.write(chunk);
         else {
           writer.push(chunk);
           await writer.flushIfFull();
         }
       }
+      rows?.end();
     } finally {
       await file.close();
     }
@@ -647,6 +657,41 @@ async function appendShard(
         `shard ${task.shard}: ${basename(path)} does not match the shard's manifest (changed or lost after the worker wrote it)`,
       );
     }
+  }
+}
+
+/**
+ * Hands `onRows` whole `\n`-terminated rows of bytes that come in arbitrary pieces: a row cut
+ * between two pieces is put together (copied) once its end comes; `end()` hands over a last row
+ * without a line end.
+ */
+export class WholeRows {
+  #carry: Buffer | undefined;
+  constructor(readonly onRows: (buf: Uint8Array, start: number, end: number) => void) {}
+
+  feed(piece: Uint8Array): void {
+    const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+    let from = 0;
+    if (this.#carry) {
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        this.#carry = Buffer.concat([this.#carry, buf]);
+        return;
+      }
+      const row = Buffer.concat([this.#carry, buf.subarray(0, nl + 1)]);
+      this.#carry = undefined;
+      this.onRows(row, 0, row.length);
+      from = nl + 1;
+    }
+    const last = buf.lastIndexOf(10);
+    if (last >= from) this.onRows(buf, from, last + 1);
+    const rest = last >= from ? last + 1 : from;
+    if (rest < buf.length) this.#carry = Buffer.from(buf.subarray(rest));
+  }
+
+  end(): void {
+    if (this.#carry) this.onRows(this.#carry, 0, this.#carry.length);
+    this.#carry = undefined;
   }
 }
 

@@ -4,15 +4,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { connect, KvWatchInclude } from 'nats';
 import { buildDataset } from '../../src/gate/build.ts';
-import { jetstreamJudge, queueNames } from '../../src/gate/jetstream-runner.ts';
+import { jetstreamJudge, queueNames, WholeRows } from '../../src/gate/jetstream-runner.ts';
 import { writeFilterFile } from '../../src/registry-files/filter-file.ts';
 import { NATS_URL } from '../removals/support/receivers.ts';
 import { requireService } from '../support/services.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
-import { AS_OF, tempDir, writeSnapshot } from './support/fixtures.ts';
+import { AS_OF, jsonl, record, tempDir, writeSnapshot } from './support/fixtures.ts';
 import { generatedExport, OBJECTORS } from './support/generated-export.ts';
 
 /**
@@ -90,6 +91,34 @@ function sameDataset(a: string, b: string): void {
   assert.deepEqual(strip(b), strip(a));
 }
 
+describe('WholeRows (decision rows read in pieces, for the duplicate-id check)', () => {
+  it('hands over exactly the rows, whole, however the bytes are cut', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '\t', '\n', 'é') }), {
+          maxLength: 30,
+        }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (parts, cuts) => {
+          const bytes = Buffer.from(parts.join(''));
+          const handed: Buffer[] = [];
+          const rows = new WholeRows((b, s, e) => handed.push(Buffer.from(b.subarray(s, e))));
+          const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y);
+          let from = 0;
+          for (const c of [...at, bytes.length]) {
+            rows.feed(bytes.subarray(from, c));
+            from = c;
+          }
+          rows.end();
+          assert.ok(Buffer.concat(handed).equals(bytes));
+          // Every piece handed over but the last ends a row.
+          for (const h of handed.slice(0, -1)) assert.equal(h[h.length - 1], 10);
+        },
+      ),
+    );
+  });
+});
+
 describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
   let dir: string;
   let inputs: string[];
@@ -104,7 +133,17 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     process.env.VETO_GATE_ACK_WAIT_SECONDS = '3';
     dir = await tempDir('veto-jetstream-');
     inputs = [path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl')];
-    writeFileSync(inputs[0]!, generatedExport(31, 4000));
+    // Repeated ids in different shards: a later copy by the same author (excluded), and a copy
+    // by another author (every copy excluded), as the duplicate-id check finds them.
+    const head = jsonl([
+      record({ id: 'dup1', author_id: 'u7' }),
+      record({ id: 'dup2', author_id: 'u8' }),
+    ]);
+    const tail = jsonl([
+      record({ id: 'dup1', author_id: 'u7' }),
+      record({ id: 'dup2', author_id: 'u9' }),
+    ]);
+    writeFileSync(inputs[0]!, `${head}${generatedExport(31, 4000)}${tail}`);
     // The second input ends without a line end.
     writeFileSync(inputs[1]!, generatedExport(32, 2500).replaceAll('"id":"p', '"id":"b').trimEnd());
     snapshot = await writeSnapshot(
@@ -122,6 +161,7 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     });
     assert.equal(one.status, 'sealed', one.status === 'failed' ? one.error.stack : '');
     reference = path.join(dir, 'one', 'ds_js');
+    assert.equal(one.manifest.duplicateIds?.ids, 2, 'the inputs repeat two ids');
   });
 
   after(async () => {
