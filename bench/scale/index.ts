@@ -154,6 +154,7 @@ async function runnerRun(
 ): Promise<{ ms: number; cpuSeconds: number }> {
   const manifests: ShardManifest[] = [];
   const events = new Map<string, number>();
+  const cpuAt = new Map<string, number>();
   let plannedAt = 0;
   let firstAppendAt = 0;
   let lastAppendAt = 0;
@@ -181,8 +182,12 @@ async function runnerRun(
       shards: SHARDS,
       onEvent(e) {
         if (!events.has(e.kind)) events.set(e.kind, e.at);
+        if (!cpuAt.has(e.kind)) cpuAt.set(e.kind, selfCpuSeconds());
         if (e.kind === 'planned') plannedAt = e.at;
-        if (e.kind === 'judged') events.set('judged', e.at);
+        if (e.kind === 'judged') {
+          events.set('judged', e.at);
+          cpuAt.set('judged', selfCpuSeconds());
+        }
         if (e.kind === 'appended') {
           manifests.push(e.manifest!);
           firstAppendAt ||= e.at;
@@ -227,6 +232,10 @@ async function runnerRun(
     `  CPU: ${fmt(used.coordinator + used.workers + used.nats, 2)} s (coordinator ${fmt(used.coordinator, 2)}, workers ${fmt(used.workers, 2)}, NATS server ${natsPid ? fmt(used.nats, 2) : 'not local'}): ${fmt(((used.coordinator + used.workers + used.nats) / localCpu - 1) * 100)} % more than one process`,
   );
   console.log(`  phases: ${phases.line()}`);
+  const cpuBetween = (a: string, b: string) => fmt((cpuAt.get(b) ?? 0) - (cpuAt.get(a) ?? 0), 2);
+  console.log(
+    `  coordinator CPU: table and tasks out ${cpuBetween('entered', 'published')} s, from then while workers judge ${cpuBetween('published', 'judged')} s`,
+  );
   breakdown(started, events, manifests, appendMs);
   console.log(
     `  per-worker judging rate: ${fmt(perWorker)} MB/s; Σ shard judging ${fmt(judgeMs / 1000, 2)} s; worker time not judging: ${fmt(coordinationMs)} ms per shard (${manifests.length} shards)`,
@@ -278,20 +287,27 @@ function natsServerPid(): number | undefined {
 /** When each build phase began (`onProgress` reports every phase change as it happens). */
 function phaseClock() {
   const started = Date.now();
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { at: number; cpu: number }>();
   return {
     onProgress(p: GateProgress) {
-      if (!seen.has(p.phase)) seen.set(p.phase, Date.now());
+      if (!seen.has(p.phase)) seen.set(p.phase, { at: Date.now(), cpu: selfCpuSeconds() });
     },
-    at: (phase: string) => seen.get(phase) ?? 0,
+    at: (phase: string) => seen.get(phase)?.at ?? 0,
+    /** Each phase's wall time, and in brackets this process's CPU time in it (all its threads). */
     line(): string {
-      const marks = [...seen.entries(), ['done', Date.now()] as const];
+      const marks = [
+        ...seen.entries(),
+        ['done', { at: Date.now(), cpu: selfCpuSeconds() }] as const,
+      ];
       return marks
         .slice(0, -1)
-        .map(([phase, at], i) => `${phase} ${fmt((marks[i + 1]![1] - at) / 1000, 2)} s`)
+        .map(
+          ([phase, m], i) =>
+            `${phase} ${fmt((marks[i + 1]![1].at - m.at) / 1000, 2)} s [${fmt(marks[i + 1]![1].cpu - m.cpu, 2)}]`,
+        )
         .join(', ')
         .concat(
-          ` (from the call: ${fmt(((marks[0]?.[1] ?? started) - started) / 1000, 2)} s before the first)`,
+          ` (from the call: ${fmt(((marks[0]?.[1].at ?? started) - started) / 1000, 2)} s before the first; [CPU s of this process])`,
         );
     },
   };
