@@ -121,6 +121,7 @@ async function localRun(
 ): Promise<{ ms: number; sha256: string; cpuSeconds: number }> {
   const t = performance.now();
   const cpu = selfCpuSeconds();
+  const mainCpu = mainThreadCpuSeconds();
   const phases = phaseClock();
   const local = await buildDataset({
     onProgress: phases.onProgress,
@@ -134,9 +135,10 @@ async function localRun(
   });
   const ms = performance.now() - t;
   const cpuSeconds = selfCpuSeconds() - cpu;
+  const mainSeconds = mainThreadCpuSeconds() - mainCpu;
   if (local.status !== 'sealed') throw local.error;
   console.log(
-    `one process, ${WORKERS} threads: ${fmt(ms / 1000, 2)} s (${fmt(bytes / 1e6 / (ms / 1000))} MB/s), ${fmt(cpuSeconds, 2)} s of CPU`,
+    `one process, ${WORKERS} threads: ${fmt(ms / 1000, 2)} s (${fmt(bytes / 1e6 / (ms / 1000))} MB/s), ${fmt(cpuSeconds, 2)} s of CPU (main thread ${fmt(mainSeconds, 2)})`,
   );
   console.log(`  phases: ${phases.line()}`);
   await rm(join(OUT, `local-${round}`), { recursive: true, force: true });
@@ -166,6 +168,7 @@ async function runnerRun(
     nats: cpuSecondsOf(natsPid),
   });
   const cpu = cpuOf();
+  const mainCpu = mainThreadCpuSeconds();
   const t = performance.now();
   const started = Date.now();
   const phases = phaseClock();
@@ -205,6 +208,7 @@ async function runnerRun(
   });
   const runnerMs = performance.now() - t;
   const cpuAfter = cpuOf();
+  const mainSeconds = mainThreadCpuSeconds() - mainCpu;
   if (runner.status !== 'sealed') throw runner.error;
   if (runner.manifest.output.sha256 !== expectSha256)
     throw new Error('the runner output differs from the one-process output');
@@ -229,7 +233,7 @@ async function runnerRun(
     nats: cpuAfter.nats - cpu.nats,
   };
   console.log(
-    `  CPU: ${fmt(used.coordinator + used.workers + used.nats, 2)} s (coordinator ${fmt(used.coordinator, 2)}, workers ${fmt(used.workers, 2)}, NATS server ${natsPid ? fmt(used.nats, 2) : 'not local'}): ${fmt(((used.coordinator + used.workers + used.nats) / localCpu - 1) * 100)} % more than one process`,
+    `  CPU: ${fmt(used.coordinator + used.workers + used.nats, 2)} s (coordinator ${fmt(used.coordinator, 2)}, its main thread ${fmt(mainSeconds, 2)}, workers ${fmt(used.workers, 2)}, NATS server ${natsPid ? fmt(used.nats, 2) : 'not local'}): ${fmt(((used.coordinator + used.workers + used.nats) / localCpu - 1) * 100)} % more than one process`,
   );
   console.log(`  phases: ${phases.line()}`);
   const cpuBetween = (a: string, b: string) => fmt((cpuAt.get(b) ?? 0) - (cpuAt.get(a) ?? 0), 2);
@@ -256,16 +260,20 @@ async function runnerRun(
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux); 0 where unreadable. */
-function cpuSecondsOf(pid: number | undefined): number {
+function cpuSecondsOf(pid: number | undefined, path = `/proc/${pid}/stat`): number {
   if (pid === undefined) return 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }
 }
+
+/** CPU seconds of this process's main thread alone (Linux). */
+const mainThreadCpuSeconds = () =>
+  cpuSecondsOf(process.pid, `/proc/${process.pid}/task/${process.pid}/stat`);
 
 const selfCpuSeconds = () => {
   const u = process.cpuUsage();
