@@ -13,9 +13,11 @@ import { prepare, sinkRegistry } from '../gate/index.ts';
  * `npm run bench -- scale`: the one-process gate (two worker threads) against the JetStream
  * runner with two `veto gate worker` processes on this machine, on the gate bench's corpus
  * (VETO_BENCH_SCALE as there: 1 ≈ 1 GB). Needs NATS (VETO_NATS_URL, default 127.0.0.1:4222).
- * VETO_BENCH_SHARDS (default 16). Prints the runner's overhead, the coordination cost per shard,
- * the coordinator's planning and assembly rates and the per-worker judging rate, and from them
- * the model of docs/scale.md for 10 and 100 machines.
+ * VETO_BENCH_SHARDS (default 16), VETO_BENCH_ROUNDS (default 1: one process and the runner
+ * alternate that many times), VETO_BENCH_SHARD_LOG=1 (a line per shard appended). Prints the
+ * runner's overhead in wall and CPU time, each build's phases, where the runner's time went
+ * (coordinator and per worker), the coordinator's planning and assembly rates and the
+ * per-worker judging rate, and from them the model of docs/scale.md for 10 and 100 machines.
  */
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const OUT = join(HERE, '..', 'out', 'scale');
