@@ -478,7 +478,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
   }
 
   // Workers load their code while the objector set is read (a second or so under tsx).
-  const booting = workers > 0 && !options.judgeElsewhere ? WorkerPool.start(workers) : undefined;
+  // A build judged elsewhere has them load the objector set only (then they are closed).
+  const booting = workers > 0 ? WorkerPool.start(workers) : undefined;
   booting?.catch(() => {});
   try {
     return await run();
@@ -753,6 +754,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       let redacted = 0;
       let inputsInfo: DatasetManifest['inputs'] = [];
       if (options.judgeElsewhere) {
+        await booting?.then((p) => p.close());
         progress.phase = 'judging';
         report();
         const judged = await options.judgeElsewhere({
