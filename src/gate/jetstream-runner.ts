@@ -18,6 +18,7 @@ import {
   StorageType,
 } from 'nats';
 import { readFilterFile } from '../registry-files/filter-file.ts';
+import { readSnapshotHeader } from '../registry-files/snapshot-file.ts';
 import { datasetPseudonymKey, type JudgeStage, type JudgeStageResult } from './build.ts';
 import { DecisionIds } from './duplicate-ids.ts';
 import type { Judge, JudgeConfig } from './judge.ts';
@@ -383,7 +384,10 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
       let table: Extract<TaskObjectors, { kind: 'table' }> | undefined;
       if (loaded.kind === 'table') {
         table = objectorTable(loaded.slots, loaded.count);
-        objectorSha = table.sha256;
+        // The set's identity for taking a run up: the snapshot's (the sha256 of its keys, which
+        // the build checked the body against). Not the table's: threads that fill it together
+        // place colliding keys in the order they come, so two loads of one snapshot can differ.
+        objectorSha = (await readSnapshotHeader(objectorPath)).sha256;
       } else {
         objectorSha = (await hashFile(objectorPath)).sha256;
         await putObject(os, objectorPath, objectorSha);
