@@ -351,8 +351,11 @@ export const coreCommands: Command[] = [
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
       process.once('SIGINT', () => stop.abort());
-      console.log(`gate worker ${process.pid}: taking tasks from ${url}`);
-      await runGateWorker(url, { signal: stop.signal, log: (line) => console.log(line) });
+      await runGateWorker(url, {
+        signal: stop.signal,
+        log: (line) => console.log(line),
+        onReady: () => console.log(`gate worker ${process.pid}: taking tasks from ${url}`),
+      });
       return 0;
     },
   }),

@@ -183,6 +183,8 @@ export interface JudgeStageResult {
   blankLines: number;
   redacted: number;
   inputs: DatasetManifest['inputs'];
+  /** The ids of every decision row appended, if the stage hashed them: else the log is read back. */
+  decisionIds?: DecisionIds;
 }
 
 /** What {@link BuildOptions.afterJudging} is shown: the staged files and the counts so far. */
@@ -477,7 +479,8 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
   }
 
   // Workers load their code while the objector set is read (a second or so under tsx).
-  const booting = workers > 0 && !options.judgeElsewhere ? WorkerPool.start(workers) : undefined;
+  // A build judged elsewhere has them load the objector set only (then they are closed).
+  const booting = workers > 0 ? WorkerPool.start(workers) : undefined;
   booting?.catch(() => {});
   try {
     return await run();
@@ -775,6 +778,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
         fedWhileJudging: noticeRegistry !== undefined && !options.judgeElsewhere,
       };
       if (options.judgeElsewhere) {
+        await booting?.then((p) => p.close());
         progress.phase = 'judging';
         report();
         const judged = await options.judgeElsewhere({
@@ -793,7 +797,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
             }
           },
         });
-        ({ kept, blankLines, redacted } = judged);
+        ({ kept, blankLines, redacted, decisionIds } = judged);
         inputsInfo = judged.inputs;
       } else {
         if (booting) {

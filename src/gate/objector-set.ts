@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import type { WasmMemory } from '../lib/wasm.ts';
 import { BinaryFuse8, type BinaryFuse8Params } from '../registry-files/binary-fuse8.ts';
 import { HI, hashKey64, hashPrintableKeyBytes64, keyHash, LO } from '../registry-files/key-hash.ts';
@@ -149,6 +150,13 @@ export interface ObjectorSet {
   hasAll(his: Uint32Array, los: Uint32Array, n: number, out: Uint8Array): void;
 }
 
+/**
+ * The layout of {@link ObjectorTable}'s slots, for a table handed to another process as bytes
+ * (the JetStream runner's workers): it is read only by code of the same layout, since a table
+ * probed with another hash or slot order would miss objectors.
+ */
+export const OBJECTOR_TABLE_FORMAT = `veto-objector-table/1 hashKey64 hi||1,lo u32x2 linear-probe ${endianness()}`;
+
 /** Builds the exact table; `add` keys, then `descriptor()` to share it with workers. */
 export class ObjectorTable implements ObjectorSet {
   readonly #slots: Uint32Array;
@@ -174,6 +182,12 @@ export class ObjectorTable implements ObjectorSet {
 
   static from(desc: Extract<ObjectorSetDescriptor, { kind: 'table' }>): ObjectorTable {
     return new ObjectorTable(0, desc.slots, desc.count);
+  }
+
+  /** Whether `bytes` can be a table's slots: a power of two of 8-byte slots, at least 16. */
+  static validSize(bytes: number): boolean {
+    const slots = bytes / 8;
+    return Number.isInteger(slots) && slots >= 16 && Number.isInteger(Math.log2(slots));
   }
 
   /** Adds one key (tests, small sets); a snapshot goes through {@link addHashes}. */

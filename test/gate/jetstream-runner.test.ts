@@ -4,14 +4,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { connect, KvWatchInclude } from 'nats';
 import { buildDataset } from '../../src/gate/build.ts';
-import { jetstreamJudge, queueNames } from '../../src/gate/jetstream-runner.ts';
+import { jetstreamJudge, queueNames, WholeRows } from '../../src/gate/jetstream-runner.ts';
+import { writeFilterFile } from '../../src/registry-files/filter-file.ts';
 import { NATS_URL } from '../removals/support/receivers.ts';
 import { requireService } from '../support/services.ts';
 import { runVeto } from '../support/veto-cli.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
-import { tempDir, writeSnapshot } from './support/fixtures.ts';
+import { AS_OF, jsonl, record, tempDir, writeSnapshot } from './support/fixtures.ts';
 import { generatedExport, OBJECTORS } from './support/generated-export.ts';
 
 /**
@@ -59,6 +61,24 @@ function startWorker(): { child: ChildProcess; judging: Promise<void> } {
   return { child, judging };
 }
 
+/** `veto ARGS` as its own process, without blocking this one (its workers report meanwhile). */
+function runVetoAsync(...args: string[]): Promise<{ code: number | null; err: string }> {
+  const child = spawn(process.execPath, [VETO_BIN, ...args], {
+    env: {
+      ...process.env,
+      VETO_GATE_QUEUE: QUEUE,
+      VETO_GATE_ACK_WAIT_SECONDS: '3',
+      VETO_LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, err })));
+}
+
 function sameDataset(a: string, b: string): void {
   for (const f of FILES) {
     assert.ok(readFileSync(path.join(a, f)).equals(readFileSync(path.join(b, f))), `${f} differs`);
@@ -70,6 +90,34 @@ function sameDataset(a: string, b: string): void {
   };
   assert.deepEqual(strip(b), strip(a));
 }
+
+describe('WholeRows (decision rows read in pieces, for the duplicate-id check)', () => {
+  it('hands over exactly the rows, whole, however the bytes are cut', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', '\t', '\n', 'é') }), {
+          maxLength: 30,
+        }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (parts, cuts) => {
+          const bytes = Buffer.from(parts.join(''));
+          const handed: Buffer[] = [];
+          const rows = new WholeRows((b, s, e) => handed.push(Buffer.from(b.subarray(s, e))));
+          const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y);
+          let from = 0;
+          for (const c of [...at, bytes.length]) {
+            rows.feed(bytes.subarray(from, c));
+            from = c;
+          }
+          rows.end();
+          assert.ok(Buffer.concat(handed).equals(bytes));
+          // Every piece handed over but the last ends a row.
+          for (const h of handed.slice(0, -1)) assert.equal(h[h.length - 1], 10);
+        },
+      ),
+    );
+  });
+});
 
 describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
   let dir: string;
@@ -85,7 +133,17 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     process.env.VETO_GATE_ACK_WAIT_SECONDS = '3';
     dir = await tempDir('veto-jetstream-');
     inputs = [path.join(dir, 'a.jsonl'), path.join(dir, 'b.jsonl')];
-    writeFileSync(inputs[0]!, generatedExport(31, 4000));
+    // Repeated ids in different shards: a later copy by the same author (excluded), and a copy
+    // by another author (every copy excluded), as the duplicate-id check finds them.
+    const head = jsonl([
+      record({ id: 'dup1', author_id: 'u7' }),
+      record({ id: 'dup2', author_id: 'u8' }),
+    ]);
+    const tail = jsonl([
+      record({ id: 'dup1', author_id: 'u7' }),
+      record({ id: 'dup2', author_id: 'u9' }),
+    ]);
+    writeFileSync(inputs[0]!, `${head}${generatedExport(31, 4000)}${tail}`);
     // The second input ends without a line end.
     writeFileSync(inputs[1]!, generatedExport(32, 2500).replaceAll('"id":"p', '"id":"b').trimEnd());
     snapshot = await writeSnapshot(
@@ -103,6 +161,7 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     });
     assert.equal(one.status, 'sealed', one.status === 'failed' ? one.error.stack : '');
     reference = path.join(dir, 'one', 'ds_js');
+    assert.equal(one.manifest.duplicateIds?.ids, 2, 'the inputs repeat two ids');
   });
 
   after(async () => {
@@ -256,6 +315,100 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
       'the same run',
     );
     assert.deepEqual(readdirSync(path.join(dir, 'resumed')), ['ds_js']);
+  });
+
+  it('from a filter file: byte-identical to one process', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const filter = path.join(dir, 'objectors.vfilter');
+    await writeFilterFile(
+      filter,
+      { id: 'snap_filter', purpose: 'ai-training', asOf: AS_OF },
+      OBJECTORS.map((a) => `acct:${a}`).sort(),
+    );
+    const common = ['--offline', '--dataset-id', 'ds_jsf', '--filter', filter];
+    const ins = ['--input', inputs[0]!, '--input', inputs[1]!];
+    const one = runVeto(
+      {},
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      ...ins,
+      '--out',
+      path.join(dir, 'f1'),
+      ...common,
+    );
+    assert.equal(one.code, 0, one.err);
+    startWorker();
+    startWorker();
+    const cli = await runVetoAsync(
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      ...ins,
+      '--out',
+      path.join(dir, 'fj'),
+      ...common,
+      '--runner',
+      'jetstream',
+      '--shards',
+      '4',
+      '--nats',
+      NATS_URL,
+    );
+    assert.equal(cli.code, 0, cli.err);
+    sameDataset(path.join(dir, 'f1', 'ds_jsf'), path.join(dir, 'fj', 'ds_jsf'));
+  });
+
+  it('an objector table changed in the shared folder fails the build, naming the shard; nothing sealed', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const out = path.join(dir, 'table-changed');
+    // No worker yet: the coordinator writes the table and queues the tasks.
+    const building = runVetoAsync(
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      '--input',
+      inputs[0]!,
+      '--out',
+      out,
+      '--snapshot',
+      snapshot,
+      '--offline',
+      '--dataset-id',
+      'ds_js',
+      '--runner',
+      'jetstream',
+      '--shards',
+      '2',
+      '--nats',
+      NATS_URL,
+    );
+    let table: string | undefined;
+    while (!table) {
+      await new Promise((r) => setTimeout(r, 50));
+      const shards = existsSync(out)
+        ? readdirSync(out).find((f) => f.endsWith('.shards'))
+        : undefined;
+      const file = shards && readdirSync(path.join(out, shards)).find((f) => f.endsWith('.table'));
+      if (file) table = path.join(out, shards!, file);
+    }
+    const bytes = readFileSync(table);
+    // An empty slot filled: a key that is not in the set (or one moved out of its place).
+    bytes[bytes.indexOf(0)] = 1;
+    writeFileSync(table, bytes);
+    startWorker();
+    const result = await building;
+    assert.equal(result.code, 1, result.err);
+    assert.match(
+      result.err,
+      /shard \d+ \(.*a\.jsonl bytes \d+-\d+, from line \d+\) failed: .*objector table does not have the sha256 the task names/,
+    );
+    assert.deepEqual(readdirSync(out), []);
   });
 
   it('a shard whose input changed after planning fails the build, naming it; nothing sealed', async (t) => {
