@@ -46,11 +46,13 @@ export function isCandidate(tk: Tokens, i: number): boolean {
   const kind = tk.kind[i]!;
   if ((kind !== KIND.WORD && kind !== KIND.HASHTAG) || tk.letters[i]! === 0) return false;
   if (kind === KIND.HASHTAG) return true;
-  const c = tk.casing[i]!;
-  const f = tk.flags[i]!;
+  return candidateWord(tk.casing[i]!, tk.flags[i]!, tk.letters[i]!);
+}
+
+/** `isCandidate` of a word with letters, from its casing, flags and letter count. */
+function candidateWord(c: number, f: number, letters: number): boolean {
   // A short word in capitals that no name list knows is an acronym ("TVA", "ISO", "NASA").
-  if (c === CASE.UPPER)
-    return tk.letters[i]! > 4 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.LISTED)) !== 0;
+  if (c === CASE.UPPER) return letters > 4 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.LISTED)) !== 0;
   if (c !== CASE.LOWER) return c !== CASE.NONE;
   // A lower-case stop word is never a name ("le", "du", "will"); a dictionary word is one only if
   // a name list knows it ("frank", "brandy").
@@ -58,25 +60,36 @@ export function isCandidate(tk: Tokens, i: number): boolean {
   return (f & FLAG.COMMON) === 0 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.FAMOUS)) !== 0;
 }
 
-/** Fills the flags of every token from the word lists. */
-export function flagTokens(tk: Tokens, flags: WordFlags): void {
+/**
+ * Fills the flags of every token from the word lists, and returns the first token the model
+ * scores (`isCandidate`), or -1 when there is none: most texts end there, in the same pass.
+ */
+export function flagTokens(tk: Tokens, flags: WordFlags): number {
   let known = 0;
   let cues = 0;
+  let first = -1;
+  const { kind: K, hash: H, flags: F, letters: L, casing: C } = tk;
   for (let i = 0; i < tk.count; i++) {
-    const k = tk.kind[i]!;
+    const k = K[i]!;
     if (k === KIND.WORD) {
-      const f = flags.get(tk.hash[i]!);
-      tk.flags[i] = f;
-      if ((f & (FLAG.COMMON | FLAG.STOP)) !== 0 && tk.letters[i]! > 0) known++;
+      const f = flags.get(H[i]!);
+      F[i] = f;
+      const letters = L[i]!;
+      if (letters > 0) {
+        if ((f & (FLAG.COMMON | FLAG.STOP)) !== 0) known++;
+        if (first < 0 && candidateWord(C[i]!, f, letters)) first = i;
+      }
       if ((f & FLAG.TITLE) !== 0) cues++;
     } else if (k === KIND.HASHTAG) {
-      tk.flags[i] = flags.get(tk.hash[i]!);
+      F[i] = flags.get(H[i]!);
       // Only a hashtag in camel case may join a first name and a surname ("#SelenaGomez").
-      if (tk.casing[i] === CASE.MIXED) cues++;
-    } else tk.flags[i] = 0;
+      if (C[i] === CASE.MIXED) cues++;
+      if (first < 0 && L[i]! > 0) first = i;
+    } else F[i] = 0;
   }
   tk.knownWords = known;
   tk.cues = cues;
+  return first;
 }
 
 function mix(template: number, v: number): number {

@@ -164,9 +164,9 @@ export class PersonTagger {
   /** The model's own spans, before the text-wide rules. */
   findTokens(text: string, out: Span[] = []): Span[] {
     const tk = tokenize(text, this.#tk);
-    flagTokens(tk, this.#flags);
-    let docCase = -1;
-    let i = 0;
+    let i = flagTokens(tk, this.#flags);
+    if (i < 0) return out;
+    const docCase = docContext(tk);
     while (i < tk.count) {
       if (!isCandidate(tk, i)) {
         i++;
@@ -174,7 +174,6 @@ export class PersonTagger {
       }
       let j = i;
       while (j < tk.count && isCandidate(tk, j)) j++;
-      if (docCase < 0) docCase = docContext(tk);
       this.#segment(text, tk, i, j, docCase, out);
       i = j;
     }
