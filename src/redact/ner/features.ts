@@ -261,7 +261,13 @@ function affixes(text: string, tk: Tokens, i: number, out: Int32Array, n: number
   const k = tk.kind[i];
   const s = tk.start[i]! + (k === KIND.HASHTAG || k === KIND.HANDLE ? 1 : 0);
   const e = tk.end[i]!;
-  for (let p = 1; p <= 3; p++) out[n++] = mix(15 + p, rangeHash(text, s, Math.min(e, s + p)));
+  // Prefixes of 1-3 units, each the one before plus a unit (a word shorter than 3 repeats itself).
+  const low = lowerTable();
+  let h = 0x811c9dc5;
+  for (let p = 1; p <= 3; p++) {
+    if (s + p <= e) h = Math.imul(h ^ low[text.charCodeAt(s + p - 1)]!, 0x01000193);
+    out[n++] = mix(15 + p, h | 0);
+  }
   for (let q = 1; q <= 4; q++) out[n++] = mix(18 + q, rangeHash(text, Math.max(s, e - q), e));
   return n;
 }

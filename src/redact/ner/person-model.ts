@@ -188,23 +188,17 @@ export class PersonTagger {
     }
     const { weights, scale, trans, personBias } = this.#p;
     const em = this.#emissions;
+    const feats = this.#feats;
+    const mask = this.#mask;
     for (let t = 0; t < n; t++) {
-      const k = tokenFeatures(
-        text,
-        tk,
-        from + t,
-        docCase,
-        this.#feats,
-        this.#flags,
-        this.#clusters,
-      );
+      const k = tokenFeatures(text, tk, from + t, docCase, feats, this.#flags, this.#clusters);
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
       let s4 = 0;
       for (let q = 0; q < k; q++) {
-        const base = (this.#feats[q]! & this.#mask) * LABELS;
+        const base = (feats[q]! & mask) * LABELS;
         s0 += weights[base]!;
         s1 += weights[base + 1]!;
         s2 += weights[base + 2]!;

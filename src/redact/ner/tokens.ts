@@ -6,6 +6,8 @@
  * in a Set cost more than the rest of the recogniser on the redaction benchmark's text.
  */
 
+import { textUnits } from '../text-units.ts';
+
 /** What a token is. Only WORD and HASHTAG tokens can be (part of) a name. */
 export const KIND = {
   WORD: 0,
@@ -191,34 +193,6 @@ function isWordClass(k: number): boolean {
 }
 
 /**
- * The text's UTF-16 units in a reused typed array, with eight zero units after the end (a read
- * past the end sees a unit that is no letter, digit or separator, as `charCodeAt`'s NaN was). Why:
- * `charCodeAt` on a call site that sees one-byte and two-byte strings checks the string's
- * representation on every read, and the tokeniser reads every unit once or twice.
- */
-let units = new Uint16Array(4096);
-let unitBytes = Buffer.from(units.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-function unitsOf(text: string): Uint16Array {
-  const n = text.length;
-  let u = units;
-  let bytes = unitBytes;
-  if (u.length < n + 8) {
-    u = new Uint16Array(2 * n + 8);
-    bytes = Buffer.from(u.buffer);
-    // Kept for the next texts up to 1M units (2 MB); a longer one gets an array of its own.
-    if (u.length <= 1 << 20) {
-      units = u;
-      unitBytes = bytes;
-    }
-  }
-  if (LITTLE_ENDIAN) bytes.write(text, 0, 'utf16le');
-  else for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
-  u.fill(0, n, n + 8);
-  return u;
-}
-
-/**
  * Where a link starting at `i` ends (the next space), or -1 when none starts there: "http://",
  * "https://" or "www.", in either case. Compared unit by unit: a word that starts with "h" or "w"
  * is common, and a substring per such word cost more than the comparison.
@@ -260,7 +234,8 @@ export function tokenize(source: string, into: Tokens): Tokens {
   const { cls, low, word, packed } = tables();
   into.count = 0;
   const n = source.length;
-  const text = unitsOf(source);
+  // A read past the end sees zero units (`textUnits`), as `charCodeAt`'s NaN was.
+  const text = textUnits(source);
   let i = 0;
   let t = 0;
   let words = 0;
