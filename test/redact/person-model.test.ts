@@ -220,6 +220,24 @@ describe('tokeniser and scoring', () => {
       ')',
     ]);
   });
+  it("reuses a token's scores only where everything its features read is the same", () => {
+    // The same words in many contexts, line after line, so the memo is hit and missed: each
+    // neighbour, casing, sentence start and word changed in turn.
+    const words = ['lot', 'Lot', 'LOT', 'Rose', 'rose', 'Marie', 'Dupont', 'will', '#JohnSmith'];
+    const around = ['unités,', 'M.', 'Mme', 'the', '.', '12', 'juge', 'et', 'Paris', '"', '\n'];
+    const texts: string[] = [];
+    for (const w of words)
+      for (const a of around)
+        for (const b of around)
+          texts.push(`${a} ${w} ${b} 523446`, `${w} ${a} ${b}`, `${a}${w} ${b}`);
+    const dir = sharedEvalDir();
+    if (dir) for (const d of loadCorpus(dir)) texts.push(d.text);
+    const memo = new PersonTagger();
+    const plain = new PersonTagger();
+    plain.memoise = false;
+    for (const round of [1, 2])
+      for (const t of texts) assert.deepEqual(memo.find(t), plain.find(t), `round ${round}: ${t}`);
+  });
   it('scores by the corpus convention: half the characters, neutral on other entities, handles apart', () => {
     const [doc] = parseConll(
       [

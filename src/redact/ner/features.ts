@@ -138,6 +138,43 @@ function sentenceStart(text: string, tk: Tokens, i: number): boolean {
   return c === 46 || c === 33 || c === 63 || c === 58 || c === 34 || c === 0x201c || c === 0x2026;
 }
 
+/** Length of `featureKey`. */
+export const FEATURE_KEY_LENGTH = 23;
+
+/**
+ * Everything `tokenFeatures` reads of token `i` and its context, as integers, except the token's
+ * own units (compared apart): two tokens with the same key and the same units have the same
+ * features. Keep it in step with `tokenFeatures`: a value read there and missing here would let
+ * two different tokens share their scores (test/redact/person-model.test.ts compares scoring
+ * with and without the memo that uses it).
+ */
+export function featureKey(
+  text: string,
+  tk: Tokens,
+  i: number,
+  context: number,
+  key: Int32Array,
+): void {
+  let q = 0;
+  key[q++] = context;
+  key[q++] = sentenceStart(text, tk, i) ? 1 : 0;
+  key[q++] = tk.letters[i]!;
+  for (let j = i - 2; j <= i + 2; j++) {
+    if (j < 0 || j >= tk.count) {
+      key[q++] = -1;
+      key[q++] = 0;
+      key[q++] = 0;
+      key[q++] = 0;
+      continue;
+    }
+    key[q++] = tk.kind[j]! | (tk.casing[j]! << 8);
+    key[q++] = tk.hash[j]!;
+    key[q++] = tk.flags[j]!;
+    // Shapes are read for the token and its next neighbours only.
+    key[q++] = j >= i - 1 && j <= i + 1 ? shapeOf(text, tk, j) : 0;
+  }
+}
+
 function lengthBucket(n: number): number {
   return n <= 1 ? 0 : n === 2 ? 1 : n === 3 ? 2 : n <= 5 ? 3 : n <= 8 ? 4 : 5;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { EmissionMemo } from './emission-memo.ts';
 import {
   docContext,
   FEATURES_VERSION,
@@ -137,6 +138,7 @@ export class PersonTagger {
   readonly #tk = new Tokens();
   readonly #feats = new Int32Array(MAX_FEATURES);
   #emissions = new Float64Array(64 * LABELS);
+  #memo: EmissionMemo | undefined = new EmissionMemo();
   #labels = new Uint8Array(64);
 
   constructor(params: ModelParams = shippedModel(), flags: WordFlags = wordFlags()) {
@@ -156,6 +158,11 @@ export class PersonTagger {
     // Most texts: no name found, and no title or hashtag that could announce one.
     if (!this.propagate || (found.length === 0 && this.#tk.cues === 0)) return found;
     return propagate(text, this.#tk, found, this.#flags);
+  }
+
+  /** Whether scores of tokens seen again in the same context are reused (`emission-memo.ts`). */
+  set memoise(on: boolean) {
+    this.#memo = on ? (this.#memo ?? new EmissionMemo()) : undefined;
   }
 
   /** Whether `find` applies the text-wide rules (`propagate.ts`) after the model. */
@@ -190,7 +197,10 @@ export class PersonTagger {
     const em = this.#emissions;
     const feats = this.#feats;
     const mask = this.#mask;
+    const memo = this.#memo;
     for (let t = 0; t < n; t++) {
+      const e = t * LABELS;
+      if (memo?.find(text, tk, from + t, docCase, em, e)) continue;
       const k = tokenFeatures(text, tk, from + t, docCase, feats, this.#flags, this.#clusters);
       let s0 = 0;
       let s1 = 0;
@@ -205,12 +215,12 @@ export class PersonTagger {
         s3 += weights[base + 3]!;
         s4 += weights[base + 4]!;
       }
-      const e = t * LABELS;
       em[e] = s0 * scale;
       em[e + 1] = s1 * scale + personBias;
       em[e + 2] = s2 * scale;
       em[e + 3] = s3 * scale;
       em[e + 4] = s4 * scale;
+      memo?.keep(text, em, e);
     }
     viterbi(em, n, trans, from === 0 ? START_ROW : LABEL.O, this.#labels);
     collectSpans(tk, from, n, this.#labels, out);
