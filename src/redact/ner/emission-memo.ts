@@ -7,13 +7,17 @@ import { LABELS } from './viterbi.ts';
  * from (`featureKey` and the token's own units): a token seen again in the same context gets the
  * same scores without its ~110 features being hashed and weighed again. Text that repeats its
  * words and layout line after line (order logs, exports, the digit-heavy bench text, where "lot"
- * before a number is scored on two lines in three) mostly hits; other text misses at the cost of
- * building the key. Exact: a hit compares the whole key and the units, never a hash alone.
+ * before a number is scored on two lines in three) mostly hits. Other text (posts, notes) seldom
+ * does, and building the key cost 7 % of the scoring there: after `GIVE_UP` misses in a row the
+ * memo is left aside for `REST` tokens, then tried again. Exact: a hit compares the whole key
+ * and the units, never a hash alone.
  */
 
 const SLOTS = 64;
 /** Longer tokens are not kept. */
 const MAX_UNITS = 32;
+const GIVE_UP = 128;
+const REST = 4096;
 
 export class EmissionMemo {
   readonly #keys = new Int32Array(SLOTS * FEATURE_KEY_LENGTH);
@@ -27,6 +31,8 @@ export class EmissionMemo {
   #keep = false;
   #start = 0;
   #end = 0;
+  #misses = 0;
+  #resting = 0;
 
   /**
    * Copies the kept scores of token `i` into `out` at `at` and returns true, or returns false and
@@ -40,11 +46,20 @@ export class EmissionMemo {
     out: Float64Array,
     at: number,
   ): boolean {
+    if (this.#resting > 0) {
+      this.#resting--;
+      this.#keep = false;
+      return false;
+    }
     const s = tk.start[i]!;
     const e = tk.end[i]!;
     const len = e - s;
     this.#keep = len <= MAX_UNITS;
     if (!this.#keep) return false;
+    if (++this.#misses >= GIVE_UP) {
+      this.#misses = 0;
+      this.#resting = REST;
+    }
     const key = this.#key;
     featureKey(text, tk, i, context, key);
     let h = len;
@@ -61,6 +76,7 @@ export class EmissionMemo {
     for (let j = 0; j < len; j++) if (this.#units[ub + j] !== text.charCodeAt(s + j)) return false;
     const sb = slot * LABELS;
     for (let l = 0; l < LABELS; l++) out[at + l] = this.#scores[sb + l]!;
+    this.#misses = 0;
     return true;
   }
 
@@ -68,7 +84,8 @@ export class EmissionMemo {
   keep(text: string, scores: Float64Array, at: number): void {
     if (!this.#keep) return;
     const slot = this.#slot;
-    this.#keys.set(this.#key, slot * FEATURE_KEY_LENGTH);
+    const kb = slot * FEATURE_KEY_LENGTH;
+    for (let q = 0; q < FEATURE_KEY_LENGTH; q++) this.#keys[kb + q] = this.#key[q]!;
     const ub = slot * MAX_UNITS;
     for (let j = this.#start; j < this.#end; j++)
       this.#units[ub + j - this.#start] = text.charCodeAt(j);
