@@ -13,6 +13,7 @@
  */
 
 import { EN_STREET_TYPES, INTL_STREET_TYPES } from './recognizers/street-types.ts';
+import { textUnits } from './text-units.ts';
 
 /** A run of digits joined by separators (space, dot, dash, slash, parentheses). */
 export interface NumericRun {
@@ -266,36 +267,6 @@ function wordOrAt(c: number): boolean {
 let memoText: string | undefined;
 let memoScan: TextScan | undefined;
 
-/**
- * The text's UTF-16 units in a reused typed array, with three zero units after the end (reads
- * past the end see a unit that is no letter, digit or separator, as `charCodeAt`'s NaN was).
- * Why: `charCodeAt` on a call site that sees one-byte and two-byte strings checks the string's
- * representation on every read; the scan reads each unit several times.
- */
-let units = new Uint16Array(4096);
-let unitBytes = Buffer.from(units.buffer);
-function unitsOf(text: string): Uint16Array {
-  const n = text.length;
-  let u = units;
-  let bytes = unitBytes;
-  if (u.length < n + 3) {
-    u = new Uint16Array(2 * n + 3);
-    bytes = Buffer.from(u.buffer);
-    // Kept for the next texts up to 1M units (2 MB); a longer one gets an array of its own.
-    if (u.length <= 1 << 20) {
-      units = u;
-      unitBytes = bytes;
-    }
-  }
-  if (LITTLE_ENDIAN) bytes.write(text, 0, 'utf16le');
-  else for (let i = 0; i < n; i++) u[i] = text.charCodeAt(i);
-  u[n] = 0;
-  u[n + 1] = 0;
-  u[n + 2] = 0;
-  return u;
-}
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /** Scans `text` once (memoised for the last text). */
 export function scanText(text: string): TextScan {
   if (text === memoText && memoScan) return memoScan;
@@ -314,7 +285,8 @@ export function scanText(text: string): TextScan {
   let ipv6Shape = false;
   let colonRun = 0;
   const n = text.length;
-  const u = unitsOf(text);
+  // Reads past the end see zero units (`textUnits`), as `charCodeAt`'s NaN was.
+  const u = textUnits(text);
   let i = 0;
   while (i < n) {
     const c = u[i]!;

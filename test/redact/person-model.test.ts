@@ -5,12 +5,22 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { sharedEvalDir } from '../../src/redact/eval/eval-dir.ts';
 import { emptyTally, scorePersons } from '../../src/redact/eval/ner-score.ts';
-import { flagTokens } from '../../src/redact/ner/features.ts';
 import {
+  docContext,
+  FEATURE_KEY_LENGTH,
+  featureKey,
+  flagTokens,
+  isCandidate,
+  MAX_FEATURES,
+  tokenFeatures,
+} from '../../src/redact/ner/features.ts';
+import {
+  clusterTable,
   decodeModel,
   encodeModel,
   MODEL_FILE,
   PersonTagger,
+  shippedModel,
 } from '../../src/redact/ner/person-model.ts';
 import { propagate } from '../../src/redact/ner/propagate.ts';
 import { Tokens, tokenize, wordHash } from '../../src/redact/ner/tokens.ts';
@@ -219,6 +229,54 @@ describe('tokeniser and scoring', () => {
       '0612-3456',
       ')',
     ]);
+  });
+  // The same words in many contexts: each neighbour changed in its word, its casing ("Paris",
+  // "paris") or its kind ("#paris"), the sentence start, the word itself.
+  const memoTexts = (): string[] => {
+    const words = ['lot', 'Lot', 'LOT', 'Rose', 'rose', 'Marie', 'Dupont', 'will', '#JohnSmith'];
+    const around = ['unités,', 'M.', 'Mme', 'the', 'The', '.', '12', 'juge', 'et', 'Paris'];
+    around.push('paris', 'PARIS', '#paris', '"', '\n');
+    const texts: string[] = [];
+    for (const w of words)
+      for (const a of around)
+        for (const b of around)
+          texts.push(`${a} ${w} ${b} 523446`, `${w} ${a} ${b}`, `${a}${w} ${b}`, `${a} ${b} ${w}`);
+    return texts;
+  };
+  it('gives two tokens the same feature key only when their features are the same', () => {
+    const tk = new Tokens();
+    const flags = wordFlags();
+    const clusters = clusterTable(shippedModel().clusters!);
+    const feats = new Int32Array(MAX_FEATURES);
+    const key = new Int32Array(FEATURE_KEY_LENGTH);
+    const seen = new Map<string, string>();
+    for (const t of memoTexts()) {
+      tokenize(t, tk);
+      flagTokens(tk, flags);
+      const context = docContext(tk);
+      for (let i = 0; i < tk.count; i++) {
+        if (!isCandidate(tk, i)) continue;
+        featureKey(t, tk, i, context, key);
+        const id = `${key.join(',')}|${t.slice(tk.start[i], tk.end[i])}`;
+        const n = tokenFeatures(t, tk, i, context, feats, flags, clusters);
+        const f = feats.slice(0, n).join(',');
+        const before = seen.get(id);
+        if (before === undefined) seen.set(id, f);
+        else assert.equal(f, before, `${t}: token ${i}`);
+      }
+    }
+    assert.ok(seen.size > 5000);
+  });
+  it("reuses a token's scores only where everything its features read is the same", () => {
+    // Each text twice (a hit), then the next, with one thing changed.
+    const texts = memoTexts().flatMap((t) => [t, t]);
+    const dir = sharedEvalDir();
+    if (dir) for (const d of loadCorpus(dir)) texts.push(d.text);
+    const memo = new PersonTagger();
+    const plain = new PersonTagger();
+    plain.memoise = false;
+    for (const round of [1, 2])
+      for (const t of texts) assert.deepEqual(memo.find(t), plain.find(t), `round ${round}: ${t}`);
   });
   it('scores by the corpus convention: half the characters, neutral on other entities, handles apart', () => {
     const [doc] = parseConll(

@@ -46,11 +46,13 @@ export function isCandidate(tk: Tokens, i: number): boolean {
   const kind = tk.kind[i]!;
   if ((kind !== KIND.WORD && kind !== KIND.HASHTAG) || tk.letters[i]! === 0) return false;
   if (kind === KIND.HASHTAG) return true;
-  const c = tk.casing[i]!;
-  const f = tk.flags[i]!;
+  return candidateWord(tk.casing[i]!, tk.flags[i]!, tk.letters[i]!);
+}
+
+/** `isCandidate` of a word with letters, from its casing, flags and letter count. */
+function candidateWord(c: number, f: number, letters: number): boolean {
   // A short word in capitals that no name list knows is an acronym ("TVA", "ISO", "NASA").
-  if (c === CASE.UPPER)
-    return tk.letters[i]! > 4 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.LISTED)) !== 0;
+  if (c === CASE.UPPER) return letters > 4 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.LISTED)) !== 0;
   if (c !== CASE.LOWER) return c !== CASE.NONE;
   // A lower-case stop word is never a name ("le", "du", "will"); a dictionary word is one only if
   // a name list knows it ("frank", "brandy").
@@ -58,25 +60,36 @@ export function isCandidate(tk: Tokens, i: number): boolean {
   return (f & FLAG.COMMON) === 0 || (f & (FLAG.FIRST | FLAG.LAST | FLAG.FAMOUS)) !== 0;
 }
 
-/** Fills the flags of every token from the word lists. */
-export function flagTokens(tk: Tokens, flags: WordFlags): void {
+/**
+ * Fills the flags of every token from the word lists, and returns the first token the model
+ * scores (`isCandidate`), or -1 when there is none: most texts end there, in the same pass.
+ */
+export function flagTokens(tk: Tokens, flags: WordFlags): number {
   let known = 0;
   let cues = 0;
+  let first = -1;
+  const { kind: K, hash: H, flags: F, letters: L, casing: C } = tk;
   for (let i = 0; i < tk.count; i++) {
-    const k = tk.kind[i]!;
+    const k = K[i]!;
     if (k === KIND.WORD) {
-      const f = flags.get(tk.hash[i]!);
-      tk.flags[i] = f;
-      if ((f & (FLAG.COMMON | FLAG.STOP)) !== 0 && tk.letters[i]! > 0) known++;
+      const f = flags.get(H[i]!);
+      F[i] = f;
+      const letters = L[i]!;
+      if (letters > 0) {
+        if ((f & (FLAG.COMMON | FLAG.STOP)) !== 0) known++;
+        if (first < 0 && candidateWord(C[i]!, f, letters)) first = i;
+      }
       if ((f & FLAG.TITLE) !== 0) cues++;
     } else if (k === KIND.HASHTAG) {
-      tk.flags[i] = flags.get(tk.hash[i]!);
+      F[i] = flags.get(H[i]!);
       // Only a hashtag in camel case may join a first name and a surname ("#SelenaGomez").
-      if (tk.casing[i] === CASE.MIXED) cues++;
-    } else tk.flags[i] = 0;
+      if (C[i] === CASE.MIXED) cues++;
+      if (first < 0 && L[i]! > 0) first = i;
+    } else F[i] = 0;
   }
   tk.knownWords = known;
   tk.cues = cues;
+  return first;
 }
 
 function mix(template: number, v: number): number {
@@ -123,6 +136,43 @@ function sentenceStart(text: string, tk: Tokens, i: number): boolean {
   if (tk.kind[p] !== KIND.PUNCT && tk.kind[p] !== KIND.SYMBOL) return false;
   const c = text.charCodeAt(tk.end[p]! - 1);
   return c === 46 || c === 33 || c === 63 || c === 58 || c === 34 || c === 0x201c || c === 0x2026;
+}
+
+/** Length of `featureKey`. */
+export const FEATURE_KEY_LENGTH = 23;
+
+/**
+ * Everything `tokenFeatures` reads of token `i` and its context, as integers, except the token's
+ * own units (compared apart): two tokens with the same key and the same units have the same
+ * features. Keep it in step with `tokenFeatures`: a value read there and missing here would let
+ * two different tokens share their scores (test/redact/person-model.test.ts compares scoring
+ * with and without the memo that uses it).
+ */
+export function featureKey(
+  text: string,
+  tk: Tokens,
+  i: number,
+  context: number,
+  key: Int32Array,
+): void {
+  let q = 0;
+  key[q++] = context;
+  key[q++] = sentenceStart(text, tk, i) ? 1 : 0;
+  key[q++] = tk.letters[i]!;
+  for (let j = i - 2; j <= i + 2; j++) {
+    if (j < 0 || j >= tk.count) {
+      key[q++] = -1;
+      key[q++] = 0;
+      key[q++] = 0;
+      key[q++] = 0;
+      continue;
+    }
+    key[q++] = tk.kind[j]! | (tk.casing[j]! << 8);
+    key[q++] = tk.hash[j]!;
+    key[q++] = tk.flags[j]!;
+    // Shapes are read for the token and its next neighbours only.
+    key[q++] = j >= i - 1 && j <= i + 1 ? shapeOf(text, tk, j) : 0;
+  }
 }
 
 function lengthBucket(n: number): number {
@@ -248,7 +298,13 @@ function affixes(text: string, tk: Tokens, i: number, out: Int32Array, n: number
   const k = tk.kind[i];
   const s = tk.start[i]! + (k === KIND.HASHTAG || k === KIND.HANDLE ? 1 : 0);
   const e = tk.end[i]!;
-  for (let p = 1; p <= 3; p++) out[n++] = mix(15 + p, rangeHash(text, s, Math.min(e, s + p)));
+  // Prefixes of 1-3 units, each the one before plus a unit (a word shorter than 3 repeats itself).
+  const low = lowerTable();
+  let h = 0x811c9dc5;
+  for (let p = 1; p <= 3; p++) {
+    if (s + p <= e) h = Math.imul(h ^ low[text.charCodeAt(s + p - 1)]!, 0x01000193);
+    out[n++] = mix(15 + p, h | 0);
+  }
   for (let q = 1; q <= 4; q++) out[n++] = mix(18 + q, rangeHash(text, Math.max(s, e - q), e));
   return n;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { EmissionMemo } from './emission-memo.ts';
 import {
   docContext,
   FEATURES_VERSION,
@@ -137,6 +138,7 @@ export class PersonTagger {
   readonly #tk = new Tokens();
   readonly #feats = new Int32Array(MAX_FEATURES);
   #emissions = new Float64Array(64 * LABELS);
+  #memo: EmissionMemo | undefined = new EmissionMemo();
   #labels = new Uint8Array(64);
 
   constructor(params: ModelParams = shippedModel(), flags: WordFlags = wordFlags()) {
@@ -158,15 +160,20 @@ export class PersonTagger {
     return propagate(text, this.#tk, found, this.#flags);
   }
 
+  /** Whether scores of tokens seen again in the same context are reused (`emission-memo.ts`). */
+  set memoise(on: boolean) {
+    this.#memo = on ? (this.#memo ?? new EmissionMemo()) : undefined;
+  }
+
   /** Whether `find` applies the text-wide rules (`propagate.ts`) after the model. */
   propagate = true;
 
   /** The model's own spans, before the text-wide rules. */
   findTokens(text: string, out: Span[] = []): Span[] {
     const tk = tokenize(text, this.#tk);
-    flagTokens(tk, this.#flags);
-    let docCase = -1;
-    let i = 0;
+    let i = flagTokens(tk, this.#flags);
+    if (i < 0) return out;
+    const docCase = docContext(tk);
     while (i < tk.count) {
       if (!isCandidate(tk, i)) {
         i++;
@@ -174,7 +181,6 @@ export class PersonTagger {
       }
       let j = i;
       while (j < tk.count && isCandidate(tk, j)) j++;
-      if (docCase < 0) docCase = docContext(tk);
       this.#segment(text, tk, i, j, docCase, out);
       i = j;
     }
@@ -189,35 +195,32 @@ export class PersonTagger {
     }
     const { weights, scale, trans, personBias } = this.#p;
     const em = this.#emissions;
+    const feats = this.#feats;
+    const mask = this.#mask;
+    const memo = this.#memo;
     for (let t = 0; t < n; t++) {
-      const k = tokenFeatures(
-        text,
-        tk,
-        from + t,
-        docCase,
-        this.#feats,
-        this.#flags,
-        this.#clusters,
-      );
+      const e = t * LABELS;
+      if (memo?.find(text, tk, from + t, docCase, em, e)) continue;
+      const k = tokenFeatures(text, tk, from + t, docCase, feats, this.#flags, this.#clusters);
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
       let s4 = 0;
       for (let q = 0; q < k; q++) {
-        const base = (this.#feats[q]! & this.#mask) * LABELS;
+        const base = (feats[q]! & mask) * LABELS;
         s0 += weights[base]!;
         s1 += weights[base + 1]!;
         s2 += weights[base + 2]!;
         s3 += weights[base + 3]!;
         s4 += weights[base + 4]!;
       }
-      const e = t * LABELS;
       em[e] = s0 * scale;
       em[e + 1] = s1 * scale + personBias;
       em[e + 2] = s2 * scale;
       em[e + 3] = s3 * scale;
       em[e + 4] = s4 * scale;
+      memo?.keep(text, em, e);
     }
     viterbi(em, n, trans, from === 0 ? START_ROW : LABEL.O, this.#labels);
     collectSpans(tk, from, n, this.#labels, out);

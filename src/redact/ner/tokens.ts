@@ -6,6 +6,8 @@
  * in a Set cost more than the rest of the recogniser on the redaction benchmark's text.
  */
 
+import { textUnits } from '../text-units.ts';
+
 /** What a token is. Only WORD and HASHTAG tokens can be (part of) a name. */
 export const KIND = {
   WORD: 0,
@@ -190,15 +192,32 @@ function isWordClass(k: number): boolean {
   return k === C_UPPER || k === C_LOWER || k === C_DIGIT || k === C_MARK || k === C_LETTER;
 }
 
-/** Where a URL starting at `i` ends (the next space), or -1 when none starts there. */
-function urlEnd(text: string, i: number, cls: Uint8Array): number {
-  const c = text.charCodeAt(i) | 0x20;
+/**
+ * Where a link starting at `i` ends (the next space), or -1 when none starts there: "http://",
+ * "https://" or "www.", in either case. Compared unit by unit: a word that starts with "h" or "w"
+ * is common, and a substring per such word cost more than the comparison.
+ */
+function urlEnd(text: Uint16Array, n: number, i: number, cls: Uint8Array): number {
+  const c = text[i]! | 0x20;
   let body = -1;
-  if (c === 0x68 /* h */ && /^https?:\/\//iy.test(text.slice(i, i + 8))) body = i + 7;
-  else if (c === 0x77 /* w */ && text.slice(i, i + 4).toLowerCase() === 'www.') body = i + 4;
+  if (c === 0x68 /* h */) {
+    if (
+      (text[i + 1]! | 0x20) === 0x74 &&
+      (text[i + 2]! | 0x20) === 0x74 &&
+      (text[i + 3]! | 0x20) === 0x70
+    ) {
+      const p = (text[i + 4]! | 0x20) === 0x73 ? i + 5 : i + 4;
+      if (text[p]! === 0x3a && text[p + 1]! === 0x2f && text[p + 2]! === 0x2f) body = i + 7;
+    }
+  } else if (
+    (text[i + 1]! | 0x20) === 0x77 &&
+    (text[i + 2]! | 0x20) === 0x77 &&
+    text[i + 3]! === 0x2e
+  )
+    body = i + 4;
   if (body < 0) return -1;
   let j = body;
-  while (j < text.length && cls[text.charCodeAt(j)] !== C_SPACE) j++;
+  while (j < n && cls[text[j]!] !== C_SPACE) j++;
   return j;
 }
 
@@ -206,18 +225,24 @@ function urlEnd(text: string, i: number, cls: Uint8Array): number {
  * Splits `text` into `into` (reset first). A word is a run of letters, marks, digits and '_',
  * with inner apostrophes, hyphens and dots followed by a letter ("O'Neil", "Jean-Pierre", "J.-L");
  * a final "'s" is a token of its own; links, @handles and #hashtags are single tokens.
+ *
+ * Each token's kind is decided from its first unit's class, and each kind's units are walked
+ * once, by a loop of its own: this runs on every text the redactor sees, most of it numbers and
+ * punctuation on digit-heavy text.
  */
-export function tokenize(text: string, into: Tokens): Tokens {
+export function tokenize(source: string, into: Tokens): Tokens {
   const { cls, low, word, packed } = tables();
   into.count = 0;
-  const n = text.length;
+  const n = source.length;
+  // A read past the end sees zero units (`textUnits`), as `charCodeAt`'s NaN was.
+  const text = textUnits(source);
   let i = 0;
   let t = 0;
   let words = 0;
   let upperWords = 0;
   let titleWords = 0;
   let capitalWords = 0;
-  let sawNewline = false;
+  let sawNewline = 0;
   // The arrays in locals (taken again when they grow): this loop runs once per token of every
   // text the redactor sees.
   let S = into.start;
@@ -229,127 +254,13 @@ export function tokenize(text: string, into: Tokens): Tokens {
   let L = into.letters;
   let C = into.casing;
   while (i < n) {
-    const c = text.charCodeAt(i);
-    const k = cls[c]!;
+    const c = text[i]!;
+    const v0 = packed[c]!;
+    const k = v0 & 7;
     if (k === C_SPACE) {
-      if (c === 10 || c === 13) sawNewline = true;
+      if (c === 10 || c === 13) sawNewline = 1;
       i++;
       continue;
-    }
-    let start = i;
-    let kind: number;
-    let end = i + 1;
-    let h = FNV;
-    let uppers = 0;
-    let lowersN = 0;
-    let others = 0;
-    let upperAfterLower = false;
-    let hashed = false;
-    const u = (c | 0x20) === 0x68 || (c | 0x20) === 0x77 ? urlEnd(text, i, cls) : -1;
-    if (u > 0) {
-      kind = KIND.URL;
-      end = u;
-    } else if ((c === 64 || c === 35) && i + 1 < n && word[text.charCodeAt(i + 1)] === 1) {
-      // '@name' or '#tag'
-      let j = i + 1;
-      while (j < n && word[text.charCodeAt(j)] !== 0) j++;
-      kind = c === 64 ? KIND.HANDLE : KIND.HASHTAG;
-      end = j;
-    } else if (word[c] !== 0 && k !== C_DIGIT) {
-      // A word: its hash and letter counts are taken while its end is sought (one pass).
-      let j = i;
-      for (;;) {
-        while (j < n) {
-          const v = packed[text.charCodeAt(j)]!;
-          if ((v & 0x18) === 0) break;
-          h = Math.imul(h ^ (v >>> 5), PRIME);
-          const cc = v & 7;
-          if (cc === C_UPPER) {
-            uppers++;
-            if (lowersN > 0) upperAfterLower = true;
-          } else if (cc === C_LOWER) lowersN++;
-          else if (cc === C_LETTER || cc === C_MARK) others++;
-          j++;
-        }
-        if (j >= n) break;
-        const s = text.charCodeAt(j);
-        if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
-        // "'s" at the end is not part of the word.
-        if (
-          (s === 39 || s === 0x2019) &&
-          (text.charCodeAt(j + 1) | 0x20) === 0x73 &&
-          !(j + 2 < n && word[text.charCodeAt(j + 2)] === 1)
-        )
-          break;
-        // An inner apostrophe, hyphen or dot before a letter ("O'Neil", "Jean-Pierre").
-        if (word[text.charCodeAt(j + 1)] === 1 && cls[text.charCodeAt(j + 1)] !== C_DIGIT) {
-          h = Math.imul(h ^ low[s]!, PRIME);
-          j++;
-          continue;
-        }
-        // "J.-L."
-        if (
-          s === 46 &&
-          text.charCodeAt(j + 1) === 45 &&
-          j + 2 < n &&
-          cls[text.charCodeAt(j + 2)] === C_UPPER
-        ) {
-          h = Math.imul(Math.imul(h ^ 46, PRIME) ^ 45, PRIME);
-          j += 2;
-          continue;
-        }
-        break;
-      }
-      kind = KIND.WORD;
-      end = j;
-      hashed = true;
-    } else if (word[c] !== 0) {
-      // A number, with its inner separators ("12/05/2023", "3,45", "14:30", "0612-3456"): none
-      // of it can be a name, and digit-heavy text is mostly such runs. Digits then letters
-      // ("2nd", "3-a") stay one token too, as words do.
-      let j = i + 1;
-      for (;;) {
-        while (j < n && word[text.charCodeAt(j)] !== 0) j++;
-        if (j >= n) break;
-        const s = text.charCodeAt(j);
-        if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
-        if (
-          (s === 39 || s === 0x2019) &&
-          (text.charCodeAt(j + 1) | 0x20) === 0x73 &&
-          !(j + 2 < n && word[text.charCodeAt(j + 2)] === 1)
-        )
-          break;
-        if (word[text.charCodeAt(j + 1)] === 1 && cls[text.charCodeAt(j + 1)] !== C_DIGIT) {
-          j += 2;
-          continue;
-        }
-        if (
-          s === 46 &&
-          text.charCodeAt(j + 1) === 45 &&
-          j + 2 < n &&
-          cls[text.charCodeAt(j + 2)] === C_UPPER
-        ) {
-          j += 3;
-          continue;
-        }
-        break;
-      }
-      while (j + 1 < n) {
-        const s = text.charCodeAt(j);
-        if (s !== 46 && s !== 44 && s !== 58 && s !== 47 && s !== 45) break;
-        if (cls[text.charCodeAt(j + 1)] !== C_DIGIT) break;
-        j += 2;
-        while (j < n && word[text.charCodeAt(j)] !== 0) j++;
-      }
-      kind = KIND.NUMBER;
-      end = j;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      end = i + 2;
-      kind = KIND.SYMBOL;
-    } else {
-      kind = k === C_OTHER && c < 128 ? KIND.PUNCT : KIND.SYMBOL;
-      // Runs of one punctuation mark ("...", "!!!") are one token.
-      while (end < n && text.charCodeAt(end) === c) end++;
     }
     if (t === S.length) {
       into.count = t;
@@ -363,35 +274,184 @@ export function tokenize(text: string, into: Tokens): Tokens {
       L = into.letters;
       C = into.casing;
     }
-    S[t] = start;
-    E[t] = end;
-    K[t] = kind;
-    NL[t] = sawNewline ? 1 : 0;
-    sawNewline = false;
-    i = end;
-    // Numbers, links and handles are never names and their neighbours only see their kind: no
-    // per-character work (digit-heavy text is mostly numbers).
-    if (kind === KIND.NUMBER || kind === KIND.URL || kind === KIND.HANDLE) {
+    S[t] = i;
+    NL[t] = sawNewline;
+    sawNewline = 0;
+    if ((v0 & 0x18) !== 0 && k === C_DIGIT) {
+      // A number, with its inner separators ("12/05/2023", "3,45", "14:30", "0612-3456"): none
+      // of it can be a name, and digit-heavy text is mostly such runs. Digits then letters
+      // ("2nd", "3-a") stay one token too, as words do.
+      let j = i + 1;
+      for (;;) {
+        while (j < n && word[text[j]!] !== 0) j++;
+        if (j >= n) break;
+        const s = text[j]!;
+        if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
+        if (
+          (s === 39 || s === 0x2019) &&
+          (text[j + 1]! | 0x20) === 0x73 &&
+          !(j + 2 < n && word[text[j + 2]!] === 1)
+        )
+          break;
+        if (word[text[j + 1]!] === 1 && cls[text[j + 1]!] !== C_DIGIT) {
+          j += 2;
+          continue;
+        }
+        if (s === 46 && text[j + 1]! === 45 && j + 2 < n && cls[text[j + 2]!] === C_UPPER) {
+          j += 3;
+          continue;
+        }
+        break;
+      }
+      while (j + 1 < n) {
+        const s = text[j]!;
+        if (s !== 46 && s !== 44 && s !== 58 && s !== 47 && s !== 45) break;
+        if (cls[text[j + 1]!] !== C_DIGIT) break;
+        j += 2;
+        while (j < n && word[text[j]!] !== 0) j++;
+      }
+      // Numbers, links and handles are never names and their neighbours only see their kind.
+      E[t] = j;
+      K[t] = KIND.NUMBER;
       H[t] = 0;
-      SH[t] = 0x2000 + kind;
+      SH[t] = 0x2000 + KIND.NUMBER;
       L[t] = 0;
       C[t] = CASE.NONE;
       t++;
+      i = j;
       continue;
     }
-    // Hash and casing of the word part (after '#'); the shape is computed when a feature asks.
-    if (kind === KIND.HASHTAG) start++;
-    for (let j = start; !hashed && j < end; j++) {
-      const ch = text.charCodeAt(j);
-      const cc = cls[ch]!;
-      h = Math.imul(h ^ low[ch]!, PRIME);
-      if (cc === C_UPPER) {
-        uppers++;
-        if (lowersN > 0) upperAfterLower = true;
-      } else if (cc === C_LOWER) lowersN++;
-      else if (cc === C_LETTER || cc === C_MARK) others++;
+    if ((c | 0x20) === 0x68 || (c | 0x20) === 0x77) {
+      const u = urlEnd(text, n, i, cls);
+      if (u > 0) {
+        E[t] = u;
+        K[t] = KIND.URL;
+        H[t] = 0;
+        SH[t] = 0x2000 + KIND.URL;
+        L[t] = 0;
+        C[t] = CASE.NONE;
+        t++;
+        i = u;
+        continue;
+      }
+    }
+    let kind: number;
+    let end: number;
+    let h = FNV;
+    let uppers = 0;
+    let lowersN = 0;
+    let others = 0;
+    let upperAfterLower = false;
+    let wordStart = i;
+    if ((v0 & 0x18) === 0) {
+      if ((c === 64 || c === 35) && i + 1 < n && word[text[i + 1]!] === 1) {
+        // '@name' or '#tag'
+        let j = i + 1;
+        while (j < n && word[text[j]!] !== 0) j++;
+        if (c === 64) {
+          E[t] = j;
+          K[t] = KIND.HANDLE;
+          H[t] = 0;
+          SH[t] = 0x2000 + KIND.HANDLE;
+          L[t] = 0;
+          C[t] = CASE.NONE;
+          t++;
+          i = j;
+          continue;
+        }
+        // A hashtag: hash and casing of its word part, after '#'.
+        kind = KIND.HASHTAG;
+        end = j;
+        wordStart = i + 1;
+        for (let q = wordStart; q < end; q++) {
+          const v = packed[text[q]!]!;
+          h = Math.imul(h ^ (v >>> 5), PRIME);
+          const cc = v & 7;
+          if (cc === C_UPPER) {
+            uppers++;
+            if (lowersN > 0) upperAfterLower = true;
+          } else if (cc === C_LOWER) lowersN++;
+          else if (cc === C_LETTER || cc === C_MARK) others++;
+        }
+      } else {
+        // Punctuation or a symbol: no letters, its hash is that of its units.
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+          // A surrogate pair; a lone high surrogate takes the next unit whatever it is, and that
+          // unit's letter counts as the token's.
+          kind = KIND.SYMBOL;
+          end = i + 2;
+          const v = packed[text[i + 1]!]!;
+          h = Math.imul(Math.imul(h ^ low[c]!, PRIME) ^ (v >>> 5), PRIME);
+          const cc = v & 7;
+          if (cc === C_UPPER) uppers++;
+          else if (cc === C_LOWER) lowersN++;
+          else if (cc === C_LETTER || cc === C_MARK) others++;
+        } else {
+          // Runs of one punctuation mark ("...", "!!!") are one token.
+          let j = i + 1;
+          const lc = low[c]!;
+          h = Math.imul(h ^ lc, PRIME);
+          while (j < n && text[j]! === c) {
+            h = Math.imul(h ^ lc, PRIME);
+            j++;
+          }
+          E[t] = j;
+          K[t] = k === C_OTHER && c < 128 ? KIND.PUNCT : KIND.SYMBOL;
+          H[t] = h;
+          SH[t] = SHAPE_UNSET;
+          L[t] = 0;
+          C[t] = CASE.NONE;
+          t++;
+          i = j;
+          continue;
+        }
+      }
+    } else {
+      // A word: its hash and letter counts are taken while its end is sought (one pass).
+      let j = i;
+      for (;;) {
+        while (j < n) {
+          const v = packed[text[j]!]!;
+          if ((v & 0x18) === 0) break;
+          h = Math.imul(h ^ (v >>> 5), PRIME);
+          const cc = v & 7;
+          if (cc === C_UPPER) {
+            uppers++;
+            if (lowersN > 0) upperAfterLower = true;
+          } else if (cc === C_LOWER) lowersN++;
+          else if (cc === C_LETTER || cc === C_MARK) others++;
+          j++;
+        }
+        if (j >= n) break;
+        const s = text[j]!;
+        if (s !== 39 && s !== 0x2019 && s !== 45 && s !== 46) break;
+        // "'s" at the end is not part of the word.
+        if (
+          (s === 39 || s === 0x2019) &&
+          (text[j + 1]! | 0x20) === 0x73 &&
+          !(j + 2 < n && word[text[j + 2]!] === 1)
+        )
+          break;
+        // An inner apostrophe, hyphen or dot before a letter ("O'Neil", "Jean-Pierre").
+        if (word[text[j + 1]!] === 1 && cls[text[j + 1]!] !== C_DIGIT) {
+          h = Math.imul(h ^ low[s]!, PRIME);
+          j++;
+          continue;
+        }
+        // "J.-L."
+        if (s === 46 && text[j + 1]! === 45 && j + 2 < n && cls[text[j + 2]!] === C_UPPER) {
+          h = Math.imul(Math.imul(h ^ 46, PRIME) ^ 45, PRIME);
+          j += 2;
+          continue;
+        }
+        break;
+      }
+      kind = KIND.WORD;
+      end = j;
     }
     const letters = uppers + lowersN + others;
+    E[t] = end;
+    K[t] = kind;
     H[t] = h;
     SH[t] = SHAPE_UNSET;
     L[t] = letters;
@@ -399,11 +459,12 @@ export function tokenize(text: string, into: Tokens): Tokens {
     if (uppers + lowersN > 0) {
       if (uppers === 0) casing = CASE.LOWER;
       else if (lowersN === 0) casing = uppers === 1 && letters === 1 ? CASE.INITIAL : CASE.UPPER;
-      else if (cls[text.charCodeAt(start)] === C_UPPER && !upperAfterLower) casing = CASE.TITLE;
+      else if (cls[text[wordStart]!] === C_UPPER && !upperAfterLower) casing = CASE.TITLE;
       else casing = CASE.MIXED;
     }
     C[t] = casing;
     t++;
+    i = end;
     if (kind === KIND.WORD && letters > 0) {
       words++;
       if (casing === CASE.UPPER) upperWords++;

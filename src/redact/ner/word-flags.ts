@@ -366,25 +366,27 @@ export const ORGANISATIONS = [
   'lego',
 ];
 
-/** A 32-bit key to flags map with open addressing (keys are word hashes). */
+/**
+ * A 32-bit key to flags map with open addressing (keys are word hashes). Each slot holds its key
+ * and its value side by side, so a lookup in the table of ~300k words touches one cache line,
+ * not two.
+ */
 export class WordFlags {
-  readonly #keys: Int32Array;
-  readonly #values: Int32Array;
+  readonly #slots: Int32Array;
   readonly #mask: number;
 
   constructor(entries: Map<number, number>) {
     let size = 1024;
     while (size < entries.size * 2) size *= 2;
-    this.#keys = new Int32Array(size);
-    this.#values = new Int32Array(size);
+    this.#slots = new Int32Array(size * 2);
     this.#mask = size - 1;
     for (const [k, v] of entries) {
       let i = Math.imul(k, 0x9e3779b1) >>> 0;
       for (;;) {
         i &= this.#mask;
-        if (this.#values[i] === 0) {
-          this.#keys[i] = k;
-          this.#values[i] = v;
+        if (this.#slots[2 * i + 1] === 0) {
+          this.#slots[2 * i] = k;
+          this.#slots[2 * i + 1] = v;
           break;
         }
         i++;
@@ -393,13 +395,14 @@ export class WordFlags {
   }
 
   get(hash: number): number {
-    let i = Math.imul(hash, 0x9e3779b1) >>> 0;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    let i = Math.imul(hash, 0x9e3779b1) & mask;
     for (;;) {
-      i &= this.#mask;
-      const v = this.#values[i]!;
+      const v = slots[2 * i + 1]!;
       if (v === 0) return 0;
-      if (this.#keys[i] === hash) return v;
-      i++;
+      if (slots[2 * i] === hash) return v;
+      i = (i + 1) & mask;
     }
   }
 }
