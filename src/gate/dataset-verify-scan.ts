@@ -10,6 +10,7 @@ import {
   LO,
 } from '../registry-files/key-hash.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
+import { WordPairs } from './id-hashes.ts';
 import { type NamedAccount, NamedSubjectFinder } from './named-subjects.ts';
 import { type FieldMapping, getterFor, mappedName } from './record-fields.ts';
 import { ABSENT, ARRAY, NULL, NUMBER, RecordScanner, STRING } from './record-scanner.ts';
@@ -378,31 +379,6 @@ export function identifier(v: unknown): string | undefined {
   if (s.length === 0 || s.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(s))
     return undefined;
   return s;
-}
-
-/** Pairs of words (64-bit hashes as little-endian halves, or spans as start and end), growing. */
-class WordPairs {
-  #words: Uint32Array;
-  n = 0;
-
-  constructor(expected: number) {
-    this.#words = new Uint32Array(2 * expected);
-  }
-
-  push(hi: number, lo: number): void {
-    if (2 * this.n === this.#words.length) {
-      const grown = new Uint32Array(this.#words.length * 2);
-      grown.set(this.#words);
-      this.#words = grown;
-    }
-    this.#words[2 * this.n] = lo;
-    this.#words[2 * this.n + 1] = hi;
-    this.n++;
-  }
-
-  words(): Uint32Array {
-    return this.#words.slice(0, 2 * this.n);
-  }
 }
 
 /** The subjects of records: hash lanes, and where each came from (to report it). */
