@@ -753,11 +753,13 @@ async function verifyWith(
         const end = bytesRead === 0 ? total : buf.lastIndexOf(10, total - 1) + 1;
         carry = Buffer.from(buf.subarray(end, total));
         if (end > 0) {
-          queue.push(
-            pool
-              ? pool.verifyChunk(buf, end, offset)
-              : Promise.resolve({ scan: local.scanChunk(buf, end, offset), chunk: buf }),
-          );
+          const read = pool
+            ? pool.verifyChunk(buf, end, offset)
+            : Promise.resolve({ scan: local.scanChunk(buf, end, offset), chunk: buf });
+          // A failed chunk is reported when its turn comes; those queued behind it are dropped
+          // then, and must not surface as unhandled rejections meanwhile.
+          read.catch(() => {});
+          queue.push(read);
           offset += end;
         }
         while (queue.length >= inFlight || (bytesRead === 0 && queue.length > 0)) {
