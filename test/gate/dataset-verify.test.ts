@@ -256,41 +256,44 @@ describe('veto dataset verify (files only: a recipient, a regulator)', () => {
 });
 
 describe('verification inside gate build', () => {
-  it('does not seal a dataset whose verification fails (a registry that answers differently)', async () => {
-    const dir = await tempDir('veto-verify-');
-    const input = path.join(dir, 'in.jsonl');
-    writeFileSync(input, jsonl([record({ id: 'a', author_id: 'u1' })]));
-    const registry = new MemoryRegistry();
-    let asked = 0;
-    registry.subjectsWithoutNotice = async (q) => (asked++ === 0 ? [] : q.subjectKeys);
-    const out = path.join(dir, 'out');
-    const result = await buildDataset({
-      policy: await writePolicy(dir),
-      inputs: [input],
-      outDir: out,
-      objectors: { snapshot: await writeSnapshot(dir, []) },
-      registry,
-      workers: 0,
+  // With workers, verify reads the chunks on them and the authors come back as spans.
+  for (const workers of [0, 2]) {
+    it(`does not seal a dataset whose verification fails (a registry that answers differently; ${workers} workers)`, async () => {
+      const dir = await tempDir('veto-verify-');
+      const input = path.join(dir, 'in.jsonl');
+      writeFileSync(input, jsonl([record({ id: 'a', author_id: 'u1' })]));
+      const registry = new MemoryRegistry();
+      let asked = 0;
+      registry.subjectsWithoutNotice = async (q) => (asked++ === 0 ? [] : q.subjectKeys);
+      const out = path.join(dir, 'out');
+      const result = await buildDataset({
+        policy: await writePolicy(dir),
+        inputs: [input],
+        outDir: out,
+        objectors: { snapshot: await writeSnapshot(dir, []) },
+        registry,
+        workers,
+      });
+      assert.equal(result.status, 'failed');
+      assert.match(
+        result.status === 'failed' ? result.error.message : '',
+        /failed verification, nothing sealed[\s\S]*notice-period\s+FAILED \(1\)/,
+      );
+      assert.deepEqual(readdirSync(out), [], 'nothing sealed, nothing staged');
+      assert.equal(registry.datasets.length, 0, 'nothing recorded');
+      // The refusal itself is kept, for the console: the dataset id, by the gate, the failed check.
+      assert.equal(registry.verifications.length, 1);
+      const [kept] = registry.verifications;
+      assert.equal(kept!.datasetId, result.datasetId);
+      assert.equal(kept!.passed, false);
+      assert.equal(kept!.by, 'gate');
+      assert.deepEqual(
+        kept!.failures.map((f) => [f.check, f.problems]),
+        [['notice-period', 1]],
+      );
+      assert.match(kept!.failures[0]!.messages[0]!, /notice/);
     });
-    assert.equal(result.status, 'failed');
-    assert.match(
-      result.status === 'failed' ? result.error.message : '',
-      /failed verification, nothing sealed[\s\S]*notice-period\s+FAILED \(1\)/,
-    );
-    assert.deepEqual(readdirSync(out), [], 'nothing sealed, nothing staged');
-    assert.equal(registry.datasets.length, 0, 'nothing recorded');
-    // The refusal itself is kept, for the console: the dataset id, by the gate, the failed check.
-    assert.equal(registry.verifications.length, 1);
-    const [kept] = registry.verifications;
-    assert.equal(kept!.datasetId, result.datasetId);
-    assert.equal(kept!.passed, false);
-    assert.equal(kept!.by, 'gate');
-    assert.deepEqual(
-      kept!.failures.map((f) => [f.check, f.problems]),
-      [['notice-period', 1]],
-    );
-    assert.match(kept!.failures[0]!.messages[0]!, /notice/);
-  });
+  }
 
   it('lists objections received after the build as removals due, and fails a late one it missed', async () => {
     const dir = await tempDir('veto-verify-');
