@@ -1,32 +1,25 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { parseAssessmentText } from '../../src/domain/assessment/assessment-text.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { loadPolicy } from '../../src/gate/policy.ts';
 import { buildApp } from '../../src/http/app.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { testVeto } from '../support/test-veto.ts';
 
 /**
  * The legitimate-interest assessment's public summary in Chromium, with JavaScript off: reached
  * from the public notice, in French and in English, with axe-core on both pages.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const DEMO_POLICY = fileURLToPath(new URL('../../policies/demo.yaml', import.meta.url));
 const DEMO_TEXT = fileURLToPath(new URL('../../policies/demo-assessment.yaml', import.meta.url));
 const NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('the assessment summary in Chromium', { skip: !run }, () => {
   let app: FastifyInstance;
@@ -48,10 +41,7 @@ describe('the assessment summary in Chromium', { skip: !run }, () => {
     );
     app = await buildApp(veto);
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -64,17 +54,6 @@ describe('the assessment summary in Chromium', { skip: !run }, () => {
     // bypassCSP only so axe-core can be injected; the app's own CSP stays in force.
     const context = await browser.newContext({ locale, javaScriptEnabled, bypassCSP: true });
     return context.newPage();
-  }
-
-  async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
   }
 
   for (const f of [
@@ -104,10 +83,10 @@ describe('the assessment summary in Chromium', { skip: !run }, () => {
       // axe-core is a script: it runs on the same pages in a context with JavaScript.
       const page = await newPage(f.lang, true);
       await page.goto(`${base}/notice`);
-      await axe(page, `${f.lang} notice`);
+      await assertNoAxeViolations(page, `${f.lang} notice`);
       await page.goto(`${base}/assessment`);
       assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), f.heading);
-      await axe(page, `${f.lang} assessment`);
+      await assertNoAxeViolations(page, `${f.lang} assessment`);
       await page.context().close();
     });
   }

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp } from '../../src/http/app.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { startTestProvider, type TestProvider } from '../support/oidc-test-provider.ts';
 import { freePort } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { TEST_API_KEY, testVeto } from '../support/test-veto.ts';
 
 /**
@@ -18,16 +17,10 @@ import { TEST_API_KEY, testVeto } from '../support/test-veto.ts';
  * downloading a CSV, deciding a review. axe-core runs on every console page reached; screenshots
  * go to VETO_SCREENSHOT_DIR, or test-output/console-screenshots by default.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SHOTS =
   process.env.VETO_SCREENSHOT_DIR ??
   path.resolve(import.meta.dirname, '..', '..', 'test-output', 'console-screenshots');
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('console in Chromium', { skip: !run }, () => {
   let app: FastifyInstance;
@@ -67,10 +60,7 @@ describe('console in Chromium', { skip: !run }, () => {
       if (i < 2) pending[lang] = (res.json() as { reference: string }).reference;
     }
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -94,14 +84,7 @@ describe('console in Chromium', { skip: !run }, () => {
 
   const checked: string[] = [];
   async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
+    await assertNoAxeViolations(page, name);
     checked.push(name);
     await page.screenshot({
       path: path.join(SHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`),

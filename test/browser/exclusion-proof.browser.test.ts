@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildDataset } from '../../src/gate/build.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { verifyExclusionProof } from '../../src/transparency/dataset-exclusion.ts';
 import { parseVrfPublicKey } from '../../src/transparency/rsa-fdh-vrf.ts';
 import { jsonl, record, writePolicy, writeSnapshot } from '../gate/support/fixtures.ts';
 import { everyoneShown } from '../removals/support/fixture.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { testVeto } from '../support/test-veto.ts';
 
 /**
@@ -21,13 +20,7 @@ import { testVeto } from '../support/test-veto.ts';
  * no script) and the proof checks against the published key: Amélie wrote a post in the dataset
  * (in), Oliver did not (not in). axe-core finds nothing on the page.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('download and check an exclusion proof in Chromium', { skip: !run }, () => {
   let app: FastifyInstance;
@@ -63,10 +56,7 @@ describe('download and check an exclusion proof in Chromium', { skip: !run }, ()
     if (sealed.status !== 'sealed') throw sealed.error;
     app = await buildApp(veto);
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -74,17 +64,6 @@ describe('download and check an exclusion proof in Chromium', { skip: !run }, ()
     await app?.close();
     for (const fn of cleanups.reverse()) await fn();
   });
-
-  async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
-  }
 
   const flows = [
     {
@@ -125,7 +104,7 @@ describe('download and check an exclusion proof in Chromium', { skip: !run }, ()
         /veto dataset verify-exclusion exclusion-proof\.json --key key\.json/,
       );
       assert.equal(await page.locator('script').count(), 0, 'the page needs no script');
-      await axe(page, `${f.lang} datasets`);
+      await assertNoAxeViolations(page, `${f.lang} datasets`);
 
       const link = page.getByRole('link', { name: f.link });
       const res = await context.request.get(

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { wireVeto } from '../../src/app/wire.ts';
 import { loadConfig } from '../../src/config.ts';
 import { signObjectLink } from '../../src/domain/notices/object-link.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { freePort, type ServerProcess, startServer } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { tempDir } from '../support/temp.ts';
 import { NOTICE_ITEMS_ENV, noticeEffectiveNow, runVeto } from '../support/veto-cli.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
@@ -24,7 +23,6 @@ import { VETO_BIN } from '../support/veto-command.ts';
  * objection: it shows nothing about the account and gives no way to withdraw or read the status.
  * axe-core runs on every page.
  */
-const CHROMIUM = '/usr/bin/chromium';
 
 function runVetoAsync(environment: Record<string, string>, ...args: string[]) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
@@ -43,14 +41,9 @@ function runVetoAsync(environment: Record<string, string>, ...args: string[]) {
     child.on('exit', (code) => resolve({ code, out, err }));
   });
 }
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SECRET = 'object-link-secret-0123456789-0123456789-0123';
 const PUBLIC_URL = 'https://veto.example';
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('one-click objection from the notice email', { skip: !run }, () => {
   let server: ServerProcess;
@@ -113,10 +106,7 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
     assert.equal(campaign.code, 0, campaign.err);
     assert.equal(messages.size, 2, campaign.out);
     server = await startServer(env);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -145,17 +135,6 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
     // bypassCSP only so the axe-core script can be injected; the app's own CSP stays in force.
     const context = await browser.newContext({ locale, bypassCSP: true });
     return context.newPage();
-  }
-
-  async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
   }
 
   async function objectionsOf(accountId: string) {
@@ -205,12 +184,12 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
       // Nothing to fill in: one form, one button, no text field.
       assert.equal(await page.locator('main form').count(), 1);
       assert.equal(await page.locator('main input:not([type=hidden]), main textarea').count(), 0);
-      await axe(page, `${c.lang} one-click objection page`);
+      await assertNoAxeViolations(page, `${c.lang} one-click objection page`);
       await page.getByRole('button', { name: c.button }).click();
       await page.waitForURL(/\/object-link\/done\?lang=[a-z]{2}$/);
       assert.equal(await page.locator('h1').textContent(), c.done);
       assert.equal(await page.getAttribute('html', 'lang'), c.lang);
-      await axe(page, `${c.lang} one-click objection recorded`);
+      await assertNoAxeViolations(page, `${c.lang} one-click objection recorded`);
       // No session was opened: the status page knows nobody.
       await page.goto(`${server.url}/status`);
       assert.doesNotMatch(await page.content(), /VT-[0-9A-Z]{4}-/);
@@ -280,7 +259,7 @@ describe('one-click objection from the notice email', { skip: !run }, () => {
       assert.equal(res?.status(), 400, token);
       assert.equal(await page.locator('h1').textContent(), 'This link no longer works');
       assert.equal(await page.locator('main form').count(), 0);
-      await axe(page, 'refused objection link');
+      await assertNoAxeViolations(page, 'refused objection link');
       const posted = await fetch(`${server.url}/object-link/${token}`, { method: 'POST' });
       assert.ok(posted.status >= 400, `POST ${token}: ${posted.status}`);
     }

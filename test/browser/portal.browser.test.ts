@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { buildApp } from '../../src/http/app.ts';
 import { createSmtpMailer } from '../../src/mail/nodemailer-mailer.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { testVeto } from '../support/test-veto.ts';
 
 /**
@@ -18,14 +17,8 @@ import { testVeto } from '../support/test-veto.ts';
  * French and in English, with axe-core on every page reached. Set VETO_SCREENSHOT_DIR to keep
  * desktop and mobile screenshots of the main pages.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SHOTS = process.env.VETO_SCREENSHOT_DIR;
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 interface Mail {
   to: string[];
@@ -88,10 +81,7 @@ describe('portal in Chromium', { skip: !run }, () => {
     veto.dispatcher.start();
     app = await buildApp(veto);
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -113,14 +103,7 @@ describe('portal in Chromium', { skip: !run }, () => {
 
   const checked: string[] = [];
   async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
+    await assertNoAxeViolations(page, name);
     checked.push(name);
   }
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { type ServerProcess, startServer } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { tempDir } from '../support/temp.ts';
 import { runVeto } from '../support/veto-cli.ts';
 
@@ -15,13 +15,8 @@ import { runVeto } from '../support/veto-cli.ts';
  * then `veto gate build` as its own process with the demo policy (worker threads, names
  * redacted) on the shipped example export. The decisions are the ones the README describes.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('the README walkthrough: a demo objection to a sealed dataset', { skip: !run }, () => {
   let server: ServerProcess;
@@ -39,10 +34,7 @@ describe('the README walkthrough: a demo objection to a sealed dataset', { skip:
       VETO_NOTICE_FLOOR_DAYS: '0',
     };
     server = await startServer(env, ['--demo']);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/http/app.ts';
 import { verifyReceiptProof } from '../../src/transparency/receipt-proof.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { testVeto } from '../support/test-veto.ts';
 
 /**
@@ -16,13 +14,7 @@ import { testVeto } from '../support/test-veto.ts';
  * here against the published key; axe-core finds nothing on either page, and the page carries
  * no script (the check is the server's).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('check my receipt in Chromium', { skip: !run }, () => {
   let app: FastifyInstance;
@@ -39,10 +31,7 @@ describe('check my receipt in Chromium', { skip: !run }, () => {
     );
     app = await buildApp(veto);
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -50,17 +39,6 @@ describe('check my receipt in Chromium', { skip: !run }, () => {
     await app?.close();
     for (const fn of cleanups.reverse()) await fn();
   });
-
-  async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
-  }
 
   const flows = [
     {
@@ -100,7 +78,7 @@ describe('check my receipt in Chromium', { skip: !run }, () => {
       await page.getByRole('button', { name: f.object }).click();
       await page.waitForURL(/\/receipt\/VT-/);
       const ref = page.url().match(/VT-[0-9A-Z-]{14}/)![0];
-      await axe(page, `${f.lang} receipt`);
+      await assertNoAxeViolations(page, `${f.lang} receipt`);
 
       await page.getByRole('link', { name: f.link }).click();
       await page.waitForURL(new RegExp(`/receipt/${ref}/proof`));
@@ -113,7 +91,7 @@ describe('check my receipt in Chromium', { skip: !run }, () => {
         /veto receipt verify receipt-proof-VT-/,
       );
       assert.equal(await page.locator('script').count(), 0, 'the page needs no script');
-      await axe(page, `${f.lang} check my receipt`);
+      await assertNoAxeViolations(page, `${f.lang} check my receipt`);
 
       // The download is the proof itself; checked here as anyone would, with the published key.
       const href = await page.locator('a[download]').getAttribute('href');

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Veto } from '../../src/app/wire.ts';
 import type { Objection } from '../../src/domain/types.ts';
 import { buildDataset } from '../../src/gate/build.ts';
@@ -15,8 +14,8 @@ import { verifyTermsProof } from '../../src/transparency/terms-commitment.ts';
 import { jsonl, record, writePolicy } from '../gate/support/fixtures.ts';
 import { recordTestSnapshot } from '../gate/support/memory-registry.ts';
 import { everyoneShown } from '../removals/support/fixture.ts';
+import { assertNoAxeViolations, chromiumAvailable, launchChromium } from '../support/browser.ts';
 import { freePort } from '../support/server-process.ts';
-import { requireService } from '../support/services.ts';
 import { testVeto } from '../support/test-veto.ts';
 
 /**
@@ -26,13 +25,7 @@ import { testVeto } from '../support/test-veto.ts';
  * against the manifest), and the page of one that did not. axe-core finds nothing on any page,
  * and none carries a script.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const run = requireService(
-  'chromium',
-  existsSync(CHROMIUM),
-  `${CHROMIUM} is not installed (apt-get install -y chromium)`,
-);
+const run = chromiumAvailable();
 
 describe('terms proofs from a non-user’s receipt in Chromium', { skip: !run }, () => {
   let app: FastifyInstance;
@@ -90,10 +83,7 @@ describe('terms proofs from a non-user’s receipt in Chromium', { skip: !run },
     applied = await seal('ds_after');
     app = await buildApp(veto);
     await app.listen({ port, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -101,17 +91,6 @@ describe('terms proofs from a non-user’s receipt in Chromium', { skip: !run },
     await app?.close();
     for (const fn of cleanups.reverse()) await fn();
   });
-
-  async function axe(page: Page, name: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    const result = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] })')) as {
-      violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-    };
-    const summary = result.violations.map(
-      (v) => `${v.id}: ${v.help} @ ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-    assert.deepEqual(summary, [], `axe-core violations on ${name} (${page.url()})`);
-  }
 
   const flows = [
     {
@@ -145,7 +124,7 @@ describe('terms proofs from a non-user’s receipt in Chromium', { skip: !run },
       await page.waitForURL(new RegExp(`/receipt/${objection.reference}/terms-proof\\?t=`));
       await page.getByRole('heading', { level: 1, name: f.list }).waitFor();
       assert.equal(await page.locator('script').count(), 0, 'the page needs no script');
-      await axe(page, `${f.lang} terms list`);
+      await assertNoAxeViolations(page, `${f.lang} terms list`);
 
       await page.getByRole('link', { name: f.dataset }).click();
       await page.waitForURL(/\/terms-proof\/ds_after\?t=/);
@@ -155,7 +134,7 @@ describe('terms proofs from a non-user’s receipt in Chromium', { skip: !run },
         /veto dataset verify-terms terms-proof-ds_after\.json/,
       );
       assert.equal(await page.locator('script').count(), 0, 'the page needs no script');
-      await axe(page, `${f.lang} terms proof`);
+      await assertNoAxeViolations(page, `${f.lang} terms proof`);
       const href = await page.locator('a[download]').getAttribute('href');
       const res = await context.request.get(new URL(href!, base).toString());
       assert.equal(res.status(), 200);
@@ -167,7 +146,7 @@ describe('terms proofs from a non-user’s receipt in Chromium', { skip: !run },
 
       await page.goto(`${base}/receipt/${objection.reference}/terms-proof/ds_before?t=${token}`);
       assert.match((await page.locator('[role=status]').textContent()) ?? '', f.not);
-      await axe(page, `${f.lang} terms not applied`);
+      await assertNoAxeViolations(page, `${f.lang} terms not applied`);
       await context.close();
     });
   }
