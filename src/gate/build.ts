@@ -27,7 +27,7 @@ import {
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
 import { DecisionIds, excludeDuplicateIds } from './duplicate-ids.ts';
 import { commitExclusion } from './exclusion-commitment.ts';
-import { INCLUSIONS_HEADER, inclusionAuthors, readInclusionFile } from './inclusion-file.ts';
+import { INCLUSIONS_HEADER, readInclusionFile } from './inclusion-file.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
 import { KeptAuthorsNoticeCheck } from './kept-authors-notice.ts';
 import { HashedWriter, hashFile } from './line-files.ts';
@@ -1021,8 +1021,7 @@ export async function buildDataset(options: BuildOptions): Promise<GateRunResult
       const registry = options.registry;
       if (registry) {
         if (!noticeCheck.fedWhileJudging) {
-          for await (const authors of inclusionAuthors(staged.inclusions))
-            noticeCheck.check.addAuthors(authors);
+          await noticeCheck.check.scanFile(staged.inclusions);
         }
         const missing = await noticeCheck.check.missing();
         const removal = await removeSubjects(staged, missing, (role) =>

@@ -66,36 +66,6 @@ export function readInclusionFile(path: string, datasetId: string): InclusionRow
 
 const ROWS_PER_BATCH = 8192;
 
-/**
- * The subject keys of an inclusions file's `author` rows, in file order, a read's worth at a
- * time: for the build's notice check. Cut from the decoded text with `indexOf` (no array of
- * lines, no string per mention row): with `textLines` and a test per line the check took
- * ~0.75 s at bench scale, in the build's one-threaded step after judging.
- */
-export async function* inclusionAuthors(path: string): AsyncGenerator<string[]> {
-  let header = true;
-  for await (const text of textChunks(path)) {
-    const authors: string[] = [];
-    let pos = 0;
-    if (header) {
-      header = false;
-      const nl = text.indexOf('\n');
-      pos = nl < 0 ? text.length : nl + 1;
-    }
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos);
-      if (nl < 0) nl = text.length;
-      const t1 = text.indexOf('\t', pos);
-      const t2 = t1 < 0 || t1 > nl ? -1 : text.indexOf('\t', t1 + 1);
-      if (t2 >= 0 && t2 < nl && text.startsWith('author\t', t2 + 1)) {
-        authors.push(text.slice(pos, t1));
-      }
-      pos = nl + 1;
-    }
-    yield authors;
-  }
-}
-
 /** Inclusion rows one at a time, or in arrays through `batches()`. */
 export interface InclusionRows extends AsyncIterable<InclusionRow> {
   batches(): AsyncIterable<InclusionRow[]>;

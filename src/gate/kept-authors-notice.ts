@@ -1,3 +1,5 @@
+import { forEachLine } from './line-files.ts';
+
 /**
  * The build's notice-period check: every kept author is asked about (has the registry shown them
  * the policy's notice long enough before the cut-off?), in batches of distinct keys, and the
@@ -30,18 +32,26 @@ export class KeptAuthorsNoticeCheck {
     while (pos < n) {
       let nl = buf.indexOf(10, pos);
       if (nl < 0) nl = n;
-      const t1 = buf.indexOf(9, pos);
-      const t2 = t1 < 0 || t1 > nl ? -1 : buf.indexOf(9, t1 + 1);
-      if (t2 >= 0 && t2 + 7 < nl && isAuthorColumn(buf, t2 + 1)) {
-        this.#add(buf.toString(asciiOnly(buf, pos, t1) ? 'latin1' : 'utf8', pos, t1));
-      }
+      this.#row(buf, pos, nl);
       pos = nl + 1;
     }
   }
 
-  /** Authors found elsewhere (an inclusions file read back). */
-  addAuthors(keys: Iterable<string>): void {
-    for (const key of keys) this.#add(key);
+  /** The `author` rows of an inclusions file (a runner's shards, read back after judging). */
+  async scanFile(path: string): Promise<void> {
+    let header = true;
+    await forEachLine(path, (buf, start, end) => {
+      if (header) header = false;
+      else this.#row(buf, start, end);
+    });
+  }
+
+  #row(buf: Buffer, start: number, end: number): void {
+    const t1 = buf.indexOf(9, start);
+    const t2 = t1 < 0 || t1 > end ? -1 : buf.indexOf(9, t1 + 1);
+    if (t2 >= 0 && t2 + 7 < end && isAuthorColumn(buf, t2 + 1)) {
+      this.#add(buf.toString(asciiOnly(buf, start, t1) ? 'latin1' : 'utf8', start, t1));
+    }
   }
 
   /** The authors not shown the notice in time, once every batch is answered. */

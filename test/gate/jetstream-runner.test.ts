@@ -15,6 +15,7 @@ import { runVeto } from '../support/veto-cli.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
 import { AS_OF, jsonl, record, tempDir, writeSnapshot } from './support/fixtures.ts';
 import { generatedExport, OBJECTORS } from './support/generated-export.ts';
+import { MemoryRegistry } from './support/memory-registry.ts';
 
 /**
  * The JetStream runner against a real NATS: `veto gate worker` processes judge the shards, and
@@ -360,6 +361,37 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     );
     assert.equal(cli.code, 0, cli.err);
     sameDataset(path.join(dir, 'f1', 'ds_jsf'), path.join(dir, 'fj', 'ds_jsf'));
+  });
+
+  it('the notice period asked of a registry: the same removals and bytes as one process', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    startWorker();
+    // Authors whose account id ends in 3 were not shown the notice in time.
+    const registry = () => {
+      const r = new MemoryRegistry();
+      r.subjectsWithoutNotice = async (q) => q.subjectKeys.filter((k) => k.endsWith('3'));
+      return r;
+    };
+    const common = { policy: POLICY, inputs, objectors: { snapshot }, datasetId: 'ds_jsn' };
+    const one = await buildDataset({
+      ...common,
+      outDir: path.join(dir, 'n1'),
+      registry: registry(),
+      workers: 0,
+    });
+    assert.equal(one.status, 'sealed', one.status === 'failed' ? one.error.message : '');
+    const run = await buildDataset({
+      ...common,
+      outDir: path.join(dir, 'nj'),
+      registry: registry(),
+      judgeElsewhere: jetstreamJudge({ nats: NATS_URL, shards: 3 }),
+    });
+    assert.equal(run.status, 'sealed', run.status === 'failed' ? run.error.message : '');
+    if (one.status !== 'sealed' || run.status !== 'sealed') return;
+    assert.ok(one.manifest.counts['notice-period'] > 0, 'some authors were not shown the notice');
+    assert.deepEqual(run.manifest.counts, one.manifest.counts);
+    assert.equal(run.manifest.output.sha256, one.manifest.output.sha256);
   });
 
   it('an objector table changed in the shared folder fails the build, naming the shard; nothing sealed', async (t) => {
