@@ -470,31 +470,15 @@ async function verifyWith(
       fail({ check: 'third-party-terms', message: `cannot be checked: ${(err as Error).message}` });
     }
   }
-  // Under a policy that does not cover mentions, named objectors' names must be redacted: their
-  // terms are looked for as the third parties' are (the objector set must be loaded for them).
-  let namedTerms: string[] = [];
-  if (!coverMentions && manifest.names) {
-    await objectorsLoaded;
-    try {
-      const read = await readNamesFile(join(options.dir, manifest.names.file));
-      if (read.sha256 !== manifest.names.sha256) {
-        fail({
-          check: 'manifest',
-          message: `${manifest.names.file}: sha256 ${read.sha256}, the manifest says ${manifest.names.sha256}`,
-        });
-      }
-      const set = objectors;
-      namedTerms = namedObjectorTerms(read.accounts, policy.objections.profileUrls, (key) =>
-        set ? set.has(key) : false,
-      );
-    } catch (err) {
-      fail({ check: 'third-party-terms', message: `names file: ${(err as Error).message}` });
-    }
-  }
-  // Named objectors: the accounts the texts name, found again from the dataset's names file and
-  // the policy's profile links.
+  // The dataset's names file (handles, display names), read once and checked against the
+  // manifest. Under a policy that covers mentions, the texts' named accounts are subjects of
+  // their records (found again here); under one that does not, named objectors' names must be
+  // redacted, and are looked for as third parties' terms are (the objector set says whose).
   let namedAccounts: NamedAccount[] = [];
-  if (coverMentions && manifest.names) {
+  let namedTerms: string[] = [];
+  if (manifest.names) {
+    // A names file that cannot be read leaves unchecked what it is for.
+    const check = coverMentions ? 'objectors' : 'third-party-terms';
     try {
       const read = await readNamesFile(join(options.dir, manifest.names.file));
       if (read.sha256 !== manifest.names.sha256) {
@@ -503,9 +487,16 @@ async function verifyWith(
           message: `${manifest.names.file}: sha256 ${read.sha256}, the manifest says ${manifest.names.sha256}`,
         });
       }
-      namedAccounts = read.accounts;
+      if (coverMentions) namedAccounts = read.accounts;
+      else {
+        await objectorsLoaded;
+        const set = objectors;
+        namedTerms = namedObjectorTerms(read.accounts, policy.objections.profileUrls, (key) =>
+          set ? set.has(key) : false,
+        );
+      }
     } catch (err) {
-      fail({ check: 'objectors', message: `names file: ${(err as Error).message}` });
+      fail({ check, message: `names file: ${(err as Error).message}` });
     }
   }
   const scanConfig: VerifyScanConfig = {
