@@ -114,6 +114,11 @@ describe('named objectors (veto gate build --names)', () => {
     const bad = runVeto({}, 'dataset', 'verify', sealed, '--offline', '--snapshot', snapshot);
     assert.equal(bad.code, 1);
     assert.match(bad.out, /objectors: line \d+, item late, acct:u-obj: kept record mentioning/);
+    // The names file is checked against the manifest too: a changed one is a failed check.
+    appendFileSync(path.join(sealed, 'names.jsonl'), '\n');
+    const renamed = runVeto({}, 'dataset', 'verify', sealed, '--offline', '--snapshot', snapshot);
+    assert.equal(renamed.code, 1);
+    assert.match(renamed.out, /manifest: names\.jsonl: sha256 [0-9a-f]{64}, the manifest says/);
   });
 
   it('redacts named objectors exactly when the policy does not cover mentions', async () => {
@@ -174,6 +179,10 @@ describe('named objectors (veto gate build --names)', () => {
       bad.out,
       /third-party-terms: line 4, item z: kept text names a person who objected/,
     );
+    appendFileSync(path.join(sealed, 'names.jsonl'), '\n');
+    const renamed = runVeto({}, 'dataset', 'verify', sealed, '--offline', '--snapshot', snapshot);
+    assert.equal(renamed.code, 1);
+    assert.match(renamed.out, /manifest: names\.jsonl: sha256 [0-9a-f]{64}, the manifest says/);
   });
 
   it('refuses a names file it cannot read, naming the line and the field (exit 2)', async () => {
