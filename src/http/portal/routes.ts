@@ -251,17 +251,23 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
     },
   );
 
+  /** A non-user's own objection, from the reference and its token, when proofs can be shown. */
+  const nonUserReceipt = async (req: FastifyRequest<{ Params: { reference: string } }>) => {
+    const afterwards = rt.options.afterwards;
+    if (!afterwards) return undefined;
+    const found = await rt.owned(req, req.params.reference, queryParam(req, 't'));
+    if (found?.objection.subjectKind !== 'non-user') return undefined;
+    return { afterwards, found };
+  };
+
   // People without an account: which datasets' redaction applied their objection, with proofs.
   app.get<{ Params: { reference: string } }>(
     '/receipt/:reference/terms-proof',
     async (req, reply) => {
-      const afterwards = rt.options.afterwards;
-      const found = afterwards
-        ? await rt.owned(req, req.params.reference, queryParam(req, 't'))
-        : undefined;
+      const own = await nonUserReceipt(req);
       const ctx = rt.context(req, reply);
-      if (!afterwards || !found || found.objection.subjectKind !== 'non-user')
-        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      if (!own) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      const { afterwards, found } = own;
       const o = found.objection;
       const datasets = await afterwards.termsDatasetsOf(o.reference, o.purpose);
       const query: Record<string, string> = found.token ? { t: found.token } : {};
@@ -272,13 +278,10 @@ export function registerPortalRoutes(app: FastifyInstance, rt: PortalRuntime): v
   app.get<{ Params: { reference: string; datasetId: string } }>(
     '/receipt/:reference/terms-proof/:datasetId',
     async (req, reply) => {
-      const afterwards = rt.options.afterwards;
-      const found = afterwards
-        ? await rt.owned(req, req.params.reference, queryParam(req, 't'))
-        : undefined;
+      const own = await nonUserReceipt(req);
       const ctx = rt.context(req, reply);
-      if (!afterwards || !found || found.objection.subjectKind !== 'non-user')
-        return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      if (!own) return rt.send(reply, ctx, errorPage(ctx, 'error.not-found'), 404);
+      const { afterwards, found } = own;
       const o = found.objection;
       let datasetId = req.params.datasetId;
       const download = datasetId.endsWith('.json');
