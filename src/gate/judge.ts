@@ -8,20 +8,20 @@ import { type NamedAccount, NamedSubjectFinder } from './named-subjects.ts';
 import { type ObjectorSet, type ObjectorSetDescriptor, objectorSetFrom } from './objector-set.ts';
 import type { Policy } from './policy-schema.ts';
 import { REASON_INDEX, REASONS, type Reason } from './reasons.ts';
-import {
-  CANONICAL_FIELDS,
-  type CanonicalField,
-  type FieldMapping,
-  type Getter,
-  getterFor,
-  mappedName,
-  mediaDoNotTrain,
-  parseTimestamp,
-  setterFor,
-} from './record-fields.ts';
-import { RecordScanner, STRING, stringAt } from './record-scanner.ts';
-import { PRIVATE_MESSAGE_KIND } from './record-vocabulary.ts';
+import { type FieldMapping, setterFor } from './record-fields.ts';
+import { type ReaderKind, type RecordReader, recordReader } from './record-readers.ts';
+import { stringAt } from './record-scanner.ts';
+import { ID } from './record-slots.ts';
+import { emptyFacts, MalformedRecord, RecordValidator } from './record-validation.ts';
 import { type RedactionPrecheck, redactionPrecheck } from './redaction-precheck.ts';
+import {
+  compileRules,
+  contentRule,
+  type RecordFacts,
+  type RuleSet,
+  type SubjectLookups,
+  subjectRule,
+} from './rules.ts';
 
 /**
  * Decides every record of a batch of JSONL bytes. Runs the same in a worker thread and inline:
@@ -44,7 +44,7 @@ export interface JudgeConfig {
    * `JSON.parse` for what it leaves), `scanner-js` (the same in JavaScript) or `json-parse` for
    * every record. All give the same decisions; tests compare them.
    */
-  reader?: 'scanner' | 'scanner-js' | 'json-parse';
+  reader?: ReaderKind;
   /**
    * Accounts' handles and display names (the names file): a text naming one, or linking to a
    * profile by the policy's `objections.profileUrls`, names that account as `mentions` would.
@@ -78,101 +78,29 @@ export interface BatchResult {
   rejects: string;
 }
 
-// A record's fields as the rules read them, by index in CANONICAL_FIELDS (checked below): the
-// fast path (`RecordScanner`) and the `JSON.parse` path fill the same array, so both feed the
-// same rules.
-const ID = 0;
-const AUTHOR = 1;
-const KIND = 2;
-const AUDIENCE = 3;
-const CREATED = 4;
-const TEXT = 5;
-const MINOR = 6;
-const AGE = 7;
-const REGION = 8;
-const MEDIA = 9;
-const MENTIONS = 10;
-const REPLY_TO = 11;
-const DEPICTS = 12;
-const SENSITIVE = 13;
-(
-  [
-    [ID, 'id'],
-    [AUTHOR, 'author_id'],
-    [KIND, 'kind'],
-    [AUDIENCE, 'audience'],
-    [CREATED, 'created_at'],
-    [TEXT, 'text'],
-    [MINOR, 'author_minor'],
-    [AGE, 'author_age'],
-    [REGION, 'region'],
-    [MEDIA, 'media'],
-    [MENTIONS, 'mentions'],
-    [REPLY_TO, 'reply_to'],
-    [DEPICTS, 'depicts_minor'],
-    [SENSITIVE, 'sensitive'],
-  ] as const
-).forEach(([i, name]) => {
-  if (CANONICAL_FIELDS[i] !== name) throw new Error(`judge: field ${i} is not ${name}`);
-});
 /**
- * How the fast path reads each field (`#fastRead`): its value (the default, so a new field is
- * read in full), from a small vocabulary (interned), its type only (a field whose value this
- * policy never reads), or the text (kept as bytes until a record is kept).
+ * The hot path's three steps per record, each its own module: a reader fills the slots
+ * (`record-readers.ts`), the validator turns them into the facts the rules read
+ * (`record-validation.ts`), and the rules decide (`rules.ts`). This module runs them over a batch
+ * of lines and writes the kept lines and the rows.
  */
-const READ_VALUE = 0;
-const READ_VOCABULARY = 1;
-const READ_TYPE = 2;
-const READ_TEXT = 3;
-/** The id and the author id: as bytes when they pass their checks as bytes (see `plainId`). */
-const READ_ID_BYTES = 4;
-/** In place of the text while the rules run: its type is all they check. */
-const TEXT_IS_STRING: unique symbol = Symbol('text is a string');
-/**
- * In place of the author id when its bytes already passed every check (see `plainAccountId`):
- * the rules then neither build the id nor the subject key as strings.
- */
-const ACCOUNT_ID_BYTES: unique symbol = Symbol('account id checked as bytes');
-
-/** The longest id and account id a record may have (`#identifier`, `plainId`, `plainAccountId`). */
-const MAX_ID_LENGTH = 500;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ids go into TSV rows
-const CONTROL = /[\u0000-\u001f\u007f]/;
-// Account ids become subject keys: no spaces or control characters, no surrogates (one test
-// instead of `subjectKeyProblem`'s two, on the hot path).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: what subject keys may not contain
-const NOT_IN_ACCOUNT_ID = /[\u0000-\u0020\u007f\ud800-\udfff]/;
-
-class Malformed {
-  constructor(readonly message: string) {}
-}
-
 export class Judge {
   #batchIsUtf8 = true;
-  readonly #policy: Policy;
-  readonly #mapping: FieldMapping;
   readonly #objectors: ObjectorSet;
   readonly #inputs: string[];
-  /** One getter per canonical field, for records read with `JSON.parse`. */
-  readonly #get: Getter[];
-  /** Undefined when a mapped field is nested (`author.id`): then every record is parsed. */
-  readonly #scanner: RecordScanner | undefined;
-  /** The record being judged, field by field (reused). */
-  readonly #v: unknown[] = new Array(CANONICAL_FIELDS.length).fill(undefined);
-  /** Set by `#decide`: the record's author as a subject key, and the other subjects it names. */
-  #author = '';
+  readonly #reader: RecordReader;
+  readonly #validator: RecordValidator;
+  readonly #rules: RuleSet;
+  /** The record being judged, as the rules read it (reused). */
+  readonly #facts: RecordFacts = emptyFacts();
+  /** Its subjects' objections, for the rules (reused). */
+  readonly #lookups: SubjectLookups = { authorObjected: false, mentionObjected: false };
+  /** The other subjects a record names (mentions, then its text's named accounts). */
   #mentions: string[] | undefined;
   readonly #records = new BatchRecords();
-  readonly #fastRead = new Uint8Array(CANONICAL_FIELDS.length).fill(READ_VALUE);
-  readonly #names: Record<CanonicalField, string>;
   readonly #setText: (r: Record<string, unknown>, v: unknown) => void;
-  readonly #kinds: Set<string>;
-  readonly #audiences: Set<string>;
-  readonly #regions: Set<string> | undefined;
-  readonly #notBefore: number | undefined;
   readonly #redactor: Redactor | undefined;
   readonly #mayRedact: RedactionPrecheck | undefined;
-  readonly #needAge: boolean;
   /** Finds the accounts a text names (named objectors), when there are any to find. */
   readonly #named: NamedSubjectFinder | undefined;
   readonly #inclusions = new ByteSink(1 << 20);
@@ -180,47 +108,12 @@ export class Judge {
 
   constructor(config: JudgeConfig, redactor?: Redactor) {
     const { policy, mapping } = config;
-    this.#policy = policy;
-    this.#mapping = mapping;
     this.#objectors = objectorSetFrom(config.objectors);
     this.#inputs = config.inputs;
-    this.#get = CANONICAL_FIELDS.map((f) => getterFor(mapping, f));
-    const read = this.#fastRead;
-    read[ID] = READ_ID_BYTES;
-    read[AUTHOR] = READ_ID_BYTES;
-    read[KIND] = READ_VOCABULARY;
-    read[AUDIENCE] = READ_VOCABULARY;
-    read[TEXT] = READ_TEXT;
-    read[REPLY_TO] = READ_TYPE; // no rule reads it
-    if (policy.content.notBefore === undefined) read[CREATED] = READ_TYPE;
-    read[REGION] = policy.content.regions ? READ_VOCABULARY : READ_TYPE;
-    const names = CANONICAL_FIELDS.map((f) => mappedName(mapping, f));
-    const readNames = names.filter((_, i) => i !== REPLY_TO);
-    // The scanner reads top-level keys only, one field per key, and an inherited name
-    // (`constructor`) reads differently on a parsed object: such mappings take the `JSON.parse`
-    // path throughout.
-    this.#scanner =
-      config.reader !== 'json-parse' &&
-      new Set(readNames).size === readNames.length &&
-      names.every((n) => !n.includes('.') && !(n in Object.prototype))
-        ? new RecordScanner(
-            names.map((n, i) => (i === REPLY_TO ? undefined : n)),
-            config.reader === 'scanner-js' ? 'js' : 'wasm',
-            // The slots read with `vocabulary`, which WebAssembly looks up as it scans them.
-            names.flatMap((_, i) => (read[i] === READ_VOCABULARY ? [i] : [])),
-          )
-        : undefined;
-    this.#names = Object.fromEntries(
-      CANONICAL_FIELDS.map((field, i) => [field, names[i]]),
-    ) as Record<CanonicalField, string>;
+    this.#reader = recordReader(policy, mapping, config.reader);
+    this.#validator = new RecordValidator(policy, mapping);
+    this.#rules = compileRules(policy);
     this.#setText = setterFor(mapping, 'text');
-    this.#kinds = new Set(policy.content.kinds);
-    this.#audiences = new Set(policy.content.audiences);
-    this.#regions = policy.content.regions ? new Set(policy.content.regions) : undefined;
-    this.#notBefore = policy.content.notBefore
-      ? parseTimestamp(policy.content.notBefore)
-      : undefined;
-    this.#needAge = policy.minors.excludeAccounts;
     const named = new NamedSubjectFinder(config.namedAccounts ?? [], policy.objections.profileUrls);
     this.#named = named.active ? named : undefined;
     const terms = config.objectorTerms ?? [];
@@ -240,7 +133,7 @@ export class Judge {
         });
       // Third-party objectors' terms can be any word: no cheap byte test rules them out.
       this.#mayRedact = terms.length > 0 ? undefined : redactionPrecheck(categories);
-      if (this.#mayRedact) this.#scanner?.setPrecheck(this.#mayRedact);
+      if (this.#mayRedact) this.#reader.setPrecheck(this.#mayRedact);
     }
   }
 
@@ -296,9 +189,11 @@ export class Judge {
     // for the whole batch at once the misses overlap (see `ObjectorSet.hasAll`).
     const recs = this.#records;
     recs.reset();
-    const scanner = this.#scanner;
-    scanner?.load(buf, end);
-    const v = this.#v;
+    const reader = this.#reader;
+    reader.load(buf, end);
+    const validator = this.#validator;
+    const facts = this.#facts;
+    const rules = this.#rules;
     let line = firstLine;
     let pos = start;
     while (pos < end) {
@@ -313,79 +208,34 @@ export class Judge {
         blank++;
         continue;
       }
-      let record: Record<string, unknown> | undefined;
       let id = '';
-      // The id's and the author id's bytes, when they are plain strings that pass their checks
-      // as bytes: the rows are then written from the bytes, and no string is built for either.
-      let idStart = -1;
-      let idEnd = -1;
-      let authorStart = -1;
-      let authorEnd = -1;
       let reason: Reason;
+      let malformed = false;
+      /** Whether the reader was given the line: its id bytes are then this record's. */
+      let read = false;
       this.#mentions = undefined;
-      // Bytes that are not UTF-8 would be decoded as U+FFFD and judged, then copied as they are
-      // into the dataset: the record is rejected instead, with where its first bad byte is.
-      const badByte = this.#batchIsUtf8 ? -1 : invalidUtf8At(buf.subarray(lineStart, stop));
-      const scanned = badByte < 0 && scanner?.scanAt(lineStart, stop) === true;
       try {
+        // Bytes that are not UTF-8 would be decoded as U+FFFD and judged, then copied as they
+        // are into the dataset: the record is rejected instead, with where its first bad byte is.
+        const badByte = this.#batchIsUtf8 ? -1 : invalidUtf8At(buf.subarray(lineStart, stop));
         if (badByte >= 0) {
-          throw new Malformed(
+          throw new MalformedRecord(
             `not valid UTF-8: byte offset ${badByte} of the line (0x${buf[lineStart + badByte]!.toString(16).padStart(2, '0')})`,
           );
         }
-        if (scanned) {
-          const sc = scanner!;
-          const how = this.#fastRead;
-          for (let i = 0; i < v.length; i++) {
-            const h = how[i]!;
-            if (h === READ_VALUE) v[i] = sc.value(buf, i);
-            else if (h === READ_VOCABULARY)
-              v[i] = sc.type[i] === STRING ? sc.vocabulary(buf, i) : sc.value(buf, i);
-            else if (h === READ_TYPE) v[i] = sc.typeOnly(buf, i);
-            else if (h === READ_TEXT)
-              v[i] = sc.type[i] === STRING ? TEXT_IS_STRING : sc.value(buf, i);
-            else if (sc.type[i] === STRING && sc.flags[i] === 0) {
-              // READ_ID_BYTES: plain ASCII strings, no escapes; anything else as a value.
-              const from = sc.start[i]! + 1;
-              const to = sc.end[i]! - 1;
-              if (i === ID && plainId(buf, from, to)) {
-                idStart = from;
-                idEnd = to;
-                v[i] = undefined;
-              } else if (i === AUTHOR && plainAccountId(buf, from, to)) {
-                authorStart = from;
-                authorEnd = to;
-                v[i] = ACCOUNT_ID_BYTES;
-              } else v[i] = sc.value(buf, i);
-            } else v[i] = sc.value(buf, i);
-          }
-        } else {
-          // `utf8Slice` is what `toString('utf8', ...)` ends in, minus its argument handling.
-          const text = (buf as unknown as Utf8Slicer).utf8Slice(lineStart, stop);
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch (err) {
-            throw new Malformed(`not valid JSON (${(err as Error).message})`);
-          }
-          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            throw new Malformed('not a JSON object');
-          }
-          record = parsed as Record<string, unknown>;
-          for (let i = 0; i < v.length; i++) v[i] = this.#get[i]!(record);
-          if (typeof v[TEXT] === 'string') v[TEXT] = TEXT_IS_STRING;
-        }
-        if (idStart < 0) id = this.#identifier(v[ID], 'id');
-        reason = this.#decide(v, buf, authorStart, authorEnd);
+        read = true;
+        reader.read(buf, lineStart, stop);
+        if (reader.idStart < 0) id = validator.identifier(reader.slots[ID], 'id');
+        validator.facts(reader.slots, buf, reader.authorStart, reader.authorEnd, facts);
+        this.#mentions = validator.mentions;
+        reason = contentRule(facts, rules);
         if (this.#named) {
           // The people its text names are subjects of the record, as if in `mentions`.
-          const text = scanned
-            ? stringAt(buf, scanner!.start[TEXT]!, scanner!.end[TEXT]!, scanner!.flags[TEXT]!)
-            : (this.#get[TEXT]!(record!) as string);
-          const named = this.#named.find(text);
+          const named = this.#named.find(reader.text(buf));
           if (named) {
             const author =
-              this.#author || `acct:${stringAt(buf, authorStart - 1, authorEnd + 1, 0)}`;
+              validator.author ||
+              `acct:${stringAt(buf, reader.authorStart - 1, reader.authorEnd + 1, 0)}`;
             for (const key of named) {
               if (key === author || subjectKeyProblem(key)) continue;
               this.#mentions ??= [];
@@ -394,9 +244,9 @@ export class Judge {
           }
         }
       } catch (err) {
-        if (!(err instanceof Malformed)) throw err;
+        if (!(err instanceof MalformedRecord)) throw err;
         reason = 'malformed';
-        record = undefined;
+        malformed = true;
         rejects += `${JSON.stringify({ input: this.#inputs[input], line: lineNo, reason, error: err.message })}\n`;
       }
       const k = recs.add();
@@ -406,34 +256,34 @@ export class Judge {
       recs.line[k] = lineNo;
       recs.reason[k] = REASON_INDEX[reason];
       recs.ids.push(id);
-      recs.idStart[k] = idStart;
-      recs.idEnd[k] = idEnd;
-      recs.records.push(record);
+      // A malformed record's decision row names its id too, when it could be read.
+      recs.idStart[k] = read ? reader.idStart : -1;
+      recs.idEnd[k] = read ? reader.idEnd : -1;
+      recs.records.push(malformed ? undefined : reader.record);
       recs.authorStart[k] = -1;
-      if (reason === 'malformed') {
+      if (malformed) {
         recs.authors.push('');
         recs.mentions.push(undefined);
         recs.his[k] = 0;
         recs.los[k] = 0;
       } else {
         recs.mentions.push(this.#mentions);
+        const authorStart = reader.authorStart;
         if (authorStart >= 0) {
           recs.authors.push('');
           recs.authorStart[k] = authorStart;
-          recs.authorEnd[k] = authorEnd;
-          hashAccountKeyBytes64(buf, authorStart, authorEnd);
+          recs.authorEnd[k] = reader.authorEnd;
+          hashAccountKeyBytes64(buf, authorStart, reader.authorEnd);
         } else {
-          const author = this.#author;
+          const author = validator.author;
           recs.authors.push(author);
           hashKey64(author);
         }
         recs.his[k] = keyHash[HI]!;
         recs.los[k] = keyHash[LO]!;
-      }
-      if (scanned) {
-        recs.textStart[k] = scanner!.start[TEXT]!;
-        recs.textEnd[k] = scanner!.end[TEXT]!;
-        recs.textFlags[k] = scanner!.flags[TEXT]!;
+        recs.textStart[k] = reader.textStart;
+        recs.textEnd[k] = reader.textEnd;
+        recs.textFlags[k] = reader.textFlags;
       }
     }
     return { blank, rejects };
@@ -452,7 +302,9 @@ export class Judge {
   ): BatchResult {
     const recs = this.#records;
     const n = recs.count;
-    const scanner = this.#scanner;
+    const reader = this.#reader;
+    const rules = this.#rules;
+    const lookups = this.#lookups;
     // Pass 3: in line order, the decision (an objector's record is 'objected' whatever else
     // applies: the rules' order in reasons.ts), the rows and the kept lines.
     // Room for the kept lines and the rows after them (~17 % of the input when all is kept),
@@ -472,7 +324,6 @@ export class Judge {
     const decisions = this.#decisions;
     inclusions.reset();
     decisions.reset();
-    const coverMentions = this.#policy.objections.coverMentions;
     let runStart = 0;
     let runEnd = -1;
     const flushRun = () => {
@@ -487,15 +338,17 @@ export class Judge {
       let reasonIndex = recs.reason[k]!;
       const mentions = recs.mentions[k];
       if (reasonIndex !== MALFORMED) {
-        if (recs.objected[k] === 1) reasonIndex = OBJECTED;
-        else if (coverMentions && mentions !== undefined) {
-          for (let i = 0; i < mentions.length; i++) {
-            if (this.#objectors.has(mentions[i]!)) {
-              reasonIndex = OBJECTED_MENTION;
-              break;
-            }
-          }
-        }
+        // The subjects' rules, on pass 2's answers (`contentRule` ran in pass 1): together the
+        // two are `decide`. Mentions are looked up only when they can change the decision.
+        lookups.authorObjected = recs.objected[k] === 1;
+        lookups.mentionObjected =
+          !lookups.authorObjected &&
+          rules.coverMentions &&
+          mentions !== undefined &&
+          this.#anyObjector(mentions);
+        const subject = subjectRule(lookups, rules);
+        if (subject !== undefined)
+          reasonIndex = subject === 'objected' ? OBJECTED : OBJECTED_MENTION;
       }
       counts[reasonIndex]!++;
       const id = recs.ids[k]!;
@@ -536,7 +389,7 @@ export class Judge {
         const may = this.#mayRedact;
         let t: string | undefined;
         if (record) {
-          t = this.#get[TEXT]!(record) as string;
+          t = reader.textOf(record) as string;
           if (may !== undefined && !may.text(t)) t = undefined;
         } else {
           // The text's value is `[textStart + 1, textEnd - 1)`, between its quotes; plain ASCII
@@ -545,7 +398,7 @@ export class Judge {
           const to = recs.textEnd[k]!;
           const flags = recs.textFlags[k]!;
           // The scanner applies the pre-check on the batch it loaded (in WebAssembly if it can).
-          if (may === undefined || (flags === 0 ? scanner!.mayHoldAt(from + 1, to - 1) : true)) {
+          if (may === undefined || (flags === 0 ? reader.mayHoldAt(from + 1, to - 1) : true)) {
             t = stringAt(buf, from, to, flags);
             if (flags !== 0 && may !== undefined && !may.text(t)) t = undefined;
           }
@@ -637,150 +490,10 @@ export class Judge {
     inclusions.byte(10);
   }
 
-  #identifier(v: unknown, field: CanonicalField): string {
-    if (v === undefined || v === null) throw new Malformed(`${this.#names[field]}: missing`);
-    let s: string;
-    if (typeof v === 'string') s = v;
-    else if (typeof v === 'number' && Number.isSafeInteger(v)) s = String(v);
-    else throw new Malformed(`${this.#names[field]}: must be a string or an integer`);
-    if (s.length === 0 || s.length > MAX_ID_LENGTH || CONTROL.test(s)) {
-      throw new Malformed(
-        `${this.#names[field]}: must be 1-${MAX_ID_LENGTH} characters without control characters`,
-      );
-    }
-    return s;
+  #anyObjector(keys: string[]): boolean {
+    for (let i = 0; i < keys.length; i++) if (this.#objectors.has(keys[i]!)) return true;
+    return false;
   }
-
-  /**
-   * Validates what the rules read, then applies them in order, all but the objector set's (see
-   * `processBatch`); sets `#author` and `#mentions` (the other subjects, without the author).
-   * When `v[AUTHOR]` is ACCOUNT_ID_BYTES, the author id is `buf[authorStart, authorEnd)`.
-   */
-  #decide(v: unknown[], buf: Buffer, authorStart: number, authorEnd: number): Reason {
-    const names = this.#names;
-    const policy = this.#policy;
-
-    // From bytes, the key is built only if a mention has to be compared with it.
-    let author: string | undefined;
-    if (v[AUTHOR] !== ACCOUNT_ID_BYTES) {
-      const authorId = this.#identifier(v[AUTHOR], 'author_id');
-      if (NOT_IN_ACCOUNT_ID.test(authorId)) {
-        throw new Malformed(
-          `${names.author_id}: must not contain spaces, control characters or surrogates`,
-        );
-      }
-      author = `acct:${authorId}`;
-    }
-    this.#author = author ?? '';
-    const kindValue = this.#string(v[KIND], 'kind');
-    const kind = translate(this.#mapping.kinds, kindValue);
-    const audienceValue = this.#string(v[AUDIENCE], 'audience');
-    const audience = translate(this.#mapping.audiences, audienceValue);
-    const createdAt = v[CREATED];
-    if (typeof createdAt !== 'string' && typeof createdAt !== 'number') {
-      throw new Malformed(
-        `${names.created_at}: ${createdAt === undefined ? 'missing' : 'must be a timestamp string or epoch milliseconds'}`,
-      );
-    }
-    if (v[TEXT] !== TEXT_IS_STRING) {
-      throw new Malformed(
-        `${names.text}: ${v[TEXT] === undefined ? 'missing' : 'must be a string'}`,
-      );
-    }
-    const mentions = v[MENTIONS];
-    if (mentions !== undefined && mentions !== null) {
-      if (!Array.isArray(mentions)) throw new Malformed(`${names.mentions}: must be an array`);
-      // An index loop: `for...of` here, over the shared empty array of most records and the
-      // parsed arrays of the others, was ~1 % of a worker's profile; the judge alone ran 3-12 %
-      // faster without it in 7 of 8 concurrent A/B pairs (full runs: within their noise).
-      for (let j = 0; j < mentions.length; j++) {
-        const m: unknown = mentions[j];
-        if (typeof m !== 'string' && !(typeof m === 'number' && Number.isSafeInteger(m))) {
-          throw new Malformed(`${names.mentions}: entries must be account ids or subject keys`);
-        }
-        const s = String(m);
-        const key = s.startsWith('acct:') || s.startsWith('email:') ? s : `acct:${s}`;
-        const problem = subjectKeyProblem(key);
-        if (problem) throw new Malformed(`${names.mentions}: ${JSON.stringify(s)}: ${problem}`);
-        // A plain string's value between its quotes (`stringAt` takes the quotes' positions).
-        author ??= `acct:${stringAt(buf, authorStart - 1, authorEnd + 1, 0)}`;
-        if (key === author) continue;
-        this.#mentions ??= [];
-        if (!this.#mentions.includes(key)) this.#mentions.push(key);
-      }
-    }
-    let minor = false;
-    const minorFlag = v[MINOR];
-    const age = v[AGE];
-    if (minorFlag !== undefined && minorFlag !== null && typeof minorFlag !== 'boolean') {
-      throw new Malformed(`${names.author_minor}: must be true or false`);
-    }
-    if (age !== undefined && age !== null && (typeof age !== 'number' || !(age >= 0))) {
-      throw new Malformed(`${names.author_age}: must be a non-negative number`);
-    }
-    if (minorFlag === true || (typeof age === 'number' && age < policy.minors.adultAge))
-      minor = true;
-    if (this.#needAge && typeof minorFlag !== 'boolean' && typeof age !== 'number') {
-      throw new Malformed(
-        `${names.author_minor} or ${names.author_age}: missing (the policy excludes minors' accounts)`,
-      );
-    }
-    const depicts = v[DEPICTS];
-    if (depicts !== undefined && depicts !== null && typeof depicts !== 'boolean') {
-      throw new Malformed(`${names.depicts_minor}: must be true or false`);
-    }
-    const sensitive = v[SENSITIVE];
-    if (sensitive !== undefined && sensitive !== null && typeof sensitive !== 'boolean') {
-      throw new Malformed(`${names.sensitive}: must be true or false`);
-    }
-    let region: string | undefined;
-    if (this.#regions) {
-      region = this.#string(v[REGION], 'region').toUpperCase();
-    }
-    let created = Number.NaN;
-    if (this.#notBefore !== undefined) {
-      created = parseTimestamp(createdAt);
-      if (Number.isNaN(created)) {
-        throw new Malformed(`${names.created_at}: not an ISO 8601 timestamp or epoch milliseconds`);
-      }
-    }
-    const media = v[MEDIA];
-    let mediaFlag: string | undefined;
-    if (media !== undefined && media !== null) {
-      if (!Array.isArray(media)) throw new Malformed(`${names.media}: must be an array`);
-      for (const item of media) {
-        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-          throw new Malformed(`${names.media}: entries must be objects`);
-        }
-        mediaFlag ??= mediaDoNotTrain(item as Record<string, unknown>);
-      }
-    }
-
-    // The rules, first match wins (order documented in reasons.ts and docs/gate.md); the first
-    // two, 'objected' and 'objected-mention', are applied by `processBatch` for a whole batch.
-    if (kind === PRIVATE_MESSAGE_KIND) return 'private-message';
-    if (!this.#kinds.has(kind)) return 'kind';
-    if (policy.minors.excludeAccounts && minor) return 'minor';
-    if (policy.minors.excludeContentDepictingMinors && depicts === true) return 'minor';
-    if (!this.#audiences.has(audience)) return 'audience';
-    if (this.#regions && !this.#regions.has(region!)) return 'region';
-    if (this.#notBefore !== undefined && created < this.#notBefore) return 'before-cutoff';
-    if (mediaFlag !== undefined) return 'media-flag';
-    if (policy.sensitive.exclude && sensitive === true) return 'sensitive';
-    return 'kept';
-  }
-
-  #string(v: unknown, field: CanonicalField): string {
-    if (typeof v === 'string' && v.length > 0) return v;
-    throw new Malformed(
-      `${this.#names[field]}: ${v === undefined ? 'missing' : 'must be a non-empty string'}`,
-    );
-  }
-}
-
-/** A value through the mapping's table, own entries only ("constructor" is no kind). */
-function translate(table: Record<string, string> | undefined, value: string): string {
-  return table !== undefined && Object.hasOwn(table, value) ? table[value]! : value;
 }
 
 const KEPT = REASON_INDEX.kept;
@@ -862,37 +575,6 @@ const REASON_COLUMNS = REASONS.map((r) => Buffer.from(`\t${r}\t`));
 const AUTHOR_COLUMN = Buffer.from('\tauthor\t');
 const ACCOUNT_PREFIX = Buffer.from('acct:');
 const MENTION_COLUMN = Buffer.from('\tmention\t');
-
-/**
- * Whether the bytes of a plain ASCII string (no escapes) pass `#identifier`'s checks: 1 to 500
- * characters, no control character. (The scanner lets no raw byte under 0x20 into a string, so
- * DEL is the one left to look for.)
- */
-function plainId(b: Uint8Array, start: number, end: number): boolean {
-  const n = end - start;
-  if (n < 1 || n > MAX_ID_LENGTH) return false;
-  for (let i = start; i < end; i++) if (b[i] === 0x7f) return false;
-  return true;
-}
-
-/**
- * Whether the bytes of a plain ASCII string pass the author id's checks (`#identifier` and
- * NOT_IN_ACCOUNT_ID): 1 to 500 characters from `!` to `~`. When not, the string path gives the
- * record its exact error.
- */
-function plainAccountId(b: Uint8Array, start: number, end: number): boolean {
-  const n = end - start;
-  if (n < 1 || n > MAX_ID_LENGTH) return false;
-  for (let i = start; i < end; i++) {
-    const c = b[i]!;
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
-}
-
-interface Utf8Slicer {
-  utf8Slice(start: number, end: number): string;
-}
 
 interface Utf8Writer {
   utf8Write(s: string, offset: number): number;

@@ -5,7 +5,7 @@ import { PRIVATE_MESSAGE_KIND } from './record-vocabulary.ts';
 /**
  * A policy's record rules as one SQL query, for platforms that filter their lake with their own
  * engine (`veto policy sql`, docs/scale.md). The query reads a table of the export schema and
- * the objector set, and gives every record the decision the gate gives it (`src/gate/judge.ts`):
+ * the objector set, and gives every record the decision the gate gives it (`src/gate/rules.ts`):
  * the same checks of what a rule needs (a record that fails one is `malformed`), then the rules
  * in the gate's order, first match wins. What it leaves out:
  *
