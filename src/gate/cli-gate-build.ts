@@ -131,11 +131,6 @@ export async function runGateBuild(
       return usage('--runner jetstream needs --shards N (a whole number from 1 to 100000)');
     const nats = (values.nats as string | undefined) ?? (deps.env ?? process.env).VETO_NATS_URL;
     if (!nats) return usage('--runner jetstream needs --nats URL (or VETO_NATS_URL)');
-    const parquet = inputs.find((i) => i.toLowerCase().endsWith('.parquet'));
-    if (parquet)
-      return usage(
-        `--runner jetstream judges JSONL inputs only (${parquet}): convert it, or build locally`,
-      );
     jetstream = { nats, shards, resume: values.resume === true };
   } else if (values.shards !== undefined || values.nats !== undefined || values.resume) {
     return usage('--shards, --nats and --resume go with --runner jetstream');

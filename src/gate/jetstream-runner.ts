@@ -23,6 +23,7 @@ import { datasetPseudonymKey, type JudgeStage, type JudgeStageResult } from './b
 import { DecisionIds } from './duplicate-ids.ts';
 import type { Judge, JudgeConfig } from './judge.ts';
 import { hashFile } from './line-files.ts';
+import type { DatasetManifest } from './manifest.ts';
 import { OBJECTOR_TABLE_FORMAT, ObjectorFilter, ObjectorTable } from './objector-set.ts';
 import { parsePolicy } from './policy.ts';
 import { REASONS } from './reasons.ts';
@@ -142,6 +143,12 @@ export interface ShardTask {
    * output byte twice.
    */
   crc32: number;
+  /**
+   * A shard of a Parquet input: row groups, whose rows the worker turns into the JSONL lines one
+   * process judges (`parquetRowsToJsonl`). `start`/`end` and `crc32` are then the bytes of
+   * those row groups; the footer (the file's schema and row-group index) is checked too.
+   */
+  parquet?: ParquetShard;
   inputs: string[];
   policy: { sha256: string; name: string };
   objectors: TaskObjectors;
@@ -172,6 +179,16 @@ export type TaskObjectors =
       /** {@link OBJECTOR_TABLE_FORMAT} of the coordinator: a worker of another layout refuses. */
       format: string;
     };
+
+/** Which rows of a Parquet input a shard holds, and the file's footer as planned. */
+export interface ParquetShard {
+  firstRow: number;
+  rows: number;
+  /** The file's size and the CRC-32 of its bytes after the last row group (the footer). */
+  fileBytes: number;
+  footerStart: number;
+  footerCrc32: number;
+}
 
 /** A done shard, as the worker notes it in KV and in `shard-N.json`. */
 export interface ShardManifest {
@@ -273,20 +290,18 @@ async function fetchObject(os: ObjectStore, sha256: string): Promise<string> {
 export async function planShards(
   inputs: string[],
   shards: number,
-  onShard: (s: {
-    input: number;
-    start: number;
-    end: number;
-    firstLine: number;
-    crc32: number;
-  }) => Promise<void>,
-): Promise<{ path: string; bytes: number; sha256: string; lines: number }[]> {
+  onShard: (s: PlannedShard) => Promise<void>,
+): Promise<DatasetManifest['inputs']> {
   const sizes = await Promise.all(inputs.map(async (p) => (await stat(p)).size));
   const target = Math.max(1, Math.ceil(sizes.reduce((a, b) => a + b, 0) / shards));
-  const info: { path: string; bytes: number; sha256: string; lines: number }[] = [];
+  const info: DatasetManifest['inputs'] = [];
   const buf = Buffer.allocUnsafe(4 << 20);
   for (let input = 0; input < inputs.length; input++) {
     const path = inputs[input]!;
+    if (isParquet(path)) {
+      info.push(await planParquetShards(input, path, target, buf, onShard));
+      continue;
+    }
     const file = await open(path, 'r');
     const whole = createHash('sha256');
     let crc = 0;
@@ -326,14 +341,102 @@ export async function planShards(
       await file.close();
     }
     if (pos > start) await onShard({ input, start, end: pos, firstLine, crc32: crc });
+    // As one process describes a JSONL input (same fields, same order).
     info.push({
       path,
+      format: 'jsonl',
       bytes: pos,
       sha256: whole.digest('hex'),
       lines: lastByte === 10 ? line - 1 : line,
     });
   }
   return info;
+}
+
+/** One shard as planned: a line-aligned byte range of a JSONL input, or row groups of a Parquet one. */
+export interface PlannedShard {
+  input: number;
+  start: number;
+  end: number;
+  firstLine: number;
+  crc32: number;
+  parquet?: ParquetShard;
+}
+
+/** Whether the gate reads an input as Parquet (as `buildDataset` decides it: by its extension). */
+function isParquet(path: string): boolean {
+  return extname(path).toLowerCase() === '.parquet';
+}
+
+/**
+ * Plans a Parquet input's shards: consecutive row groups of about `target` bytes, never one
+ * split (a row group is the unit a Parquet reader reads). One read of the file gives its sha256
+ * for the manifest and the CRC-32 of each shard's row groups and of the footer.
+ */
+async function planParquetShards(
+  input: number,
+  path: string,
+  target: number,
+  buf: Buffer,
+  onShard: (s: PlannedShard) => Promise<void>,
+): Promise<DatasetManifest['inputs'][number]> {
+  const { parquetRowGroups } = await import('./parquet.ts');
+  const groups = await parquetRowGroups(path);
+  const planned: { start: number; end: number; firstRow: number; rows: number }[] = [];
+  let row = 0;
+  for (const g of groups) {
+    const last = planned[planned.length - 1];
+    if (last && last.end === g.start && last.end - last.start < target) {
+      last.end = g.end;
+      last.rows += g.rows;
+    } else planned.push({ start: g.start, end: g.end, firstRow: row, rows: g.rows });
+    row += g.rows;
+  }
+  const file = await open(path, 'r');
+  const whole = createHash('sha256');
+  let size = 0;
+  const crcs = planned.map(() => 0);
+  const footerStart = planned.length > 0 ? planned[planned.length - 1]!.end : 0;
+  let footerCrc = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      whole.update(chunk);
+      const from = size;
+      const to = size + bytesRead;
+      planned.forEach((p, i) => {
+        const a = Math.max(p.start, from);
+        const b = Math.min(p.end, to);
+        if (a < b) crcs[i] = crc32(chunk.subarray(a - from, b - from), crcs[i]);
+      });
+      const f = Math.max(footerStart, from);
+      if (f < to) footerCrc = crc32(chunk.subarray(f - from), footerCrc);
+      size = to;
+    }
+  } finally {
+    await file.close();
+  }
+  for (let i = 0; i < planned.length; i++) {
+    const p = planned[i]!;
+    await onShard({
+      input,
+      start: p.start,
+      end: p.end,
+      firstLine: p.firstRow + 1,
+      crc32: crcs[i]!,
+      parquet: {
+        firstRow: p.firstRow,
+        rows: p.rows,
+        fileBytes: size,
+        footerStart,
+        footerCrc32: footerCrc,
+      },
+    });
+  }
+  // As one process describes a Parquet input (same fields, same order): its rows as lines.
+  return { path, format: 'parquet', sha256: whole.digest('hex'), bytes: size, lines: row };
 }
 
 export interface JetStreamRunnerOptions {
@@ -503,9 +606,10 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         }
         const task = shards[next]!;
         if (outcome.status === 'failed') {
-          throw new Error(
-            `shard ${next} (${task.path} bytes ${task.start}-${task.end}, from line ${task.firstLine}) failed: ${outcome.error}`,
-          );
+          const where = task.parquet
+            ? `rows ${task.parquet.firstRow}-${task.parquet.firstRow + task.parquet.rows - 1}`
+            : `bytes ${task.start}-${task.end}, from line ${task.firstLine}`;
+          throw new Error(`shard ${next} (${task.path} ${where}) failed: ${outcome.error}`);
         }
         const appendStarted = performance.now();
         await appendShard(stage, task, outcome, appendBuffer, decisionIds);
@@ -528,7 +632,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         kept,
         blankLines: blank,
         redacted,
-        inputs: planned!.map((p) => ({ ...p, format: 'jsonl' as const })),
+        inputs: planned!,
         decisionIds,
       };
     } catch (err) {
@@ -798,7 +902,11 @@ async function judgeShard(
   let blank = 0;
   let redacted = 0;
   let shardCrc = 0;
-  const input = await open(task.path, 'r');
+  // What is read as lines: the shard's byte range of a JSONL input, or a Parquet shard's rows
+  // as JSONL in a file of this worker's own, once their bytes are checked.
+  let source = { path: task.path, start: task.start, end: task.end };
+  if (task.parquet) source = await parquetShardLines(task, task.parquet);
+  const input = await open(source.path, 'r');
   try {
     const batch = 1 << 20;
     // Read buffers are reused, as one process reuses them: a fresh 1 MiB buffer per batch is
@@ -806,13 +914,13 @@ async function judgeShard(
     // on 100 MB, profiled). The slack takes the partial line carried over from the last read.
     const readSize = batch + (64 << 10);
     const free: ArrayBuffer[] = [];
-    let pos = task.start;
+    let pos = source.start;
     let line = task.firstLine;
     let carry: Buffer | undefined;
     let spare: ArrayBuffer | undefined;
     let lastKeepAlive = Date.now();
     for (;;) {
-      const want = Math.min(batch, task.end - pos);
+      const want = Math.min(batch, source.end - pos);
       const carried = carry?.length ?? 0;
       // Its own ArrayBuffer (never the pool's): the judge reads and reuses `buf.buffer`.
       const buf =
@@ -821,11 +929,11 @@ async function judgeShard(
           : Buffer.allocUnsafeSlow(carried + want);
       if (carry) carry.copy(buf, 0);
       const { bytesRead } = want > 0 ? await input.read(buf, carried, want, pos) : { bytesRead: 0 };
-      if (want > 0 && bytesRead < want) throw new Error(`${task.path}: shorter than planned`);
-      shardCrc = crc32(buf.subarray(carried, carried + bytesRead), shardCrc);
+      if (want > 0 && bytesRead < want) throw new Error(`${source.path}: shorter than planned`);
+      if (!task.parquet) shardCrc = crc32(buf.subarray(carried, carried + bytesRead), shardCrc);
       pos += bytesRead;
       const total = carried + bytesRead;
-      const last = pos >= task.end ? total - 1 : buf.lastIndexOf(10, total - 1);
+      const last = pos >= source.end ? total - 1 : buf.lastIndexOf(10, total - 1);
       if (total === 0) break;
       if (last < 0) {
         carry = Buffer.from(buf.subarray(0, total));
@@ -852,12 +960,13 @@ async function judgeShard(
         keepAlive();
         lastKeepAlive = Date.now();
       }
-      if (pos >= task.end && !carry) break;
+      if (pos >= source.end && !carry) break;
     }
   } finally {
     await input.close();
+    if (task.parquet) await rm(source.path, { force: true });
   }
-  if (shardCrc !== task.crc32) {
+  if (!task.parquet && shardCrc !== task.crc32) {
     for (const f of SHARD_FILES) await outs[f].close();
     throw new Error(
       `${task.path} bytes ${task.start}-${task.end} changed since the build was planned`,
@@ -895,6 +1004,46 @@ async function judgeShard(
   };
   await writeFile(shardFile(task.dir, task.shard, 'manifest'), `${JSON.stringify(manifest)}\n`);
   return manifest;
+}
+
+/**
+ * A Parquet shard's rows as JSONL lines in a file of the worker's own (removed once judged),
+ * after checking that the file is the one planned: its size, the CRC-32 of the shard's row
+ * groups and of its footer (which maps the row groups). A change detector, as a JSONL shard's.
+ */
+async function parquetShardLines(
+  task: ShardTask,
+  p: ParquetShard,
+): Promise<{ path: string; start: number; end: number }> {
+  const changed = () =>
+    new Error(
+      `${task.path} row groups of rows ${p.firstRow}-${p.firstRow + p.rows - 1} changed since the build was planned`,
+    );
+  const file = await open(task.path, 'r');
+  try {
+    if ((await file.stat()).size !== p.fileBytes) throw changed();
+    const crcOf = async (start: number, end: number) => {
+      const buf = Buffer.allocUnsafe(Math.min(4 << 20, Math.max(1, end - start)));
+      let crc = 0;
+      for (let pos = start; pos < end; ) {
+        const { bytesRead } = await file.read(buf, 0, Math.min(buf.length, end - pos), pos);
+        if (bytesRead === 0) throw changed();
+        crc = crc32(buf.subarray(0, bytesRead), crc);
+        pos += bytesRead;
+      }
+      return crc;
+    };
+    if ((await crcOf(task.start, task.end)) !== task.crc32) throw changed();
+    if ((await crcOf(p.footerStart, p.fileBytes)) !== p.footerCrc32) throw changed();
+  } finally {
+    await file.close();
+  }
+  const dir = process.env.VETO_GATE_CACHE ?? join(tmpdir(), 'veto-gate-objects');
+  await mkdir(dir, { recursive: true });
+  const lines = join(dir, `rows-${task.build}-${task.shard}.${process.pid}.jsonl`);
+  const { parquetRowsToJsonl } = await import('./parquet.ts');
+  await parquetRowsToJsonl(task.path, lines, p.firstRow, p.rows);
+  return { path: lines, start: 0, end: (await stat(lines)).size };
 }
 
 /** The line ends in `buf[0, end)`. */

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { connect, KvWatchInclude } from 'nats';
 import { buildDataset } from '../../src/gate/build.ts';
@@ -474,5 +475,108 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     );
     assert.equal(existsSync(path.join(dir, 'poisoned', 'ds_js')), false);
     assert.deepEqual(readdirSync(path.join(dir, 'poisoned')), []);
+  });
+
+  it('a Parquet input is sharded by row groups: byte-identical to one process; a changed row group fails its shard', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    // 9000 records in row groups of 2048 rows: five row groups, with a JSONL input before them.
+    const source = path.join(dir, 'c.jsonl');
+    writeFileSync(source, generatedExport(33, 9000).replaceAll('"id":"p', '"id":"c'));
+    const parquet = path.join(dir, 'c.parquet');
+    const duck = await DuckDBInstance.create(':memory:');
+    const c = await duck.connect();
+    await c.run(
+      `COPY (SELECT * FROM read_json('${source}', format = 'newline_delimited')) TO '${parquet}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`,
+    );
+    const groups = await c.runAndReadAll(
+      `SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata('${parquet}')`,
+    );
+    c.closeSync();
+    duck.closeSync();
+    assert.equal(Number(groups.getRowObjects()[0]!.n), 5);
+    const mixed = [inputs[0]!, parquet];
+    const one = await buildDataset({
+      policy: POLICY,
+      inputs: mixed,
+      outDir: path.join(dir, 'pq-one'),
+      objectors: { snapshot },
+      offline: true,
+      workers: 0,
+      datasetId: 'ds_pq',
+    });
+    assert.equal(one.status, 'sealed', one.status === 'failed' ? one.error.stack : '');
+    assert.equal(one.manifest.inputs[1]!.format, 'parquet');
+    assert.equal(one.manifest.inputs[1]!.lines, 9000);
+
+    startWorker();
+    startWorker();
+    // The coordinator as a user runs it: shards of about a sixth of the bytes, so the Parquet
+    // file's row groups are grouped into several shards.
+    const cli = runVeto(
+      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_ACK_WAIT_SECONDS: '3' },
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      '--input',
+      mixed[0]!,
+      '--input',
+      mixed[1]!,
+      '--out',
+      path.join(dir, 'pq-js'),
+      '--snapshot',
+      snapshot,
+      '--offline',
+      '--dataset-id',
+      'ds_pq',
+      '--runner',
+      'jetstream',
+      '--shards',
+      '6',
+      '--nats',
+      NATS_URL,
+    );
+    assert.equal(cli.code, 0, cli.err);
+    sameDataset(path.join(dir, 'pq-one', 'ds_pq'), path.join(dir, 'pq-js', 'ds_pq'));
+
+    // A byte of a row group changed once the tasks are out: that shard fails, nothing sealed.
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const tasks: { shard: number }[] = [];
+    let allOut: () => void = () => {};
+    const out = new Promise<void>((r) => {
+      allOut = r;
+    });
+    const building = buildDataset({
+      policy: POLICY,
+      inputs: [parquet],
+      outDir: path.join(dir, 'pq-poisoned'),
+      objectors: { snapshot },
+      offline: true,
+      datasetId: 'ds_pq',
+      judgeElsewhere: jetstreamJudge({
+        nats: NATS_URL,
+        shards: 5,
+        onEvent: (e) => {
+          if (e.kind === 'published') tasks.push({ shard: e.shard });
+          if (e.kind === 'planned') allOut();
+        },
+      }),
+    });
+    await out;
+    assert.ok(tasks.length >= 2, `${tasks.length} shards`);
+    const original = readFileSync(parquet);
+    const changed = Buffer.from(original);
+    changed[Math.floor(changed.length / 2)]! ^= 0x01;
+    writeFileSync(parquet, changed);
+    startWorker();
+    const result = await building;
+    writeFileSync(parquet, original);
+    assert.equal(result.status, 'failed');
+    assert.match(
+      result.status === 'failed' ? result.error.message : '',
+      /^shard \d+ \(.*c\.parquet rows \d+-\d+\) failed: .*row groups of rows \d+-\d+ changed since the build was planned/,
+    );
+    assert.deepEqual(readdirSync(path.join(dir, 'pq-poisoned')), []);
   });
 });
