@@ -587,7 +587,12 @@ async function verifyWith(
     }
     // The records' subjects, hashed, looked up together at the end (and strings made only for
     // what is reported).
-    const subjects = new SubjectLanes();
+    // Sized for an author per kept record, as the manifest says (capped: a claim is not
+    // trusted; mentions grow it): growing by doubling from small copied the lanes seven times
+    // at 2.1M records, 0.76 s of the verifying thread's CPU in a profile under load.
+    const subjects = new SubjectLanes(
+      Math.max(1 << 15, Math.min(Number(manifest.output.records) || 0, 1 << 25) + 1024),
+    );
     /** The item id and the subject key of subject `k`, read again from its line in the file. */
     const subjectAt = (fd: number, k: number): { itemId: string; key: string } => {
       const start = subjects.start[k]!;
