@@ -67,10 +67,24 @@ export function queueNames(prefix = process.env.VETO_GATE_QUEUE ?? 'veto-gate'):
   };
 }
 
+/** How often a waiting build looks whether any worker is at work. */
+const IDLE_POLL_MS = 5000;
+
 /** Seconds a task may go without an (in-progress) acknowledgement before it is redelivered. */
 export function ackWaitSeconds(): number {
   const s = Number(process.env.VETO_GATE_ACK_WAIT_SECONDS ?? 30);
   if (!Number.isFinite(s) || s < 1) throw new Error('VETO_GATE_ACK_WAIT_SECONDS: at least 1');
+  return s;
+}
+
+/**
+ * Seconds a build waits with shards outstanding while no worker holds any task of the queue
+ * (none running, or all gone) before it fails, saying so: without it a build started before its
+ * workers, or after they all died, waits forever in silence.
+ */
+export function idleSeconds(): number {
+  const s = Number(process.env.VETO_GATE_IDLE_SECONDS ?? 300);
+  if (!Number.isFinite(s) || s < 1) throw new Error('VETO_GATE_IDLE_SECONDS: at least 1');
   return s;
 }
 
@@ -540,12 +554,16 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
       // Shard outcomes as workers note them; watched from before the first task goes out.
       const outcomes = new Map<number, ShardManifest | ShardFailure>();
       let wake: (() => void) | undefined;
+      const idleMs = idleSeconds() * 1000;
+      /** When a worker was last seen at work (an outcome noted, or a task held). */
+      let lastWork = Date.now();
       watcher = await kv.watch({ key: `${build}.shard.>` });
       (async () => {
         for await (const e of watcher!) {
           if (e.operation !== 'PUT') continue;
           const value = e.json<ShardManifest | ShardFailure>();
           outcomes.set(value.shard, value);
+          lastWork = Date.now();
           wake?.();
         }
       })().catch(() => {});
@@ -600,8 +618,19 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         if (!outcome || next >= shards.length) {
           await new Promise<void>((r) => {
             wake = r;
+            setTimeout(r, Math.min(IDLE_POLL_MS, idleMs));
           });
           wake = undefined;
+          if (Date.now() - lastWork >= idleMs && shards.length > 0) {
+            // A task held by any worker (of this build or another in the queue) is work going
+            // on: the build waits its turn. None held, for that long: no worker is there.
+            const info = await queue.jsm.consumers.info(names.stream, names.consumer);
+            if (info.num_ack_pending > 0) lastWork = Date.now();
+            else
+              throw new Error(
+                `no worker has taken a task of the queue for ${Math.round(idleMs / 1000)} s, shard ${next} and ${shards.length - next - 1} more waiting: start \`veto gate worker --nats URL\` (same VETO_GATE_QUEUE), or wait longer with VETO_GATE_IDLE_SECONDS`,
+              );
+          }
           continue;
         }
         const task = shards[next]!;

@@ -579,4 +579,39 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     );
     assert.deepEqual(readdirSync(path.join(dir, 'pq-poisoned')), []);
   });
+
+  it('no worker takes a task: the build fails after the idle limit, saying so; nothing sealed', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const started = Date.now();
+    const cli = runVeto(
+      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_IDLE_SECONDS: '2' },
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      '--input',
+      inputs[0]!,
+      '--out',
+      path.join(dir, 'idle'),
+      '--snapshot',
+      snapshot,
+      '--offline',
+      '--dataset-id',
+      'ds_idle',
+      '--runner',
+      'jetstream',
+      '--shards',
+      '2',
+      '--nats',
+      NATS_URL,
+    );
+    assert.notEqual(cli.code, 0);
+    assert.match(
+      cli.err,
+      /no worker has taken a task of the queue for 2 s, shard 0 and 1 more waiting/,
+    );
+    assert.ok(Date.now() - started < 60_000);
+    assert.deepEqual(readdirSync(path.join(dir, 'idle')), []);
+  });
 });
