@@ -14,7 +14,8 @@ import { prepare, sinkRegistry } from '../gate/index.ts';
  * runner with two `veto gate worker` processes on this machine, on the gate bench's corpus
  * (VETO_BENCH_SCALE as there: 1 ≈ 1 GB). Needs NATS (VETO_NATS_URL, default 127.0.0.1:4222).
  * VETO_BENCH_SHARDS (default 16), VETO_BENCH_ROUNDS (default 1: one process and the runner
- * alternate that many times), VETO_BENCH_SHARD_LOG=1 (a line per shard appended). Prints the
+ * alternate that many times), VETO_BENCH_SHARD_LOG=1 (a line per shard appended),
+ * VETO_BENCH_RUNNER=threads (one worker process with two threads in place of two). Prints the
  * runner's overhead in wall and CPU time, each build's phases, where the runner's time went
  * (coordinator and per worker), the coordinator's planning and assembly rates and the
  * per-worker judging rate, and from them the model of docs/scale.md for 10 and 100 machines.
@@ -26,16 +27,24 @@ const POLICY = fileURLToPath(new URL('../gate/bench-policy.yaml', import.meta.ur
 const NATS = process.env.VETO_NATS_URL ?? 'nats://127.0.0.1:4222';
 const SHARDS = Number(process.env.VETO_BENCH_SHARDS ?? '16');
 const WORKERS = 2;
+/**
+ * How the runner's two judges run: two `veto gate worker` processes (`processes`, the default),
+ * or one with `--threads 2` (`threads`: one copy of the objector set, read once). VETO_BENCH_RUNNER.
+ */
+const RUNNER_MODE = process.env.VETO_BENCH_RUNNER === 'threads' ? 'threads' : 'processes';
+/** Worker processes: each judges one shard at a time. */
+const PROCESSES = RUNNER_MODE === 'threads' ? 1 : WORKERS;
 /** One process and the runner, alternately (VETO_BENCH_ROUNDS, default 1). */
 const ROUNDS = Math.max(1, Number(process.env.VETO_BENCH_ROUNDS ?? '1'));
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 async function startWorkers(n: number, env: Record<string, string>): Promise<ChildProcess[]> {
+  const threads = RUNNER_MODE === 'threads' ? ['--threads', String(WORKERS)] : [];
   return Promise.all(
     Array.from({ length: n }, async () => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', MAIN, 'gate', 'worker', '--nats', NATS],
+        ['--import', 'tsx', MAIN, 'gate', 'worker', '--nats', NATS, ...threads],
         {
           env: { ...process.env, ...env, VETO_LOG_LEVEL: 'silent' },
           stdio: ['ignore', 'pipe', 'inherit'],
@@ -55,7 +64,7 @@ async function startWorkers(n: number, env: Record<string, string>): Promise<Chi
 export async function run(): Promise<void> {
   const { corpus, snapshot, bytes, objectors } = await prepare();
   console.log(
-    `corpus ${fmt(bytes / 1e6)} MB, ${objectors.toLocaleString('en')} objectors; ${WORKERS} workers, ${SHARDS} shards, ${ROUNDS} round(s)`,
+    `corpus ${fmt(bytes / 1e6)} MB, ${objectors.toLocaleString('en')} objectors; ${RUNNER_MODE === 'threads' ? `1 worker process with ${WORKERS} threads` : `${WORKERS} worker processes`}, ${SHARDS} shards, ${ROUNDS} round(s)`,
   );
   await rm(OUT, { recursive: true, force: true });
   const queue = `veto-bench-${process.pid}`;
@@ -73,7 +82,7 @@ export async function run(): Promise<void> {
       // keeps the last one it loaded, and the next build with the same set would not load it).
       for (const w of workers) w.kill('SIGTERM');
       const cache = join(OUT, `worker-cache-${round}`);
-      workers = await startWorkers(WORKERS, { VETO_GATE_QUEUE: queue, VETO_GATE_CACHE: cache });
+      workers = await startWorkers(PROCESSES, { VETO_GATE_QUEUE: queue, VETO_GATE_CACHE: cache });
       const runner = await runnerRun(
         corpus,
         snapshot,
@@ -224,10 +233,10 @@ async function runnerRun(
   // Per worker process: bytes judged per second of its judging time.
   const perWorker = bytes / 1e6 / (judgeMs / 1000);
   // Worker time not spent judging, per shard: delivery, fetches, KV, idle at the ends.
-  const coordinationMs = (runnerMs * WORKERS - judgeMs) / manifests.length;
+  const coordinationMs = (runnerMs * PROCESSES - judgeMs) / manifests.length;
   const planMs = plannedAt - (events.get('stored') ?? started);
   console.log(
-    `JetStream runner, ${WORKERS} worker processes: ${fmt(runnerMs / 1000, 2)} s (${fmt(bytes / 1e6 / (runnerMs / 1000))} MB/s), same output sha256`,
+    `JetStream runner, ${RUNNER_MODE === 'threads' ? `1 worker process, ${WORKERS} threads` : `${WORKERS} worker processes`}: ${fmt(runnerMs / 1000, 2)} s (${fmt(bytes / 1e6 / (runnerMs / 1000))} MB/s), same output sha256`,
   );
   const used = {
     coordinator: cpuAfter.coordinator - cpu.coordinator,
@@ -244,18 +253,18 @@ async function runnerRun(
   );
   breakdown(started, events, manifests, appendMs);
   console.log(
-    `  per-worker judging rate: ${fmt(perWorker)} MB/s; Σ shard judging ${fmt(judgeMs / 1000, 2)} s; worker time not judging: ${fmt(coordinationMs)} ms per shard (${manifests.length} shards)`,
+    `  per-worker-process judging rate: ${fmt(perWorker)} MB/s; Σ shard judging ${fmt(judgeMs / 1000, 2)} s; worker time not judging: ${fmt(coordinationMs)} ms per shard (${manifests.length} shards)`,
   );
   console.log(
     `  coordinator: planning read ${fmt(planMs / 1000, 2)} s (${fmt(bytes / 1e6 / (planMs / 1000))} MB/s: sha256, CRC-32 and line ends of every byte); assembling ${fmt(outBytes / 1e6)} MB of shard output, first to last shard ${fmt((lastAppendAt - firstAppendAt) / 1000, 2)} s`,
   );
-  // The model (docs/scale.md): machines of two worker processes each.
+  // The model (docs/scale.md): machines like this one, each judging as the workers did here.
   const planRate = bytes / 1e6 / (planMs / 1000);
   for (const machines of [10, 100]) {
-    const judging = perWorker * WORKERS * machines;
+    const judging = perWorker * PROCESSES * machines;
     const bound = Math.min(judging, planRate);
     console.log(
-      `  model, ${machines} machines × ${WORKERS} workers: judging ${fmt(judging)} MB/s, the coordinator's planning read ${fmt(planRate)} MB/s → ${fmt(bound)} MB/s (${bound === planRate ? 'coordinator-bound' : 'worker-bound'})`,
+      `  model, ${machines} machines × ${PROCESSES} worker process${PROCESSES === 1 ? ` (${WORKERS} threads)` : 'es'}: judging ${fmt(judging)} MB/s, the coordinator's planning read ${fmt(planRate)} MB/s → ${fmt(bound)} MB/s (${bound === planRate ? 'coordinator-bound' : 'worker-bound'})`,
     );
   }
   return { ms: runnerMs, cpuSeconds: used.coordinator + used.workers + used.nats };

@@ -338,15 +338,21 @@ export const coreCommands: Command[] = [
 
   defineCommand({
     name: 'gate worker',
-    synopsis: '[--nats URL]',
+    synopsis: '[--nats URL] [--threads N]',
     summary: 'judge shards of `gate build --runner jetstream` builds until stopped (docs/scale.md)',
     details: `  --nats URL          the NATS server (default: VETO_NATS_URL)
+  --threads N         judge each shard on N threads sharing one copy of the objector set
+                      (default 0: on the worker's own thread; one worker with N threads per
+                      machine in place of N workers)
                       Runs until SIGTERM or SIGINT; any number of workers, on any machines that
                       reach NATS and the builds' inputs and output folder by the same paths`,
-    options: { nats: { type: 'string' } },
+    options: { nats: { type: 'string' }, threads: { type: 'string' } },
     async run({ values }) {
       const url = values.nats ?? process.env.VETO_NATS_URL;
       if (!url) throw new UsageError('--nats URL (or VETO_NATS_URL) is required');
+      const threads = values.threads === undefined ? 0 : Number(values.threads);
+      if (!/^\d{1,3}$/.test(values.threads ?? '0') || threads > 256)
+        throw new UsageError('--threads must be a whole number from 0 to 256');
       const { runGateWorker } = await import('../gate/jetstream-runner.ts');
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
@@ -355,6 +361,7 @@ export const coreCommands: Command[] = [
         signal: stop.signal,
         log: (line) => console.log(line),
         onReady: () => console.log(`gate worker ${process.pid}: taking tasks from ${url}`),
+        threads,
       });
       return 0;
     },

@@ -21,13 +21,14 @@ import { readFilterFile } from '../registry-files/filter-file.ts';
 import { readSnapshotHeader } from '../registry-files/snapshot-file.ts';
 import { datasetPseudonymKey, type JudgeStage, type JudgeStageResult } from './build.ts';
 import { DecisionIds } from './duplicate-ids.ts';
-import type { Judge, JudgeConfig } from './judge.ts';
+import type { BatchResult, Judge, JudgeConfig } from './judge.ts';
 import { hashFile } from './line-files.ts';
 import type { DatasetManifest } from './manifest.ts';
 import { OBJECTOR_TABLE_FORMAT, ObjectorFilter, ObjectorTable } from './objector-set.ts';
 import { parsePolicy } from './policy.ts';
 import { REASONS } from './reasons.ts';
 import type { FieldMapping } from './record-fields.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 /**
  * The gate on many machines through NATS JetStream (docs/scale.md). The coordinator (`veto gate
@@ -842,7 +843,12 @@ export class WholeRows {
  */
 interface WorkerState {
   objectors?: { sha256: string; set: JudgeConfig['objectors'] };
-  judge?: { key: string; judge: Judge };
+  /** The judge set up for `key`: this thread's, or the pool's threads' (`--threads`). */
+  judge?: { key: string; judge?: Judge };
+  /** Judge threads (`veto gate worker --threads N`), sharing the objector set in memory. */
+  pool?: WorkerPool;
+  /** The pool's batch numbers: unique for the process's life. */
+  seq: number;
 }
 
 /** Judges one shard with the gate's own code and writes its files and manifest. */
@@ -883,8 +889,9 @@ async function judgeShard(
     task.inputs,
     task.pseudonymKeyId,
   ]);
+  const pool = state.pool;
   let judge = state.judge?.key === judgeKey ? state.judge.judge : undefined;
-  if (!judge) {
+  if (state.judge?.key !== judgeKey) {
     state.judge = undefined;
     const policyText = await readFile(await fetchObject(os, task.policy.sha256), 'utf8');
     const policy = parsePolicy(policyText, task.policy.name);
@@ -898,16 +905,17 @@ async function judgeShard(
       if (pseudonymKeyIdOf(pseudonymKey) !== task.pseudonymKeyId)
         throw new Error("this worker's VETO_PSEUDONYM_KEY is not the coordinator's");
     }
-    const { Judge } = await import('./judge.ts');
-    judge = new Judge({
+    const config: JudgeConfig = {
       policy,
       mapping: task.mapping,
       objectors,
       inputs: task.inputs,
       objectorTerms: terms,
       pseudonymKey,
-    });
-    state.judge = { key: judgeKey, judge };
+    };
+    if (pool) await pool.init(config);
+    else judge = new (await import('./judge.ts')).Judge(config);
+    state.judge = { key: judgeKey, ...(judge ? { judge } : {}) };
   }
 
   const partial = (f: ShardFile) => `${shardFile(task.dir, task.shard, f)}.${process.pid}.partial`;
@@ -948,48 +956,80 @@ async function judgeShard(
     let carry: Buffer | undefined;
     let spare: ArrayBuffer | undefined;
     let lastKeepAlive = Date.now();
-    for (;;) {
-      const want = Math.min(batch, source.end - pos);
-      const carried = carry?.length ?? 0;
-      // Its own ArrayBuffer (never the pool's): the judge reads and reuses `buf.buffer`.
-      const buf =
-        carried + want <= readSize
-          ? Buffer.from(free.pop() ?? new ArrayBuffer(readSize), 0, carried + want)
-          : Buffer.allocUnsafeSlow(carried + want);
-      if (carry) carry.copy(buf, 0);
-      const { bytesRead } = want > 0 ? await input.read(buf, carried, want, pos) : { bytesRead: 0 };
-      if (want > 0 && bytesRead < want) throw new Error(`${source.path}: shorter than planned`);
-      if (!task.parquet) shardCrc = crc32(buf.subarray(carried, carried + bytesRead), shardCrc);
-      pos += bytesRead;
-      const total = carried + bytesRead;
-      const last = pos >= source.end ? total - 1 : buf.lastIndexOf(10, total - 1);
-      if (total === 0) break;
-      if (last < 0) {
-        carry = Buffer.from(buf.subarray(0, total));
-        continue;
-      }
-      const lines = countLineEnds(buf, last + 1);
-      const rest = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
-      const result = judge.processBatch(buf, 0, last + 1, task.input, line, spare);
-      line += lines;
+    /** With judge threads: batches in flight, written in order as they come back. */
+    const inFlight: Promise<BatchResult>[] = [];
+    const write = async (result: BatchResult) => {
       await emit('data', result.out);
       await emit('inclusions', result.inclusions);
       await emit('decisions', result.decisions);
       if (result.rejects) await emit('rejects', Buffer.from(result.rejects));
-      // Written: the result's buffer takes the next result, the input's the next read.
-      spare = result.out.buffer as ArrayBuffer;
-      if (buf.buffer !== spare && buf.buffer.byteLength === readSize)
-        free.push(buf.buffer as ArrayBuffer);
       for (let i = 0; i < REASONS.length; i++) counts[i] += result.counts[i]!;
       kept += result.kept;
       blank += result.blank;
       redacted += result.redacted;
-      carry = rest;
       if (Date.now() - lastKeepAlive > 1000) {
         keepAlive();
         lastKeepAlive = Date.now();
       }
-      if (pos >= source.end && !carry) break;
+    };
+    const writeOldest = async () => {
+      const result = await inFlight.shift()!;
+      await write(result);
+      pool!.recycle(result.out.buffer as ArrayBuffer);
+    };
+    try {
+      for (;;) {
+        const want = Math.min(batch, source.end - pos);
+        const carried = carry?.length ?? 0;
+        // Its own ArrayBuffer (never the pool's): the judge reads and reuses `buf.buffer`; a
+        // judge thread's comes back through `takeInput` once judged.
+        const reused = pool ? pool.takeInput(readSize) : free.pop();
+        const buf =
+          carried + want <= readSize
+            ? Buffer.from(reused ?? new ArrayBuffer(readSize), 0, carried + want)
+            : Buffer.allocUnsafeSlow(carried + want);
+        if (carry) carry.copy(buf, 0);
+        const { bytesRead } =
+          want > 0 ? await input.read(buf, carried, want, pos) : { bytesRead: 0 };
+        if (want > 0 && bytesRead < want) throw new Error(`${source.path}: shorter than planned`);
+        if (!task.parquet) shardCrc = crc32(buf.subarray(carried, carried + bytesRead), shardCrc);
+        pos += bytesRead;
+        const total = carried + bytesRead;
+        const last = pos >= source.end ? total - 1 : buf.lastIndexOf(10, total - 1);
+        if (total === 0) break;
+        if (last < 0) {
+          carry = Buffer.from(buf.subarray(0, total));
+          continue;
+        }
+        const lines = countLineEnds(buf, last + 1);
+        carry = last + 1 < total ? Buffer.from(buf.subarray(last + 1, total)) : undefined;
+        if (pool) {
+          // The batch's buffer is the thread's until it comes back (the carry is copied out).
+          const judged = pool.run({
+            seq: state.seq++,
+            input: task.input,
+            firstLine: line,
+            buffer: buf.buffer as ArrayBuffer,
+            length: last + 1,
+          });
+          judged.catch(() => {});
+          inFlight.push(judged);
+          while (inFlight.length >= 2 * pool.size) await writeOldest();
+        } else {
+          const result = judge!.processBatch(buf, 0, last + 1, task.input, line, spare);
+          await write(result);
+          // Written: the result's buffer takes the next result, the input's the next read.
+          spare = result.out.buffer as ArrayBuffer;
+          if (buf.buffer !== spare && buf.buffer.byteLength === readSize)
+            free.push(buf.buffer as ArrayBuffer);
+        }
+        line += lines;
+        if (pos >= source.end && !carry) break;
+      }
+      while (inFlight.length > 0) await writeOldest();
+    } finally {
+      // A batch still out when this shard fails must not surface later as unhandled.
+      await Promise.allSettled(inFlight);
     }
   } finally {
     await input.close();
@@ -1095,12 +1135,21 @@ export async function runGateWorker(
     names?: QueueNames;
     /** Called once the worker takes tasks: connected, and the judge's code loaded. */
     onReady?: () => void;
+    /**
+     * Judge threads (0: judge on this thread). One process with N threads holds one copy of the
+     * objector set, where N processes hold N (and each reads it from the shared folder).
+     */
+    threads?: number;
   } = {},
 ): Promise<void> {
+  const threads = options.threads ?? 0;
+  if (!Number.isInteger(threads) || threads < 0 || threads > 256)
+    throw new Error('threads must be an integer from 0 to 256');
   const queue = await openQueue(url, options.names);
   const log = options.log ?? (() => {});
-  const state: WorkerState = {};
+  const state: WorkerState = { seq: 0 };
   try {
+    if (threads > 0) state.pool = await WorkerPool.start(threads);
     // The judge's modules (the redactor's lexicons among them: ~0.3 s of CPU, more under tsx)
     // load once, before the first task, not while a build waits for it.
     await import('./judge.ts');
@@ -1141,6 +1190,7 @@ export async function runGateWorker(
       }
     }
   } finally {
+    await state.pool?.close();
     await queue.nc.close();
   }
 }

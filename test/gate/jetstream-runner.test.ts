@@ -41,16 +41,20 @@ async function natsUp(): Promise<boolean> {
 const workers: ChildProcess[] = [];
 /** `run/shard` → how many times a worker started judging it. */
 const judged = new Map<string, number>();
-function startWorker(): { child: ChildProcess; judging: Promise<void> } {
-  const child = spawn(process.execPath, [VETO_BIN, 'gate', 'worker', '--nats', NATS_URL], {
-    env: {
-      ...process.env,
-      VETO_GATE_QUEUE: QUEUE,
-      VETO_GATE_ACK_WAIT_SECONDS: '3',
-      VETO_LOG_LEVEL: 'silent',
+function startWorker(...extra: string[]): { child: ChildProcess; judging: Promise<void> } {
+  const child = spawn(
+    process.execPath,
+    [VETO_BIN, 'gate', 'worker', '--nats', NATS_URL, ...extra],
+    {
+      env: {
+        ...process.env,
+        VETO_GATE_QUEUE: QUEUE,
+        VETO_GATE_ACK_WAIT_SECONDS: '3',
+        VETO_LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   workers.push(child);
   const judging = new Promise<void>((resolve) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -235,6 +239,26 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     sameDataset(reference, path.join(dir, 'w4', 'ds_js'));
     // No shard folder left behind.
     assert.deepEqual(readdirSync(path.join(dir, 'w4')), ['ds_js']);
+  });
+
+  it('one worker judging on 2 threads (--threads 2): byte-identical to one process', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    startWorker('--threads', '2');
+    // One shard per input: the first input (1.06 MB) is two batches of up to 1 MiB, judged on
+    // the two threads at once (the short second one is likely back first) and written in order.
+    assert.ok(readFileSync(inputs[0]!).length > 1 << 20, 'the first input spans two batches');
+    const threaded = await runner('threads', 1);
+    assert.equal(
+      threaded.status,
+      'sealed',
+      threaded.status === 'failed' ? threaded.error.message : '',
+    );
+    sameDataset(reference, path.join(dir, 'threads', 'ds_js'));
+    const bad = runVeto({}, 'gate', 'worker', '--nats', NATS_URL, '--threads', 'two');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--threads must be a whole number from 0 to 256/);
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
   });
 
   it('a worker killed with SIGKILL mid-shard: its task is delivered again, the output the same', async (t) => {
