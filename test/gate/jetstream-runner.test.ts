@@ -196,34 +196,41 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
       judgeElsewhere: jetstreamJudge({ nats: NATS_URL, shards, onEvent }),
     });
 
-  it('1, 2 and 4 workers, any shard count: byte-identical to one process', async (t) => {
-    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
-    startWorker();
-    // The coordinator as a user runs it.
-    const cli = runVeto(
-      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_ACK_WAIT_SECONDS: '3' },
+  /** `veto gate build --runner jetstream` as a user runs it: offline, from the suite's snapshot. */
+  const cliRunner = (
+    out: string,
+    datasetId: string,
+    shards: number,
+    ins: string[],
+    env: Record<string, string> = {},
+  ) =>
+    runVeto(
+      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_ACK_WAIT_SECONDS: '3', ...env },
       'gate',
       'build',
       '--policy',
       POLICY,
-      '--input',
-      inputs[0]!,
-      '--input',
-      inputs[1]!,
+      ...ins.flatMap((i) => ['--input', i]),
       '--out',
-      path.join(dir, 'w1'),
+      path.join(dir, out),
       '--snapshot',
       snapshot,
       '--offline',
       '--dataset-id',
-      'ds_js',
+      datasetId,
       '--runner',
       'jetstream',
       '--shards',
-      '3',
+      String(shards),
       '--nats',
       NATS_URL,
     );
+
+  it('1, 2 and 4 workers, any shard count: byte-identical to one process', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    startWorker();
+    // The coordinator as a user runs it.
+    const cli = cliRunner('w1', 'ds_js', 3, inputs);
     assert.equal(cli.code, 0, cli.err);
     sameDataset(reference, path.join(dir, 'w1', 'ds_js'));
 
@@ -537,30 +544,7 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     startWorker();
     // The coordinator as a user runs it: shards of about a sixth of the bytes, so the Parquet
     // file's row groups are grouped into several shards.
-    const cli = runVeto(
-      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_ACK_WAIT_SECONDS: '3' },
-      'gate',
-      'build',
-      '--policy',
-      POLICY,
-      '--input',
-      mixed[0]!,
-      '--input',
-      mixed[1]!,
-      '--out',
-      path.join(dir, 'pq-js'),
-      '--snapshot',
-      snapshot,
-      '--offline',
-      '--dataset-id',
-      'ds_pq',
-      '--runner',
-      'jetstream',
-      '--shards',
-      '6',
-      '--nats',
-      NATS_URL,
-    );
+    const cli = cliRunner('pq-js', 'ds_pq', 6, mixed);
     assert.equal(cli.code, 0, cli.err);
     sameDataset(path.join(dir, 'pq-one', 'ds_pq'), path.join(dir, 'pq-js', 'ds_pq'));
 
@@ -608,28 +592,7 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
     for (const w of workers.splice(0)) w.kill('SIGKILL');
     const started = Date.now();
-    const cli = runVeto(
-      { VETO_GATE_QUEUE: QUEUE, VETO_GATE_IDLE_SECONDS: '2' },
-      'gate',
-      'build',
-      '--policy',
-      POLICY,
-      '--input',
-      inputs[0]!,
-      '--out',
-      path.join(dir, 'idle'),
-      '--snapshot',
-      snapshot,
-      '--offline',
-      '--dataset-id',
-      'ds_idle',
-      '--runner',
-      'jetstream',
-      '--shards',
-      '2',
-      '--nats',
-      NATS_URL,
-    );
+    const cli = cliRunner('idle', 'ds_idle', 2, [inputs[0]!], { VETO_GATE_IDLE_SECONDS: '2' });
     assert.notEqual(cli.code, 0);
     assert.match(
       cli.err,
