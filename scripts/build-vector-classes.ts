@@ -6,15 +6,19 @@
  *   npx tsx scripts/build-vector-classes.ts [--words 200000] [--fine 512] [--coarse 64] [--out file]
  *
  * Keeps the `--words` commonest words that the tokeniser reads as one word, clusters their vectors
- * (src/redact/train/vector-classes.ts) and writes src/redact/ner/vector-classes.bin (or
+ * and scores how much each looks like a name from what the word lists say of the others
+ * (src/redact/train/vector-classes.ts), and writes src/redact/ner/vector-classes.bin (or
  * `--out`). Deterministic: the same package and options give the same file.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { wordHash } from '../src/redact/ner/tokens.ts';
 import { encodeVectorClasses, VECTOR_CLASSES_FILE } from '../src/redact/ner/vector-classes.ts';
+import { FLAG, wordFlags } from '../src/redact/ner/word-flags.ts';
 import {
+  nameLikeness,
   normalise,
   VECTOR_CLASS_DEFAULTS,
   vectorClasses,
@@ -59,6 +63,16 @@ words.forEach((w, i) => {
 normalise(x, dims);
 console.log(`${words.length} words of ${glove.words.length}, ${dims} dimensions`);
 const classes = vectorClasses(x, dims, options, (line) => console.log(line));
-const gz = gzipSync(encodeVectorClasses(words, classes), { level: 9 });
+// Names by the lists (and no dictionary's) against dictionary words (and no list's).
+const flags = wordFlags();
+const label = Int8Array.from(words, (w) => {
+  const f = flags.get(wordHash(w));
+  const common = (f & (FLAG.COMMON | FLAG.STOP)) !== 0;
+  if ((f & (FLAG.FIRST | FLAG.LAST | FLAG.FAMOUS)) !== 0 && !common) return 1;
+  const named = FLAG.FIRST | FLAG.LAST | FLAG.LISTED | FLAG.FAMOUS | FLAG.PROPER;
+  return common && (f & named) === 0 ? -1 : 0;
+});
+const likeness = nameLikeness(x, dims, label);
+const gz = gzipSync(encodeVectorClasses(words, { ...classes, likeness }), { level: 9 });
 writeFileSync(out, gz);
 console.log(`wrote ${out}: ${(gz.length / 1e6).toFixed(2)} MB`);

@@ -159,7 +159,8 @@ describe('hashtags, lone capitals and word classes', () => {
 describe('word classes from word vectors', () => {
   const { table } = vectorClassTable();
   const fine = (w: string) => table.get(wordHash(w)) & 0xffff;
-  const coarse = (w: string) => table.get(wordHash(w)) >>> 16;
+  const coarse = (w: string) => (table.get(wordHash(w)) >>> 16) & 0xff;
+  const likeness = (w: string) => table.get(wordHash(w)) >>> 24;
   it('put names no list holds beside names of their kind, whatever their casing', () => {
     assert.ok(fine('fassbender') > 0);
     assert.equal(fine('Fassbender'), fine('fassbender'));
@@ -167,6 +168,9 @@ describe('word classes from word vectors', () => {
     assert.equal(fine('fassbender'), fine('clooney'));
     assert.notEqual(fine('fassbender'), fine('the'));
     assert.notEqual(coarse('fassbender'), coarse('guitar'));
+    // Name likeness, learnt from what the lists say of other words: + 1, 1 to 8.
+    assert.ok(likeness('fassbender') >= 7, `fassbender ${likeness('fassbender')}`);
+    assert.ok(likeness('guitar') <= 2, `guitar ${likeness('guitar')}`);
     // A word outside the 200,000 commonest has none.
     assert.equal(table.get(wordHash('zzqxjv')), 0);
   });
@@ -176,12 +180,21 @@ describe('word classes from word vectors', () => {
   });
   it('survive encoding, and a damaged table is refused', () => {
     const words = ['alpha', 'beta', 'gamma', 'delta'];
-    const t = { fine: Uint16Array.from([0, 1, 2, 1]), coarseOfFine: Uint16Array.from([0, 1, 1]) };
+    const t = {
+      fine: Uint16Array.from([0, 1, 2, 1]),
+      coarseOfFine: Uint16Array.from([0, 1, 1]),
+      likeness: Uint8Array.from([0, 7, 3, 1]),
+    };
     const raw = encodeVectorClasses(words, t);
     const back = decodeVectorClasses(raw);
     assert.deepEqual(
       words.map((w) => back.get(wordHash(w))),
-      [(1 << 16) | 1, (2 << 16) | 2, (2 << 16) | 3, (2 << 16) | 2],
+      [
+        (1 << 24) | (1 << 16) | 1,
+        (8 << 24) | (2 << 16) | 2,
+        (4 << 24) | (2 << 16) | 3,
+        (2 << 24) | (2 << 16) | 2,
+      ],
     );
     assert.throws(() => decodeVectorClasses(raw.subarray(0, raw.length - 3)), /damaged/);
     const other = Buffer.from(raw);

@@ -12,7 +12,7 @@ import { FLAG, type WordFlags } from './word-flags.ts';
  * Changing a template changes what every weight means: the model records FEATURES_VERSION and
  * refuses to load weights trained for another.
  */
-export const FEATURES_VERSION = 4;
+export const FEATURES_VERSION = 5;
 
 /** Upper bound of the features of one token. */
 export const MAX_FEATURES = 176;
@@ -292,11 +292,18 @@ export function tokenFeatures(
   return n;
 }
 
+/** A word's name likeness + 1 (0 for a word without), or a value per kind of other token. */
+function likenessAt(tk: Tokens, j: number, vectors: WordFlags): number {
+  if (j < 0 || j >= tk.count) return 99;
+  const k = tk.kind[j]!;
+  return k === KIND.WORD || k === KIND.HASHTAG ? vectors.get(tk.hash[j]!) >>> 24 : 50 + k;
+}
+
 /**
  * The classes of the word and its neighbours from word vectors (`vector-classes.ts`; fine class
  * in the low 16 bits, coarse above, 0 for a word without one): the word's fine class, alone and
  * with its casing, its coarse class with its casing, the neighbours' fine and coarse classes, and
- * the coarse pairs. Learnt from two billion words of Wikipedia and news, they place words that no
+ * the coarse pairs; and how much the word and its neighbours look like names. Learnt from two billion words of Wikipedia and news, they place words that no
  * list and no training text holds ("fassbender" among actors, "walcott" among footballers).
  */
 function vectorFeatures(
@@ -312,9 +319,9 @@ function vectorFeatures(
   const vm1 = clusterAt(tk, i - 1, vectors);
   const vp1 = clusterAt(tk, i + 1, vectors);
   const f0 = v0 & 0xffff;
-  const g0 = v0 >>> 16;
-  const gm1 = vm1 >>> 16;
-  const gp1 = vp1 >>> 16;
+  const g0 = (v0 >>> 16) & 0xff;
+  const gm1 = (vm1 >>> 16) & 0xff;
+  const gp1 = (vp1 >>> 16) & 0xff;
   out[n++] = mix2(60, f0, c0);
   out[n++] = mix2(61, g0, c0);
   out[n++] = mix(62, f0);
@@ -325,6 +332,10 @@ function vectorFeatures(
   out[n++] = mix(67, vm1 & 0xffff);
   out[n++] = mix(68, vp1 & 0xffff);
   out[n++] = mix2(69, cm1, f0);
+  const l0 = likenessAt(tk, i, vectors);
+  out[n++] = mix2(70, l0, c0);
+  out[n++] = mix2(71, likenessAt(tk, i - 1, vectors), l0);
+  out[n++] = mix2(72, l0, likenessAt(tk, i + 1, vectors));
   return n;
 }
 

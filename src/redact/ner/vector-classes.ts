@@ -6,21 +6,22 @@ import { WordFlags } from './word-flags.ts';
 /*
  * The word classes derived from GloVe word vectors (`scripts/build-vector-classes.ts`,
  * `src/redact/train/vector-classes.ts`): for the 200,000 commonest words of Wikipedia and news
- * text, a fine class and a coarse class. Looked up by the tokeniser's word hash, so "Fassbender",
+ * text, a fine class, a coarse class and how much the word looks like a name (0-7). Looked up by the tokeniser's word hash, so "Fassbender",
  * "fassbender" and "FASSBENDER" share theirs.
  *
  * File (`vector-classes.bin`, gzip): "VVEC", format (u8), 0 (u8), fine classes (u16 LE), coarse
  * classes (u16 LE), words (u32 LE), the tokeniser's hash of "vecteur" (i32 LE: a table made with
  * another word hash is refused), the coarse class of every fine class (u8 each), the words'
  * hashes as unsigned 32-bit integers in increasing order, each as its difference from the one
- * before in LEB128, then every word's fine class (u16 LE), in the same order. Loaded once per
+ * before in LEB128, then every word's fine class (u16 LE), then every word's name likeness (u8),
+ * in the same order. Loaded once per
  * process, when the person model is first used.
  */
 
 export const VECTOR_CLASSES_FILE = new URL('./vector-classes.bin', import.meta.url);
 
 const MAGIC = 'VVEC';
-const FORMAT = 1;
+const FORMAT = 2;
 const PROBE = 'vecteur';
 
 /** What `encodeVectorClasses` needs of the classes. */
@@ -28,13 +29,15 @@ export interface VectorClassTable {
   /** Fine class of every word. */
   fine: Uint16Array;
   coarseOfFine: Uint16Array;
+  /** How much every word looks like a name, 0-7 (`nameLikeness`). */
+  likeness: Uint8Array;
 }
 
 export function encodeVectorClasses(words: readonly string[], t: VectorClassTable): Buffer {
   const fineCount = t.coarseOfFine.length;
   const coarseCount = Math.max(...t.coarseOfFine) + 1;
-  if (coarseCount > 256) throw new Error('vector classes: at most 256 coarse classes');
-  const pairs = words.map((w, i) => [wordHash(w) >>> 0, t.fine[i]!] as const);
+  if (coarseCount > 255) throw new Error('vector classes: at most 255 coarse classes');
+  const pairs = words.map((w, i) => [wordHash(w) >>> 0, t.fine[i]!, t.likeness[i]!] as const);
   // Two words of one hash: the commoner's class is kept (the sort is stable).
   pairs.sort((a, b) => a[0] - b[0]);
   const kept = pairs.filter((p, i) => i === 0 || p[0] !== pairs[i - 1]![0]);
@@ -57,8 +60,11 @@ export function encodeVectorClasses(words: readonly string[], t: VectorClassTabl
     }
     deltas.push(d);
   }
-  const classes = Buffer.alloc(kept.length * 2);
-  kept.forEach(([, c], i) => classes.writeUInt16LE(c, i * 2));
+  const classes = Buffer.alloc(kept.length * 3);
+  kept.forEach(([, c, like], i) => {
+    classes.writeUInt16LE(c, i * 2);
+    classes.writeUInt8(like, kept.length * 2 + i);
+  });
   return Buffer.concat([head, Buffer.from(deltas), classes]);
 }
 
@@ -69,7 +75,10 @@ export function tableId(raw: Uint8Array): number {
   return h >>> 0 || 1;
 }
 
-/** Word hash to class: fine class + 1 in the low 16 bits, coarse class + 1 above (0: none). */
+/**
+ * Word hash to class: fine class + 1 in the low 16 bits, coarse class + 1 in the next 8, name
+ * likeness + 1 in the top 8 (0: no class).
+ */
 export function decodeVectorClasses(raw: Uint8Array, file = 'vector classes'): WordFlags {
   const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   if (b.toString('latin1', 0, 4) !== MAGIC) throw new Error(`${file}: not a word-class table`);
@@ -80,7 +89,8 @@ export function decodeVectorClasses(raw: Uint8Array, file = 'vector classes'): W
     throw new Error(`${file}: made with another word hash: regenerate it`);
   let at = 18 + fineCount;
   const coarse = b.subarray(18, at);
-  let classAt = b.length - count * 2;
+  let classAt = b.length - count * 3;
+  let likeAt = b.length - count;
   return new WordFlags(count, (add) => {
     let h = 0;
     for (let i = 0; i < count; i++) {
@@ -95,9 +105,9 @@ export function decodeVectorClasses(raw: Uint8Array, file = 'vector classes'): W
       h += d;
       const fine = b[classAt]! | (b[classAt + 1]! << 8);
       classAt += 2;
-      add(h | 0, ((coarse[fine]! + 1) << 16) | (fine + 1));
+      add(h | 0, ((b[likeAt++]! + 1) << 24) | ((coarse[fine]! + 1) << 16) | (fine + 1));
     }
-    if (at !== b.length - count * 2) throw new Error(`${file}: damaged`);
+    if (at !== b.length - count * 3) throw new Error(`${file}: damaged`);
   });
 }
 
