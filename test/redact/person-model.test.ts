@@ -24,6 +24,11 @@ import {
 } from '../../src/redact/ner/person-model.ts';
 import { propagate } from '../../src/redact/ner/propagate.ts';
 import { Tokens, tokenize, wordHash } from '../../src/redact/ner/tokens.ts';
+import {
+  decodeVectorClasses,
+  encodeVectorClasses,
+  vectorClassTable,
+} from '../../src/redact/ner/vector-classes.ts';
 import { wordFlags } from '../../src/redact/ner/word-flags.ts';
 import { createRedactor } from '../../src/redact/redactor.ts';
 import { learnClusters } from '../../src/redact/train/clusters.ts';
@@ -34,6 +39,7 @@ import {
   measureHeldOut,
   trainPersonModel,
 } from '../../src/redact/train/train-person-model.ts';
+import { normalise, sphericalKMeans } from '../../src/redact/train/vector-classes.ts';
 import { requireService } from '../support/services.ts';
 
 /*
@@ -54,6 +60,10 @@ describe('person names on real text', () => {
     assert.deepEqual(names('i miss jamie so much'), ['jamie']);
     assert.deepEqual(names('watching justin bieber videos'), ['justin bieber']);
     assert.deepEqual(names('JoJo is my fav'), ['JoJo']);
+    // Surnames no list holds, in lower case: their classes from word vectors place them.
+    assert.deepEqual(names('cumberbatch was amazing in that film'), ['cumberbatch']);
+    assert.deepEqual(names('great goal from lampard'), ['lampard']);
+    assert.deepEqual(names('i love my guitar so much'), []);
     // Negatives: lower-case words that are names elsewhere stay when nothing says "person".
     assert.deepEqual(names('i will mark the bill and grace the table'), []);
   });
@@ -147,6 +157,70 @@ describe('hashtags, lone capitals and word classes', () => {
     // A word seen fewer than minCount times has no class.
     assert.equal(learnClusters([...texts, 'once upon'], o).get(wordHash('upon')), undefined);
     assert.deepEqual([...learnClusters([...texts], o)], [...a]);
+  });
+});
+
+describe('word classes from word vectors', () => {
+  const { table } = vectorClassTable();
+  const fine = (w: string) => table.get(wordHash(w)) & 0xffff;
+  const coarse = (w: string) => (table.get(wordHash(w)) >>> 16) & 0xff;
+  const likeness = (w: string) => table.get(wordHash(w)) >>> 24;
+  it('put names no list holds beside names of their kind, whatever their casing', () => {
+    // A French word English lacks has none: its vector says how English text uses it.
+    assert.equal(table.get(wordHash('hier')), 0);
+    assert.ok(fine('fassbender') > 0);
+    assert.equal(fine('Fassbender'), fine('fassbender'));
+    assert.equal(fine('FASSBENDER'), fine('fassbender'));
+    assert.equal(fine('clooney'), fine('hanks'));
+    assert.equal(fine('walcott'), fine('beckham'));
+    assert.notEqual(fine('fassbender'), fine('the'));
+    assert.notEqual(coarse('fassbender'), coarse('guitar'));
+    // Name likeness, learnt from what the lists say of other words: + 1, 1 to 8.
+    assert.ok(likeness('fassbender') >= 7, `fassbender ${likeness('fassbender')}`);
+    assert.ok(likeness('guitar') <= 2, `guitar ${likeness('guitar')}`);
+    // A word outside the 200,000 commonest has none.
+    assert.equal(table.get(wordHash('zzqxjv')), 0);
+  });
+  it('are refused by a model trained with another table', () => {
+    const params = { ...shippedModel(), vectorClasses: 12345 };
+    assert.throws(() => new PersonTagger(params), /another table of word classes/);
+  });
+  it('survive encoding, and a damaged table is refused', () => {
+    const words = ['alpha', 'beta', 'gamma', 'delta'];
+    const t = {
+      fine: Uint16Array.from([0, 1, 2, 1]),
+      coarseOfFine: Uint16Array.from([0, 1, 1]),
+      likeness: Uint8Array.from([0, 7, 3, 1]),
+    };
+    const raw = encodeVectorClasses(words, t);
+    const back = decodeVectorClasses(raw);
+    assert.deepEqual(
+      words.map((w) => back.get(wordHash(w))),
+      [
+        (1 << 24) | (1 << 16) | 1,
+        (8 << 24) | (2 << 16) | 2,
+        (4 << 24) | (2 << 16) | 3,
+        (2 << 24) | (2 << 16) | 2,
+      ],
+    );
+    assert.throws(() => decodeVectorClasses(raw.subarray(0, raw.length - 3)), /damaged/);
+    const other = Buffer.from(raw);
+    other.writeInt32LE(7, 14);
+    assert.throws(() => decodeVectorClasses(other), /another word hash/);
+  });
+  it('are learnt by a deterministic k-means: near vectors together, the same twice', () => {
+    const x = new Float32Array(60 * 3);
+    for (let i = 0; i < 60; i++) {
+      const axis = i % 3;
+      x[i * 3 + axis] = 1;
+      x[i * 3 + ((axis + 1) % 3)] = 0.1 * ((i * 7) % 5);
+    }
+    normalise(x, 3);
+    const a = sphericalKMeans(x, 3, 3, 8, 5);
+    const b = sphericalKMeans(x, 3, 3, 8, 5);
+    assert.deepEqual(a.assign, b.assign);
+    for (let i = 3; i < 60; i++) assert.equal(a.assign[i], a.assign[i % 3], `vector ${i}`);
+    assert.equal(new Set(a.assign).size, 3);
   });
 });
 
@@ -247,6 +321,7 @@ describe('tokeniser and scoring', () => {
     const tk = new Tokens();
     const flags = wordFlags();
     const clusters = clusterTable(shippedModel().clusters!);
+    const vectors = vectorClassTable().table;
     const feats = new Int32Array(MAX_FEATURES);
     const key = new Int32Array(FEATURE_KEY_LENGTH);
     const seen = new Map<string, string>();
@@ -258,7 +333,7 @@ describe('tokeniser and scoring', () => {
         if (!isCandidate(tk, i)) continue;
         featureKey(t, tk, i, context, key);
         const id = `${key.join(',')}|${t.slice(tk.start[i], tk.end[i])}`;
-        const n = tokenFeatures(t, tk, i, context, feats, flags, clusters);
+        const n = tokenFeatures(t, tk, i, context, feats, flags, clusters, vectors);
         const f = feats.slice(0, n).join(',');
         const before = seen.get(id);
         if (before === undefined) seen.set(id, f);

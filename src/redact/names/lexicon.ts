@@ -53,7 +53,8 @@ function collect(node: Tree, into: Set<string>): void {
   }
 }
 
-function dictionaryWords(dic: Uint8Array, into: Set<string>): void {
+/** Adds the lower-case entries of a Hunspell word list (`dictionaryFile`) to `into`. */
+export function dictionaryWords(dic: Uint8Array, into: Set<string>): void {
   const text = new TextDecoder().decode(dic);
   for (const line of text.split('\n')) {
     const word = line.split('/')[0]!.trim();

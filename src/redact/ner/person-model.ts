@@ -11,6 +11,7 @@ import {
 } from './features.ts';
 import { propagate } from './propagate.ts';
 import { Tokens, tokenize } from './tokens.ts';
+import { vectorClassTable } from './vector-classes.ts';
 import { LABEL, LABELS, START_ROW, TRANSITION_ROWS, viterbi } from './viterbi.ts';
 import { WordFlags, wordFlags } from './word-flags.ts';
 
@@ -23,10 +24,11 @@ import { WordFlags, wordFlags } from './word-flags.ts';
  * Layout after gunzip: "VNER", format version (u8), features version (u8), hash bits (u8), labels
  * (u8), weight scale (f32 LE), person bias (f32 LE), transitions (TRANSITION_ROWS x LABELS f32
  * LE), weights ((1 << bits) x LABELS int8), word classes (u32 LE count, then per word its hash
- * (i32 LE) and class (u16 LE), by hash).
+ * (i32 LE) and class (u16 LE), by hash), the identity of the table of word classes from word
+ * vectors the model weighs (u32 LE, `vector-classes.ts`; 0 for none).
  */
 
-export const MODEL_FORMAT = 2;
+export const MODEL_FORMAT = 3;
 const MAGIC = 'VNER';
 
 export interface ModelParams {
@@ -39,6 +41,11 @@ export interface ModelParams {
   personBias: number;
   /** Word classes learnt from unlabelled text: word hash to class. */
   clusters?: Map<number, number>;
+  /**
+   * The identity (`tableId`) of the table of word classes from word vectors (`vector-classes.ts`)
+   * the model was trained with; absent when it weighs none.
+   */
+  vectorClasses?: number;
 }
 
 /** A lookup of word classes (class + 1; 0 for a word without one). */
@@ -65,12 +72,13 @@ export function encodeModel(p: ModelParams): Buffer {
   head.writeFloatLE(p.personBias, 12);
   for (let i = 0; i < TRANSITION_ROWS * LABELS; i++) head.writeFloatLE(p.trans[i]!, 16 + i * 4);
   const words = [...(p.clusters ?? new Map<number, number>())].sort((a, b) => a[0] - b[0]);
-  const tail = Buffer.alloc(4 + words.length * 6);
+  const tail = Buffer.alloc(4 + words.length * 6 + 4);
   tail.writeUInt32LE(words.length, 0);
   words.forEach(([h, c], i) => {
     tail.writeInt32LE(h, 4 + i * 6);
     tail.writeUInt16LE(c, 8 + i * 6);
   });
+  tail.writeUInt32LE(p.vectorClasses ?? 0, 4 + words.length * 6);
   return Buffer.concat([
     head,
     Buffer.from(p.weights.buffer, p.weights.byteOffset, p.weights.byteLength),
@@ -102,9 +110,11 @@ export function decodeModel(raw: Uint8Array, file = 'person model'): ModelParams
   const weights = new Int8Array(size);
   weights.set(new Int8Array(b.buffer, b.byteOffset + off, size));
   const count = b.readUInt32LE(off + size);
-  const end = off + size + 4 + count * 6;
+  const end = off + size + 4 + count * 6 + 4;
   if (b.length !== end) throw new Error(`${file}: truncated (${b.length} bytes, expected ${end})`);
   const params: ModelParams = { bits, weights, scale, trans, personBias };
+  const vectors = b.readUInt32LE(end - 4);
+  if (vectors !== 0) params.vectorClasses = vectors;
   if (count > 0) {
     const clusters = new Map<number, number>();
     for (let i = 0; i < count; i++) {
@@ -114,6 +124,16 @@ export function decodeModel(raw: Uint8Array, file = 'person model'): ModelParams
     params.clusters = clusters;
   }
   return params;
+}
+
+/** The shipped word classes from word vectors, when they are those the model was trained with. */
+function vectorTable(id: number): WordFlags {
+  const v = vectorClassTable();
+  if (v.id !== id)
+    throw new Error(
+      'person model: trained with another table of word classes (src/redact/ner/vector-classes.bin): retrain it',
+    );
+  return v.table;
 }
 
 export const MODEL_FILE = new URL('./person-model.bin', import.meta.url);
@@ -135,6 +155,7 @@ export class PersonTagger {
   readonly #flags: WordFlags;
   readonly #mask: number;
   readonly #clusters: WordFlags | undefined;
+  readonly #vectors: WordFlags | undefined;
   readonly #tk = new Tokens();
   readonly #feats = new Int32Array(MAX_FEATURES);
   #emissions = new Float64Array(64 * LABELS);
@@ -146,6 +167,7 @@ export class PersonTagger {
     this.#flags = flags;
     this.#mask = (1 << params.bits) - 1;
     this.#clusters = params.clusters ? clusterTable(params.clusters) : undefined;
+    this.#vectors = params.vectorClasses ? vectorTable(params.vectorClasses) : undefined;
   }
 
   get tokens(): Tokens {
@@ -201,7 +223,16 @@ export class PersonTagger {
     for (let t = 0; t < n; t++) {
       const e = t * LABELS;
       if (memo?.find(text, tk, from + t, docCase, em, e)) continue;
-      const k = tokenFeatures(text, tk, from + t, docCase, feats, this.#flags, this.#clusters);
+      const k = tokenFeatures(
+        text,
+        tk,
+        from + t,
+        docCase,
+        feats,
+        this.#flags,
+        this.#clusters,
+        this.#vectors,
+      );
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;

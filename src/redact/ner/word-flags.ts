@@ -375,23 +375,32 @@ export class WordFlags {
   readonly #slots: Int32Array;
   readonly #mask: number;
 
-  constructor(entries: Map<number, number>) {
+  /** From a map of hash to value, or from `count` and a callback that adds every entry. */
+  constructor(entries: Map<number, number>);
+  constructor(count: number, fill: (add: (key: number, value: number) => void) => void);
+  constructor(
+    entries: Map<number, number> | number,
+    fill?: (add: (key: number, value: number) => void) => void,
+  ) {
+    const count = typeof entries === 'number' ? entries : entries.size;
     let size = 1024;
-    while (size < entries.size * 2) size *= 2;
+    while (size < count * 2) size *= 2;
     this.#slots = new Int32Array(size * 2);
     this.#mask = size - 1;
-    for (const [k, v] of entries) {
+    const add = (k: number, v: number) => {
       let i = Math.imul(k, 0x9e3779b1) >>> 0;
       for (;;) {
         i &= this.#mask;
-        if (this.#slots[2 * i + 1] === 0) {
+        if (this.#slots[2 * i + 1] === 0 || this.#slots[2 * i] === k) {
           this.#slots[2 * i] = k;
           this.#slots[2 * i + 1] = v;
           break;
         }
         i++;
       }
-    }
+    };
+    if (typeof entries === 'number') fill?.(add);
+    else for (const [k, v] of entries) add(k, v);
   }
 
   get(hash: number): number {

@@ -47,6 +47,8 @@ export interface TrainOptions {
   rate?: number;
   /** Word classes learnt from the training texts (0: none). */
   clusters?: number;
+  /** Whether the word classes from word vectors (`ner/vector-classes.ts`) are weighed. */
+  vectorClasses?: boolean;
 }
 
 /** A document turned into what training needs: segments of candidate tokens, features, labels. */
@@ -97,6 +99,7 @@ export function prepare(
   dropWord = 0,
   next: () => number = () => 1,
   clusters?: WordFlags,
+  vectors?: WordFlags,
 ): Example {
   const tk = tokenize(doc.text, new Tokens());
   flagTokens(tk, flags);
@@ -118,7 +121,7 @@ export function prepare(
     const firstRow = i === 0 ? START_ROW : LABEL.O;
     let prev: number = LABEL.O;
     while (i < tk.count && isCandidate(tk, i)) {
-      const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags, clusters);
+      const k = tokenFeatures(doc.text, tk, i, docCase, buf, flags, clusters, vectors);
       const drop = dropWord > 0 && next() < dropWord;
       for (let q = 0; q < k; q++)
         if (!(drop && WORD_FEATURES.includes(q))) feats.push(buf[q]! & mask);
@@ -156,6 +159,7 @@ export function rng(seed: number): () => number {
 export interface TrainedFloat {
   bits: number;
   clusters?: Map<number, number>;
+  vectorClasses?: number;
   weights: Float32Array;
   trans: Float32Array;
   personBias: number;
@@ -255,6 +259,7 @@ export function quantise(m: TrainedFloat): ModelParams {
     trans: m.trans,
     personBias: m.personBias,
     ...(m.clusters ? { clusters: m.clusters } : {}),
+    ...(m.vectorClasses ? { vectorClasses: m.vectorClasses } : {}),
   };
 }
 

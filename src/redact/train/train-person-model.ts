@@ -7,6 +7,7 @@ import {
   scorePersons,
 } from '../eval/ner-score.ts';
 import { clusterTable, type ModelParams, PersonTagger, type Span } from '../ner/person-model.ts';
+import { vectorClassTable } from '../ner/vector-classes.ts';
 import { wordFlags } from '../ner/word-flags.ts';
 import { CLUSTER_DEFAULTS, learnClusters } from './clusters.ts';
 import {
@@ -45,10 +46,11 @@ export const DEFAULT_TRAINING: TrainOptions & {
   epochs: 5,
   rate: 0.05,
   seed: 17,
-  personBias: 0.65,
+  personBias: 0.8,
   dropWord: 0.4,
   runs: 3,
   clusters: 256,
+  vectorClasses: true,
   syntheticShare: 0.5,
   sources: ['btc-a', 'btc-b', 'btc-e', 'btc-g', 'btc-h', 'wnut17', 'eds-pseudo', 'presidio-synth'],
 };
@@ -131,12 +133,13 @@ export function trainPersonModel(
       )
     : undefined;
   const clusterFlags = clusters ? clusterTable(clusters) : undefined;
+  const vectors = options.vectorClasses ? vectorClassTable() : undefined;
   let trained: ReturnType<typeof trainPerceptron> | undefined;
   for (let r = 0; r < runs; r++) {
     const seed = options.seed + 101 * r;
     const next = rng(seed + 1);
     const examples = train.map((d) =>
-      prepare(d, flags, options.bits, options.dropWord ?? 0, next, clusterFlags),
+      prepare(d, flags, options.bits, options.dropWord ?? 0, next, clusterFlags, vectors?.table),
     );
     const one = (options.learner === 'crf' ? trainCrf : trainPerceptron)(examples, {
       ...options,
@@ -152,6 +155,7 @@ export function trainPersonModel(
   for (let k = 0; k < trained.weights.length; k++) trained.weights[k]! /= runs;
   for (let k = 0; k < trained.trans.length; k++) trained.trans[k]! /= runs;
   if (clusters) trained.clusters = clusters;
+  if (vectors) trained.vectorClasses = vectors.id;
   return {
     params: quantise(trained),
     options,
