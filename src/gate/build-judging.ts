@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JudgeStageResult } from './build-options.ts';
+import type { JudgeStage, JudgeStageResult } from './build-options.ts';
 import type { BuildPlan } from './build-plan.ts';
 import type { BuildRun } from './build-run.ts';
 import { preloadLanguageDetector } from './content-languages.ts';
@@ -25,12 +25,7 @@ import type { StagedFiles } from './removal.ts';
 const NOTICE_BATCH = 10_000;
 
 /** The staged files' writers, headers written; open until sealing closes them. */
-export interface StagedWriters {
-  data: HashedWriter;
-  inclusions: HashedWriter;
-  decisions: HashedWriter;
-  rejects: HashedWriter;
-}
+export type StagedWriters = JudgeStage['writers'];
 
 /** The build's notice-period check, and whether judging fed it (else sealing reads the index). */
 export interface NoticeCheck {

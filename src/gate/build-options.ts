@@ -104,7 +104,7 @@ export interface BuildOptions {
    * Judges the records elsewhere (the JetStream runner, `jetstream-runner.ts`): called instead of
    * the local judging with the judge's configuration and the staged files to fill, in input
    * order and byte for byte what the local judging writes. Everything before (setup, objector
-   * set) and after (notice period, late objections, recording, sealing) is this function's.
+   * set) and after (notice period, late objections, recording, sealing) is `buildDataset`'s.
    */
   judgeElsewhere?: (stage: JudgeStage) => Promise<JudgeStageResult>;
   /**

@@ -117,7 +117,7 @@ export interface BuildPlan extends CheckedOptions {
   floor: NoticeFloor;
   /** The date the policy's notice announces the processing from, if the registry knows one. */
   announcedAt?: string;
-  /** The notice-period check's date: authors shown the notice after it are removed. */
+  /** The notice-period check's date: kept authors not shown the notice by then are removed. */
   shownBy: string;
   assessment: NonNullable<DatasetManifest['assessment']>;
   /** The parent folder, the dataset's sealed folder in it, and its staging folder. */

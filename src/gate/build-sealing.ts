@@ -7,7 +7,7 @@ import type { BuildRun } from './build-run.ts';
 import { sampleContentLanguages } from './content-languages.ts';
 import { closeBuildJournal, crashPoint, syncDir, syncStagedFiles } from './dataset-recovery.ts';
 import { formatVerifyReport, type VerifyReport, verifyDataset } from './dataset-verify.ts';
-import { excludeDuplicateIds } from './duplicate-ids.ts';
+import { type DuplicateIdsOutcome, excludeDuplicateIds } from './duplicate-ids.ts';
 import { commitExclusion } from './exclusion-commitment.ts';
 import { readInclusionFile } from './inclusion-file.ts';
 import { hashFile } from './line-files.ts';
@@ -15,7 +15,7 @@ import { type DatasetManifest, MANIFEST_FORMAT, manifestText } from './manifest.
 import { objectorSetFrom } from './objector-set.ts';
 import { REASONS, type Reason } from './reasons.ts';
 import { mappedName } from './record-fields.ts';
-import { removeSubjects } from './removal.ts';
+import { type Removal, removeSubjects } from './removal.ts';
 import { commitTerms } from './terms-leaves.ts';
 import { verificationOf } from './verification-outcome.ts';
 
@@ -52,6 +52,30 @@ export interface SealedDataset {
   verification: VerifyReport;
 }
 
+/** The staged data file as it stands after each removal: its digest, size and records. */
+interface StagedData {
+  sha256: string;
+  bytes: number;
+  records: number;
+}
+
+/** What the removals before sealing did, for the manifest. */
+interface Removals {
+  duplicates: DuplicateIdsOutcome;
+  noticePeriod: DatasetManifest['noticePeriod'];
+  recheck: DatasetManifest['recheck'];
+}
+
+/** The sealed folder's files besides the staged ones, and what the manifest says of them. */
+interface SealedFiles {
+  dataFile: string;
+  policyFile: string;
+  languages: DatasetManifest['languages'];
+  names?: DatasetManifest['names'];
+  exclusion?: Awaited<ReturnType<typeof commitExclusion>>;
+  terms?: Awaited<ReturnType<typeof commitTerms>>;
+}
+
 /**
  * Seals the judged staging folder as `<outDir>/<datasetId>/`, recorded in the registry when
  * there is one, and closes the build journal. Throws when the dataset is not to be sealed (an
@@ -63,57 +87,57 @@ export async function sealDataset(
   run: BuildRun,
   judging: JudgedInputs,
 ): Promise<SealedDataset> {
-  const {
-    options,
-    now,
-    started,
-    loaded,
-    policy,
-    mapping,
-    workers,
-    inputs,
-    names,
-    datasetId,
-    pseudonyms,
-    objectors,
-    snapshot,
-    anchor,
-    floor,
-    announcedAt,
-    shownBy,
-    assessment,
-    outDir,
-    finalDir,
-    staging,
-    journal,
-    registryTerms,
-    termReferences,
-    namedTerms,
-  } = plan;
-  const { staged, writers, noticeCheck, blankLines, redacted } = judging;
+  const data = await closeStaged(plan, run, judging);
+  const removals = await removeBeforeSealing(plan, run, judging, data);
+  run.enter('sealing');
+  const files = await writeSealedFiles(plan, judging, data);
+  const manifest = datasetManifest(plan, run, judging, data, removals, files);
+  const manifestFile = await open(join(plan.staging, 'manifest.json'), 'wx');
+  await manifestFile.writeFile(manifestText(manifest));
+  await manifestFile.sync();
+  await manifestFile.close();
+  const verification = await verifyStaged(plan, run);
+  await sealInPlace(plan, run, manifest, files);
+  run.report();
+  return { dir: plan.finalDir, manifest, verification };
+}
+
+/** Refuses an export without a valid record, then closes the staged files' writers. */
+async function closeStaged(
+  { options }: BuildPlan,
+  run: BuildRun,
+  { writers, blankLines, kept }: JudgedInputs,
+): Promise<StagedData> {
   const counts = run.counts;
-  let kept = judging.kept;
   const judged = REASONS.reduce((n, r) => n + counts[r], 0);
   if (judged - counts.malformed === 0 && !options.allowEmpty) {
     throw new Error(
       `the export holds no valid record (${judged} malformed lines, ${blankLines} blank lines): nothing sealed; --allow-empty seals an empty dataset`,
     );
   }
-  let dataSha256 = await writers.data.close();
-  let dataBytes = writers.data.bytes;
+  const sha256 = await writers.data.close();
   await writers.inclusions.close();
   await writers.decisions.close();
   await writers.rejects.close();
   run.writers.length = 0;
+  return { sha256, bytes: writers.data.bytes, records: kept };
+}
 
+/**
+ * The removals before sealing, each rewriting the staged files: repeated ids, then (after
+ * `afterJudging`) the authors not shown the notice long enough and the late objections.
+ */
+async function removeBeforeSealing(
+  plan: BuildPlan,
+  run: BuildRun,
+  { staged, noticeCheck, redacted, decisionIds }: JudgedInputs,
+  data: StagedData,
+): Promise<Removals> {
+  const { options, now, policy, mapping, inputs, staging, snapshot, floor, announcedAt, shownBy } =
+    plan;
+  const counts = run.counts;
   // Repeated ids: later copies out, and every copy when they disagree on the author.
-  const duplicates = await excludeDuplicateIds(
-    staged,
-    inputs,
-    mapping,
-    staging,
-    judging.decisionIds,
-  );
+  const duplicates = await excludeDuplicateIds(staged, inputs, mapping, staging, decisionIds);
   if (duplicates.rejects) await appendFile(join(staging, 'rejects.jsonl'), duplicates.rejects);
   if (duplicates.removal.removed > 0) {
     const removal = duplicates.removal;
@@ -121,9 +145,9 @@ export async function sealDataset(
       counts[reason] += n;
       counts.kept -= n;
     }
-    kept -= removal.removed;
-    dataSha256 = removal.data!.sha256;
-    dataBytes = removal.data!.bytes;
+    data.records -= removal.removed;
+    data.sha256 = removal.data!.sha256;
+    data.bytes = removal.data!.bytes;
   }
   await options.afterJudging?.({
     inputs: inputs.map((p) => p.path),
@@ -142,15 +166,15 @@ export async function sealDataset(
     ...(announcedAt !== undefined ? { announcedAt } : {}),
     removedRecords: 0,
   };
-  const applyRemoval = (removal: Awaited<ReturnType<typeof removeSubjects>>) => {
+  const applyRemoval = (removal: Removal) => {
     for (const [reason, n] of Object.entries(removal.byReason) as [Reason, number][]) {
       counts[reason] += n;
       counts.kept -= n;
     }
-    kept -= removal.removed;
+    data.records -= removal.removed;
     if (removal.data) {
-      dataSha256 = removal.data.sha256;
-      dataBytes = removal.data.bytes;
+      data.sha256 = removal.data.sha256;
+      data.bytes = removal.data.bytes;
     }
   };
   const registry = options.registry;
@@ -201,16 +225,27 @@ export async function sealDataset(
   } else {
     recheck.note = OFFLINE_NOTE;
   }
+  return { duplicates, noticePeriod, recheck };
+}
 
-  run.enter('sealing');
+/**
+ * The files sealed next to the staged ones, from the JSONL as kept after every removal: the
+ * Parquet output (the JSONL then goes), the policy, the names file, the commitments.
+ */
+async function writeSealedFiles(
+  plan: BuildPlan,
+  { staged }: JudgedInputs,
+  data: StagedData,
+): Promise<SealedFiles> {
+  const { options, loaded, mapping, names, namedTerms, datasetId, staging, termReferences } = plan;
   // From the JSONL as kept, after every removal (a Parquet file is written from it next).
-  const languages = await sampleContentLanguages(staged.data, { records: kept, mapping });
+  const languages = await sampleContentLanguages(staged.data, { records: data.records, mapping });
   let dataFile = 'data.jsonl';
   const outputFormat = options.outputFormat ?? 'jsonl';
   if (outputFormat === 'parquet') {
     dataFile = 'data.parquet';
     const parquet = await import('./parquet.ts');
-    if (kept > 0) {
+    if (data.records > 0) {
       await parquet.jsonlToParquet(staged.data, join(staging, dataFile));
     } else {
       // Nothing kept: no rows to infer a schema from; the required fields' columns.
@@ -220,7 +255,7 @@ export async function sealDataset(
       );
     }
     await rm(staged.data);
-    ({ sha256: dataSha256, bytes: dataBytes } = await hashFile(join(staging, dataFile)));
+    ({ sha256: data.sha256, bytes: data.bytes } = await hashFile(join(staging, dataFile)));
   }
   const policyFile = `policy${extname(loaded.path) || '.yaml'}`;
   await writeFile(join(staging, policyFile), loaded.source);
@@ -245,7 +280,43 @@ export async function sealDataset(
     termReferences &&
     options.termsKey &&
     (await commitTerms(options.termsKey, datasetId, termReferences, staging));
-  const manifest: DatasetManifest = {
+  return {
+    dataFile,
+    policyFile,
+    languages,
+    ...(namesInfo ? { names: namesInfo } : {}),
+    ...(exclusion ? { exclusion } : {}),
+    ...(terms ? { terms } : {}),
+  };
+}
+
+/** The manifest of the dataset as staged (docs/gate.md): `finishedAt` is now. */
+function datasetManifest(
+  plan: BuildPlan,
+  run: BuildRun,
+  { inputs, blankLines, redacted }: JudgedInputs,
+  data: StagedData,
+  { duplicates, noticePeriod, recheck }: Removals,
+  { dataFile, policyFile, languages, names: namesInfo, exclusion, terms }: SealedFiles,
+): DatasetManifest {
+  const {
+    options,
+    now,
+    started,
+    loaded,
+    policy,
+    mapping,
+    workers,
+    datasetId,
+    pseudonyms,
+    snapshot,
+    anchor,
+    assessment,
+    registryTerms,
+  } = plan;
+  const registry = options.registry;
+  const counts = run.counts;
+  return {
     format: MANIFEST_FORMAT,
     datasetId,
     purpose: policy.purpose,
@@ -259,15 +330,15 @@ export async function sealDataset(
     },
     ...(anchor ? { anchor } : {}),
     snapshot,
-    inputs: judging.inputs,
+    inputs,
     ...(Object.keys(mapping).length > 0 ? { mapping } : {}),
     ...(namesInfo ? { names: namesInfo } : {}),
     output: {
       file: dataFile,
       format: dataFile.endsWith('.parquet') ? 'parquet' : 'jsonl',
-      bytes: dataBytes,
-      sha256: dataSha256,
-      records: kept,
+      bytes: data.bytes,
+      sha256: data.sha256,
+      records: data.records,
     },
     counts,
     records: REASONS.reduce((n, r) => n + counts[r], 0),
@@ -329,13 +400,15 @@ export async function sealDataset(
     vetoVersion: VETO_VERSION,
     workers,
   };
-  const manifestFile = await open(join(staging, 'manifest.json'), 'wx');
-  await manifestFile.writeFile(manifestText(manifest));
-  await manifestFile.sync();
-  await manifestFile.close();
+}
 
-  // The independent check, on exactly what is about to be sealed: it re-reads the staged
-  // directory as a verifier would, and a dataset that fails it is not sealed.
+/**
+ * The independent check, on exactly what is about to be sealed: it re-reads the staged directory
+ * as a verifier would, and a dataset that fails it is not sealed. The pool is closed after it.
+ */
+async function verifyStaged(plan: BuildPlan, run: BuildRun): Promise<VerifyReport> {
+  const { options, now, objectors, workers, datasetId, staging } = plan;
+  const registry = options.registry;
   run.enter('verifying');
   const verification = await verifyDataset({
     dir: staging,
@@ -360,10 +433,23 @@ export async function sealDataset(
   }
   if (!verification.ok) throw new DatasetVerifyFailed(verification);
   await writeFile(join(staging, 'verify.json'), `${JSON.stringify(verification, null, 2)}\n`);
+  return verification;
+}
 
-  // Sealing, in the order that cannot half-happen (dataset-recovery.ts): every staged byte
-  // durable, the directory renamed into place and its parent synced, and only then the
-  // registry's record, whose last step makes the dataset visible to the removal planner.
+/**
+ * Seals the verified staging folder in the order that cannot half-happen (dataset-recovery.ts):
+ * every staged byte durable, the directory renamed into place and its parent synced, and only
+ * then the registry's record, whose last step makes the dataset visible to the removal planner;
+ * the journal entry goes last.
+ */
+async function sealInPlace(
+  plan: BuildPlan,
+  run: BuildRun,
+  manifest: DatasetManifest,
+  { exclusion, terms }: SealedFiles,
+): Promise<void> {
+  const { options, datasetId, staging, finalDir, outDir, journal } = plan;
+  const registry = options.registry;
   await syncStagedFiles(staging);
   crashPoint('staged');
   await rename(staging, finalDir);
@@ -383,8 +469,6 @@ export async function sealDataset(
     crashPoint('recorded');
   }
   await closeBuildJournal(journal);
-  run.report();
-  return { dir: finalDir, manifest, verification };
 }
 
 /** For the fault-injection test: the process dies once the store has taken the first row. */
