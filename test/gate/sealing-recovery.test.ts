@@ -23,7 +23,7 @@ import { jsonl, record, TEST_POLICY, writePolicy } from './support/fixtures.ts';
 
 const NOTICE_DIR = fileURLToPath(new URL('../../notices/2026-01', import.meta.url));
 const DAY = 86_400_000;
-/** Step boundaries of sealing (src/gate/build.ts, `crashPoint`), in order. */
+/** Step boundaries of sealing (src/gate/build-sealing.ts, `crashPoint`), in order. */
 const STEPS = ['staged', 'renamed', 'recording', 'recorded'] as const;
 
 function vetoEnv(config: VetoConfig): Record<string, string> {
