@@ -1111,7 +1111,13 @@ async function parquetShardLines(
   await mkdir(dir, { recursive: true });
   const lines = join(dir, `rows-${task.build}-${task.shard}.${process.pid}.jsonl`);
   const { parquetRowsToJsonl } = await import('./parquet.ts');
-  await parquetRowsToJsonl(task.path, lines, p.firstRow, p.rows);
+  try {
+    await parquetRowsToJsonl(task.path, lines, p.firstRow, p.rows);
+  } catch (err) {
+    // A conversion cut short leaves no file behind in the worker's cache.
+    await rm(lines, { force: true });
+    throw err;
+  }
   return { path: lines, start: 0, end: (await stat(lines)).size };
 }
 

@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 /**
  * Parquet in and out through DuckDB (`@duckdb/node-api`). Parquet input is converted to JSONL
@@ -12,14 +12,14 @@ function literal(path: string): string {
 
 async function withDuckDB<T>(
   threads: number,
-  fn: (run: (sql: string) => Promise<void>) => Promise<T>,
+  fn: (run: (sql: string) => Promise<void>, connection: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
   const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const connection = await instance.connect();
   try {
     return await fn(async (sql) => {
       await connection.run(sql);
-    });
+    }, connection);
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -48,9 +48,7 @@ export interface ParquetRowGroup {
  * the byte spans: a shard of row groups is checked against the bytes its rows come from.
  */
 export async function parquetRowGroups(path: string): Promise<ParquetRowGroup[]> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await instance.connect();
-  try {
+  return withDuckDB(1, async (_run, connection) => {
     const result = await connection.runAndReadAll(
       `SELECT row_group_id, any_value(row_group_num_rows) AS n,
               min(coalesce(dictionary_page_offset, data_page_offset)) AS s,
@@ -62,10 +60,7 @@ export async function parquetRowGroups(path: string): Promise<ParquetRowGroup[]>
       start: Number(r.s),
       end: Number(r.e),
     }));
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 /**
