@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type SummaryWants, summariseBatch } from './batch-summary.ts';
 import type { JudgeStage, JudgeStageResult } from './build-options.ts';
 import type { BuildPlan } from './build-plan.ts';
 import type { BuildRun } from './build-run.ts';
@@ -114,9 +115,11 @@ async function judgeHere(
   noticeCheck: NoticeCheck,
 ): Promise<JudgeStageResult> {
   const { options, staging, booting, config, inputs } = plan;
+  // The batches' id hashes and kept authors come back with their results (batch-summary.ts).
+  const wants: SummaryWants = { keptAuthors: noticeCheck.fedWhileJudging };
   if (booting) {
     run.pool = await booting;
-    await run.pool.init(config);
+    await run.pool.init(config, wants);
   }
   const pool = run.pool;
   // Imported here, not at the top: with workers the main thread never judges, and the judge's
@@ -125,7 +128,8 @@ async function judgeHere(
   const judge = pool ? undefined : new (await import('./judge.ts')).Judge(config);
   // The judged records' ids, hashed as their decisions are written (not for shards judged
   // elsewhere: their decision log is read back instead).
-  const decisionIds = new DecisionIds();
+  // Sized for a record per 256 input bytes (growing by doubling copies the whole array).
+  const decisionIds = new DecisionIds(inputs.reduce((n, p) => n + p.bytes, 0) / 256);
   let kept = 0;
   let blankLines = 0;
   let redacted = 0;
@@ -166,9 +170,10 @@ async function judgeHere(
       nextToWrite++;
       await data.write(result.out);
       inclusions.push(result.inclusions);
-      if (noticeCheck.fedWhileJudging) noticeCheck.check.scanRows(result.inclusions);
       decisions.push(result.decisions);
-      decisionIds.scan(result.decisions, 0, result.decisions.length);
+      const summary = result.summary ?? summariseBatch(result, wants);
+      noticeCheck.check.addKeys(summary.keptAuthors);
+      decisionIds.hashes.pushWords(summary.idWords);
       if (result.rejects) rejects.pushString(result.rejects);
       // All three views are copied or written: the buffer can take a later batch's result.
       if (pool) pool.recycle(result.out.buffer as ArrayBuffer);

@@ -205,7 +205,12 @@ async function forEachDecision(
  * while the workers judge), so finding repeats costs one sort at the end.
  */
 export class DecisionIds {
-  readonly hashes = new IdHashes(1 << 16);
+  readonly hashes: IdHashes;
+
+  /** `expected`: how many ids to size for (it grows past that). */
+  constructor(expected = 1 << 16) {
+    this.hashes = new IdHashes(expected);
+  }
 
   /** Whole rows in `buf[start, end)`. Walks the bytes once, allocating nothing. */
   scan(buf: Uint8Array, start: number, end: number): void {

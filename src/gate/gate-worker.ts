@@ -1,12 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
+import { type SummaryWants, summariseBatch } from './batch-summary.ts';
 import { chunkScanBuffers, type VerifyScanConfig, VerifyScanner } from './dataset-verify-scan.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
 import { hashSnapshotChunk, loadSnapshotTable, ObjectorTable } from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
- * `{ type: 'init', config }` once, then `{ type: 'batch', seq, input, firstLine, buffer, length,
+ * `{ type: 'init', config, summaries? }` once, then `{ type: 'batch', seq, input, firstLine, buffer, length,
  * spare? }` (buffers are transferred, not copied); replies `{ seq, result, input }` with the
  * result's one buffer and the batch's input buffer transferred back (the main thread reuses
  * both), or `{ seq, error }`. While the objector set loads, `snapshot-chunk` messages (below).
@@ -43,13 +44,14 @@ export type VerifyMessage =
   | { type: 'verify-chunk'; seq: number; buffer: ArrayBuffer; end: number; offset: number };
 
 let judge: Judge | undefined;
+let summaries: SummaryWants | undefined;
 let verifier: VerifyScanner | undefined;
 
 parentPort?.on(
   'message',
   (
     msg:
-      | { type: 'init'; config: JudgeConfig }
+      | { type: 'init'; config: JudgeConfig; summaries?: SummaryWants }
       | BatchMessage
       | SnapshotChunkMessage
       | VerifyMessage,
@@ -106,6 +108,7 @@ parentPort?.on(
     if (msg.type === 'init') {
       try {
         judge = new Judge(msg.config);
+        summaries = msg.summaries;
         parentPort!.postMessage({ ready: true });
       } catch (err) {
         parentPort!.postMessage({ initError: (err as Error).stack ?? String(err) });
@@ -121,8 +124,10 @@ parentPort?.on(
         msg.firstLine,
         msg.spare,
       );
+      if (summaries) result.summary = summariseBatch(result, summaries);
       // `out`, `inclusions` and `decisions` share one buffer; the input goes back for reuse.
       const transfer = [result.out.buffer as ArrayBuffer];
+      if (result.summary) transfer.push(result.summary.idWords.buffer as ArrayBuffer);
       if (msg.buffer !== result.out.buffer) transfer.push(msg.buffer);
       parentPort!.postMessage({ seq: msg.seq, result, input: msg.buffer }, transfer);
     } catch (err) {

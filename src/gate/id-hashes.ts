@@ -51,7 +51,7 @@ export class WordPairs {
  */
 export class IdHashes extends WordPairs {
   constructor(expected: number) {
-    super(Math.max(1024, Math.min(expected, 1 << 25)));
+    super(Math.min(expected, 1 << 25));
   }
 
   /** The hashes seen more than once. */

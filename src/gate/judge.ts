@@ -4,6 +4,7 @@ import { createRedactor } from '../redact/redactor.ts';
 import type { Redactor } from '../redact/types.ts';
 import { HI, hashAccountKeyBytes64, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
+import type { BatchSummary } from './batch-summary.ts';
 import { type NamedAccount, NamedSubjectFinder } from './named-subjects.ts';
 import { type ObjectorSet, type ObjectorSetDescriptor, objectorSetFrom } from './objector-set.ts';
 import type { Policy } from './policy-schema.ts';
@@ -76,6 +77,8 @@ export interface BatchResult {
   decisions: Uint8Array;
   /** One JSON object per malformed record: `{ input, line, reason, error }`. */
   rejects: string;
+  /** Added by the thread that judged the batch, when the build asks for it (batch-summary.ts). */
+  summary?: BatchSummary;
 }
 
 /**

@@ -3,14 +3,16 @@ import { forEachLine } from './line-files.ts';
 /**
  * The build's notice-period check: every kept author is asked about (has the registry shown them
  * the policy's notice long enough before the cut-off?), in batches of distinct keys, and the
- * answer is the set of authors who were not. The build feeds it the inclusion rows as the
- * workers' results are written, so the reading and the registry's answers overlap judging; once
+ * answer is the set of authors who were not. The build feeds it each judged batch's kept authors
+ * (batch-summary.ts) as the results are written, so the registry's answers overlap judging; once
  * judging is done only the last batch is left. Why: reading the inclusions file back for it
- * after judging took ~0.8 s at bench scale (1 GB), in the build's one-threaded step; the main
- * thread is half idle while the workers judge.
+ * after judging took ~0.8 s at bench scale (1 GB), in the build's one-threaded step. A runner's
+ * shards are read back (`scanFile`).
  */
 export class KeptAuthorsNoticeCheck {
   #batch = new Set<string>();
+  /** Keys from batch summaries, not made distinct (see `addKeys`). */
+  #pending: string[] = [];
   readonly #missing = new Set<string>();
   /** The registry's answers, one batch at a time. */
   #asking: Promise<void> = Promise.resolve();
@@ -22,19 +24,15 @@ export class KeptAuthorsNoticeCheck {
   ) {}
 
   /**
-   * The `author` rows of inclusion rows as written (`subject \t item \t role \t input \t line`,
-   * one per line, no header).
+   * Subject keys of kept authors, `\n`-joined, as a judged batch's summary gives them
+   * (batch-summary.ts: each once per batch). Not made distinct across batches here: the
+   * registry's lookup makes each call's keys distinct itself, and a `Set` of every kept author
+   * on the build's main thread is what this saves.
    */
-  scanRows(rows: Uint8Array): void {
-    const buf = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
-    const n = buf.length;
-    let pos = 0;
-    while (pos < n) {
-      let nl = buf.indexOf(10, pos);
-      if (nl < 0) nl = n;
-      this.#row(buf, pos, nl);
-      pos = nl + 1;
-    }
+  addKeys(joined: string): void {
+    if (joined === '') return;
+    for (const key of joined.split('\n')) this.#pending.push(key);
+    if (this.#pending.length >= this.batchSize) this.#flush();
   }
 
   /** The `author` rows of an inclusions file (a runner's shards, read back after judging). */
@@ -42,16 +40,8 @@ export class KeptAuthorsNoticeCheck {
     let header = true;
     await forEachLine(path, (buf, start, end) => {
       if (header) header = false;
-      else this.#row(buf, start, end);
+      else authorOfRow(buf, start, end, (key) => this.#add(key));
     });
-  }
-
-  #row(buf: Buffer, start: number, end: number): void {
-    const t1 = buf.indexOf(9, start);
-    const t2 = t1 < 0 || t1 > end ? -1 : buf.indexOf(9, t1 + 1);
-    if (t2 >= 0 && t2 + 7 < end && isAuthorColumn(buf, t2 + 1)) {
-      this.#add(buf.toString(asciiOnly(buf, start, t1) ? 'latin1' : 'utf8', start, t1));
-    }
   }
 
   /** The authors not shown the notice in time, once every batch is answered. */
@@ -68,9 +58,10 @@ export class KeptAuthorsNoticeCheck {
   }
 
   #flush(): void {
-    if (this.#batch.size === 0) return;
-    const keys = [...this.#batch];
+    if (this.#batch.size === 0 && this.#pending.length === 0) return;
+    const keys = this.#pending.length === 0 ? [...this.#batch] : [...this.#pending, ...this.#batch];
     this.#batch = new Set();
+    this.#pending = [];
     this.#asking = this.#asking.then(async () => {
       if (this.#failure) return;
       try {
@@ -79,6 +70,33 @@ export class KeptAuthorsNoticeCheck {
         this.#failure = err;
       }
     });
+  }
+}
+
+/**
+ * Calls `onKey` with the subject key of each `author` row in `buf[start, end)` (inclusion rows,
+ * `subject \t item \t role \t input \t line`, whole lines).
+ */
+export function forEachKeptAuthor(
+  buf: Buffer,
+  start: number,
+  end: number,
+  onKey: (key: string) => void,
+): void {
+  let pos = start;
+  while (pos < end) {
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0 || nl > end) nl = end;
+    authorOfRow(buf, pos, nl, onKey);
+    pos = nl + 1;
+  }
+}
+
+function authorOfRow(buf: Buffer, start: number, end: number, onKey: (key: string) => void): void {
+  const t1 = buf.indexOf(9, start);
+  const t2 = t1 < 0 || t1 > end ? -1 : buf.indexOf(9, t1 + 1);
+  if (t2 >= 0 && t2 + 7 < end && isAuthorColumn(buf, t2 + 1)) {
+    onKey(buf.toString(asciiOnly(buf, start, t1) ? 'latin1' : 'utf8', start, t1));
   }
 }
 

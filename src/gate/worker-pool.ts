@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { bundledWorkerEntry, startTsWorker } from '../lib/ts-worker.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { SnapshotMeta } from '../registry-files/snapshot-file.ts';
+import type { SummaryWants } from './batch-summary.ts';
 import type { ChunkScan, VerifyScanConfig } from './dataset-verify-scan.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
@@ -109,12 +110,15 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Hands every worker the run's configuration (the objector set is shared, not copied). */
-  async init(config: JudgeConfig): Promise<void> {
+  /**
+   * Hands every worker the run's configuration (the objector set is shared, not copied), and
+   * what each batch's result should carry besides its rows (`summaries`, batch-summary.ts).
+   */
+  async init(config: JudgeConfig, summaries?: SummaryWants): Promise<void> {
     await Promise.all(
       this.#workers.map(({ worker }) => {
         const ready = this.#expect(worker, 'ready');
-        worker.postMessage({ type: 'init', config });
+        worker.postMessage({ type: 'init', config, summaries });
         return ready;
       }),
     );
