@@ -29,7 +29,14 @@ import {
   encodeVectorClasses,
   vectorClassTable,
 } from '../../src/redact/ner/vector-classes.ts';
-import { wordFlags } from '../../src/redact/ner/word-flags.ts';
+import {
+  decodeWordFlags,
+  encodeWordFlags,
+  FLAG,
+  listedWordFlags,
+  WORD_FLAGS_FILE,
+  wordFlags,
+} from '../../src/redact/ner/word-flags.ts';
 import { createRedactor } from '../../src/redact/redactor.ts';
 import { learnClusters } from '../../src/redact/train/clusters.ts';
 import { loadCorpus, parseConll } from '../../src/redact/train/corpus.ts';
@@ -157,6 +164,42 @@ describe('hashtags, lone capitals and word classes', () => {
     // A word seen fewer than minCount times has no class.
     assert.equal(learnClusters([...texts, 'once upon'], o).get(wordHash('upon')), undefined);
     assert.deepEqual([...learnClusters([...texts], o)], [...a]);
+  });
+});
+
+describe('the word-flags table', () => {
+  it('shipped is exactly what the installed word lists give (else: scripts/build-word-flags.ts, then retrain)', () => {
+    const shipped = gunzipSync(readFileSync(WORD_FLAGS_FILE));
+    const fresh = encodeWordFlags(listedWordFlags());
+    assert.equal(
+      createHash('sha256').update(shipped).digest('hex'),
+      createHash('sha256').update(fresh).digest('hex'),
+      'src/redact/ner/word-flags.bin no longer matches the word lists: run scripts/build-word-flags.ts and retrain the person model',
+    );
+  });
+  it('answers what the lists say of a word', () => {
+    const flags = wordFlags();
+    const of = (w: string) => flags.get(wordHash(w));
+    assert.ok(of('marie') & FLAG.FIRST);
+    assert.ok(of('germany') & FLAG.PLACE);
+    assert.ok(of('juge') & FLAG.TITLE);
+    assert.ok(of('the') & FLAG.STOP);
+    assert.equal(of('zzqxjv'), 0);
+  });
+  it('survives encoding, and a damaged or foreign table is refused', () => {
+    const map = new Map([
+      [wordHash('alpha'), FLAG.FIRST],
+      [wordHash('beta'), FLAG.LAST | FLAG.COMMON],
+      [wordHash('gamma'), FLAG.FAMOUS],
+    ]);
+    const raw = encodeWordFlags(map);
+    const back = decodeWordFlags(raw);
+    for (const [h, f] of map) assert.equal(back.get(h), f);
+    assert.throws(() => decodeWordFlags(raw.subarray(0, raw.length - 3)), /damaged|truncated/);
+    const other = Buffer.from(raw);
+    other.writeInt32LE(7, 10);
+    assert.throws(() => decodeWordFlags(other), /another word hash/);
+    assert.throws(() => decodeWordFlags(Buffer.from('VVEC0000000000')), /not a word-flags table/);
   });
 });
 

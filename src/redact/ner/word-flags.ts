@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { CALENDAR_WORDS, dictionaryFile, nameLexicon } from '../names/lexicon.ts';
 import { peopleNames, placeNames } from '../names/places.ts';
 import { wordHash } from './tokens.ts';
@@ -416,11 +417,40 @@ export class WordFlags {
   }
 }
 
+/**
+ * The shipped table (`word-flags.bin`, written by `scripts/build-word-flags.ts` from the word
+ * lists below): the flags the person model was trained with. Why a file, not the lists: building
+ * the table from the packages' lists costs ~1.2-1.7 CPU-s, in every process and worker thread
+ * that finds names (a gate build with two workers paid it twice); the file loads in ~30 ms. It
+ * also keeps the model's features fixed when a dictionary package changes; a test rebuilds the
+ * table from the installed packages and fails if it no longer matches (then rebuild it and
+ * retrain, docs/redaction.md).
+ *
+ * File (gzip): "VWFL", format (u8), 0 (u8), entries (u32 LE), the tokeniser's hash of
+ * "vecteur" (i32 LE: a table made with another word hash is refused), the words' hashes as
+ * unsigned 32-bit integers in increasing order, each as its difference from the one before in
+ * LEB128, then every entry's flags (u16 LE) in the same order.
+ */
+export const WORD_FLAGS_FILE = new URL('./word-flags.bin', import.meta.url);
+
+const MAGIC = 'VWFL';
+const FORMAT = 1;
+const PROBE = 'vecteur';
+const HEAD = 14;
+
 let cached: WordFlags | undefined;
 
-/** The flags of every listed word, built once per process on first use. */
+/** The flags of every listed word, from the shipped table, read once per thread on first use. */
 export function wordFlags(): WordFlags {
-  if (cached) return cached;
+  cached ??= decodeWordFlags(
+    gunzipSync(readFileSync(WORD_FLAGS_FILE)),
+    'src/redact/ner/word-flags.bin',
+  );
+  return cached;
+}
+
+/** Word hash to flags, built from the word lists (the shipped table's source). */
+export function listedWordFlags(): Map<number, number> {
   const lex = nameLexicon();
   const m = new Map<number, number>();
   const add = (w: string, f: number) => {
@@ -455,6 +485,63 @@ export function wordFlags(): WordFlags {
   for (const w of CALENDAR) add(w, FLAG.CALENDAR);
   for (const w of ORG_WORDS) add(w, FLAG.ORG);
   for (const w of ORGANISATIONS) add(w, FLAG.ORG);
-  cached = new WordFlags(m);
-  return cached;
+  return m;
+}
+
+/** The table file's bytes before gzip (deterministic: the same map gives the same bytes). */
+export function encodeWordFlags(flags: Map<number, number>): Buffer {
+  const entries = [...flags].map(([h, f]) => [h >>> 0, f] as const).sort((a, b) => a[0] - b[0]);
+  const head = Buffer.alloc(HEAD);
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt8(FORMAT, 4);
+  head.writeUInt32LE(entries.length, 6);
+  head.writeInt32LE(wordHash(PROBE), 10);
+  const deltas: number[] = [];
+  let prev = 0;
+  for (const [h] of entries) {
+    let d = h - prev;
+    prev = h;
+    while (d >= 128) {
+      deltas.push((d & 127) | 128);
+      d = Math.floor(d / 128);
+    }
+    deltas.push(d);
+  }
+  const values = Buffer.alloc(entries.length * 2);
+  entries.forEach(([, f], i) => {
+    if (f <= 0 || f > 0xffff) throw new Error(`word flags: flags ${f} do not fit 16 bits`);
+    values.writeUInt16LE(f, i * 2);
+  });
+  return Buffer.concat([head, Buffer.from(deltas), values]);
+}
+
+export function decodeWordFlags(raw: Uint8Array, file = 'word flags'): WordFlags {
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (b.length < HEAD || b.toString('latin1', 0, 4) !== MAGIC)
+    throw new Error(`${file}: not a word-flags table`);
+  if (b.readUInt8(4) !== FORMAT) throw new Error(`${file}: format ${b.readUInt8(4)}`);
+  const count = b.readUInt32LE(6);
+  if (b.readInt32LE(10) !== wordHash(PROBE))
+    throw new Error(`${file}: made with another word hash: rebuild it`);
+  let at = HEAD;
+  let valueAt = b.length - count * 2;
+  if (valueAt < HEAD) throw new Error(`${file}: truncated`);
+  return new WordFlags(count, (add) => {
+    let h = 0;
+    for (let i = 0; i < count; i++) {
+      let d = 0;
+      let shift = 1;
+      for (;;) {
+        if (at >= valueAt) throw new Error(`${file}: damaged`);
+        const byte = b[at++]!;
+        d += (byte & 127) * shift;
+        if (byte < 128) break;
+        shift *= 128;
+      }
+      h += d;
+      add(h | 0, b[valueAt]! | (b[valueAt + 1]! << 8));
+      valueAt += 2;
+    }
+    if (at !== b.length - count * 2) throw new Error(`${file}: damaged`);
+  });
 }
