@@ -1,0 +1,20 @@
+// A node:test reporter that writes how long each test file took (the sum of its top-level tests),
+// as JSON, for scripts/run-tests.mjs to start the longest files first. Used by
+// `node scripts/run-tests.mjs --record-durations`.
+export default async function* durations(source) {
+  const files = new Map();
+  for await (const event of source) {
+    if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
+    const { nesting, file, details } = event.data;
+    if (nesting !== 0 || !file) continue;
+    files.set(file, (files.get(file) ?? 0) + (details?.duration_ms ?? 0));
+  }
+  const root = process.cwd();
+  const rows = [...files]
+    .map(([file, ms]) => [
+      file.startsWith(root) ? file.slice(root.length + 1) : file,
+      Math.round(ms),
+    ])
+    .sort((a, b) => b[1] - a[1]);
+  yield `${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`;
+}
