@@ -81,7 +81,7 @@ export async function judgeInputs(plan: BuildPlan, run: BuildRun): Promise<Judge
           : Promise.resolve([]),
       NOTICE_BATCH,
     ),
-    fedWhileJudging: noticeRegistry !== undefined && !options.judgeElsewhere,
+    fedWhileJudging: noticeRegistry !== undefined,
   };
   if (options.judgeElsewhere) {
     await booting?.then((p) => p.close());
@@ -101,7 +101,12 @@ export async function judgeInputs(plan: BuildPlan, run: BuildRun): Promise<Judge
           run.progress.records += shardCounts[i]!;
         }
       },
+      inclusionRows(buf, start, end) {
+        if (noticeCheck.fedWhileJudging) noticeCheck.check.scanRows(buf, start, end);
+      },
     });
+    // A stage that did not hand over every row: sealing reads the index back for the check.
+    noticeCheck.fedWhileJudging &&= judged.noticeFed === true;
     return { staged, writers, noticeCheck, ...judged };
   }
   return { staged, writers, noticeCheck, ...(await judgeHere(plan, run, writers, noticeCheck)) };

@@ -135,6 +135,12 @@ export interface JudgeStage {
   };
   /** Adds judged bytes and decisions to the build's progress. */
   progress(bytes: number, counts: readonly number[]): void;
+  /**
+   * Hands the build's notice-period check whole inclusion rows as they are appended, so that the
+   * registry is asked while shards are still judged rather than after (the result's `noticeFed`
+   * says every row was handed over; else the build reads the index back).
+   */
+  inclusionRows(buf: Uint8Array, start: number, end: number): void;
 }
 
 export interface JudgeStageResult {
@@ -144,6 +150,8 @@ export interface JudgeStageResult {
   inputs: DatasetManifest['inputs'];
   /** The ids of every decision row appended, if the stage hashed them: else the log is read back. */
   decisionIds?: DecisionIds;
+  /** Every inclusion row appended went through `inclusionRows`: else the index is read back. */
+  noticeFed?: boolean;
 }
 
 /** What {@link BuildOptions.afterJudging} is shown: the staged files and the counts so far. */

@@ -664,6 +664,7 @@ export function jetstreamJudge(options: JetStreamRunnerOptions) {
         redacted,
         inputs: planned!,
         decisionIds,
+        noticeFed: true,
       };
     } catch (err) {
       // Nothing more to judge for this build: its remaining tasks leave the queue.
@@ -770,7 +771,12 @@ async function appendShard(
   for (const f of SHARD_FILES) {
     const path = shardFile(task.dir, task.shard, f);
     const writer = stage.writers[f];
-    const rows = f === 'decisions' ? new WholeRows((b, s, e) => ids.scan(b, s, e)) : undefined;
+    const rows =
+      f === 'decisions'
+        ? new WholeRows((b, s, e) => ids.scan(b, s, e))
+        : f === 'inclusions'
+          ? new WholeRows((b, s, e) => stage.inclusionRows(b, s, e))
+          : undefined;
     let crc = 0;
     let bytes = 0;
     const file = await open(path, 'r');

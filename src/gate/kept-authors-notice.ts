@@ -5,9 +5,10 @@ import { forEachLine } from './line-files.ts';
  * the policy's notice long enough before the cut-off?), in batches of distinct keys, and the
  * answer is the set of authors who were not. The build feeds it each judged batch's kept authors
  * (batch-summary.ts) as the results are written, so the registry's answers overlap judging; once
- * judging is done only the last batch is left. Why: reading the inclusions file back for it
- * after judging took ~0.8 s at bench scale (1 GB), in the build's one-threaded step. A runner's
- * shards are read back (`scanFile`).
+ * judging is done only the last batch is left; a runner hands it the inclusion rows of each
+ * shard as it appends them (`scanRows`). Why: reading the inclusions file back for it after
+ * judging (`scanFile`, what is left for a stage that does not) took ~0.8-1.2 s at bench scale
+ * (1 GB), in the build's one-threaded step.
  */
 export class KeptAuthorsNoticeCheck {
   #batch = new Set<string>();
@@ -33,6 +34,12 @@ export class KeptAuthorsNoticeCheck {
     if (joined === '') return;
     for (const key of joined.split('\n')) this.#pending.push(key);
     if (this.#pending.length >= this.batchSize) this.#flush();
+  }
+
+  /** The `author` rows among whole inclusion rows `buf[start, end)` (a runner's, as appended). */
+  scanRows(buf: Uint8Array, start: number, end: number): void {
+    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    forEachKeptAuthor(b, start, end, (key) => this.#add(key));
   }
 
   /** The `author` rows of an inclusions file (a runner's shards, read back after judging). */
