@@ -31,7 +31,10 @@ export interface BuildOptions {
    */
   registry?: GateRegistry;
   offline?: boolean;
-  /** Worker threads; 0 judges on the main thread. Default: available cores. */
+  /**
+   * Worker threads; 0 judges on the main thread. Default: available cores, or 0 for a small
+   * build (`SMALL_BUILD_BYTES` in build-plan.ts).
+   */
   workers?: number;
   mapping?: FieldMapping;
   /**
