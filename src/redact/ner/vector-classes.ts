@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { decodeHashDeltas, encodeHashDeltas } from './hash-deltas.ts';
 import { wordHash } from './tokens.ts';
 import { WordFlags } from './word-flags.ts';
 
@@ -49,23 +50,13 @@ export function encodeVectorClasses(words: readonly string[], t: VectorClassTabl
   head.writeUInt32LE(kept.length, 10);
   head.writeInt32LE(wordHash(PROBE), 14);
   for (let c = 0; c < fineCount; c++) head.writeUInt8(t.coarseOfFine[c]!, 18 + c);
-  const deltas: number[] = [];
-  let prev = 0;
-  for (const [h] of kept) {
-    let d = h - prev;
-    prev = h;
-    while (d >= 128) {
-      deltas.push((d & 127) | 128);
-      d = Math.floor(d / 128);
-    }
-    deltas.push(d);
-  }
+  const deltas = encodeHashDeltas(kept.map(([h]) => h));
   const classes = Buffer.alloc(kept.length * 3);
   kept.forEach(([, c, like], i) => {
     classes.writeUInt16LE(c, i * 2);
     classes.writeUInt8(like, kept.length * 2 + i);
   });
-  return Buffer.concat([head, Buffer.from(deltas), classes]);
+  return Buffer.concat([head, deltas, classes]);
 }
 
 /** FNV-1a of the table's bytes: the model records the table it was trained with. */
@@ -87,27 +78,17 @@ export function decodeVectorClasses(raw: Uint8Array, file = 'vector classes'): W
   const count = b.readUInt32LE(10);
   if (b.readInt32LE(14) !== wordHash(PROBE))
     throw new Error(`${file}: made with another word hash: regenerate it`);
-  let at = 18 + fineCount;
+  const at = 18 + fineCount;
   const coarse = b.subarray(18, at);
-  let classAt = b.length - count * 3;
-  let likeAt = b.length - count;
+  const classAt = b.length - count * 3;
+  const likeAt = b.length - count;
+  if (classAt < at) throw new Error(`${file}: damaged`);
   return new WordFlags(count, (add) => {
-    let h = 0;
-    for (let i = 0; i < count; i++) {
-      let d = 0;
-      let shift = 1;
-      for (;;) {
-        const byte = b[at++]!;
-        d += (byte & 127) * shift;
-        if (byte < 128) break;
-        shift *= 128;
-      }
-      h += d;
-      const fine = b[classAt]! | (b[classAt + 1]! << 8);
-      classAt += 2;
-      add(h | 0, ((b[likeAt++]! + 1) << 24) | ((coarse[fine]! + 1) << 16) | (fine + 1));
-    }
-    if (at !== b.length - count * 3) throw new Error(`${file}: damaged`);
+    const end = decodeHashDeltas(b, at, count, classAt, file, (h, i) => {
+      const fine = b[classAt + 2 * i]! | (b[classAt + 2 * i + 1]! << 8);
+      add(h, ((b[likeAt + i]! + 1) << 24) | ((coarse[fine]! + 1) << 16) | (fine + 1));
+    });
+    if (end !== classAt) throw new Error(`${file}: damaged`);
   });
 }
 

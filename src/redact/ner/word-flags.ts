@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CALENDAR_WORDS, dictionaryFile, nameLexicon } from '../names/lexicon.ts';
 import { peopleNames, placeNames } from '../names/places.ts';
+import { decodeHashDeltas, encodeHashDeltas } from './hash-deltas.ts';
 import { wordHash } from './tokens.ts';
 
 /*
@@ -496,23 +497,13 @@ export function encodeWordFlags(flags: Map<number, number>): Buffer {
   head.writeUInt8(FORMAT, 4);
   head.writeUInt32LE(entries.length, 6);
   head.writeInt32LE(wordHash(PROBE), 10);
-  const deltas: number[] = [];
-  let prev = 0;
-  for (const [h] of entries) {
-    let d = h - prev;
-    prev = h;
-    while (d >= 128) {
-      deltas.push((d & 127) | 128);
-      d = Math.floor(d / 128);
-    }
-    deltas.push(d);
-  }
+  const deltas = encodeHashDeltas(entries.map(([h]) => h));
   const values = Buffer.alloc(entries.length * 2);
   entries.forEach(([, f], i) => {
     if (f <= 0 || f > 0xffff) throw new Error(`word flags: flags ${f} do not fit 16 bits`);
     values.writeUInt16LE(f, i * 2);
   });
-  return Buffer.concat([head, Buffer.from(deltas), values]);
+  return Buffer.concat([head, deltas, values]);
 }
 
 export function decodeWordFlags(raw: Uint8Array, file = 'word flags'): WordFlags {
@@ -523,25 +514,12 @@ export function decodeWordFlags(raw: Uint8Array, file = 'word flags'): WordFlags
   const count = b.readUInt32LE(6);
   if (b.readInt32LE(10) !== wordHash(PROBE))
     throw new Error(`${file}: made with another word hash: rebuild it`);
-  let at = HEAD;
-  let valueAt = b.length - count * 2;
-  if (valueAt < HEAD) throw new Error(`${file}: truncated`);
+  const valuesAt = b.length - count * 2;
+  if (valuesAt < HEAD) throw new Error(`${file}: truncated`);
   return new WordFlags(count, (add) => {
-    let h = 0;
-    for (let i = 0; i < count; i++) {
-      let d = 0;
-      let shift = 1;
-      for (;;) {
-        if (at >= valueAt) throw new Error(`${file}: damaged`);
-        const byte = b[at++]!;
-        d += (byte & 127) * shift;
-        if (byte < 128) break;
-        shift *= 128;
-      }
-      h += d;
-      add(h | 0, b[valueAt]! | (b[valueAt + 1]! << 8));
-      valueAt += 2;
-    }
-    if (at !== b.length - count * 2) throw new Error(`${file}: damaged`);
+    const end = decodeHashDeltas(b, HEAD, count, valuesAt, file, (h, i) =>
+      add(h, b[valuesAt + 2 * i]! | (b[valuesAt + 2 * i + 1]! << 8)),
+    );
+    if (end !== valuesAt) throw new Error(`${file}: damaged`);
   });
 }
