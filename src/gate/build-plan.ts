@@ -164,6 +164,8 @@ export async function planBuild(options: BuildOptions, run: BuildRun): Promise<B
  * thread unless told otherwise (`workers`): starting a worker thread and setting up its judge
  * costs ~0.3-0.5 s of CPU each, more than the threads save on a few MiB (the main thread judges
  * ~100 MB/s). As `veto dataset verify` reads a small data file alone. The output is the same.
+ * A Parquet input never counts as small: its bytes are compressed, several times fewer than the
+ * JSONL lines it becomes.
  */
 export const SMALL_BUILD_BYTES = 32 << 20;
 
@@ -177,7 +179,8 @@ async function defaultWorkers(options: BuildOptions, inputs: PlannedInput[]): Pr
     () => 0,
   );
   const bytes = inputs.reduce((n, p) => n + p.bytes, setBytes);
-  return bytes < SMALL_BUILD_BYTES ? 0 : availableParallelism();
+  const small = bytes < SMALL_BUILD_BYTES && inputs.every((p) => p.format === 'jsonl');
+  return small ? 0 : availableParallelism();
 }
 
 async function checkOptions(options: BuildOptions): Promise<CheckedOptions> {

@@ -28,8 +28,8 @@ export const GATE_BUILD_DETAILS = `  --policy FILE       policy (YAML or JSON), 
   --out DIR           the dataset is sealed as DIR/<dataset id>/
   --snapshot FILE     registry snapshot to judge against (default: take one now)
   --filter FILE       or a filter file (for workers without database access)
-  --workers N         worker threads (default: all cores, or 0 when the inputs and the
-                      objector file are under 32 MiB; 0 = main thread only)
+  --workers N         worker threads (default: all cores, or 0 when the JSONL inputs and
+                      the objector file are under 32 MiB; 0 = main thread only)
   --format F          output format: jsonl (default) or parquet
   --map FILE          field mapping (JSON: {"fields": {...}, "kinds": {...}, "audiences": {...}})
   --names FILE        accounts' handles and display names (JSONL: account_id, handles,

@@ -2,7 +2,8 @@ import { forEachLine } from './line-files.ts';
 
 /**
  * The build's notice-period check: every kept author is asked about (has the registry shown them
- * the policy's notice long enough before the cut-off?), in batches of distinct keys, and the
+ * the policy's notice long enough before the cut-off?), in batches of at most `batchSize` keys
+ * (distinct within a batch of rows, or within a judged batch's summary), and the
  * answer is the set of authors who were not. The build feeds it each judged batch's kept authors
  * (batch-summary.ts) as the results are written, so the registry's answers overlap judging; once
  * judging is done only the last batch is left; a runner hands it the inclusion rows of each
@@ -70,11 +71,14 @@ export class KeptAuthorsNoticeCheck {
     this.#batch = new Set();
     this.#pending = [];
     this.#asking = this.#asking.then(async () => {
-      if (this.#failure) return;
-      try {
-        for (const key of await this.ask(keys)) this.#missing.add(key);
-      } catch (err) {
-        this.#failure = err;
+      // At most `batchSize` keys a call: a summary's keys can take the pending ones past it.
+      for (let i = 0; i < keys.length && !this.#failure; i += this.batchSize) {
+        try {
+          const answer = await this.ask(keys.slice(i, i + this.batchSize));
+          for (const key of answer) this.#missing.add(key);
+        } catch (err) {
+          this.#failure = err;
+        }
       }
     });
   }
