@@ -2,9 +2,10 @@
 // Runs every test/**/*.test.ts with Node's test runner under tsx. Node 20's runner does not
 // expand glob patterns itself, and npm runs scripts with a shell whose globs stop at one level.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { buildTestMirror } from './test-mirror.mjs';
 
 const root = path.resolve(import.meta.dirname, '..', 'test');
 const files = readdirSync(root, { recursive: true })
@@ -41,11 +42,44 @@ const reporters = record
       `--test-reporter-destination=${durationsFile}`,
     ]
   : [];
+// The test files run from their JavaScript mirror (scripts/test-mirror.mjs says why);
+// VETO_TEST_MIRROR=0 runs them through tsx instead (then in the runner's own order).
+const projectRoot = path.resolve(import.meta.dirname, '..');
+let flags = ['--import', 'tsx'];
+let run = selected;
+let mirrorDir;
+if (process.env.VETO_TEST_MIRROR !== '0') {
+  // One mirror per run: two runs in one checkout must not rewrite each other's files.
+  mirrorDir = path.join(
+    projectRoot,
+    'node_modules',
+    '.cache',
+    'veto',
+    `test-mirror-${process.pid}`,
+  );
+  const started = performance.now();
+  const mirrorOf = await buildTestMirror(projectRoot, mirrorDir);
+  console.log(`# test files transformed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  flags = ['--enable-source-maps'];
+  // Node's runner sorts the files it is given by path, whatever their order here: each file is
+  // given as a link whose name starts with its rank (the module still runs from its own path,
+  // so its imports resolve as before). scripts/test-durations.mjs reads the source back.
+  const order = path.join(mirrorDir, 'order');
+  mkdirSync(order);
+  const width = String(selected.length).length;
+  run = selected.map((f, i) => {
+    const link = path.join(
+      order,
+      `${String(i).padStart(width, '0')}-${f.split(path.sep).join('~')}.mjs`,
+    );
+    symlinkSync(mirrorOf(path.resolve(projectRoot, f)), link);
+    return link;
+  });
+}
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...selected],
-  {
-    stdio: 'inherit',
-  },
+  [...flags, '--test', `--test-concurrency=${concurrency}`, ...reporters, ...run],
+  { stdio: 'inherit' },
 );
+if (mirrorDir) rmSync(mirrorDir, { recursive: true, force: true });
 process.exit(r.status ?? 1);

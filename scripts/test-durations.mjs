@@ -10,11 +10,17 @@ export default async function* durations(source) {
     files.set(file, (files.get(file) ?? 0) + (details?.duration_ms ?? 0));
   }
   const root = process.cwd();
+  // A file run from the test mirror is named by its source: its link in the mirror's `order`
+  // folder is `<rank>-test~area~name.test.ts.mjs` (scripts/run-tests.mjs).
+  const sourceOf = (file) => {
+    const link = /[\\/]test-mirror-\d+[\\/]order[\\/]\d+-(.+)\.mjs$/.exec(file);
+    return link ? `${root}/${link[1].split('~').join('/')}` : file;
+  };
   const rows = [...files]
-    .map(([file, ms]) => [
-      file.startsWith(root) ? file.slice(root.length + 1) : file,
-      Math.round(ms),
-    ])
+    .map(([f, ms]) => {
+      const file = sourceOf(f);
+      return [file.startsWith(root) ? file.slice(root.length + 1) : file, Math.round(ms)];
+    })
     .sort((a, b) => b[1] - a[1]);
   yield `${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`;
 }

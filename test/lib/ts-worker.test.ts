@@ -99,6 +99,35 @@ describe('bundled worker entries', () => {
     await writeFile(record, JSON.stringify({ ...saved, bundle: 'entry-missing.mjs' }));
     assert.equal((await bundleWorkerEntry(url)).reused, false);
   });
+
+  it('checks a source by its file status, and by its content once the status moved', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
+    await mkdir(join(root, 'src'));
+    const entry = join(root, 'src', 'entry.ts');
+    await writeFile(entry, 'export const answer: number = 41;\n');
+    const url = pathToFileURL(entry);
+    assert.equal((await bundleWorkerEntry(url)).reused, false);
+    const cache = join(root, 'node_modules', '.cache', 'veto');
+    const record = join(
+      cache,
+      (await readdir(cache)).find((f) => /^entry-[0-9a-f]{8}\.sources\.json$/.test(f))!,
+    );
+    const saved = JSON.parse(await readFile(record, 'utf8'));
+    assert.match(saved.statuses[entry], /^\d+ \d+ [\d.]+$/);
+
+    // The same bytes written again (the status moves): the content decides, the bundle stays.
+    await writeFile(entry, 'export const answer: number = 41;\n');
+    assert.equal((await bundleWorkerEntry(url)).reused, true);
+    // A recorded status that no longer matches while the content differs: rebuilt.
+    await writeFile(entry, 'export const answer: number = 42;\n');
+    assert.equal((await bundleWorkerEntry(url)).reused, false);
+    // An unchanged status is trusted without reading the file (what makes the check cheap;
+    // safe because every write moves the change time): a wrong hash beside it goes unread.
+    const now = JSON.parse(await readFile(record, 'utf8'));
+    await writeFile(record, JSON.stringify({ ...now, sources: { ...now.sources, [entry]: 'x' } }));
+    assert.equal((await bundleWorkerEntry(url)).reused, true);
+  });
 });
 
 describe('bundles made by a bundled veto', () => {

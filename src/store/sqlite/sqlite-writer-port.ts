@@ -1,5 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { startTsWorker } from '../../lib/ts-worker.ts';
+import { bundledWorkerEntry, startTsWorker } from '../../lib/ts-worker.ts';
 import { SqliteWriterCore, type WriterMethod } from './sqlite-writer-core.ts';
 
 type Fn<M extends WriterMethod> = SqliteWriterCore[M] extends (...a: infer A) => infer R
@@ -34,25 +35,26 @@ export function inProcessWriter(filename: string, db: Database.Database): Writer
  * 12k objections/s (profiled with --cpu-prof), which bounded intake throughput.
  */
 export async function workerWriter(filename: string): Promise<WriterPort> {
-  const worker = startTsWorker(new URL('./sqlite-writer-worker.ts', import.meta.url), {
-    workerData: { filename },
-  });
+  const entry = new URL('./sqlite-writer-worker.ts', import.meta.url);
+  const options = { workerData: { filename } };
+  // From a bundle of its code (src/lib/ts-worker.ts says why): through tsx, the thread took
+  // ~0.3 s and ~0.45 CPU-s to be ready, at every start of `veto` and of the server.
+  const bundle = await bundledWorkerEntry(entry);
+  let worker: Worker | undefined;
+  if (bundle) {
+    try {
+      worker = await writerReady(new Worker(bundle, options));
+    } catch {
+      // A bundle that does not start: the same code through tsx (a real fault fails there too).
+    }
+  }
+  worker ??= await writerReady(startTsWorker(entry, options));
   const pending = new Map<
     number,
     { resolve: (v: unknown) => void; reject: (e: unknown) => void }
   >();
   let nextId = 1;
   let failed: Error | null = null;
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (m: { ready?: boolean }) => {
-      if (m.ready) {
-        worker.off('error', reject);
-        resolve();
-      }
-    };
-    worker.once('message', onMessage);
-    worker.once('error', reject);
-  });
   worker.on(
     'message',
     (m: {
@@ -91,4 +93,25 @@ export async function workerWriter(filename: string): Promise<WriterPort> {
       await worker.terminate();
     },
   };
+}
+
+/** `worker` once it says it is ready; rejects (and stops it) if it fails first. */
+function writerReady(worker: Worker): Promise<Worker> {
+  return new Promise<Worker>((resolve, reject) => {
+    const onMessage = (m: { ready?: boolean }) => {
+      if (!m.ready) return;
+      worker.off('error', onError).off('exit', onExit).off('message', onMessage);
+      resolve(worker);
+    };
+    const onError = (err: Error) => {
+      worker.off('exit', onExit).off('message', onMessage);
+      void worker.terminate();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      worker.off('error', onError).off('message', onMessage);
+      reject(new Error(`SQLite writer thread exited (${code}) before it was ready`));
+    };
+    worker.on('message', onMessage).once('error', onError).once('exit', onExit);
+  });
 }
