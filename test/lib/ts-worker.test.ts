@@ -11,6 +11,14 @@ import { tempDir } from '../gate/support/fixtures.ts';
 
 const GATE_WORKER = new URL('../../src/gate/gate-worker.ts', import.meta.url);
 
+/** A temporary ES-module package with an empty `src` folder; its root. */
+async function tempPackage(): Promise<string> {
+  const root = await tempDir();
+  await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
+  await mkdir(join(root, 'src'));
+  return root;
+}
+
 describe('bundled worker entries', () => {
   it('bundles a TypeScript entry into node_modules/.cache/veto, once per process', async () => {
     const url = await bundledWorkerEntry(GATE_WORKER);
@@ -56,9 +64,7 @@ describe('bundled worker entries', () => {
   });
 
   it('reuses the last bundle while its sources are unchanged, and rebuilds when one changes', async () => {
-    const root = await tempDir();
-    await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
-    await mkdir(join(root, 'src'));
+    const root = await tempPackage();
     const entry = join(root, 'src', 'entry.ts');
     const dep = join(root, 'src', 'dep.ts');
     await writeFile(
@@ -101,9 +107,7 @@ describe('bundled worker entries', () => {
   });
 
   it('checks a source by its file status, and by its content once the status moved', async () => {
-    const root = await tempDir();
-    await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
-    await mkdir(join(root, 'src'));
+    const root = await tempPackage();
     const entry = join(root, 'src', 'entry.ts');
     await writeFile(entry, 'export const answer: number = 41;\n');
     const url = pathToFileURL(entry);
@@ -134,9 +138,7 @@ describe('bundles made by a bundled veto', () => {
   it('keep each module’s own URL (the bundler, bundled itself, still finds what to replace)', async () => {
     // The bundler bundled, as it is inside `veto`, then used to bundle an entry that reads a
     // file beside itself.
-    const root = await tempDir();
-    await writeFile(join(root, 'package.json'), '{"type":"module"}\n');
-    await mkdir(join(root, 'src'));
+    const root = await tempPackage();
     const entry = join(root, 'src', 'beside.ts');
     await writeFile(entry, 'export const here: string = new URL(".", import.meta.url).href;\n');
     const bundler = await bundleWorkerEntry(
