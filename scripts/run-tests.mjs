@@ -49,7 +49,14 @@ let flags = ['--import', 'tsx'];
 let run = selected;
 let mirrorDir;
 if (process.env.VETO_TEST_MIRROR !== '0') {
-  // One mirror per run: two runs in one checkout must not rewrite each other's files.
+  // One mirror per run: two runs in one checkout must not rewrite each other's files. Those of
+  // runs that were killed (their process is gone) are removed here.
+  const cache = path.join(projectRoot, 'node_modules', '.cache', 'veto');
+  for (const name of existsSync(cache) ? readdirSync(cache) : []) {
+    const pid = /^test-mirror-(\d+)$/.exec(name)?.[1];
+    if (pid && !running(Number(pid)))
+      rmSync(path.join(cache, name), { recursive: true, force: true });
+  }
   mirrorDir = path.join(
     projectRoot,
     'node_modules',
@@ -83,3 +90,13 @@ const r = spawnSync(
 );
 if (mirrorDir) rmSync(mirrorDir, { recursive: true, force: true });
 process.exit(r.status ?? 1);
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+function running(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
