@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with Node's test runner under tsx. Node 20's runner does not
-// expand glob patterns itself, and npm runs scripts with a shell whose globs stop at one level.
+// Runs every test/**/*.test.ts with Node's test runner, from the sources' JavaScript mirror
+// (scripts/test-mirror.mjs). Node 20's runner does not expand glob patterns itself, and npm runs
+// scripts with a shell whose globs stop at one level.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -57,13 +58,7 @@ if (process.env.VETO_TEST_MIRROR !== '0') {
     if (pid && !running(Number(pid)))
       rmSync(path.join(cache, name), { recursive: true, force: true });
   }
-  mirrorDir = path.join(
-    projectRoot,
-    'node_modules',
-    '.cache',
-    'veto',
-    `test-mirror-${process.pid}`,
-  );
+  mirrorDir = path.join(cache, `test-mirror-${process.pid}`);
   const started = performance.now();
   const mirrorOf = await buildTestMirror(projectRoot, mirrorDir);
   console.log(`# test files transformed in ${((performance.now() - started) / 1000).toFixed(1)} s`);

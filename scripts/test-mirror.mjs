@@ -3,10 +3,10 @@
 // module), written one for one under node_modules/.cache/veto/, with relative imports pointing
 // at the transformed files. Node then loads them with its own loader.
 //
-// Why: through tsx, each module crosses to its loader thread to be resolved and loaded. A test
-// file importing the application took ~2.7 CPU-s to start that way and ~0.2 CPU-s from the
-// mirror; across the suite's ~140 files and the server and registry instances they start, that
-// was a fifth of the suite's CPU on the 2-core CI machine, where the suite is CPU-bound.
+// Why: through tsx, each module crosses to its loader thread to be resolved and loaded. Importing
+// the application (src/app/wire.ts) took ~2.1 CPU-s that way and ~0.83 CPU-s from the mirror,
+// in every one of the suite's ~140 test processes; the whole suite went from 1,518 to 1,290
+// CPU-s on the 2-core CI machine, where it is CPU-bound.
 //
 // What stays the same: each file's `import.meta.url` (and `dirname`, `filename`) is its
 // source's, so a module finds the files next to it (fixtures, locales, models, worker entries,

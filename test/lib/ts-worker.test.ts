@@ -7,6 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WorkerPool } from '../../src/gate/worker-pool.ts';
 import { bundledWorkerEntry, bundleWorkerEntry } from '../../src/lib/ts-worker.ts';
+import { openSqliteRegistryStore } from '../../src/store/sqlite/sqlite-registry-store.ts';
+import { workerWriter } from '../../src/store/sqlite/sqlite-writer-port.ts';
 import { tempDir } from '../gate/support/fixtures.ts';
 
 const GATE_WORKER = new URL('../../src/gate/gate-worker.ts', import.meta.url);
@@ -60,6 +62,21 @@ describe('bundled worker entries', () => {
       assert.equal(pool.size, 2);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('a bundle that does not start: the SQLite writer thread starts through tsx instead', async () => {
+    const dir = await tempDir();
+    const broken = join(dir, 'broken-writer.mjs');
+    await writeFile(broken, "throw new Error('this bundle cannot start');\n");
+    const filename = join(dir, 'veto.db');
+    await (await openSqliteRegistryStore({ filename })).close();
+    const writer = await workerWriter(filename, pathToFileURL(broken));
+    try {
+      // It answers: an empty registry has no effective objection for this subject.
+      assert.deepEqual(await writer.call('effectiveObjections', ['acct:nobody']), []);
+    } finally {
+      await writer.close();
     }
   });
 

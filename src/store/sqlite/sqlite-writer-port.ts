@@ -34,12 +34,13 @@ export function inProcessWriter(filename: string, db: Database.Database): Writer
  * event loop that parses HTTP requests: in-process they were ~30 % of the server's CPU at
  * 12k objections/s (profiled with --cpu-prof), which bounded intake throughput.
  */
-export async function workerWriter(filename: string): Promise<WriterPort> {
+export async function workerWriter(filename: string, bundled?: URL): Promise<WriterPort> {
   const entry = new URL('./sqlite-writer-worker.ts', import.meta.url);
   const options = { workerData: { filename } };
   // From a bundle of its code (src/lib/ts-worker.ts says why): through tsx, the thread took
   // ~0.3 s and ~0.45 CPU-s to be ready, at every start of `veto` and of the server.
-  const bundle = await bundledWorkerEntry(entry);
+  // `bundled`: a bundle to use instead of building one (tests).
+  const bundle = bundled ?? (await bundledWorkerEntry(entry));
   let worker: Worker | undefined;
   if (bundle) {
     try {
