@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = 
   redact: () => import('./redact/index.ts'),
   removals: () => import('./removals/index.ts'),
   scale: () => import('./scale/index.ts'),
+  notice: () => import('./notice/index.ts'),
   transparency: () => import('./transparency/index.ts'),
 };
 

@@ -125,6 +125,53 @@ export function noticeStoreSuite(
       await assert.rejects(lookup.shownAt('acct:a', 'nope'), /never published/);
     });
 
+    it('answers the notice-period check for many keys as a row-by-row reading does', async (t) => {
+      const { store, rawSql } = await open(t);
+      await store.insertVersion(version('v1', 1));
+      await store.insertVersion(version('v2', 2));
+      const shownBy = '2026-02-01T00:00:00.000Z';
+      // Keys that JSON and SQL quoting could trip on, and enough of them for several calls.
+      const odd = ['acct:"q"', "acct:o'brien", 'acct:back\\slash', 'acct:é', 'acct:😀', 'acct:a,b'];
+      const keys = [...odd, ...Array.from({ length: 12_000 }, (_, i) => `acct:${i}`)];
+      const rows: NoticeExposure[] = [];
+      keys.forEach((key, i) => {
+        // Shown in time, exactly at the cut-off, too late, only another version, or never.
+        const at = [
+          '2026-01-15T00:00:00.000Z',
+          shownBy,
+          '2026-02-01T00:00:00.001Z',
+          '2026-01-15T00:00:00.000Z',
+          '',
+        ][i % 5]!;
+        if (at !== '')
+          rows.push(exposure(key, at, i % 5 === 3 ? { versionId: 'v2' } : { channel: 'in-app' }));
+        // A second showing, voided (a bounced email), for every seventh key.
+        if (i % 7 === 0) rows.push(exposure(key, '2026-01-02T00:00:00.000Z', { channel: 'email' }));
+      });
+      for (let i = 0; i < rows.length; i += 1000)
+        await store.recordExposures(rows.slice(i, i + 1000));
+      await rawSql(
+        `UPDATE notice_exposures SET voided_at = '2026-01-03T00:00:00.000Z' WHERE channel = 'email'`,
+      );
+      const expected = keys.filter((_, i) => ![0, 1].includes(i % 5));
+      const asked = [...keys, ...keys.slice(0, 100), 'acct:never'];
+      const missing = await createNoticeExposureLookup(store).subjectsNotShown(
+        'v1',
+        shownBy,
+        asked,
+      );
+      assert.deepEqual(missing.sort(), [...expected, 'acct:never'].sort());
+      const shown = await store.subjectsShownBy('v1', shownBy, asked.slice(0, 50));
+      assert.deepEqual(
+        shown.sort(),
+        keys
+          .slice(0, 50)
+          .filter((_, i) => [0, 1].includes(i % 5))
+          .sort(),
+      );
+      assert.deepEqual(await store.subjectsShownBy('v1', shownBy, []), []);
+    });
+
     it('runs a campaign’s recipient states, and a bounce voids the email exposure', async (t) => {
       const { store } = await open(t);
       await store.insertVersion(version('v1', 1));

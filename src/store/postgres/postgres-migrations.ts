@@ -13,6 +13,7 @@ import * as m017 from './migrations/017-exposure-batches.ts';
 import * as m018 from './migrations/018-dataset-location.ts';
 import * as m019 from './migrations/019-dataset-verifications.ts';
 import * as m020 from './migrations/020-dataset-terms.ts';
+import * as m021 from './migrations/021-exposures-shown-index.ts';
 
 /**
  * Every PostgreSQL migration by name (Kysely runs them in name order). Listed here, not read from the
@@ -34,4 +35,5 @@ export const POSTGRESQL_MIGRATIONS: Record<string, Migration> = {
   '018-dataset-location': m018,
   '019-dataset-verifications': m019,
   '020-dataset-terms': m020,
+  '021-exposures-shown-index': m021,
 };

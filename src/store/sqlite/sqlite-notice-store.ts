@@ -183,14 +183,21 @@ export class SqliteNoticeStore implements NoticeStore {
     shownBy: string,
     subjectKeys: readonly string[],
   ): Promise<string[]> {
-    // One index seek per key on (version_id, subject_key, shown_at): ~10k keys in milliseconds.
-    const stmt = this.db.prepare(
-      `SELECT 1 FROM notice_exposures WHERE version_id = ? AND subject_key = ? AND shown_at <= ?
-         AND voided_at IS NULL LIMIT 1`,
-    );
-    const out: string[] = [];
-    for (const key of new Set(subjectKeys)) if (stmt.get(versionId, key, shownBy)) out.push(key);
-    return out;
+    // One statement for the whole call: the keys as a JSON array, sorted, each looked up in the
+    // index of the exposures that count (notice_exposures_shown), which answers alone. A
+    // statement per key, on an index without `voided_at`, cost ~7.6-8.5 µs a key on 1M
+    // exposures; this ~2.5-2.9 (bench/notice). Sorted, neighbouring keys share the index pages
+    // just read.
+    const keys = [...new Set(subjectKeys)].sort();
+    if (keys.length === 0) return [];
+    return this.db
+      .prepare(
+        `SELECT j.value FROM json_each(?) AS j WHERE EXISTS (
+           SELECT 1 FROM notice_exposures INDEXED BY notice_exposures_shown
+            WHERE version_id = ? AND subject_key = j.value AND shown_at <= ? AND voided_at IS NULL)`,
+      )
+      .pluck()
+      .all(JSON.stringify(keys), versionId, shownBy) as string[];
   }
 
   async *subjectsShownByStream(versionId: string, shownBy: string): AsyncIterable<string> {
