@@ -113,6 +113,36 @@ function report(name: string, s: number, baseline: number | undefined, missing: 
   );
 }
 
+/** Two rounds of each lookup, alternating; both must find the same people; the best of each. */
+async function compare(
+  [beforeName, nowName]: [string, string],
+  before: (keys: string[]) => Promise<string[]>,
+  now: (keys: string[]) => Promise<string[]>,
+  keys: string[],
+) {
+  const rounds: { now: number; before: number; missing: number; missingBefore: number }[] = [];
+  for (let r = 0; r < 2; r++) {
+    const b = await timeCalls(before, keys);
+    const n = await timeCalls(now, keys);
+    rounds.push({ now: n.s, before: b.s, missing: n.missing, missingBefore: b.missing });
+  }
+  if (rounds.some((r) => r.missing !== r.missingBefore))
+    throw new Error('the two lookups disagree on who was not shown the notice');
+  const best = (f: (r: (typeof rounds)[number]) => number) => Math.min(...rounds.map(f));
+  report(
+    beforeName,
+    best((r) => r.before),
+    undefined,
+    rounds[0]!.missingBefore,
+  );
+  report(
+    nowName,
+    best((r) => r.now),
+    best((r) => r.before),
+    rounds[0]!.missing,
+  );
+}
+
 async function sqlite(keys: string[]) {
   const dir = mkdtempSync(path.join(tmpdir(), 'veto-bench-notice-'));
   try {
@@ -144,29 +174,14 @@ async function sqlite(keys: string[]) {
       const unique = [...new Set(k)];
       return unique.filter((key) => !one.get('v1', key, SHOWN_BY));
     };
-    const rounds: { now: number; before: number; missing: number; missingBefore: number }[] = [];
-    for (let r = 0; r < 2; r++) {
-      const b = await timeCalls(before, keys);
-      const n = await timeCalls(ask, keys);
-      rounds.push({ now: n.s, before: b.s, missing: n.missing, missingBefore: b.missing });
-    }
+    await compare(
+      ['SQLite, one statement per key (before)', 'SQLite, the store now'],
+      before,
+      ask,
+      keys,
+    );
     registry.db.exec('DROP INDEX bench_before');
     await registry.close();
-    const best = (f: (r: (typeof rounds)[number]) => number) => Math.min(...rounds.map(f));
-    if (rounds.some((r) => r.missing !== r.missingBefore))
-      throw new Error('the two lookups disagree on who was not shown the notice');
-    report(
-      'SQLite, one statement per key (before)',
-      best((r) => r.before),
-      undefined,
-      rounds[0]!.missingBefore,
-    );
-    report(
-      'SQLite, the store now',
-      best((r) => r.now),
-      best((r) => r.before),
-      rounds[0]!.missing,
-    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -210,26 +225,11 @@ async function postgres(keys: string[]) {
       const shown = new Set(r.rows.map((x) => x.k));
       return unique.filter((key) => !shown.has(key));
     };
-    const runs: { now: number; before: number; missing: number; missingBefore: number }[] = [];
-    for (let r = 0; r < 2; r++) {
-      const b = await timeCalls(before, keys);
-      const n = await timeCalls((k) => lookup.subjectsNotShown('v1', SHOWN_BY, k), keys);
-      runs.push({ now: n.s, before: b.s, missing: n.missing, missingBefore: b.missing });
-    }
-    if (runs.some((r) => r.missing !== r.missingBefore))
-      throw new Error('the two lookups disagree on who was not shown the notice');
-    const best = (f: (r: (typeof runs)[number]) => number) => Math.min(...runs.map(f));
-    report(
-      'PostgreSQL, the statement before (same index)',
-      best((r) => r.before),
-      undefined,
-      runs[0]!.missingBefore,
-    );
-    report(
-      'PostgreSQL, the store now',
-      best((r) => r.now),
-      best((r) => r.before),
-      runs[0]!.missing,
+    await compare(
+      ['PostgreSQL, the statement before (same index)', 'PostgreSQL, the store now'],
+      before,
+      (k) => lookup.subjectsNotShown('v1', SHOWN_BY, k),
+      keys,
     );
   } finally {
     await registry.close();
