@@ -27,6 +27,8 @@ export interface SqliteDatasetHost {
 /** Rows per INSERT statement (4 parameters each, far below SQLite's 32,766) and per transaction. */
 const ROWS_PER_STATEMENT = 500;
 const ROWS_PER_TRANSACTION = 50_000;
+/** Rows sorted by key before they are written (~40 MB of strings at most). */
+const ROWS_SORTED_TOGETHER = 200_000;
 
 export interface DatasetSummary {
   datasetId: string;
@@ -98,15 +100,11 @@ export class SqliteDatasetStore implements GateDatasetStore {
     });
 
     const full = this.#insertSql(ROWS_PER_STATEMENT);
-    let batch: unknown[] = [];
-    let rows = 0;
-    const flush = async () => {
-      if (rows === 0) return;
-      const params = batch;
-      const count = rows;
-      batch = [];
-      rows = 0;
-      await this.host.write((db) => {
+    const datasetId = manifest.datasetId;
+    /** Rows waiting to be sorted and written: subject key, item id, role, three by three. */
+    let window: string[] = [];
+    const insert = (params: unknown[]) =>
+      this.host.write((db) => {
         const statement = db.prepare(full);
         const per = ROWS_PER_STATEMENT * 4;
         let at = 0;
@@ -114,19 +112,41 @@ export class SqliteDatasetStore implements GateDatasetStore {
         if (at < params.length) {
           db.prepare(this.#insertSql((params.length - at) / 4)).run(params.slice(at));
         }
-        return count;
       });
+    // The window's rows in key order, then written in transactions of ROWS_PER_TRANSACTION:
+    // consecutive keys land on the same pages of the primary key's B-tree. In file order each
+    // row touched a page of its own. Measured, 400,000 rows of the gate benchmark's index into a
+    // table holding 1.4M: 35-37k rows/s in file order, 53k sorted per transaction of 50,000,
+    // 98-100k sorted per 200,000 (113k per 400,000).
+    const flush = async () => {
+      const n = window.length / 3;
+      if (n === 0) return;
+      const rows = window;
+      window = [];
+      const order = Array.from({ length: n }, (_, i) => i * 3);
+      order.sort((a, b) => {
+        for (let k = 0; k < 3; k++) {
+          const x = rows[a + k]!;
+          const y = rows[b + k]!;
+          if (x !== y) return x < y ? -1 : 1;
+        }
+        return 0;
+      });
+      for (let from = 0; from < n; from += ROWS_PER_TRANSACTION) {
+        const params: unknown[] = [];
+        for (const at of order.slice(from, from + ROWS_PER_TRANSACTION))
+          params.push(rows[at], datasetId, rows[at + 1], rows[at + 2]);
+        await insert(params);
+      }
     };
     try {
       for await (const group of inclusionBatches(inclusions)) {
         for (const row of group) {
-          if (row.datasetId !== manifest.datasetId) {
-            throw new Error(
-              `inclusion row for ${row.datasetId} while recording ${manifest.datasetId}`,
-            );
+          if (row.datasetId !== datasetId) {
+            throw new Error(`inclusion row for ${row.datasetId} while recording ${datasetId}`);
           }
-          batch.push(row.subjectKey, row.datasetId, row.itemId, row.role);
-          if (++rows >= ROWS_PER_TRANSACTION) await flush();
+          window.push(row.subjectKey, row.itemId, row.role);
+          if (window.length >= ROWS_SORTED_TOGETHER * 3) await flush();
         }
       }
       await flush();
