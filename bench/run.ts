@@ -4,6 +4,7 @@
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
   intake: () => import('./intake/index.ts'),
+  build: () => import('./build/index.ts'),
   gate: () => import('./gate/index.ts'),
   redact: () => import('./redact/index.ts'),
   removals: () => import('./removals/index.ts'),
