@@ -9,6 +9,11 @@ import { WorkerPool } from '../../src/gate/worker-pool.ts';
 import { bundledWorkerEntry, bundleWorkerEntry } from '../../src/lib/ts-worker.ts';
 import { openSqliteRegistryStore } from '../../src/store/sqlite/sqlite-registry-store.ts';
 import { workerWriter } from '../../src/store/sqlite/sqlite-writer-port.ts';
+import {
+  exclusionLeaves,
+  exclusionLeavesInParallel,
+} from '../../src/transparency/dataset-exclusion.ts';
+import { generateVrfKeyPem, parseVrfPrivateKey } from '../../src/transparency/rsa-fdh-vrf.ts';
 import { tempDir } from '../gate/support/fixtures.ts';
 
 const GATE_WORKER = new URL('../../src/gate/gate-worker.ts', import.meta.url);
@@ -78,6 +83,15 @@ describe('bundled worker entries', () => {
     } finally {
       await writer.close();
     }
+  });
+
+  it('a bundle that does not start: the VRF workers of an exclusion commitment start through tsx instead', async () => {
+    const broken = join(await tempDir(), 'broken-vrf-worker.mjs');
+    await writeFile(broken, "throw new Error('this bundle cannot start');\n");
+    const key = parseVrfPrivateKey(generateVrfKeyPem());
+    const subjects = Array.from({ length: 4200 }, (_, i) => `acct:${i}`);
+    const leaves = await exclusionLeavesInParallel(key, 'ds', subjects, 2, pathToFileURL(broken));
+    assert.ok(leaves.equals(exclusionLeaves(key, 'ds', subjects)));
   });
 
   it('reuses the last bundle while its sources are unchanged, and rebuilds when one changes', async () => {
