@@ -1,15 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { wireVeto } from '../../src/app/wire.ts';
-import { loadConfig } from '../../src/config.ts';
 import { readNoticeDirectory } from '../../src/domain/notices/notice-files.ts';
 import { importObjections } from '../../src/domain/objection-import.ts';
 import { buildDataset } from '../../src/gate/build.ts';
 import { recordAssessmentFor } from '../../test/support/assessment-text.ts';
+import { testVeto } from '../../test/support/test-veto.ts';
 import { isObjector, writeCorpus } from '../gate/corpus.ts';
 
 /**
@@ -46,28 +43,15 @@ async function corpusFile(): Promise<string> {
 
 export async function run(): Promise<void> {
   const corpus = await corpusFile();
-  const dir = mkdtempSync(path.join(tmpdir(), 'veto-bench-build-'));
   let now = Date.now() - 60 * DAY;
-  const config = loadConfig(
-    {
-      dataDir: dir,
-      databaseUrl: `sqlite:${path.join(dir, 'veto.db')}`,
-      secret: 'bench-secret-0123456789-0123456789-0123456789',
-      logLevel: 'silent',
-      controllerName: 'Example Platform SA',
-      controllerContact: 'privacy@platform.example',
-      dpoContact: 'dpo@platform.example',
-      recipients: 'Example AI Lab SARL',
-      retentionMonths: 24,
-      supervisoryAuthority: 'CNIL, https://www.cnil.fr',
-    },
+  // The tests' wiring: a fresh SQLite registry in a temp folder, with the controller's settings
+  // every notice states; removed when the run ends.
+  const cleanups: (() => void | Promise<void>)[] = [];
+  const { veto, dir } = await testVeto(
+    { after: (fn) => cleanups.push(fn) },
     {},
+    { clock: () => new Date(now).toISOString() },
   );
-  const veto = await wireVeto(config, {
-    logger: pino({ level: 'silent' }),
-    clock: () => new Date(now).toISOString(),
-    mailer: { async send() {}, async close() {} },
-  });
   try {
     const setup = performance.now();
     await veto.notices.publish(readNoticeDirectory(path.join(ROOT, 'notices', '2026-01')), 'bench');
@@ -159,8 +143,7 @@ export async function run(): Promise<void> {
         `the whole build takes ${(total / judged).toFixed(1)}x that on a real registry`,
     );
   } finally {
-    await veto.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const fn of cleanups) await fn();
   }
 }
 
