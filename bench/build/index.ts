@@ -129,10 +129,12 @@ export async function run(): Promise<void> {
     console.log('| phase | s | CPU s | share of the build |');
     console.log('|---|---|---|---|');
     let judged = 0;
+    let sealing = 0;
     phases.forEach((p, i) => {
       const next = phases[i + 1] ?? end;
       const s = (next.at - p.at) / 1000;
       if (['loading-objectors', 'judging'].includes(p.phase)) judged += s;
+      if (p.phase === 'sealing') sealing = s;
       console.log(
         `| ${p.phase} | ${s.toFixed(2)} | ${(next.cpu - p.cpu).toFixed(2)} | ${((100 * s) / total).toFixed(1)} % |`,
       );
@@ -141,6 +143,14 @@ export async function run(): Promise<void> {
       `| whole build | ${total.toFixed(2)} | ${(end.cpu - c0).toFixed(2)} | 100 % |\n` +
         `baseline, the part bench/gate times (loading the objectors and judging): ${judged.toFixed(2)} s; ` +
         `the whole build takes ${(total / judged).toFixed(1)}x that on a real registry`,
+    );
+    // Sealing grows with the subjects committed (one VRF evaluation each): an estimate, linear,
+    // for the gate benchmark's corpus of 3.5M records, not a measurement.
+    const scale = 3_500_000 / RECORDS;
+    const subjects = m.exclusion?.count ?? 0;
+    console.log(
+      `sealing committed ${Math.round(subjects / sealing).toLocaleString('en')} subjects/s; at the gate benchmark's 3.5M records ` +
+        `(~${(Math.round((subjects * scale) / 1e5) / 10).toLocaleString('en')}M subjects) sealing alone would take ~${Math.round((sealing * scale) / 60)} min (linear estimate)`,
     );
   } finally {
     for (const fn of cleanups) await fn();
