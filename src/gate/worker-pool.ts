@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { bundledWorkerEntry, startTsWorker } from '../lib/ts-worker.ts';
+import type { Worker } from 'node:worker_threads';
+import { withWorkers } from '../lib/ts-worker.ts';
 import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import type { SnapshotMeta } from '../registry-files/snapshot-file.ts';
 import type { SummaryWants } from './batch-summary.ts';
@@ -58,18 +58,12 @@ export class WorkerPool {
    * start it early, e.g. while the objector set loads). Then call {@link init}.
    */
   static async start(size: number, bundled?: URL): Promise<WorkerPool> {
-    const entry = new URL('./gate-worker.ts', import.meta.url);
-    // `bundled`: a bundle to use instead of building one (tests).
-    const bundle = bundled ?? (await bundledWorkerEntry(entry));
-    if (bundle) {
-      try {
-        return await WorkerPool.#startWith(size, () => new Worker(bundle, WORKER_OPTIONS));
-      } catch {
-        // A bundle that does not start (a package it cannot resolve from where it was written):
-        // the same code through tsx, slower to start but the same.
-      }
-    }
-    return WorkerPool.#startWith(size, () => startTsWorker(entry, WORKER_OPTIONS));
+    return withWorkers(
+      new URL('./gate-worker.ts', import.meta.url),
+      WORKER_OPTIONS,
+      (start) => WorkerPool.#startWith(size, start),
+      bundled,
+    );
   }
 
   static async #startWith(size: number, spawn: () => Worker): Promise<WorkerPool> {

@@ -42,5 +42,27 @@ export function bundledWorkerEntry(entry: URL): Promise<URL | undefined> {
   return bundle;
 }
 
+/**
+ * Runs `use` with a way to start workers of `entry`: from its bundle ({@link bundledWorkerEntry},
+ * or `bundled`, which tests give), and if that fails (a bundle that does not start, say a package
+ * it cannot resolve from where it was written), once more through {@link startTsWorker}, where a
+ * real fault fails again and is what the caller sees. `use` must stop the workers it started
+ * when it fails.
+ */
+export async function withWorkers<T>(
+  entry: URL,
+  options: Omit<WorkerOptions, 'eval'>,
+  use: (start: () => Worker) => Promise<T>,
+  bundled?: URL,
+): Promise<T> {
+  const bundle = bundled ?? (await bundledWorkerEntry(entry));
+  if (bundle) {
+    try {
+      return await use(() => new Worker(bundle, options));
+    } catch {}
+  }
+  return use(() => startTsWorker(entry, options));
+}
+
 /** See {@link bundleEntry} (plain JavaScript, so that `bin/veto.js` can use it before tsx). */
 export const bundleWorkerEntry = bundleEntry;

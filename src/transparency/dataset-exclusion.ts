@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { bundledWorkerEntry, startTsWorker } from '../lib/ts-worker.ts';
+import { withWorkers } from '../lib/ts-worker.ts';
 import { hex, parseCanonicalProof } from './canonical-proof.ts';
 import { EMPTY_ROOT, leafHash, verifyInclusion } from './merkle.ts';
 import {
@@ -98,23 +98,13 @@ export async function exclusionLeavesInParallel(
   if (threads < 2 || subjects.length < PARALLEL_FROM)
     return exclusionLeaves(key, datasetId, subjects);
   const pem = key.key.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const entry = new URL('./vrf-worker.ts', import.meta.url);
   // From a bundle of the worker's code (src/lib/ts-worker.ts says why): 5,000 subjects on two
-  // threads took 1.57-1.61 s and 2.9 CPU-s through tsx, 1.17-1.26 s and 2.0-2.2 bundled. If the
-  // bundle fails, the same code through tsx, where a real fault fails again and is reported.
-  const bundle = bundled ?? (await bundledWorkerEntry(entry));
-  if (bundle) {
-    try {
-      return await leavesOnWorkers(
-        datasetId,
-        subjects,
-        threads,
-        () => new Worker(bundle, { workerData: { pem } }),
-      );
-    } catch {}
-  }
-  return leavesOnWorkers(datasetId, subjects, threads, () =>
-    startTsWorker(entry, { workerData: { pem } }),
+  // threads took 1.57-1.61 s and 2.9 CPU-s through tsx, 1.17-1.26 s and 2.0-2.2 bundled.
+  return withWorkers(
+    new URL('./vrf-worker.ts', import.meta.url),
+    { workerData: { pem } },
+    (start) => leavesOnWorkers(datasetId, subjects, threads, start),
+    bundled,
   );
 }
 

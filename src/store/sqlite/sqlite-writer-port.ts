@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { bundledWorkerEntry, startTsWorker } from '../../lib/ts-worker.ts';
+import { withWorkers } from '../../lib/ts-worker.ts';
 import { SqliteWriterCore, type WriterMethod } from './sqlite-writer-core.ts';
 
 type Fn<M extends WriterMethod> = SqliteWriterCore[M] extends (...a: infer A) => infer R
@@ -35,21 +35,15 @@ export function inProcessWriter(filename: string, db: Database.Database): Writer
  * 12k objections/s (profiled with --cpu-prof), which bounded intake throughput.
  */
 export async function workerWriter(filename: string, bundled?: URL): Promise<WriterPort> {
-  const entry = new URL('./sqlite-writer-worker.ts', import.meta.url);
-  const options = { workerData: { filename } };
   // From a bundle of its code (src/lib/ts-worker.ts says why): through tsx, the thread took
   // ~0.3 s and ~0.45 CPU-s to be ready, at every start of `veto` and of the server.
   // `bundled`: a bundle to use instead of building one (tests).
-  const bundle = bundled ?? (await bundledWorkerEntry(entry));
-  let worker: Worker | undefined;
-  if (bundle) {
-    try {
-      worker = await writerReady(new Worker(bundle, options));
-    } catch {
-      // A bundle that does not start: the same code through tsx (a real fault fails there too).
-    }
-  }
-  worker ??= await writerReady(startTsWorker(entry, options));
+  const worker = await withWorkers(
+    new URL('./sqlite-writer-worker.ts', import.meta.url),
+    { workerData: { filename } },
+    (start) => writerReady(start()),
+    bundled,
+  );
   const pending = new Map<
     number,
     { resolve: (v: unknown) => void; reject: (e: unknown) => void }
