@@ -501,9 +501,13 @@ async function loadObjectorSet(
       table.count += added;
     } else {
       const hashes: KeyHashes[] = [];
-      meta = await scanSnapshotFile(path, (chunk, firstLine) => {
-        hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
-      });
+      meta = await scanSnapshotFile(
+        path,
+        (chunk, firstLine) => {
+          hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
+        },
+        { reuse: true },
+      );
       table.addHashes(hashes);
     }
     if (table.count !== meta.count) {

@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { forEachLine } from './line-files.ts';
 import { type FieldMapping, getterFor } from './record-fields.ts';
@@ -100,7 +101,7 @@ export async function sampleContentLanguages(
       const lines = new LineAt(file, size);
       let last = -1;
       for (let i = 0; i < sample; i++) {
-        const line = await lines.startingAt(Math.floor((i * size) / sample));
+        const line = lines.startingAt(Math.floor((i * size) / sample));
         if (line === undefined || line.start === last) continue;
         last = line.start;
         take(line.text);
@@ -142,40 +143,54 @@ export async function sampleContentLanguages(
   };
 }
 
-/** Reads the line of a file that starts at or after a byte offset (short reads, one buffer). */
+/**
+ * Reads the line of a file that starts at or after a byte offset: one synchronous read of a
+ * window around the offset, longer only for a line that does not fit. Why synchronous: the
+ * sample is the sealing step's only work, on a file just written (in the page cache); 2,000
+ * awaited reads of 64 KB, three a sample, kept that step waiting ~0.45 s of a 1 GB build.
+ */
 class LineAt {
-  #buf = Buffer.allocUnsafe(64 << 10);
+  #buf = Buffer.allocUnsafe(16 << 10);
 
   constructor(
     readonly file: Awaited<ReturnType<typeof open>>,
     readonly size: number,
   ) {}
 
-  async startingAt(offset: number): Promise<{ start: number; text: string } | undefined> {
+  startingAt(offset: number): { start: number; text: string } | undefined {
+    // The line starts after the first line end at or after offset - 1.
+    let from = Math.max(0, offset - 1);
+    let have = this.#read(from);
     let start = offset;
     if (offset > 0) {
-      // The line starts after the first line end at or after offset - 1.
-      const nl = await this.#find(offset - 1);
-      if (nl < 0) return undefined;
-      start = nl + 1;
+      let nl = this.#buf.subarray(0, have).indexOf(10);
+      while (nl < 0) {
+        if (have === 0) return undefined;
+        from += have;
+        have = this.#read(from);
+        nl = this.#buf.subarray(0, have).indexOf(10);
+      }
+      start = from + nl + 1;
     }
     if (start >= this.size) return undefined;
-    let end = await this.#find(start);
-    if (end < 0) end = this.size;
-    const bytes = Buffer.allocUnsafe(end - start);
-    await this.file.read(bytes, 0, bytes.length, start);
-    return { start, text: bytes.toString('utf8') };
+    // The line from `start` to its end (or the file's), from the window when it holds both.
+    const rel = start - from;
+    let end = this.#buf.subarray(rel, have).indexOf(10);
+    if (end >= 0) return { start, text: this.#buf.toString('utf8', rel, rel + end) };
+    const parts: Buffer[] = [Buffer.from(this.#buf.subarray(rel, have))];
+    for (let at = from + have; at < this.size; ) {
+      const n = this.#read(at);
+      if (n === 0) break;
+      end = this.#buf.subarray(0, n).indexOf(10);
+      parts.push(Buffer.from(this.#buf.subarray(0, end >= 0 ? end : n)));
+      if (end >= 0) break;
+      at += n;
+    }
+    return { start, text: Buffer.concat(parts).toString('utf8') };
   }
 
-  /** The position of the first `\n` at or after `from`, or -1. */
-  async #find(from: number): Promise<number> {
-    for (let at = from; at < this.size; ) {
-      const { bytesRead } = await this.file.read(this.#buf, 0, this.#buf.length, at);
-      if (bytesRead === 0) return -1;
-      const i = this.#buf.subarray(0, bytesRead).indexOf(10);
-      if (i >= 0) return at + i;
-      at += bytesRead;
-    }
-    return -1;
+  /** Reads the window at `at`; the number of bytes read. */
+  #read(at: number): number {
+    return readSync(this.file.fd, this.#buf, 0, this.#buf.length, at);
   }
 }

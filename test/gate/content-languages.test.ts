@@ -75,6 +75,46 @@ describe('the languages of the kept content', () => {
     assert.equal(few.sampled, 6_001);
   });
 
+  it('finds the sampled lines when they are longer than its read window', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'data.jsonl');
+    // Lines of 40 bytes to 50 KB (the window is 16 KB), each tagged with one of four languages.
+    const tagsOf = ['fr', 'en', 'de', 'it'];
+    const lines = [...Array(300).keys()].map((i) =>
+      JSON.stringify({
+        id: `r${i}`,
+        lang: tagsOf[(i * 7) % 4],
+        text: 'x'.repeat((i * 7919) % 50_000),
+      }),
+    );
+    const text = `${lines.join('\n')}\n`;
+    await writeFile(file, text);
+    const size = Buffer.byteLength(text);
+    const starts: number[] = [];
+    for (let at = 0, i = 0; i < lines.length; i++) {
+      starts.push(at);
+      at += Buffer.byteLength(lines[i]!) + 1;
+    }
+    const expected = new Map<string, number>();
+    let last = -1;
+    for (let k = 0; k < 60; k++) {
+      const i = starts.findIndex((s) => s >= Math.floor((k * size) / 60));
+      if (i < 0 || i === last) continue;
+      last = i;
+      const tag = tagsOf[(i * 7) % 4]!;
+      expected.set(tag, (expected.get(tag) ?? 0) + 1);
+    }
+    const l = await sampleContentLanguages(file, { records: 300, sample: 60 });
+    assert.equal(
+      l.fromField,
+      [...expected.values()].reduce((a, b) => a + b, 0),
+    );
+    assert.deepEqual(
+      Object.fromEntries(l.languages.map((x) => [x.language, x.records])),
+      Object.fromEntries(expected),
+    );
+  });
+
   it('`veto gate build` records them in the manifest, the Croissant card and the AI Act summary', async () => {
     const dir = await tempDir();
     const input = join(dir, 'export.jsonl');

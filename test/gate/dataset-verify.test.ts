@@ -256,7 +256,7 @@ describe('veto dataset verify (files only: a recipient, a regulator)', () => {
 });
 
 describe('verification inside gate build', () => {
-  // With workers, verify reads the chunks on them and the authors come back as spans.
+  // With workers, verify reads the chunks on them and the kept authors come back as keys.
   for (const workers of [0, 2]) {
     it(`does not seal a dataset whose verification fails (a registry that answers differently; ${workers} workers)`, async () => {
       const dir = await tempDir('veto-verify-');
@@ -294,6 +294,53 @@ describe('verification inside gate build', () => {
       assert.match(kept!.failures[0]!.messages[0]!, /notice/);
     });
   }
+
+  it('asks the registry about every kept author, whatever the id, on the workers or not', async () => {
+    const dir = await tempDir('veto-verify-');
+    const input = path.join(dir, 'in.jsonl');
+    // Authors repeated within and across chunks, an id outside ASCII, one with an escape, a number.
+    const authors = ['u1', 'u2', 'ü-名前', 'a"b', 12345, 'u1', 'u3'];
+    const records = [...Array(700).keys()].map((i) =>
+      record({
+        id: `r${i}`,
+        author_id: authors[i % authors.length],
+        text: `post ${i} `.repeat(20),
+      }),
+    );
+    writeFileSync(input, jsonl(records));
+    const built = await buildDataset({
+      policy: await writePolicy(dir),
+      inputs: [input],
+      outDir: path.join(dir, 'out'),
+      objectors: { snapshot: await writeSnapshot(dir, []) },
+      registry: new MemoryRegistry(),
+      workers: 0,
+    });
+    assert.equal(built.status, 'sealed');
+    const expected = new Set(authors.map((a) => `acct:${a}`));
+    for (const threads of [0, 2]) {
+      const registry = new MemoryRegistry();
+      const asked: string[] = [];
+      registry.subjectsWithoutNotice = async (q) => {
+        asked.push(...q.subjectKeys);
+        return q.subjectKeys.filter((k) => k === 'acct:ü-名前');
+      };
+      // Chunks of ~16 KB: some fifteen of them, each with most authors again.
+      const report = await verifyDataset({
+        dir: built.status === 'sealed' ? built.dir : '',
+        registry,
+        threads,
+        chunkBytes: 16 << 10,
+      });
+      assert.deepEqual(new Set(asked), expected, `${threads} threads`);
+      assert.ok(asked.length < records.length, 'repeats within a chunk are asked once');
+      assert.equal(report.checks['notice-period'].status, 'fail');
+      assert.deepEqual(
+        report.problems.filter((p) => p.check === 'notice-period').map((p) => p.subjectKey),
+        ['acct:ü-名前'],
+      );
+    }
+  });
 
   it('lists objections received after the build as removals due, and fails a late one it missed', async () => {
     const dir = await tempDir('veto-verify-');

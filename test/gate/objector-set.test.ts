@@ -7,6 +7,7 @@ import {
   hashKeys,
   hashSnapshotChunk,
   type KeyHashes,
+  loadSnapshotTable,
   ObjectorTable,
   objectorSetFrom,
 } from '../../src/gate/objector-set.ts';
@@ -80,6 +81,12 @@ describe('objector table', () => {
     }
     assert.equal(missing, 0);
     assert.equal(extra, 0);
+    // Verify's loading (one thread, one read buffer read into again): the same keys exactly.
+    const loaded = (await loadSnapshotTable(path, n)).table;
+    assert.equal(loaded.count, n);
+    for (let i = 0; i < 2 * n; i++) {
+      if (loaded.has(key(i)) !== (i % 2 === 0)) assert.fail(`key ${i}`);
+    }
   });
 });
 

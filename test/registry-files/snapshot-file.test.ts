@@ -117,11 +117,14 @@ describe('snapshot file', () => {
     }
     const meta = await writeSnapshotFile(path, META, keys());
     assert.equal(meta.count, 1_000_000);
+    // Read in 4 MiB chunks into one buffer read into again: every key, in order, once.
     let n = 0;
+    let wrong = 0;
     await readSnapshotFile(path, (batch) => {
-      n += batch.length;
+      for (const k of batch) if (k !== `acct:${String(n++).padStart(7, '0')}`) wrong++;
     });
     assert.equal(n, 1_000_000);
+    assert.equal(wrong, 0);
   });
 
   it('carries the log checkpoint given once the keys are hashed; any byte of it edited is refused', async () => {
