@@ -237,6 +237,34 @@ describe('veto dataset verify (files only: a recipient, a regulator)', () => {
     assert.match(none.out, /no objector set to check against/);
   });
 
+  it('counts the decision log row by row, whatever is wrong with its rows', async () => {
+    const f = await offlineBuild();
+    const log = path.join(f.sealed, 'decisions.tsv');
+    const rows = readFileSync(log, 'utf8');
+    writeFileSync(
+      log,
+      rows +
+        // A reason no build writes; a row of two fields; an item id with tabs in it (its
+        // reason still counts); an item id longer than a read (8 MiB); a last row with no end.
+        '0\t90\tbogus\tx\n0\t91\tkept\n0\t92\tkept\tid\twith\ttabs\n' +
+        `0\t93\tobjected\t${'x'.repeat(9 << 20)}\n` +
+        '0\t94\tkept\ty',
+    );
+    const r = verify(f.sealed, '--offline', '--snapshot', f.snapshot, '--json');
+    assert.equal(r.code, 1);
+    const counts = r
+      .report!.problems.filter((p) => p.check === 'counts')
+      .map((p) => p.message)
+      .sort();
+    assert.deepEqual(counts, [
+      'decisions.tsv has 1 "(malformed row)" rows, the manifest 0',
+      'decisions.tsv has 1 "(row without a line end)" rows, the manifest 0',
+      'decisions.tsv has 1 "bogus" rows, the manifest 0',
+      'decisions.tsv has 2 "objected" rows, the manifest 1',
+      'decisions.tsv has 3 "kept" rows, the manifest 2',
+    ]);
+  });
+
   it('fails counts that do not add up', async () => {
     const f = await offlineBuild();
     const m = readManifest(f.sealed);
