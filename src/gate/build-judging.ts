@@ -5,7 +5,6 @@ import { type SummaryWants, summariseBatch } from './batch-summary.ts';
 import type { JudgeStage, JudgeStageResult } from './build-options.ts';
 import type { BuildPlan } from './build-plan.ts';
 import type { BuildRun } from './build-run.ts';
-import { preloadLanguageDetector } from './content-languages.ts';
 import { DecisionIds } from './duplicate-ids.ts';
 import { INCLUSIONS_HEADER } from './inclusion-file.ts';
 import type { BatchResult } from './judge.ts';
@@ -63,8 +62,6 @@ export async function judgeInputs(plan: BuildPlan, run: BuildRun): Promise<Judge
   decisions.pushString('input\tline\treason\titem_id\n');
 
   const writers = { data, inclusions, decisions, rejects };
-  // Needed at sealing, loaded meanwhile (content-languages.ts says what it saves).
-  preloadLanguageDetector();
   // The notice period: the kept authors asked about as their rows are written (when this
   // process writes them; a runner's shards are read back after judging).
   const noticeRegistry = options.registry;

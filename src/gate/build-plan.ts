@@ -20,6 +20,7 @@ import {
   type ObjectorSource,
 } from './build-options.ts';
 import type { BuildRun } from './build-run.ts';
+import { preloadLanguageDetector } from './content-languages.ts';
 import { journalPath, openBuildJournal } from './dataset-recovery.ts';
 import type { JudgeConfig } from './judge.ts';
 import type { DatasetAnchor, DatasetManifest } from './manifest.ts';
@@ -147,6 +148,8 @@ export async function planBuild(options: BuildOptions, run: BuildRun): Promise<B
   // A build judged elsewhere has them load the objector set only (then they are closed).
   const booting = checked.workers > 0 ? WorkerPool.start(checked.workers) : undefined;
   booting?.catch(() => {});
+  // Needed at sealing; compiled now, while the workers boot (content-languages.ts says why).
+  preloadLanguageDetector();
   try {
     return await planWithObjectors(checked, booting, run);
   } catch (err) {
