@@ -1,5 +1,6 @@
 import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { detectLanguages, startLanguageDetector } from './language-detection.ts';
 import { forEachLine } from './line-files.ts';
 import { type FieldMapping, getterFor } from './record-fields.ts';
 
@@ -44,28 +45,13 @@ export interface ContentLanguages {
 // A primary language subtag of BCP 47 (2-3 letters), with or without region/script subtags.
 const TAG = /^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$/;
 
-type Detect = (text: string) => string | undefined;
-
-let detector: Promise<Detect> | undefined;
-
 /**
- * The detector, loaded once: 1.6 MB of n-gram tables that no other part of a build needs. The
- * gate starts loading it as a build starts, while its workers boot (see
- * {@link preloadLanguageDetector}). Why then: loaded at sealing it took ~0.7 s of a 1 GB build's
- * wall time; started as judging began, its ~0.27 s of compiling held the main thread while the
- * workers waited for their first batches (builds of 7.89-8.23 s against 8.07-8.49 s, alternating).
+ * Starts the language detector now (language-detection.ts: on a thread of its own, where its
+ * tables compile while the build goes on), for a sample taken later; a failure shows at the
+ * sample.
  */
-function loadDetector(): Promise<Detect> {
-  detector ??= import('eld/small').then(({ eld }) => (text: string) => {
-    const result = eld.detect(text);
-    return result.language && result.isReliable() ? result.language : undefined;
-  });
-  return detector;
-}
-
-/** Starts loading the detector now, for a sample taken later; a failure shows at the sample. */
 export function preloadLanguageDetector(): void {
-  loadDetector().catch(() => {});
+  startLanguageDetector().catch(() => {});
 }
 
 /** How many kept records apart the sampled ones are. */
@@ -112,20 +98,24 @@ export async function sampleContentLanguages(
       await file.close();
     }
   }
+  // The texts of the records without a language field, detected together.
+  const toDetect: string[] = [];
+  for (let i = 0; i < tags.length; i++) {
+    const text = texts[i];
+    if (!tags[i] && text && text.trim().length > 0) toDetect.push(text);
+  }
+  const found = await detectLanguages(toDetect);
   const counts = new Map<string, number>();
   let fromField = 0;
   let detected = 0;
   let undetermined = 0;
-  let detect: Detect | undefined;
+  let next = 0;
   for (let i = 0; i < tags.length; i++) {
     let language = tags[i];
     if (language) fromField++;
     else {
       const text = texts[i];
-      if (text && text.trim().length > 0) {
-        detect ??= await loadDetector();
-        language = detect(text);
-      }
+      if (text && text.trim().length > 0) language = found[next++];
       if (language) detected++;
       else undetermined++;
     }
