@@ -1,5 +1,4 @@
-import type { Worker } from 'node:worker_threads';
-import { withWorkers } from '../lib/ts-worker.ts';
+import { withWorkers, workerReady } from '../lib/ts-worker.ts';
 
 /**
  * Language detection of texts with `eld` (n-gram detector, its "small" tables: 60 languages, all
@@ -47,7 +46,7 @@ async function onThread(): Promise<DetectMany> {
   const worker = await withWorkers(
     new URL('./language-detector-worker.ts', import.meta.url),
     {},
-    (start) => ready(start()),
+    (start) => workerReady(start(), 'language detector thread'),
   );
   const pending = new Map<number, (languages: (string | undefined)[]) => void>();
   let failed: Error | undefined;
@@ -82,24 +81,4 @@ async function onThread(): Promise<DetectMany> {
     // The thread failed before answering: detected here instead.
     return languages.length === texts.length ? languages : (await here())(texts);
   };
-}
-
-function ready(worker: Worker): Promise<Worker> {
-  return new Promise<Worker>((resolve, reject) => {
-    const onMessage = (m: { ready?: boolean }) => {
-      if (!m.ready) return;
-      worker.off('error', onError).off('exit', onExit).off('message', onMessage);
-      resolve(worker);
-    };
-    const onError = (err: Error) => {
-      worker.off('exit', onExit).off('message', onMessage);
-      void worker.terminate();
-      reject(err);
-    };
-    const onExit = (code: number) => {
-      worker.off('error', onError).off('message', onMessage);
-      reject(new Error(`language detector thread exited (${code}) before it was ready`));
-    };
-    worker.on('message', onMessage).once('error', onError).once('exit', onExit);
-  });
 }

@@ -66,3 +66,27 @@ export async function withWorkers<T>(
 
 /** See {@link bundleEntry} (plain JavaScript, so that `bin/veto.js` can use it before tsx). */
 export const bundleWorkerEntry = bundleEntry;
+
+/**
+ * Resolves with `worker` once it posts `{ ready: true }`; rejects (and stops it) if it fails or
+ * exits first. `what` names the thread in the error.
+ */
+export function workerReady(worker: Worker, what: string): Promise<Worker> {
+  return new Promise<Worker>((resolve, reject) => {
+    const onMessage = (m: { ready?: boolean }) => {
+      if (!m?.ready) return;
+      worker.off('error', onError).off('exit', onExit).off('message', onMessage);
+      resolve(worker);
+    };
+    const onError = (err: Error) => {
+      worker.off('exit', onExit).off('message', onMessage);
+      void worker.terminate();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      worker.off('error', onError).off('message', onMessage);
+      reject(new Error(`${what} exited (${code}) before it was ready`));
+    };
+    worker.on('message', onMessage).once('error', onError).once('exit', onExit);
+  });
+}

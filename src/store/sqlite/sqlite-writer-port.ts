@@ -1,6 +1,5 @@
-import type { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { withWorkers } from '../../lib/ts-worker.ts';
+import { withWorkers, workerReady } from '../../lib/ts-worker.ts';
 import { SqliteWriterCore, type WriterMethod } from './sqlite-writer-core.ts';
 
 type Fn<M extends WriterMethod> = SqliteWriterCore[M] extends (...a: infer A) => infer R
@@ -41,7 +40,7 @@ export async function workerWriter(filename: string, bundled?: URL): Promise<Wri
   const worker = await withWorkers(
     new URL('./sqlite-writer-worker.ts', import.meta.url),
     { workerData: { filename } },
-    (start) => writerReady(start()),
+    (start) => workerReady(start(), 'SQLite writer thread'),
     bundled,
   );
   const pending = new Map<
@@ -91,22 +90,3 @@ export async function workerWriter(filename: string, bundled?: URL): Promise<Wri
 }
 
 /** `worker` once it says it is ready; rejects (and stops it) if it fails first. */
-function writerReady(worker: Worker): Promise<Worker> {
-  return new Promise<Worker>((resolve, reject) => {
-    const onMessage = (m: { ready?: boolean }) => {
-      if (!m.ready) return;
-      worker.off('error', onError).off('exit', onExit).off('message', onMessage);
-      resolve(worker);
-    };
-    const onError = (err: Error) => {
-      worker.off('exit', onExit).off('message', onMessage);
-      void worker.terminate();
-      reject(err);
-    };
-    const onExit = (code: number) => {
-      worker.off('error', onError).off('message', onMessage);
-      reject(new Error(`SQLite writer thread exited (${code}) before it was ready`));
-    };
-    worker.on('message', onMessage).once('error', onError).once('exit', onExit);
-  });
-}
