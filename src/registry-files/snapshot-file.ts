@@ -356,7 +356,8 @@ export function checkSnapshotKeys(
  * unusable until the promise resolves.
  *
  * Each chunk has a buffer of its own (it can be transferred to another thread), unless
- * `reuse` says `onChunk` is done with it when it returns: then one buffer is read into again.
+ * `reuse` says `onChunk` is done with it when it returns (or when the promise it returns
+ * settles): then one buffer is read into again.
  * Why: at 10M keys the 34 fresh 4 MiB buffers were 138 MB of new memory, whose first touch (page
  * faults, zeroed huge pages) cost verify's loading thread more than reading them.
  */
