@@ -24,11 +24,28 @@ export function reliableLanguage(result: Detection): string | undefined {
 type DetectMany = (texts: string[]) => Promise<(string | undefined)[]>;
 
 let detector: Promise<DetectMany> | undefined;
+/** Where the detector runs once started (the tests check it is its thread). */
+let where: 'thread' | 'here' | undefined;
 
 /** Starts the detector (its thread, or failing that here), if not started yet. */
 export function startLanguageDetector(): Promise<DetectMany> {
-  detector ??= onThread().catch(() => here());
+  detector ??= onThread().then(
+    (detect) => {
+      where = 'thread';
+      return detect;
+    },
+    () => {
+      where = 'here';
+      return here();
+    },
+  );
   return detector;
+}
+
+/** Where detection runs: on the detector's thread, or on this one (it could not start). */
+export async function languageDetectorRunsOn(): Promise<'thread' | 'here'> {
+  await startLanguageDetector();
+  return where ?? 'here';
 }
 
 /** The language of each text (undefined where none is reliable), in order. */
@@ -37,9 +54,14 @@ export async function detectLanguages(texts: string[]): Promise<(string | undefi
   return (await startLanguageDetector())(texts);
 }
 
-async function here(): Promise<DetectMany> {
+/** Detection on this thread: where the detector's thread cannot start or fails (and tests). */
+export async function detectHere(texts: string[]): Promise<(string | undefined)[]> {
   const { eld } = await import('eld/small');
-  return async (texts) => texts.map((t) => reliableLanguage(eld.detect(t)));
+  return texts.map((t) => reliableLanguage(eld.detect(t)));
+}
+
+async function here(): Promise<DetectMany> {
+  return detectHere;
 }
 
 async function onThread(): Promise<DetectMany> {
@@ -60,6 +82,7 @@ async function onThread(): Promise<DetectMany> {
   const fail = (err: Error) => {
     failed = err;
     // A later sample detects here; this one is retried there.
+    where = 'here';
     detector = here();
     for (const done of pending.values()) done([]);
     pending.clear();

@@ -6,6 +6,11 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { modelSummaryMarkdown } from '../../src/domain/model-summary.ts';
 import { sampleContentLanguages } from '../../src/gate/content-languages.ts';
+import {
+  detectHere,
+  detectLanguages,
+  languageDetectorRunsOn,
+} from '../../src/gate/language-detection.ts';
 import type { DatasetManifest } from '../../src/gate/manifest.ts';
 import { VETO_BIN } from '../support/veto-command.ts';
 import { jsonl, record, tempDir, writePolicy, writeSnapshot } from './support/fixtures.ts';
@@ -194,5 +199,30 @@ describe('the languages of the kept content', () => {
     assert.equal(share('German'), 25, line);
     assert.match(line, /estimated from 400 sampled records of 400 kept/);
     assert.match(line, /language field for 50, detected from the text for the rest/);
+  });
+});
+
+describe('language detection on its own thread', () => {
+  it('answers as the detector does on this thread, in order, for texts of every kind', async () => {
+    const texts = [
+      ...FRENCH,
+      ...ENGLISH,
+      // Too short or mixed for a reliable answer, numbers only, another alphabet, empty.
+      'ok',
+      'Bonjour hello guten Tag',
+      '12 34 56',
+      'Ήταν μια όμορφη μέρα στην παραλία με τους φίλους μας και τα παιδιά.',
+      '',
+    ];
+    const onThread = await detectLanguages(texts);
+    assert.equal(await languageDetectorRunsOn(), 'thread');
+    assert.deepEqual(onThread, await detectHere(texts));
+    assert.deepEqual(onThread.slice(0, 10), [
+      ...FRENCH.map(() => 'fr'),
+      ...ENGLISH.map(() => 'en'),
+    ]);
+    // Calls at once get their own answers.
+    const [a, b] = await Promise.all([detectLanguages(FRENCH), detectLanguages(ENGLISH)]);
+    assert.deepEqual([a, b], [FRENCH.map(() => 'fr'), ENGLISH.map(() => 'en')]);
   });
 });
