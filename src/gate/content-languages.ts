@@ -54,6 +54,11 @@ export function preloadLanguageDetector(): void {
   startLanguageDetector().catch(() => {});
 }
 
+/** A text the detector is asked about: one with something in it. */
+function detectable(text: string | undefined): text is string {
+  return text !== undefined && text.trim().length > 0;
+}
+
 /** How many kept records apart the sampled ones are. */
 export async function sampleContentLanguages(
   dataJsonl: string,
@@ -102,7 +107,7 @@ export async function sampleContentLanguages(
   const toDetect: string[] = [];
   for (let i = 0; i < tags.length; i++) {
     const text = texts[i];
-    if (!tags[i] && text && text.trim().length > 0) toDetect.push(text);
+    if (!tags[i] && detectable(text)) toDetect.push(text);
   }
   const found = await detectLanguages(toDetect);
   const counts = new Map<string, number>();
@@ -114,8 +119,7 @@ export async function sampleContentLanguages(
     let language = tags[i];
     if (language) fromField++;
     else {
-      const text = texts[i];
-      if (text && text.trim().length > 0) language = found[next++];
+      if (detectable(texts[i])) language = found[next++];
       if (language) detected++;
       else undetermined++;
     }

@@ -13,7 +13,15 @@ import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
 import { HashSet64, WordPairs } from './id-hashes.ts';
 import { type NamedAccount, NamedSubjectFinder } from './named-subjects.ts';
 import { type FieldMapping, getterFor, mappedName } from './record-fields.ts';
-import { ABSENT, ARRAY, NULL, NUMBER, RecordScanner, STRING } from './record-scanner.ts';
+import {
+  ABSENT,
+  ARRAY,
+  type Latin1Slicer,
+  NULL,
+  NUMBER,
+  RecordScanner,
+  STRING,
+} from './record-scanner.ts';
 
 /**
  * The per-record part of `veto dataset verify` (dataset-verify.ts): one chunk of the data file,
@@ -492,9 +500,4 @@ function itemOf(
 ): { itemId: string } | { itemFromLine: true } {
   const id = itemId ?? (idBytes >= 0 ? b.toString('latin1', idBytes, idEnd) : undefined);
   return id === undefined ? { itemFromLine: true } : { itemId: id };
-}
-
-/** `latin1Slice` is what `toString('latin1', ...)` ends in, minus its argument handling. */
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
 }

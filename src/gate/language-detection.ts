@@ -36,7 +36,7 @@ export function startLanguageDetector(): Promise<DetectMany> {
     },
     () => {
       where = 'here';
-      return here();
+      return detectHere;
     },
   );
   return detector;
@@ -60,10 +60,6 @@ export async function detectHere(texts: string[]): Promise<(string | undefined)[
   return texts.map((t) => reliableLanguage(eld.detect(t)));
 }
 
-async function here(): Promise<DetectMany> {
-  return detectHere;
-}
-
 async function onThread(): Promise<DetectMany> {
   const worker = await withWorkers(
     new URL('./language-detector-worker.ts', import.meta.url),
@@ -83,7 +79,7 @@ async function onThread(): Promise<DetectMany> {
     failed = err;
     // A later sample detects here; this one is retried there.
     where = 'here';
-    detector = here();
+    detector = Promise.resolve(detectHere);
     for (const done of pending.values()) done([]);
     pending.clear();
   };
@@ -93,7 +89,7 @@ async function onThread(): Promise<DetectMany> {
   // one refs the thread again.)
   worker.unref();
   return async (texts) => {
-    if (failed) return (await here())(texts);
+    if (failed) return detectHere(texts);
     const languages = await new Promise<(string | undefined)[]>((resolve) => {
       const id = nextId++;
       // Held while an answer is due (an unref'd thread would let the process end first).
@@ -102,6 +98,6 @@ async function onThread(): Promise<DetectMany> {
       worker.postMessage({ id, texts });
     });
     // The thread failed before answering: detected here instead.
-    return languages.length === texts.length ? languages : (await here())(texts);
+    return languages.length === texts.length ? languages : detectHere(texts);
   };
 }

@@ -51,7 +51,8 @@ for (let c = 0; c < 256; c++) {
 const HEX = new Uint8Array(256);
 for (const ch of '0123456789abcdefABCDEF') HEX[ch.charCodeAt(0)] = 1;
 
-interface Latin1Slicer {
+/** `latin1Slice`/`utf8Slice` are what `toString(...)` ends in, minus its argument handling. */
+export interface Latin1Slicer {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
 }
