@@ -27,7 +27,6 @@ import type { DatasetAnchor, DatasetManifest } from './manifest.ts';
 import { type NamedAccount, namedObjectorTerms, readNamesFile } from './named-subjects.ts';
 import {
   hashSnapshotChunk,
-  type KeyHashes,
   ObjectorFilter,
   type ObjectorSetDescriptor,
   ObjectorTable,
@@ -476,42 +475,52 @@ async function loadObjectorSet(
       const loading = new Set<Promise<unknown>>();
       let failure: unknown;
       let added = 0;
-      meta = await scanSnapshotFile(path, async (chunk, firstLine) => {
-        if (failure) throw failure;
-        const pool = booted;
-        if (!pool) {
-          const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine);
-          table.claimAll(his, los, los.length);
-          // Lets the workers' "booted" messages in between chunks.
-          await new Promise((r) => setImmediate(r));
-          return;
-        }
-        while (loading.size >= pool.size * 2) await Promise.race(loading);
-        if (failure) throw failure;
-        const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared).then(
-          (n) => {
-            added += n;
-          },
-          (err) => {
-            failure ??= err;
-          },
-        );
-        const tracked = job.finally(() => loading.delete(tracked));
-        loading.add(tracked);
-      });
+      // The workers hand the chunks' buffers back: read into again (and judged into later).
+      const takeBuffer = (bytes: number) => booted?.takeInput(bytes);
+      meta = await scanSnapshotFile(
+        path,
+        async (chunk, firstLine) => {
+          if (failure) throw failure;
+          const pool = booted;
+          if (!pool) {
+            const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine, {
+              borrow: true,
+            });
+            table.claimAll(his, los, los.length);
+            // Lets the workers' "booted" messages in between chunks.
+            await new Promise((r) => setImmediate(r));
+            return;
+          }
+          while (loading.size >= pool.size * 2) await Promise.race(loading);
+          if (failure) throw failure;
+          const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared).then(
+            (n) => {
+              added += n;
+            },
+            (err) => {
+              failure ??= err;
+            },
+          );
+          const tracked = job.finally(() => loading.delete(tracked));
+          loading.add(tracked);
+        },
+        { takeBuffer },
+      );
       await Promise.all(loading);
       if (failure) throw failure;
       table.count += added;
     } else {
-      const hashes: KeyHashes[] = [];
       meta = await scanSnapshotFile(
         path,
         (chunk, firstLine) => {
-          hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
+          const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine, {
+            borrow: true,
+          });
+          table.stage(his, los, los.length);
         },
         { reuse: true },
       );
-      table.addHashes(hashes);
+      table.flush();
     }
     if (table.count !== meta.count) {
       throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);

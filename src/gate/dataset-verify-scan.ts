@@ -81,14 +81,20 @@ export interface ChunkScan {
     role: Uint8Array;
   };
   /**
-   * The kept authors' subject keys (when collected), `\n`-joined, each once within the chunk
-   * (repeats found by their hashes). Made here, on the reading thread, as one string: verify's
-   * own thread then only splits it. Why: making each key there from the chunk's bytes cost that
-   * thread ~0.5 s (and its garbage) of a 1 GB build's verify, where it is what the reading
-   * workers wait for.
+   * The kept authors' subject keys (when collected), each once within the chunk (repeats found
+   * by their hashes), `\n`-joined in pieces of up to {@link AUTHORS_PIECE} keys. Made here, on
+   * the reading thread: verify's own thread then only splits them. Why: making each key there
+   * from the chunk's bytes cost that thread ~0.5 s (and its garbage) of a 1 GB build's verify,
+   * where it is what the reading workers wait for. Why pieces: a string or an array above 128 KB
+   * is allocated apart from V8's young generation, on memory of its own, and touching new memory
+   * is slow on virtual machines (page faults): one string per 4 MiB chunk, and its split, cost
+   * verify's thread ~20k page faults at bench scale.
    */
-  authors: string;
+  authors: string[];
 }
+
+/** Keys per piece of {@link ChunkScan.authors} (~60 KB of string, a 32 KB array once split). */
+export const AUTHORS_PIECE = 4096;
 
 export const S_ID = 0;
 export const S_AUTHOR = 1;
@@ -156,6 +162,7 @@ export class VerifyScanner {
     const collect = config.collectAuthors;
     const authorSeen = collect ? new HashSet64(end >> 8) : undefined;
     const authors: string[] = [];
+    let piece: string[] = [];
     const latin1 = buf as unknown as Latin1Slicer;
     let lineNo = 0;
     let blank = 0;
@@ -246,8 +253,13 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        if (authorSeen?.add(authorHi, authorLo))
-          authors.push(`acct:${latin1.latin1Slice(authorBytes, authorEnd)}`);
+        if (authorSeen?.add(authorHi, authorLo)) {
+          piece.push(`acct:${latin1.latin1Slice(authorBytes, authorEnd)}`);
+          if (piece.length === AUTHORS_PIECE) {
+            authors.push(piece.join('\n'));
+            piece = [];
+          }
+        }
       } else if (authorId === undefined) {
         fail({
           check: 'objectors',
@@ -261,7 +273,13 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        if (authorSeen?.add(authorHi, authorLo)) authors.push(key);
+        if (authorSeen?.add(authorHi, authorLo)) {
+          piece.push(key);
+          if (piece.length === AUTHORS_PIECE) {
+            authors.push(piece.join('\n'));
+            piece = [];
+          }
+        }
       }
       if (mentions !== undefined && mentions !== null) {
         if (!Array.isArray(mentions)) {
@@ -355,7 +373,7 @@ export class VerifyScanner {
       problemCounts,
       idWords: ids.words(),
       subjects: subjects.copy(),
-      authors: authors.join('\n'),
+      authors: piece.length > 0 ? [...authors, piece.join('\n')] : authors,
     };
   }
 }

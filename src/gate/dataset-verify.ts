@@ -528,8 +528,7 @@ async function verifyWith(
       return;
     }
     while (noticeBatch.length >= NOTICE_BATCH || (all && noticeBatch.length > 0)) {
-      const keys = noticeBatch.slice(0, NOTICE_BATCH);
-      noticeBatch = noticeBatch.slice(NOTICE_BATCH);
+      const keys = noticeBatch.splice(0, NOTICE_BATCH);
       authorsAsked += keys.length;
       let answer: string[];
       try {
@@ -700,10 +699,16 @@ async function verifyWith(
       ids.pushWords(scan.idWords);
       subjects.append(scan.subjects, base);
       if (objectorsReady) lookUp();
-      if (registry && scan.authors !== '') {
-        for (const key of scan.authors.split('\n')) noticeBatch.push(key);
+      if (registry) {
+        // Asked a batch at a time as it fills: the batch never grows past NOTICE_BATCH (an array
+        // above 128 KB would be allocated on new memory, see `ChunkScan.authors`).
+        for (const piece of scan.authors) {
+          for (const key of piece.split('\n')) {
+            noticeBatch.push(key);
+            if (noticeBatch.length >= NOTICE_BATCH) await askNotice(false);
+          }
+        }
       }
-      await askNotice(false);
     };
 
     // The data's hash on another thread while the records are read.

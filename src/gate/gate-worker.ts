@@ -25,7 +25,8 @@ export interface BatchMessage {
 
 /**
  * A chunk of snapshot lines to check, hash and add to the shared objector table `slots` (other
- * threads add other chunks at the same time). Replies with the number of keys added.
+ * threads add other chunks at the same time). Replies with the number of keys added, and the
+ * chunk's buffer back (`input`).
  */
 export interface SnapshotChunkMessage {
   type: 'snapshot-chunk';
@@ -90,14 +91,19 @@ parentPort?.on(
     }
     if (msg.type === 'snapshot-chunk') {
       try {
+        // Borrowed hashes: added to the table before the next chunk is hashed.
         const hashes = hashSnapshotChunk(
           msg.path,
           new Uint8Array(msg.buffer, 0, msg.length),
           msg.length,
           msg.firstLine,
+          { borrow: true },
         );
         new ObjectorTable(0, msg.slots).claimAll(hashes.his, hashes.los, hashes.los.length);
-        parentPort!.postMessage({ seq: msg.seq, hashed: hashes.los.length });
+        // The chunk's buffer goes back, to be read into again.
+        parentPort!.postMessage({ seq: msg.seq, hashed: hashes.los.length, input: msg.buffer }, [
+          msg.buffer,
+        ]);
       } catch (err) {
         const file =
           err instanceof RegistryFileError ? { path: err.path, reason: err.reason } : undefined;

@@ -63,15 +63,20 @@ export function hashKeys(keys: readonly string[]): KeyHashes {
  * either way (see `hashPrintableKeyBytes64`). Measured at bench scale 0.3 (3M keys): the string
  * path spent ~130 ms per worker in `checkSnapshotKeys` plus its garbage; the byte path allocates
  * nothing per key.
+ *
+ * `borrow`: the caller is done with the hashes before its next call on this thread, so the
+ * WebAssembly path may hand over views of its memory instead of copies. Why: a build's load
+ * copied 80 MB of hashes at 10M keys, all of it new memory, whose first touch (page faults)
+ * costs more than the copy on a virtual machine.
  */
 export function hashSnapshotChunk(
   path: string,
   bytes: Uint8Array,
   length: number,
   firstLine: number,
-  engine: 'wasm' | 'js' = 'wasm',
+  { engine = 'wasm', borrow = false }: { engine?: 'wasm' | 'js'; borrow?: boolean } = {},
 ): KeyHashes {
-  const fast = engine === 'wasm' ? hashChunkWasm(bytes, length) : undefined;
+  const fast = engine === 'wasm' ? hashChunkWasm(bytes, length, borrow) : undefined;
   if (fast) return fast;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, length);
   // Sized for keys of 7+ bytes ("acct:1\n"), grown if shorter ones come.
@@ -112,16 +117,22 @@ export function hashSnapshotChunk(
  * it cannot run or the chunk is not plain (the JavaScript path then reads it, and reports what is
  * wrong). Exported for the tests that compare it with the JavaScript path. Measured on the bench's
  * 10M keys: the workers' CPU for the load went from 0.96-1.11 s each to 0.53-0.83 s, and the load
- * from 1.44-1.61 s to 1.23-1.27 s (after warm-up).
+ * from 1.44-1.61 s to 1.23-1.27 s (after warm-up). `borrow`: views of the hasher's memory, valid
+ * until its next call, instead of copies.
  */
-export function hashChunkWasm(bytes: Uint8Array, length: number): KeyHashes | undefined {
+export function hashChunkWasm(
+  bytes: Uint8Array,
+  length: number,
+  borrow = false,
+): KeyHashes | undefined {
   const hasher = keyLineHasher();
   const input = hasher?.input(length);
   if (!hasher || !input) return undefined;
   input.set(bytes.subarray(0, length));
   const hashes = hasher.hash(length, MAX_KEY_LENGTH, 1);
+  if (!hashes || borrow) return hashes;
   // Copies: the memory takes the next chunk.
-  return hashes && { his: hashes.his.slice(), los: hashes.los.slice() };
+  return { his: hashes.his.slice(), los: hashes.los.slice() };
 }
 
 function slowChunk(path: string, buf: Buffer, firstLine: number): KeyHashes {
@@ -139,6 +150,9 @@ function compareBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: num
 
 /** Keys whose home slots `claimAll` and `hasAll` load together before probing them. */
 const CLAIM_GROUP = 1024;
+
+/** Keys staged at most by {@link ObjectorTable.stage} (16 MB of stage). */
+const STAGE_KEYS = 1 << 20;
 
 export interface ObjectorSet {
   readonly count: number;
@@ -198,39 +212,83 @@ export class ObjectorTable implements ObjectorSet {
   }
 
   /**
-   * Adds pre-hashed keys (see {@link hashKeys}; distinct, as a snapshot's are), bucketed by
-   * table region first. Why: inserting 10M keys in key order is one cache miss per key into a
-   * 134 MB table (~200 ns each, ~2.5 s measured); grouped by region, consecutive inserts land in
-   * the same few kilobytes and the table is written nearly sequentially.
-   *
-   * For one thread; threads that fill the table together use {@link claimAll}.
+   * Adds pre-hashed keys (see {@link hashKeys}; distinct, as a snapshot's are): {@link stage}
+   * each part, then {@link flush}. For one thread; threads that fill the table together use
+   * {@link claimAll}.
    */
   addHashes(parts: readonly KeyHashes[]): void {
+    for (const { his, los } of parts) this.stage(his, los, los.length);
+    this.flush();
+  }
+
+  /**
+   * Adds pre-hashed keys (distinct) as they come: copied into a stage of {@link STAGE_KEYS}
+   * keys, which is added in table order whenever it fills (and by {@link flush}); the arrays
+   * given may be reused as soon as this returns. Why in table order: inserting keys in the order
+   * they come is a cache miss each into a 134 MB table at 10M keys (~200 ns each, ~2.5 s
+   * measured); in table order consecutive inserts land close together. Why a stage rather than
+   * every key first: the keys' hashes, kept whole and then sorted, were 160 MB of new memory at
+   * 10M keys, and first touches of memory (page faults) cost a virtual machine more than the
+   * sort (a load: 0.64-0.73 s that way, 0.31-0.35 s on memory already touched).
+   */
+  stage(his: Uint32Array, los: Uint32Array, n: number): void {
+    this.#stage ??= {
+      his: new Uint32Array(STAGE_KEYS),
+      los: new Uint32Array(STAGE_KEYS),
+      sortedHis: new Uint32Array(STAGE_KEYS),
+      sortedLos: new Uint32Array(STAGE_KEYS),
+      n: 0,
+    };
+    const stage = this.#stage;
+    for (let i = 0; i < n; ) {
+      const take = Math.min(n - i, STAGE_KEYS - stage.n);
+      stage.his.set(his.subarray(i, i + take), stage.n);
+      stage.los.set(los.subarray(i, i + take), stage.n);
+      stage.n += take;
+      i += take;
+      if (stage.n === STAGE_KEYS) this.#addStaged();
+    }
+  }
+
+  /** Adds what {@link stage} holds, and lets its memory go. */
+  flush(): void {
+    if (this.#stage && this.#stage.n > 0) this.#addStaged();
+    this.#stage = undefined;
+  }
+
+  #stage:
+    | {
+        his: Uint32Array;
+        los: Uint32Array;
+        sortedHis: Uint32Array;
+        sortedLos: Uint32Array;
+        n: number;
+      }
+    | undefined;
+
+  /** The stage's keys bucketed by table region (a counting sort), then inserted in that order. */
+  #addStaged(): void {
+    const stage = this.#stage!;
+    const n = stage.n;
     const capacity = this.#mask + 1;
+    if (this.count + n > capacity * 0.75) {
+      throw new Error('objector table is full: more keys than announced');
+    }
     const bucketBits = Math.min(16, Math.log2(capacity));
     const shift = Math.log2(capacity) - bucketBits;
     const starts = new Uint32Array((1 << bucketBits) + 1);
-    let total = 0;
-    for (const { los } of parts) {
-      for (let i = 0; i < los.length; i++) starts[((los[i]! & this.#mask) >>> shift) + 1]!++;
-      total += los.length;
-    }
-    if (this.count + total > capacity * 0.75) {
-      throw new Error('objector table is full: more keys than announced');
-    }
+    const { his, los, sortedHis, sortedLos } = stage;
+    for (let i = 0; i < n; i++) starts[((los[i]! & this.#mask) >>> shift) + 1]!++;
     for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
-    const his = new Uint32Array(total);
-    const los = new Uint32Array(total);
-    for (const part of parts) {
-      for (let i = 0; i < part.los.length; i++) {
-        const lo = part.los[i]!;
-        const at = starts[(lo & this.#mask) >>> shift]!++;
-        his[at] = part.his[i]!;
-        los[at] = lo;
-      }
+    for (let i = 0; i < n; i++) {
+      const lo = los[i]!;
+      const at = starts[(lo & this.#mask) >>> shift]!++;
+      sortedHis[at] = his[i]!;
+      sortedLos[at] = lo;
     }
-    for (let i = 0; i < total; i++) this.#insert(his[i]!, los[i]!);
-    this.count += total;
+    for (let i = 0; i < n; i++) this.#insert(sortedHis[i]!, sortedLos[i]!);
+    this.count += n;
+    stage.n = 0;
   }
 
   /**
@@ -383,7 +441,7 @@ export function objectorSetFrom(desc: ObjectorSetDescriptor): ObjectorSet {
 /**
  * Loads a snapshot file into an exact table on one thread (verify's, or one gate worker's while
  * the others read the data: `WorkerPool.loadSnapshotTable`): its keys hashed in WebAssembly and
- * added in table order (`ObjectorTable.addHashes`). The file's hash, order and count are checked.
+ * added in table order (`ObjectorTable.stage`). The file's hash, order and count are checked.
  * Why not by every gate worker at once, as the build does: adding keys one by one from several
  * threads (`claimAll`, a cache miss each) cost 2.3 CPU-s at 10M keys against 0.8 here, and the
  * whole verify took 4.9-5.3 CPU-s that way against 4.3 on one thread (bench scale, measured
@@ -394,15 +452,17 @@ export async function loadSnapshotTable(
   count: number,
 ): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
   const table = new ObjectorTable(count);
-  const hashes: KeyHashes[] = [];
   const meta = await scanSnapshotFile(
     path,
     (chunk, firstLine) => {
-      hashes.push(hashSnapshotChunk(path, chunk, chunk.length, firstLine));
+      const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine, {
+        borrow: true,
+      });
+      table.stage(his, los, los.length);
     },
     { reuse: true },
   );
-  table.addHashes(hashes);
+  table.flush();
   if (table.count !== meta.count) {
     throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);
   }

@@ -186,7 +186,7 @@ export class WorkerPool {
   /**
    * Checks a chunk of snapshot lines on a worker, which hashes the keys and adds them to the
    * shared objector table `slots` (see `ObjectorTable.claimAll`); resolves to the number of keys
-   * added. The chunk's buffer is transferred.
+   * added. The chunk's buffer is transferred, and comes back through {@link takeInput}.
    */
   hashSnapshotChunk(
     path: string,

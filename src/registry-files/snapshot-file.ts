@@ -357,14 +357,19 @@ export function checkSnapshotKeys(
  *
  * Each chunk has a buffer of its own (it can be transferred to another thread), unless
  * `reuse` says `onChunk` is done with it when it returns (or when the promise it returns
- * settles): then one buffer is read into again.
- * Why: at 10M keys the 34 fresh 4 MiB buffers were 138 MB of new memory, whose first touch (page
- * faults, zeroed huge pages) cost verify's loading thread more than reading them.
+ * settles): then one buffer is read into again. `takeBuffer`, without `reuse`: a buffer to read
+ * into (of at least the bytes asked, whole: offset 0), one that an earlier chunk was done with
+ * (the gate's workers hand them back), or none. Why: at 10M keys the 34 fresh 4 MiB buffers were
+ * 138 MB of new memory, whose first touch (page faults, zeroed huge pages) cost verify's loading
+ * thread more than reading them.
  */
 export async function scanSnapshotFile(
   path: string,
   onChunk: (chunk: Buffer, firstLine: number) => void | Promise<void>,
-  { reuse = false }: { reuse?: boolean } = {},
+  {
+    reuse = false,
+    takeBuffer,
+  }: { reuse?: boolean; takeBuffer?: (bytes: number) => ArrayBuffer | undefined } = {},
 ): Promise<SnapshotMeta> {
   const file = await open(path, 'r');
   try {
@@ -376,10 +381,13 @@ export async function scanSnapshotFile(
     let reused: Buffer | undefined;
     for (;;) {
       const want = READ_SIZE + (carry?.length ?? 0);
+      const taken = reuse ? undefined : takeBuffer?.(want);
       const chunk =
         reused && reused.length >= want
           ? reused
-          : Buffer.allocUnsafeSlow(reuse ? want + (64 << 10) : want);
+          : taken
+            ? Buffer.from(taken)
+            : Buffer.allocUnsafeSlow(reuse || takeBuffer ? want + (64 << 10) : want);
       if (reuse) reused = chunk;
       const carried = carry?.length ?? 0;
       if (carry) carry.copy(chunk, 0);

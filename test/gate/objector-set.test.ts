@@ -41,6 +41,33 @@ describe('objector table', () => {
     assert.throws(() => small.addHashes([hashKeys(keys)]), /full/);
   });
 
+  it('takes keys staged in parts over several stages, and answers exactly', () => {
+    // More keys than one stage holds (1M), in parts that straddle its boundaries.
+    const n = 2_200_000;
+    const mix = (i: number) => Math.imul(i ^ (i >>> 15), 0x2c1b3c6d) >>> 0;
+    const his = Uint32Array.from({ length: n }, (_, i) => i + 1);
+    const los = Uint32Array.from({ length: n }, (_, i) => mix(i));
+    const table = new ObjectorTable(n);
+    for (let from = 0; from < n; from += 300_001) {
+      const to = Math.min(n, from + 300_001);
+      table.stage(his.subarray(from, to), los.subarray(from, to), to - from);
+    }
+    table.flush();
+    assert.equal(table.count, n);
+    const out = new Uint8Array(n);
+    table.hasAll(his, los, n, out);
+    assert.equal(out.indexOf(0), -1, 'every staged key is found');
+    // The same high words with other low words: none was added.
+    const others = los.map((lo) => lo ^ 1);
+    table.hasAll(his, others, n, out);
+    assert.equal(out.indexOf(1), -1, 'no other key is found');
+    const small = new ObjectorTable(10);
+    assert.throws(() => {
+      small.stage(his, los, 100);
+      small.flush();
+    }, /full/);
+  });
+
   it('is filled from a multi-chunk snapshot by worker threads and this one at once', async () => {
     const dir = await tempDir();
     const path = join(dir, 'big.snap');
@@ -55,18 +82,38 @@ describe('objector table', () => {
     const table = new ObjectorTable(n);
     const pool = await WorkerPool.start(2);
     try {
-      // Every other chunk is hashed and added here, the rest by the workers, all three threads
-      // adding to the shared table at the same time, as the gate does.
+      // Every other chunk is hashed and added here (its hashes borrowed from the hasher's
+      // memory), the rest by the workers, all three threads adding to the shared table at the
+      // same time, as the gate does; the buffers the workers hand back are read into again.
       const jobs: Promise<number>[] = [];
       let chunks = 0;
-      await scanSnapshotFile(path, (chunk, firstLine) => {
-        if (chunks++ % 2 === 0) {
-          const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine);
-          table.claimAll(his, los, los.length);
-        } else jobs.push(pool.hashSnapshotChunk(path, chunk, firstLine, table.shared));
-      });
+      let reread = 0;
+      await scanSnapshotFile(
+        path,
+        (chunk, firstLine) => {
+          if (chunks++ % 2 === 0) {
+            const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine, {
+              borrow: true,
+            });
+            table.claimAll(his, los, los.length);
+            return;
+          }
+          const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared);
+          jobs.push(job);
+          // Waited for here, so that its buffer is back before the next read.
+          return job.then(() => {});
+        },
+        {
+          takeBuffer: (bytes) => {
+            const buffer = pool.takeInput(bytes);
+            if (buffer) reread++;
+            return buffer;
+          },
+        },
+      );
       const addedByWorkers = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
       assert.ok(chunks >= 3, `${chunks} chunks`);
+      assert.ok(reread >= 1, 'a buffer a worker handed back was read into again');
       assert.ok(addedByWorkers > 0 && table.count > 0);
       assert.equal(table.count + addedByWorkers, n);
     } finally {
@@ -178,7 +225,7 @@ describe('snapshot chunks: WebAssembly and JavaScript', () => {
       fc.property(chunk, (bytes) => {
         let js: KeyHashes | Error;
         try {
-          js = hashSnapshotChunk('s.snap', bytes, bytes.length, 2, 'js');
+          js = hashSnapshotChunk('s.snap', bytes, bytes.length, 2, { engine: 'js' });
         } catch (err) {
           js = err as Error;
         }
