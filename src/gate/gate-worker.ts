@@ -24,9 +24,10 @@ export interface BatchMessage {
 }
 
 /**
- * A chunk of snapshot lines to check, hash and add to the shared objector table `slots` (other
- * threads add other chunks at the same time). Replies with the number of keys added, and the
- * chunk's buffer back (`input`).
+ * A chunk of snapshot lines to check, hash and stage for the shared objector table `slots`
+ * (`ObjectorTable.stage`; other threads add other chunks at the same time). Replies with the
+ * number of keys hashed, and the chunk's buffer back (`input`). The keys staged are in the table
+ * once a `snapshot-flush` is answered.
  */
 export interface SnapshotChunkMessage {
   type: 'snapshot-chunk';
@@ -36,6 +37,8 @@ export interface SnapshotChunkMessage {
   length: number;
   firstLine: number;
   slots: SharedArrayBuffer;
+  /** Which table `slots` is (the pool numbers them): the keys staged for another are dropped. */
+  fill: number;
 }
 
 /** `veto dataset verify`'s reading of a data chunk (dataset-verify-scan.ts). */
@@ -45,6 +48,11 @@ export type VerifyMessage =
   | { type: 'verify-chunk'; seq: number; buffer: ArrayBuffer; end: number; offset: number };
 
 let judge: Judge | undefined;
+/**
+ * The objector table being filled (`SnapshotChunkMessage.fill`): this thread's view of it, which
+ * holds the keys staged for it.
+ */
+let filling: { fill: number; table: ObjectorTable } | undefined;
 let summaries: SummaryWants | undefined;
 let verifier: VerifyScanner | undefined;
 
@@ -55,6 +63,7 @@ parentPort?.on(
       | { type: 'init'; config: JudgeConfig; summaries?: SummaryWants }
       | BatchMessage
       | SnapshotChunkMessage
+      | { type: 'snapshot-flush'; seq: number }
       | VerifyMessage,
   ) => {
     if (msg.type === 'snapshot-table') {
@@ -91,7 +100,7 @@ parentPort?.on(
     }
     if (msg.type === 'snapshot-chunk') {
       try {
-        // Borrowed hashes: added to the table before the next chunk is hashed.
+        // Borrowed hashes: staged (copied) before the next chunk is hashed.
         const hashes = hashSnapshotChunk(
           msg.path,
           new Uint8Array(msg.buffer, 0, msg.length),
@@ -99,7 +108,12 @@ parentPort?.on(
           msg.firstLine,
           { borrow: true },
         );
-        new ObjectorTable(0, msg.slots).claimAll(hashes.his, hashes.los, hashes.los.length);
+        if (filling?.fill !== msg.fill) {
+          const table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 });
+          table.concurrent = true;
+          filling = { fill: msg.fill, table };
+        }
+        filling.table.stage(hashes.his, hashes.los, hashes.los.length);
         // The chunk's buffer goes back, to be read into again.
         parentPort!.postMessage({ seq: msg.seq, hashed: hashes.los.length, input: msg.buffer }, [
           msg.buffer,
@@ -108,6 +122,17 @@ parentPort?.on(
         const file =
           err instanceof RegistryFileError ? { path: err.path, reason: err.reason } : undefined;
         parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message, file });
+      }
+      return;
+    }
+    if (msg.type === 'snapshot-flush') {
+      try {
+        filling?.table.flush();
+        filling = undefined;
+        parentPort!.postMessage({ seq: msg.seq, value: true });
+      } catch (err) {
+        filling = undefined;
+        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
       }
       return;
     }

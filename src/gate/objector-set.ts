@@ -148,11 +148,9 @@ function compareBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: num
   return e1 - s1 - (e2 - s2);
 }
 
-/** Keys whose home slots `claimAll` and `hasAll` load together before probing them. */
-const CLAIM_GROUP = 1024;
+/** Keys whose home slots `hasAll` loads together before probing them. */
+const LOOKUP_GROUP = 1024;
 
-/** Keys staged at most by {@link ObjectorTable.stage} (16 MB of stage). */
-const STAGE_KEYS = 1 << 20;
 
 export interface ObjectorSet {
   readonly count: number;
@@ -212,9 +210,24 @@ export class ObjectorTable implements ObjectorSet {
   }
 
   /**
+   * Set while other threads fill the same table (each through its own view of the shared
+   * memory, {@link ObjectorTable.from}): slots are then claimed with a compare-and-exchange, and
+   * lookups must wait until every thread has flushed.
+   */
+  concurrent = false;
+
+  /**
+   * Keys {@link stage} holds before adding them (16 bytes each). Each stage added is one pass
+   * over the table, so more keys per stage is fewer passes, but more new memory: 1M (16 MB) where
+   * threads fill a table together (each has its own stage), 4M for one thread loading 10M keys
+   * (0.92-1.03 s against 1.16-1.34 s with 1M; with 4M per gate worker the build's load took
+   * 1.8 s against 1.1-1.3 s).
+   */
+  stageKeys = 1 << 20;
+
+  /**
    * Adds pre-hashed keys (see {@link hashKeys}; distinct, as a snapshot's are): {@link stage}
-   * each part, then {@link flush}. For one thread; threads that fill the table together use
-   * {@link claimAll}.
+   * each part, then {@link flush}.
    */
   addHashes(parts: readonly KeyHashes[]): void {
     for (const { his, los } of parts) this.stage(his, los, los.length);
@@ -222,31 +235,34 @@ export class ObjectorTable implements ObjectorSet {
   }
 
   /**
-   * Adds pre-hashed keys (distinct) as they come: copied into a stage of {@link STAGE_KEYS}
+   * Adds pre-hashed keys (distinct) as they come: copied into a stage of {@link stageKeys}
    * keys, which is added in table order whenever it fills (and by {@link flush}); the arrays
    * given may be reused as soon as this returns. Why in table order: inserting keys in the order
    * they come is a cache miss each into a 134 MB table at 10M keys (~200 ns each, ~2.5 s
    * measured); in table order consecutive inserts land close together. Why a stage rather than
    * every key first: the keys' hashes, kept whole and then sorted, were 160 MB of new memory at
    * 10M keys, and first touches of memory (page faults) cost a virtual machine more than the
-   * sort (a load: 0.64-0.73 s that way, 0.31-0.35 s on memory already touched).
+   * sort (a load: 0.64-0.73 s that way, 0.31-0.35 s on memory already touched). Threads that
+   * fill one table together each stage their own keys ({@link concurrent}): inserting each key as
+   * it came, its cache miss overlapped with its group's, cost ~70-100 ns a key at 10M keys.
    */
   stage(his: Uint32Array, los: Uint32Array, n: number): void {
+    const size = this.stageKeys;
     this.#stage ??= {
-      his: new Uint32Array(STAGE_KEYS),
-      los: new Uint32Array(STAGE_KEYS),
-      sortedHis: new Uint32Array(STAGE_KEYS),
-      sortedLos: new Uint32Array(STAGE_KEYS),
+      his: new Uint32Array(size),
+      los: new Uint32Array(size),
+      sortedHis: new Uint32Array(size),
+      sortedLos: new Uint32Array(size),
       n: 0,
     };
     const stage = this.#stage;
     for (let i = 0; i < n; ) {
-      const take = Math.min(n - i, STAGE_KEYS - stage.n);
+      const take = Math.min(n - i, stage.his.length - stage.n);
       stage.his.set(his.subarray(i, i + take), stage.n);
       stage.los.set(los.subarray(i, i + take), stage.n);
       stage.n += take;
       i += take;
-      if (stage.n === STAGE_KEYS) this.#addStaged();
+      if (stage.n === stage.his.length) this.#addStaged();
     }
   }
 
@@ -283,34 +299,13 @@ export class ObjectorTable implements ObjectorSet {
     for (let i = 0; i < n; i++) {
       const lo = los[i]!;
       const at = starts[(lo & this.#mask) >>> shift]!++;
-      sortedHis[at] = his[i]!;
+      sortedHis[at] = his[i]! || 1;
       sortedLos[at] = lo;
     }
-    for (let i = 0; i < n; i++) this.#insert(sortedHis[i]!, sortedLos[i]!);
+    if (this.concurrent) for (let i = 0; i < n; i++) this.#claim(sortedHis[i]!, sortedLos[i]!);
+    else for (let i = 0; i < n; i++) this.#insert(sortedHis[i]!, sortedLos[i]!);
     this.count += n;
     stage.n = 0;
-  }
-
-  /**
-   * Adds pre-hashed keys (distinct) as they come, a snapshot chunk at a time, while other threads
-   * add theirs to the same shared table: slots are claimed with a compare-and-exchange, and
-   * lookups must wait until every thread is done. Why not bucketed like `addHashes`: that needs
-   * every key first, and the gate's workers then sat idle while the main thread read the file,
-   * then filled the table together at the end (~0.55 s of a ~1.5 s load at 10M keys). Here the
-   * misses of a group of keys are issued together first (as `hasAll` does), so a key costs about
-   * one overlapped miss: ~1.4x the CPU of `addHashes`, spent while the file is being read.
-   */
-  claimAll(his: Uint32Array, los: Uint32Array, n: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let touched = 0;
-    for (let from = 0; from < n; from += CLAIM_GROUP) {
-      const to = Math.min(n, from + CLAIM_GROUP);
-      for (let k = from; k < to; k++) touched ^= slots[2 * (los[k]! & mask)]!;
-      for (let k = from; k < to; k++) this.#claim(his[k]! || 1, los[k]!);
-    }
-    this.count += n;
-    this.warmUpChecksum ^= touched;
   }
 
   /** `#insert` for a table other threads write to at the same time. */
@@ -361,8 +356,8 @@ export class ObjectorTable implements ObjectorSet {
     // once, verify's 2.1M subjects had left the cache before their probes (two misses a key):
     // 302-369 ms for them against 175 ms in groups of 1,024 (16,384: 204 ms).
     let touched = 0;
-    for (let from = 0; from < n; from += CLAIM_GROUP) {
-      const to = Math.min(n, from + CLAIM_GROUP);
+    for (let from = 0; from < n; from += LOOKUP_GROUP) {
+      const to = Math.min(n, from + LOOKUP_GROUP);
       for (let k = from; k < to; k++) touched ^= slots[2 * (los[k]! & mask)]!;
       for (let k = from; k < to; k++) {
         const hi = his[k]! || 1;
@@ -452,6 +447,7 @@ export async function loadSnapshotTable(
   count: number,
 ): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
   const table = new ObjectorTable(count);
+  table.stageKeys = 1 << 22;
   const meta = await scanSnapshotFile(
     path,
     (chunk, firstLine) => {

@@ -47,6 +47,9 @@ export class WorkerPool {
   #nextLoadSeq = -1;
   /** Result buffers the caller is done with, sent back to be written again (see `recycle`). */
   readonly #spares: ArrayBuffer[] = [];
+  /** The tables being filled through `hashSnapshotChunk`, numbered (see there). */
+  readonly #fills = new WeakMap<SharedArrayBuffer, number>();
+  #lastFill = 0;
   /** Input buffers the workers handed back (see `takeInput`). */
   readonly #freeInputs: ArrayBuffer[] = [];
   #failed: Error | undefined;
@@ -184,9 +187,10 @@ export class WorkerPool {
   }
 
   /**
-   * Checks a chunk of snapshot lines on a worker, which hashes the keys and adds them to the
-   * shared objector table `slots` (see `ObjectorTable.claimAll`); resolves to the number of keys
-   * added. The chunk's buffer is transferred, and comes back through {@link takeInput}.
+   * Checks a chunk of snapshot lines on a worker, which hashes the keys and stages them for the
+   * shared objector table `slots` (see `ObjectorTable.stage`); resolves to the number of keys
+   * hashed, which are in the table once {@link flushSnapshotChunks} resolves. The chunk's buffer
+   * is transferred, and comes back through {@link takeInput}.
    */
   hashSnapshotChunk(
     path: string,
@@ -199,13 +203,36 @@ export class WorkerPool {
     const slot = this.#leastBusy();
     slot.busy++;
     const buffer = chunk.buffer as ArrayBuffer;
+    // Which table a chunk is for, as a number: a SharedArrayBuffer arrives as a new object with
+    // every message, so a worker cannot tell its tables apart by the object.
+    let fill = this.#fills.get(slots);
+    if (fill === undefined) {
+      fill = ++this.#lastFill;
+      this.#fills.set(slots, fill);
+    }
     return new Promise((resolve, reject) => {
       this.#waiting.set(seq, { resolve, reject });
       slot.worker.postMessage(
-        { type: 'snapshot-chunk', seq, path, buffer, length: chunk.length, firstLine, slots },
+        {
+          type: 'snapshot-chunk',
+          seq,
+          path,
+          buffer,
+          length: chunk.length,
+          firstLine,
+          slots,
+          fill,
+        },
         [buffer],
       );
     });
+  }
+
+  /** Adds the keys every worker has staged to the table they fill (see {@link hashSnapshotChunk}). */
+  async flushSnapshotChunks(): Promise<void> {
+    await Promise.all(
+      this.#workers.map((slot) => this.#call<true>(slot, { type: 'snapshot-flush' }, [])),
+    );
   }
 
   /**

@@ -71,7 +71,8 @@ describe('objector table', () => {
   it('is filled from a multi-chunk snapshot by worker threads and this one at once', async () => {
     const dir = await tempDir();
     const path = join(dir, 'big.snap');
-    const n = 700_000;
+    // ~26 MB: 7 reads of 4 MiB, so that each worker takes several chunks for the same table.
+    const n = 2_000_000;
     await writeSnapshotFile(
       path,
       { id: 'snap_big', purpose: 'ai-training', asOf: AS_OF },
@@ -82,20 +83,21 @@ describe('objector table', () => {
     const table = new ObjectorTable(n);
     const pool = await WorkerPool.start(2);
     try {
-      // Every other chunk is hashed and added here (its hashes borrowed from the hasher's
-      // memory), the rest by the workers, all three threads adding to the shared table at the
-      // same time, as the gate does; the buffers the workers hand back are read into again.
+      // Every third chunk, from the first, is hashed and added here (its hashes borrowed from
+      // the hasher's memory), the rest by the workers, all three threads adding to the shared
+      // table, as the gate does; the buffers the workers hand back are read into again.
+      table.concurrent = true;
       const jobs: Promise<number>[] = [];
       let chunks = 0;
       let reread = 0;
       await scanSnapshotFile(
         path,
         (chunk, firstLine) => {
-          if (chunks++ % 2 === 0) {
+          if (chunks++ % 3 === 0) {
             const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine, {
               borrow: true,
             });
-            table.claimAll(his, los, los.length);
+            table.stage(his, los, los.length);
             return;
           }
           const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared);
@@ -112,7 +114,9 @@ describe('objector table', () => {
         },
       );
       const addedByWorkers = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
-      assert.ok(chunks >= 3, `${chunks} chunks`);
+      table.flush();
+      await pool.flushSnapshotChunks();
+      assert.ok(chunks >= 6, `${chunks} chunks`);
       assert.ok(reread >= 1, 'a buffer a worker handed back was read into again');
       assert.ok(addedByWorkers > 0 && table.count > 0);
       assert.equal(table.count + addedByWorkers, n);
