@@ -151,7 +151,6 @@ function compareBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: num
 /** Keys whose home slots `hasAll` loads together before probing them. */
 const LOOKUP_GROUP = 1024;
 
-
 export interface ObjectorSet {
   readonly count: number;
   has(subjectKey: string): boolean;
