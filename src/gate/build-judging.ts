@@ -81,7 +81,9 @@ export async function judgeInputs(plan: BuildPlan, run: BuildRun): Promise<Judge
     fedWhileJudging: noticeRegistry !== undefined,
   };
   if (options.judgeElsewhere) {
-    await booting?.then((p) => p.close());
+    // The pool that loaded the objector set stays, idle while others judge, for verify to read
+    // the assembled data with (not a second pool started then: ~0.3 s and ~0.6 CPU-s).
+    if (booting) run.pool = await booting;
     run.enter('judging');
     const judged = await options.judgeElsewhere({
       datasetId,
