@@ -3,10 +3,11 @@ import { withWorkers, workerReady } from '../lib/ts-worker.ts';
 /**
  * Language detection of texts with `eld` (n-gram detector, its "small" tables: 60 languages, all
  * of the EU's but Irish and Maltese), on a thread of its own. Why a thread: the detector's 1.6 MB
- * of n-gram tables take ~0.27 s to compile, and on the main thread of a build they held up the
- * gate's workers whenever they landed (at judging's start the workers waited for their first
- * batches; at sealing the build waited). Started when a build starts, the thread compiles them
- * meanwhile; the sample is sent to it at sealing. One thread per process, kept (unref'd) for the
+ * of n-gram tables take ~0.3-0.5 s of CPU to load (bundled as `JSON.parse` of their data; as the
+ * package's JavaScript literal ~0.9 s: source-bundle.js), and on the main thread of a build they
+ * held up the gate's workers whenever they landed (at judging's start the workers waited for
+ * their first batches; at sealing the build waited). Started when a build starts, the thread
+ * loads them meanwhile; the sample is sent to it at sealing. One thread per process, kept (unref'd) for the
  * next build; where it cannot start, the detector loads on this thread instead.
  */
 

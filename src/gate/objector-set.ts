@@ -246,7 +246,8 @@ export class ObjectorTable implements ObjectorSet {
    * it came, its cache miss overlapped with its group's, cost ~70-100 ns a key at 10M keys.
    */
   stage(his: Uint32Array, los: Uint32Array, n: number): void {
-    const size = this.stageKeys;
+    // Never more than the table can take (a small set gets a small stage).
+    const size = Math.min(this.stageKeys, Math.ceil((this.#mask + 1) * 0.75));
     this.#stage ??= {
       his: new Uint32Array(size),
       los: new Uint32Array(size),
