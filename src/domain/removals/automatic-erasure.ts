@@ -1,8 +1,9 @@
-import { readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DatasetManifest } from '../../gate/manifest.ts';
 import type { Clock } from '../../lib/clock.ts';
+import { writeFileDurably } from '../../lib/durable-file.ts';
 import { type JobSupervision, PeriodicJob } from '../../lib/periodic-job.ts';
 import type { RemovalStore } from '../../store/removal-store.ts';
 import type { VrfPrivateKey } from '../../transparency/rsa-fdh-vrf.ts';
@@ -197,8 +198,7 @@ export class AutomaticErasure {
     ]);
     // Written whole or not at all: a torn file would stop every later pass at JSON.parse.
     const file = join(dir, PENDING_ERASURE_FILE);
-    await writeFile(`${file}.tmp`, `${JSON.stringify(schedule, null, 2)}\n`);
-    await rename(`${file}.tmp`, file);
+    await writeFileDurably(file, `${JSON.stringify(schedule, null, 2)}\n`);
   }
 
   private async erase(dir: string, replacedBy: string, removals: string[], now: string) {

@@ -1,6 +1,7 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from '../../lib/durable-file.ts';
 import type { RemovalRecord } from '../../store/removal-store.ts';
 import { canonicalJson } from '../audit-chain.ts';
 
@@ -68,7 +69,7 @@ export async function writeRemovalList(
   const lines = removalListLines(removals);
   const body = lines.length > 0 ? `${lines.join('\n')}\n` : '';
   const file = 'removals.jsonl';
-  await writeDurably(join(dir, file), body);
+  await writeFileDurably(join(dir, file), body);
   const unsigned: Omit<RemovalListManifest, 'signature'> = {
     format: REMOVAL_LIST_FORMAT,
     datasetId,
@@ -88,7 +89,10 @@ export async function writeRemovalList(
       value: sign(key, unsigned),
     },
   };
-  await writeDurably(join(dir, 'removals.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileDurably(
+    join(dir, 'removals.manifest.json'),
+    `${JSON.stringify(manifest, null, 2)}\n`,
+  );
   return manifest;
 }
 
@@ -110,16 +114,4 @@ export function verifyRemovalList(
   if (createHash('sha256').update(listBytes).digest('hex') !== manifest.sha256)
     return 'removals.jsonl does not match the manifest hash';
   return null;
-}
-
-async function writeDurably(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const f = await open(tmp, 'w');
-  try {
-    await f.writeFile(text);
-    await f.sync();
-  } finally {
-    await f.close();
-  }
-  await rename(tmp, path);
 }

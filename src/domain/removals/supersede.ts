@@ -1,7 +1,8 @@
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hashFile } from '../../gate/line-files.ts';
 import type { DatasetManifest } from '../../gate/manifest.ts';
+import { writeFileDurably } from '../../lib/durable-file.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import type { RecipientMessage, RemovalStore } from '../../store/removal-store.ts';
 import type { NewEvent } from '../types.ts';
@@ -75,7 +76,8 @@ export async function eraseSupersededVersion(options: {
     removals: [...options.removals],
     deleted,
   };
-  await writeFile(join(dir, 'SUPERSEDED.json'), `${JSON.stringify(record, null, 2)}\n`);
+  // Whole or not at all: the file is what says the version was erased (automatic-erasure.ts).
+  await writeFileDurably(join(dir, 'SUPERSEDED.json'), `${JSON.stringify(record, null, 2)}\n`);
 
   const recipients = await options.store.listRecipients(manifest.datasetId);
   const messages: RecipientMessage[] = [];
