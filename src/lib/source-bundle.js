@@ -58,16 +58,38 @@ const BUNDLED_PACKAGES = new Set([
 const DATA_MODULES = /[\\/]node_modules[\\/]eld[\\/]src[\\/]ngrams[\\/][^\\/]+\.js$/;
 
 /**
+ * A `JSON.stringify` replacer that throws at any value JSON would not give back as it is.
+ * @this {Record<string, unknown>}
+ * @param {string} key
+ * @param {unknown} value
+ */
+function plainJsonOnly(key, value) {
+  // `this[key]`: the value before any `toJSON` (a Date's) turned it into something else.
+  const original = key === '' ? value : this[key];
+  const ok =
+    original === null ||
+    typeof original === 'string' ||
+    typeof original === 'boolean' ||
+    (typeof original === 'number' && Number.isFinite(original)) ||
+    Array.isArray(original) ||
+    (typeof original === 'object' &&
+      [Object.prototype, null].includes(Object.getPrototypeOf(original)));
+  if (!ok) throw new Error(`not plain JSON data at ${JSON.stringify(key)}`);
+  return value;
+}
+
+/**
  * The module at `path` (see DATA_MODULES) as exports of `JSON.parse`d constants.
  * @param {string} path
  */
-async function jsonDataModule(path) {
+export async function jsonDataModule(path) {
   /** @type {Record<string, unknown>} */
   const exported = await import(pathToFileURL(path).href);
   return Object.entries(exported)
     .map(([name, value]) => {
-      // The round trip must give the same data back: only plain JSON values qualify.
-      const json = JSON.stringify(value);
+      // The round trip must give the same data back: only plain JSON values qualify (a NaN,
+      // an undefined, a Date or a Map inside would come back changed or not at all).
+      const json = JSON.stringify(value, plainJsonOnly);
       if (json === undefined || !/^[A-Za-z_$][\w$]*$/.test(name)) {
         throw new Error(`${path}: export ${name} is not plain data`);
       }

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WorkerPool } from '../../src/gate/worker-pool.ts';
+import { jsonDataModule } from '../../src/lib/source-bundle.js';
 import { bundledWorkerEntry, bundleWorkerEntry } from '../../src/lib/ts-worker.ts';
 import { openSqliteRegistryStore } from '../../src/store/sqlite/sqlite-registry-store.ts';
 import { workerWriter } from '../../src/store/sqlite/sqlite-writer-port.ts';
@@ -25,6 +26,39 @@ async function tempPackage(): Promise<string> {
   await mkdir(join(root, 'src'));
   return root;
 }
+
+describe('data modules bundled as JSON', () => {
+  it('gives the same data back, and refuses what JSON would change', async () => {
+    const dir = await tempDir();
+    const good = join(dir, 'good.mjs');
+    const data = { type: 'S60', languages: { 0: 'am', 11: 'en' }, ngrams: { ' ab ': { 3: 7 } } };
+    await writeFile(good, `export const ngramsData = ${JSON.stringify(data)};\n`);
+    const code = await jsonDataModule(good);
+    assert.match(code, /^export const ngramsData = JSON\.parse\(/);
+    const again = join(dir, 'again.mjs');
+    await writeFile(again, code);
+    assert.deepEqual((await import(pathToFileURL(again).href)).ngramsData, data);
+    for (const bad of ['{ a: NaN }', '{ a: [1, undefined] }', '{ at: new Date(0) }', 'new Map()']) {
+      const path = join(dir, `bad-${bad.length}.mjs`);
+      await writeFile(path, `export const data = ${bad};\n`);
+      await assert.rejects(jsonDataModule(path), /not plain/, bad);
+    }
+  });
+
+  it("holds eld's n-gram tables in the language detector's bundle as JSON", async () => {
+    const url = await bundleWorkerEntry(
+      new URL('../../src/gate/language-detector-worker.ts', import.meta.url),
+    );
+    const dir = join(fileURLToPath(url.url), '..');
+    const files = await Promise.all(
+      (await readdir(dir)).map((f) => readFile(join(dir, f), 'utf8')),
+    );
+    const all = files.join('\n');
+    // As esbuild quotes it (a template literal or a string), never as the package's literal.
+    assert.ok(/JSON\.parse\([`"']\{\\?"type\\?":\\?"S60/.test(all), 'the tables as JSON.parse');
+    assert.ok(!/ngramsData = \{\s*type:/.test(all), 'not as the package literal');
+  });
+});
 
 describe('bundled worker entries', () => {
   it('bundles a TypeScript entry into node_modules/.cache/veto, once per process', async () => {
