@@ -27,6 +27,7 @@ import type { DatasetAnchor, DatasetManifest } from './manifest.ts';
 import { type NamedAccount, namedObjectorTerms, readNamesFile } from './named-subjects.ts';
 import {
   hashSnapshotChunk,
+  loadSnapshotTable,
   ObjectorFilter,
   type ObjectorSetDescriptor,
   ObjectorTable,
@@ -457,9 +458,10 @@ async function loadObjectorSet(
         `snapshot is for purpose "${header.purpose}", the policy for "${purpose}"`,
       );
     }
-    const table = new ObjectorTable(header.count);
+    let table: ObjectorTable;
     let meta: SnapshotMeta;
     if (booting) {
+      table = new ObjectorTable(header.count);
       // The workers check, hash and add the keys while this thread reads and verifies the file
       // (hash, count, order across chunks); until they have booted, this thread does it for the
       // chunks it reads instead of waiting. Each of them stages the keys it hashed and adds them
@@ -512,21 +514,12 @@ async function loadObjectorSet(
       table.flush();
       if (booted) await booted.flushSnapshotChunks();
       table.count += added;
+      if (table.count !== meta.count) {
+        throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);
+      }
     } else {
-      meta = await scanSnapshotFile(
-        path,
-        (chunk, firstLine) => {
-          const { his, los } = hashSnapshotChunk(path, chunk, chunk.length, firstLine, {
-            borrow: true,
-          });
-          table.stage(his, los, los.length);
-        },
-        { reuse: true },
-      );
-      table.flush();
-    }
-    if (table.count !== meta.count) {
-      throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);
+      // No workers: on this thread, as verify loads one.
+      ({ table, meta } = await loadSnapshotTable(path, header.count));
     }
     // The anchor read first belongs to the body just verified (the file was not replaced).
     if (meta.sha256 !== header.sha256 || meta.id !== header.id) {

@@ -163,6 +163,14 @@ export class VerifyScanner {
     const authorSeen = collect ? new HashSet64(end >> 8) : undefined;
     const authors: string[] = [];
     let piece: string[] = [];
+    /** A kept author's key, the first time its hash is seen in the chunk. */
+    const keepAuthor = (key: string) => {
+      piece.push(key);
+      if (piece.length === AUTHORS_PIECE) {
+        authors.push(piece.join('\n'));
+        piece = [];
+      }
+    };
     const latin1 = buf as unknown as Latin1Slicer;
     let lineNo = 0;
     let blank = 0;
@@ -253,13 +261,8 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        if (authorSeen?.add(authorHi, authorLo)) {
-          piece.push(`acct:${latin1.latin1Slice(authorBytes, authorEnd)}`);
-          if (piece.length === AUTHORS_PIECE) {
-            authors.push(piece.join('\n'));
-            piece = [];
-          }
-        }
+        if (authorSeen?.add(authorHi, authorLo))
+          keepAuthor(`acct:${latin1.latin1Slice(authorBytes, authorEnd)}`);
       } else if (authorId === undefined) {
         fail({
           check: 'objectors',
@@ -273,13 +276,7 @@ export class VerifyScanner {
         authorHi = keyHash[HI]! || 1;
         authorLo = keyHash[LO]!;
         subjects.push(authorHi, authorLo, line, offset + s, offset + e, AUTHOR_ROLE);
-        if (authorSeen?.add(authorHi, authorLo)) {
-          piece.push(key);
-          if (piece.length === AUTHORS_PIECE) {
-            authors.push(piece.join('\n'));
-            piece = [];
-          }
-        }
+        if (authorSeen?.add(authorHi, authorLo)) keepAuthor(key);
       }
       if (mentions !== undefined && mentions !== null) {
         if (!Array.isArray(mentions)) {

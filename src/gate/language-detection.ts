@@ -7,8 +7,9 @@ import { withWorkers, workerReady } from '../lib/ts-worker.ts';
  * package's JavaScript literal ~0.9 s: source-bundle.js), and on the main thread of a build they
  * held up the gate's workers whenever they landed (at judging's start the workers waited for
  * their first batches; at sealing the build waited). Started when a build starts, the thread
- * loads them meanwhile; the sample is sent to it at sealing. One thread per process, kept (unref'd) for the
- * next build; where it cannot start, the detector loads on this thread instead.
+ * loads them meanwhile; the sample is sent to it at sealing. One thread per process, kept
+ * (unref'd) for the next build; where it cannot start, the detector loads on this thread
+ * instead.
  */
 
 /** What eld answers for a text, as far as it is used here. */

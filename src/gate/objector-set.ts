@@ -436,10 +436,11 @@ export function objectorSetFrom(desc: ObjectorSetDescriptor): ObjectorSet {
 /**
  * Loads a snapshot file into an exact table on one thread (verify's, or one gate worker's while
  * the others read the data: `WorkerPool.loadSnapshotTable`): its keys hashed in WebAssembly and
- * added in table order (`ObjectorTable.stage`). The file's hash, order and count are checked.
- * Why not by every gate worker at once, as the build does: adding keys one by one from several
- * threads (`claimAll`, a cache miss each) cost 2.3 CPU-s at 10M keys against 0.8 here, and the
- * whole verify took 4.9-5.3 CPU-s that way against 4.3 on one thread (bench scale, measured
+ * added in table order (`ObjectorTable.stage`, in stages of 4M keys). The file's hash, order and
+ * count are checked. Also a build's load when it has no workers. Why not by every gate worker at
+ * once, as a build with workers does: verify's other workers read the data meanwhile; and when
+ * several threads added each key as it came (a cache miss each), the load cost 2.3 CPU-s at 10M
+ * keys against 0.8 here, the whole verify 4.9-5.3 CPU-s against 4.3 (bench scale, measured
  * alternately on a loaded machine).
  */
 export async function loadSnapshotTable(

@@ -89,9 +89,14 @@ export async function jsonDataModule(path) {
     .map(([name, value]) => {
       // The round trip must give the same data back: only plain JSON values qualify (a NaN,
       // an undefined, a Date or a Map inside would come back changed or not at all).
-      const json = JSON.stringify(value, plainJsonOnly);
+      let json;
+      try {
+        json = JSON.stringify(value, plainJsonOnly);
+      } catch (err) {
+        throw new Error(`${path}: export ${name} is ${/** @type {Error} */ (err).message}`);
+      }
       if (json === undefined || !/^[A-Za-z_$][\w$]*$/.test(name)) {
-        throw new Error(`${path}: export ${name} is not plain data`);
+        throw new Error(`${path}: export ${name} is not plain JSON data`);
       }
       return `export const ${name} = JSON.parse(${JSON.stringify(json)});\n`;
     })

@@ -41,7 +41,11 @@ describe('data modules bundled as JSON', () => {
     for (const bad of ['{ a: NaN }', '{ a: [1, undefined] }', '{ at: new Date(0) }', 'new Map()']) {
       const path = join(dir, `bad-${bad.length}.mjs`);
       await writeFile(path, `export const data = ${bad};\n`);
-      await assert.rejects(jsonDataModule(path), /not plain/, bad);
+      await assert.rejects(
+        jsonDataModule(path),
+        /bad-\d+\.mjs: export data is not plain JSON data at "/,
+        bad,
+      );
     }
   });
 

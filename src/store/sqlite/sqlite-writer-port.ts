@@ -88,5 +88,3 @@ export async function workerWriter(filename: string, bundled?: URL): Promise<Wri
     },
   };
 }
-
-/** `worker` once it says it is ready; rejects (and stops it) if it fails first. */
