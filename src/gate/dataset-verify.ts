@@ -3,8 +3,8 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { canonicalJson } from '../domain/audit-chain.ts';
+import { startPlainWorker } from '../lib/worker-flags.ts';
 import { readFilterFile } from '../registry-files/filter-file.ts';
 import { HI, hashKey64, keyHash, LO } from '../registry-files/key-hash.ts';
 import { readSnapshotHeader } from '../registry-files/snapshot-file.ts';
@@ -1060,7 +1060,7 @@ function sideWork(
   decisions: string | undefined,
 ): Promise<{ data?: { sha256: string; bytes: number }; tally?: [string, number][] }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(SIDE_WORK, {
+    const worker = startPlainWorker(SIDE_WORK, {
       eval: true,
       workerData: { data, decisions, reasons: [...REASONS] },
     });

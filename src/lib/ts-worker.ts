@@ -1,5 +1,6 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { bundleEntry } from './source-bundle.js';
+import { startPlainWorker } from './worker-flags.ts';
 
 /**
  * Starts a worker thread whose entry is a TypeScript module. Veto runs TypeScript through tsx
@@ -58,7 +59,7 @@ export async function withWorkers<T>(
   const bundle = bundled ?? (await bundledWorkerEntry(entry));
   if (bundle) {
     try {
-      return await use(() => new Worker(bundle, options));
+      return await use(() => startPlainWorker(bundle, options));
     } catch {}
   }
   return use(() => startTsWorker(entry, options));

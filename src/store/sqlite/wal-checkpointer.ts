@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startPlainWorker } from '../../lib/worker-flags.ts';
 
 /**
  * Runs WAL checkpoints on a worker thread with its own connection. SQLite's automatic
@@ -48,7 +49,7 @@ export class WalCheckpointer {
 
   constructor(filename: string, intervalMs = 250) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { filename, driver } });
+    this.worker = startPlainWorker(WORKER_SOURCE, { eval: true, workerData: { filename, driver } });
     this.worker.on('message', (m: { ok?: boolean; error?: string }) => {
       if ('ok' in m) {
         this.busy = false;
