@@ -3,10 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect } from 'nats';
 import { buildDataset, type GateProgress } from '../../src/gate/build.ts';
 import { jetstreamJudge, queueNames, type ShardManifest } from '../../src/gate/jetstream-runner.ts';
+import { bundleEntry } from '../../src/lib/source-bundle.js';
 import { prepare, sinkRegistry } from '../gate/index.ts';
 
 /**
@@ -40,11 +41,20 @@ const fmt = (n: number, d = 1) => n.toFixed(d);
 
 async function startWorkers(n: number, env: Record<string, string>): Promise<ChildProcess[]> {
   const threads = RUNNER_MODE === 'threads' ? ['--threads', String(WORKERS)] : [];
+  // As `veto gate worker` runs: the bundle of the command's sources, in the process that
+  // `bin/veto.js` starts for it (with huge pages, inherited from `npm run bench`); through tsx
+  // only if no bundle can be made. Started this way, not through the launcher, so that its CPU
+  // time is this child's.
+  const bundle = await bundleEntry(pathToFileURL(MAIN)).then(
+    (b) => fileURLToPath(b.url),
+    () => undefined,
+  );
+  const start = bundle ? [bundle] : ['--import', 'tsx', MAIN];
   return Promise.all(
     Array.from({ length: n }, async () => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', MAIN, 'gate', 'worker', '--nats', NATS, ...threads],
+        [...start, 'gate', 'worker', '--nats', NATS, ...threads],
         {
           env: { ...process.env, ...env, VETO_LOG_LEVEL: 'silent' },
           stdio: ['ignore', 'pipe', 'inherit'],
