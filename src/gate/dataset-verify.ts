@@ -1036,7 +1036,8 @@ const SLOTS = 256;
 function tally(path, reasons) {
   const known = reasons.map((r) => Buffer.from(r, 'latin1'));
   // The reasons by a hash of their bytes, in a small open-addressing table: no Map, no string
-  // and no iterator per row (3.5M rows: ~170 ms against ~230 ms with a Map of candidates).
+  // and no iterator per row (3.5M rows: 181-207 ms against 259-287 ms with a Map of candidates,
+  // this thread's start included).
   const slot = new Int32Array(SLOTS).fill(-1);
   known.forEach((b, k) => {
     let h = 0;
