@@ -512,7 +512,7 @@ async function loadObjectorSet(
       if (failure) throw failure;
       // Every thread's staged keys into the table, before anyone looks up.
       table.flush();
-      if (booted) await booted.flushSnapshotChunks();
+      if (booted) await booted.flushSnapshotChunks(table.shared);
       table.count += added;
       if (table.count !== meta.count) {
         throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);

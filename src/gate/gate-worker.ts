@@ -37,7 +37,10 @@ export interface SnapshotChunkMessage {
   length: number;
   firstLine: number;
   slots: SharedArrayBuffer;
-  /** Which table `slots` is (the pool numbers them): the keys staged for another are dropped. */
+  /**
+   * Which table `slots` is (the pool numbers them): each table's keys are staged apart, and
+   * flushed into it by its own `snapshot-flush`.
+   */
   fill: number;
 }
 
@@ -49,10 +52,10 @@ export type VerifyMessage =
 
 let judge: Judge | undefined;
 /**
- * The objector table being filled (`SnapshotChunkMessage.fill`): this thread's view of it, which
- * holds the keys staged for it.
+ * The objector tables being filled, by their number (`SnapshotChunkMessage.fill`): this thread's
+ * view of each, which holds the keys staged for it until its `snapshot-flush`.
  */
-let filling: { fill: number; table: ObjectorTable } | undefined;
+const filling = new Map<number, ObjectorTable>();
 let summaries: SummaryWants | undefined;
 let verifier: VerifyScanner | undefined;
 
@@ -63,7 +66,7 @@ parentPort?.on(
       | { type: 'init'; config: JudgeConfig; summaries?: SummaryWants }
       | BatchMessage
       | SnapshotChunkMessage
-      | { type: 'snapshot-flush'; seq: number }
+      | { type: 'snapshot-flush'; seq: number; fill: number }
       | VerifyMessage,
   ) => {
     if (msg.type === 'snapshot-table') {
@@ -108,12 +111,13 @@ parentPort?.on(
           msg.firstLine,
           { borrow: true },
         );
-        if (filling?.fill !== msg.fill) {
-          const table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 });
+        let table = filling.get(msg.fill);
+        if (!table) {
+          table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 });
           table.concurrent = true;
-          filling = { fill: msg.fill, table };
+          filling.set(msg.fill, table);
         }
-        filling.table.stage(hashes.his, hashes.los, hashes.los.length);
+        table.stage(hashes.his, hashes.los, hashes.los.length);
         // The chunk's buffer goes back, to be read into again.
         parentPort!.postMessage({ seq: msg.seq, hashed: hashes.los.length, input: msg.buffer }, [
           msg.buffer,
@@ -126,12 +130,12 @@ parentPort?.on(
       return;
     }
     if (msg.type === 'snapshot-flush') {
+      const table = filling.get(msg.fill);
+      filling.delete(msg.fill);
       try {
-        filling?.table.flush();
-        filling = undefined;
+        table?.flush();
         parentPort!.postMessage({ seq: msg.seq, value: true });
       } catch (err) {
-        filling = undefined;
         parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
       }
       return;

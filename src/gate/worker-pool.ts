@@ -199,6 +199,10 @@ export class WorkerPool {
     slots: SharedArrayBuffer,
   ): Promise<number> {
     if (this.#failed) return Promise.reject(this.#failed);
+    // The worker reads the buffer from its start: a chunk elsewhere in it would be other bytes.
+    if (chunk.byteOffset !== 0) {
+      return Promise.reject(new Error('a snapshot chunk must start its buffer (byteOffset 0)'));
+    }
     const seq = this.#nextLoadSeq--;
     const slot = this.#leastBusy();
     slot.busy++;
@@ -228,10 +232,16 @@ export class WorkerPool {
     });
   }
 
-  /** Adds the keys every worker has staged to the table they fill (see {@link hashSnapshotChunk}). */
-  async flushSnapshotChunks(): Promise<void> {
+  /**
+   * Adds the keys every worker has staged for the table `slots` to it (see
+   * {@link hashSnapshotChunk}).
+   */
+  async flushSnapshotChunks(slots: SharedArrayBuffer): Promise<void> {
+    const fill = this.#fills.get(slots);
+    if (fill === undefined) return;
+    this.#fills.delete(slots);
     await Promise.all(
-      this.#workers.map((slot) => this.#call<true>(slot, { type: 'snapshot-flush' }, [])),
+      this.#workers.map((slot) => this.#call<true>(slot, { type: 'snapshot-flush', fill }, [])),
     );
   }
 

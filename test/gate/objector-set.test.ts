@@ -115,7 +115,7 @@ describe('objector table', () => {
       );
       const addedByWorkers = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
       table.flush();
-      await pool.flushSnapshotChunks();
+      await pool.flushSnapshotChunks(table.shared);
       assert.ok(chunks >= 6, `${chunks} chunks`);
       assert.ok(reread >= 1, 'a buffer a worker handed back was read into again');
       assert.ok(addedByWorkers > 0 && table.count > 0);
@@ -137,6 +137,80 @@ describe('objector table', () => {
     assert.equal(loaded.count, n);
     for (let i = 0; i < 2 * n; i++) {
       if (loaded.has(key(i)) !== (i % 2 === 0)) assert.fail(`key ${i}`);
+    }
+  });
+
+  it('keeps two tables filled at once on one pool apart, each flushed on its own', async () => {
+    const dir = await tempDir();
+    // Two snapshots of other keys (evens, odds), their chunks sent to the same workers in turn.
+    const paths = [join(dir, 'even.snap'), join(dir, 'odd.snap')];
+    const n = 3000;
+    for (const [parity, path] of paths.entries()) {
+      await writeSnapshotFile(
+        path,
+        { id: `snap_${parity}`, purpose: 'ai-training', asOf: AS_OF },
+        Array.from({ length: n }, (_, i) => key(2 * i + parity)).sort(),
+      );
+    }
+    const chunksOf = async (path: string) => {
+      const chunks: { chunk: Buffer; firstLine: number }[] = [];
+      await scanSnapshotFile(path, (chunk, firstLine) => {
+        // Cut in pieces of whole lines, so that each worker gets several of each table.
+        let from = 0;
+        let line = firstLine;
+        while (from < chunk.length) {
+          let to = Math.min(chunk.length, from + 4000);
+          if (to < chunk.length) to = chunk.indexOf(10, to) + 1;
+          // A buffer of its own: the pool transfers the whole buffer, read from its start.
+          const own = Buffer.allocUnsafeSlow(to - from);
+          chunk.copy(own, 0, from, to);
+          chunks.push({ chunk: own, firstLine: line });
+          for (let i = from; i < to; i++) if (chunk[i] === 10) line++;
+          from = to;
+        }
+      });
+      return chunks;
+    };
+    const [even, odd] = await Promise.all(paths.map(chunksOf));
+    const tables = [new ObjectorTable(n), new ObjectorTable(n)];
+    for (const t of tables) t.concurrent = true;
+    const pool = await WorkerPool.start(2);
+    try {
+      const added = [0, 0];
+      for (let i = 0; i < Math.max(even!.length, odd!.length); i++) {
+        for (const [t, chunks] of [even!, odd!].entries()) {
+          const c = chunks[i];
+          if (!c) continue;
+          added[t]! += await pool.hashSnapshotChunk(
+            paths[t]!,
+            c.chunk,
+            c.firstLine,
+            tables[t]!.shared,
+          );
+        }
+      }
+      assert.ok(even!.length >= 4 && odd!.length >= 4, 'several chunks of each table');
+      // A chunk that does not start its buffer is refused, not read from the wrong place.
+      await assert.rejects(
+        pool.hashSnapshotChunk(
+          paths[0]!,
+          Buffer.allocUnsafeSlow(16).subarray(8),
+          2,
+          tables[0]!.shared,
+        ),
+        /byteOffset 0/,
+      );
+      // The first table is flushed while the second still has keys staged on the workers.
+      await pool.flushSnapshotChunks(tables[0]!.shared);
+      await pool.flushSnapshotChunks(tables[1]!.shared);
+      assert.deepEqual(added, [n, n]);
+    } finally {
+      await pool.close();
+    }
+    for (const [parity, table] of tables.entries()) {
+      for (let i = 0; i < 2 * n; i++) {
+        if (table.has(key(i)) !== (i % 2 === parity)) assert.fail(`table ${parity}, key ${i}`);
+      }
     }
   });
 });
