@@ -464,8 +464,9 @@ async function loadObjectorSet(
       table = new ObjectorTable(header.count);
       // The workers check, hash and add the keys while this thread reads and verifies the file
       // (hash, count, order across chunks); until they have booted, this thread does it for the
-      // chunks it reads instead of waiting. Each of them stages the keys it hashed and adds them
-      // to the shared table a stage at a time (`ObjectorTable.stage`), as the chunks come.
+      // chunks it reads instead of waiting. Each of them puts the keys it hashed in their regions
+      // of the shared table as the chunks come (`ObjectorTable.stage`); the regions are settled
+      // together at the end (`WorkerPool.flushSnapshotChunks`).
       table.concurrent = true;
       let booted: WorkerPool | undefined;
       booting.then(
@@ -495,7 +496,7 @@ async function loadObjectorSet(
           }
           while (loading.size >= pool.size * 2) await Promise.race(loading);
           if (failure) throw failure;
-          const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared).then(
+          const job = pool.hashSnapshotChunk(path, chunk, firstLine, table).then(
             (n) => {
               added += n;
             },
@@ -511,8 +512,8 @@ async function loadObjectorSet(
       await Promise.all(loading);
       if (failure) throw failure;
       // Every thread's staged keys into the table, before anyone looks up.
-      table.flush();
-      if (booted) await booted.flushSnapshotChunks(table.shared);
+      if (booted) await booted.flushSnapshotChunks(table);
+      else table.flush();
       table.count += added;
       if (table.count !== meta.count) {
         throw new Error(`objector table holds ${table.count} keys, the snapshot ${meta.count}`);

@@ -37,6 +37,8 @@ export interface SnapshotChunkMessage {
   length: number;
   firstLine: number;
   slots: SharedArrayBuffer;
+  /** The table's fill state (`ObjectorTable.fillState`), shared by the threads that fill it. */
+  fillState: SharedArrayBuffer;
   /**
    * Which table `slots` is (the pool numbers them): each table's keys are staged apart, and
    * flushed into it by its own `snapshot-flush`.
@@ -67,6 +69,14 @@ parentPort?.on(
       | BatchMessage
       | SnapshotChunkMessage
       | { type: 'snapshot-flush'; seq: number; fill: number }
+      | {
+          type: 'snapshot-settle';
+          seq: number;
+          slots: SharedArrayBuffer;
+          fillState: SharedArrayBuffer;
+          from: number;
+          to: number;
+        }
       | VerifyMessage,
   ) => {
     if (msg.type === 'snapshot-table') {
@@ -113,7 +123,7 @@ parentPort?.on(
         );
         let table = filling.get(msg.fill);
         if (!table) {
-          table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 });
+          table = ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 }, msg.fillState);
           table.concurrent = true;
           filling.set(msg.fill, table);
         }
@@ -133,8 +143,28 @@ parentPort?.on(
       const table = filling.get(msg.fill);
       filling.delete(msg.fill);
       try {
-        table?.flush();
-        parentPort!.postMessage({ seq: msg.seq, value: true });
+        // The keys no region could take go back, to be added once the table is settled.
+        const spilled = table?.flushStage() ?? { his: new Uint32Array(0), los: new Uint32Array(0) };
+        parentPort!.postMessage({ seq: msg.seq, value: spilled }, [
+          spilled.his.buffer as ArrayBuffer,
+          spilled.los.buffer as ArrayBuffer,
+        ]);
+      } catch (err) {
+        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
+      }
+      return;
+    }
+    if (msg.type === 'snapshot-settle') {
+      try {
+        const table = ObjectorTable.from(
+          { kind: 'table', slots: msg.slots, count: 0 },
+          msg.fillState,
+        );
+        const spilled = table.settle(msg.from, msg.to);
+        parentPort!.postMessage({ seq: msg.seq, value: spilled }, [
+          spilled.his.buffer as ArrayBuffer,
+          spilled.los.buffer as ArrayBuffer,
+        ]);
       } catch (err) {
         parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
       }

@@ -168,6 +168,15 @@ export interface ObjectorSet {
  */
 export const OBJECTOR_TABLE_FORMAT = `veto-objector-table/1 hashKey64 hi||1,lo u32x2 linear-probe ${endianness()}`;
 
+/** Slots in a region of the table while it is filled (see `ObjectorTable.stage`): 256 KB. */
+const REGION_BITS = 15;
+/** Keys a thread gathers for one region before claiming their space in it. */
+const BLOCK_KEYS = 16;
+/** The fill state: a flag, then one cursor per region, each on a cache line of its own. */
+const FILL_SETTLED = 0;
+const FILL_CURSORS = 16;
+const CURSOR_STRIDE = 16;
+
 /** Builds the exact table; `add` keys, then `descriptor()` to share it with workers. */
 export class ObjectorTable implements ObjectorSet {
   readonly #slots: Uint32Array;
@@ -177,7 +186,12 @@ export class ObjectorTable implements ObjectorSet {
   /** Where `hasAll`'s warm-up loads go: a value nobody needs, that the compiler cannot drop. */
   warmUpChecksum = 0;
 
-  constructor(expected: number, buffer?: SharedArrayBuffer, count = 0) {
+  constructor(
+    expected: number,
+    buffer?: SharedArrayBuffer,
+    count = 0,
+    fillState?: SharedArrayBuffer,
+  ) {
     if (buffer) {
       this.#buffer = buffer;
     } else {
@@ -189,10 +203,21 @@ export class ObjectorTable implements ObjectorSet {
     this.#slots = new Uint32Array(this.#buffer);
     this.#mask = this.#slots.length / 2 - 1;
     this.count = count;
+    const capacity = this.#mask + 1;
+    this.#regionBits = Math.min(REGION_BITS, Math.log2(capacity));
+    this.regions = capacity >>> this.#regionBits;
+    this.#fillState = fillState;
   }
 
-  static from(desc: Extract<ObjectorSetDescriptor, { kind: 'table' }>): ObjectorTable {
-    return new ObjectorTable(0, desc.slots, desc.count);
+  /**
+   * A view of a table other threads share (`descriptor()`); `fillState` too when this thread
+   * helps fill it ({@link fillState}).
+   */
+  static from(
+    desc: Extract<ObjectorSetDescriptor, { kind: 'table' }>,
+    fillState?: SharedArrayBuffer,
+  ): ObjectorTable {
+    return new ObjectorTable(0, desc.slots, desc.count, fillState);
   }
 
   /** Whether `bytes` can be a table's slots: a power of two of 8-byte slots, at least 16. */
@@ -201,28 +226,46 @@ export class ObjectorTable implements ObjectorSet {
     return Number.isInteger(slots) && slots >= 16 && Number.isInteger(Math.log2(slots));
   }
 
-  /** Adds one key (tests, small sets); a snapshot goes through {@link addHashes}. */
+  /** Adds one key (tests, small sets); a snapshot goes through {@link stage}. */
   add(subjectKey: string): void {
     hashKey64(subjectKey);
+    this.#placed();
     this.#insert(keyHash[HI] || 1, keyHash[LO]!);
     this.count++;
   }
 
   /**
    * Set while other threads fill the same table (each through its own view of the shared
-   * memory, {@link ObjectorTable.from}): slots are then claimed with a compare-and-exchange, and
-   * lookups must wait until every thread has flushed.
+   * memory and the same fill state, {@link ObjectorTable.from}): space in a region is then claimed
+   * atomically, and lookups must wait until the table is settled.
    */
   concurrent = false;
 
+  /** The table's regions of {@link REGION_BITS} slots (fewer in a small table: one). */
+  readonly regions: number;
+  readonly #regionBits: number;
   /**
-   * Keys {@link stage} holds before adding them (16 bytes each). Each stage added is one pass
-   * over the table, so more keys per stage is fewer passes, but more new memory: 1M (16 MB) where
-   * threads fill a table together (each has its own stage), 4M for one thread loading 10M keys
-   * (0.92-1.03 s against 1.16-1.34 s with 1M; with 4M per gate worker the build's load took
-   * 1.8 s against 1.1-1.3 s).
+   * Where threads that fill the table together claim space in its regions (see {@link stage}):
+   * made when first needed (a view that only looks up never needs it).
    */
-  stageKeys = 1 << 20;
+  #fillState: SharedArrayBuffer | undefined;
+  #cursorView: Int32Array | undefined;
+  /** This thread's blocks of keys for each region (see {@link stage}), made on first use. */
+  #blocks: { his: Uint32Array; los: Uint32Array; fill: Uint8Array } | undefined;
+  /** Keys that did not fit their region: added by {@link addSpilled} once it is settled. */
+  #spilledHis: number[] = [];
+  #spilledLos: number[] = [];
+
+  /** The memory other threads need to help fill this table (with {@link shared}). */
+  get fillState(): SharedArrayBuffer {
+    this.#fillState ??= new SharedArrayBuffer((FILL_CURSORS + this.regions * CURSOR_STRIDE) * 4);
+    return this.#fillState;
+  }
+
+  get #cursors(): Int32Array {
+    this.#cursorView ??= new Int32Array(this.fillState);
+    return this.#cursorView;
+  }
 
   /**
    * Adds pre-hashed keys (see {@link hashKeys}; distinct, as a snapshot's are): {@link stage}
@@ -234,78 +277,173 @@ export class ObjectorTable implements ObjectorSet {
   }
 
   /**
-   * Adds pre-hashed keys (distinct) as they come: copied into a stage of {@link stageKeys}
-   * keys, which is added in table order whenever it fills (and by {@link flush}); the arrays
-   * given may be reused as soon as this returns. Why in table order: inserting keys in the order
-   * they come is a cache miss each into a 134 MB table at 10M keys (~200 ns each, ~2.5 s
-   * measured); in table order consecutive inserts land close together. Why a stage rather than
-   * every key first: the keys' hashes, kept whole and then sorted, were 160 MB of new memory at
-   * 10M keys, and first touches of memory (page faults) cost a virtual machine more than the
-   * sort (a load: 0.64-0.73 s that way, 0.31-0.35 s on memory already touched). Threads that
-   * fill one table together each stage their own keys ({@link concurrent}): inserting each key as
-   * it came, its cache miss overlapped with its group's, cost ~70-100 ns a key at 10M keys.
+   * Adds pre-hashed keys (distinct) as they come, from any number of threads at once; the keys
+   * are in the table once it is settled ({@link flush} on one thread; `WorkerPool.finishTable`
+   * for a pool). The arrays given may be reused as soon as this returns.
+   *
+   * How: the table is cut in regions of {@link REGION_BITS} slots (256 KB). A key is first put,
+   * in a block of {@link BLOCK_KEYS} with others of its region, at the start of its home region,
+   * packed (a region holds ~0.6 of its size in keys; a thread claims a block's space with one
+   * atomic add); settling then takes each region's packed keys out (they fit in the cache) and
+   * inserts them in the region, so each key's probe is a cache hit. A key whose region is full,
+   * or whose probe would run past its region's end, is added at the end, as any key would be.
+   * Why: inserting keys as they come is a cache miss each into a 134 MB table at 10M keys
+   * (~200 ns each). The stage sorted in table order that came before (1M keys a thread, each
+   * stage one pass over the whole table) needed 16 MB of new memory a thread where this needs
+   * 64 KB. Measured alternately at 10M keys, each fill on a new table: one thread 0.55-0.90 s
+   * against 0.61-1.21 s (stages of 4M); in a gate build with two workers, the load 1.06-1.48 s
+   * (2.0-2.7 CPU-s) against 1.39-2.39 s (2.6-4.1 CPU-s), output identical.
    */
   stage(his: Uint32Array, los: Uint32Array, n: number): void {
-    // Never more than the table can take (a small set gets a small stage).
-    const size = Math.min(this.stageKeys, Math.ceil((this.#mask + 1) * 0.75));
-    this.#stage ??= {
-      his: new Uint32Array(size),
-      los: new Uint32Array(size),
-      sortedHis: new Uint32Array(size),
-      sortedLos: new Uint32Array(size),
-      n: 0,
-    };
-    const stage = this.#stage;
-    for (let i = 0; i < n; ) {
-      const take = Math.min(n - i, stage.his.length - stage.n);
-      stage.his.set(his.subarray(i, i + take), stage.n);
-      stage.los.set(los.subarray(i, i + take), stage.n);
-      stage.n += take;
-      i += take;
-      if (stage.n === stage.his.length) this.#addStaged();
-    }
-  }
-
-  /** Adds what {@link stage} holds, and lets its memory go. */
-  flush(): void {
-    if (this.#stage && this.#stage.n > 0) this.#addStaged();
-    this.#stage = undefined;
-  }
-
-  #stage:
-    | {
-        his: Uint32Array;
-        los: Uint32Array;
-        sortedHis: Uint32Array;
-        sortedLos: Uint32Array;
-        n: number;
-      }
-    | undefined;
-
-  /** The stage's keys bucketed by table region (a counting sort), then inserted in that order. */
-  #addStaged(): void {
-    const stage = this.#stage!;
-    const n = stage.n;
     const capacity = this.#mask + 1;
     if (this.count + n > capacity * 0.75) {
       throw new Error('objector table is full: more keys than announced');
     }
-    const bucketBits = Math.min(16, Math.log2(capacity));
-    const shift = Math.log2(capacity) - bucketBits;
-    const starts = new Uint32Array((1 << bucketBits) + 1);
-    const { his, los, sortedHis, sortedLos } = stage;
-    for (let i = 0; i < n; i++) starts[((los[i]! & this.#mask) >>> shift) + 1]!++;
-    for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
-    for (let i = 0; i < n; i++) {
-      const lo = los[i]!;
-      const at = starts[(lo & this.#mask) >>> shift]!++;
-      sortedHis[at] = his[i]! || 1;
-      sortedLos[at] = lo;
-    }
-    if (this.concurrent) for (let i = 0; i < n; i++) this.#claim(sortedHis[i]!, sortedLos[i]!);
-    else for (let i = 0; i < n; i++) this.#insert(sortedHis[i]!, sortedLos[i]!);
     this.count += n;
-    stage.n = 0;
+    if (Atomics.load(this.#cursors, FILL_SETTLED) !== 0) {
+      // A settled table (keys added one by one, or a fill already done): inserted in place.
+      for (let k = 0; k < n; k++) {
+        if (this.concurrent) this.#claim(his[k]! || 1, los[k]!);
+        else this.#insert(his[k]! || 1, los[k]!);
+      }
+      return;
+    }
+    const regions = this.regions;
+    this.#blocks ??= {
+      his: new Uint32Array(regions * BLOCK_KEYS),
+      los: new Uint32Array(regions * BLOCK_KEYS),
+      fill: new Uint8Array(regions),
+    };
+    const blocks = this.#blocks;
+    const bHis = blocks.his;
+    const bLos = blocks.los;
+    const fill = blocks.fill;
+    const mask = this.#mask;
+    const shift = this.#regionBits;
+    for (let k = 0; k < n; k++) {
+      const lo = los[k]!;
+      const r = (lo & mask) >>> shift;
+      const f = fill[r]!;
+      const at = r * BLOCK_KEYS + f;
+      bHis[at] = his[k]! || 1;
+      bLos[at] = lo;
+      if (f + 1 === BLOCK_KEYS) {
+        fill[r] = 0;
+        this.#putBlock(r, BLOCK_KEYS);
+      } else {
+        fill[r] = f + 1;
+      }
+    }
+  }
+
+  /** Writes this thread's `n` keys of region `r` packed into the region, or spills them. */
+  #putBlock(r: number, n: number): void {
+    const cursor = FILL_CURSORS + r * CURSOR_STRIDE;
+    // Atomic whether or not other threads fill too: one add a block costs nothing measurable.
+    const pos = Atomics.add(this.#cursors, cursor, n);
+    const size = 1 << this.#regionBits;
+    const { his, los } = this.#blocks!;
+    const from = r * BLOCK_KEYS;
+    if (pos + n <= size) {
+      const slots = this.#slots;
+      let at = 2 * ((r << this.#regionBits) + pos);
+      for (let j = from; j < from + n; j++) {
+        slots[at++] = his[j]!;
+        slots[at++] = los[j]!;
+      }
+      return;
+    }
+    for (let j = from; j < from + n; j++) {
+      this.#spilledHis.push(his[j]!);
+      this.#spilledLos.push(los[j]!);
+    }
+  }
+
+  /**
+   * Writes this thread's part-filled blocks (see {@link stage}) and hands over the keys it could
+   * not place; they go to {@link addSpilled} once every region is settled.
+   */
+  flushStage(): KeyHashes {
+    const blocks = this.#blocks;
+    if (blocks) {
+      for (let r = 0; r < this.regions; r++) {
+        const n = blocks.fill[r]!;
+        if (n > 0) this.#putBlock(r, n);
+      }
+      this.#blocks = undefined;
+    }
+    return this.#takeSpilled();
+  }
+
+  #takeSpilled(): KeyHashes {
+    const spilled = {
+      his: Uint32Array.from(this.#spilledHis),
+      los: Uint32Array.from(this.#spilledLos),
+    };
+    this.#spilledHis = [];
+    this.#spilledLos = [];
+    return spilled;
+  }
+
+  /**
+   * Settles regions `[from, to)` once every thread has flushed its stage: each region's packed
+   * keys are taken out and inserted in it. Threads may settle other regions at the same time.
+   * Returns the keys whose probe ran past their region's end, for {@link addSpilled}.
+   */
+  settle(from: number, to: number): KeyHashes {
+    const size = 1 << this.#regionBits;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    const packed = new Uint32Array(2 * size);
+    for (let r = from; r < to; r++) {
+      const n = Math.min(size, Atomics.load(this.#cursors, FILL_CURSORS + r * CURSOR_STRIDE));
+      const base = 2 * (r << this.#regionBits);
+      packed.set(slots.subarray(base, base + 2 * n));
+      slots.fill(0, base, base + 2 * n);
+      const end = (r + 1) << this.#regionBits;
+      for (let k = 0; k < 2 * n; k += 2) {
+        const hi = packed[k]!;
+        // A block that did not fit left its claimed space empty.
+        if (hi === 0) continue;
+        const lo = packed[k + 1]!;
+        let i = lo & mask;
+        while (i < end && slots[2 * i] !== 0) i++;
+        if (i === end) {
+          this.#spilledHis.push(hi);
+          this.#spilledLos.push(lo);
+          continue;
+        }
+        slots[2 * i] = hi;
+        slots[2 * i + 1] = lo;
+      }
+    }
+    return this.#takeSpilled();
+  }
+
+  /**
+   * Ends a fill: the keys no region could take ({@link flushStage}, {@link settle}) are inserted
+   * with ordinary probes, and the table is settled (later keys are inserted in place).
+   */
+  addSpilled(parts: readonly KeyHashes[]): void {
+    Atomics.store(this.#cursors, FILL_SETTLED, 1);
+    for (const { his, los } of parts) {
+      for (let k = 0; k < los.length; k++) this.#insert(his[k]!, los[k]!);
+    }
+  }
+
+  /**
+   * Ends a fill on one thread (a table no other thread helped fill): its stage flushed, every
+   * region settled, the spilled keys added.
+   */
+  flush(): void {
+    if (Atomics.load(this.#cursors, FILL_SETTLED) !== 0) return;
+    const spilled = this.flushStage();
+    this.addSpilled([spilled, this.settle(0, this.regions)]);
+  }
+
+  /** Keys are about to be inserted in place: the table counts as settled from now on. */
+  #placed(): void {
+    if (Atomics.load(this.#cursors, FILL_SETTLED) === 0) this.flush();
   }
 
   /** `#insert` for a table other threads write to at the same time. */
@@ -436,7 +574,7 @@ export function objectorSetFrom(desc: ObjectorSetDescriptor): ObjectorSet {
 /**
  * Loads a snapshot file into an exact table on one thread (verify's, or one gate worker's while
  * the others read the data: `WorkerPool.loadSnapshotTable`): its keys hashed in WebAssembly and
- * added in table order (`ObjectorTable.stage`, in stages of 4M keys). The file's hash, order and
+ * added by region (`ObjectorTable.stage`). The file's hash, order and
  * count are checked. Also a build's load when it has no workers. Why not by every gate worker at
  * once, as a build with workers does: verify's other workers read the data meanwhile; and when
  * several threads added each key as it came (a cache miss each), the load cost 2.3 CPU-s at 10M
@@ -448,7 +586,6 @@ export async function loadSnapshotTable(
   count: number,
 ): Promise<{ table: ObjectorTable; meta: SnapshotMeta }> {
   const table = new ObjectorTable(count);
-  table.stageKeys = 1 << 22;
   const meta = await scanSnapshotFile(
     path,
     (chunk, firstLine) => {

@@ -6,7 +6,7 @@ import type { SummaryWants } from './batch-summary.ts';
 import type { ChunkScan, VerifyScanConfig } from './dataset-verify-scan.ts';
 import type { BatchMessage } from './gate-worker.ts';
 import type { BatchResult, JudgeConfig } from './judge.ts';
-import { ObjectorTable } from './objector-set.ts';
+import { type KeyHashes, ObjectorTable } from './objector-set.ts';
 
 interface WorkerReply {
   seq?: number;
@@ -188,7 +188,7 @@ export class WorkerPool {
 
   /**
    * Checks a chunk of snapshot lines on a worker, which hashes the keys and stages them for the
-   * shared objector table `slots` (see `ObjectorTable.stage`); resolves to the number of keys
+   * shared objector table `table` (see `ObjectorTable.stage`); resolves to the number of keys
    * hashed, which are in the table once {@link flushSnapshotChunks} resolves. The chunk's buffer
    * is transferred, and comes back through {@link takeInput}.
    */
@@ -196,7 +196,7 @@ export class WorkerPool {
     path: string,
     chunk: Buffer,
     firstLine: number,
-    slots: SharedArrayBuffer,
+    table: ObjectorTable,
   ): Promise<number> {
     if (this.#failed) return Promise.reject(this.#failed);
     // The worker reads the buffer from its start: a chunk elsewhere in it would be other bytes.
@@ -207,6 +207,7 @@ export class WorkerPool {
     const slot = this.#leastBusy();
     slot.busy++;
     const buffer = chunk.buffer as ArrayBuffer;
+    const slots = table.shared;
     // Which table a chunk is for, as a number: a SharedArrayBuffer arrives as a new object with
     // every message, so a worker cannot tell its tables apart by the object.
     let fill = this.#fills.get(slots);
@@ -225,6 +226,7 @@ export class WorkerPool {
           length: chunk.length,
           firstLine,
           slots,
+          fillState: table.fillState,
           fill,
         },
         [buffer],
@@ -233,16 +235,43 @@ export class WorkerPool {
   }
 
   /**
-   * Adds the keys every worker has staged for the table `slots` to it (see
-   * {@link hashSnapshotChunk}).
+   * Ends the fill of `table` (see {@link hashSnapshotChunk}) once every chunk is hashed: every
+   * worker's stage and this thread's are flushed, the table's regions are settled by the workers
+   * and this thread together, then the keys no region took are added here.
    */
-  async flushSnapshotChunks(slots: SharedArrayBuffer): Promise<void> {
+  async flushSnapshotChunks(table: ObjectorTable): Promise<void> {
+    const slots = table.shared;
     const fill = this.#fills.get(slots);
-    if (fill === undefined) return;
     this.#fills.delete(slots);
-    await Promise.all(
-      this.#workers.map((slot) => this.#call<true>(slot, { type: 'snapshot-flush', fill }, [])),
+    const spilled: KeyHashes[] = [table.flushStage()];
+    if (fill !== undefined) {
+      spilled.push(
+        ...(await Promise.all(
+          this.#workers.map((slot) =>
+            this.#call<KeyHashes>(slot, { type: 'snapshot-flush', fill }, []),
+          ),
+        )),
+      );
+    }
+    // The regions in equal runs: one for each worker, the last for this thread.
+    const runs = this.#workers.length + 1;
+    const cut = (i: number) => Math.round((table.regions * i) / runs);
+    const settling = this.#workers.map((slot, i) =>
+      this.#call<KeyHashes>(
+        slot,
+        {
+          type: 'snapshot-settle',
+          slots,
+          fillState: table.fillState,
+          from: cut(i),
+          to: cut(i + 1),
+        },
+        [],
+      ),
     );
+    spilled.push(table.settle(cut(runs - 1), table.regions));
+    spilled.push(...(await Promise.all(settling)));
+    table.addSpilled(spilled);
   }
 
   /**

@@ -68,6 +68,49 @@ describe('objector table', () => {
     }, /full/);
   });
 
+  it('keeps keys whose region is full or whose probe runs past their region, and wraps at the end', () => {
+    // 131,072 slots: four regions of 32,768 while filling. Region 1 gets more keys than it has
+    // slots; others crowd the last slots of region 0 and of the table (their probes run into the
+    // next region, or wrap to slot 0); the rest are spread.
+    const n = 70_000;
+    const table = new ObjectorTable(n);
+    assert.equal(table.regions, 4);
+    const his = new Uint32Array(n);
+    const los = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      his[i] = i + 1;
+      const high = (i * 2654435761) & 0xfffe0000;
+      let home: number;
+      if (i < 40_000) home = 32_768 + (i % 32_768);
+      else if (i < 40_500) home = 32_767 - (i % 8);
+      else if (i < 41_000) home = 131_071 - (i % 8);
+      else home = (i * 40503) & 131_071;
+      los[i] = (high | home) >>> 0;
+    }
+    // In parts, as chunks come; then staged keys of a settled table go in place.
+    for (let from = 0; from < n - 1000; from += 7_001) {
+      const to = Math.min(n - 1000, from + 7_001);
+      table.stage(his.subarray(from, to), los.subarray(from, to), to - from);
+    }
+    table.flush();
+    table.stage(his.subarray(n - 1000), los.subarray(n - 1000), 1000);
+    assert.equal(table.count, n);
+    const out = new Uint8Array(n);
+    table.hasAll(his, los, n, out);
+    assert.equal(out.indexOf(0), -1, 'every key is found');
+    table.hasAll(
+      his,
+      los.map((lo) => lo ^ 0x10000),
+      n,
+      out,
+    );
+    assert.equal(out.indexOf(1), -1, 'no other key is found');
+    const slots = new Uint32Array(table.shared);
+    let held = 0;
+    for (let i = 0; i < slots.length; i += 2) if (slots[i] !== 0) held++;
+    assert.equal(held, n, 'each key held once');
+  });
+
   it('is filled from a multi-chunk snapshot by worker threads and this one at once', async () => {
     const dir = await tempDir();
     const path = join(dir, 'big.snap');
@@ -100,7 +143,7 @@ describe('objector table', () => {
             table.stage(his, los, los.length);
             return;
           }
-          const job = pool.hashSnapshotChunk(path, chunk, firstLine, table.shared);
+          const job = pool.hashSnapshotChunk(path, chunk, firstLine, table);
           jobs.push(job);
           // Waited for here, so that its buffer is back before the next read.
           return job.then(() => {});
@@ -114,8 +157,7 @@ describe('objector table', () => {
         },
       );
       const addedByWorkers = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
-      table.flush();
-      await pool.flushSnapshotChunks(table.shared);
+      await pool.flushSnapshotChunks(table);
       assert.ok(chunks >= 6, `${chunks} chunks`);
       assert.ok(reread >= 1, 'a buffer a worker handed back was read into again');
       assert.ok(addedByWorkers > 0 && table.count > 0);
@@ -181,28 +223,18 @@ describe('objector table', () => {
         for (const [t, chunks] of [even!, odd!].entries()) {
           const c = chunks[i];
           if (!c) continue;
-          added[t]! += await pool.hashSnapshotChunk(
-            paths[t]!,
-            c.chunk,
-            c.firstLine,
-            tables[t]!.shared,
-          );
+          added[t]! += await pool.hashSnapshotChunk(paths[t]!, c.chunk, c.firstLine, tables[t]!);
         }
       }
       assert.ok(even!.length >= 4 && odd!.length >= 4, 'several chunks of each table');
       // A chunk that does not start its buffer is refused, not read from the wrong place.
       await assert.rejects(
-        pool.hashSnapshotChunk(
-          paths[0]!,
-          Buffer.allocUnsafeSlow(16).subarray(8),
-          2,
-          tables[0]!.shared,
-        ),
+        pool.hashSnapshotChunk(paths[0]!, Buffer.allocUnsafeSlow(16).subarray(8), 2, tables[0]!),
         /byteOffset 0/,
       );
       // The first table is flushed while the second still has keys staged on the workers.
-      await pool.flushSnapshotChunks(tables[0]!.shared);
-      await pool.flushSnapshotChunks(tables[1]!.shared);
+      await pool.flushSnapshotChunks(tables[0]!);
+      await pool.flushSnapshotChunks(tables[1]!);
       assert.deepEqual(added, [n, n]);
     } finally {
       await pool.close();
