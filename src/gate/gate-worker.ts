@@ -3,7 +3,12 @@ import { RegistryFileError } from '../registry-files/registry-file-error.ts';
 import { type SummaryWants, summariseBatch } from './batch-summary.ts';
 import { chunkScanBuffers, type VerifyScanConfig, VerifyScanner } from './dataset-verify-scan.ts';
 import { Judge, type JudgeConfig } from './judge.ts';
-import { hashSnapshotChunk, loadSnapshotTable, ObjectorTable } from './objector-set.ts';
+import {
+  hashSnapshotChunk,
+  type KeyHashes,
+  loadSnapshotTable,
+  ObjectorTable,
+} from './objector-set.ts';
 
 /**
  * Worker thread entry: judges the batches the main thread sends. Messages:
@@ -60,6 +65,19 @@ let judge: Judge | undefined;
 const filling = new Map<number, ObjectorTable>();
 let summaries: SummaryWants | undefined;
 let verifier: VerifyScanner | undefined;
+
+/** Answers a fill step of the objector table with the keys it could not place (transferred). */
+function replyWithSpilled(seq: number, step: () => KeyHashes): void {
+  try {
+    const spilled = step();
+    parentPort!.postMessage({ seq, value: spilled }, [
+      spilled.his.buffer as ArrayBuffer,
+      spilled.los.buffer as ArrayBuffer,
+    ]);
+  } catch (err) {
+    parentPort!.postMessage({ seq, error: (err as Error).message });
+  }
+}
 
 parentPort?.on(
   'message',
@@ -142,32 +160,20 @@ parentPort?.on(
     if (msg.type === 'snapshot-flush') {
       const table = filling.get(msg.fill);
       filling.delete(msg.fill);
-      try {
-        // The keys no region could take go back, to be added once the table is settled.
-        const spilled = table?.flushStage() ?? { his: new Uint32Array(0), los: new Uint32Array(0) };
-        parentPort!.postMessage({ seq: msg.seq, value: spilled }, [
-          spilled.his.buffer as ArrayBuffer,
-          spilled.los.buffer as ArrayBuffer,
-        ]);
-      } catch (err) {
-        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
-      }
+      // The keys no region could take go back, to be added once the table is settled.
+      replyWithSpilled(
+        msg.seq,
+        () => table?.flushStage() ?? { his: new Uint32Array(0), los: new Uint32Array(0) },
+      );
       return;
     }
     if (msg.type === 'snapshot-settle') {
-      try {
-        const table = ObjectorTable.from(
-          { kind: 'table', slots: msg.slots, count: 0 },
-          msg.fillState,
-        );
-        const spilled = table.settle(msg.from, msg.to);
-        parentPort!.postMessage({ seq: msg.seq, value: spilled }, [
-          spilled.his.buffer as ArrayBuffer,
-          spilled.los.buffer as ArrayBuffer,
-        ]);
-      } catch (err) {
-        parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
-      }
+      replyWithSpilled(msg.seq, () =>
+        ObjectorTable.from({ kind: 'table', slots: msg.slots, count: 0 }, msg.fillState).settle(
+          msg.from,
+          msg.to,
+        ),
+      );
       return;
     }
     if (msg.type === 'init') {
