@@ -10,7 +10,7 @@ import {
   LO,
 } from '../registry-files/key-hash.ts';
 import { subjectKeyProblem } from '../registry-files/subject-keys.ts';
-import { HashSet64, WordPairs } from './id-hashes.ts';
+import { RecentHashes, WordPairs } from './id-hashes.ts';
 import { type NamedAccount, NamedSubjectFinder } from './named-subjects.ts';
 import { type FieldMapping, getterFor, mappedName } from './record-fields.ts';
 import {
@@ -160,10 +160,11 @@ export class VerifyScanner {
     const ids = new WordPairs(Math.max(64, end >> 8));
     const subjects = new SubjectLanes(Math.max(64, end >> 8));
     const collect = config.collectAuthors;
-    const authorSeen = collect ? new HashSet64(end >> 8) : undefined;
+    // Repeats seen recently are dropped, most of them: one missed is only asked twice.
+    const authorSeen = collect ? new RecentHashes() : undefined;
     const authors: string[] = [];
     let piece: string[] = [];
-    /** A kept author's key, the first time its hash is seen in the chunk. */
+    /** A kept author's key, unless its hash was seen recently in the chunk. */
     const keepAuthor = (key: string) => {
       piece.push(key);
       if (piece.length === AUTHORS_PIECE) {

@@ -513,9 +513,10 @@ async function verifyWith(
   const local = new VerifyScanner(scanConfig);
   const { getters } = local;
   const dueItems = new Map<string, string[]>();
-  // Kept authors for the notice check, asked in batches as the data is read; repeats are dropped
-  // within a chunk only (a set of every author cost a cache miss per record, ~0.9 s at bench
-  // scale), so a repeated author may be asked twice, and is reported once.
+  // Kept authors for the notice check, asked in batches as the data is read; repeats seen
+  // recently within a chunk are dropped (`RecentHashes`; a set of every author cost a cache miss
+  // per record, ~0.9 s at bench scale), so a repeated author may be asked twice, and is reported
+  // once.
   let noticeBatch: string[] = [];
   let authorsAsked = 0;
   const notShownReported = new Set<string>();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { IdHashes } from '../../src/gate/id-hashes.ts';
+import { IdHashes, RecentHashes } from '../../src/gate/id-hashes.ts';
 
 /** The hashes that occur more than once, counted with a plain map (the reference). */
 function repeatedByMap(pairs: [number, number][]): Set<string> {
@@ -76,5 +76,31 @@ describe('the search for repeated ids (their 64-bit hashes)', () => {
     const pairs: [number, number][] = [...Array(8_191).keys()].map((i) => [i, i]);
     pairs.push([0x80000005, 3], [0x80000005, 3]);
     assert.deepEqual(repeatedOf(pairs), new Set([`${0x80000005}:3`]));
+  });
+});
+
+describe('recent hashes (repeats dropped where one missed costs only a second look)', () => {
+  it('answers "seen" only for a hash added before, and for an immediate repeat always', () => {
+    const word = fc.oneof(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.constantFrom(1, 0xffffffff, 0x80000000),
+    );
+    // Few low words, so that hashes share slots and push each other out.
+    const lowWord = fc.oneof(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.integer({ min: 0, max: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(word, lowWord), { maxLength: 3000 }), (pairs) => {
+        const recent = new RecentHashes();
+        const added = new Set<string>();
+        for (const [hi, lo] of pairs) {
+          const key = `${hi}:${lo}`;
+          if (!recent.add(hi, lo)) assert.ok(added.has(key), `${key} "seen" but never added`);
+          added.add(key);
+          assert.equal(recent.add(hi, lo), false, `${key} added twice in a row`);
+        }
+      }),
+    );
   });
 });
