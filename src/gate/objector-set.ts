@@ -207,6 +207,9 @@ export class ObjectorTable implements ObjectorSet {
     this.#regionBits = Math.min(REGION_BITS, Math.log2(capacity));
     this.regions = capacity >>> this.#regionBits;
     this.#fillState = fillState;
+    // Slots handed over without a fill state are a table already filled (a worker's view, a
+    // table read from a file): a key added to it goes in place, never packed over its keys.
+    this.#filled = buffer !== undefined && fillState === undefined;
   }
 
   /**
@@ -250,6 +253,8 @@ export class ObjectorTable implements ObjectorSet {
    */
   #fillState: SharedArrayBuffer | undefined;
   #cursorView: Int32Array | undefined;
+  /** The table was handed over filled (see the constructor). */
+  readonly #filled: boolean;
   /** This thread's blocks of keys for each region (see {@link stage}), made on first use. */
   #blocks: { his: Uint32Array; los: Uint32Array; fill: Uint8Array } | undefined;
   /** Keys that did not fit their region: added by {@link addSpilled} once it is settled. */
@@ -267,6 +272,11 @@ export class ObjectorTable implements ObjectorSet {
     return this.#cursorView;
   }
 
+  /** Whether keys now go in place (the fill is over, or there never was one here). */
+  #settled(): boolean {
+    return this.#filled || Atomics.load(this.#cursors, FILL_SETTLED) !== 0;
+  }
+
   /**
    * Adds pre-hashed keys (see {@link hashKeys}; distinct, as a snapshot's are): {@link stage}
    * each part, then {@link flush}.
@@ -278,7 +288,7 @@ export class ObjectorTable implements ObjectorSet {
 
   /**
    * Adds pre-hashed keys (distinct) as they come, from any number of threads at once; the keys
-   * are in the table once it is settled ({@link flush} on one thread; `WorkerPool.finishTable`
+   * are in the table once it is settled ({@link flush} on one thread; `WorkerPool.flushSnapshotChunks`
    * for a pool). The arrays given may be reused as soon as this returns.
    *
    * How: the table is cut in regions of {@link REGION_BITS} slots (256 KB). A key is first put,
@@ -300,7 +310,7 @@ export class ObjectorTable implements ObjectorSet {
       throw new Error('objector table is full: more keys than announced');
     }
     this.count += n;
-    if (Atomics.load(this.#cursors, FILL_SETTLED) !== 0) {
+    if (this.#settled()) {
       // A settled table (keys added one by one, or a fill already done): inserted in place.
       for (let k = 0; k < n; k++) {
         if (this.concurrent) this.#claim(his[k]! || 1, los[k]!);
@@ -436,14 +446,14 @@ export class ObjectorTable implements ObjectorSet {
    * region settled, the spilled keys added.
    */
   flush(): void {
-    if (Atomics.load(this.#cursors, FILL_SETTLED) !== 0) return;
+    if (this.#settled()) return;
     const spilled = this.flushStage();
     this.addSpilled([spilled, this.settle(0, this.regions)]);
   }
 
   /** Keys are about to be inserted in place: the table counts as settled from now on. */
   #placed(): void {
-    if (Atomics.load(this.#cursors, FILL_SETTLED) === 0) this.flush();
+    if (!this.#settled()) this.flush();
   }
 
   /** `#insert` for a table other threads write to at the same time. */

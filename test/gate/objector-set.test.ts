@@ -111,6 +111,18 @@ describe('objector table', () => {
     assert.equal(held, n, 'each key held once');
   });
 
+  it('adds keys in place to a table handed over filled, never packed over its keys', () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => key(i));
+    const table = new ObjectorTable(6000);
+    table.addHashes([hashKeys(keys.slice(0, 2000))]);
+    // Another thread's view of the same slots (no fill state): what it adds goes in place.
+    const view = ObjectorTable.from({ kind: 'table', slots: table.shared, count: 2000 });
+    const more = hashKeys(keys.slice(2000));
+    view.stage(more.his, more.los, more.los.length);
+    view.flush();
+    for (const k of keys) assert.ok(table.has(k), k);
+  });
+
   it('is filled from a multi-chunk snapshot by worker threads and this one at once', async () => {
     const dir = await tempDir();
     const path = join(dir, 'big.snap');
