@@ -97,4 +97,42 @@ describe('gate output against recorded hashes', { timeout: 120_000 }, () => {
       assert.deepEqual(got, GOLDEN.bench, `${workers} workers`);
     }
   });
+
+  it('excludes every objector of a snapshot that fills many regions of the table, 0 and 2 worker threads', async () => {
+    // ~100k objectors: a table of 8 regions, filled region by region (keys whose region is full
+    // or whose probe runs past its end are added last). A record by every objector, and others:
+    // each objector's is excluded as `objected`, with the same output from 0 and 2 worker threads.
+    // (The workers' share of a fill, on bigger snapshots, is in objector-set.test.ts.)
+    const dir = await tempDir('veto-golden-');
+    const spec = { records: 20_000, accounts: 500_000 };
+    const keys = [...lexicographicKeys(spec.accounts, isObjector)];
+    const lines: string[] = [];
+    const withAuthor = (i: number, author: number) =>
+      JSON.stringify({
+        ...JSON.parse(recordLine(i, spec)),
+        id: `r${i}`,
+        author_id: String(author),
+      });
+    for (const [i, key] of keys.entries()) lines.push(withAuthor(i, Number(key.slice(5))));
+    let objected = keys.length;
+    for (let i = keys.length; i < keys.length + spec.records; i++) {
+      const author = (i * 7919) % spec.accounts;
+      if (isObjector(author)) objected++;
+      lines.push(withAuthor(i, author));
+    }
+    const input = path.join(dir, 'corpus.jsonl');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const snapshot = await writeSnapshot(dir, keys);
+    const policy = path.join(ROOT, 'bench', 'gate', 'bench-policy.yaml');
+    const got = ['0', '2'].map((workers) => {
+      const out = path.join(dir, `w${workers}`);
+      const files = build(input, policy, snapshot, out, workers);
+      const decisions = readFileSync(path.join(out, 'ds_golden', 'decisions.tsv'), 'utf8');
+      const reasons = decisions.split('\n').map((row) => row.split('\t')[2]);
+      assert.equal(reasons.filter((r) => r === 'objected').length, objected, `${workers} workers`);
+      return files;
+    });
+    assert.ok(keys.length > 80_000, `${keys.length} objectors`);
+    assert.deepEqual(got[0], got[1]);
+  });
 });
