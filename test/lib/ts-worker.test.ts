@@ -38,6 +38,14 @@ describe('data modules bundled as JSON', () => {
     const again = join(dir, 'again.mjs');
     await writeFile(again, code);
     assert.deepEqual((await import(pathToFileURL(again).href)).ngramsData, data);
+    // A default export (libphonenumber-js's metadata is one) stays the default.
+    const byDefault = join(dir, 'default.mjs');
+    await writeFile(byDefault, `export default ${JSON.stringify(data)};\n`);
+    const defaultCode = await jsonDataModule(byDefault);
+    assert.match(defaultCode, /^export default JSON\.parse\(/);
+    const defaultAgain = join(dir, 'default-again.mjs');
+    await writeFile(defaultAgain, defaultCode);
+    assert.deepEqual((await import(pathToFileURL(defaultAgain).href)).default, data);
     for (const bad of ['{ a: NaN }', '{ a: [1, undefined] }', '{ at: new Date(0) }', 'new Map()']) {
       const path = join(dir, `bad-${bad.length}.mjs`);
       await writeFile(path, `export const data = ${bad};\n`);
@@ -61,6 +69,25 @@ describe('data modules bundled as JSON', () => {
     // As esbuild quotes it (a template literal or a string), never as the package's literal.
     assert.ok(/JSON\.parse\([`"']\{\\?"type\\?":\\?"S60/.test(all), 'the tables as JSON.parse');
     assert.ok(!/ngramsData = \{\s*type:/.test(all), 'not as the package literal');
+  });
+
+  it("holds the phone numbers' metadata in the gate worker's bundle as JSON, the package bundled in", async () => {
+    const url = await bundledWorkerEntry(GATE_WORKER);
+    assert.ok(url, 'bundled');
+    const dir = join(fileURLToPath(url), '..');
+    const files = await Promise.all(
+      (await readdir(dir)).map((f) => readFile(join(dir, f), 'utf8')),
+    );
+    const all = files.join('\n');
+    assert.ok(/JSON\.parse\([`"']\{\\?"version\\?":/.test(all), 'the metadata as JSON.parse');
+    assert.ok(
+      !/from ["']libphonenumber-js/.test(all),
+      'libphonenumber-js not imported as a package',
+    );
+    assert.ok(
+      !/from ["']intl-messageformat/.test(all),
+      'intl-messageformat not imported as a package',
+    );
   });
 });
 
