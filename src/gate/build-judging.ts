@@ -103,6 +103,9 @@ export async function judgeInputs(plan: BuildPlan, run: BuildRun): Promise<Judge
       inclusionRows(buf, start, end) {
         if (noticeCheck.fedWhileJudging) noticeCheck.check.scanRows(buf, start, end);
       },
+      keptAuthors(joined) {
+        if (noticeCheck.fedWhileJudging) noticeCheck.check.addKeys(joined);
+      },
     });
     // A stage that did not hand over every row: sealing reads the index back for the check.
     noticeCheck.fedWhileJudging &&= judged.noticeFed === true;

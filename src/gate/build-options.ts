@@ -144,6 +144,11 @@ export interface JudgeStage {
    * says every row was handed over; else the build reads the index back).
    */
   inclusionRows(buf: Uint8Array, start: number, end: number): void;
+  /**
+   * The same check's keys, worked out where the rows were judged: subject keys of kept authors,
+   * `\n`-joined ('' for none), as a judged batch's summary gives them (batch-summary.ts).
+   */
+  keptAuthors(joined: string): void;
 }
 
 export interface JudgeStageResult {

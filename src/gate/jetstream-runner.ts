@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { endianness, tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -19,6 +19,7 @@ import {
 } from 'nats';
 import { readFilterFile } from '../registry-files/filter-file.ts';
 import { readSnapshotHeader } from '../registry-files/snapshot-file.ts';
+import { summariseBatch } from './batch-summary.ts';
 import { datasetPseudonymKey, type JudgeStage, type JudgeStageResult } from './build.ts';
 import { DecisionIds } from './duplicate-ids.ts';
 import type { BatchResult, Judge, JudgeConfig } from './judge.ts';
@@ -213,8 +214,12 @@ export interface ShardManifest {
   kept: number;
   blank: number;
   redacted: number;
-  /** Each file's size and CRC-32 (a change detector, as the task's: the files live seconds). */
-  files: Record<ShardFile, { bytes: number; crc32: number }>;
+  /**
+   * Each file's size and CRC-32 (a change detector, as the task's: the files live seconds). The
+   * summary files are missing from a worker of a version before them: its rows are scanned.
+   */
+  files: Record<ShardFile, { bytes: number; crc32: number }> &
+    Partial<Record<SummaryFile, { bytes: number; crc32: number }>>;
   /** Wall time the worker spent reading, judging and writing the shard, once its objects were loaded (the bench). */
   judgeMs: number;
   /** When (epoch ms) the worker took the task, had its objects, had judged and written it (the bench's breakdown). */
@@ -237,6 +242,17 @@ export interface ShardTimings {
 }
 type ShardFile = 'data' | 'inclusions' | 'decisions' | 'rejects';
 const SHARD_FILES: ShardFile[] = ['data', 'inclusions', 'decisions', 'rejects'];
+/**
+ * What the worker works out of its shard's rows for the build, as one process's threads do for
+ * each batch (batch-summary.ts): `ids`, the decision rows' id hashes (32-bit words, little-endian,
+ * in row order); `authors`, each judged batch's kept authors, a line each. Why: the coordinator
+ * scanning every decision and inclusion row for them was ~1.5 s of its one thread at bench scale
+ * (1 GB), most of it a `Set` of author strings, while the workers judged; and that thread is what
+ * assembles every worker's output.
+ */
+type SummaryFile = 'ids' | 'authors';
+const SUMMARY_FILES: SummaryFile[] = ['ids', 'authors'];
+const BIG_ENDIAN = endianness() === 'BE';
 
 interface ShardFailure {
   shard: number;
@@ -245,7 +261,7 @@ interface ShardFailure {
 }
 
 const shardKey = (build: string, shard: number) => `${build}.shard.${shard}`;
-const shardFile = (dir: string, shard: number, f: ShardFile | 'manifest') =>
+const shardFile = (dir: string, shard: number, f: ShardFile | SummaryFile | 'manifest') =>
   join(dir, `shard-${String(shard).padStart(6, '0')}.${f === 'manifest' ? 'json' : f}`);
 
 async function putObject(os: ObjectStore, path: string, sha256: string): Promise<void> {
@@ -757,9 +773,10 @@ function pseudonymKeyIdOf(key: string): string {
  * Appends a done shard's files to the staged ones, checking each against its manifest. One
  * read of each file (8 MiB at a time), a CRC-32 over it, and the data file's bytes go straight
  * to the staged data (hashed there once, for the manifest, as one process hashes them). The
- * decision rows' ids are hashed for the duplicate-id check as they go by, while the workers
- * judge, instead of the build reading the whole log back once they are done (as one process
- * hashes them as it writes them).
+ * decisions' id hashes (the duplicate-id check) and the kept authors (the notice-period check)
+ * come from the shard's summary files, while the workers judge, as one process takes them from
+ * its threads' batch summaries; a shard without them (a worker of an earlier version) has its
+ * decision and inclusion rows scanned for them as they go by.
  */
 async function appendShard(
   stage: JudgeStage,
@@ -768,43 +785,80 @@ async function appendShard(
   buf: Buffer,
   ids: DecisionIds,
 ): Promise<void> {
+  const summarised = m.files.ids !== undefined && m.files.authors !== undefined;
   for (const f of SHARD_FILES) {
-    const path = shardFile(task.dir, task.shard, f);
     const writer = stage.writers[f];
-    const rows =
-      f === 'decisions'
+    const rows = summarised
+      ? undefined
+      : f === 'decisions'
         ? new WholeRows((b, s, e) => ids.scan(b, s, e))
         : f === 'inclusions'
           ? new WholeRows((b, s, e) => stage.inclusionRows(b, s, e))
           : undefined;
-    let crc = 0;
-    let bytes = 0;
-    const file = await open(path, 'r');
-    try {
-      for (;;) {
-        const { bytesRead } = await file.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        const chunk = buf.subarray(0, bytesRead);
-        crc = crc32(chunk, crc);
-        bytes += bytesRead;
-        rows?.feed(chunk);
-        if (f === 'data') await writer.write(chunk);
-        else {
-          writer.push(chunk);
-          await writer.flushIfFull();
-        }
-      }
-      rows?.end();
-    } finally {
-      await file.close();
-    }
-    const want = m.files[f];
-    if (bytes !== want.bytes || crc !== want.crc32) {
-      throw new Error(
-        `shard ${task.shard}: ${basename(path)} does not match the shard's manifest (changed or lost after the worker wrote it)`,
-      );
-    }
+    await readShardFile(task, m, f, buf, (chunk) => {
+      rows?.feed(chunk);
+      if (f === 'data') return writer.write(chunk);
+      writer.push(chunk);
+      return writer.flushIfFull();
+    });
+    rows?.end();
   }
+  if (!summarised) return;
+  // Checked whole before use: a summary that does not match its manifest fails the build.
+  const idBytes = Buffer.from(new ArrayBuffer(m.files.ids!.bytes));
+  let at = 0;
+  await readShardFile(task, m, 'ids', buf, (chunk) => {
+    at += chunk.copy(idBytes, at);
+  });
+  if (idBytes.length % 8 !== 0) throw summaryProblem(task, 'ids');
+  if (BIG_ENDIAN) idBytes.swap32();
+  ids.hashes.pushWords(new Uint32Array(idBytes.buffer, 0, idBytes.length / 4));
+  const authors: Buffer[] = [];
+  await readShardFile(task, m, 'authors', buf, (chunk) => {
+    authors.push(Buffer.from(chunk));
+  });
+  const keys = Buffer.concat(authors).toString('utf8');
+  if (keys !== '' && !keys.endsWith('\n')) throw summaryProblem(task, 'authors');
+  stage.keptAuthors(keys.slice(0, -1));
+}
+
+/**
+ * Reads one of a shard's files in pieces of `buf`'s size, handing each to `use` (awaited), and
+ * checks its size and CRC-32 against the shard's manifest.
+ */
+async function readShardFile(
+  task: ShardTask,
+  m: ShardManifest,
+  f: ShardFile | SummaryFile,
+  buf: Buffer,
+  use: (chunk: Buffer) => unknown,
+): Promise<void> {
+  const path = shardFile(task.dir, task.shard, f);
+  let crc = 0;
+  let bytes = 0;
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      crc = crc32(chunk, crc);
+      bytes += bytesRead;
+      await use(chunk);
+    }
+  } finally {
+    await file.close();
+  }
+  const want = m.files[f];
+  if (!want || bytes !== want.bytes || crc !== want.crc32) {
+    throw new Error(
+      `shard ${task.shard}: ${basename(path)} does not match the shard's manifest (changed or lost after the worker wrote it)`,
+    );
+  }
+}
+
+function summaryProblem(task: ShardTask, f: SummaryFile): Error {
+  return new Error(`shard ${task.shard}: its ${f} summary is not whole (a worker's fault)`);
 }
 
 /**
@@ -919,18 +973,21 @@ async function judgeShard(
       objectorTerms: terms,
       pseudonymKey,
     };
-    if (pool) await pool.init(config);
+    if (pool) await pool.init(config, { keptAuthors: true });
     else judge = new (await import('./judge.ts')).Judge(config);
     state.judge = { key: judgeKey, ...(judge ? { judge } : {}) };
   }
 
-  const partial = (f: ShardFile) => `${shardFile(task.dir, task.shard, f)}.${process.pid}.partial`;
+  type Written = ShardFile | SummaryFile;
+  const written: Written[] = [...SHARD_FILES, ...SUMMARY_FILES];
+  const partial = (f: Written) => `${shardFile(task.dir, task.shard, f)}.${process.pid}.partial`;
   const outs = Object.fromEntries(
-    await Promise.all(SHARD_FILES.map(async (f) => [f, await open(partial(f), 'w')] as const)),
-  ) as Record<ShardFile, Awaited<ReturnType<typeof open>>>;
-  const crcs: Record<ShardFile, number> = { data: 0, inclusions: 0, decisions: 0, rejects: 0 };
-  const sizes: Record<ShardFile, number> = { data: 0, inclusions: 0, decisions: 0, rejects: 0 };
-  const emit = async (f: ShardFile, bytes: Uint8Array) => {
+    await Promise.all(written.map(async (f) => [f, await open(partial(f), 'w')] as const)),
+  ) as Record<Written, Awaited<ReturnType<typeof open>>>;
+  const zero = () => ({ data: 0, inclusions: 0, decisions: 0, rejects: 0, ids: 0, authors: 0 });
+  const crcs: Record<Written, number> = zero();
+  const sizes: Record<Written, number> = zero();
+  const emit = async (f: Written, bytes: Uint8Array) => {
     if (bytes.length === 0) return;
     crcs[f] = crc32(bytes, crcs[f]);
     sizes[f] += bytes.length;
@@ -969,6 +1026,14 @@ async function judgeShard(
       await emit('inclusions', result.inclusions);
       await emit('decisions', result.decisions);
       if (result.rejects) await emit('rejects', Buffer.from(result.rejects));
+      const summary = result.summary ?? summariseBatch(result, { keptAuthors: true });
+      const ids = Buffer.from(
+        summary.idWords.buffer,
+        summary.idWords.byteOffset,
+        summary.idWords.byteLength,
+      );
+      await emit('ids', BIG_ENDIAN ? Buffer.from(ids).swap32() : ids);
+      if (summary.keptAuthors) await emit('authors', Buffer.from(`${summary.keptAuthors}\n`));
       for (let i = 0; i < REASONS.length; i++) counts[i] += result.counts[i]!;
       kept += result.kept;
       blank += result.blank;
@@ -1042,7 +1107,7 @@ async function judgeShard(
     if (task.parquet) await rm(source.path, { force: true });
   }
   if (!task.parquet && shardCrc !== task.crc32) {
-    for (const f of SHARD_FILES) await outs[f].close();
+    for (const f of written) await outs[f].close();
     throw new Error(
       `${task.path} bytes ${task.start}-${task.end} changed since the build was planned`,
     );
@@ -1053,7 +1118,7 @@ async function judgeShard(
   // then fails the build naming the shard, nothing is sealed, and a new run (not --resume,
   // which trusts the shard's note) judges it again.
   const files = {} as ShardManifest['files'];
-  for (const f of SHARD_FILES) {
+  for (const f of written) {
     await outs[f].close();
     await rename(partial(f), shardFile(task.dir, task.shard, f));
     files[f] = { bytes: sizes[f], crc32: crcs[f] };

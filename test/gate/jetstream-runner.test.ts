@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { connect, KvWatchInclude } from 'nats';
+import { connect, type KV, KvWatchInclude } from 'nats';
 import { buildDataset } from '../../src/gate/build.ts';
 import { jetstreamJudge, queueNames, WholeRows } from '../../src/gate/jetstream-runner.ts';
 import { writeFilterFile } from '../../src/registry-files/filter-file.ts';
@@ -348,6 +349,118 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
       'the same run',
     );
     assert.deepEqual(readdirSync(path.join(dir, 'resumed')), ['ds_js']);
+  });
+
+  /**
+   * Runs `veto gate build --runner jetstream` until two shards are noted done, kills the
+   * coordinator, lets `meddle` change what they left (their KV notes, their files), and runs it
+   * again with --resume: its exit code, stderr and output folder.
+   */
+  async function killAfterTwoShardsThenResume(
+    out: string,
+    meddle: (done: { key: string; files: (ext: string) => string }[], kv: KV) => Promise<void>,
+  ): Promise<{ code: number | null; err: string; out: string }> {
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const outDir = path.join(dir, out);
+    const args = [
+      VETO_BIN,
+      'gate',
+      'build',
+      '--policy',
+      POLICY,
+      '--input',
+      inputs[0]!,
+      '--input',
+      inputs[1]!,
+      '--out',
+      outDir,
+      '--snapshot',
+      snapshot,
+      '--offline',
+      '--dataset-id',
+      'ds_js',
+      '--runner',
+      'jetstream',
+      '--shards',
+      '6',
+      '--nats',
+      NATS_URL,
+    ];
+    const env = {
+      ...process.env,
+      VETO_GATE_QUEUE: QUEUE,
+      VETO_GATE_ACK_WAIT_SECONDS: '3',
+      VETO_LOG_LEVEL: 'silent',
+    };
+    const nc = await connect({ servers: NATS_URL });
+    const kv = await nc.jetstream().views.kv(queueNames(QUEUE).kv);
+    const watch = await kv.watch({ key: '>', include: KvWatchInclude.UpdatesOnly });
+    const coordinator = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    const { child } = startWorker();
+    const done: { key: string; files: (ext: string) => string }[] = [];
+    for await (const e of watch) {
+      const m = /^(ds_js_\w+)\.shard\.(\d+)$/.exec(e.key);
+      if (e.operation !== 'PUT' || !m) continue;
+      const shard = String(m[2]).padStart(6, '0');
+      done.push({
+        key: e.key,
+        files: (ext) => path.join(outDir, `.${m[1]}.shards`, `shard-${shard}.${ext}`),
+      });
+      if (done.length === 2) break;
+    }
+    coordinator.kill('SIGKILL');
+    // The worker stops too: nothing is judged while the shards' remains are changed.
+    child.kill('SIGKILL');
+    await new Promise((r) => coordinator.once('exit', r));
+    await meddle(done, kv);
+    await nc.close();
+    startWorker();
+    const resumed = spawn(process.execPath, [...args, '--resume'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    resumed.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((r) => resumed.once('exit', r));
+    return { code, err, out: outDir };
+  }
+
+  it('a shard noted by a worker without summary files (an earlier version): its rows are scanned instead, the output the same', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    const result = await killAfterTwoShardsThenResume('older-worker', async (done, kv) => {
+      for (const { key, files } of done) {
+        const entry = await kv.get(key);
+        const note = entry!.json<{ files: Record<string, unknown> }>();
+        assert.ok(note.files.ids && note.files.authors, 'a worker writes both summaries');
+        delete note.files.ids;
+        delete note.files.authors;
+        await kv.put(key, JSON.stringify(note));
+        // Gone from the folder too: a build that still read them would fail.
+        await rm(files('ids'));
+        await rm(files('authors'));
+      }
+    });
+    assert.equal(result.code, 0, result.err);
+    sameDataset(reference, path.join(result.out, 'ds_js'));
+  });
+
+  it("a shard's summary changed after its worker wrote it fails the build, naming the shard; nothing sealed", async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    const result = await killAfterTwoShardsThenResume('summary-changed', async (done) => {
+      // One id hash less for the duplicate-id check, one kept author more for the notice check.
+      const ids = readFileSync(done[0]!.files('ids'));
+      writeFileSync(done[0]!.files('ids'), ids.subarray(8));
+      const authors = readFileSync(done[1]!.files('authors'), 'utf8');
+      writeFileSync(done[1]!.files('authors'), `${authors}acct:someone-else\n`);
+    });
+    assert.equal(result.code, 1, result.err);
+    assert.match(
+      result.err,
+      /shard \d+: shard-\d+\.(ids|authors) does not match the shard's manifest/,
+    );
+    assert.deepEqual(readdirSync(result.out), []);
   });
 
   it('from a filter file: byte-identical to one process', async (t) => {
