@@ -6,8 +6,8 @@ import { forEachLine } from './line-files.ts';
  * (distinct within a batch of rows, or within a judged batch's summary), and the
  * answer is the set of authors who were not. The build feeds it each judged batch's kept authors
  * (batch-summary.ts) as the results are written, so the registry's answers overlap judging; once
- * judging is done only the last batch is left; a runner hands it the inclusion rows of each
- * shard as it appends them (`scanRows`). Why: reading the inclusions file back for it after
+ * judging is done only the last batch is left; a runner hands it each shard's summary of them as
+ * it appends the shard (or, for a shard without one, its inclusion rows: `scanRows`). Why: reading the inclusions file back for it after
  * judging (`scanFile`, what is left for a stage that does not) took ~0.8-1.2 s at bench scale
  * (1 GB), in the build's one-threaded step.
  */
