@@ -40,6 +40,12 @@ async function natsUp(): Promise<boolean> {
 }
 
 const workers: ChildProcess[] = [];
+/** A shard noted done: its KV key, `run/shard` (as `judged` counts it) and its files' paths. */
+interface DoneShard {
+  key: string;
+  judged: string;
+  files: (ext: string) => string;
+}
 /** `run/shard` → how many times a worker started judging it. */
 const judged = new Map<string, number>();
 function startWorker(...extra: string[]): { child: ChildProcess; judging: Promise<void> } {
@@ -282,84 +288,15 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     sameDataset(reference, path.join(dir, 'killed', 'ds_js'));
   });
 
-  it('the coordinator killed with SIGKILL, then run with --resume: judged shards are not judged again, the output the same', async (t) => {
-    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
-    for (const w of workers.splice(0)) w.kill('SIGKILL');
-    const args = [
-      VETO_BIN,
-      'gate',
-      'build',
-      '--policy',
-      POLICY,
-      '--input',
-      inputs[0]!,
-      '--input',
-      inputs[1]!,
-      '--out',
-      path.join(dir, 'resumed'),
-      '--snapshot',
-      snapshot,
-      '--offline',
-      '--dataset-id',
-      'ds_js',
-      '--runner',
-      'jetstream',
-      '--shards',
-      '6',
-      '--nats',
-      NATS_URL,
-    ];
-    const env = {
-      ...process.env,
-      VETO_GATE_QUEUE: QUEUE,
-      VETO_GATE_ACK_WAIT_SECONDS: '3',
-      VETO_LOG_LEVEL: 'silent',
-    };
-    const nc = await connect({ servers: NATS_URL });
-    const kv = await nc.jetstream().views.kv(queueNames(QUEUE).kv);
-    const watch = await kv.watch({ key: '>', include: KvWatchInclude.UpdatesOnly });
-    const coordinator = spawn(process.execPath, args, { env, stdio: 'ignore' });
-    startWorker();
-    const doneBefore: string[] = [];
-    for await (const e of watch) {
-      const m = /^(ds_js_\w+)\.shard\.(\d+)$/.exec(e.key);
-      if (e.operation === 'PUT' && m) doneBefore.push(`${m[1]}/${m[2]}`);
-      if (doneBefore.length === 2) break;
-    }
-    coordinator.kill('SIGKILL');
-    await nc.close();
-    const resumed = spawn(process.execPath, [...args, '--resume'], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    resumed.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const code = await new Promise<number | null>((r) => resumed.once('exit', r));
-    assert.equal(code, 0, err);
-    sameDataset(reference, path.join(dir, 'resumed', 'ds_js'));
-    // The shards done before the coordinator died were not judged again.
-    for (const shard of doneBefore) assert.equal(judged.get(shard), 1, shard);
-    const run = doneBefore[0]!.split('/')[0]!;
-    // One run throughout (6 shards asked; the two inputs are cut apart, so 7).
-    assert.equal(
-      [...judged.keys()].filter((k) => k.startsWith(`${run}/`)).length,
-      7,
-      'the same run',
-    );
-    assert.deepEqual(readdirSync(path.join(dir, 'resumed')), ['ds_js']);
-  });
-
   /**
    * Runs `veto gate build --runner jetstream` until two shards are noted done, kills the
-   * coordinator, lets `meddle` change what they left (their KV notes, their files), and runs it
-   * again with --resume: its exit code, stderr and output folder.
+   * coordinator, lets `meddle` change what they left (their KV notes, their files; the worker is
+   * stopped meanwhile, else it goes on with the queued shards), and runs it again with --resume: its exit code, stderr and output folder, and the shards done before.
    */
   async function killAfterTwoShardsThenResume(
     out: string,
-    meddle: (done: { key: string; files: (ext: string) => string }[], kv: KV) => Promise<void>,
-  ): Promise<{ code: number | null; err: string; out: string }> {
+    meddle?: (done: DoneShard[], kv: KV) => Promise<void>,
+  ): Promise<{ code: number | null; err: string; out: string; done: DoneShard[] }> {
     for (const w of workers.splice(0)) w.kill('SIGKILL');
     const outDir = path.join(dir, out);
     const args = [
@@ -397,24 +334,27 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
     const watch = await kv.watch({ key: '>', include: KvWatchInclude.UpdatesOnly });
     const coordinator = spawn(process.execPath, args, { env, stdio: 'ignore' });
     const { child } = startWorker();
-    const done: { key: string; files: (ext: string) => string }[] = [];
+    const done: DoneShard[] = [];
     for await (const e of watch) {
       const m = /^(ds_js_\w+)\.shard\.(\d+)$/.exec(e.key);
       if (e.operation !== 'PUT' || !m) continue;
       const shard = String(m[2]).padStart(6, '0');
       done.push({
         key: e.key,
+        judged: `${m[1]}/${m[2]}`,
         files: (ext) => path.join(outDir, `.${m[1]}.shards`, `shard-${shard}.${ext}`),
       });
       if (done.length === 2) break;
     }
     coordinator.kill('SIGKILL');
-    // The worker stops too: nothing is judged while the shards' remains are changed.
-    child.kill('SIGKILL');
     await new Promise((r) => coordinator.once('exit', r));
-    await meddle(done, kv);
+    if (meddle) {
+      // Nothing is judged while the shards' remains are changed.
+      child.kill('SIGKILL');
+      await meddle(done, kv);
+      startWorker();
+    }
     await nc.close();
-    startWorker();
     const resumed = spawn(process.execPath, [...args, '--resume'], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -424,8 +364,26 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
       err += d.toString();
     });
     const code = await new Promise<number | null>((r) => resumed.once('exit', r));
-    return { code, err, out: outDir };
+    return { code, err, out: outDir, done };
   }
+
+  it('the coordinator killed with SIGKILL, then run with --resume: judged shards are not judged again, the output the same', async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    const result = await killAfterTwoShardsThenResume('resumed');
+    assert.equal(result.code, 0, result.err);
+    sameDataset(reference, path.join(result.out, 'ds_js'));
+    // The shards done before the coordinator died were not judged again.
+    const doneBefore = result.done.map((d) => d.judged);
+    for (const shard of doneBefore) assert.equal(judged.get(shard), 1, shard);
+    const run = doneBefore[0]!.split('/')[0]!;
+    // One run throughout (6 shards asked; the two inputs are cut apart, so 7).
+    assert.equal(
+      [...judged.keys()].filter((k) => k.startsWith(`${run}/`)).length,
+      7,
+      'the same run',
+    );
+    assert.deepEqual(readdirSync(result.out), ['ds_js']);
+  });
 
   it('a shard noted by a worker without summary files (an earlier version): its rows are scanned instead, the output the same', async (t) => {
     if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
