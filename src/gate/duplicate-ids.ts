@@ -199,6 +199,15 @@ async function forEachDecision(
   });
 }
 
+const MALFORMED = Buffer.from('malformed', 'latin1');
+
+/** Whether `buf[start, end)` is the reason `malformed`. */
+function isMalformed(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== MALFORMED.length) return false;
+  for (let k = 0; k < MALFORMED.length; k++) if (buf[start + k] !== MALFORMED[k]) return false;
+  return true;
+}
+
 /**
  * The 64-bit hashes of the ids in decision rows (`input \t line \t reason \t item_id \n`), malformed
  * records left out. The build feeds it each batch's rows as they are written (on the main thread,
@@ -216,11 +225,13 @@ export class DecisionIds {
   scan(buf: Uint8Array, start: number, end: number): void {
     let i = start;
     while (i < end) {
-      // Skip input and line, then the reason: `malformed` is the only one starting with m.
+      // Skip input and line, then the reason, the whole word compared: `minor` and `media-flag`
+      // start as `malformed` does, and their records' ids count.
       let tabs = 0;
       while (i < end && tabs < 2) if (buf[i++] === 9) tabs++;
-      const malformed = buf[i] === 0x6d;
+      const reasonStart = i;
       while (i < end && buf[i] !== 9) i++;
+      const malformed = isMalformed(buf, reasonStart, i);
       const idStart = ++i;
       while (i < end && buf[i] !== 10) i++;
       if (!malformed && i > idStart) {

@@ -179,6 +179,33 @@ describe('veto gate build: loud bad input', () => {
     assert.doesNotMatch(data, /mine/);
   });
 
+  it("never keeps another author's copy of a record excluded for any reason (minor, media flag, kind)", async () => {
+    // Reasons whose names share a first letter with "malformed" (minor, media-flag) too: a
+    // malformed record's id is the only one the search for repeats leaves out.
+    const notAllowed = {
+      'cawg.training-mining': { entries: { 'cawg.ai_training': { use: 'notAllowed' } } },
+    };
+    for (const [reason, excluded] of [
+      ['minor', { author_minor: true }],
+      ['media-flag', { media: [{ type: 'image', ...notAllowed }] }],
+      ['kind', { kind: 'story' }],
+    ] as const) {
+      const r = await build(
+        jsonl([
+          record({ id: 'a', author_id: 'u1', text: 'theirs', ...excluded }),
+          record({ id: 'b' }),
+          record({ id: 'a', author_id: 'u2', text: 'theirs' }),
+        ]),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const m = manifestOf(r.out, r.sealed);
+      assert.equal(m.counts[reason], 1, reason);
+      assert.equal(m.counts['duplicate-id'], 1, reason);
+      assert.equal(m.counts.kept, 1, reason);
+      assert.doesNotMatch(readFileSync(join(r.out, m.datasetId, 'data.jsonl'), 'utf8'), /theirs/);
+    }
+  });
+
   it('finds repeats across batches and workers, and the sealed dataset verifies', async () => {
     const records = Array.from({ length: 6000 }, (_, i) =>
       record({
