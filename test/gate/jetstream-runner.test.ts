@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { connect, type KV, KvWatchInclude } from 'nats';
@@ -418,6 +419,23 @@ describe('veto gate build --runner jetstream', { timeout: 300_000 }, () => {
       result.err,
       /shard \d+: shard-\d+\.(ids|authors) does not match the shard's manifest/,
     );
+    assert.deepEqual(readdirSync(result.out), []);
+  });
+
+  it("a worker's summary that disagrees with its shard's decisions fails the build, naming the shard; nothing sealed", async (t) => {
+    if (!requireService('nats', up, `${NATS_URL} unreachable`)) return t.skip();
+    const result = await killAfterTwoShardsThenResume('summary-short', async (done, kv) => {
+      // One id hash less, the note's size and CRC-32 made to match: as a faulty worker would.
+      const ids = readFileSync(done[0]!.files('ids')).subarray(8);
+      writeFileSync(done[0]!.files('ids'), ids);
+      const note = (await kv.get(done[0]!.key))!.json<{
+        files: Record<string, { bytes: number; crc32: number }>;
+      }>();
+      note.files.ids = { bytes: ids.length, crc32: crc32(ids) };
+      await kv.put(done[0]!.key, JSON.stringify(note));
+    });
+    assert.equal(result.code, 1, result.err);
+    assert.match(result.err, /shard \d+: its ids summary is not whole/);
     assert.deepEqual(readdirSync(result.out), []);
   });
 
