@@ -210,8 +210,9 @@ function isMalformed(buf: Uint8Array, start: number, end: number): boolean {
 
 /**
  * The 64-bit hashes of the ids in decision rows (`input \t line \t reason \t item_id \n`), malformed
- * records left out. The build feeds it each batch's rows as they are written (on the main thread,
- * while the workers judge), so finding repeats costs one sort at the end.
+ * records left out. The thread that judged a batch hashes its rows (batch-summary.ts; a runner's
+ * worker, for its shard), and the build gathers the hashes as results are written, so finding
+ * repeats costs one sort at the end.
  */
 export class DecisionIds {
   readonly hashes: IdHashes;

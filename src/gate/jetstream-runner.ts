@@ -804,24 +804,31 @@ async function appendShard(
     rows?.end();
   }
   if (!summarised) return;
-  // Checked whole before use: a summary that does not match its manifest fails the build.
-  const idBytes = Buffer.from(new ArrayBuffer(m.files.ids!.bytes));
-  let at = 0;
-  await readShardFile(task, m, 'ids', buf, (chunk) => {
-    at += chunk.copy(idBytes, at);
-  });
+  // Each read whole and checked before use: a summary that does not match its manifest fails the build.
+  const idBytes = await readWholeShardFile(task, m, 'ids', buf);
   // One id a decided record (a malformed one has none): as many as the shard's decision rows say.
   const decided = m.counts.reduce((n, c) => n + c, 0) - m.counts[REASONS.indexOf('malformed')]!;
   if (idBytes.length !== decided * 8) throw summaryProblem(task, 'ids');
   if (BIG_ENDIAN) idBytes.swap32();
   ids.hashes.pushWords(new Uint32Array(idBytes.buffer, 0, idBytes.length / 4));
-  const authors: Buffer[] = [];
-  await readShardFile(task, m, 'authors', buf, (chunk) => {
-    authors.push(Buffer.from(chunk));
-  });
-  const keys = Buffer.concat(authors).toString('utf8');
+  const keys = (await readWholeShardFile(task, m, 'authors', buf)).toString('utf8');
   if (keys !== '' && !keys.endsWith('\n')) throw summaryProblem(task, 'authors');
   stage.keptAuthors(keys.slice(0, -1));
+}
+
+/** One of a shard's summary files, whole, in a buffer of its own (aligned for word views). */
+async function readWholeShardFile(
+  task: ShardTask,
+  m: ShardManifest,
+  f: SummaryFile,
+  buf: Buffer,
+): Promise<Buffer> {
+  const whole = Buffer.from(new ArrayBuffer(m.files[f]!.bytes));
+  let at = 0;
+  await readShardFile(task, m, f, buf, (chunk) => {
+    at += chunk.copy(whole, at);
+  });
+  return whole;
 }
 
 /**
